@@ -1,0 +1,17 @@
+#pragma once
+#include "session.hpp"
+
+namespace dbkit::client {
+
+struct MigrateOptions {
+	bool out_of_order = false;
+	bool no_drizzle_sync = false;
+	std::string drizzle_schema, drizzle_table;
+	bool verbose = false;
+};
+
+int cmd_migrate(const Common &c, const MigrateOptions &m);
+int cmd_status(const Common &c);
+int cmd_init(const Common &c);
+
+}  // namespace dbkit::client

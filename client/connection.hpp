@@ -1,0 +1,61 @@
+#pragma once
+// libpq, RAII. Connection from --url, else DATABASE_URL, else the PG* variables.
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+
+namespace dbkit::client {
+
+// An error as the server reported it, field by field.
+struct ServerError {
+	std::string sqlstate, message, detail, hint, context, internal_query;
+	int internal_position = 0, position = 0;
+	bool connection_lost = false;
+};
+
+struct Notice {
+	std::string severity, message, detail, hint;
+};
+
+struct ConnectError : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+
+class Result {
+public:
+	explicit Result(PGresult *r) : r_(r, PQclear) {}
+	int rows() const { return PQntuples(r_.get()); }
+	int cols() const { return PQnfields(r_.get()); }
+	std::string name(int c) const { return PQfname(r_.get(), c); }
+	bool null(int row, int c) const { return PQgetisnull(r_.get(), row, c); }
+	std::string get(int row, int c) const { return PQgetvalue(r_.get(), row, c); }
+	int col(const char *name) const { return PQfnumber(r_.get(), name); }
+
+private:
+	std::unique_ptr<PGresult, decltype(&PQclear)> r_;
+};
+
+class Connection {
+public:
+	explicit Connection(const std::optional<std::string> &url);
+	~Connection();
+	Connection(const Connection &) = delete;
+	Connection &operator=(const Connection &) = delete;
+
+	// Runs `sql` with text parameters; on error fills `err` and returns nullopt.
+	std::optional<Result> query(const std::string &sql, const std::vector<std::string> &params, ServerError &err);
+	std::string describe() const;  // user@host:port/db, for messages
+	std::vector<Notice> take_notices();
+
+private:
+	PGconn *conn_ = nullptr;
+	std::vector<Notice> notices_;
+};
+
+std::string quote_ident(const std::string &s);
+
+}  // namespace dbkit::client

@@ -1,0 +1,76 @@
+#include "folder_reader.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/text.hpp"
+
+namespace fs = std::filesystem;
+
+namespace dbkit::client {
+
+namespace {
+
+std::string slurp(const fs::path &p) {
+	std::ifstream in(p, std::ios::binary);
+	if (!in)
+		throw FolderError(fmt::format("cannot read {}", p.string()));
+	std::ostringstream ss;
+	ss << in.rdbuf();
+	return ss.str();
+}
+
+std::string checked(const fs::path &p, const std::string &rel) {
+	std::string text = slurp(p);
+	size_t bad = 0;
+	if (!core::valid_utf8(text, &bad))
+		throw FolderError(fmt::format(
+		    "{}: {} at byte {} (line {}); migrations must be UTF-8 text (drizzle hashes the file as UTF-8)", rel,
+		    text[bad] == '\0' ? "NUL byte" : "invalid UTF-8", bad, core::line_at(text, bad)), true);
+	return text;
+}
+
+bool ends_with(const std::string &s, const std::string &suf) {
+	return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+}  // namespace
+
+nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
+	fs::path root(dir);
+	std::error_code ec;
+	if (!fs::is_directory(root, ec))
+		throw FolderError(fmt::format("migrations folder {} does not exist or is not a directory", dir));
+	nlohmann::json payload;
+	payload["files"] = nlohmann::json::object();
+	auto &files = payload["files"];
+	fs::path journal = root / "meta" / "_journal.json";
+	if (fs::is_regular_file(journal, ec))
+		payload["journal"] = checked(journal, "meta/_journal.json");
+	for (const auto &e : fs::directory_iterator(root)) {
+		std::string name = e.path().filename().string();
+		if (e.is_regular_file() && ends_with(name, ".sql")) {
+			files[name] = checked(e.path(), name);
+		} else if (e.is_directory() && name != "meta") {
+			fs::path sql = e.path() / "migration.sql";
+			if (fs::is_regular_file(sql, ec))
+				files[name + "/migration.sql"] = checked(sql, name + "/migration.sql");
+			fs::path snap = e.path() / "snapshot.json";
+			if (opts.snapshots && fs::is_regular_file(snap, ec))
+				files[name + "/snapshot.json"] = checked(snap, name + "/snapshot.json");
+		}
+	}
+	if (opts.snapshots && fs::is_directory(root / "meta", ec)) {
+		for (const auto &e : fs::directory_iterator(root / "meta")) {
+			std::string name = e.path().filename().string();
+			if (e.is_regular_file() && ends_with(name, "_snapshot.json"))
+				files["meta/" + name] = checked(e.path(), "meta/" + name);
+		}
+	}
+	return payload;
+}
+
+}  // namespace dbkit::client

@@ -1,0 +1,80 @@
+// dbkit: the command-line client. It reads a migrations folder, ships it to the
+// dbkit extension in one call, prints what the server did and exits with a code
+// a deploy script can rely on. Every decision is made in the server.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "version.hpp"
+
+using namespace dbkit::client;
+
+int main(int argc, char **argv) {
+	CLI::App app{"dbkit: apply and check drizzle-kit migrations from inside PostgreSQL.\n"
+	             "Connection: --url, else DATABASE_URL, else the libpq variables (PGHOST, PGPORT, PGUSER, ...).\n"
+	             "Exit codes: 0 ok, 1 migration failed or refused, 2 usage, 3 connection or extension missing,\n"
+	             "            4 drift found, 5 validation errors found.",
+	             "dbkit"};
+	app.set_version_flag("--version", std::string("dbkit ") + kVersion);
+	app.require_subcommand(1);
+
+	Common c;
+	std::string url;
+	auto add_common = [&](CLI::App *sub, bool dir) {
+		sub->add_option("--url", url, "PostgreSQL connection URL or conninfo (default: DATABASE_URL, then PG* variables)");
+		sub->add_flag("--json", c.json, "Print a JSON document on stdout instead of text");
+		if (dir)
+			sub->add_option("--dir", c.dir, "Migrations folder written by drizzle-kit")->capture_default_str();
+	};
+
+	MigrateOptions mo;
+	auto *migrate = app.add_subcommand("migrate", "Apply the pending migrations of the folder");
+	add_common(migrate, true);
+	migrate->add_flag("--allow-out-of-order", mo.out_of_order,
+	                  "Apply a pending migration that sorts before one already applied (a branch merged late)");
+	migrate->add_flag("--no-drizzle-sync", mo.no_drizzle_sync,
+	                  "Do not keep drizzle.__drizzle_migrations in step (drizzle's migrator would then re-run them)");
+	migrate->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
+	migrate->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");
+	migrate->add_flag("-v,--verbose", mo.verbose, "Also list migrations that were already applied");
+
+	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
+	add_common(status, true);
+
+	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
+	add_common(init, false);
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForAllHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		app.exit(e);
+		return kUsage;
+	}
+	if (!url.empty())
+		c.url = url;
+	for (auto *sub : {migrate, status})
+		if (sub->parsed() && sub->get_option("--dir")->count() > 0)
+			c.dir_given = true;
+
+	try {
+		if (migrate->parsed())
+			return cmd_migrate(c, mo);
+		if (status->parsed())
+			return cmd_status(c);
+		if (init->parsed())
+			return cmd_init(c);
+	} catch (const std::exception &e) {
+		fmt::print(stderr, "dbkit: internal error: {}\n", e.what());
+		return kFailed;
+	}
+	return kUsage;
+}

@@ -1,0 +1,70 @@
+#include "session.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "exit_codes.hpp"
+#include "folder_reader.hpp"
+#include "report.hpp"
+
+namespace dbkit::client {
+
+void emit_json(const nlohmann::json &j) { fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); }
+
+int open_session(const Common &c, Session &s, bool need_extension) {
+	try {
+		s.conn = std::make_unique<Connection>(c.url);
+	} catch (const ConnectError &e) {
+		fmt::print(stderr, "dbkit: cannot connect: {}\n", e.what());
+		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		           "Pass --url postgres://user@host/db, set DATABASE_URL, or set PGHOST/PGPORT/PGUSER/PGDATABASE.");
+		if (c.json)
+			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "connection"}}}});
+		return kConnection;
+	}
+	if (!need_extension)
+		return kOk;
+	ServerError err;
+	auto r = s.conn->query(
+	    "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'dbkit'",
+	    {}, err);
+	if (!r) {
+		print_server_error("cannot inspect the database", err);
+		return kConnection;
+	}
+	if (r->rows() == 1) {
+		s.schema = r->get(0, 0);
+		return kOk;
+	}
+	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'dbkit'", {}, err);
+	bool available = avail && avail->rows() > 0;
+	fmt::print(stderr, "dbkit: the dbkit extension is not installed in {}\n", s.conn->describe());
+	if (available)
+		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		           "Create it once, as a superuser: run `dbkit init` or `psql -c 'CREATE EXTENSION dbkit'`.");
+	else
+		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		           "The server does not have it: on the database host run `make install` from the dbkit sources "
+		           "(PostgreSQL 15), then `dbkit init`.");
+	if (c.json)
+		emit_json({{"ok", false}, {"error", {{"message", "the dbkit extension is not installed"}, {"kind", "extension_missing"}, {"available", available}}}});
+	return kConnection;
+}
+
+int load_payload(const Common &c, nlohmann::json &payload, bool snapshots) {
+	try {
+		payload = read_folder(c.dir, ReadOptions{snapshots});
+		return kOk;
+	} catch (const FolderError &e) {
+		fmt::print(stderr, "dbkit: {}\n", e.what());
+		if (!c.dir_given)
+			fmt::print(stderr, "  {:<8} {}\n", "hint", "Pass the folder drizzle-kit writes with --dir DIR.");
+		if (c.json)
+			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
+		return e.bad_content ? kFailed : kUsage;
+	}
+}
+
+}  // namespace dbkit::client

@@ -1,0 +1,2 @@
+ALTER TABLE "posts" ADD COLUMN "published" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "posts_published_idx" ON "posts" USING btree ("org_id","created_at") WHERE "posts"."published" = true;

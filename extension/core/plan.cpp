@@ -1,0 +1,169 @@
+#include "plan.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace dbkit::core {
+
+const char *state_name(State s) {
+	switch (s) {
+	case State::Applied: return "applied";
+	case State::Adopt: return "adoptable";
+	case State::Pending: return "pending";
+	case State::OutOfOrder: return "out_of_order";
+	case State::Modified: return "modified";
+	case State::Missing: return "missing";
+	}
+	return "?";
+}
+
+bool Plan::runs(const PlanItem &it) const {
+	return refusals.empty() && (it.state == State::Pending || it.state == State::OutOfOrder);
+}
+
+namespace {
+std::string short_hash(const std::string &h) { return h.substr(0, 12); }
+}  // namespace
+
+Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::string> &hashes,
+               const std::vector<HistoryRow> &history, const std::vector<DrizzleRow> &drizzle,
+               const PlanOptions &opts) {
+	Plan plan;
+	std::unordered_map<std::string, const HistoryRow *> by_tag;
+	for (const auto &h : history)
+		by_tag.emplace(h.tag, &h);
+
+	// drizzle rows: by created_at (0.x identity), by name (1.0), by hash (fallback)
+	std::unordered_map<int64_t, const DrizzleRow *> dz_when;
+	std::unordered_map<std::string, const DrizzleRow *> dz_name, dz_hash;
+	for (const auto &d : drizzle) {
+		if (d.created_at)
+			dz_when.emplace(*d.created_at, &d);
+		if (d.name)
+			dz_name.emplace(*d.name, &d);
+		dz_hash.emplace(d.hash, &d);
+	}
+	std::unordered_set<const DrizzleRow *> dz_used;
+	std::unordered_set<std::string> history_hashes;
+	for (const auto &h : history)
+		history_hashes.insert(h.hash);
+
+	std::optional<size_t> last_applied;  // highest folder position already in the database
+	for (size_t i = 0; i < migrations.size(); ++i) {
+		const Migration &m = migrations[i];
+		PlanItem it;
+		it.tag = m.tag;
+		it.idx = m.idx;
+		it.when = m.when;
+		it.pos = i;
+		it.file_hash = hashes[i];
+		if (auto h = by_tag.find(m.tag); h != by_tag.end()) {
+			it.applied_hash = h->second->hash;
+			it.state = h->second->hash == it.file_hash ? State::Applied : State::Modified;
+			if (auto d = dz_hash.find(h->second->hash); d != dz_hash.end())
+				dz_used.insert(d->second);
+		} else {
+			const DrizzleRow *d = nullptr;
+			if (auto x = dz_name.find(m.tag); x != dz_name.end())
+				d = x->second;
+			else if (auto y = dz_when.find(m.when); y != dz_when.end())
+				d = y->second;
+			else if (auto z = dz_hash.find(it.file_hash); z != dz_hash.end() && !dz_used.count(z->second))
+				d = z->second;
+			if (d) {
+				dz_used.insert(d);
+				it.applied_hash = d->hash;
+				it.state = d->hash == it.file_hash ? State::Adopt : State::Modified;
+				it.note = d->hash == it.file_hash ? "applied by drizzle's migrator"
+				                                  : "applied by drizzle's migrator with different content";
+			} else {
+				it.state = State::Pending;
+			}
+		}
+		if (it.state != State::Pending)
+			last_applied = i;
+		plan.items.push_back(std::move(it));
+	}
+
+	std::unordered_set<std::string> folder_tags;
+	for (const auto &m : migrations)
+		folder_tags.insert(m.tag);
+	for (const auto &h : history) {
+		if (folder_tags.count(h.tag))
+			continue;
+		PlanItem it;
+		it.state = State::Missing;
+		it.tag = h.tag;
+		it.idx = h.idx;
+		it.when = h.when;
+		it.applied_hash = h.hash;
+		if (auto d = dz_hash.find(h.hash); d != dz_hash.end())
+			dz_used.insert(d->second);
+		plan.items.push_back(std::move(it));
+	}
+
+	for (auto &it : plan.items) {
+		if (it.state == State::Pending && last_applied && *it.pos < *last_applied) {
+			it.state = State::OutOfOrder;
+			it.note = fmt::format("sorts before {}, which is already applied", migrations[*last_applied].tag);
+		}
+	}
+
+	// Refusals: each names the migration and gives the next command.
+	for (const auto &it : plan.items) {
+		switch (it.state) {
+		case State::Modified: {
+			const std::string &file = migrations[*it.pos].file;
+			plan.refusals.push_back(
+			    {Severity::Error, "history.modified", it.tag,
+			     fmt::format("migration {} was modified after it was applied: {} now has sha256 {}..., the "
+			                 "database recorded {}...{}",
+			                 it.tag, file, short_hash(it.file_hash), short_hash(it.applied_hash),
+			                 it.note.empty() ? "" : " (" + it.note + ")"),
+			     fmt::format("Restore {} to the applied version (git log -p -- {}). If the edit was intended and the "
+			                 "database already matches it, record the new hash: dbkit accept-change {} --reason "
+			                 "\"...\"",
+			                 file, file, it.tag)});
+			break;
+		}
+		case State::Missing:
+			plan.refusals.push_back(
+			    {Severity::Error, "history.missing", it.tag,
+			     fmt::format("migration {} is recorded as applied but is no longer in the folder", it.tag),
+			     fmt::format("Restore its file from version control. If it was rolled back by hand on purpose, "
+			                 "drop its history row: dbkit forget {} --reason \"...\"",
+			                 it.tag)});
+			break;
+		case State::OutOfOrder:
+			if (!opts.out_of_order)
+				plan.refusals.push_back(
+				    {Severity::Error, "history.out_of_order", it.tag,
+				     fmt::format("migration {} is pending but {} (a branch merged late)", it.tag, it.note),
+				     fmt::format("Check that {} does not conflict with what was applied after it, then run again "
+				                 "with --allow-out-of-order (option \"out_of_order\": true); or regenerate it so it "
+				                 "sorts last.",
+				                 it.tag)});
+			break;
+		default:
+			break;
+		}
+	}
+
+	for (const auto &d : drizzle) {
+		if (dz_used.count(&d) || history_hashes.count(d.hash))
+			continue;
+		std::string ident = d.name ? "name " + *d.name
+		                           : (d.created_at ? fmt::format("created_at {}", *d.created_at) : "no created_at");
+		plan.notices.push_back({Severity::Warning, "drizzle.unmatched_row", ident,
+		                        fmt::format("drizzle's migrations table has a row (id {}, {}, hash {}...) that "
+		                                    "matches no migration of this folder; dbkit does not guess what it was",
+		                                    d.id, ident, short_hash(d.hash)),
+		                        "If the folder was squashed or renamed, record where the database stands with "
+		                        "dbkit baseline TAG; otherwise check that --dir points at the right folder."});
+	}
+	return plan;
+}
+
+}  // namespace dbkit::core

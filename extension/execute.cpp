@@ -1,0 +1,141 @@
+#include "execute.hpp"
+
+#include <fmt/format.h>
+
+#include "core/text.hpp"
+#include "errcodes.hpp"
+#include "parse.hpp"
+
+namespace dbkit {
+
+namespace {
+
+char *pdup(const std::string &s) {
+	const char *p = s.c_str();
+	return PgCall([&]() noexcept { return pstrdup(p); });
+}
+
+// Drops the "SQL statement ..." line SPI adds: the error shows the statement already.
+void strip_spi_context(ErrorData *e) {
+	if (!e->context)
+		return;
+	std::string ctx(e->context), kept;
+	size_t start = 0;
+	for (;;) {
+		size_t nl = ctx.find('\n', start);
+		std::string line = ctx.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+		if (!line.empty() && line.rfind("SQL statement \"", 0) != 0)
+			kept += (kept.empty() ? "" : "\n") + line;
+		if (nl == std::string::npos)
+			break;
+		start = nl + 1;
+	}
+	e->context = kept.empty() ? nullptr : pdup(kept);
+}
+
+std::string next_step(const char *orig_hint, const core::Migration &m) {
+	std::string h = orig_hint ? std::string(orig_hint) + "\n" : "";
+	return h + fmt::format("Nothing from this run was applied or recorded. Fix {} and run dbkit migrate again.",
+	                       m.file);
+}
+
+std::string sqlstate_of(const ErrorData *e) { return unpack_sql_state(e->sqlerrcode); }
+
+// A syntax error found while parsing a chunk: report it against the file.
+PgError syntax_error(const PgError &err, const core::Migration &m, const core::Chunk &chunk) {
+	ErrorData *e = err.edata();
+	int pos = e->cursorpos > 0 ? e->cursorpos : e->internalpos;
+	size_t at = chunk.offset + (pos > 0 ? core::byte_offset_of_char(chunk.text, pos) : 0);
+	e->message = pdup(fmt::format("migration {}, line {}: {} (SQLSTATE {})", m.file, core::line_at(m.sql, at),
+	                              e->message ? e->message : "syntax error", sqlstate_of(e)));
+	e->hint = pdup(next_step(e->hint, m));
+	e->internalquery = pdup(std::string(chunk.text));
+	e->internalpos = pos;
+	e->cursorpos = 0;
+	return err;
+}
+
+PgError statement_error(const PgError &err, const core::Migration &m, const PlannedStatement &s) {
+	ErrorData *e = err.edata();
+	size_t at = s.file_offset + core::skip_space_and_comments(s.text, 0);
+	if (e->internalpos > 0)
+		at = s.file_offset + core::byte_offset_of_char(s.text, e->internalpos);
+	else
+		e->internalquery = nullptr;  // no position: the statement is named below
+	e->message = pdup(fmt::format("migration {}, statement {} (line {}): {} (SQLSTATE {})", m.file, s.number,
+	                              core::line_at(m.sql, at), e->message ? e->message : "error", sqlstate_of(e)));
+	e->hint = pdup(next_step(e->hint, m));
+	if (!e->internalquery) {
+		e->internalquery = pdup(std::string(s.text));
+		e->internalpos = 0;
+	}
+	e->cursorpos = 0;
+	strip_spi_context(e);
+	return err;
+}
+
+Error refused(const core::Migration &m, const PlannedStatement &s, std::string why, std::string hint) {
+	return Error(DBKIT_STATEMENT_REFUSED,
+	             fmt::format("migration {}, statement {} (line {}): {} {}", m.file, s.number,
+	                         core::line_at(m.sql, s.file_offset + core::skip_space_and_comments(s.text, 0)), s.command,
+	                         why),
+	             std::move(hint) + " Nothing was applied.");
+}
+
+}  // namespace
+
+std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
+	std::vector<PlannedStatement> out;
+	int number = 0;
+	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
+		if (core::blank_sql(chunk.text))
+			continue;
+		std::vector<Statement> stmts;
+		try {
+			stmts = parse_statements(chunk.text);
+		} catch (const PgError &err) {
+			throw syntax_error(err, m, chunk);
+		}
+		for (const Statement &st : stmts) {
+			PlannedStatement ps{++number, chunk.offset + st.offset, chunk.text.substr(st.offset, st.length),
+			                    st.command};
+			if (st.transaction_control)
+				throw refused(m, ps, "controls the transaction, which dbkit owns",
+				              "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a "
+				              "transaction and records it in the same one.");
+			if (st.copy_stdio)
+				throw refused(m, ps, "reads from or writes to the client, which a migration cannot do",
+				              "Load data with INSERT ... SELECT or COPY from a server file instead.");
+			if (st.needs_no_transaction)
+				throw refused(m, ps, "cannot run inside a transaction block",
+				              "Drop CONCURRENTLY (the migration then takes a stronger lock), or move the statement "
+				              "to a migration of its own and run it outside dbkit.");
+			out.push_back(std::move(ps));
+		}
+	}
+	return out;
+}
+
+void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts) {
+	for (const PlannedStatement &s : stmts) {
+		std::string sql(s.text);
+		const char *p = sql.c_str();
+		int rc;
+		try {
+			rc = PgCall([&]() noexcept {
+				int r = SPI_execute(p, false, 0);
+				SPI_freetuptable(SPI_tuptable);
+				return r;
+			});
+		} catch (const PgError &err) {
+			throw statement_error(err, m, s);
+		}
+		if (rc < 0)
+			throw Error(DBKIT_STATEMENT_REFUSED,
+			            fmt::format("migration {}, statement {}: {} is not supported inside a migration ({})", m.file,
+			                        s.number, s.command, SPI_result_code_string(rc)),
+			            "Remove the statement from the migration.");
+	}
+}
+
+}  // namespace dbkit

@@ -1,0 +1,30 @@
+#pragma once
+// The folder argument, loaded and checked, with every file hashed.
+#include <string>
+#include <vector>
+
+#include "core/folder.hpp"
+#include "core/plan.hpp"
+#include "history.hpp"
+#include "payload.hpp"
+
+namespace dbkit {
+
+struct LoadedFolder {
+	core::FolderInput input;
+	core::Folder folder;
+	std::vector<std::string> hashes;  // sha256 hex per folder.migrations[i]
+};
+
+// Raises DK001 naming every error-severity finding (nothing is applied);
+// emits the warnings as WARNING messages.
+LoadedFolder load_folder_arg(Jsonb *folder);
+
+// Reads history and drizzle's table and classifies every migration.
+core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, DrizzleTable *dz,
+                                 std::vector<core::DrizzleRow> *drizzle_rows = nullptr);
+
+// Sends a finding to the client as a WARNING.
+void warn(const core::Finding &f);
+
+}  // namespace dbkit

@@ -1,0 +1,108 @@
+#include "history.hpp"
+
+#include <fmt/format.h>
+
+#include "spi.hpp"
+
+namespace dbkit {
+
+void lock_history() {
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kApplyLockKey >> 32),
+	                     static_cast<uint32>(kApplyLockKey), 1);
+	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, false, false); });
+}
+
+std::vector<core::HistoryRow> read_history() {
+	spi::execute("SELECT tag, hash, idx, created_at FROM dbkit.migrations ORDER BY id");
+	std::vector<core::HistoryRow> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), spi::get_int64(i, 3).value_or(0),
+		               spi::get_int64(i, 4).value_or(0)});
+	return out;
+}
+
+DrizzleTable::DrizzleTable(const Options &o) : schema_(o.drizzle_schema), table_(o.drizzle_table) {
+	qualified_ = spi::quote_ident(schema_) + "." + spi::quote_ident(table_);
+	detect();
+}
+
+void DrizzleTable::detect() {
+	spi::execute(
+	    "SELECT a.attname::text FROM pg_catalog.pg_attribute a "
+	    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+	    {spi::text(schema_), spi::text(table_)});
+	exists_ = spi::rows() > 0;
+	has_id_ = has_name_ = has_created_at_ = false;
+	for (uint64_t i = 0; i < spi::rows(); ++i) {
+		std::string col = *spi::get_text(i, 1);
+		has_id_ |= col == "id";
+		has_name_ |= col == "name";
+		has_created_at_ |= col == "created_at";
+	}
+}
+
+std::vector<core::DrizzleRow> DrizzleTable::read() const {
+	std::vector<core::DrizzleRow> out;
+	if (!exists_)
+		return out;
+	std::string sql = fmt::format("SELECT {}, hash::text, {}, {} FROM {}", has_id_ ? "id::bigint" : "NULL::bigint",
+	                              has_created_at_ ? "created_at::bigint" : "NULL::bigint",
+	                              has_name_ ? "name::text" : "NULL::text", qualified_);
+	spi::execute(sql.c_str());
+	for (uint64_t i = 0; i < spi::rows(); ++i) {
+		core::DrizzleRow r;
+		r.id = spi::get_int64(i, 1).value_or(0);
+		r.hash = spi::get_text(i, 2).value_or("");
+		r.created_at = spi::get_int64(i, 3);
+		r.name = spi::get_text(i, 4);
+		out.push_back(std::move(r));
+	}
+	return out;
+}
+
+void DrizzleTable::ensure() {
+	if (exists_)
+		return;
+	std::string sql = fmt::format(
+	    "CREATE SCHEMA IF NOT EXISTS {}; "
+	    "CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)",
+	    spi::quote_ident(schema_), qualified_);
+	spi::execute(sql.c_str());
+	detect();
+}
+
+void DrizzleTable::insert(const std::string &hash, int64_t when, const std::string &name) {
+	if (!insert_plan_) {
+		std::string sql = has_name_ ? fmt::format("INSERT INTO {} (hash, created_at, name) VALUES ($1, $2, $3)", qualified_)
+		                            : fmt::format("INSERT INTO {} (hash, created_at) VALUES ($1, $2)", qualified_);
+		if (!has_created_at_)
+			sql = has_name_ ? fmt::format("INSERT INTO {} (hash, name) VALUES ($1, $3)", qualified_)
+			                : fmt::format("INSERT INTO {} (hash) VALUES ($1)", qualified_);
+		insert_plan_ = spi::prepare(sql.c_str(), {TEXTOID, INT8OID, TEXTOID});
+	}
+	spi::execute_plan(insert_plan_, {spi::text(hash), spi::int8(when), spi::text(name)});
+}
+
+HistoryWriter::HistoryWriter(const char *action) {
+	spi::execute(
+	    "INSERT INTO dbkit.events (action, client) "
+	    "VALUES ($1, pg_catalog.current_setting('application_name')) RETURNING id",
+	    {spi::text(action)});
+	run_id_ = *spi::get_int64(0, 1);
+}
+
+void HistoryWriter::record(const Recorded &r) {
+	if (!insert_plan_)
+		insert_plan_ = spi::prepare(
+		    "INSERT INTO dbkit.migrations (tag, idx, hash, created_at, duration_ms, statements, how, run_id) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		    {TEXTOID, INT4OID, TEXTOID, INT8OID, FLOAT8OID, INT4OID, TEXTOID, INT8OID});
+	spi::execute_plan(insert_plan_, {spi::text(r.tag), spi::int4(static_cast<int32_t>(r.idx)), spi::text(r.hash),
+	                                 spi::int8(r.when), spi::float8(r.duration_ms), spi::int4(r.statements),
+	                                 spi::text(r.how), spi::int8(run_id_)});
+}
+
+}  // namespace dbkit

@@ -1,0 +1,56 @@
+#pragma once
+// dbkit's history (dbkit.migrations, dbkit.events) and drizzle's own table,
+// kept consistent so that drizzle's migrator finds nothing left to apply.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/plan.hpp"
+#include "payload.hpp"
+
+namespace dbkit {
+
+// One advisory lock for every dbkit run on a database: 0x64626b6974 = "dbkit".
+inline constexpr int64_t kApplyLockKey = 0x64626b6974;
+void lock_history();  // pg_advisory_xact_lock(kApplyLockKey); waits
+
+std::vector<core::HistoryRow> read_history();
+
+class DrizzleTable {
+public:
+	DrizzleTable(const Options &o);
+	bool exists() const { return exists_; }
+	std::vector<core::DrizzleRow> read() const;
+	void ensure();  // create schema and table in drizzle 0.x's shape if absent
+	void insert(const std::string &hash, int64_t when, const std::string &name);
+
+private:
+	void detect();
+	std::string schema_, table_, qualified_;
+	bool exists_ = false, has_id_ = false, has_name_ = false, has_created_at_ = false;
+	SPIPlanPtr insert_plan_ = nullptr;
+};
+
+struct Recorded {
+	std::string tag;
+	int64_t idx;
+	std::string hash;
+	int64_t when;
+	double duration_ms;
+	int statements;
+	const char *how;  // applied | adopted | marked | baseline
+};
+
+class HistoryWriter {
+public:
+	explicit HistoryWriter(const char *action);  // opens a run in dbkit.events
+	int64_t run_id() const { return run_id_; }
+	void record(const Recorded &r);
+
+private:
+	int64_t run_id_ = 0;
+	SPIPlanPtr insert_plan_ = nullptr;
+};
+
+}  // namespace dbkit

@@ -1,0 +1,101 @@
+#include "parse.hpp"
+
+namespace dbkit {
+
+namespace {
+
+bool has_concurrently_option(List *params) {
+	ListCell *lc;
+	foreach (lc, params) {
+		DefElem *opt = static_cast<DefElem *>(lfirst(lc));
+		if (strcmp(opt->defname, "concurrently") == 0)
+			return true;
+	}
+	return false;
+}
+
+// Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock callers).
+bool needs_no_transaction(Node *n) {
+	switch (nodeTag(n)) {
+	case T_IndexStmt: return reinterpret_cast<IndexStmt *>(n)->concurrent;
+	case T_DropStmt: return reinterpret_cast<DropStmt *>(n)->concurrent;
+	case T_ReindexStmt: {
+		ReindexStmt *r = reinterpret_cast<ReindexStmt *>(n);
+		return has_concurrently_option(r->params) || r->kind == REINDEX_OBJECT_SCHEMA ||
+		       r->kind == REINDEX_OBJECT_SYSTEM || r->kind == REINDEX_OBJECT_DATABASE;
+	}
+	case T_VacuumStmt: return reinterpret_cast<VacuumStmt *>(n)->is_vacuumcmd;
+	case T_ClusterStmt: return reinterpret_cast<ClusterStmt *>(n)->relation == nullptr;
+	case T_CreatedbStmt:
+	case T_DropdbStmt:
+	case T_AlterSystemStmt:
+	case T_CreateTableSpaceStmt:
+	case T_DropTableSpaceStmt:
+	case T_CreateSubscriptionStmt:
+	case T_DropSubscriptionStmt: return true;
+	default: return false;
+	}
+}
+
+List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept {
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	List *volatile result = NIL;
+	*err = nullptr;
+	if (in_subxact) {
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	PG_TRY();
+	{
+		result = raw_parser(sql, RAW_PARSE_DEFAULT);
+		if (in_subxact) {
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		*err = CopyErrorData();
+		FlushErrorState();
+		if (in_subxact) {
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
+	}
+	PG_END_TRY();
+	return result;
+}
+
+}  // namespace
+
+std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) {
+	std::string sql(text);  // the parser wants a NUL-terminated string
+	ErrorData *err = nullptr;
+	const char *p = sql.c_str();
+	List *stmts = raw_parse_noexcept(p, in_subxact, &err);
+	if (err)
+		throw PgError(err);
+	std::vector<Statement> out;
+	ListCell *lc;
+	foreach (lc, stmts) {
+		RawStmt *rs = lfirst_node(RawStmt, lc);
+		Statement s;
+		s.offset = static_cast<size_t>(rs->stmt_location);
+		s.length = rs->stmt_len == 0 ? sql.size() - s.offset : static_cast<size_t>(rs->stmt_len);
+		s.command = CreateCommandName(rs->stmt);
+		s.transaction_control = IsA(rs->stmt, TransactionStmt);
+		s.needs_no_transaction = needs_no_transaction(rs->stmt);
+		if (IsA(rs->stmt, CopyStmt)) {
+			CopyStmt *c = reinterpret_cast<CopyStmt *>(rs->stmt);
+			s.copy_stdio = c->filename == nullptr && !c->is_program;
+		}
+		out.push_back(std::move(s));
+	}
+	return out;
+}
+
+}  // namespace dbkit

@@ -1,0 +1,26 @@
+#pragma once
+// PostgreSQL's own parser over migration text: statement boundaries and the
+// statements that cannot run inside a transaction block.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guard.hpp"
+
+namespace dbkit {
+
+struct Statement {
+	size_t offset = 0;  // byte offset in the parsed text (leading comments included)
+	size_t length = 0;
+	std::string command;  // CreateCommandName: "CREATE TABLE", ...
+	bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT, ...
+	bool needs_no_transaction = false;  // CREATE INDEX CONCURRENTLY, VACUUM, ...
+	bool copy_stdio = false;            // COPY FROM STDIN / TO STDOUT
+};
+
+// Parses `sql` (one breakpoint chunk). A syntax error throws PgError with the
+// parser's cursor position relative to `sql`. With `in_subxact`, the parse runs
+// in an internal subtransaction so that the caller may go on after an error.
+std::vector<Statement> parse_statements(std::string_view sql, bool in_subxact = false);
+
+}  // namespace dbkit

@@ -1,0 +1,124 @@
+#include "payload.hpp"
+
+#include <fmt/format.h>
+
+#include "errcodes.hpp"
+
+namespace dbkit {
+
+namespace {
+
+constexpr const char *kPayloadHint =
+    "Pass the folder as the dbkit client builds it: {\"journal\": \"<text of meta/_journal.json>\", \"files\": "
+    "{\"0000_name.sql\": \"<file text>\", ...}}.";
+
+std::optional<JsonbValue> find_key(JsonbContainer *c, const char *key) {
+	JsonbValue k;
+	k.type = jbvString;
+	k.val.string.val = const_cast<char *>(key);
+	k.val.string.len = static_cast<int>(strlen(key));
+	JsonbValue *v = PgCall([&]() noexcept { return findJsonbValueFromContainer(c, JB_FOBJECT, &k); });
+	if (!v)
+		return std::nullopt;
+	return *v;
+}
+
+std::string_view as_view(const JsonbValue &v) { return {v.val.string.val, static_cast<size_t>(v.val.string.len)}; }
+
+const char *type_name(const JsonbValue &v) {
+	switch (v.type) {
+	case jbvNull: return "null";
+	case jbvString: return "a string";
+	case jbvNumeric: return "a number";
+	case jbvBool: return "a boolean";
+	case jbvBinary: return JsonContainerIsArray(v.val.binary.data) ? "an array" : "an object";
+	default: return "a non-string";
+	}
+}
+
+// Calls `fn(key, value)` for each member of an object container.
+template <typename Fn>
+void each_member(JsonbContainer *c, Fn &&fn) {
+	JsonbIterator *it = PgCall([&]() noexcept { return JsonbIteratorInit(c); });
+	JsonbValue v;
+	JsonbIteratorToken tok;
+	std::string_view key;
+	while ((tok = PgCall([&]() noexcept { return JsonbIteratorNext(&it, &v, true); })) != WJB_DONE) {
+		if (tok == WJB_KEY)
+			key = as_view(v);
+		else if (tok == WJB_VALUE)
+			fn(key, v);
+	}
+}
+
+}  // namespace
+
+core::FolderInput read_folder(Jsonb *folder) {
+	if (!JB_ROOT_IS_OBJECT(folder) || JB_ROOT_IS_SCALAR(folder))
+		throw Error(DBKIT_FOLDER_INVALID, "the folder argument must be a JSON object", kPayloadHint);
+	core::FolderInput in;
+	if (auto j = find_key(&folder->root, "journal")) {
+		if (j->type == jbvString)
+			in.journal = as_view(*j);
+		else if (j->type != jbvNull)
+			throw Error(DBKIT_FOLDER_INVALID,
+			            fmt::format("folder field \"journal\" must be a string (the text of meta/_journal.json), "
+			                        "found {}",
+			                        type_name(*j)),
+			            kPayloadHint);
+	}
+	auto files = find_key(&folder->root, "files");
+	if (!files || files->type != jbvBinary || !JsonContainerIsObject(files->val.binary.data))
+		throw Error(DBKIT_FOLDER_INVALID,
+		            files ? fmt::format("folder field \"files\" must be an object, found {}", type_name(*files))
+		                  : "the folder has no field \"files\"",
+		            kPayloadHint);
+	each_member(files->val.binary.data, [&](std::string_view name, const JsonbValue &v) {
+		if (v.type != jbvString)
+			throw Error(DBKIT_FOLDER_INVALID,
+			            fmt::format("folder file \"{}\" must be a string with the file's text, found {}", name,
+			                        type_name(v)),
+			            kPayloadHint);
+		if (name == "meta/_journal.json") {
+			if (!in.journal)
+				in.journal = as_view(v);
+			return;
+		}
+		in.files.emplace_back(name, as_view(v));
+	});
+	return in;
+}
+
+Options read_options(Jsonb *options) {
+	Options o;
+	if (!options)
+		return o;
+	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
+		throw Error(DBKIT_OPTION_INVALID, "options must be a JSON object", "For example '{\"out_of_order\": true}'.");
+	auto want_bool = [](std::string_view k, const JsonbValue &v) {
+		if (v.type != jbvBool)
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be true or false, found {}", k, type_name(v)));
+		return static_cast<bool>(v.val.boolean);
+	};
+	auto want_name = [](std::string_view k, const JsonbValue &v) {
+		if (v.type != jbvString || v.val.string.len == 0 || v.val.string.len >= NAMEDATALEN)
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a non-empty identifier", k));
+		return std::string(as_view(v));
+	};
+	each_member(&options->root, [&](std::string_view k, const JsonbValue &v) {
+		if (k == "out_of_order")
+			o.out_of_order = want_bool(k, v);
+		else if (k == "drizzle_sync")
+			o.drizzle_sync = want_bool(k, v);
+		else if (k == "drizzle_schema")
+			o.drizzle_schema = want_name(k, v);
+		else if (k == "drizzle_table")
+			o.drizzle_table = want_name(k, v);
+		else
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
+			            "Known options: out_of_order, drizzle_sync, drizzle_schema, drizzle_table.");
+	});
+	return o;
+}
+
+}  // namespace dbkit

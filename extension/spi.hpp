@@ -1,0 +1,44 @@
+#pragma once
+// SPI from C++: every call that can raise goes through PgCall, so a failing
+// query becomes a PgError and C++ destructors run. Values travel as parameters;
+// SQL text here is always a constant or built with quote_identifier.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guard.hpp"
+
+namespace dbkit::spi {
+
+struct Arg {
+	Oid type;
+	Datum value;
+	bool null;
+};
+Arg text(std::string_view s);
+Arg text_or_null(const std::optional<std::string> &s);
+Arg int8(int64_t v);
+Arg int4(int32_t v);
+Arg float8(double v);
+Arg jsonb_text(std::string_view json);  // parsed by jsonb_in
+
+void connect();
+void finish();
+
+// Runs `sql` with parameters; returns the SPI result code (>= 0) or throws.
+int execute(const char *sql, const std::vector<Arg> &args = {}, bool read_only = false);
+
+// Prepared statement kept for the rest of the call.
+SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types);
+int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args);
+
+// Reading the last result.
+uint64_t rows();
+std::optional<std::string> get_text(uint64_t row, int col);  // col is 1-based
+std::optional<int64_t> get_int64(uint64_t row, int col);
+
+std::string quote_ident(std::string_view ident);
+
+}  // namespace dbkit::spi

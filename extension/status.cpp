@@ -1,0 +1,30 @@
+// dbkit._folder_status(folder, options): every migration of the folder with its
+// state. The SQL wrapper dbkit_status(folder) joins in the history's details.
+#include "folder_arg.hpp"
+#include "spi.hpp"
+#include "srf.hpp"
+
+using namespace dbkit;
+
+DBKIT_FUNCTION(dbkit_folder_status) {
+	if (PG_ARGISNULL(0))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
+	Jsonb *folder = PG_GETARG_JSONB_P(0);
+	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	ResultRows out(fcinfo);
+	LoadedFolder lf = load_folder_arg(folder);
+	spi::connect();
+	std::optional<DrizzleTable> dz;
+	if (opts.drizzle_sync)
+		dz.emplace(opts);
+	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	spi::finish();
+	for (const auto &it : plan.items) {
+		Cell file = it.pos ? Cell(lf.folder.migrations[*it.pos].file) : Cell();
+		out.add({int32_t(it.idx), it.tag, std::string(core::state_name(it.state)), file,
+		         it.file_hash.empty() ? Cell() : Cell(it.file_hash),
+		         it.applied_hash.empty() ? Cell() : Cell(it.applied_hash), int64_t(it.when),
+		         it.note.empty() ? Cell() : Cell(it.note)});
+	}
+	return out.done();
+}

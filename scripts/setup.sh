@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dbkit needs to build and test, if missing.
+# Run as root (make demo / make test call it); does nothing when all are present.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev
+      libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+if [[ $(id -u) -ne 0 ]]; then
+	echo "dbkit setup: missing packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "dbkit setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Debian's postgresql-common would create and start a system cluster: dbkit never uses it.
+mkdir -p /etc/postgresql-common
+if [[ ! -f /etc/postgresql-common/createcluster.conf ]] || ! grep -q '^create_main_cluster' /etc/postgresql-common/createcluster.conf; then
+	echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "dbkit setup: done"
