@@ -15,22 +15,20 @@ char *pdup(const std::string &s) {
 	return PgCall([&]() noexcept { return pstrdup(p); });
 }
 
-// Drops the "SQL statement ..." line SPI adds: the error shows the statement already.
-void strip_spi_context(ErrorData *e) {
+// Drops the "SQL statement "..."" entry SPI adds to the context (it may span
+// lines): the error shows the statement already.
+void strip_spi_context(ErrorData *e, std::string_view stmt) {
 	if (!e->context)
 		return;
-	std::string ctx(e->context), kept;
-	size_t start = 0;
-	for (;;) {
-		size_t nl = ctx.find('\n', start);
-		std::string line = ctx.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-		if (!line.empty() && line.rfind("SQL statement \"", 0) != 0)
-			kept += (kept.empty() ? "" : "\n") + line;
-		if (nl == std::string::npos)
-			break;
-		start = nl + 1;
-	}
-	e->context = kept.empty() ? nullptr : pdup(kept);
+	std::string ctx(e->context);
+	std::string needle = "SQL statement \"" + std::string(stmt) + "\"";
+	if (size_t at = ctx.find(needle); at != std::string::npos)
+		ctx.erase(at, needle.size());
+	while (!ctx.empty() && ctx.back() == '\n')
+		ctx.pop_back();
+	while (!ctx.empty() && ctx.front() == '\n')
+		ctx.erase(0, 1);
+	e->context = ctx.empty() ? nullptr : pdup(ctx);
 }
 
 std::string next_step(const char *orig_hint, const core::Migration &m) {
@@ -46,10 +44,20 @@ PgError syntax_error(const PgError &err, const core::Migration &m, const core::C
 	ErrorData *e = err.edata();
 	int pos = e->cursorpos > 0 ? e->cursorpos : e->internalpos;
 	size_t at = chunk.offset + (pos > 0 ? core::byte_offset_of_char(chunk.text, pos) : 0);
+	// Show the chunk from its first token; shift the position by the characters cut.
+	size_t lead = core::skip_space_and_comments(chunk.text, 0);
+	if (pos > 0 && lead < chunk.text.size() && core::byte_offset_of_char(chunk.text, pos) >= lead) {
+		int cut = 0;
+		for (size_t i = 0; i < lead; ++i)
+			cut += (static_cast<unsigned char>(chunk.text[i]) & 0xC0) != 0x80;
+		pos -= cut;
+	} else {
+		lead = 0;
+	}
 	e->message = pdup(fmt::format("migration {}, line {}: {} (SQLSTATE {})", m.file, core::line_at(m.sql, at),
 	                              e->message ? e->message : "syntax error", sqlstate_of(e)));
 	e->hint = pdup(next_step(e->hint, m));
-	e->internalquery = pdup(std::string(chunk.text));
+	e->internalquery = pdup(std::string(chunk.text.substr(lead)));
 	e->internalpos = pos;
 	e->cursorpos = 0;
 	return err;
@@ -57,7 +65,7 @@ PgError syntax_error(const PgError &err, const core::Migration &m, const core::C
 
 PgError statement_error(const PgError &err, const core::Migration &m, const PlannedStatement &s) {
 	ErrorData *e = err.edata();
-	size_t at = s.file_offset + core::skip_space_and_comments(s.text, 0);
+	size_t at = s.file_offset;
 	if (e->internalpos > 0)
 		at = s.file_offset + core::byte_offset_of_char(s.text, e->internalpos);
 	else
@@ -70,14 +78,14 @@ PgError statement_error(const PgError &err, const core::Migration &m, const Plan
 		e->internalpos = 0;
 	}
 	e->cursorpos = 0;
-	strip_spi_context(e);
+	strip_spi_context(e, s.text);
 	return err;
 }
 
 Error refused(const core::Migration &m, const PlannedStatement &s, std::string why, std::string hint) {
 	return Error(DBKIT_STATEMENT_REFUSED,
 	             fmt::format("migration {}, statement {} (line {}): {} {}", m.file, s.number,
-	                         core::line_at(m.sql, s.file_offset + core::skip_space_and_comments(s.text, 0)), s.command,
+	                         core::line_at(m.sql, s.file_offset), s.command,
 	                         why),
 	             std::move(hint) + " Nothing was applied.");
 }
@@ -97,8 +105,10 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 			throw syntax_error(err, m, chunk);
 		}
 		for (const Statement &st : stmts) {
-			PlannedStatement ps{++number, chunk.offset + st.offset, chunk.text.substr(st.offset, st.length),
-			                    st.command};
+			// From the first token: leading comments and blank lines belong to no statement.
+			std::string_view text = chunk.text.substr(st.offset, st.length);
+			size_t lead = core::skip_space_and_comments(text, 0);
+			PlannedStatement ps{++number, chunk.offset + st.offset + lead, text.substr(lead), st.command};
 			if (st.transaction_control)
 				throw refused(m, ps, "controls the transaction, which dbkit owns",
 				              "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a "
@@ -108,8 +118,10 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 				              "Load data with INSERT ... SELECT or COPY from a server file instead.");
 			if (st.needs_no_transaction)
 				throw refused(m, ps, "cannot run inside a transaction block",
-				              "Drop CONCURRENTLY (the migration then takes a stronger lock), or move the statement "
-				              "to a migration of its own and run it outside dbkit.");
+				              ps.command.find("CONCURRENTLY") != std::string::npos
+				                  ? "Drop CONCURRENTLY (the statement then takes a stronger lock for its duration), "
+				                    "or run the statement outside the migration, by hand or from a maintenance job."
+				                  : "Run the statement outside the migration, by hand or from a maintenance job.");
 			out.push_back(std::move(ps));
 		}
 	}

@@ -89,6 +89,10 @@ std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) 
 		s.command = CreateCommandName(rs->stmt);
 		s.transaction_control = IsA(rs->stmt, TransactionStmt);
 		s.needs_no_transaction = needs_no_transaction(rs->stmt);
+		if (s.needs_no_transaction && (IsA(rs->stmt, IndexStmt) || IsA(rs->stmt, DropStmt) ||
+		                               (IsA(rs->stmt, ReindexStmt) &&
+		                                has_concurrently_option(reinterpret_cast<ReindexStmt *>(rs->stmt)->params))))
+			s.command += " CONCURRENTLY";
 		if (IsA(rs->stmt, CopyStmt)) {
 			CopyStmt *c = reinterpret_cast<CopyStmt *>(rs->stmt);
 			s.copy_stdio = c->filename == nullptr && !c->is_program;

@@ -35,20 +35,33 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 	for (const auto &h : history)
 		by_tag.emplace(h.tag, &h);
 
-	// drizzle rows: by created_at (0.x identity), by name (1.0), by hash (fallback)
+	// drizzle rows that dbkit's own history explains (dbkit wrote them, or adopted
+	// them earlier) are consumed first; the rest are candidates for adoption,
+	// matched by name (1.0), by created_at = when (0.x identity), then by hash.
+	std::unordered_set<const DrizzleRow *> dz_used;
+	{
+		std::unordered_map<std::string, int> history_hash_count;
+		for (const auto &h : history)
+			++history_hash_count[h.hash];
+		for (const auto &d : drizzle) {
+			auto c = history_hash_count.find(d.hash);
+			if (c != history_hash_count.end() && c->second > 0) {
+				--c->second;
+				dz_used.insert(&d);
+			}
+		}
+	}
 	std::unordered_map<int64_t, const DrizzleRow *> dz_when;
 	std::unordered_map<std::string, const DrizzleRow *> dz_name, dz_hash;
 	for (const auto &d : drizzle) {
+		if (dz_used.count(&d))
+			continue;
 		if (d.created_at)
 			dz_when.emplace(*d.created_at, &d);
 		if (d.name)
 			dz_name.emplace(*d.name, &d);
 		dz_hash.emplace(d.hash, &d);
 	}
-	std::unordered_set<const DrizzleRow *> dz_used;
-	std::unordered_set<std::string> history_hashes;
-	for (const auto &h : history)
-		history_hashes.insert(h.hash);
 
 	std::optional<size_t> last_applied;  // highest folder position already in the database
 	for (size_t i = 0; i < migrations.size(); ++i) {
@@ -62,13 +75,11 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 		if (auto h = by_tag.find(m.tag); h != by_tag.end()) {
 			it.applied_hash = h->second->hash;
 			it.state = h->second->hash == it.file_hash ? State::Applied : State::Modified;
-			if (auto d = dz_hash.find(h->second->hash); d != dz_hash.end())
-				dz_used.insert(d->second);
 		} else {
 			const DrizzleRow *d = nullptr;
-			if (auto x = dz_name.find(m.tag); x != dz_name.end())
+			if (auto x = dz_name.find(m.tag); x != dz_name.end() && !dz_used.count(x->second))
 				d = x->second;
-			else if (auto y = dz_when.find(m.when); y != dz_when.end())
+			else if (auto y = dz_when.find(m.when); y != dz_when.end() && !dz_used.count(y->second))
 				d = y->second;
 			else if (auto z = dz_hash.find(it.file_hash); z != dz_hash.end() && !dz_used.count(z->second))
 				d = z->second;
@@ -99,8 +110,6 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 		it.idx = h.idx;
 		it.when = h.when;
 		it.applied_hash = h.hash;
-		if (auto d = dz_hash.find(h.hash); d != dz_hash.end())
-			dz_used.insert(d->second);
 		plan.items.push_back(std::move(it));
 	}
 
@@ -152,7 +161,7 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 	}
 
 	for (const auto &d : drizzle) {
-		if (dz_used.count(&d) || history_hashes.count(d.hash))
+		if (dz_used.count(&d))
 			continue;
 		std::string ident = d.name ? "name " + *d.name
 		                           : (d.created_at ? fmt::format("created_at {}", *d.created_at) : "no created_at");
