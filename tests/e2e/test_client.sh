@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The client's contract: exit codes, connection sources, errors on stderr with
+# file, statement, line, position and hint, --json, and status.
+source "$(dirname "$0")/lib.sh"
+F=$WORK/m
+copy_fixture "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations" "$F"
+
+# usage
+run --help
+assert_eq 0 "$RC" "--help exits 0"
+assert_contains "$OUT" "migrate" "--help lists migrate"
+run --version
+assert_eq 0 "$RC" "--version exits 0"
+assert_contains "$OUT" "dbkit 0." "--version prints the version"
+run migrate --no-such-flag
+assert_eq 2 "$RC" "unknown flag: exit 2"
+run
+assert_eq 2 "$RC" "no command: exit 2"
+run migrate --dir "$WORK/does-not-exist"
+assert_eq 2 "$RC" "missing folder: exit 2"
+assert_contains "$ERR" "does-not-exist does not exist" "names the folder"
+(cd "$WORK" && run migrate) || true
+(cd "$WORK" && "$DBKIT" migrate >/dev/null 2>"$WORK/err2"; echo $? >"$WORK/rc2") || true
+assert_eq 2 "$(cat "$WORK/rc2")" "default folder src/db/migrations missing: exit 2"
+assert_contains "$(cat "$WORK/err2")" "src/db/migrations" "names the default folder"
+
+# connection errors
+run migrate --dir "$F" --url "postgresql:///x?host=$WORK/nosocket"
+assert_eq 3 "$RC" "unreachable server: exit 3"
+assert_contains "$ERR" "cannot connect" "says it cannot connect"
+fresh_db noext_tmp
+"${PSQL[@]}" -d noext_tmp -c 'DROP EXTENSION dbkit'
+run migrate --dir "$F"
+assert_eq 3 "$RC" "extension missing: exit 3"
+assert_contains "$ERR" "extension is not installed" "says the extension is missing"
+assert_contains "$ERR" "dbkit init" "says how to install it"
+run init
+assert_eq 0 "$RC" "dbkit init creates the extension"
+assert_eq dbkit "$(q "SELECT extname FROM pg_extension WHERE extname = 'dbkit'")" "extension present after init"
+
+# DATABASE_URL and --url pick the database; --url wins
+fresh_db client_a
+fresh_db client_b
+export PGDATABASE=postgres
+DATABASE_URL="postgresql:///client_a?host=$PGHOST&port=$PGPORT&user=$PGUSER" run migrate --dir "$F"
+assert_eq 0 "$RC" "DATABASE_URL: exit 0"
+assert_eq 9 "$("${PSQL[@]}" -d client_a -c 'SELECT count(*) FROM dbkit.migrations')" "DATABASE_URL used"
+DATABASE_URL="postgresql:///client_a?host=$PGHOST" run migrate --dir "$F" --url "postgresql:///client_b?host=$PGHOST&port=$PGPORT&user=$PGUSER"
+assert_eq 9 "$("${PSQL[@]}" -d client_b -c 'SELECT count(*) FROM dbkit.migrations')" "--url wins over DATABASE_URL"
+export PGDATABASE=client_b
+
+# status, text and JSON
+run status --dir "$F"
+assert_eq 0 "$RC" "status exits 0"
+assert_contains "$OUT" "9 migrations in $F: 9 applied" "status summary"
+run status --dir "$F" --json
+assert_eq 9 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(m["state"]=="applied" for m in d["migrations"]))' <<<"$OUT")" "status --json"
+run status
+assert_contains "$OUT" "9 migrations recorded" "status without a folder shows the history"
+
+# a failing statement: exit 1, file/statement/line/SQLSTATE/hint on stderr, nothing applied
+fresh_db client_fail
+printf 'CREATE TABLE "extra" ("id" integer);\n--> statement-breakpoint\nALTER TABLE "extra"\n  ADD COLUMN "n" integer REFERENCES "missing" ("id");' >"$F/0009_broken.sql"
+python3 - "$F/meta/_journal.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+j["entries"].append({"idx": 9, "version": "7", "when": 1795644750000, "tag": "0009_broken", "breakpoints": True})
+open(p, "w").write(json.dumps(j, indent=2))
+PY
+run migrate --dir "$F"
+assert_eq 1 "$RC" "failing statement: exit 1"
+assert_contains "$ERR" "migration 0009_broken.sql, statement 2 (line 3)" "names file, statement and line"
+assert_contains "$ERR" 'relation "missing" does not exist' "keeps PostgreSQL's message"
+assert_contains "$ERR" "42P01" "shows the SQLSTATE"
+assert_contains "$ERR" "Fix 0009_broken.sql" "hint says what to do"
+assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.migrations')" "nothing recorded"
+assert_eq "" "$(q "SELECT relname FROM pg_class WHERE relname IN ('users', 'extra')")" "nothing applied"
+run migrate --dir "$F" --json
+assert_eq 1 "$RC" "--json failure: exit 1"
+assert_eq 42P01 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["error"]["sqlstate"])' <<<"$OUT")" "--json carries the SQLSTATE"
+# a syntax error shows the line with a caret
+printf 'CREATE TABLE "extra" ("id" integer);\n--> statement-breakpoint\nALTER TABLE "extra"\n  ADD COLUMN "n" integer NOT NUL;' >"$F/0009_broken.sql"
+run migrate --dir "$F"
+assert_contains "$ERR" "migration 0009_broken.sql, line 4: syntax error" "syntax error names the line"
+assert_contains "$ERR" '  ADD COLUMN "n" integer NOT NUL;' "shows the offending line"
+assert_contains "$ERR" "^" "with a caret"
+# fixed: the rerun applies everything
+printf 'CREATE TABLE "extra" ("id" integer);' >"$F/0009_broken.sql"
+run migrate --dir "$F" --json
+assert_eq 0 "$RC" "rerun after the fix: exit 0"
+assert_eq 10 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["applied"])' <<<"$OUT")" "--json reports 10 applied"
+
+# a file that is not UTF-8 is refused with its name and offset; nothing is sent
+fresh_db client_utf8
+printf 'CREATE TABLE "t" ("a" text DEFAULT \xff);' >"$F/0009_broken.sql"
+run migrate --dir "$F"
+assert_eq 1 "$RC" "invalid UTF-8: exit 1"
+assert_contains "$ERR" "0009_broken.sql: invalid UTF-8 at byte 35" "names the file and the byte"
+assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.migrations')" "nothing applied"
+finish
