@@ -31,6 +31,9 @@ all install:
 	@echo "PostgreSQL 15 server headers are missing: run 'make setup' first (make demo and make test do it)." >&2; exit 1
 endif
 
+# PGXS does not track header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard extension/*.hpp extension/core/*.hpp)
+
 .PHONY: setup client install-client test demo fuzz
 
 setup:

@@ -13,5 +13,7 @@ struct MigrateOptions {
 int cmd_migrate(const Common &c, const MigrateOptions &m);
 int cmd_status(const Common &c);
 int cmd_init(const Common &c);
+int cmd_check(const Common &c, bool offline);
+int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason);
 
 }  // namespace dbkit::client

@@ -5,8 +5,12 @@
 // cannot carry (invalid UTF-8, NUL), naming the file and the offset.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "core/finding.hpp"
+#include "core/folder.hpp"
 
 namespace dbkit::client {
 
@@ -18,8 +22,14 @@ struct FolderError : std::runtime_error {
 
 struct ReadOptions {
 	bool snapshots = false;  // also ship meta/*_snapshot.json and <dir>/snapshot.json
+	// Report unshippable files as findings (invalid bytes replaced by U+FFFD)
+	// instead of throwing: `dbkit check` lists every problem.
+	std::vector<core::Finding> *findings = nullptr;
 };
 
 nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts = {});
+
+// The payload as the core's input; views point into `payload`.
+core::FolderInput folder_input(const nlohmann::json &payload);
 
 }  // namespace dbkit::client

@@ -44,6 +44,27 @@ int main(int argc, char **argv) {
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
 
+	bool offline = false;
+	auto *check = app.add_subcommand("check", "Check the folder (and it against the database) and list every finding");
+	add_common(check, true);
+	check->add_flag("--offline", offline, "No database: the same server-free rules, parser checks skipped");
+
+	std::string tag, reason;
+	std::vector<CLI::App *> repairs;
+	for (const char *name : {"mark-applied", "baseline", "forget", "accept-change"}) {
+		const char *what = std::string(name) == "mark-applied" ? "Record TAG as applied without running it (the change was made by hand)"
+		                   : std::string(name) == "baseline"   ? "Record that the database is already at TAG: TAG and every migration before it"
+		                   : std::string(name) == "forget"     ? "Drop TAG from the history (after rolling it back by hand)"
+		                                                       : "Re-record the hash of TAG, whose applied file was edited on purpose";
+		auto *sub = app.add_subcommand(name, what);
+		add_common(sub, std::string(name) != "forget");
+		sub->add_option("TAG", tag, "The migration's tag, as the journal names it")->required();
+		auto *r = sub->add_option("--reason", reason, "Why; recorded in dbkit.events");
+		if (std::string(name) != "baseline")
+			r->required();
+		repairs.push_back(sub);
+	}
+
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
 
@@ -61,9 +82,11 @@ int main(int argc, char **argv) {
 	}
 	if (!url.empty())
 		c.url = url;
-	for (auto *sub : {migrate, status})
-		if (sub->parsed() && sub->get_option("--dir")->count() > 0)
-			c.dir_given = true;
+	for (auto *sub : app.get_subcommands())
+		if (sub->parsed())
+			for (auto *opt : sub->get_options())
+				if (opt->get_name() == "--dir" && opt->count() > 0)
+					c.dir_given = true;
 
 	try {
 		if (migrate->parsed())
@@ -72,6 +95,11 @@ int main(int argc, char **argv) {
 			return cmd_status(c);
 		if (init->parsed())
 			return cmd_init(c);
+		if (check->parsed())
+			return cmd_check(c, offline);
+		for (auto *sub : repairs)
+			if (sub->parsed())
+				return cmd_repair(c, sub->get_name(), tag, reason);
 	} catch (const std::exception &e) {
 		fmt::print(stderr, "dbkit: internal error: {}\n", e.what());
 		return kFailed;

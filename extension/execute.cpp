@@ -1,6 +1,6 @@
-#include "execute.hpp"
-
 #include <fmt/format.h>
+
+#include "execute.hpp"
 
 #include "core/text.hpp"
 #include "errcodes.hpp"
@@ -92,6 +92,32 @@ Error refused(const core::Migration &m, const PlannedStatement &s, std::string w
 
 }  // namespace
 
+std::optional<Refusal> refusal_of(const Statement &st) {
+	if (st.transaction_control)
+		return Refusal{"migration.transaction_control", "controls the transaction, which dbkit owns",
+		               "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a transaction and "
+		               "records it in the same one."};
+	if (st.copy_stdio)
+		return Refusal{"migration.copy_stdio", "reads from or writes to the client, which a migration cannot do",
+		               "Load data with INSERT ... SELECT or COPY from a server file instead."};
+	if (st.needs_no_transaction)
+		return Refusal{"migration.no_transaction", "cannot run inside a transaction block",
+		               st.command.find("CONCURRENTLY") != std::string::npos
+		                   ? "Drop CONCURRENTLY (the statement then takes a stronger lock for its duration), or run "
+		                     "the statement outside the migration, by hand or from a maintenance job."
+		                   : "Run the statement outside the migration, by hand or from a maintenance job."};
+	return std::nullopt;
+}
+
+namespace {
+// From the first token: leading comments and blank lines belong to no statement.
+PlannedStatement planned(int number, const core::Chunk &chunk, const Statement &st) {
+	std::string_view text = chunk.text.substr(st.offset, st.length);
+	size_t lead = core::skip_space_and_comments(text, 0);
+	return PlannedStatement{number, chunk.offset + st.offset + lead, text.substr(lead), st.command};
+}
+}  // namespace
+
 std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 	std::vector<PlannedStatement> out;
 	int number = 0;
@@ -105,24 +131,37 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 			throw syntax_error(err, m, chunk);
 		}
 		for (const Statement &st : stmts) {
-			// From the first token: leading comments and blank lines belong to no statement.
-			std::string_view text = chunk.text.substr(st.offset, st.length);
-			size_t lead = core::skip_space_and_comments(text, 0);
-			PlannedStatement ps{++number, chunk.offset + st.offset + lead, text.substr(lead), st.command};
-			if (st.transaction_control)
-				throw refused(m, ps, "controls the transaction, which dbkit owns",
-				              "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a "
-				              "transaction and records it in the same one.");
-			if (st.copy_stdio)
-				throw refused(m, ps, "reads from or writes to the client, which a migration cannot do",
-				              "Load data with INSERT ... SELECT or COPY from a server file instead.");
-			if (st.needs_no_transaction)
-				throw refused(m, ps, "cannot run inside a transaction block",
-				              ps.command.find("CONCURRENTLY") != std::string::npos
-				                  ? "Drop CONCURRENTLY (the statement then takes a stronger lock for its duration), "
-				                    "or run the statement outside the migration, by hand or from a maintenance job."
-				                  : "Run the statement outside the migration, by hand or from a maintenance job.");
+			PlannedStatement ps = planned(++number, chunk, st);
+			if (auto r = refusal_of(st))
+				throw refused(m, ps, r->why, r->hint);
 			out.push_back(std::move(ps));
+		}
+	}
+	return out;
+}
+
+std::vector<core::Finding> statement_findings(const core::Migration &m) {
+	std::vector<core::Finding> out;
+	int number = 0;
+	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
+		if (core::blank_sql(chunk.text))
+			continue;
+		std::vector<Statement> stmts;
+		try {
+			stmts = parse_statements(chunk.text, /*in_subxact=*/true);
+		} catch (const PgError &err) {
+			ErrorData *e = syntax_error(err, m, chunk).edata();
+			out.push_back({core::Severity::Error, "migration.syntax_error", m.tag, e->message,
+			               fmt::format("Fix {} before it is applied; the rest of this chunk was not checked.", m.file)});
+			continue;
+		}
+		for (const Statement &st : stmts) {
+			PlannedStatement ps = planned(++number, chunk, st);
+			if (auto r = refusal_of(st))
+				out.push_back({core::Severity::Error, r->code, m.tag,
+				               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,
+				                           core::line_at(m.sql, ps.file_offset), ps.command, r->why),
+				               r->hint});
 		}
 	}
 	return out;

@@ -1,11 +1,14 @@
 #pragma once
 // Running one migration's statements through SPI, with errors that name the
 // file, the statement's number and its line.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/finding.hpp"
 #include "core/folder.hpp"
+#include "parse.hpp"
 
 namespace dbkit {
 
@@ -20,6 +23,18 @@ struct PlannedStatement {
 // parser. Refuses (DK005) statements that cannot run in a transactional
 // migration; a syntax error is reported against the file and line.
 std::vector<PlannedStatement> plan_statements(const core::Migration &m);
+
+// The same checks as findings, for dbkit_validate: parses in a subtransaction
+// and goes on after a syntax error.
+std::vector<core::Finding> statement_findings(const core::Migration &m);
+
+// Why a statement cannot be part of a transactional migration, if it cannot.
+struct Refusal {
+	const char *code;
+	const char *why;
+	const char *hint;
+};
+std::optional<Refusal> refusal_of(const Statement &st);
 
 // Executes the statements in the current transaction.
 void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts);

@@ -86,11 +86,25 @@ void DrizzleTable::insert(const std::string &hash, int64_t when, const std::stri
 	spi::execute_plan(insert_plan_, {spi::text(hash), spi::int8(when), spi::text(name)});
 }
 
-HistoryWriter::HistoryWriter(const char *action) {
+void DrizzleTable::remove(const std::string &hash, std::optional<int64_t> when) {
+	std::string where = has_created_at_ ? "hash = $1 AND created_at IS NOT DISTINCT FROM $2" : "hash = $1";
+	std::string sql = fmt::format("DELETE FROM {0} WHERE ctid = (SELECT ctid FROM {0} WHERE {1} LIMIT 1)", qualified_, where);
+	spi::execute(sql.c_str(), {spi::text(hash), when ? spi::int8(*when) : spi::Arg{INT8OID, Datum(0), true}});
+}
+
+void DrizzleTable::rehash(const std::string &old_hash, const std::string &new_hash) {
+	std::string sql = fmt::format("UPDATE {} SET hash = $2 WHERE hash = $1", qualified_);
+	spi::execute(sql.c_str(), {spi::text(old_hash), spi::text(new_hash)});
+}
+
+HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const std::string &reason,
+                             const std::string &detail_json) {
+	auto opt = [](const std::string &s) { return s.empty() ? std::optional<std::string>() : std::optional(s); };
 	spi::execute(
-	    "INSERT INTO dbkit.events (action, client) "
-	    "VALUES ($1, pg_catalog.current_setting('application_name')) RETURNING id",
-	    {spi::text(action)});
+	    "INSERT INTO dbkit.events (action, tag, reason, detail, client) "
+	    "VALUES ($1, $2, $3, $4::jsonb, pg_catalog.current_setting('application_name')) RETURNING id",
+	    {spi::text(action), spi::text_or_null(opt(tag)), spi::text_or_null(opt(reason)),
+	     spi::text_or_null(opt(detail_json))});
 	run_id_ = *spi::get_int64(0, 1);
 }
 

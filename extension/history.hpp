@@ -24,6 +24,8 @@ public:
 	std::vector<core::DrizzleRow> read() const;
 	void ensure();  // create schema and table in drizzle 0.x's shape if absent
 	void insert(const std::string &hash, int64_t when, const std::string &name);
+	void remove(const std::string &hash, std::optional<int64_t> when);  // one row: a forgotten migration
+	void rehash(const std::string &old_hash, const std::string &new_hash);
 
 private:
 	void detect();
@@ -44,7 +46,9 @@ struct Recorded {
 
 class HistoryWriter {
 public:
-	explicit HistoryWriter(const char *action);  // opens a run in dbkit.events
+	// Opens a run in dbkit.events: who and when come from the session.
+	explicit HistoryWriter(const char *action, const std::string &tag = {}, const std::string &reason = {},
+	                       const std::string &detail_json = {});
 	int64_t run_id() const { return run_id_; }
 	void record(const Recorded &r);
 

@@ -82,3 +82,44 @@ COMMENT ON FUNCTION @extschema@.dbkit_status(jsonb, jsonb) IS
 -- Monitoring roles read, never write.
 GRANT USAGE ON SCHEMA dbkit TO pg_monitor;
 GRANT SELECT ON dbkit.migrations, dbkit.events TO pg_monitor;
+
+-- Every finding about a folder: the journal, the files, the snapshots, each
+-- statement through PostgreSQL's parser, and the folder against this history.
+CREATE FUNCTION @extschema@.dbkit_validate(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (severity text, code text, subject text, message text, hint text)
+AS 'MODULE_PATHNAME', 'dbkit_validate' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_validate(jsonb, jsonb) IS
+    'Check a migrations folder (and it against this database); one row per finding, nothing changed';
+
+-- History repair. Each is recorded in dbkit.events with who, when and the reason.
+CREATE FUNCTION dbkit._repair(action text, folder jsonb, tag text, reason text, options jsonb)
+RETURNS TABLE (tag text, idx integer, action text, hash text)
+AS 'MODULE_PATHNAME', 'dbkit_repair' LANGUAGE C VOLATILE;
+
+CREATE FUNCTION @extschema@.dbkit_mark_applied(folder jsonb, tag text, reason text, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, idx integer, action text, hash text)
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM dbkit._repair('mark-applied', folder, tag, reason, options) $$;
+COMMENT ON FUNCTION @extschema@.dbkit_mark_applied(jsonb, text, text, jsonb) IS
+    'Record a migration as applied without running it (the change was made by hand)';
+
+CREATE FUNCTION @extschema@.dbkit_baseline(folder jsonb, tag text, reason text DEFAULT NULL, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, idx integer, action text, hash text)
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM dbkit._repair('baseline', folder, tag, reason, options) $$;
+COMMENT ON FUNCTION @extschema@.dbkit_baseline(jsonb, text, text, jsonb) IS
+    'Record that the database is at TAG: TAG and every migration before it, without running them';
+
+CREATE FUNCTION @extschema@.dbkit_forget(tag text, reason text, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, idx integer, action text, hash text)
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM dbkit._repair('forget', NULL, tag, reason, options) $$;
+COMMENT ON FUNCTION @extschema@.dbkit_forget(text, text, jsonb) IS
+    'Drop a migration from the history (after rolling it back by hand)';
+
+CREATE FUNCTION @extschema@.dbkit_accept_change(folder jsonb, tag text, reason text, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, idx integer, action text, hash text)
+LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM dbkit._repair('accept-change', folder, tag, reason, options) $$;
+COMMENT ON FUNCTION @extschema@.dbkit_accept_change(jsonb, text, text, jsonb) IS
+    'Re-record the hash of an applied migration whose file was edited on purpose';

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 namespace dbkit::core {
@@ -302,6 +303,28 @@ const char *JsonValue::kind_name(Kind k) {
 	case Kind::Object: return "object";
 	}
 	return "?";
+}
+
+std::string json_quote(std::string_view s) {
+	std::string out = "\"";
+	for (char c : s) {
+		switch (c) {
+		case '"': out += "\\\""; break;
+		case '\\': out += "\\\\"; break;
+		case '\n': out += "\\n"; break;
+		case '\r': out += "\\r"; break;
+		case '\t': out += "\\t"; break;
+		default:
+			if (static_cast<unsigned char>(c) < 0x20) {
+				char buf[8];
+				std::snprintf(buf, sizeof buf, "\\u%04x", c);
+				out += buf;
+			} else {
+				out += c;
+			}
+		}
+	}
+	return out + "\"";
 }
 
 bool parse_json(std::string_view text, JsonValue &out, JsonError &err) {

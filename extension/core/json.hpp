@@ -34,6 +34,9 @@ struct JsonError {
 	size_t offset = 0;
 };
 
+// `s` as a JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
 // Parses `text`; on failure returns false and fills `err`. Depth is bounded.
 bool parse_json(std::string_view text, JsonValue &out, JsonError &err);
 

@@ -1,0 +1,59 @@
+// dbkit mark-applied | baseline | forget | accept-change: history repair, each
+// recorded with who, when and why. The server checks and records; this prints.
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "report.hpp"
+
+namespace dbkit::client {
+
+int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason) {
+	bool needs_folder = action != "forget";
+	nlohmann::json payload;
+	if (needs_folder)
+		if (int rc = load_payload(c, payload))
+			return rc;
+	Session s;
+	if (int rc = open_session(c, s))
+		return rc;
+	ServerError err;
+	std::optional<Result> r;
+	std::vector<std::string> params;
+	if (action == "forget") {
+		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2)", s.fn("dbkit_forget")),
+		                  {tag, reason}, err);
+	} else {
+		const char *fn = action == "mark-applied" ? "dbkit_mark_applied"
+		                 : action == "baseline"   ? "dbkit_baseline"
+		                                          : "dbkit_accept_change";
+		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::jsonb, $2, NULLIF($3, ''))", s.fn(fn)),
+		                  {payload.dump(), tag, reason}, err);
+	}
+	auto notices = s.conn->take_notices();
+	if (!c.json)
+		print_notices(notices);
+	if (!r) {
+		print_server_error(action + " failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
+	nlohmann::json rows = nlohmann::json::array();
+	for (int i = 0; i < r->rows(); ++i) {
+		rows.push_back({{"tag", r->get(i, 0)}, {"idx", std::stoi(r->get(i, 1))}, {"action", r->get(i, 2)},
+		                {"hash", r->get(i, 3)}});
+		if (!c.json)
+			fmt::print("  {:<9} {}\n", r->get(i, 2), r->get(i, 0));
+	}
+	if (c.json)
+		emit_json({{"ok", true}, {"migrations", rows}});
+	else
+		fmt::print("dbkit: {} {}: {} history row{} changed, recorded in dbkit.events\n", action, tag, r->rows(),
+		           r->rows() == 1 ? "" : "s");
+	return kOk;
+}
+
+}  // namespace dbkit::client

@@ -1,0 +1,128 @@
+#include "snapshots.hpp"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "json.hpp"
+#include "text.hpp"
+
+namespace dbkit::core {
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+	return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool is_snapshot_path(std::string_view p) {
+	if (p.rfind("meta/", 0) == 0)
+		return ends_with(p, "_snapshot.json") && p.find('/', 5) == std::string_view::npos;
+	size_t slash = p.find('/');
+	return slash != std::string_view::npos && p.substr(slash) == "/snapshot.json";
+}
+
+// The snapshot file drizzle-kit writes for a migration.
+std::string snapshot_path_for(const Folder &f, const Migration &m) {
+	if (f.layout == Folder::Layout::Folders)
+		return m.tag + "/snapshot.json";
+	return "meta/" + m.tag.substr(0, m.tag.find('_')) + "_snapshot.json";
+}
+
+struct Snap {
+	std::string path, id, prev;
+};
+
+}  // namespace
+
+std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder) {
+	std::vector<Finding> out;
+	std::vector<Snap> snaps;
+	std::set<std::string> present;
+	for (const auto &[path, content] : in.files) {
+		if (!is_snapshot_path(path))
+			continue;
+		present.insert(std::string(path));
+		JsonValue v;
+		JsonError err;
+		std::string p(path);
+		if (!parse_json(content, v, err)) {
+			out.push_back({Severity::Error, "snapshot.unreadable", p,
+			               fmt::format("{}: invalid JSON at line {}, column {}: {}", p, err.line, err.column,
+			                           err.message),
+			               "Restore the snapshot from version control (a merge conflict marker is the usual "
+			               "cause); drizzle-kit generate diffs against it."});
+			continue;
+		}
+		const JsonValue *id = v.kind == JsonValue::Kind::Object ? v.find("id") : nullptr;
+		const JsonValue *prev = v.kind == JsonValue::Kind::Object ? v.find("prevId") : nullptr;
+		if (!id || id->kind != JsonValue::Kind::String || !prev || prev->kind != JsonValue::Kind::String) {
+			out.push_back({Severity::Error, "snapshot.unreadable", p,
+			               fmt::format("{}: not a drizzle snapshot (string fields \"id\" and \"prevId\" are required)",
+			                           p),
+			               "Restore the snapshot from version control."});
+			continue;
+		}
+		snaps.push_back({p, id->string, prev->string});
+	}
+	if (present.empty())
+		return out;
+
+	for (const auto &m : folder.migrations) {
+		std::string want = snapshot_path_for(folder, m);
+		if (!present.count(want))
+			out.push_back({Severity::Warning, "snapshot.missing", m.tag,
+			               fmt::format("migration {} has no snapshot {}", m.tag, want),
+			               "drizzle-kit generate diffs the schema against the latest snapshot: restore it from "
+			               "version control, or regenerate the migration."});
+	}
+
+	std::map<std::string, std::vector<const Snap *>> by_id, by_prev;
+	for (const auto &s : snaps) {
+		by_id[s.id].push_back(&s);
+		by_prev[s.prev].push_back(&s);
+	}
+	for (const auto &[id, list] : by_id)
+		if (list.size() > 1)
+			out.push_back({Severity::Error, "snapshot.duplicate_id", list[1]->path,
+			               fmt::format("{} and {} have the same id {}", list[0]->path, list[1]->path, id),
+			               "A snapshot was copied instead of generated: regenerate the later migration with "
+			               "drizzle-kit generate."});
+	for (const auto &s : snaps)
+		if (s.prev != kZeroSnapshotId && !by_id.count(s.prev))
+			out.push_back({Severity::Error, "snapshot.prev_missing", s.path,
+			               fmt::format("{}: prevId {} matches no snapshot in the folder", s.path, s.prev),
+			               "Its parent snapshot was deleted or belongs to another branch: restore it, or "
+			               "regenerate this migration on top of the current chain."});
+	for (const auto &[prev, children] : by_prev) {
+		if (children.size() < 2)
+			continue;
+		std::string parent = prev == kZeroSnapshotId ? std::string("the empty schema (first snapshot)")
+		                                             : (by_id.count(prev) ? by_id[prev][0]->path : "id " + prev);
+		std::string names;
+		for (const auto *c : children)
+			names += (names.empty() ? "" : " and ") + c->path;
+		out.push_back({Severity::Error, "snapshot.collision",
+		               by_id.count(prev) ? by_id[prev][0]->path : prev,
+		               fmt::format("{} were generated from the same parent, {}: two branches each added a "
+		                           "migration",
+		                           names, parent),
+		               "Keep one branch's migration; regenerate the other's after it (delete its .sql, snapshot and "
+		               "journal entry, then drizzle-kit generate) so the chain is linear again."});
+	}
+	return out;
+}
+
+std::vector<Finding> check_files(const Folder &folder) {
+	std::vector<Finding> out;
+	for (const auto &m : folder.migrations)
+		if (blank_sql(m.sql))
+			out.push_back({Severity::Warning, "migration.empty", m.tag,
+			               fmt::format("{} has no statements", m.file),
+			               "An empty migration is recorded but does nothing; write its SQL, or remove it with its "
+			               "journal entry if it was never applied."});
+	return out;
+}
+
+}  // namespace dbkit::core

@@ -1,0 +1,59 @@
+// dbkit_validate(folder, options): every finding about a folder, one row each:
+// the folder itself, its snapshots, each migration through PostgreSQL's parser,
+// and the folder against this database's history. Changes nothing.
+#include <fmt/format.h>
+
+#include "core/snapshots.hpp"
+#include "execute.hpp"
+#include "folder_arg.hpp"
+#include "history.hpp"
+#include "sha256.hpp"
+#include "spi.hpp"
+#include "srf.hpp"
+
+using namespace dbkit;
+
+DBKIT_FUNCTION(dbkit_validate) {
+	if (PG_ARGISNULL(0))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
+	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	ResultRows out(fcinfo);
+	core::FolderInput in = read_folder(PG_GETARG_JSONB_P(0));
+	core::Folder folder = core::load_folder(in);
+
+	std::vector<core::Finding> findings = folder.findings;
+	for (auto &f : core::check_snapshots(in, folder))
+		findings.push_back(std::move(f));
+	for (auto &f : core::check_files(folder))
+		findings.push_back(std::move(f));
+	for (const auto &m : folder.migrations)
+		for (auto &f : statement_findings(m))
+			findings.push_back(std::move(f));
+
+	// Against the database, only when the folder itself could be read whole:
+	// a half-read folder would make every applied migration look missing.
+	if (!core::has_errors(folder.findings)) {
+		LoadedFolder lf;
+		lf.input = in;
+		lf.folder = folder;
+		for (const auto &m : folder.migrations)
+			lf.hashes.push_back(sha256_hex(m.sql));
+		spi::connect();
+		std::optional<DrizzleTable> dz;
+		if (opts.drizzle_sync)
+			dz.emplace(opts);
+		core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+		spi::finish();
+		for (auto &f : plan.refusals)
+			findings.push_back(std::move(f));
+		for (auto &f : plan.notices)
+			findings.push_back(std::move(f));
+	} else {
+		PgCall([]() noexcept {
+			ereport(NOTICE, (errmsg("the folder has errors: checks against the database history were skipped")));
+		});
+	}
+	for (const auto &f : findings)
+		out.add({std::string(core::severity_name(f.severity)), f.code, f.subject, f.message, f.hint});
+	return out.done();
+}
