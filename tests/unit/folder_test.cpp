@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/folder.hpp"
+
+using namespace dbkit::core;
+
+namespace {
+
+std::string journal(const std::string &entries, const std::string &version = "7", const std::string &dialect = "postgresql") {
+	return R"({"version": ")" + version + R"(", "dialect": ")" + dialect + R"(", "entries": [)" + entries + "]}";
+}
+std::string entry(int idx, long long when, const std::string &tag) {
+	return "{\"idx\": " + std::to_string(idx) + ", \"version\": \"7\", \"when\": " + std::to_string(when) +
+	       ", \"tag\": \"" + tag + "\", \"breakpoints\": true}";
+}
+bool has(const Folder &f, const std::string &code) {
+	return std::any_of(f.findings.begin(), f.findings.end(), [&](const Finding &x) { return x.code == code; });
+}
+
+}  // namespace
+
+TEST(Folder, JournalInOrderWithFiles) {
+	std::string j = journal(entry(0, 10, "0000_a") + "," + entry(1, 20, "0001_b"));
+	FolderInput in{j, {{"0001_b.sql", "B"}, {"0000_a.sql", "A"}}};
+	Folder f = load_folder(in);
+	EXPECT_TRUE(f.findings.empty());
+	ASSERT_EQ(f.migrations.size(), 2u);
+	EXPECT_EQ(f.migrations[0].tag, "0000_a");
+	EXPECT_EQ(f.migrations[0].sql, "A");
+	EXPECT_EQ(f.migrations[1].when, 20);
+	EXPECT_EQ(f.layout, Folder::Layout::Journal);
+}
+
+TEST(Folder, OldPgDialectAccepted) {
+	std::string j = journal(entry(0, 1, "0000_a"), "5", "pg");
+	Folder f = load_folder(FolderInput{j, {{"0000_a.sql", "A"}}});
+	EXPECT_TRUE(f.findings.empty());
+}
+
+TEST(Folder, EveryJournalProblemHasItsCode) {
+	struct Case {
+		std::string journal;
+		std::vector<std::pair<std::string_view, std::string_view>> files;
+		const char *code;
+	} cases[] = {
+	    {"{ \"version\": ", {}, "journal.malformed_json"},
+	    {"[]", {}, "journal.not_object"},
+	    {R"({"dialect": "postgresql", "entries": []})", {}, "journal.version_missing"},
+	    {journal("", "8"), {}, "journal.version_unsupported"},
+	    {R"({"version": "7", "entries": []})", {}, "journal.dialect_missing"},
+	    {journal("", "7", "sqlite"), {}, "journal.dialect_unsupported"},
+	    {R"({"version": "7", "dialect": "postgresql"})", {}, "journal.entries_missing"},
+	    {journal("1"), {}, "journal.entry_invalid"},
+	    {journal(R"({"idx": 0, "tag": "0000_a", "breakpoints": true})"), {{"0000_a.sql", "A"}}, "journal.entry_field_missing"},
+	    {journal(R"({"idx": 0, "when": 1.5, "tag": "0000_a", "breakpoints": true})"), {{"0000_a.sql", "A"}}, "journal.entry_field_type"},
+	    {journal(entry(0, 1, "../a")), {}, "journal.tag_invalid"},
+	    {journal(entry(0, 1, "0000_a") + "," + entry(0, 2, "0001_b")), {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}}, "journal.idx_duplicate"},
+	    {journal(entry(0, 1, "0000_a") + "," + entry(5, 2, "0001_b")), {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}}, "journal.idx_not_contiguous"},
+	    {journal(entry(0, 1, "0000_a") + "," + entry(1, 2, "0000_a")), {{"0000_a.sql", "A"}}, "journal.tag_duplicate"},
+	    {journal(entry(0, 5, "0000_a") + "," + entry(1, 2, "0001_b")), {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}}, "journal.when_not_increasing"},
+	    {journal(entry(0, 1, "0000_a")), {}, "journal.file_missing"},
+	    {journal(entry(0, 1, "0000_a")), {{"0000_a.sql", "A"}, {"0001_x.sql", "X"}}, "folder.file_unlisted"},
+	    {journal(entry(0, 1, "0000_a")), {{"0000_a.sql", "A"}, {"20261125221325_x/migration.sql", "X"}}, "folder.both_layouts"},
+	};
+	for (const auto &c : cases) {
+		Folder f = load_folder(FolderInput{c.journal, c.files});
+		EXPECT_TRUE(has(f, c.code)) << c.code << " for " << c.journal;
+	}
+}
+
+TEST(Folder, MalformedJournalNamesLineAndColumn) {
+	std::string j = "{\n  \"version\": \"7\"\n  \"dialect\": \"pg\"}";
+	Folder f = load_folder(FolderInput{j, {}});
+	ASSERT_FALSE(f.findings.empty());
+	EXPECT_NE(f.findings[0].message.find("line 3, column 3"), std::string::npos) << f.findings[0].message;
+}
+
+TEST(Folder, SqlWithoutJournal) {
+	Folder f = load_folder(FolderInput{std::nullopt, {{"0000_a.sql", "A"}}});
+	EXPECT_TRUE(has(f, "journal.missing"));
+}
+
+TEST(Folder, FoldersLayoutSortsByName) {
+	Folder f = load_folder(FolderInput{std::nullopt,
+	                                   {{"20261125221400_b/migration.sql", "B"}, {"20261125221325_a/migration.sql", "A"}}});
+	EXPECT_TRUE(f.findings.empty());
+	ASSERT_EQ(f.migrations.size(), 2u);
+	EXPECT_EQ(f.migrations[0].tag, "20261125221325_a");
+	EXPECT_EQ(f.migrations[0].file, "20261125221325_a/migration.sql");
+	EXPECT_EQ(f.migrations[1].idx, 1);
+	EXPECT_EQ(f.layout, Folder::Layout::Folders);
+}
+
+TEST(Folder, FolderNameMillisIsUtc) {
+	EXPECT_EQ(folder_name_millis("19700101000001_x"), 1000);
+	EXPECT_EQ(folder_name_millis("20261125221325_calm"), 1795644805000);
+	EXPECT_FALSE(folder_name_millis("2026112522132_x"));
+	EXPECT_FALSE(folder_name_millis("20261325221325_x"));
+	Folder f = load_folder(FolderInput{std::nullopt, {{"x_y/migration.sql", "A"}}});
+	EXPECT_TRUE(has(f, "folder.name_invalid"));
+}
+
+TEST(Folder, TagSafety) {
+	EXPECT_TRUE(tag_is_safe("0000_initial"));
+	EXPECT_TRUE(tag_is_safe("20261125221207_x"));
+	EXPECT_FALSE(tag_is_safe(""));
+	EXPECT_FALSE(tag_is_safe("a/b"));
+	EXPECT_FALSE(tag_is_safe(".."));
+	EXPECT_FALSE(tag_is_safe("a\\b"));
+	EXPECT_FALSE(tag_is_safe(std::string("a\nb")));
+}

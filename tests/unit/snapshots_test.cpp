@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/snapshots.hpp"
+
+using namespace dbkit::core;
+
+namespace {
+std::string j3 = R"({"version": "7", "dialect": "postgresql", "entries": [
+ {"idx": 0, "version": "7", "when": 1, "tag": "0000_a", "breakpoints": true},
+ {"idx": 1, "version": "7", "when": 2, "tag": "0001_b", "breakpoints": true},
+ {"idx": 2, "version": "7", "when": 3, "tag": "0002_c", "breakpoints": true}]})";
+std::string snap(const char *id, const char *prev) {
+	return std::string("{\"id\": \"") + id + "\", \"prevId\": \"" + prev + "\", \"tables\": {}}";
+}
+const Finding *find(const std::vector<Finding> &fs, const std::string &code) {
+	auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding &f) { return f.code == code; });
+	return it == fs.end() ? nullptr : &*it;
+}
+}  // namespace
+
+TEST(Snapshots, CleanChainHasNoFindings) {
+	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "b");
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	EXPECT_TRUE(check_snapshots(in, load_folder(in)).empty());
+}
+
+TEST(Snapshots, NoSnapshotsShippedMeansNoFindings) {
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}}};
+	EXPECT_TRUE(check_snapshots(in, load_folder(in)).empty());
+}
+
+TEST(Snapshots, CollisionNamesParentAndBothChildren) {
+	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "a");
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->subject, "meta/0000_snapshot.json");
+	EXPECT_NE(c->message.find("meta/0001_snapshot.json and meta/0002_snapshot.json"), std::string::npos) << c->message;
+	EXPECT_NE(c->message.find("same parent, meta/0000_snapshot.json"), std::string::npos) << c->message;
+}
+
+TEST(Snapshots, BrokenChain) {
+	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("a", "a"), s2 = snap("c", "zzz");
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	EXPECT_NE(find(fs, "snapshot.duplicate_id"), nullptr);
+	EXPECT_NE(find(fs, "snapshot.prev_missing"), nullptr);
+}
+
+TEST(Snapshots, UnreadableAndMissing) {
+	std::string s0 = "<<<<<<< HEAD";
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}, {"meta/0000_snapshot.json", s0}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	EXPECT_NE(find(fs, "snapshot.unreadable"), nullptr);
+	const Finding *m = find(fs, "snapshot.missing");
+	ASSERT_NE(m, nullptr);
+	EXPECT_EQ(m->severity, Severity::Warning);
+}
+
+TEST(Snapshots, EmptyMigration) {
+	std::string j = R"({"version": "7", "dialect": "postgresql", "entries": [{"idx": 0, "version": "7", "when": 1, "tag": "0000_a", "breakpoints": true}]})";
+	FolderInput in{j, {{"0000_a.sql", "  -- nothing\n"}}};
+	auto fs = check_files(load_folder(in));
+	ASSERT_EQ(fs.size(), 1u);
+	EXPECT_EQ(fs[0].code, "migration.empty");
+}
