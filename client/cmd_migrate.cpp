@@ -49,7 +49,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		return kFailed;
 	}
 
-	int applied = 0, already = 0, adopted = 0, statements = 0;
+	int applied = 0, already = 0, adopted = 0, renamed = 0, statements = 0;
 	double server_ms = 0;
 	nlohmann::json rows = nlohmann::json::array();
 	for (int i = 0; i < r->rows(); ++i) {
@@ -66,6 +66,8 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 			row["duration_ms"] = ms;
 		} else if (action == "adopted") {
 			++adopted;
+		} else if (action == "renamed") {
+			++renamed;
 		} else {
 			++already;
 		}
@@ -77,8 +79,8 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		if (action == "applied")
 			fmt::print("  applied  {:<40} {:>4} statement{}  {:>9}{}\n", tag, n, n == 1 ? " " : "s", human_ms(ms),
 			           note.empty() ? "" : "  (" + note + ")");
-		else if (action == "adopted")
-			fmt::print("  adopted  {:<40} {}\n", tag, note);
+		else if (action == "adopted" || action == "renamed")
+			fmt::print("  {:<8} {:<40} {}\n", action, tag, note);
 		else if (m.verbose)
 			fmt::print("  ok       {}\n", tag);
 	}
@@ -87,19 +89,21 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		           {"applied", applied},
 		           {"adopted", adopted},
 		           {"already_applied", already},
+		           {"renamed", renamed},
 		           {"statements", statements},
 		           {"duration_ms", total_ms},
 		           {"migrations", rows},
 		           {"warnings", notices_json(notices)}});
 		return kOk;
 	}
-	if (applied == 0 && adopted == 0)
+	if (applied == 0 && adopted == 0 && renamed == 0)
 		fmt::print("dbkit: nothing to apply: {} migration{} already applied ({})\n", already, already == 1 ? "" : "s",
 		           human_ms(total_ms));
 	else
-		fmt::print("dbkit: applied {} migration{} ({} statements, {} in SQL){}{}, total {}\n", applied,
+		fmt::print("dbkit: applied {} migration{} ({} statements, {} in SQL){}{}{}, total {}\n", applied,
 		           applied == 1 ? "" : "s", statements, human_ms(server_ms),
 		           adopted ? fmt::format(", adopted {} from drizzle", adopted) : "",
+		           renamed ? fmt::format(", followed {} renamed", renamed) : "",
 		           already ? fmt::format(", {} already applied", already) : "", human_ms(total_ms));
 	return kOk;
 }

@@ -87,7 +87,7 @@ int cmd_status(const Common &c) {
 		fmt::print("{:>5}  {:<40} {:<13} {}{}{}\n", r->get(i, 0), r->get(i, 1), state, when, how, note);
 	}
 	std::string summary;
-	for (const char *st : {"applied", "adoptable", "pending", "out_of_order", "modified", "missing"})
+	for (const char *st : {"applied", "renamed", "adoptable", "pending", "out_of_order", "modified", "missing"})
 		if (counts[st])
 			summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[st], st);
 	fmt::print("{} migration{} in {}: {}\n", r->rows(), r->rows() == 1 ? "" : "s", c.dir,

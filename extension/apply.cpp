@@ -10,6 +10,8 @@
 #include "execute.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
+#include "run_state.hpp"
+#include "snapshot_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -56,6 +58,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(folder);
 
+	RunScope run;  // the DDL audit ignores what dbkit runs
 	spi::connect();
 	lock_history();  // before reading history: a concurrent deploy waits here
 	std::optional<DrizzleTable> dz;
@@ -87,11 +90,20 @@ DBKIT_FUNCTION(dbkit_apply) {
 		for (const auto &it : plan.items)
 			writes |= it.state == core::State::Applied && !drizzle_hashes.count(it.applied_hash);
 	}
+	bool absorbed_drift = false;
 	if (writes) {
+		absorbed_drift = drifted_since_last_snapshot();
+		if (absorbed_drift)
+			warn({core::Severity::Warning, "drift.absorbed", "",
+			      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the "
+			      "snapshot recorded after this run includes those changes",
+			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 		history.emplace("apply");
 		if (dz)
-			dz->ensure();
+			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 	}
+	int applied = 0, adopted = 0;
+	std::string last_tag;
 
 	for (const auto &it : plan.items) {
 		if (!it.pos)
@@ -102,8 +114,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 			if (dz && !drizzle_hashes.count(hash))
 				dz->insert(hash, m.when, m.tag);  // keep drizzle's migrator from re-running it
 			out.add({int32_t(m.idx), m.tag, std::string("already_applied"), Cell(), Cell(), hash, Cell()});
+		} else if (it.state == core::State::Renamed) {
+			history->rename(it.renamed_from, m.tag, m.idx);
+			if (dz)
+				dz->rename(hash, m.tag);
+			out.add({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
 		} else if (it.state == core::State::Adopt) {
 			history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
+			++adopted;
+			last_tag = m.tag;
 			out.add({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
 		} else if (plan.runs(it)) {
 			auto t0 = std::chrono::steady_clock::now();
@@ -111,11 +130,18 @@ DBKIT_FUNCTION(dbkit_apply) {
 			double ms = ms_since(t0);
 			int n = static_cast<int>(stmts[*it.pos].size());
 			history->record({m.tag, m.idx, hash, m.when, ms, n, "applied"});
+			++applied;
+			last_tag = m.tag;
 			if (dz)
 				dz->insert(hash, m.when, m.tag);
 			out.add({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms, hash,
 			         it.state == core::State::OutOfOrder ? Cell("out of order: " + it.note) : Cell()});
 		}
+	}
+	if (history) {
+		history->set_detail(fmt::format("{{\"applied\": {}, \"adopted\": {}, \"absorbed_drift\": {}}}", applied,
+		                                adopted, absorbed_drift ? "true" : "false"));
+		store_snapshot(history->run_id(), last_tag);
 	}
 	spi::finish();
 	return out.done();

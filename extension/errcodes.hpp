@@ -10,3 +10,4 @@
 #define DBKIT_STATEMENT_REFUSED MAKE_SQLSTATE('D', 'K', '0', '0', '5')  /* statement cannot run in a migration */
 #define DBKIT_OPTION_INVALID MAKE_SQLSTATE('D', 'K', '0', '0', '6')     /* bad options argument */
 #define DBKIT_REPAIR_REFUSED MAKE_SQLSTATE('D', 'K', '0', '0', '7')     /* history repair not possible */
+#define DBKIT_NO_SNAPSHOT MAKE_SQLSTATE('D', 'K', '0', '0', '8')        /* no schema snapshot to compare with */

@@ -63,13 +63,14 @@ std::vector<core::DrizzleRow> DrizzleTable::read() const {
 	return out;
 }
 
-void DrizzleTable::ensure() {
+void DrizzleTable::ensure(bool v1_shape) {
 	if (exists_)
 		return;
 	std::string sql = fmt::format(
 	    "CREATE SCHEMA IF NOT EXISTS {}; "
-	    "CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)",
-	    spi::quote_ident(schema_), qualified_);
+	    "CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint{})",
+	    spi::quote_ident(schema_), qualified_,
+	    v1_shape ? ", name text, applied_at timestamp with time zone DEFAULT now()" : "");
 	spi::execute(sql.c_str());
 	detect();
 }
@@ -106,6 +107,22 @@ HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const s
 	    {spi::text(action), spi::text_or_null(opt(tag)), spi::text_or_null(opt(reason)),
 	     spi::text_or_null(opt(detail_json))});
 	run_id_ = *spi::get_int64(0, 1);
+}
+
+void DrizzleTable::rename(const std::string &hash, const std::string &name) {
+	if (!exists_ || !has_name_)
+		return;
+	std::string sql = fmt::format("UPDATE {} SET name = $2 WHERE hash = $1", qualified_);
+	spi::execute(sql.c_str(), {spi::text(hash), spi::text(name)});
+}
+
+void HistoryWriter::rename(const std::string &old_tag, const std::string &new_tag, int64_t idx) {
+	spi::execute("UPDATE dbkit.migrations SET tag = $2, idx = $3 WHERE tag = $1",
+	             {spi::text(old_tag), spi::text(new_tag), spi::int4(static_cast<int32_t>(idx))});
+}
+
+void HistoryWriter::set_detail(const std::string &detail_json) {
+	spi::execute("UPDATE dbkit.events SET detail = $2::jsonb WHERE id = $1", {spi::int8(run_id_), spi::text(detail_json)});
 }
 
 void HistoryWriter::record(const Recorded &r) {

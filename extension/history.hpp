@@ -22,10 +22,13 @@ public:
 	DrizzleTable(const Options &o);
 	bool exists() const { return exists_; }
 	std::vector<core::DrizzleRow> read() const;
-	void ensure();  // create schema and table in drizzle 0.x's shape if absent
+	// Creates schema and table if absent: drizzle 1.0's shape (name, applied_at)
+	// for a folders-layout project, 0.x's shape otherwise.
+	void ensure(bool v1_shape);
 	void insert(const std::string &hash, int64_t when, const std::string &name);
 	void remove(const std::string &hash, std::optional<int64_t> when);  // one row: a forgotten migration
 	void rehash(const std::string &old_hash, const std::string &new_hash);
+	void rename(const std::string &hash, const std::string &name);  // drizzle 1.0 shape: follow a renamed folder
 
 private:
 	void detect();
@@ -51,6 +54,8 @@ public:
 	                       const std::string &detail_json = {});
 	int64_t run_id() const { return run_id_; }
 	void record(const Recorded &r);
+	void set_detail(const std::string &detail_json);
+	void rename(const std::string &old_tag, const std::string &new_tag, int64_t idx);  // what the run did, for dbkit.events
 
 private:
 	int64_t run_id_ = 0;

@@ -8,6 +8,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/extension.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"

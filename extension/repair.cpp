@@ -11,6 +11,8 @@
 #include "errcodes.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
+#include "run_state.hpp"
+#include "snapshot_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -68,6 +70,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 	LoadedFolder lf;
 	if (needs_folder)
 		lf = load_folder_arg(PG_GETARG_JSONB_P(1));
+	RunScope run;
 	spi::connect();
 	lock_history();
 	std::optional<DrizzleTable> dz;
@@ -87,6 +90,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		HistoryWriter w("forget", tag, reason, detail_json({{"hash", hash}}));
 		if (dz && dz->exists())
 			dz->remove(hash, when);
+		store_snapshot(w.run_id(), tag);
 		out.add({tag, int32_t(idx), std::string("forgotten"), hash});
 	} else if (action == "accept-change") {
 		const core::PlanItem *it = find_item(plan, tag);
@@ -105,6 +109,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 			dz->rehash(it->applied_hash, it->file_hash);
 		if (!in_history)  // drizzle applied the old version: adopt it with the new hash
 			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted"});
+		store_snapshot(w.run_id(), tag);
 		out.add({tag, int32_t(m.idx), std::string("accepted"), it->file_hash});
 	} else {
 		const core::PlanItem *target = find_item(plan, tag);
@@ -129,7 +134,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		}
 		HistoryWriter w(action.c_str(), tag, reason.empty() ? "baseline" : reason, "{}");
 		if (dz && !todo.empty())
-			dz->ensure();
+			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 		for (const auto *it : todo) {
 			const core::Migration &m = migs[*it->pos];
 			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, baseline ? "baseline" : "marked"});
@@ -137,6 +142,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 				dz->insert(it->file_hash, m.when, m.tag);
 			out.add({m.tag, int32_t(m.idx), std::string(baseline ? "baselined" : "marked"), it->file_hash});
 		}
+		store_snapshot(w.run_id(), tag);
 	}
 	spi::finish();
 	return out.done();

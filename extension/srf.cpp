@@ -30,6 +30,9 @@ Datum ResultRows::done() {
 				values[i] = Float8GetDatum(*d);
 			} else if (auto b = std::get_if<bool>(&c)) {
 				values[i] = BoolGetDatum(*b);
+			} else if (auto j = std::get_if<JsonText>(&c)) {
+				const char *p = j->text.c_str();
+				values[i] = PgCall([&]() noexcept { return DirectFunctionCall1(jsonb_in, CStringGetDatum(p)); });
 			}
 		}
 		static_assert(sizeof(bool) == sizeof(char));

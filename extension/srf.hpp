@@ -11,7 +11,11 @@
 
 namespace dbkit {
 
-using Cell = std::variant<std::monostate, std::string, int32_t, int64_t, double, bool>;
+// JSON text for a jsonb column.
+struct JsonText {
+	std::string text;
+};
+using Cell = std::variant<std::monostate, std::string, int32_t, int64_t, double, bool, JsonText>;
 
 inline Cell opt(const std::optional<std::string> &s) { return s ? Cell(*s) : Cell(); }
 

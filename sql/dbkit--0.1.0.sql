@@ -123,3 +123,210 @@ LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp
 AS $$ SELECT * FROM dbkit._repair('accept-change', folder, tag, reason, options) $$;
 COMMENT ON FUNCTION @extschema@.dbkit_accept_change(jsonb, text, text, jsonb) IS
     'Re-record the hash of an applied migration whose file was edited on purpose';
+
+------------------------------------------------------------------------------
+-- Schema snapshots and drift
+------------------------------------------------------------------------------
+
+-- The canonical description of the user's schema: a flat jsonb object keyed
+-- "<kind>:<qualified name>", built set-based from the catalogs. No OIDs, no
+-- statistics, no storage details: stable across dump/restore and VACUUM FULL.
+-- PostgreSQL's own schemas, dbkit's, drizzle's tracking schema and objects that
+-- belong to extensions are left out.
+CREATE FUNCTION dbkit.snapshot()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH ext AS (
+    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit', 'drizzle')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)
+), rel AS (
+    SELECT c.oid, c.relname, c.relkind, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qname,
+           c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity, c.reloptions
+      FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+), item(key, value) AS (
+    SELECT 'schema:' || quote_ident(nspname), '{}'::jsonb FROM ns
+    UNION ALL
+    SELECT 'table:' || r.qname,
+           jsonb_strip_nulls(jsonb_build_object(
+               'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' WHEN 'f' THEN 'foreign' ELSE 'table' END,
+               'unlogged', CASE WHEN r.relpersistence = 'u' THEN true END,
+               'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+               'partition_of', (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i
+                                  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                                 WHERE i.inhrelid = r.oid AND r.relispartition),
+               'partition_bound', CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
+               'inherits', (SELECT jsonb_agg(format('%I.%I', pn.nspname, p.relname) ORDER BY i.inhseqno) FROM pg_inherits i
+                              JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                             WHERE i.inhrelid = r.oid AND NOT r.relispartition),
+               'row_security', CASE WHEN r.relrowsecurity THEN true END,
+               'force_row_security', CASE WHEN r.relforcerowsecurity THEN true END,
+               'options', to_jsonb(r.reloptions)))
+      FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'column:' || r.qname || '.' || quote_ident(a.attname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'position', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+               'type', format_type(a.atttypid, a.atttypmod),
+               'not_null', a.attnotnull,
+               'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+               'collation', CASE WHEN a.attcollation <> t.typcollation
+                                 THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END))
+      FROM rel r
+      JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+      JOIN pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'constraint:' || r.qname || '.' || quote_ident(co.conname),
+           jsonb_build_object('type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
+                                      WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
+                                      WHEN 't' THEN 'trigger' ELSE co.contype::text END,
+                              'definition', pg_get_constraintdef(co.oid, true))
+      FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'index:' || format('%I.%I', ns.nspname, ic.relname),
+           jsonb_strip_nulls(jsonb_build_object('table', r.qname, 'definition', pg_get_indexdef(i.indexrelid),
+                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END))
+      FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+      JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
+    UNION ALL
+    SELECT 'sequence:' || r.qname,
+           jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
+                              'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)
+      FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                          AND d.deptype = 'i')
+    UNION ALL
+    SELECT CASE r.relkind WHEN 'v' THEN 'view:' ELSE 'materialized_view:' END || r.qname,
+           jsonb_build_object('definition', pg_get_viewdef(r.oid, true))
+      FROM rel r WHERE r.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
+               || format('%I.%I', ns.nspname, p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+           jsonb_build_object('definition', pg_get_functiondef(p.oid))
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w')
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+    UNION ALL
+    SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
+           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text)
+      FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+     WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
+    UNION ALL
+    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+                                          WHERE e.enumtypid = t.oid))
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'e'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
+               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
+                                 FROM pg_constraint c WHERE c.contypid = t.oid)))
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'd'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'type:' || r.qname,
+           jsonb_build_object('attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
+                                                               ORDER BY a.attnum)
+                                               FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0
+                                                AND NOT a.attisdropped))
+      FROM rel r WHERE r.relkind = 'c'
+    UNION ALL
+    SELECT 'extension:' || quote_ident(e.extname),
+           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace))
+      FROM pg_extension e WHERE e.extname <> 'dbkit'
+    UNION ALL
+    SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+               'permissive', pol.polpermissive,
+               'roles', (SELECT jsonb_agg(CASE WHEN x = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = x) END
+                                          ORDER BY 1) FROM unnest(pol.polroles) x),
+               'using', pg_get_expr(pol.polqual, pol.polrelid),
+               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid)))
+      FROM pg_policy pol JOIN rel r ON r.oid = pol.polrelid
+)
+SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM item
+$$;
+
+CREATE FUNCTION @extschema@.dbkit_snapshot()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT dbkit.snapshot() $$;
+COMMENT ON FUNCTION @extschema@.dbkit_snapshot() IS
+    'Canonical jsonb description of the user schemas (tables, columns, constraints, indexes, ...), stable across runs';
+
+-- The schema as the migrations left it: stored after every run that changed the history.
+CREATE TABLE dbkit.snapshots (
+    id          bigserial PRIMARY KEY,
+    run_id      bigint REFERENCES dbkit.events (id) ON DELETE SET NULL,
+    tag         text,                   -- the last migration of the run
+    taken_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    fingerprint text NOT NULL,          -- md5 of the snapshot's text
+    snapshot    jsonb NOT NULL
+);
+
+-- DDL run outside dbkit_apply, recorded by event triggers (setting dbkit.audit).
+CREATE TABLE dbkit.ddl_audit (
+    id               bigserial PRIMARY KEY,
+    at               timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    event            text NOT NULL,     -- ddl_command_end | sql_drop
+    command_tag      text,
+    object_type      text,
+    object_identity  text,
+    schema_name      text,
+    session_user_name text NOT NULL DEFAULT session_user,
+    current_user_name text NOT NULL DEFAULT current_user,
+    application_name text,
+    client_addr      inet,
+    backend_pid      integer,
+    statement        text
+);
+CREATE INDEX ddl_audit_at ON dbkit.ddl_audit (at);
+
+SELECT pg_catalog.pg_extension_config_dump('dbkit.snapshots', '');
+SELECT pg_catalog.pg_extension_config_dump('dbkit.ddl_audit', '');
+SELECT pg_catalog.pg_extension_config_dump('dbkit.snapshots_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dbkit.ddl_audit_id_seq', '');
+GRANT SELECT ON dbkit.snapshots, dbkit.ddl_audit TO pg_monitor;
+
+-- The audit functions run as their owner so that any role's DDL is recorded
+-- without giving it write access to dbkit's tables; they run no user SQL.
+CREATE FUNCTION dbkit._audit_ddl() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'dbkit_audit_ddl' LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION dbkit._audit_drop() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'dbkit_audit_drop' LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE EVENT TRIGGER dbkit_audit_ddl ON ddl_command_end EXECUTE FUNCTION dbkit._audit_ddl();
+CREATE EVENT TRIGGER dbkit_audit_drop ON sql_drop EXECUTE FUNCTION dbkit._audit_drop();
+
+-- Differences between the live schema and the one the last run recorded; no rows: no drift.
+CREATE FUNCTION @extschema@.dbkit_drift()
+RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb, actual jsonb, audit jsonb)
+AS 'MODULE_PATHNAME', 'dbkit_drift' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift() IS
+    'Schema changes made outside the migrations since the last run, with the DDL audit entries that explain them';
+
+-- Accept the live schema as the new reference (after reviewing dbkit_drift()).
+CREATE FUNCTION @extschema@.dbkit_accept_drift(reason text)
+RETURNS TABLE (objects integer, fingerprint text)
+AS 'MODULE_PATHNAME', 'dbkit_accept_drift' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_accept_drift(text) IS
+    'Record the live schema as the reference for dbkit_drift(), with the reason, in dbkit.events';

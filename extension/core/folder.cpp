@@ -286,10 +286,12 @@ Folder load_folder(const FolderInput &in) {
 		for (const auto &[path, _] : top_sql) {
 			if (named.count(path))
 				continue;
-			// A file whose entry failed to load is reported by that entry already.
+			// A file whose entry failed to load is reported by that entry already;
+			// a journal that could not be read at all names no file.
 			std::string tag(path.substr(0, path.size() - 4));
-			bool reported = std::any_of(f.findings.begin(), f.findings.end(),
-			                            [&](const Finding &x) { return x.subject == tag; });
+			bool reported = std::any_of(f.findings.begin(), f.findings.end(), [&](const Finding &x) {
+				return x.subject == tag || (x.severity == Severity::Error && x.subject == kJournalPath);
+			});
 			if (!reported)
 				add(f.findings, Severity::Warning, "folder.file_unlisted", std::string(path),
 				    fmt::format("{} is not named by any entry of {}: it will never be applied", path, kJournalPath),

@@ -15,6 +15,7 @@ const char *state_name(State s) {
 	case State::OutOfOrder: return "out_of_order";
 	case State::Modified: return "modified";
 	case State::Missing: return "missing";
+	case State::Renamed: return "renamed";
 	}
 	return "?";
 }
@@ -101,8 +102,31 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 	std::unordered_set<std::string> folder_tags;
 	for (const auto &m : migrations)
 		folder_tags.insert(m.tag);
+	// A migration renamed in the folder (drizzle-kit up turns 0003_x.sql into
+	// 20261125221150_x/migration.sql, bytes unchanged): same hash, old tag gone.
+	std::unordered_map<std::string, std::vector<const HistoryRow *>> gone_by_hash;
+	for (const auto &h : history)
+		if (!folder_tags.count(h.tag))
+			gone_by_hash[h.hash].push_back(&h);
+	std::unordered_set<const HistoryRow *> renamed;
+	for (auto &it : plan.items) {
+		if (it.state != State::Pending)
+			continue;
+		auto g = gone_by_hash.find(it.file_hash);
+		if (g == gone_by_hash.end() || g->second.empty())
+			continue;
+		const HistoryRow *h = g->second.front();
+		g->second.erase(g->second.begin());
+		renamed.insert(h);
+		it.state = State::Renamed;
+		it.applied_hash = h->hash;
+		it.renamed_from = h->tag;
+		it.note = "applied as " + h->tag + " (same content, new name)";
+		if (!last_applied || *it.pos > *last_applied)
+			last_applied = it.pos;
+	}
 	for (const auto &h : history) {
-		if (folder_tags.count(h.tag))
+		if (folder_tags.count(h.tag) || renamed.count(&h))
 			continue;
 		PlanItem it;
 		it.state = State::Missing;

@@ -35,6 +35,7 @@ enum class State {
 	OutOfOrder,  // pending, but sorts before a migration already applied
 	Modified,    // applied, but the file's hash changed since
 	Missing,     // applied, but no longer in the folder
+	Renamed,     // applied under another tag, same content: the history follows the new name
 };
 const char *state_name(State s);
 
@@ -51,6 +52,7 @@ struct PlanItem {
 	std::string file_hash;      // empty when Missing
 	std::string applied_hash;   // the hash in the history (or drizzle's), empty when never applied
 	std::string note;           // why, in words
+	std::string renamed_from;   // Renamed: the tag in the history
 };
 
 struct Plan {

@@ -1,5 +1,6 @@
 #include "snapshots.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -30,8 +31,11 @@ std::string snapshot_path_for(const Folder &f, const Migration &m) {
 	return "meta/" + m.tag.substr(0, m.tag.find('_')) + "_snapshot.json";
 }
 
+// One snapshot: drizzle-kit 0.x writes "prevId"; 1.0 writes "prevIds" (two
+// parents when it records a merge of two branches).
 struct Snap {
-	std::string path, id, prev;
+	std::string path, id;
+	std::vector<std::string> prevs;
 };
 
 }  // namespace
@@ -57,14 +61,23 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 		}
 		const JsonValue *id = v.kind == JsonValue::Kind::Object ? v.find("id") : nullptr;
 		const JsonValue *prev = v.kind == JsonValue::Kind::Object ? v.find("prevId") : nullptr;
-		if (!id || id->kind != JsonValue::Kind::String || !prev || prev->kind != JsonValue::Kind::String) {
+		const JsonValue *prevs = v.kind == JsonValue::Kind::Object ? v.find("prevIds") : nullptr;
+		Snap snap{p, id && id->kind == JsonValue::Kind::String ? id->string : "", {}};
+		if (prev && prev->kind == JsonValue::Kind::String)
+			snap.prevs.push_back(prev->string);
+		if (prevs && prevs->kind == JsonValue::Kind::Array)
+			for (const auto &x : prevs->items)
+				if (x.kind == JsonValue::Kind::String)
+					snap.prevs.push_back(x.string);
+		if (snap.id.empty() || snap.prevs.empty()) {
 			out.push_back({Severity::Error, "snapshot.unreadable", p,
-			               fmt::format("{}: not a drizzle snapshot (string fields \"id\" and \"prevId\" are required)",
+			               fmt::format("{}: not a drizzle snapshot (a string \"id\" and \"prevId\" or \"prevIds\" are "
+			                           "required)",
 			                           p),
 			               "Restore the snapshot from version control."});
 			continue;
 		}
-		snaps.push_back({p, id->string, prev->string});
+		snaps.push_back(std::move(snap));
 	}
 	if (present.empty())
 		return out;
@@ -81,7 +94,8 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 	std::map<std::string, std::vector<const Snap *>> by_id, by_prev;
 	for (const auto &s : snaps) {
 		by_id[s.id].push_back(&s);
-		by_prev[s.prev].push_back(&s);
+		for (const auto &p : s.prevs)
+			by_prev[p].push_back(&s);
 	}
 	for (const auto &[id, list] : by_id)
 		if (list.size() > 1)
@@ -90,13 +104,26 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 			               "A snapshot was copied instead of generated: regenerate the later migration with "
 			               "drizzle-kit generate."});
 	for (const auto &s : snaps)
-		if (s.prev != kZeroSnapshotId && !by_id.count(s.prev))
-			out.push_back({Severity::Error, "snapshot.prev_missing", s.path,
-			               fmt::format("{}: prevId {} matches no snapshot in the folder", s.path, s.prev),
+		for (const auto &prev : s.prevs)
+			if (prev != kZeroSnapshotId && !by_id.count(prev))
+				out.push_back({Severity::Error, "snapshot.prev_missing", s.path,
+			               fmt::format("{}: prevId {} matches no snapshot in the folder", s.path, prev),
 			               "Its parent snapshot was deleted or belongs to another branch: restore it, or "
 			               "regenerate this migration on top of the current chain."});
+	// A merge snapshot (drizzle-kit 1.0) lists both branch heads as parents:
+	// those branches are resolved.
+	auto merged = [&](const std::vector<const Snap *> &children) {
+		for (const auto &s : snaps) {
+			size_t n = 0;
+			for (const auto *c : children)
+				n += std::count(s.prevs.begin(), s.prevs.end(), c->id);
+			if (n == children.size())
+				return true;
+		}
+		return false;
+	};
 	for (const auto &[prev, children] : by_prev) {
-		if (children.size() < 2)
+		if (children.size() < 2 || merged(children))
 			continue;
 		std::string parent = prev == kZeroSnapshotId ? std::string("the empty schema (first snapshot)")
 		                                             : (by_id.count(prev) ? by_id[prev][0]->path : "id " + prev);

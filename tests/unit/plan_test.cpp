@@ -109,3 +109,15 @@ TEST(Plan, Drizzle10MatchesByName) {
 	Plan p = make_plan(ms, hashes(ms), {}, {{1, "h-20261125221325_a", 5, std::string("20261125221325_a")}}, {});
 	EXPECT_EQ(state_of(p, "20261125221325_a"), State::Adopt);
 }
+
+TEST(Plan, RenamedMigrationFollowsItsContent) {
+	// drizzle-kit up: 0000_a.sql became 20261125221150_a/migration.sql, same bytes
+	std::vector<Migration> ms = folder({"20261125221150_a", "20261125221200_b"});
+	std::vector<std::string> hs = {"h-0000_a", "h-new"};
+	Plan p = make_plan(ms, hs, {{"0000_a", "h-0000_a", 0, 0}}, {}, {});
+	EXPECT_TRUE(p.refusals.empty());
+	EXPECT_EQ(state_of(p, "20261125221150_a"), State::Renamed);
+	EXPECT_EQ(p.items[0].renamed_from, "0000_a");
+	EXPECT_EQ(state_of(p, "20261125221200_b"), State::Pending);
+	EXPECT_EQ(p.items.size(), 2u);  // 0000_a is not missing
+}

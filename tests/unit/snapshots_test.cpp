@@ -70,3 +70,21 @@ TEST(Snapshots, EmptyMigration) {
 	ASSERT_EQ(fs.size(), 1u);
 	EXPECT_EQ(fs[0].code, "migration.empty");
 }
+
+TEST(Snapshots, Drizzle10PrevIdsAndMerges) {
+	std::string j = "";
+	std::string s0 = R"({"version": "8", "id": "a", "prevIds": ["00000000-0000-0000-0000-000000000000"]})";
+	std::string s1 = R"({"version": "8", "id": "b", "prevIds": ["a"]})";
+	std::string s2 = R"({"version": "8", "id": "c", "prevIds": ["a"]})";
+	std::string s3 = R"({"version": "8", "id": "d", "prevIds": ["b", "c"]})";
+	FolderInput in{std::nullopt, {{"20260101000000_a/migration.sql", "A"}, {"20260101000001_b/migration.sql", "B"},
+	                              {"20260101000002_c/migration.sql", "C"}, {"20260101000003_d/migration.sql", "D"},
+	                              {"20260101000000_a/snapshot.json", s0}, {"20260101000001_b/snapshot.json", s1},
+	                              {"20260101000002_c/snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	EXPECT_NE(find(fs, "snapshot.collision"), nullptr) << "two branches from a, not merged yet";
+	in.files.emplace_back("20260101000003_d/snapshot.json", s3);
+	fs = check_snapshots(in, load_folder(in));
+	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr) << "d merges b and c";
+	EXPECT_TRUE(fs.empty());
+}

@@ -1,0 +1,97 @@
+// dbkit_drift(): the live schema against the snapshot the last run stored, one
+// row per difference, with the DDL audit entries that explain it.
+// dbkit_accept_drift(reason): the live schema becomes the reference.
+#include <fmt/format.h>
+
+#include "core/drift.hpp"
+#include "core/json.hpp"
+#include "errcodes.hpp"
+#include "history.hpp"
+#include "snapshot_store.hpp"
+#include "spi.hpp"
+#include "srf.hpp"
+
+using namespace dbkit;
+
+namespace {
+
+struct AuditEntry {
+	std::string identity, json;
+};
+
+}  // namespace
+
+DBKIT_FUNCTION(dbkit_drift) {
+	ResultRows out(fcinfo);
+	spi::connect();
+	spi::execute("SELECT taken_at::text FROM dbkit.snapshots ORDER BY id DESC LIMIT 1");
+	if (spi::rows() == 0)
+		throw Error(DBKIT_NO_SNAPSHOT, "no schema snapshot is recorded yet: there is nothing to compare with",
+		            "dbkit records one after every migrate that changes the history. To take the current schema as "
+		            "the reference: SELECT dbkit_accept_drift('initial reference');");
+	std::string since = *spi::get_text(0, 1);
+
+	// Differing entries only: the full join runs in SQL, the description in core.
+	spi::execute(
+	    "WITH last AS (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) "
+	    "SELECT coalesce(a.key, b.key), a.value::text, b.value::text "
+	    "FROM pg_catalog.jsonb_each((SELECT snapshot FROM last)) a "
+	    "FULL JOIN pg_catalog.jsonb_each(dbkit.snapshot()) b ON a.key = b.key "
+	    "WHERE a.value IS DISTINCT FROM b.value ORDER BY 1");
+	struct Diff {
+		std::string key;
+		std::optional<std::string> expected, actual;
+	};
+	std::vector<Diff> diffs;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		diffs.push_back({*spi::get_text(i, 1), spi::get_text(i, 2), spi::get_text(i, 3)});
+
+	std::vector<AuditEntry> audit;
+	if (!diffs.empty()) {
+		spi::execute(
+		    "SELECT coalesce(object_identity, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
+		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "
+		    "session_user_name, 'current_user', current_user_name, 'application_name', application_name, "
+		    "'client_addr', client_addr, 'statement', statement)::text "
+		    "FROM dbkit.ddl_audit WHERE at >= $1::timestamptz ORDER BY id",
+		    {spi::text(since)});
+		for (uint64_t i = 0; i < spi::rows(); ++i)
+			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2)});
+	}
+	spi::finish();
+
+	for (const auto &d : diffs) {
+		core::DriftItem item = core::describe_drift(d.key, d.expected, d.actual);
+		std::string entries;
+		for (const auto &a : audit)
+			if (core::audit_concerns(item.name, a.identity))
+				entries += (entries.empty() ? "" : ", ") + a.json;
+		out.add({item.kind, item.name, item.change, item.detail,
+		         d.expected ? Cell(JsonText{*d.expected}) : Cell(), d.actual ? Cell(JsonText{*d.actual}) : Cell(),
+		         JsonText{"[" + entries + "]"}});
+	}
+	return out.done();
+}
+
+DBKIT_FUNCTION(dbkit_accept_drift) {
+	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+		throw Error(DBKIT_REPAIR_REFUSED, "accept-drift: a reason is required",
+		            "Say why the live schema is right, for the history.");
+	text *t = PG_GETARG_TEXT_PP(0);
+	std::string reason(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+	ResultRows out(fcinfo);
+	spi::connect();
+	lock_history();
+	HistoryWriter w("accept-drift", {}, reason, {});
+	spi::execute("SELECT tag FROM dbkit.migrations ORDER BY id DESC LIMIT 1");
+	std::string last_tag = spi::rows() ? spi::get_text(0, 1).value_or("") : "";
+	store_snapshot(w.run_id(), last_tag);
+	spi::execute(
+	    "SELECT (SELECT count(*) FROM pg_catalog.jsonb_object_keys(snapshot))::int, fingerprint "
+	    "FROM dbkit.snapshots ORDER BY id DESC LIMIT 1");
+	int32_t n = static_cast<int32_t>(spi::get_int64(0, 1).value_or(0));
+	std::string fp = *spi::get_text(0, 2);
+	spi::finish();
+	out.add({n, fp});
+	return out.done();
+}

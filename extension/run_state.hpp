@@ -1,0 +1,19 @@
+#pragma once
+// Whether this backend is inside a dbkit run (apply or repair): the DDL audit
+// ignores what dbkit itself executes. Reset at transaction end in any case.
+namespace dbkit {
+
+bool in_run();
+bool audit_enabled();  // setting dbkit.audit
+
+class RunScope {
+public:
+	RunScope();
+	~RunScope();
+	RunScope(const RunScope &) = delete;
+	RunScope &operator=(const RunScope &) = delete;
+};
+
+void init_run_state();  // from _PG_init
+
+}  // namespace dbkit

@@ -1,0 +1,1 @@
+CREATE INDX "widgets_name_idx" ON "widgets" USING btree ("name");
