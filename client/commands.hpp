@@ -14,6 +14,8 @@ int cmd_migrate(const Common &c, const MigrateOptions &m);
 int cmd_status(const Common &c);
 int cmd_init(const Common &c);
 int cmd_check(const Common &c, bool offline);
+int cmd_drift(const Common &c);
+int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason);
 
 }  // namespace dbkit::client

@@ -49,6 +49,15 @@ int main(int argc, char **argv) {
 	add_common(check, true);
 	check->add_flag("--offline", offline, "No database: the same server-free rules, parser checks skipped");
 
+	auto *drift = app.add_subcommand("drift", "Compare the live schema with what the migrations left and, with a folder, "
+	                                          "with what the code declares (exit 4 on drift)");
+	add_common(drift, true);
+
+	std::string drift_reason;
+	auto *accept_drift = app.add_subcommand("accept-drift", "Take the live schema as the new reference for dbkit drift");
+	add_common(accept_drift, false);
+	accept_drift->add_option("--reason", drift_reason, "Why the live schema is right; recorded in dbkit.events")->required();
+
 	std::string tag, reason;
 	std::vector<CLI::App *> repairs;
 	for (const char *name : {"mark-applied", "baseline", "forget", "accept-change"}) {
@@ -95,6 +104,10 @@ int main(int argc, char **argv) {
 			return cmd_status(c);
 		if (init->parsed())
 			return cmd_init(c);
+		if (drift->parsed())
+			return cmd_drift(c);
+		if (accept_drift->parsed())
+			return cmd_accept_drift(c, drift_reason);
 		if (check->parsed())
 			return cmd_check(c, offline);
 		for (auto *sub : repairs)

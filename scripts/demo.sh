@@ -35,6 +35,25 @@ psql -X -c 'SELECT tag, how, statements, round(duration_ms::numeric, 1) AS ms, a
 say "drizzle's own table is kept in step, so drizzle's migrator finds nothing to apply"
 psql -X -c 'SELECT id, left(hash, 16) AS hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id'
 
+say "dbkit drift --dir examples/migrations: no drift yet (exit code 0)"
+set +e
+"$DBKIT" drift --dir "$work/migrations"
+echo "exit code: $?"
+set -e
+
+say "Someone changes the schema by hand, outside the migrations"
+echo '$ PGAPPNAME=hotfix-console psql -c "ALTER TABLE users ADD COLUMN nickname text; DROP INDEX api_keys_org_id_idx;"'
+PGAPPNAME=hotfix-console psql -X -q -c 'ALTER TABLE users ADD COLUMN nickname text' -c 'DROP INDEX IF EXISTS api_keys_org_id_idx'
+
+say "dbkit drift catches it: what changed, who did it, and how far it is from the code (exit code 4)"
+set +e
+"$DBKIT" drift --dir "$work/migrations"
+echo "exit code: $?"
+set -e
+
+say "After review, the change is accepted as the new reference (recorded with the reason)"
+"$DBKIT" accept-drift --reason "nickname column added during incident 42; index dropped on purpose"
+
 say "Someone edits an applied migration: dbkit refuses, and says what to do (exit code 1)"
 last=$(ls "$work/migrations"/*.sql | tail -n 1)
 printf '\n-- edited after it was applied\n' >>"$last"

@@ -330,3 +330,11 @@ RETURNS TABLE (objects integer, fingerprint text)
 AS 'MODULE_PATHNAME', 'dbkit_accept_drift' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_accept_drift(text) IS
     'Record the live schema as the reference for dbkit_drift(), with the reason, in dbkit.events';
+
+-- The live schema against what the code declares: the newest drizzle snapshot
+-- of the folder (tables, columns, indexes, keys, enums). No rows: no drift.
+CREATE FUNCTION @extschema@.dbkit_drift_code(folder jsonb)
+RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb, actual jsonb, snapshot text)
+AS 'MODULE_PATHNAME', 'dbkit_drift_code' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
+    'Differences between the live schema and the newest drizzle snapshot of a folder (what the code declares)';

@@ -24,13 +24,6 @@ bool is_snapshot_path(std::string_view p) {
 	return slash != std::string_view::npos && p.substr(slash) == "/snapshot.json";
 }
 
-// The snapshot file drizzle-kit writes for a migration.
-std::string snapshot_path_for(const Folder &f, const Migration &m) {
-	if (f.layout == Folder::Layout::Folders)
-		return m.tag + "/snapshot.json";
-	return "meta/" + m.tag.substr(0, m.tag.find('_')) + "_snapshot.json";
-}
-
 // One snapshot: drizzle-kit 0.x writes "prevId"; 1.0 writes "prevIds" (two
 // parents when it records a merge of two branches).
 struct Snap {
@@ -83,7 +76,7 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 		return out;
 
 	for (const auto &m : folder.migrations) {
-		std::string want = snapshot_path_for(folder, m);
+		std::string want = snapshot_path(folder, m);
 		if (!present.count(want))
 			out.push_back({Severity::Warning, "snapshot.missing", m.tag,
 			               fmt::format("migration {} has no snapshot {}", m.tag, want),
@@ -139,6 +132,22 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 		               "journal entry, then drizzle-kit generate) so the chain is linear again."});
 	}
 	return out;
+}
+
+std::string snapshot_path(const Folder &f, const Migration &m) {
+	if (f.layout == Folder::Layout::Folders)
+		return m.tag + "/snapshot.json";
+	return "meta/" + m.tag.substr(0, m.tag.find('_')) + "_snapshot.json";
+}
+
+std::optional<std::pair<std::string, std::string_view>> newest_snapshot(const FolderInput &in, const Folder &f) {
+	for (auto m = f.migrations.rbegin(); m != f.migrations.rend(); ++m) {
+		std::string want = snapshot_path(f, *m);
+		for (const auto &[path, content] : in.files)
+			if (path == want)
+				return std::make_pair(want, content);
+	}
+	return std::nullopt;
 }
 
 std::vector<Finding> check_files(const Folder &folder) {

@@ -1,0 +1,154 @@
+// dbkit drift: the live schema against what the migrations left (always) and
+// against what the code declares (with a folder that has drizzle snapshots).
+// Exit 0: no drift; 4: drift found; 1: cannot compare.
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "folder_reader.hpp"
+#include "report.hpp"
+
+namespace dbkit::client {
+
+namespace {
+
+nlohmann::json parse_or_null(const Result &r, int row, int col) {
+	if (r.null(row, col))
+		return nullptr;
+	return nlohmann::json::parse(r.get(row, col), nullptr, false);
+}
+
+void print_rows(const Result &r, bool with_audit) {
+	for (int i = 0; i < r.rows(); ++i) {
+		fmt::print("  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
+		if (!with_audit)
+			continue;
+		nlohmann::json audit = parse_or_null(r, i, 6);
+		if (!audit.is_array())
+			continue;
+		for (const auto &a : audit) {
+			auto s = [&](const char *k) { return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : ""; };
+			std::string stmt = s("statement");
+			if (stmt.size() > 100)
+				stmt = stmt.substr(0, 100) + "...";
+			for (auto &c : stmt)
+				if (c == '\n')
+					c = ' ';
+			fmt::print("  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
+			           s("application_name").empty() ? "no application_name" : s("application_name"),
+			           s("client_addr").empty() ? "" : ", " + s("client_addr"), s("at"), stmt);
+		}
+	}
+}
+
+nlohmann::json rows_json(const Result &r, bool with_audit) {
+	nlohmann::json out = nlohmann::json::array();
+	for (int i = 0; i < r.rows(); ++i) {
+		nlohmann::json row = {{"kind", r.get(i, 0)}, {"object", r.get(i, 1)}, {"change", r.get(i, 2)},
+		                      {"detail", r.get(i, 3)}, {"expected", parse_or_null(r, i, 4)},
+		                      {"actual", parse_or_null(r, i, 5)}};
+		if (with_audit)
+			row["audit"] = parse_or_null(r, i, 6);
+		out.push_back(row);
+	}
+	return out;
+}
+
+}  // namespace
+
+int cmd_drift(const Common &c) {
+	std::error_code ec;
+	bool with_folder = c.dir_given || std::filesystem::is_directory(c.dir, ec);
+	nlohmann::json payload;
+	if (with_folder) {
+		try {
+			payload = read_folder(c.dir, ReadOptions{true, nullptr});
+		} catch (const FolderError &e) {
+			fmt::print(stderr, "dbkit: {}\n", e.what());
+			return e.bad_content ? kFailed : kUsage;
+		}
+	}
+	Session s;
+	if (int rc = open_session(c, s))
+		return rc;
+
+	ServerError err;
+	auto db = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::text, actual::text, audit::text "
+	                                    "FROM {}()",
+	                                    s.fn("dbkit_drift")),
+	                        {}, err);
+	if (!db) {
+		print_server_error("drift check failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
+	std::optional<Result> code;
+	if (with_folder) {
+		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::text, actual::text, snapshot "
+		                                 "FROM {}($1::jsonb)",
+		                                 s.fn("dbkit_drift_code")),
+		                     {payload.dump()}, err);
+		if (!code) {
+			print_server_error("drift check against the code failed", err);
+			if (c.json)
+				emit_json({{"ok", false}, {"error", server_error_json(err)}});
+			return kFailed;
+		}
+	}
+	int total = db->rows() + (code ? code->rows() : 0);
+	if (c.json) {
+		nlohmann::json j = {{"ok", true}, {"drift", total > 0}, {"migrations", rows_json(*db, true)}};
+		if (code) {
+			j["code"] = rows_json(*code, false);
+			j["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
+		}
+		emit_json(j);
+		return total ? kDrift : kOk;
+	}
+	if (db->rows()) {
+		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
+		           db->rows() == 1 ? "" : "s");
+		print_rows(*db, true);
+	} else {
+		fmt::print("dbkit drift: the live schema is what the migrations left\n");
+	}
+	if (code) {
+		if (code->rows()) {
+			fmt::print("dbkit drift: {} difference{} between the live schema and the code ({}):\n", code->rows(),
+			           code->rows() == 1 ? "" : "s", code->get(0, 6));
+			print_rows(*code, false);
+		} else {
+			fmt::print("dbkit drift: the live schema matches the code (newest drizzle snapshot in {})\n", c.dir);
+		}
+	}
+	return total ? kDrift : kOk;
+}
+
+}  // namespace dbkit::client
+
+namespace dbkit::client {
+
+int cmd_accept_drift(const Common &c, const std::string &reason) {
+	Session s;
+	if (int rc = open_session(c, s))
+		return rc;
+	ServerError err;
+	auto r = s.conn->query(fmt::format("SELECT objects, fingerprint FROM {}($1)", s.fn("dbkit_accept_drift")), {reason},
+	                       err);
+	if (!r) {
+		print_server_error("accept-drift failed", err);
+		return kFailed;
+	}
+	if (c.json)
+		emit_json({{"ok", true}, {"objects", std::stoi(r->get(0, 0))}, {"fingerprint", r->get(0, 1)}});
+	else
+		fmt::print("dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
+		           r->get(0, 0), r->get(0, 1).substr(0, 12));
+	return kOk;
+}
+
+}  // namespace dbkit::client
