@@ -234,6 +234,20 @@ std::string normalize_type(const std::string &drizzle_type, const std::string &t
 		t = trim(t.substr(0, t.size() - 2));
 	}
 	std::string l = lower(t);
+	// precision goes before the time zone part: timestamp(3) with time zone
+	for (const char *base : {"timestamp", "time"}) {
+		std::string b(base);
+		if (starts_with(l, b + "(") || starts_with(l, b + " (")) {
+			size_t close = l.find(')');
+			std::string prec = l.substr(l.find('('), close - l.find('(') + 1);
+			prec.erase(std::remove(prec.begin(), prec.end(), ' '), prec.end());
+			std::string rest = trim(l.substr(close + 1));
+			l = b + prec + " " + (rest.empty() ? "without time zone" : rest);
+			if (!type_schema.empty())
+				break;
+			return l + suffix;
+		}
+	}
 	std::string mods;
 	if (size_t p = l.find('('); p != std::string::npos && l.find("with") == std::string::npos &&
 	                                 l.find("without") == std::string::npos) {
@@ -252,18 +266,6 @@ std::string normalize_type(const std::string &drizzle_type, const std::string &t
 		l = a->second;
 	if (l == "character" && mods.empty())
 		mods = "(1)";
-	// precision goes before the time zone part: timestamp(3) with time zone
-	for (const char *base : {"timestamp", "time"}) {
-		std::string b(base);
-		if (starts_with(l, b + "(") || starts_with(l, b + " (")) {
-			size_t close = l.find(')');
-			std::string prec = l.substr(l.find('('), close - l.find('(') + 1);
-			prec.erase(std::remove(prec.begin(), prec.end(), ' '), prec.end());
-			std::string rest = trim(l.substr(close + 1));
-			l = b + prec + " " + (rest.empty() ? "without time zone" : rest);
-			break;
-		}
-	}
 	if (!type_schema.empty())
 		return quote_ident(type_schema) + "." + quote_ident(t) + suffix;
 	return l + mods + suffix;

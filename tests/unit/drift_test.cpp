@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include "core/code_drift.hpp"
+#include "core/drift.hpp"
+
+using namespace dbkit::core;
+
+TEST(Drift, DescribesAddedRemovedChanged) {
+	auto a = describe_drift("column:public.users.nick", std::nullopt, std::string(R"J({"type": "text"})J"));
+	EXPECT_EQ(a.kind, "column");
+	EXPECT_EQ(a.name, "public.users.nick");
+	EXPECT_EQ(a.change, "added");
+	auto r = describe_drift("index:public.i", std::string("{}"), std::nullopt);
+	EXPECT_EQ(r.change, "removed");
+	auto c = describe_drift("column:public.users.name", std::string(R"J({"type": "text", "not_null": false})J"),
+	                        std::string(R"J({"type": "character varying(20)", "not_null": false})J"));
+	EXPECT_EQ(c.change, "changed");
+	EXPECT_EQ(c.detail, "type: text -> character varying(20)");
+}
+
+TEST(Drift, AuditIdentityMatching) {
+	EXPECT_TRUE(audit_concerns("public.users.nick", "public.users"));
+	EXPECT_TRUE(audit_concerns("public.users", "public.users"));
+	EXPECT_FALSE(audit_concerns("public.users_archive", "public.users"));
+	EXPECT_TRUE(audit_concerns("public.users.users_pkey", "users_pkey on public.users"));
+	EXPECT_FALSE(audit_concerns("public.posts.id", "public.users"));
+}
+
+TEST(CodeDrift, TypesNormalizeToFormatType) {
+	EXPECT_EQ(normalize_type("serial", ""), "integer");
+	EXPECT_EQ(normalize_type("bigserial", ""), "bigint");
+	EXPECT_EQ(normalize_type("varchar(255)", ""), "character varying(255)");
+	EXPECT_EQ(normalize_type("varchar", ""), "character varying");
+	EXPECT_EQ(normalize_type("char", ""), "character(1)");
+	EXPECT_EQ(normalize_type("timestamp", ""), "timestamp without time zone");
+	EXPECT_EQ(normalize_type("timestamp(3) with time zone", ""), "timestamp(3) with time zone");
+	EXPECT_EQ(normalize_type("timestamp (6)", ""), "timestamp(6) without time zone");
+	EXPECT_EQ(normalize_type("numeric(10, 2)", ""), "numeric(10,2)");
+	EXPECT_EQ(normalize_type("text[]", ""), "text[]");
+	EXPECT_EQ(normalize_type("post_status", "public"), "public.post_status");
+	EXPECT_EQ(normalize_type("Mood", "app"), "app.\"Mood\"");
+}
+
+TEST(CodeDrift, DefaultsLoseTheirCasts) {
+	EXPECT_EQ(normalize_default("'draft'::public.post_status"), "'draft'");
+	EXPECT_EQ(normalize_default("'member'::text"), "'member'");
+	EXPECT_EQ(normalize_default("(0)::bigint"), "0");
+	EXPECT_EQ(normalize_default("now()"), "now()");
+	EXPECT_EQ(normalize_default("'a'::character varying"), "'a'");
+}
+
+TEST(CodeDrift, ComparesADrizzleSnapshotWithTheLiveSchema) {
+	JsonValue code_json, live_json;
+	JsonError err;
+	ASSERT_TRUE(parse_json(R"J({"version": "7", "tables": {"public.users": {"name": "users", "schema": "",
+	  "columns": {"id": {"name": "id", "type": "serial", "primaryKey": true, "notNull": true},
+	              "email": {"name": "email", "type": "varchar(100)", "primaryKey": false, "notNull": true},
+	              "active": {"name": "active", "type": "boolean", "primaryKey": false, "notNull": true, "default": false}},
+	  "indexes": {"users_email_idx": {"name": "users_email_idx", "columns": [{"expression": "email", "isExpression": false}], "isUnique": true}},
+	  "foreignKeys": {}, "compositePrimaryKeys": {}, "uniqueConstraints": {}}},
+	  "enums": {"public.mood": {"name": "mood", "schema": "public", "values": ["sad", "ok"]}}})J",
+	                       code_json, err));
+	ASSERT_TRUE(parse_json(R"J({
+	  "table:public.users": {"kind": "table"},
+	  "column:public.users.id": {"type": "integer", "not_null": true, "default": "nextval('users_id_seq'::regclass)"},
+	  "column:public.users.email": {"type": "character varying(100)", "not_null": false},
+	  "column:public.users.active": {"type": "boolean", "not_null": true, "default": "false"},
+	  "column:public.users.extra": {"type": "text", "not_null": false},
+	  "constraint:public.users.users_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+	  "index:public.users_pkey": {"definition": "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)"},
+	  "index:public.users_email_idx": {"definition": "CREATE UNIQUE INDEX users_email_idx ON public.users USING btree (email)"},
+	  "enum:public.mood": {"labels": ["sad", "ok", "happy"]}})J",
+	                       live_json, err));
+	ObjectMap code;
+	std::string why;
+	ASSERT_TRUE(code_objects(code_json, code, why)) << why;
+	auto items = compare_objects(code, live_objects(live_json));
+	std::map<std::string, std::string> got;
+	for (const auto &d : items)
+		got[d.kind + ":" + d.name] = d.change + " " + d.detail;
+	EXPECT_EQ(got.size(), 3u);
+	EXPECT_EQ(got["column:public.users.email"], "different not_null: code says true, database has false");
+	EXPECT_EQ(got["column:public.users.extra"].substr(0, 5), "extra");
+	EXPECT_EQ(got["enum:public.mood"], "different labels: code says sad, ok, database has sad, ok, happy");
+}
+
+TEST(CodeDrift, UnknownSnapshotVersionIsAnError) {
+	JsonValue v;
+	JsonError err;
+	ASSERT_TRUE(parse_json(R"J({"version": "99"})J", v, err));
+	ObjectMap m;
+	std::string why;
+	EXPECT_FALSE(code_objects(v, m, why));
+	EXPECT_NE(why.find("99"), std::string::npos);
+}
