@@ -57,3 +57,7 @@ demo: setup
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@scripts/demo.sh
+
+# libFuzzer on the server-free core (FUZZ_SECONDS, default 60; see tests/fuzz/README.md).
+fuzz:
+	@tests/fuzz/run.sh

@@ -1,6 +1,9 @@
 // dbkit_drift(): the live schema against the snapshot the last run stored, one
 // row per difference, with the DDL audit entries that explain it.
 // dbkit_accept_drift(reason): the live schema becomes the reference.
+#include <cctype>
+#include <set>
+
 #include <fmt/format.h>
 
 #include "core/code_drift.hpp"
@@ -19,8 +22,26 @@ using namespace dbkit;
 namespace {
 
 struct AuditEntry {
-	std::string identity, json;
+	std::string identity, statement, json;
 };
+
+std::string upper(std::string s) {
+	for (auto &c : s)
+		c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+	return s;
+}
+
+// DDL on a table explains an index or partition of it only when the statement
+// can create or remove one: it names the object, or adds a key or partition.
+bool statement_can_touch(const AuditEntry &a, const std::string &short_name) {
+	std::string st = upper(a.statement);
+	if (!short_name.empty() && st.find(upper(short_name)) != std::string::npos)
+		return true;
+	for (const char *kw : {"PRIMARY KEY", "UNIQUE", "EXCLUDE", "PARTITION", "CREATE TABLE", "DROP "})
+		if (st.find(kw) != std::string::npos)
+			return true;
+	return false;
+}
 
 }  // namespace
 
@@ -52,23 +73,43 @@ DBKIT_FUNCTION(dbkit_drift) {
 	std::vector<AuditEntry> audit;
 	if (!diffs.empty()) {
 		spi::execute(
-		    "SELECT coalesce(object_identity, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
+		    "SELECT coalesce(object_identity, ''), coalesce(statement, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
 		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "
 		    "session_user_name, 'current_user', current_user_name, 'application_name', application_name, "
 		    "'client_addr', client_addr, 'statement', statement)::text "
 		    "FROM dbkit.ddl_audit WHERE at >= $1::timestamptz ORDER BY id",
 		    {spi::text(since)});
 		for (uint64_t i = 0; i < spi::rows(); ++i)
-			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2)});
+			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3)});
 	}
 	spi::finish();
 
+	// Tables with an added or removed column: the positions of their other
+	// columns shift as a consequence, which is not a change of its own.
+	std::set<std::string> reshaped;
+	for (const auto &d : diffs)
+		if (d.key.rfind("column:", 0) == 0 && (!d.expected || !d.actual))
+			reshaped.insert(d.key.substr(7, d.key.rfind('.') - 7));
 	for (const auto &d : diffs) {
 		core::DriftItem item = core::describe_drift(d.key, d.expected, d.actual);
+		if (item.kind == "column" && item.change == "changed" && item.detail.rfind("position:", 0) == 0 &&
+		    item.detail.find(';') == std::string::npos && reshaped.count(item.name.substr(0, item.name.rfind('.'))))
+			continue;
+		// An index is explained by DDL on its table; a partition by DDL on its parent.
+		std::vector<std::string> names = {item.name};
+		for (const auto *json : {&d.expected, &d.actual})
+			if (*json)
+				for (const char *attr : {"table", "partition_of"})
+					if (auto related = core::json_string_member(**json, attr))
+						names.push_back(*related);
+		std::string short_name = item.name.substr(item.name.rfind('.') + 1);
 		std::string entries;
 		for (const auto &a : audit)
-			if (core::audit_concerns(item.name, a.identity))
-				entries += (entries.empty() ? "" : ", ") + a.json;
+			for (size_t k = 0; k < names.size(); ++k)
+				if (core::audit_concerns(names[k], a.identity) && (k == 0 || statement_can_touch(a, short_name))) {
+					entries += (entries.empty() ? "" : ", ") + a.json;
+					break;
+				}
 		out.add({item.kind, item.name, item.change, item.detail,
 		         d.expected ? Cell(JsonText{*d.expected}) : Cell(), d.actual ? Cell(JsonText{*d.actual}) : Cell(),
 		         JsonText{"[" + entries + "]"}});

@@ -73,6 +73,11 @@ DBKIT_FUNCTION(dbkit_repair) {
 	RunScope run;
 	spi::connect();
 	lock_history();
+	if (drifted_since_last_snapshot())
+		warn({core::Severity::Warning, "drift.absorbed", "",
+		      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the snapshot "
+		      "recorded after this repair includes those changes",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)
 		dz.emplace(opts);

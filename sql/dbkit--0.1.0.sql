@@ -137,6 +137,10 @@ CREATE FUNCTION dbkit.snapshot()
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET extra_float_digits = 1
 AS $$
 WITH ext AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
@@ -214,7 +218,7 @@ WITH ext AS (
       FROM rel r WHERE r.relkind IN ('v', 'm')
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
-               || format('%I.%I', ns.nspname, p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
            jsonb_build_object('definition', pg_get_functiondef(p.oid))
       FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
      WHERE p.prokind IN ('f', 'p', 'w')
@@ -286,7 +290,7 @@ CREATE TABLE dbkit.snapshots (
 
 -- DDL run outside dbkit_apply, recorded by event triggers (setting dbkit.audit).
 CREATE TABLE dbkit.ddl_audit (
-    id               bigserial PRIMARY KEY,
+    id               bigserial NOT NULL,    -- no unique key: a restore loads old rows beside new ones
     at               timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     event            text NOT NULL,     -- ddl_command_end | sql_drop
     command_tag      text,
@@ -294,7 +298,7 @@ CREATE TABLE dbkit.ddl_audit (
     object_identity  text,
     schema_name      text,
     session_user_name text NOT NULL DEFAULT session_user,
-    current_user_name text NOT NULL DEFAULT current_user,
+    current_user_name text,                 -- the role in effect (SET ROLE), not the audit function's owner
     application_name text,
     client_addr      inet,
     backend_pid      integer,
@@ -338,3 +342,16 @@ RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb,
 AS 'MODULE_PATHNAME', 'dbkit_drift_code' LANGUAGE C STABLE;
 COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
     'Differences between the live schema and the newest drizzle snapshot of a folder (what the code declares)';
+
+-- Lint with PostgreSQL's parser: data loss, long locks and rewrites, transaction
+-- hazards, schema smells. Severity follows the table's real size when it exists.
+-- A rule is waived in a migration with a comment: -- dbkit:allow <rule> ...
+CREATE FUNCTION @extschema@.dbkit_lint(sql text)
+RETURNS TABLE (severity text, rule text, statement integer, line integer, message text, hint text)
+AS 'MODULE_PATHNAME', 'dbkit_lint' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_lint(text) IS 'Lint one migration''s SQL text (docs/lint.md lists the rules)';
+
+CREATE FUNCTION @extschema@.dbkit_lint_folder(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, file text, severity text, rule text, statement integer, line integer, message text, hint text)
+AS 'MODULE_PATHNAME', 'dbkit_lint_folder' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_lint_folder(jsonb, jsonb) IS 'Lint the pending migrations of a folder against this database';

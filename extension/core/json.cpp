@@ -305,6 +305,17 @@ const char *JsonValue::kind_name(Kind k) {
 	return "?";
 }
 
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key) {
+	JsonValue v;
+	JsonError err;
+	if (!parse_json(text, v, err) || v.kind != JsonValue::Kind::Object)
+		return std::nullopt;
+	const JsonValue *m = v.find(key);
+	if (!m || m->kind != JsonValue::Kind::String)
+		return std::nullopt;
+	return m->string;
+}
+
 std::string json_quote(std::string_view s) {
 	std::string out = "\"";
 	for (char c : s) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,9 @@ struct JsonError {
 	int line = 0, column = 0;
 	size_t offset = 0;
 };
+
+// The string member `key` of the JSON object `text`, if there is one.
+std::optional<std::string> json_string_member(std::string_view text, std::string_view key);
 
 // `s` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);

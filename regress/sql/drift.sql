@@ -6,6 +6,8 @@ CREATE DATABASE dbkit_drift;
 \c dbkit_drift
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
+-- dates in ISO, whatever pg_regress chose (see the date style check below)
+SET DateStyle = 'ISO, MDY';
 
 -- mkfolder(tag, sql, tag, sql, ...) builds the payload the client ships.
 CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -60,7 +62,7 @@ SELECT count(*) AS snapshots, (SELECT count(*) FROM dbkit.events) AS events FROM
 SELECT objects, length(fingerprint) AS fingerprint_length FROM dbkit_accept_drift('initial reference');
 SELECT action, tag, reason, actor = session_user AS by_me FROM dbkit.events ORDER BY id;
 SELECT s.tag, s.run_id = e.id AS same_run, s.fingerprint = md5(s.snapshot::text) AS fingerprint_ok,
-       s.snapshot ? 'function:public.mkfolder(VARIADIC m text[])' AS has_helper
+       s.snapshot ? 'function:public.mkfolder(pg_catalog.text[])' AS has_helper
   FROM dbkit.snapshots s JOIN dbkit.events e ON e.action = 'accept-drift';
 SELECT * FROM show_drift();
 
@@ -496,11 +498,11 @@ CLUSTER app.orders USING orders_pkey;
 SELECT * FROM show_drift();
 -- nor the session's date style, time zone or interval style: partition bounds
 -- and defaults read the same in every session
-SET DateStyle = 'ISO, YMD';
+SET DateStyle = 'SQL, DMY';
 SET TimeZone = 'Asia/Kolkata';
 SET IntervalStyle = 'iso_8601';
 SELECT * FROM show_drift();
-RESET DateStyle;
+SET DateStyle = 'ISO, MDY';
 RESET TimeZone;
 RESET IntervalStyle;
 
