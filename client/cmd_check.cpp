@@ -83,7 +83,7 @@ int cmd_check(const Common &c, bool offline) {
 		return rc;
 	ServerError err;
 	auto r = s.conn->query(
-	    fmt::format("SELECT severity, code, subject, message, hint FROM {}($1::jsonb)", s.fn("dbkit_validate")),
+	    fmt::format("SELECT severity, code, subject, message, hint FROM {}($1::pg_catalog.jsonb)", s.fn("dbkit_validate")),
 	    {payload.dump()}, err);
 	auto notices = s.conn->take_notices();
 	if (!r) {

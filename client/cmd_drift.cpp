@@ -76,7 +76,7 @@ int cmd_drift(const Common &c) {
 		return rc;
 
 	ServerError err;
-	auto db = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::text, actual::text, audit::text "
+	auto db = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, audit::pg_catalog.text "
 	                                    "FROM {}()",
 	                                    s.fn("dbkit_drift")),
 	                        {}, err);
@@ -88,8 +88,8 @@ int cmd_drift(const Common &c) {
 	}
 	std::optional<Result> code;
 	if (with_folder) {
-		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::text, actual::text, snapshot "
-		                                 "FROM {}($1::jsonb)",
+		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, snapshot "
+		                                 "FROM {}($1::pg_catalog.jsonb)",
 		                                 s.fn("dbkit_drift_code")),
 		                     {payload.dump()}, err);
 		if (!code) {

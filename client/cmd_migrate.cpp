@@ -1,6 +1,14 @@
 // dbkit migrate: ship the folder to dbkit_apply() and report what it did.
+// The server decides; this loops while it asks for more:
+//   --transaction=all   one dbkit_apply call applies everything (one transaction)
+//   --transaction=each  one call per migration, each committed on its own
+// A non-transactional migration stops a call; its statements are then run here
+// at top level, one by one, as dbkit_nontx_start() lists them, each step
+// recorded with dbkit_nontx_step(), and dbkit_nontx_finish() records it.
 #include <chrono>
 #include <cstdio>
+#include <random>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -10,101 +18,284 @@
 
 namespace dbkit::client {
 
+namespace {
+
+struct Totals {
+	int applied = 0, already = 0, adopted = 0, renamed = 0, statements = 0, calls = 0;
+	double server_ms = 0;
+	nlohmann::json rows = nlohmann::json::array();
+	std::vector<Notice> notices;
+};
+
+nlohmann::json options_json(const MigrateOptions &m, bool each) {
+	nlohmann::json o = nlohmann::json::object();
+	if (m.out_of_order)
+		o["out_of_order"] = true;
+	if (m.no_drizzle_sync)
+		o["drizzle_sync"] = false;
+	if (!m.drizzle_schema.empty())
+		o["drizzle_schema"] = m.drizzle_schema;
+	if (!m.drizzle_table.empty())
+		o["drizzle_table"] = m.drizzle_table;
+	if (m.lock_timeout_ms >= 0)
+		o["lock_timeout"] = m.lock_timeout_ms;
+	if (m.statement_timeout_ms >= 0)
+		o["statement_timeout"] = m.statement_timeout_ms;
+	if (m.lock_retries >= 0)
+		o["lock_retries"] = m.lock_retries;
+	if (m.resume)
+		o["resume"] = true;
+	if (each)
+		o["limit"] = 1;
+	return o;
+}
+
+void print_row(const Common &c, const MigrateOptions &m, const std::string &action, const std::string &tag, int n,
+               double ms, const std::string &note) {
+	if (c.json)
+		return;
+	if (action == "applied")
+		fmt::print("  applied  {:<40} {:>4} statement{}  {:>9}{}\n", tag, n, n == 1 ? " " : "s", human_ms(ms),
+		           note.empty() ? "" : "  (" + note + ")");
+	else if (action == "adopted" || action == "renamed")
+		fmt::print("  {:<8} {:<40} {}\n", action, tag, note);
+	else if (m.verbose && action == "already_applied")
+		fmt::print("  ok       {}\n", tag);
+}
+
+int fail(const Common &c, const ServerError &err, Totals &t, const char *what) {
+	if (!c.json)
+		print_notices(t.notices);
+	print_server_error(what, err);
+	if (err.connection_lost)
+		fmt::print(stderr, "  {:<8} {}\n", "note",
+		           "The connection was lost: the server rolled the run back unless it had already committed. "
+		           "Run `dbkit status` to see where the database stands.");
+	if (c.json)
+		emit_json({{"ok", false}, {"error", server_error_json(err)}, {"migrations", t.rows},
+		           {"warnings", notices_json(t.notices)}});
+	return kFailed;
+}
+
+// Runs one non-transactional migration statement by statement.
+int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, const std::string &payload,
+                          const std::string &options, const std::string &tag, Totals &t) {
+	ServerError err;
+	auto plan = s.conn->query(fmt::format("SELECT statement, line, sql, lock_timeout_ms, statement_timeout_ms, "
+	                                      "lock_retries, retry_delay_ms FROM {}($1::pg_catalog.jsonb, $2, "
+	                                      "$3::pg_catalog.jsonb)",
+	                                      s.fn("dbkit_nontx_start")),
+	                          {payload, tag, options}, err);
+	if (!plan)
+		return fail(c, err, t, "migrate failed");
+	if (!c.json)
+		fmt::print("  {:<8} {:<40} outside a transaction, statement by statement\n", "running", tag);
+	std::minstd_rand jitter(std::random_device{}());
+	for (int i = 0; i < plan->rows(); ++i) {
+		std::string n = plan->get(i, 0), line = plan->get(i, 1), sql = plan->get(i, 2);
+		int retries = std::stoi(plan->get(i, 5));
+		long delay = std::stol(plan->get(i, 6));
+		// the server chose the timeouts (run options, file markers); they hold for this statement
+		s.conn->query(fmt::format("SELECT pg_catalog.set_config('lock_timeout', $1, false), "
+		                          "pg_catalog.set_config('statement_timeout', $2, false)"),
+		              {plan->get(i, 3), plan->get(i, 4)}, err);
+		auto t0 = std::chrono::steady_clock::now();
+		for (int attempt = 0;; ++attempt) {
+			ServerError stmt_err;
+			if (s.conn->query(sql, {}, stmt_err))
+				break;
+			bool lock = stmt_err.sqlstate == "55P03" || stmt_err.sqlstate == "40P01";
+			if (lock && attempt < retries) {
+				long wait = delay * (1L << std::min(attempt, 10)) + static_cast<long>(jitter() % (delay + 1));
+				fmt::print(stderr, "dbkit: warning: migration {}, statement {}: {}; retry {} of {} in {} ms\n", tag, n,
+				           stmt_err.message, attempt + 1, retries, wait);
+				std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+				continue;
+			}
+			std::string msg = fmt::format("migration {}, statement {} (line {}): {} (SQLSTATE {})", tag, n, line,
+			                              stmt_err.message, stmt_err.sqlstate);
+			ServerError rec_err;
+			auto rec = s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.int4, false, $3)", s.fn("dbkit_nontx_step")),
+			                         {tag, n, msg}, rec_err);
+			std::string invalid = rec && rec->rows() ? rec->get(0, 0) : "";
+			stmt_err.message = msg;
+			stmt_err.hint = fmt::format(
+			    "{}The statements before it stay applied (they ran outside a transaction); dbkit records where it "
+			    "stopped. Fix the cause, then `dbkit migrate --resume` continues from statement {}.",
+			    invalid.empty() ? "" : "Drop the invalid index left behind first: DROP INDEX CONCURRENTLY " + invalid + ". ",
+			    n);
+			return fail(c, stmt_err, t, "migrate failed");
+		}
+		double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+		if (!s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.int4, true)", s.fn("dbkit_nontx_step")), {tag, n}, err))
+			return fail(c, err, t, "migrate failed");
+		if (!c.json && m.verbose)
+			fmt::print("           statement {} (line {}) {:>9}\n", n, line, human_ms(ms));
+	}
+	auto done = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}("
+	                                      "$1::pg_catalog.jsonb, $2, $3::pg_catalog.jsonb)",
+	                                      s.fn("dbkit_nontx_finish")),
+	                          {payload, tag, options}, err);
+	if (!done)
+		return fail(c, err, t, "migrate failed");
+	for (int i = 0; i < done->rows(); ++i) {
+		int n = std::stoi(done->get(i, 3));
+		double ms = std::stod(done->get(i, 4));
+		++t.applied;
+		t.statements += n;
+		t.server_ms += ms;
+		t.rows.push_back({{"idx", std::stoi(done->get(i, 0))}, {"tag", tag}, {"action", "applied"}, {"statements", n},
+		                  {"duration_ms", ms}, {"note", done->get(i, 5)}});
+		print_row(c, m, "applied", tag, n, ms, done->get(i, 5));
+	}
+	return kOk;
+}
+
+int dry_run(const Common &c, Session &s, const std::string &payload, const std::string &options) {
+	ServerError err;
+	auto r = s.conn->query(fmt::format("SELECT tag, statement, line, command, duration_ms, rows, locks, rewrites, note "
+	                                   "FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
+	                                   s.fn("dbkit_dry_run")),
+	                       {payload, options}, err);
+	auto notices = s.conn->take_notices();
+	if (!c.json)
+		print_notices(notices);
+	if (!r) {
+		print_server_error("dry run failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
+	nlohmann::json rows = nlohmann::json::array();
+	for (int i = 0; i < r->rows(); ++i) {
+		auto opt = [&](int k) { return r->null(i, k) ? std::string() : r->get(i, k); };
+		rows.push_back({{"tag", r->get(i, 0)}, {"statement", std::stoi(r->get(i, 1))}, {"line", std::stoi(r->get(i, 2))},
+		                {"command", r->get(i, 3)}, {"duration_ms", r->null(i, 4) ? nlohmann::json() : nlohmann::json(std::stod(r->get(i, 4)))},
+		                {"rows", r->null(i, 5) ? nlohmann::json() : nlohmann::json(std::stoll(r->get(i, 5)))},
+		                {"locks", opt(6)}, {"rewrites", opt(7)}, {"note", opt(8)}});
+		if (c.json)
+			continue;
+		fmt::print("  {:<36} #{:<3} {:<24} {:>9} {:>8} rows", r->get(i, 0), r->get(i, 1), r->get(i, 3),
+		           r->null(i, 4) ? "-" : human_ms(std::stod(r->get(i, 4))), r->null(i, 5) ? "-" : r->get(i, 5));
+		if (!opt(7).empty())
+			fmt::print("  REWRITES {}", opt(7));
+		fmt::print("\n");
+		if (!opt(6).empty())
+			fmt::print("  {:<36}      locks: {}\n", "", opt(6));
+		if (!opt(8).empty())
+			fmt::print("  {:<36}      {}\n", "", opt(8));
+	}
+	if (c.json)
+		emit_json({{"ok", true}, {"dry_run", true}, {"statements", rows}, {"warnings", notices_json(notices)}});
+	else
+		fmt::print("dbkit: dry run of {} statement{} done and rolled back: nothing was changed\n", r->rows(),
+		           r->rows() == 1 ? "" : "s");
+	return kOk;
+}
+
+}  // namespace
+
 int cmd_migrate(const Common &c, const MigrateOptions &m) {
 	auto t0 = std::chrono::steady_clock::now();
-	nlohmann::json payload;
-	if (int rc = load_payload(c, payload))
+	nlohmann::json payload_json;
+	if (int rc = load_payload(c, payload_json))
 		return rc;
 	Session s;
 	if (int rc = open_session(c, s))
 		return rc;
+	bool each = m.transaction == "each";
+	std::string payload = payload_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+	std::string options = options_json(m, each).dump();
+	if (m.dry_run)
+		return dry_run(c, s, payload, options_json(m, false).dump());
 
-	nlohmann::json options = nlohmann::json::object();
-	if (m.out_of_order)
-		options["out_of_order"] = true;
-	if (m.no_drizzle_sync)
-		options["drizzle_sync"] = false;
-	if (!m.drizzle_schema.empty())
-		options["drizzle_schema"] = m.drizzle_schema;
-	if (!m.drizzle_table.empty())
-		options["drizzle_table"] = m.drizzle_table;
-
-	ServerError err;
-	auto r = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}($1::jsonb, "
-	                                   "$2::jsonb)",
-	                                   s.fn("dbkit_apply")),
-	                       {payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict), options.dump()}, err);
-	auto notices = s.conn->take_notices();
-	double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-	if (!c.json)
-		print_notices(notices);
-	if (!r) {
-		print_server_error("migrate failed", err);
-		if (err.connection_lost)
-			fmt::print(stderr, "  {:<8} {}\n", "note",
-			           "The connection was lost: the server rolled the run back unless it had already committed. "
-			           "Run `dbkit status` to see where the database stands.");
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}, {"warnings", notices_json(notices)}});
-		return kFailed;
-	}
-
-	int applied = 0, already = 0, adopted = 0, renamed = 0, statements = 0;
-	double server_ms = 0;
-	nlohmann::json rows = nlohmann::json::array();
-	for (int i = 0; i < r->rows(); ++i) {
-		std::string action = r->get(i, 2), tag = r->get(i, 1);
-		int n = r->null(i, 3) ? 0 : std::stoi(r->get(i, 3));
-		double ms = r->null(i, 4) ? 0 : std::stod(r->get(i, 4));
-		std::string note = r->null(i, 5) ? "" : r->get(i, 5);
-		nlohmann::json row = {{"idx", std::stoi(r->get(i, 0))}, {"tag", tag}, {"action", action}};
-		if (action == "applied") {
-			++applied;
-			statements += n;
-			server_ms += ms;
-			row["statements"] = n;
-			row["duration_ms"] = ms;
-		} else if (action == "adopted") {
-			++adopted;
-		} else if (action == "renamed") {
-			++renamed;
-		} else {
-			++already;
+	Totals t;
+	for (;;) {
+		ServerError err;
+		auto r = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}("
+		                                   "$1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
+		                                   s.fn("dbkit_apply")),
+		                       {payload, options}, err);
+		for (auto &n : s.conn->take_notices())
+			t.notices.push_back(n);
+		if (!r)
+			return fail(c, err, t, "migrate failed");
+		++t.calls;
+		std::string non_transactional;
+		int applied_now = 0, pending = 0;
+		for (int i = 0; i < r->rows(); ++i) {
+			std::string action = r->get(i, 2), tag = r->get(i, 1);
+			int n = r->null(i, 3) ? 0 : std::stoi(r->get(i, 3));
+			double ms = r->null(i, 4) ? 0 : std::stod(r->get(i, 4));
+			std::string note = r->null(i, 5) ? "" : r->get(i, 5);
+			if (action == "non_transactional") {
+				non_transactional = tag;
+				continue;
+			}
+			if (action == "pending") {
+				++pending;
+				continue;
+			}
+			if (action == "already_applied") {
+				if (t.calls == 1)
+					++t.already;
+				print_row(c, m, action, tag, n, ms, note);
+				continue;
+			}
+			nlohmann::json row = {{"idx", std::stoi(r->get(i, 0))}, {"tag", tag}, {"action", action}};
+			if (action == "applied") {
+				++t.applied;
+				++applied_now;
+				t.statements += n;
+				t.server_ms += ms;
+				row["statements"] = n;
+				row["duration_ms"] = ms;
+			}
+			t.adopted += action == "adopted";
+			t.renamed += action == "renamed";
+			if (!note.empty())
+				row["note"] = note;
+			t.rows.push_back(row);
+			if (!c.json)
+				print_notices(s.conn->take_notices());
+			print_row(c, m, action, tag, n, ms, note);
 		}
-		if (!note.empty())
-			row["note"] = note;
-		rows.push_back(row);
-		if (c.json)
-			continue;
-		if (action == "applied")
-			fmt::print("  applied  {:<40} {:>4} statement{}  {:>9}{}\n", tag, n, n == 1 ? " " : "s", human_ms(ms),
-			           note.empty() ? "" : "  (" + note + ")");
-		else if (action == "adopted" || action == "renamed")
-			fmt::print("  {:<8} {:<40} {}\n", action, tag, note);
-		else if (m.verbose)
-			fmt::print("  ok       {}\n", tag);
+		if (!c.json) {
+			print_notices(t.notices);
+			t.notices.clear();
+		}
+		if (!non_transactional.empty()) {
+			if (int rc = run_non_transactional(c, m, s, payload, options, non_transactional, t))
+				return rc;
+			continue;  // then the rest
+		}
+		if (pending > 0 && applied_now > 0)
+			continue;  // --transaction=each: the next one
+		break;
 	}
+	double total_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 	if (c.json) {
 		emit_json({{"ok", true},
-		           {"applied", applied},
-		           {"adopted", adopted},
-		           {"already_applied", already},
-		           {"renamed", renamed},
-		           {"statements", statements},
+		           {"applied", t.applied},
+		           {"adopted", t.adopted},
+		           {"already_applied", t.already},
+		           {"renamed", t.renamed},
+		           {"statements", t.statements},
 		           {"duration_ms", total_ms},
-		           {"migrations", rows},
-		           {"warnings", notices_json(notices)}});
+		           {"transactions", t.calls},
+		           {"migrations", t.rows},
+		           {"warnings", notices_json(t.notices)}});
 		return kOk;
 	}
-	if (applied == 0 && adopted == 0 && renamed == 0)
-		fmt::print("dbkit: nothing to apply: {} migration{} already applied ({})\n", already, already == 1 ? "" : "s",
+	if (t.applied == 0 && t.adopted == 0 && t.renamed == 0)
+		fmt::print("dbkit: nothing to apply: {} migration{} already applied ({})\n", t.already, t.already == 1 ? "" : "s",
 		           human_ms(total_ms));
 	else
-		fmt::print("dbkit: applied {} migration{} ({} statements, {} in SQL){}{}{}, total {}\n", applied,
-		           applied == 1 ? "" : "s", statements, human_ms(server_ms),
-		           adopted ? fmt::format(", adopted {} from drizzle", adopted) : "",
-		           renamed ? fmt::format(", followed {} renamed", renamed) : "",
-		           already ? fmt::format(", {} already applied", already) : "", human_ms(total_ms));
+		fmt::print("dbkit: applied {} migration{} ({} statements, {} in SQL){}{}{}, total {}\n", t.applied,
+		           t.applied == 1 ? "" : "s", t.statements, human_ms(t.server_ms),
+		           t.adopted ? fmt::format(", adopted {} from drizzle", t.adopted) : "",
+		           t.renamed ? fmt::format(", followed {} renamed", t.renamed) : "",
+		           t.already ? fmt::format(", {} already applied", t.already) : "", human_ms(total_ms));
 	return kOk;
 }
 

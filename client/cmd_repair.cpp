@@ -29,8 +29,12 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 		const char *fn = action == "mark-applied" ? "dbkit_mark_applied"
 		                 : action == "baseline"   ? "dbkit_baseline"
 		                                          : "dbkit_accept_change";
-		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::jsonb, $2, NULLIF($3, ''))", s.fn(fn)),
-		                  {payload.dump(), tag, reason}, err);
+		if (reason.empty())  // baseline: the reason is optional
+			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2)", s.fn(fn)),
+			                  {payload.dump(), tag}, err);
+		else
+			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3)", s.fn(fn)),
+			                  {payload.dump(), tag, reason}, err);
 	}
 	auto notices = s.conn->take_notices();
 	if (!c.json)

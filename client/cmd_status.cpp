@@ -26,7 +26,7 @@ nlohmann::json rows_json(const Result &r) {
 
 int history_only(const Common &c, Session &s) {
 	ServerError err;
-	auto r = s.conn->query(fmt::format("SELECT tag, how, applied_at::text, applied_by, duration_ms, statements FROM {}()",
+	auto r = s.conn->query(fmt::format("SELECT tag, how, applied_at::pg_catalog.text, applied_by, duration_ms, statements FROM {}()",
 	                                   s.fn("dbkit_status")),
 	                       {}, err);
 	if (!r) {
@@ -60,7 +60,7 @@ int cmd_status(const Common &c) {
 		return history_only(c, s);
 
 	ServerError err;
-	auto r = s.conn->query(fmt::format("SELECT idx, tag, state, applied_at::text, how, note FROM {}($1::jsonb)",
+	auto r = s.conn->query(fmt::format("SELECT idx, tag, state, applied_at::pg_catalog.text, how, note FROM {}($1::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_status")),
 	                       {payload.dump()}, err);
 	auto notices = s.conn->take_notices();

@@ -8,6 +8,11 @@ struct MigrateOptions {
 	bool no_drizzle_sync = false;
 	std::string drizzle_schema, drizzle_table;
 	bool verbose = false;
+	std::string transaction = "all";  // all | each
+	bool dry_run = false;
+	bool resume = false;
+	long lock_timeout_ms = -1, statement_timeout_ms = -1;  // -1: the server's default
+	int lock_retries = -1;
 };
 
 int cmd_migrate(const Common &c, const MigrateOptions &m);
@@ -15,6 +20,7 @@ int cmd_status(const Common &c);
 int cmd_init(const Common &c);
 int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);
+int cmd_lint(const Common &c, bool show_info);
 int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason);
 

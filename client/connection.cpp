@@ -33,6 +33,9 @@ Connection::Connection(const std::optional<std::string> &url) {
 		conn_ = nullptr;
 		throw ConnectError(msg);
 	}
+	// If this client dies mid-run, the server stops the run (and rolls it back)
+	// instead of committing it with nobody watching.
+	PQclear(PQexec(conn_, "SELECT pg_catalog.set_config('client_connection_check_interval', '1000', false)"));
 	PQsetNoticeReceiver(
 	    conn_,
 	    [](void *arg, const PGresult *r) {

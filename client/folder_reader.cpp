@@ -1,5 +1,7 @@
 #include "folder_reader.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,7 +19,7 @@ namespace {
 std::string slurp(const fs::path &p) {
 	std::ifstream in(p, std::ios::binary);
 	if (!in)
-		throw FolderError(fmt::format("cannot read {}", p.string()));
+		throw FolderError(fmt::format("cannot read {}: {}", p.string(), std::strerror(errno)), true);
 	std::ostringstream ss;
 	ss << in.rdbuf();
 	return ss.str();
@@ -60,7 +62,18 @@ bool ends_with(const std::string &s, const std::string &suf) {
 
 }  // namespace
 
+nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts);
+
 nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
+	try {
+		return read_folder_unchecked(dir, opts);
+	} catch (const fs::filesystem_error &e) {
+		std::string what = e.code().message();
+		throw FolderError(fmt::format("cannot read {}: {}", e.path1().empty() ? dir : e.path1().string(), what), true);
+	}
+}
+
+nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts) {
 	fs::path root(dir);
 	std::error_code ec;
 	if (!fs::is_directory(root, ec))
@@ -69,7 +82,7 @@ nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
 	payload["files"] = nlohmann::json::object();
 	auto &files = payload["files"];
 	fs::path journal = root / "meta" / "_journal.json";
-	if (fs::is_regular_file(journal, ec))
+	if (fs::is_regular_file(journal))  // throws on a permission error instead of calling it absent
 		payload["journal"] = checked(journal, "meta/_journal.json", opts);
 	for (const auto &e : fs::directory_iterator(root)) {
 		std::string name = e.path().filename().string();

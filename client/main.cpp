@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "core/markers.hpp"
 #include "exit_codes.hpp"
 #include "version.hpp"
 
@@ -40,6 +41,19 @@ int main(int argc, char **argv) {
 	migrate->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
 	migrate->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");
 	migrate->add_flag("-v,--verbose", mo.verbose, "Also list migrations that were already applied");
+	migrate->add_option("--transaction", mo.transaction,
+	                    "all: every pending migration in one transaction (all or nothing; the default); each: every "
+	                    "migration commits on its own")
+	    ->check(CLI::IsMember({"all", "each"}))
+	    ->capture_default_str();
+	migrate->add_flag("--dry-run", mo.dry_run,
+	                  "Run the pending migrations in a transaction that is rolled back; report time, rows, locks, rewrites");
+	migrate->add_flag("--resume", mo.resume,
+	                  "Continue a non-transactional migration from the statement where it stopped");
+	std::string lock_timeout, statement_timeout;
+	migrate->add_option("--lock-timeout", lock_timeout, "Per statement lock wait before retrying (default 5s)");
+	migrate->add_option("--statement-timeout", statement_timeout, "Per statement time limit (default none)");
+	migrate->add_option("--lock-retries", mo.lock_retries, "Retries after a lock timeout or deadlock (default 5)");
 
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
@@ -52,6 +66,11 @@ int main(int argc, char **argv) {
 	auto *drift = app.add_subcommand("drift", "Compare the live schema with what the migrations left and, with a folder, "
 	                                          "with what the code declares (exit 4 on drift)");
 	add_common(drift, true);
+
+	bool lint_info = false;
+	auto *lint = app.add_subcommand("lint", "Lint the pending migrations with PostgreSQL's parser (exit 5 on errors)");
+	add_common(lint, true);
+	lint->add_flag("--info", lint_info, "Also show findings that are not a hazard here (empty tables)");
 
 	std::string drift_reason;
 	auto *accept_drift = app.add_subcommand("accept-drift", "Take the live schema as the new reference for dbkit drift");
@@ -91,6 +110,16 @@ int main(int argc, char **argv) {
 	}
 	if (!url.empty())
 		c.url = url;
+	for (auto [text, out] : {std::pair{&lock_timeout, &mo.lock_timeout_ms}, std::pair{&statement_timeout, &mo.statement_timeout_ms}}) {
+		if (text->empty())
+			continue;
+		auto ms = dbkit::core::parse_duration_ms(*text);
+		if (!ms) {
+			fmt::print(stderr, "dbkit: {} is not a duration (examples: 500ms, 5s, 2min)\n", *text);
+			return kUsage;
+		}
+		*out = static_cast<long>(*ms);
+	}
 	for (auto *sub : app.get_subcommands())
 		if (sub->parsed())
 			for (auto *opt : sub->get_options())
@@ -106,6 +135,8 @@ int main(int argc, char **argv) {
 			return cmd_init(c);
 		if (drift->parsed())
 			return cmd_drift(c);
+		if (lint->parsed())
+			return cmd_lint(c, lint_info);
 		if (accept_drift->parsed())
 			return cmd_accept_drift(c, drift_reason);
 		if (check->parsed())

@@ -28,7 +28,8 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	ServerError err;
 	auto r = s.conn->query(
 	    "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
-	    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'dbkit'",
+	    "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
 	    {}, err);
 	if (!r) {
 		print_server_error("cannot inspect the database", err);
@@ -38,7 +39,7 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 		s.schema = r->get(0, 0);
 		return kOk;
 	}
-	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name = 'dbkit'", {}, err);
+	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	bool available = avail && avail->rows() > 0;
 	fmt::print(stderr, "dbkit: the dbkit extension is not installed in {}\n", s.conn->describe());
 	if (available)

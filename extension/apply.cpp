@@ -1,19 +1,27 @@
 // dbkit_apply(folder jsonb, options jsonb): apply the pending migrations of a
-// folder inside the caller's transaction.
+// folder inside the caller's transaction. Each migration runs in a
+// subtransaction so that a lock timeout or deadlock can be retried; a
+// non-transactional migration stops the run and is handed to the client
+// (dbkit_nontx_*), which runs its statements at top level.
 #include <chrono>
 #include <optional>
+#include <random>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
+#include "core/markers.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
+#include "locks.hpp"
+#include "progress.hpp"
 #include "run_state.hpp"
 #include "snapshot_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
+#include "subxact.hpp"
 
 using namespace dbkit;
 
@@ -32,8 +40,10 @@ int refusal_sqlstate(const std::string &code) {
 	std::string detail;
 	if (refusals.size() > 1) {
 		detail = fmt::format("{} problems:", refusals.size());
-		for (const auto &r : refusals)
-			detail += fmt::format("\n  [{}] {}", r.code, r.message);
+		for (size_t i = 0; i < refusals.size() && i < 20; ++i)
+			detail += fmt::format("\n  [{}] {}", refusals[i].code, refusals[i].message);
+		if (refusals.size() > 20)
+			detail += fmt::format("\n  ... and {} more (dbkit status --dir DIR lists them all)", refusals.size() - 20);
 	}
 	throw Error(refusal_sqlstate(first.code), "refusing to apply: " + first.message,
 	            first.hint + "\nNothing was applied.", detail);
@@ -41,6 +51,20 @@ int refusal_sqlstate(const std::string &code) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
 	return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool is_lock_failure(const PgError &e) {
+	int code = e.edata()->sqlerrcode;
+	return code == ERRCODE_LOCK_NOT_AVAILABLE || code == ERRCODE_T_R_DEADLOCK_DETECTED;
+}
+
+std::vector<std::string> tables_of(const std::vector<PlannedStatement> &stmts) {
+	std::vector<std::string> out;
+	for (const auto &s : stmts)
+		for (const auto &r : s.relations)
+			if (std::find(out.begin(), out.end(), r) == out.end())
+				out.push_back(r);
+	return out;
 }
 
 }  // namespace
@@ -61,6 +85,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	RunScope run;  // the DDL audit ignores what dbkit runs
 	spi::connect();
 	lock_history();  // before reading history: a concurrent deploy waits here
+	refuse_if_interrupted(opts.resume);  // a non-transactional migration stopped half-way blocks the rest
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)
 		dz.emplace(opts);
@@ -71,7 +96,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	for (const auto &n : plan.notices)
 		warn(n);
 
-	// Parse everything that will run before running anything: a syntax error
+	// Parse everything that may run before running anything: a syntax error
 	// in the last pending migration costs nothing.
 	const auto &migs = lf.folder.migrations;
 	std::vector<std::vector<PlannedStatement>> stmts(migs.size());
@@ -102,9 +127,11 @@ DBKIT_FUNCTION(dbkit_apply) {
 		if (dz)
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 	}
-	int applied = 0, adopted = 0;
-	std::string last_tag;
 
+	int applied = 0, adopted = 0, retries_total = 0;
+	std::string last_tag;
+	bool stopped = false;  // a limit was reached or a non-transactional migration is next
+	std::minstd_rand jitter(static_cast<unsigned>(MyProcPid) ^ static_cast<unsigned>(GetCurrentTimestamp()));
 	for (const auto &it : plan.items) {
 		if (!it.pos)
 			continue;
@@ -125,22 +152,81 @@ DBKIT_FUNCTION(dbkit_apply) {
 			last_tag = m.tag;
 			out.add({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
 		} else if (plan.runs(it)) {
-			auto t0 = std::chrono::steady_clock::now();
-			run_statements(m, stmts[*it.pos]);
-			double ms = ms_since(t0);
-			int n = static_cast<int>(stmts[*it.pos].size());
-			history->record({m.tag, m.idx, hash, m.when, ms, n, "applied"});
+			const auto &ms = stmts[*it.pos];
+			int n = static_cast<int>(ms.size());
+			if (!stopped && opts.limit > 0 && applied >= opts.limit)
+				stopped = true;
+			if (!stopped && is_non_transactional(m, ms)) {
+				stopped = true;
+				out.add({int32_t(m.idx), m.tag, std::string("non_transactional"), int32_t(n), Cell(), hash,
+				         std::string("runs statement by statement outside a transaction: dbkit migrate does it "
+				                     "next (dbkit_nontx_start)")});
+				continue;
+			}
+			if (stopped) {
+				out.add({int32_t(m.idx), m.tag, std::string("pending"), int32_t(n), Cell(), hash, Cell()});
+				continue;
+			}
+			core::Markers mk = core::read_markers(m.sql);
+			set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
+			                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
+			std::vector<std::string> tables = tables_of(ms);
+			if (std::string holders = lock_holders(tables); !holders.empty())
+				warn({core::Severity::Warning, "lock.holders", m.tag,
+				      fmt::format("migration {} needs locks on tables that other sessions hold:\n{}", m.tag, holders),
+				      "Long or idle-in-transaction sessions block the migration, and every query queued behind it."});
+			double ms_total = 0;
+			int attempt = 0;
+			for (;;) {
+				auto t0 = std::chrono::steady_clock::now();
+				Subxact sx;
+				try {
+					run_statements(m, ms);
+					ms_total = ms_since(t0);
+					history->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
+					if (dz)
+						dz->insert(hash, m.when, m.tag);
+					sx.commit();
+					break;
+				} catch (const PgError &e) {
+					sx.rollback();
+					if (!is_lock_failure(e) || attempt >= opts.lock_retries) {
+						if (is_lock_failure(e)) {
+							std::string holders = lock_holders(tables);
+							e.edata()->detail = pstrdup(
+							    (fmt::format("gave up after {} retries", attempt) +
+							     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders))
+							        .c_str());
+						}
+						throw;
+					}
+					++attempt;
+					++retries_total;
+					int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt - 1, 10)) +
+					                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
+					std::string holders = lock_holders(tables);
+					warn({core::Severity::Warning, "lock.retry", m.tag,
+					      fmt::format("migration {}: {}; retry {} of {} in {} ms{}", m.tag,
+					                  e.edata()->message ? e.edata()->message : "lock not available", attempt,
+					                  opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
+					      "Raise --lock-timeout or end the blocking sessions."});
+					interruptible_sleep(delay);
+				}
+			}
 			++applied;
 			last_tag = m.tag;
-			if (dz)
-				dz->insert(hash, m.when, m.tag);
-			out.add({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms, hash,
-			         it.state == core::State::OutOfOrder ? Cell("out of order: " + it.note) : Cell()});
+			std::string note = it.state == core::State::OutOfOrder ? "out of order: " + it.note : "";
+			if (attempt)
+				note += fmt::format("{}retried {} time{} after lock timeouts", note.empty() ? "" : "; ", attempt,
+				                    attempt == 1 ? "" : "s");
+			out.add({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms_total, hash,
+			         note.empty() ? Cell() : Cell(note)});
 		}
 	}
 	if (history) {
-		history->set_detail(fmt::format("{{\"applied\": {}, \"adopted\": {}, \"absorbed_drift\": {}}}", applied,
-		                                adopted, absorbed_drift ? "true" : "false"));
+		history->set_detail(fmt::format(
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}}}", applied, adopted,
+		    retries_total, absorbed_drift ? "true" : "false"));
 		store_snapshot(history->run_id(), last_tag);
 	}
 	spi::finish();

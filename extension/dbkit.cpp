@@ -9,6 +9,7 @@ PGDLLEXPORT void _PG_init(void);
 
 namespace {
 bool g_in_run = false;
+bool g_session_run = false;
 bool g_audit = true;
 
 void at_xact_end(XactEvent event, void *) {
@@ -19,7 +20,8 @@ void at_xact_end(XactEvent event, void *) {
 }  // namespace
 
 namespace dbkit {
-bool in_run() { return g_in_run; }
+bool in_run() { return g_in_run || g_session_run; }
+void set_session_run(bool on) { g_session_run = on; }
 bool audit_enabled() { return g_audit; }
 RunScope::RunScope() { g_in_run = true; }
 RunScope::~RunScope() { g_in_run = false; }

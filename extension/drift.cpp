@@ -54,6 +54,14 @@ DBKIT_FUNCTION(dbkit_drift) {
 		            "dbkit records one after every migrate that changes the history. To take the current schema as "
 		            "the reference: SELECT dbkit_accept_drift('initial reference');");
 	std::string since = *spi::get_text(0, 1);
+	spi::execute(
+	    "SELECT e.id FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
+	    "AND e.id > coalesce((SELECT run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1), 0)");
+	if (spi::rows() > 0)
+		throw Error(DBKIT_NO_SNAPSHOT,
+		            "the last run could not record the schema snapshot (a table was locked), so drift cannot be told "
+		            "from that run's own changes",
+		            "Check the schema, then record it: dbkit accept-drift --reason \"snapshot after the deploy\"");
 
 	// Differing entries only: the full join runs in SQL, the description in core.
 	spi::execute(

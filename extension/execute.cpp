@@ -2,6 +2,9 @@
 
 #include "execute.hpp"
 
+#include <algorithm>
+
+#include "core/markers.hpp"
 #include "core/text.hpp"
 #include "errcodes.hpp"
 #include "parse.hpp"
@@ -57,8 +60,13 @@ PgError syntax_error(const PgError &err, const core::Migration &m, const core::C
 	e->message = pdup(fmt::format("migration {}, line {}: {} (SQLSTATE {})", m.file, core::line_at(m.sql, at),
 	                              e->message ? e->message : "syntax error", sqlstate_of(e)));
 	e->hint = pdup(next_step(e->hint, m));
-	e->internalquery = pdup(std::string(chunk.text.substr(lead)));
-	e->internalpos = pos;
+	if (chunk.text.size() - lead <= 16384) {
+		e->internalquery = pdup(std::string(chunk.text.substr(lead)));
+		e->internalpos = pos;
+	} else {  // a huge chunk is named by file and line, not echoed
+		e->internalquery = nullptr;
+		e->internalpos = 0;
+	}
 	e->cursorpos = 0;
 	return err;
 }
@@ -72,9 +80,19 @@ PgError statement_error(const PgError &err, const core::Migration &m, const Plan
 		e->internalquery = nullptr;  // no position: the statement is named below
 	e->message = pdup(fmt::format("migration {}, statement {} (line {}): {} (SQLSTATE {})", m.file, s.number,
 	                              core::line_at(m.sql, at), e->message ? e->message : "error", sqlstate_of(e)));
-	e->hint = pdup(next_step(e->hint, m));
-	if (!e->internalquery) {
+	if (e->sqlerrcode == ERRCODE_QUERY_CANCELED || e->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		e->hint = pdup(std::string(e->hint ? std::string(e->hint) + "\n" : "") +
+		               "Nothing from this run was applied or recorded. The statement was stopped by a timeout, a "
+		               "cancel or a lock wait, not by its SQL: run dbkit migrate again, with a larger "
+		               "--statement-timeout / --lock-timeout if it needs more time.");
+	else
+		e->hint = pdup(next_step(e->hint, m));
+	if (!e->internalquery && s.text.size() <= 16384) {
 		e->internalquery = pdup(std::string(s.text));
+		e->internalpos = 0;
+	}
+	if (s.text.size() > 16384) {  // a huge statement is named by file and line, not echoed
+		e->internalquery = nullptr;
 		e->internalpos = 0;
 	}
 	e->cursorpos = 0;
@@ -114,7 +132,8 @@ namespace {
 PlannedStatement planned(int number, const core::Chunk &chunk, const Statement &st) {
 	std::string_view text = chunk.text.substr(st.offset, st.length);
 	size_t lead = core::skip_space_and_comments(text, 0);
-	return PlannedStatement{number, chunk.offset + st.offset + lead, text.substr(lead), st.command};
+	return PlannedStatement{number,          chunk.offset + st.offset + lead, text.substr(lead), st.command,
+	                        st.needs_no_transaction, st.relations};
 }
 }  // namespace
 
@@ -132,12 +151,18 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 		}
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
-			if (auto r = refusal_of(st))
+			if (auto r = refusal_of(st); r && !st.needs_no_transaction)
 				throw refused(m, ps, r->why, r->hint);
 			out.push_back(std::move(ps));
 		}
 	}
 	return out;
+}
+
+bool is_non_transactional(const core::Migration &m, const std::vector<PlannedStatement> &stmts) {
+	if (core::read_markers(m.sql).no_transaction)
+		return true;
+	return std::any_of(stmts.begin(), stmts.end(), [](const PlannedStatement &s) { return s.no_transaction; });
 }
 
 std::vector<core::Finding> statement_findings(const core::Migration &m) {
@@ -157,7 +182,15 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 		}
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
-			if (auto r = refusal_of(st))
+			if (st.needs_no_transaction)
+				out.push_back({core::Severity::Warning, "migration.no_transaction", m.tag,
+				               fmt::format("migration {}, statement {} (line {}): {} cannot run inside a transaction "
+				                           "block: dbkit runs this migration statement by statement, outside a "
+				                           "transaction",
+				                           m.file, ps.number, core::line_at(m.sql, ps.file_offset), ps.command),
+				               "Keep it alone in its migration; if it fails half-way, dbkit migrate --resume continues "
+				               "from the failed statement."});
+			else if (auto r = refusal_of(st))
 				out.push_back({core::Severity::Error, r->code, m.tag,
 				               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,
 				                           core::line_at(m.sql, ps.file_offset), ps.command, r->why),

@@ -17,11 +17,17 @@ struct PlannedStatement {
 	size_t file_offset;  // byte offset of the statement text in the file
 	std::string_view text;
 	std::string command;
+	bool no_transaction = false;         // cannot run inside a transaction block
+	std::vector<std::string> relations;  // existing tables it may lock
 };
 
+// A migration that must run statement by statement outside a transaction: a
+// statement needs it, or the file carries a no-transaction marker.
+bool is_non_transactional(const core::Migration &m, const std::vector<PlannedStatement> &stmts);
+
 // Splits on the breakpoint marker and parses each chunk with PostgreSQL's
-// parser. Refuses (DK005) statements that cannot run in a transactional
-// migration; a syntax error is reported against the file and line.
+// parser. Refuses (DK005) statements no migration may hold (BEGIN/COMMIT, COPY
+// from the client); a syntax error is reported against the file and line.
 std::vector<PlannedStatement> plan_statements(const core::Migration &m);
 
 // The same checks as findings, for dbkit_validate: parses in a subtransaction

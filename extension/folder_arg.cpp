@@ -28,8 +28,10 @@ LoadedFolder load_folder_arg(Jsonb *folder) {
 		std::string detail;
 		if (errors.size() > 1) {
 			detail = fmt::format("{} problems:", errors.size());
-			for (const auto *e : errors)
-				detail += fmt::format("\n  [{}] {}", e->code, e->message);
+			for (size_t i = 0; i < errors.size() && i < 20; ++i)
+				detail += fmt::format("\n  [{}] {}", errors[i]->code, errors[i]->message);
+			if (errors.size() > 20)
+				detail += fmt::format("\n  ... and {} more (dbkit check lists them all)", errors.size() - 20);
 		} else {
 			detail = "finding " + errors[0]->code;
 		}

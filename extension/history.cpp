@@ -36,12 +36,46 @@ void DrizzleTable::detect() {
 	    {spi::text(schema_), spi::text(table_)});
 	exists_ = spi::rows() > 0;
 	has_id_ = has_name_ = has_created_at_ = false;
-	for (uint64_t i = 0; i < spi::rows(); ++i) {
-		std::string col = *spi::get_text(i, 1);
+	std::vector<std::string> cols;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		cols.push_back(*spi::get_text(i, 1));
+	if (exists_)
+		check_trust();
+	for (const auto &col : cols) {
 		has_id_ |= col == "id";
 		has_name_ |= col == "name";
 		has_created_at_ |= col == "created_at";
 	}
+}
+
+// dbkit reads drizzle's rows to adopt migrations and writes rows into the table
+// as the deploying role: a table (or schema) that another role controls could
+// decide what counts as applied, and its triggers would run with our rights.
+void DrizzleTable::check_trust() {
+	spi::execute(
+	    "SELECT pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.pg_get_userbyid(n.nspowner), "
+	    "(c.relowner = r.oid OR ro.rolsuper OR (NOT r.rolsuper AND pg_catalog.pg_has_role(c.relowner, 'MEMBER'))) "
+	    "AND (n.nspowner = r.oid OR so.rolsuper OR (NOT r.rolsuper AND pg_catalog.pg_has_role(n.nspowner, 'MEMBER'))), "
+	    "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) "
+	    "OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid) "
+	    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "JOIN pg_catalog.pg_roles ro ON ro.oid = c.relowner JOIN pg_catalog.pg_roles so ON so.oid = n.nspowner "
+	    "JOIN pg_catalog.pg_roles r ON r.rolname = CURRENT_USER "
+	    "WHERE n.nspname = $1 AND c.relname = $2",
+	    {spi::text(schema_), spi::text(table_)});
+	if (spi::rows() == 0)
+		return;
+	std::string owner = *spi::get_text(0, 1), schema_owner = *spi::get_text(0, 2);
+	if (spi::get_text(0, 3) != "t")
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle's table {} (owner {}, schema owner {}) belongs to a role this deploy does not "
+		                        "act as: dbkit will not trust or write it",
+		                        qualified_, owner, schema_owner),
+		            "Have the deploying role own it (ALTER TABLE ... OWNER TO), or run with --no-drizzle-sync.");
+	if (spi::get_text(0, 4) == "t")
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle's table {} has triggers or rules: dbkit will not write into it", qualified_),
+		            "Drop them (drizzle's migrator does not need any), or run with --no-drizzle-sync.");
 }
 
 std::vector<core::DrizzleRow> DrizzleTable::read() const {

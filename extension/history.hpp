@@ -32,6 +32,7 @@ public:
 
 private:
 	void detect();
+	void check_trust();
 	std::string schema_, table_, qualified_;
 	bool exists_ = false, has_id_ = false, has_name_ = false, has_created_at_ = false;
 	SPIPlanPtr insert_plan_ = nullptr;

@@ -261,6 +261,8 @@ void describe(Node *n, core::LintStatement &s) {
 		s.kind = core::LintStatement::Kind::CreateIndex;
 		s.tables.push_back(range_name(ix->relation));
 		s.concurrently = ix->concurrent;
+		if (ix->concurrent)
+			s.command += " CONCURRENTLY";
 		ListCell *lc;
 		foreach (lc, ix->indexParams) {
 			IndexElem *e = lfirst_node(IndexElem, lc);
@@ -340,6 +342,9 @@ LintInput lint_input(const core::Migration &m) {
 			s.command = CreateCommandName(rs->stmt);
 			s.text = std::string(text.substr(lead));
 			describe(rs->stmt, s);
+			if (s.kind != core::LintStatement::Kind::CreateIndex && IsA(rs->stmt, DropStmt) &&
+			    reinterpret_cast<DropStmt *>(rs->stmt)->concurrent)
+				s.command += " CONCURRENTLY";
 			in.statements.push_back(std::move(s));
 		}
 	}

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "parse.hpp"
 
 namespace dbkit {
@@ -35,6 +37,55 @@ bool needs_no_transaction(Node *n) {
 	case T_DropSubscriptionStmt: return true;
 	default: return false;
 	}
+}
+
+std::string quote(const char *ident) {
+	return PgCall([&]() noexcept { return quote_identifier(ident); });
+}
+
+std::string quoted(const RangeVar *rv) {
+	if (!rv)
+		return "";
+	std::string q = quote(rv->relname);
+	return rv->schemaname ? quote(rv->schemaname) + "." + q : q;
+}
+
+// The existing tables a statement locks (for the report of blocking sessions).
+std::vector<std::string> relations_of(Node *n) {
+	std::vector<std::string> out;
+	switch (nodeTag(n)) {
+	case T_AlterTableStmt: out.push_back(quoted(reinterpret_cast<AlterTableStmt *>(n)->relation)); break;
+	case T_IndexStmt: out.push_back(quoted(reinterpret_cast<IndexStmt *>(n)->relation)); break;
+	case T_RenameStmt: out.push_back(quoted(reinterpret_cast<RenameStmt *>(n)->relation)); break;
+	case T_DeleteStmt: out.push_back(quoted(reinterpret_cast<DeleteStmt *>(n)->relation)); break;
+	case T_UpdateStmt: out.push_back(quoted(reinterpret_cast<UpdateStmt *>(n)->relation)); break;
+	case T_InsertStmt: out.push_back(quoted(reinterpret_cast<InsertStmt *>(n)->relation)); break;
+	case T_CreateTrigStmt: out.push_back(quoted(reinterpret_cast<CreateTrigStmt *>(n)->relation)); break;
+	case T_TruncateStmt: {
+		ListCell *lc;
+		foreach (lc, reinterpret_cast<TruncateStmt *>(n)->relations)
+			out.push_back(quoted(lfirst_node(RangeVar, lc)));
+		break;
+	}
+	case T_DropStmt: {
+		DropStmt *d = reinterpret_cast<DropStmt *>(n);
+		if (d->removeType != OBJECT_TABLE && d->removeType != OBJECT_INDEX)
+			break;
+		ListCell *lc;
+		foreach (lc, d->objects) {
+			List *names = reinterpret_cast<List *>(lfirst(lc));
+			int n = list_length(names);
+			if (n == 1)
+				out.push_back(quote(strVal(linitial(names))));
+			else if (n >= 2)
+				out.push_back(quote(strVal(list_nth(names, n - 2))) + "." + quote(strVal(llast(names))));
+		}
+		break;
+	}
+	default: break;
+	}
+	out.erase(std::remove(out.begin(), out.end(), std::string()), out.end());
+	return out;
 }
 
 List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept {
@@ -93,6 +144,7 @@ std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) 
 		                               (IsA(rs->stmt, ReindexStmt) &&
 		                                has_concurrently_option(reinterpret_cast<ReindexStmt *>(rs->stmt)->params))))
 			s.command += " CONCURRENTLY";
+		s.relations = relations_of(rs->stmt);
 		if (IsA(rs->stmt, CopyStmt)) {
 			CopyStmt *c = reinterpret_cast<CopyStmt *>(rs->stmt);
 			s.copy_stdio = c->filename == nullptr && !c->is_program;

@@ -16,6 +16,7 @@ struct Statement {
 	bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT, ...
 	bool needs_no_transaction = false;  // CREATE INDEX CONCURRENTLY, VACUUM, ...
 	bool copy_stdio = false;            // COPY FROM STDIN / TO STDOUT
+	std::vector<std::string> relations;  // tables it locks, quoted and qualified as written
 };
 
 // Parses `sql` (one breakpoint chunk). A syntax error throws PgError with the

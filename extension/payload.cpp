@@ -36,6 +36,22 @@ const char *type_name(const JsonbValue &v) {
 	}
 }
 
+// <name>.sql, <dir>/migration.sql, <dir>/snapshot.json, meta/<name>.json: one
+// level deep at most, no ".." directory, no absolute path.
+bool path_inside_folder(std::string_view p) {
+	if (p.empty() || p.front() == '/')
+		return false;
+	size_t slash = p.find('/');
+	if (slash == std::string_view::npos)
+		return true;  // a file beside meta/: its name is checked as a tag later
+	if (p.find('/', slash + 1) != std::string_view::npos)
+		return false;
+	std::string_view dir = p.substr(0, slash), file = p.substr(slash + 1);
+	if (dir == ".." || dir == ".")
+		return false;
+	return dir == "meta" || file == "migration.sql" || file == "snapshot.json";
+}
+
 // Calls `fn(key, value)` for each member of an object container.
 template <typename Fn>
 void each_member(JsonbContainer *c, Fn &&fn) {
@@ -79,6 +95,12 @@ core::FolderInput read_folder(Jsonb *folder) {
 			            fmt::format("folder file \"{}\" must be a string with the file's text, found {}", name,
 			                        type_name(v)),
 			            kPayloadHint);
+		if (!path_inside_folder(name))
+			throw Error(DBKIT_FOLDER_INVALID,
+			            fmt::format("folder file \"{}\" is not a path drizzle-kit writes inside a migrations folder",
+			                        name.substr(0, 200)),
+			            "Ship <tag>.sql, <folder>/migration.sql, <folder>/snapshot.json and meta/*.json, as the dbkit "
+			            "client does.");
 		if (name == "meta/_journal.json") {
 			if (!in.journal)
 				in.journal = as_view(v);
@@ -100,6 +122,18 @@ Options read_options(Jsonb *options) {
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be true or false, found {}", k, type_name(v)));
 		return static_cast<bool>(v.val.boolean);
 	};
+	auto want_int = [](std::string_view k, const JsonbValue &v, int64_t max) {
+		if (v.type != jbvNumeric)
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a number, found {}", k, type_name(v)));
+		Datum num = NumericGetDatum(v.val.numeric);
+		const char *text = PgCall([&]() noexcept { return DatumGetCString(DirectFunctionCall1(numeric_out, num)); });
+		std::string digits(text);
+		bool bad = digits.empty() || digits.size() > 12 || digits.find_first_not_of("0123456789") != std::string::npos;
+		int64_t value = bad ? -1 : std::stoll(digits);
+		if (bad || value > max)
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be an integer from 0 to {}", k, max));
+		return static_cast<int64_t>(value);
+	};
 	auto want_name = [](std::string_view k, const JsonbValue &v) {
 		if (v.type != jbvString || v.val.string.len == 0 || v.val.string.len >= NAMEDATALEN)
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a non-empty identifier", k));
@@ -108,6 +142,18 @@ Options read_options(Jsonb *options) {
 	each_member(&options->root, [&](std::string_view k, const JsonbValue &v) {
 		if (k == "out_of_order")
 			o.out_of_order = want_bool(k, v);
+		else if (k == "limit")
+			o.limit = want_int(k, v, INT32_MAX);
+		else if (k == "lock_timeout")
+			o.lock_timeout_ms = want_int(k, v, INT32_MAX);
+		else if (k == "statement_timeout")
+			o.statement_timeout_ms = want_int(k, v, INT32_MAX);
+		else if (k == "lock_retries")
+			o.lock_retries = static_cast<int>(want_int(k, v, 100));
+		else if (k == "retry_delay")
+			o.retry_delay_ms = want_int(k, v, 600000);
+		else if (k == "resume")
+			o.resume = want_bool(k, v);
 		else if (k == "drizzle_sync")
 			o.drizzle_sync = want_bool(k, v);
 		else if (k == "drizzle_schema")
@@ -116,8 +162,15 @@ Options read_options(Jsonb *options) {
 			o.drizzle_table = want_name(k, v);
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
-			            "Known options: out_of_order, drizzle_sync, drizzle_schema, drizzle_table.");
+			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
+			            "resume, drizzle_sync, drizzle_schema, drizzle_table.");
 	});
+	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||
+	    o.drizzle_schema.rfind("pg_", 0) == 0)
+		throw Error(DBKIT_OPTION_INVALID,
+		            fmt::format("options \"drizzle_schema\"/\"drizzle_table\": {}.{} is not where drizzle keeps its table",
+		                        o.drizzle_schema, o.drizzle_table),
+		            "drizzle's default is \"drizzle\"; use the schema of your drizzle config's migrations.schema.");
 	return o;
 }
 

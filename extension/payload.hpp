@@ -18,6 +18,12 @@ core::FolderInput read_folder(Jsonb *folder);
 
 struct Options {
 	bool out_of_order = false;
+	int64_t limit = 0;                 // apply at most this many migrations (--transaction=each: 1)
+	int64_t lock_timeout_ms = 5000;    // per statement; 0: wait forever
+	int64_t statement_timeout_ms = 0;  // per statement; 0: none
+	int lock_retries = 5;              // retries of a migration after a lock timeout or deadlock
+	int64_t retry_delay_ms = 500;      // first backoff; doubles each retry, plus jitter
+	bool resume = false;               // continue a non-transactional migration that stopped half-way
 	bool drizzle_sync = true;
 	std::string drizzle_schema = "drizzle";
 	std::string drizzle_table = "__drizzle_migrations";

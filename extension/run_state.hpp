@@ -4,6 +4,8 @@
 namespace dbkit {
 
 bool in_run();
+// A non-transactional migration spans transactions: the flag lasts until cleared.
+void set_session_run(bool on);
 bool audit_enabled();  // setting dbkit.audit
 
 class RunScope {

@@ -33,6 +33,32 @@ void finish() {
 }
 
 namespace {
+
+// dbkit's own queries run with search_path = pg_catalog, pg_temp, so objects a
+// role placed earlier on the caller's search_path cannot stand in for the
+// functions, operators and types they use. User migrations never go through here.
+class SafeSearchPath {
+public:
+	SafeSearchPath() {
+		level_ = PgCall([]() noexcept {
+			int l = NewGUCNestLevel();
+			(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+			                        true, 0, false);
+			return l;
+		});
+	}
+	~SafeSearchPath() {
+		int l = level_;
+		try {
+			PgCall([&]() noexcept { AtEOXact_GUC(true, l); });
+		} catch (...) {
+		}
+	}
+
+private:
+	int level_;
+};
+
 struct Packed {
 	std::vector<Oid> types;
 	std::vector<Datum> values;
@@ -55,6 +81,7 @@ void check(int rc, const char *what) {
 int execute(const char *sql, const std::vector<Arg> &args, bool read_only) {
 	Packed p(args);
 	int n = static_cast<int>(args.size());
+	SafeSearchPath safe;
 	int rc = PgCall([&]() noexcept {
 		return SPI_execute_with_args(sql, n, n ? p.types.data() : nullptr, n ? p.values.data() : nullptr,
 		                             n ? p.nulls.c_str() : nullptr, read_only, 0);
@@ -66,6 +93,7 @@ int execute(const char *sql, const std::vector<Arg> &args, bool read_only) {
 SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types) {
 	int n = static_cast<int>(types.size());
 	Oid *t = const_cast<Oid *>(types.data());
+	SafeSearchPath safe;
 	SPIPlanPtr plan = PgCall([&]() noexcept { return SPI_prepare(sql, n, t); });
 	if (!plan)
 		throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI_prepare failed: ") + SPI_result_code_string(SPI_result));
@@ -74,6 +102,7 @@ SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types) {
 
 int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args) {
 	Packed p(args);
+	SafeSearchPath safe;
 	int rc = PgCall([&]() noexcept { return SPI_execute_plan(plan, p.values.data(), p.nulls.c_str(), false, 0); });
 	check(rc, "SPI_execute_plan");
 	return rc;

@@ -7,6 +7,7 @@
 #include "execute.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
+#include "lint_extract.hpp"
 #include "sha256.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
@@ -43,11 +44,22 @@ DBKIT_FUNCTION(dbkit_validate) {
 		if (opts.drizzle_sync)
 			dz.emplace(opts);
 		core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
-		spi::finish();
+		// the pending migrations through the linter, sized against this database
+		for (const auto &it : plan.items) {
+			if (!it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
+				continue;
+			const core::Migration &m = folder.migrations[*it.pos];
+			LintInput li = lint_input(m);
+			for (const auto &f : core::lint_migration(li.statements, std::string(m.sql), catalog_lookup()))
+				if (f.severity != "info")
+					findings.push_back({f.severity == "error" ? core::Severity::Error : core::Severity::Warning,
+					                    "lint." + f.rule, m.tag, m.file + ": " + f.message, f.hint});
+		}
 		for (auto &f : plan.refusals)
 			findings.push_back(std::move(f));
 		for (auto &f : plan.notices)
 			findings.push_back(std::move(f));
+		spi::finish();
 	} else {
 		PgCall([]() noexcept {
 			ereport(NOTICE, (errmsg("the folder has errors: checks against the database history were skipped")));

@@ -355,3 +355,44 @@ CREATE FUNCTION @extschema@.dbkit_lint_folder(folder jsonb, options jsonb DEFAUL
 RETURNS TABLE (tag text, file text, severity text, rule text, statement integer, line integer, message text, hint text)
 AS 'MODULE_PATHNAME', 'dbkit_lint_folder' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_lint_folder(jsonb, jsonb) IS 'Lint the pending migrations of a folder against this database';
+
+------------------------------------------------------------------------------
+-- Safe apply: non-transactional migrations, dry run
+------------------------------------------------------------------------------
+
+-- Progress of a non-transactional migration, committed statement by statement.
+CREATE TABLE dbkit.progress (
+    tag            text PRIMARY KEY,
+    hash           text NOT NULL,
+    idx            integer,
+    created_at     bigint,
+    statements     integer NOT NULL,
+    next_statement integer NOT NULL,        -- the first statement not yet done
+    status         text NOT NULL CHECK (status IN ('running', 'failed')),
+    error          text,
+    started_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    updated_at     timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    started_by     text NOT NULL DEFAULT session_user
+);
+SELECT pg_catalog.pg_extension_config_dump('dbkit.progress', '');
+GRANT SELECT ON dbkit.progress TO pg_monitor;
+
+CREATE FUNCTION @extschema@.dbkit_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,
+               lock_retries integer, retry_delay_ms bigint)
+AS 'MODULE_PATHNAME', 'dbkit_nontx_start' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@.dbkit_nontx_step(tag text, statement integer, ok boolean, error text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbkit_nontx_step' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@.dbkit_nontx_finish(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
+               hash text, note text)
+AS 'MODULE_PATHNAME', 'dbkit_nontx_finish' LANGUAGE C VOLATILE;
+
+-- Runs the pending migrations for real in a subtransaction that is rolled back:
+-- one row per statement with its duration, rows, the locks it took and whether
+-- it rewrote a table. Nothing remains, history included.
+CREATE FUNCTION @extschema@.dbkit_dry_run(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, statement integer, line integer, command text, duration_ms double precision,
+               rows bigint, locks text, rewrites text, note text)
+AS 'MODULE_PATHNAME', 'dbkit_dry_run' LANGUAGE C VOLATILE;

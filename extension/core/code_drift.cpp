@@ -205,6 +205,20 @@ void index_attrs(const std::string &def, Attrs &a) {
 
 }  // namespace
 
+std::vector<std::string> split_qualified(const std::string &name) {
+	std::vector<std::string> parts(1);
+	bool in_quotes = false;
+	for (char c : name) {
+		if (c == '"')
+			in_quotes = !in_quotes;
+		if (c == '.' && !in_quotes)
+			parts.emplace_back();
+		else
+			parts.back() += c;
+	}
+	return parts;
+}
+
 std::string quote_ident(const std::string &ident) {
 	static const std::set<std::string> reserved = {
 	    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
@@ -237,7 +251,7 @@ std::string normalize_type(const std::string &drizzle_type, const std::string &t
 	// precision goes before the time zone part: timestamp(3) with time zone
 	for (const char *base : {"timestamp", "time"}) {
 		std::string b(base);
-		if (starts_with(l, b + "(") || starts_with(l, b + " (")) {
+		if ((starts_with(l, b + "(") || starts_with(l, b + " (")) && l.find(')') != std::string::npos) {
 			size_t close = l.find(')');
 			std::string prec = l.substr(l.find('('), close - l.find('(') + 1);
 			prec.erase(std::remove(prec.begin(), prec.end(), ' '), prec.end());
@@ -311,9 +325,9 @@ ObjectMap live_objects(const JsonValue &live) {
 	std::set<std::string> constraint_names;  // "schema.name": indexes backing constraints are not drizzle indexes
 	for (const auto &[key, v] : live.members)
 		if (starts_with(key, "constraint:")) {
-			std::string name = key.substr(11);  // schema.table.conname -> schema.conname
-			size_t first = name.find('.'), last = name.rfind('.');
-			constraint_names.insert(name.substr(0, first) + name.substr(last));
+			std::vector<std::string> parts = split_qualified(key.substr(11));  // schema, table, conname
+			if (parts.size() == 3)
+				constraint_names.insert(parts[0] + "." + parts[2]);
 		}
 	for (const auto &[key, v] : live.members) {
 		if (starts_with(key, "table:")) {

@@ -30,5 +30,7 @@ std::vector<DriftItem> compare_objects(const ObjectMap &code, const ObjectMap &l
 std::string normalize_type(const std::string &drizzle_type, const std::string &type_schema);
 std::string normalize_default(const std::string &expr);
 std::string quote_ident(const std::string &ident);
+// "a.\"b.c\".d" -> a, "b.c", d (dots inside quotes do not split)
+std::vector<std::string> split_qualified(const std::string &name);
 
 }  // namespace dbkit::core

@@ -110,17 +110,21 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		auto need = [&](const char *field, JsonValue::Kind kind, bool integer) -> const JsonValue * {
 			const JsonValue *v = e.find(field);
 			if (!v) {
-				add(out, Severity::Error, "journal.entry_field_missing", tag ? tag->string : std::string(kJournalPath),
+				add(out, Severity::Error, "journal.entry_field_missing",
+				    tag && tag->kind == JsonValue::Kind::String ? tag->string : std::string(kJournalPath),
 				    fmt::format("{}: field \"{}\" is missing", where, field),
 				    "Restore the entry as drizzle-kit wrote it (idx, version, when, tag, breakpoints).");
 				ok = false;
 				return nullptr;
 			}
 			if (v->kind != kind || (integer && !v->is_integer)) {
-				add(out, Severity::Error, "journal.entry_field_type", tag ? tag->string : std::string(kJournalPath),
+				bool tag_ok = tag && tag->kind == JsonValue::Kind::String;
+				add(out, Severity::Error, "journal.entry_field_type", tag_ok ? tag->string : std::string(kJournalPath),
 				    fmt::format("{}: field \"{}\" must be {}, found {}", where, field,
 				                integer ? "an integer" : JsonValue::kind_name(kind),
-				                v->kind == JsonValue::Kind::Number ? "a fraction" : kind_of(*v)),
+				                v->kind == JsonValue::Kind::Number && kind == JsonValue::Kind::Number
+				                    ? "a fraction or a number out of range"
+				                    : kind_of(*v)),
 				    "Restore the entry as drizzle-kit wrote it.");
 				ok = false;
 				return nullptr;
@@ -143,8 +147,14 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		if (!tag_is_safe(t)) {
 			add(out, Severity::Error, "journal.tag_invalid", std::string(kJournalPath),
 			    fmt::format("{}: tag \"{}\" is not a plain file name", where, t),
-			    "A tag names <tag>.sql beside meta/: it must not be empty or contain '/', '\\', '..' or control "
+			    "A tag names <tag>.sql beside meta/: it must be 1 to 255 bytes, without '/', '\\', '..' or control "
 			    "characters.");
+			continue;
+		}
+		if (idx->integer < 0 || idx->integer > INT32_MAX) {
+			add(out, Severity::Error, "journal.entry_field_type", t,
+			    fmt::format("{}: idx {} is out of range (0 to {})", where, idx->integer, INT32_MAX),
+			    "drizzle-kit numbers entries 0, 1, 2, ...; restore the entry's idx.");
 			continue;
 		}
 		if (!seen_idx.insert(idx->integer).second) {
@@ -224,7 +234,7 @@ void load_folders(const std::vector<std::pair<std::string_view, std::string_view
 }  // namespace
 
 bool tag_is_safe(std::string_view tag) {
-	if (tag.empty() || tag == "." || tag.find("..") != std::string_view::npos)
+	if (tag.empty() || tag.size() > 255 || tag == "." || tag.find("..") != std::string_view::npos)
 		return false;
 	for (char c : tag)
 		if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
@@ -304,6 +314,11 @@ Folder load_folder(const FolderInput &in) {
 		add(f.findings, Severity::Error, "journal.missing", std::string(kJournalPath),
 		    fmt::format("the folder has {} .sql file(s) but no {}", top_sql.size(), kJournalPath),
 		    "Restore meta/_journal.json from version control; without it the order of the migrations is unknown.");
+	} else {
+		add(f.findings, Severity::Error, "folder.empty", "",
+		    "the folder has no migrations: no meta/_journal.json and no <timestamp>_name/migration.sql",
+		    "Point --dir at the folder drizzle-kit generates (drizzle.config's `out`, often src/db/migrations or "
+		    "drizzle/).");
 	}
 	return f;
 }

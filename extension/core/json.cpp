@@ -80,6 +80,12 @@ private:
 		default:
 			if (c == '-' || (c >= '0' && c <= '9'))
 				return number(v);
+			if (static_cast<unsigned char>(c) >= 0x80 || static_cast<unsigned char>(c) < 0x20) {
+				char buf[64];
+				std::snprintf(buf, sizeof buf, "unexpected byte 0x%02X%s", static_cast<unsigned char>(c),
+				              text_.substr(pos_, 3) == "\xEF\xBB\xBF" ? " (a UTF-8 byte order mark)" : "");
+				return fail(buf);
+			}
 			return fail(std::string("unexpected character '") + c + "'");
 		}
 	}

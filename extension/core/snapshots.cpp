@@ -60,7 +60,8 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 			snap.prevs.push_back(prev->string);
 		if (prevs && prevs->kind == JsonValue::Kind::Array)
 			for (const auto &x : prevs->items)
-				if (x.kind == JsonValue::Kind::String)
+				if (x.kind == JsonValue::Kind::String &&
+				    std::find(snap.prevs.begin(), snap.prevs.end(), x.string) == snap.prevs.end())
 					snap.prevs.push_back(x.string);
 		if (snap.id.empty() || snap.prevs.empty()) {
 			out.push_back({Severity::Error, "snapshot.unreadable", p,

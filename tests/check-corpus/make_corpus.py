@@ -43,6 +43,7 @@ WARNING_CODES = {
     "folder.file_unlisted",
     "snapshot.missing",
     "migration.empty",
+    "migration.no_transaction",
 }
 
 

@@ -1,0 +1,52 @@
+#include "locks.hpp"
+
+#include <fmt/format.h>
+
+#include "spi.hpp"
+
+namespace dbkit {
+
+void set_local_timeouts(int64_t lock_timeout_ms, int64_t statement_timeout_ms) {
+	spi::execute(
+	    "SELECT pg_catalog.set_config('lock_timeout', $1, true), pg_catalog.set_config('statement_timeout', $2, true)",
+	    {spi::text(std::to_string(lock_timeout_ms)), spi::text(std::to_string(statement_timeout_ms))});
+}
+
+std::string lock_holders(const std::vector<std::string> &tables) {
+	if (tables.empty())
+		return {};
+	std::string list;
+	for (const auto &t : tables)
+		list += (list.empty() ? "" : "\n") + t;
+	spi::execute(
+	    "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), coalesce(a.state, '?'), "
+	    "coalesce(pg_catalog.date_trunc('second', pg_catalog.now() - coalesce(a.xact_start, a.query_start))::text, '?'), "
+	    "pg_catalog.left(pg_catalog.regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100), "
+	    "pg_catalog.string_agg(DISTINCT l.relation::pg_catalog.regclass::text || ' ' || l.mode, ', ') "
+	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+	    "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+	    "AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($1, "
+	    "E'\\n')) x) "
+	    "GROUP BY 1, 2, 3, 4, 5 ORDER BY 4 DESC",
+	    {spi::text(list)});
+	std::string out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out += fmt::format("{}pid {} ({}, {} for {}) holds {}: {}", out.empty() ? "" : "\n", *spi::get_text(i, 1),
+		                   *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4),
+		                   spi::get_text(i, 6).value_or(""), spi::get_text(i, 5).value_or(""));
+	return out;
+}
+
+void interruptible_sleep(int64_t ms) {
+	while (ms > 0) {
+		long slice = static_cast<long>(std::min<int64_t>(ms, 100));
+		PgCall([&]() noexcept {
+			CHECK_FOR_INTERRUPTS();
+			pg_usleep(slice * 1000L);
+		});
+		ms -= slice;
+	}
+}
+
+}  // namespace dbkit

@@ -1,0 +1,111 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/lint.hpp"
+#include "core/markers.hpp"
+
+using namespace dbkit::core;
+
+TEST(Markers, NoTransactionMarkersOfSeveralTools) {
+	EXPECT_TRUE(read_markers("-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);").no_transaction);
+	EXPECT_TRUE(read_markers("-- atlas:txmode none\nSELECT 1;").no_transaction);
+	EXPECT_TRUE(read_markers("-- +goose NO TRANSACTION\nSELECT 1;").no_transaction);
+	EXPECT_TRUE(read_markers("-- migrate:up transaction:false\nSELECT 1;").no_transaction);
+	EXPECT_FALSE(read_markers("SELECT '-- not a comment at all';").no_transaction);
+	EXPECT_FALSE(read_markers("CREATE TABLE t (a int);").no_transaction);
+}
+
+TEST(Markers, Timeouts) {
+	Markers m = read_markers("-- dbkit:lock_timeout=30s\n-- dbkit:statement_timeout=10min\nSELECT 1;");
+	EXPECT_EQ(m.lock_timeout_ms, 30000);
+	EXPECT_EQ(m.statement_timeout_ms, 600000);
+	EXPECT_EQ(parse_duration_ms("500ms"), 500);
+	EXPECT_EQ(parse_duration_ms("1500"), 1500);
+	EXPECT_EQ(parse_duration_ms("2h"), 7200000);
+	EXPECT_FALSE(parse_duration_ms("soon"));
+	EXPECT_FALSE(parse_duration_ms(""));
+}
+
+namespace {
+LintStatement stmt(LintStatement::Kind k, std::vector<std::string> tables, int n = 1) {
+	LintStatement s;
+	s.kind = k;
+	s.tables = std::move(tables);
+	s.number = n;
+	s.line = n;
+	return s;
+}
+bool has(const std::vector<LintFinding> &fs, const std::string &rule, const std::string &severity = "") {
+	return std::any_of(fs.begin(), fs.end(),
+	                   [&](const LintFinding &f) { return f.rule == rule && (severity.empty() || f.severity == severity); });
+}
+}  // namespace
+
+TEST(Lint, DataLossAndLocksOffline) {
+	auto drop = stmt(LintStatement::Kind::DropTable, {"users"});
+	auto idx = stmt(LintStatement::Kind::CreateIndex, {"users"}, 2);
+	auto fs = lint_migration({drop, idx}, "", {});
+	EXPECT_TRUE(has(fs, "data-loss.drop-table", "error"));
+	EXPECT_TRUE(has(fs, "lock.create-index", "warning"));
+	idx.concurrently = true;
+	EXPECT_FALSE(has(lint_migration({idx}, "", {}), "lock.create-index"));
+}
+
+TEST(Lint, TablesCreatedInTheMigrationAreNoHazard) {
+	auto create = stmt(LintStatement::Kind::CreateTable, {"t"});
+	create.has_primary_key = true;
+	auto idx = stmt(LintStatement::Kind::CreateIndex, {"t"}, 2);
+	EXPECT_TRUE(lint_migration({create, idx}, "", {}).empty());
+}
+
+TEST(Lint, SeverityFollowsTheTableWhenConnected) {
+	auto idx = stmt(LintStatement::Kind::CreateIndex, {"t"});
+	TableLookup big = [](const std::string &) { return std::optional<TableInfo>(TableInfo{500000, 1LL << 30, {}, {}}); };
+	TableLookup empty = [](const std::string &) { return std::optional<TableInfo>(TableInfo{0, 0, {}, {}}); };
+	TableLookup absent = [](const std::string &) { return std::optional<TableInfo>(); };
+	EXPECT_TRUE(has(lint_migration({idx}, "", big), "lock.create-index", "error"));
+	EXPECT_TRUE(has(lint_migration({idx}, "", empty), "lock.create-index", "info"));
+	EXPECT_TRUE(has(lint_migration({idx}, "", absent), "lock.create-index", "info"));
+}
+
+TEST(Lint, WaiverComment) {
+	auto drop = stmt(LintStatement::Kind::DropTable, {"users"});
+	EXPECT_TRUE(lint_migration({drop}, "-- dbkit:allow data-loss.drop-table\nDROP TABLE users;", {}).empty());
+	EXPECT_FALSE(lint_migration({drop}, "-- dbkit:allow lock.create-index\nDROP TABLE users;", {}).empty());
+}
+
+TEST(Lint, RenameAndEnumAndFk) {
+	auto alter = stmt(LintStatement::Kind::AlterTable, {"users"});
+	AlterCmd d;
+	d.type = AlterCmd::Type::DropColumn;
+	d.column = "bio";
+	AlterCmd a;
+	a.type = AlterCmd::Type::AddColumn;
+	a.column = "about";
+	alter.cmds = {d, a};
+	auto fs = lint_migration({alter}, "", {});
+	EXPECT_TRUE(has(fs, "rename.drop-add"));
+	auto add_value = stmt(LintStatement::Kind::AddEnumValue, {});
+	add_value.enum_value = "archived";
+	auto use = stmt(LintStatement::Kind::Other, {}, 2);
+	use.text = "UPDATE posts SET status = 'archived' WHERE id = 1";
+	EXPECT_TRUE(has(lint_migration({add_value, use}, "", {}), "tx.enum-value-used", "error"));
+	auto create = stmt(LintStatement::Kind::CreateTable, {"posts"});
+	create.has_primary_key = true;
+	create.foreign_keys = {{"user_id"}};
+	EXPECT_TRUE(has(lint_migration({create}, "", {}), "schema.fk-without-index"));
+	auto index = stmt(LintStatement::Kind::CreateIndex, {"posts"}, 2);
+	index.index_columns = {"user_id"};
+	EXPECT_FALSE(has(lint_migration({create, index}, "", {}), "schema.fk-without-index"));
+}
+
+TEST(Lint, Narrowing) {
+	EXPECT_TRUE(narrowing("bigint", "integer"));
+	EXPECT_TRUE(narrowing("character varying(50)", "character varying(20)"));
+	EXPECT_TRUE(narrowing("text", "character varying(20)"));
+	EXPECT_FALSE(narrowing("integer", "bigint"));
+	EXPECT_FALSE(narrowing("character varying(20)", "text"));
+	EXPECT_TRUE(is_volatile_function("gen_random_uuid"));
+	EXPECT_FALSE(is_volatile_function("now"));
+}
