@@ -63,6 +63,15 @@ DBKIT_FUNCTION(dbkit_drift) {
 		            "from that run's own changes",
 		            "Check the schema, then record it: dbkit accept-drift --reason \"snapshot after the deploy\"");
 
+	// Fast path for monitoring polls: no catalog row changed since the snapshot.
+	spi::execute(
+	    "SELECT (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) = "
+	    "dbkit.catalog_fingerprint()");
+	if (spi::get_text(0, 1).value_or("f") == "t") {
+		spi::finish();
+		return out.done();
+	}
+
 	// Differing entries only: the full join runs in SQL, the description in core.
 	spi::execute(
 	    "WITH last AS (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) "

@@ -35,8 +35,8 @@ bool with_short_lock_wait(F &&f) {
 void store_snapshot(int64_t run_id, const std::string &tag) {
 	bool stored = with_short_lock_wait([&] {
 		spi::execute(
-		    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, snapshot) "
-		    "SELECT $1, $2, pg_catalog.md5(s::text), s FROM dbkit.snapshot() s",
+		    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+		    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
 		    {spi::int8(run_id), spi::text(tag)});
 	});
 	if (!stored) {

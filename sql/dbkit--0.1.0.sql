@@ -285,8 +285,41 @@ CREATE TABLE dbkit.snapshots (
     tag         text,                   -- the last migration of the run
     taken_at    timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     fingerprint text NOT NULL,          -- md5 of the snapshot's text
+    catalog_fingerprint text,           -- dbkit.catalog_fingerprint() when it was taken
     snapshot    jsonb NOT NULL
 );
+
+-- A cheap fingerprint of the catalog rows dbkit.snapshot() reads: every DDL
+-- statement writes such rows with a new xmin, while ANALYZE and VACUUM update
+-- them in place. Equal fingerprints mean the snapshot would be equal, so
+-- dbkit_drift() can answer without rebuilding it; a different fingerprint (after
+-- DDL, GRANT, VACUUM FULL, ...) only means the full comparison runs.
+CREATE FUNCTION dbkit.catalog_fingerprint()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
+    SELECT 'class' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_class
+    UNION ALL SELECT 'attribute' || count(*) || ':' || sum(hashtext(attrelid::text || ':' || attnum || ':' || xmin::text)) FROM pg_attribute WHERE attnum > 0
+    UNION ALL SELECT 'attrdef' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_attrdef
+    UNION ALL SELECT 'constraint' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_constraint
+    UNION ALL SELECT 'index' || count(*) || ':' || sum(hashtext(indexrelid::text || ':' || xmin::text)) FROM pg_index
+    UNION ALL SELECT 'namespace' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_namespace
+    UNION ALL SELECT 'type' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_type
+    UNION ALL SELECT 'enum' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_enum
+    UNION ALL SELECT 'proc' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_proc
+    UNION ALL SELECT 'trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_trigger
+    UNION ALL SELECT 'policy' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_policy
+    UNION ALL SELECT 'rewrite' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_rewrite
+    UNION ALL SELECT 'sequence' || count(*) || ':' || sum(hashtext(seqrelid::text || ':' || xmin::text)) FROM pg_sequence
+    UNION ALL SELECT 'inherits' || count(*) || ':' || sum(hashtext(inhrelid::text || ':' || xmin::text)) FROM pg_inherits
+    UNION ALL SELECT 'extension' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_extension
+    UNION ALL SELECT 'collation' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_collation
+    UNION ALL SELECT 'depend' || count(*) || ':' || sum(hashtext(objid::text || ':' || refobjid::text || ':' || xmin::text)) FROM pg_depend
+    UNION ALL SELECT 'roles' || count(*) || ':' || sum(hashtext(oid::text || ':' || rolname)) FROM pg_roles
+) f(part)
+$$;
 
 -- DDL run outside dbkit_apply, recorded by event triggers (setting dbkit.audit).
 CREATE TABLE dbkit.ddl_audit (

@@ -105,7 +105,8 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		}
 		const JsonValue *tag = e.find("tag");
 		if (tag && tag->kind == JsonValue::Kind::String)
-			where = fmt::format("{}: entry \"{}\" (entries[{}], line {})", kJournalPath, tag->string, i, e.line);
+			where = fmt::format("{}: entry \"{}\" (entries[{}], line {})", kJournalPath,
+			                    tag->string.size() > 80 ? tag->string.substr(0, 80) + "..." : tag->string, i, e.line);
 		bool ok = true;
 		auto need = [&](const char *field, JsonValue::Kind kind, bool integer) -> const JsonValue * {
 			const JsonValue *v = e.find(field);
@@ -146,7 +147,8 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		const std::string &t = tagv->string;
 		if (!tag_is_safe(t)) {
 			add(out, Severity::Error, "journal.tag_invalid", std::string(kJournalPath),
-			    fmt::format("{}: tag \"{}\" is not a plain file name", where, t),
+			    fmt::format("{}: tag \"{}\" is not a plain file name", where,
+			                t.size() > 80 ? t.substr(0, 80) + "..." : t),
 			    "A tag names <tag>.sql beside meta/: it must be 1 to 255 bytes, without '/', '\\', '..' or control "
 			    "characters.");
 			continue;

@@ -62,7 +62,8 @@ SELECT * FROM dbkit_apply('{"files": {}}', '{"out_of_ordr": true}');
 SELECT * FROM dbkit_apply('{"files": {}}', '{"out_of_order": "yes"}');
 SELECT * FROM dbkit_apply('{"files": {}}', '"x"');
 
--- statements a transactional migration cannot hold are refused before anything runs
+-- BEGIN/COMMIT and COPY FROM STDIN are refused before anything runs; CREATE INDEX CONCURRENTLY
+-- and VACUUM make their migration non-transactional: apply stops there and hands it to the client
 SELECT * FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                    '0002_c', 'CREATE TABLE c (id int);',
                                    '0003_idx', E'CREATE TABLE e (id int);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY e_id ON e (id);'));
