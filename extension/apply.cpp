@@ -117,7 +117,8 @@ DBKIT_FUNCTION(dbkit_apply) {
 	}
 	bool absorbed_drift = false;
 	if (writes) {
-		absorbed_drift = drifted_since_last_snapshot();
+		// resuming: the stopped migration's own committed statements are not drift
+		absorbed_drift = !opts.resume && drifted_since_last_snapshot();
 		if (absorbed_drift)
 			warn({core::Severity::Warning, "drift.absorbed", "",
 			      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the "

@@ -28,8 +28,11 @@ namespace {
 std::map<std::string, std::string> filenodes(const std::vector<std::string> &tables) {
 	std::map<std::string, std::string> out;
 	for (const auto &t : tables) {
-		spi::execute("SELECT relfilenode::text FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)",
-		             {spi::text(t)});
+		Oid relid = resolve_relation(t);
+		if (relid == InvalidOid)
+			continue;
+		spi::execute("SELECT relfilenode::text FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
+		             {spi::text(std::to_string(relid))});
 		if (spi::rows())
 			out[t] = spi::get_text(0, 1).value_or("");
 	}

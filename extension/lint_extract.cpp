@@ -7,6 +7,7 @@
 #include "core/text.hpp"
 #include "lint_extract.hpp"
 #include "parse.hpp"
+#include "locks.hpp"
 #include "spi.hpp"
 
 namespace dbkit {
@@ -368,9 +369,13 @@ core::TableLookup catalog_lookup() {
 		qualified = dot == std::string::npos ? spi::quote_ident(table)
 		                                     : spi::quote_ident(table.substr(0, dot)) + "." +
 		                                           spi::quote_ident(table.substr(dot + 1));
+		Oid relid = resolve_relation(qualified);  // under the migration's search_path
+		if (relid == InvalidOid)
+			return std::nullopt;
+		qualified = std::to_string(relid);
 		spi::execute(
 		    "SELECT c.reltuples::float8, pg_catalog.pg_relation_size(c.oid) FROM pg_catalog.pg_class c "
-		    "WHERE c.oid = pg_catalog.to_regclass($1)",
+		    "WHERE c.oid = $1::pg_catalog.oid",
 		    {spi::text(qualified)});
 		if (spi::rows() == 0)
 			return std::nullopt;
@@ -379,14 +384,14 @@ core::TableLookup catalog_lookup() {
 		ti.bytes = spi::get_int64(0, 2).value_or(0);
 		spi::execute(
 		    "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
-		    "WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
+		    "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped",
 		    {spi::text(qualified)});
 		for (uint64_t i = 0; i < spi::rows(); ++i)
 			ti.columns.emplace_back(*spi::get_text(i, 1), *spi::get_text(i, 2));
 		spi::execute(
 		    "SELECT pg_catalog.array_to_string(ARRAY(SELECT a.attname FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY "
 		    "k(attnum, ord) JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-		    "ORDER BY k.ord), ',') FROM pg_catalog.pg_index i WHERE i.indrelid = pg_catalog.to_regclass($1)",
+		    "ORDER BY k.ord), ',') FROM pg_catalog.pg_index i WHERE i.indrelid = $1::pg_catalog.oid",
 		    {spi::text(qualified)});
 		for (uint64_t i = 0; i < spi::rows(); ++i) {
 			std::vector<std::string> cols;

@@ -12,21 +12,34 @@ void set_local_timeouts(int64_t lock_timeout_ms, int64_t statement_timeout_ms) {
 	    {spi::text(std::to_string(lock_timeout_ms)), spi::text(std::to_string(statement_timeout_ms))});
 }
 
+Oid resolve_relation(const std::string &quoted_name) {
+	const char *name = quoted_name.c_str();
+	try {
+		return PgCall([&]() noexcept {
+			RangeVar *rv = makeRangeVarFromNameList(stringToQualifiedNameList(name));
+			return RangeVarGetRelid(rv, NoLock, true);
+		});
+	} catch (const PgError &) {
+		return InvalidOid;  // not a name at all: nothing to look up
+	}
+}
+
 std::string lock_holders(const std::vector<std::string> &tables) {
-	if (tables.empty())
-		return {};
 	std::string list;
 	for (const auto &t : tables)
-		list += (list.empty() ? "" : "\n") + t;
+		if (Oid relid = resolve_relation(t); relid != InvalidOid)
+			list += (list.empty() ? "" : "\n") + std::to_string(relid);
+	if (list.empty())
+		return {};
 	spi::execute(
 	    "SELECT a.pid, coalesce(nullif(a.application_name, ''), '?'), coalesce(a.state, '?'), "
-	    "coalesce(pg_catalog.date_trunc('second', pg_catalog.now() - coalesce(a.xact_start, a.query_start))::text, '?'), "
+	    "coalesce(pg_catalog.date_trunc('second', pg_catalog.clock_timestamp() - coalesce(a.xact_start, a.query_start))::text, '?'), "
 	    "pg_catalog.left(pg_catalog.regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100), "
 	    "pg_catalog.string_agg(DISTINCT l.relation::pg_catalog.regclass::text || ' ' || l.mode, ', ') "
 	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
 	    "WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
 	    "AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
-	    "AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($1, "
+	    "AND l.relation IN (SELECT x::pg_catalog.oid FROM pg_catalog.unnest(pg_catalog.string_to_array($1, "
 	    "E'\\n')) x) "
 	    "GROUP BY 1, 2, 3, 4, 5 ORDER BY 4 DESC",
 	    {spi::text(list)});

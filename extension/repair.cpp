@@ -138,6 +138,8 @@ DBKIT_FUNCTION(dbkit_repair) {
 			todo.push_back(&it);
 		}
 		HistoryWriter w(action.c_str(), tag, reason.empty() ? "baseline" : reason, "{}");
+		// a non-transactional migration that stopped half-way is resolved by recording it
+		spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
 		if (dz && !todo.empty())
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 		for (const auto *it : todo) {

@@ -33,7 +33,8 @@ struct Ctx {
 		std::optional<TableInfo> ti = lookup(table);
 		if (!ti)
 			return "info";  // created by an earlier pending migration: empty when this runs
-		if (ti->rows <= 0 && ti->bytes <= 8192)
+		// empty: no pages at all, or analyzed with no rows (never analyzed: reltuples < 0)
+		if (ti->bytes == 0 || (ti->rows == 0 && ti->bytes <= 8192))
 			return "info";
 		if (std::string(offline) == "warning" && (ti->rows >= kBigRows || ti->bytes >= kBigBytes))
 			return "error";
@@ -99,6 +100,17 @@ bool is_volatile_function(const std::string &name) {
 	for (auto &c : n)
 		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 	return v.count(base_name(n)) > 0;
+}
+
+bool widening_without_rewrite(const std::string &from, const std::string &to) {
+	auto [fb, fm] = split_mod(from);
+	auto [tb, tm] = split_mod(to);
+	bool text_like = fb == "character varying" || fb == "text";
+	if (!text_like)
+		return false;
+	if (tb == "text")
+		return true;
+	return tb == "character varying" && fb == "character varying" && (tm < 0 || (fm >= 0 && tm >= fm));
 }
 
 bool narrowing(const std::string &from, const std::string &to) {
@@ -260,6 +272,8 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 						for (const auto &[name, type] : ti->columns)
 							if (name == cmd.column)
 								from = type;
+					if (!from.empty() && widening_without_rewrite(from, cmd.new_type))
+						break;  // varchar(n) -> varchar(m >= n) or text: PostgreSQL rewrites nothing
 					if (!from.empty() && narrowing(from, cmd.new_type))
 						c.add(c.severity(table, "error"), "data-loss.narrowing-type", s,
 						      fmt::format("statement {} (line {}): {}.{} changes from {} to {}, which can lose or reject data{}",

@@ -66,5 +66,6 @@ std::set<std::string> waived_rules(const std::string &file_text);
 bool is_volatile_function(const std::string &name);
 // Would changing a column from `from` to `to` lose data? (both format_type-style)
 bool narrowing(const std::string &from, const std::string &to);
+bool widening_without_rewrite(const std::string &from, const std::string &to);
 
 }  // namespace dbkit::core
