@@ -199,6 +199,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 							     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders))
 							        .c_str());
 						}
+						if (opts.limit > 0 && e.edata()->hint) {  // --transaction=each: earlier ones are committed
+							std::string h = e.edata()->hint;
+							const std::string nothing = "Nothing from this run was applied or recorded.";
+							if (size_t at = h.find(nothing); at != std::string::npos)
+								h.replace(at, nothing.size(),
+								          "This migration was not applied; the ones before it in this deploy are "
+								          "committed (--transaction=each).");
+							e.edata()->hint = pstrdup(h.c_str());
+						}
 						throw;
 					}
 					++attempt;

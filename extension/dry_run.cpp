@@ -31,10 +31,11 @@ std::map<std::string, std::string> filenodes(const std::vector<std::string> &tab
 		Oid relid = resolve_relation(t);
 		if (relid == InvalidOid)
 			continue;
-		spi::execute("SELECT relfilenode::text FROM pg_catalog.pg_class WHERE oid = $1::pg_catalog.oid",
+		spi::execute("SELECT relfilenode::text, oid::pg_catalog.regclass::text FROM pg_catalog.pg_class "
+		             "WHERE oid = $1::pg_catalog.oid",
 		             {spi::text(std::to_string(relid))});
-		if (spi::rows())
-			out[t] = spi::get_text(0, 1).value_or("");
+		if (spi::rows())  // keyed by the qualified name, whatever the migration wrote
+			out[spi::get_text(0, 2).value_or(t)] = spi::get_text(0, 1).value_or("");
 	}
 	return out;
 }

@@ -107,7 +107,7 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, 'running') "
 	    "ON CONFLICT (tag) DO UPDATE SET hash = excluded.hash, statements = excluded.statements, status = 'running', "
-	    "error = NULL, updated_at = pg_catalog.clock_timestamp()",
+	    "error = NULL, started_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp()",
 	    {spi::text(tag), spi::text(hash), spi::int4(static_cast<int32_t>(t.m->idx)), spi::int8(t.m->when),
 	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start))});
 	spi::finish();

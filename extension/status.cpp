@@ -1,5 +1,7 @@
 // dbkit._folder_status(folder, options): every migration of the folder with its
 // state. The SQL wrapper dbkit_status(folder) joins in the history's details.
+#include <map>
+
 #include "folder_arg.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
@@ -18,7 +20,17 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	if (opts.drizzle_sync)
 		dz.emplace(opts);
 	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	// a non-transactional migration that stopped half-way says where
+	spi::execute(
+	    "SELECT tag, pg_catalog.format('%s at statement %s of %s: %s', status, next_statement, statements, "
+	    "coalesce(error, 'interrupted')) FROM dbkit.progress");
+	std::map<std::string, std::string> stopped;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		stopped[*spi::get_text(i, 1)] = spi::get_text(i, 2).value_or("");
 	spi::finish();
+	for (auto &it : plan.items)
+		if (auto s = stopped.find(it.tag); s != stopped.end())
+			it.note = "non-transactional run " + s->second + " (dbkit migrate --resume)";
 	for (const auto &it : plan.items) {
 		Cell file = it.pos ? Cell(lf.folder.migrations[*it.pos].file) : Cell();
 		out.add({int32_t(it.idx), it.tag, std::string(core::state_name(it.state)), file,
