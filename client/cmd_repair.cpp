@@ -10,7 +10,8 @@
 
 namespace dbkit::client {
 
-int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason) {
+int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,
+               const MigrateOptions &m) {
 	bool needs_folder = action != "forget";
 	nlohmann::json payload;
 	if (needs_folder)
@@ -22,19 +23,31 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 	ServerError err;
 	std::optional<Result> r;
 	std::vector<std::string> params;
+	nlohmann::json opts = nlohmann::json::object();  // where drizzle's table is, as for migrate
+	if (m.no_drizzle_sync)
+		opts["drizzle_sync"] = false;
+	if (!m.drizzle_schema.empty())
+		opts["drizzle_schema"] = m.drizzle_schema;
+	if (!m.drizzle_table.empty())
+		opts["drizzle_table"] = m.drizzle_table;
 	if (action == "forget") {
-		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2)", s.fn("dbkit_forget")),
-		                  {tag, reason}, err);
+		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2, $3::pg_catalog.jsonb)",
+		                              s.fn("dbkit_forget")),
+		                  {tag, reason, opts.dump()}, err);
 	} else {
 		const char *fn = action == "mark-applied" ? "dbkit_mark_applied"
 		                 : action == "baseline"   ? "dbkit_baseline"
 		                                          : "dbkit_accept_change";
 		if (reason.empty())  // baseline: the reason is optional
-			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2)", s.fn(fn)),
-			                  {payload.dump(), tag}, err);
+			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, NULL, "
+			                              "$3::pg_catalog.jsonb)",
+			                              s.fn(fn)),
+			                  {payload.dump(), tag, opts.dump()}, err);
 		else
-			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3)", s.fn(fn)),
-			                  {payload.dump(), tag, reason}, err);
+			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3, "
+			                              "$4::pg_catalog.jsonb)",
+			                              s.fn(fn)),
+			                  {payload.dump(), tag, reason, opts.dump()}, err);
 	}
 	auto notices = s.conn->take_notices();
 	if (!c.json)

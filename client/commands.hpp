@@ -22,6 +22,7 @@ int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);
 int cmd_lint(const Common &c, bool show_info);
 int cmd_accept_drift(const Common &c, const std::string &reason);
-int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason);
+int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,
+               const MigrateOptions &m);
 
 }  // namespace dbkit::client

@@ -88,6 +88,9 @@ int main(int argc, char **argv) {
 		add_common(sub, std::string(name) != "forget");
 		sub->add_option("TAG", tag, "The migration's tag, as the journal names it")->required();
 		auto *r = sub->add_option("--reason", reason, "Why; recorded in dbkit.events");
+		sub->add_flag("--no-drizzle-sync", mo.no_drizzle_sync, "Leave drizzle's table alone");
+		sub->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
+		sub->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");
 		if (std::string(name) != "baseline")
 			r->required();
 		repairs.push_back(sub);
@@ -143,7 +146,7 @@ int main(int argc, char **argv) {
 			return cmd_check(c, offline);
 		for (auto *sub : repairs)
 			if (sub->parsed())
-				return cmd_repair(c, sub->get_name(), tag, reason);
+				return cmd_repair(c, sub->get_name(), tag, reason, mo);
 	} catch (const std::exception &e) {
 		fmt::print(stderr, "dbkit: internal error: {}\n", e.what());
 		return kFailed;

@@ -65,6 +65,16 @@ run forget 0009_nope --reason x
 assert_eq 1 "$RC" "forget of an unknown tag: exit 1"
 assert_contains "$ERR" "0009_nope is not in the history" "names the tag"
 
+# repairs find drizzle's table where migrate keeps it (--drizzle-schema / --drizzle-table)
+fresh_db repair_custom_drizzle
+run migrate --dir "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations" --drizzle-schema app_meta --drizzle-table migrations_log
+assert_eq 9 "$(q 'SELECT count(*) FROM app_meta.migrations_log')" "migrate keeps the configured drizzle table"
+q 'DROP TRIGGER "users_set_updated_at" ON "users"; DROP TRIGGER "posts_set_updated_at" ON "posts"; DROP FUNCTION "set_updated_at"()'
+run forget 0008_add_updated_at_trigger --reason "rolled back" --drizzle-schema app_meta --drizzle-table migrations_log
+assert_eq 0 "$RC" "forget with a configured drizzle table"
+assert_eq 8 "$(q 'SELECT count(*) FROM app_meta.migrations_log')" "forget removes the row from the configured drizzle table"
+assert_eq 0 "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'drizzle'")" "and never touches drizzle's default schema"
+
 # the drizzle-kit 1.0 folders layout: same SQL bytes, one folder per migration
 L=$WORK/layout10
 mkdir -p "$L"
