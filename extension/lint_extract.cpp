@@ -68,15 +68,18 @@ std::string type_string(const TypeName *t) {
 	return out;
 }
 
-bool volatile_walker(Node *node, void *found) {
+// C-style on purpose: it runs inside PgCall (the walker can raise, e.g. on a
+// too-deep expression), so it must not own C++ objects.
+bool volatile_walker(Node *node, void *found) noexcept {
 	if (!node)
 		return false;
 	if (IsA(node, FuncCall)) {
-		FuncCall *f = reinterpret_cast<FuncCall *>(node);
-		if (core::is_volatile_function(names_to_string(f->funcname))) {
-			*static_cast<bool *>(found) = true;
-			return true;
-		}
+		const char *name = strVal(llast(reinterpret_cast<FuncCall *>(node)->funcname));
+		for (const char *const *v = core::volatile_function_names(); *v; ++v)
+			if (pg_strcasecmp(name, *v) == 0) {
+				*static_cast<bool *>(found) = true;
+				return true;
+			}
 	}
 	// the walker is declared with an unprototyped callback in PostgreSQL 15
 	return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(volatile_walker)),
@@ -85,7 +88,7 @@ bool volatile_walker(Node *node, void *found) {
 
 bool has_volatile_call(Node *expr) {
 	bool found = false;
-	volatile_walker(expr, &found);
+	PgCall([&]() noexcept { (void)volatile_walker(expr, &found); });
 	return found;
 }
 

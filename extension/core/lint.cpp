@@ -91,15 +91,22 @@ std::pair<std::string, long> split_mod(const std::string &t) {
 
 }  // namespace
 
+const char *const *volatile_function_names() {
+	static const char *const names[] = {"random", "clock_timestamp", "timeofday", "gen_random_uuid",
+	                                    "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
+	                                    "nextval", "txid_current", "statement_timestamp", "setseed",
+	                                    "gen_random_bytes", "random_normal", nullptr};
+	return names;
+}
+
 bool is_volatile_function(const std::string &name) {
-	static const std::set<std::string> v = {"random", "clock_timestamp", "timeofday", "gen_random_uuid",
-	                                        "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-	                                        "nextval", "txid_current", "statement_timestamp", "setseed",
-	                                        "gen_random_bytes", "random_normal"};
-	std::string n = name;
+	std::string n = base_name(name);
 	for (auto &c : n)
 		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-	return v.count(base_name(n)) > 0;
+	for (const char *const *v = volatile_function_names(); *v; ++v)
+		if (n == *v)
+			return true;
+	return false;
 }
 
 bool widening_without_rewrite(const std::string &from, const std::string &to) {

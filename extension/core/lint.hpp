@@ -64,6 +64,9 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 
 std::set<std::string> waived_rules(const std::string &file_text);
 bool is_volatile_function(const std::string &name);
+// The same list, null-terminated, for code that must not build C++ strings
+// (the parse-tree walker runs inside PgCall).
+const char *const *volatile_function_names();
 // Would changing a column from `from` to `to` lose data? (both format_type-style)
 bool narrowing(const std::string &from, const std::string &to);
 bool widening_without_rewrite(const std::string &from, const std::string &to);
