@@ -23,13 +23,6 @@ using namespace dbkit;
 
 namespace {
 
-std::string text_arg(FunctionCallInfo fcinfo, int n) {
-	if (PG_ARGISNULL(n))
-		return {};
-	text *t = PG_GETARG_TEXT_PP(n);
-	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
 struct Target {
 	const core::PlanItem *item;
 	const core::Migration *m;

@@ -111,6 +111,14 @@ core::FolderInput read_folder(Jsonb *folder) {
 	return in;
 }
 
+std::string text_arg(FunctionCallInfo fcinfo, int n) {
+	if (PG_ARGISNULL(n))
+		return {};
+	// detoasting allocates: through PgCall, since the caller owns C++ objects
+	text *t = PgCall([&]() noexcept { return PG_GETARG_TEXT_PP(n); });
+	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
 Options read_options(Jsonb *options) {
 	Options o;
 	if (!options)

@@ -30,4 +30,7 @@ struct Options {
 };
 Options read_options(Jsonb *options);  // nullptr: defaults
 
+// Text argument `n` of a SQL-callable function; empty when NULL.
+std::string text_arg(FunctionCallInfo fcinfo, int n);
+
 }  // namespace dbkit

@@ -20,13 +20,6 @@ using namespace dbkit;
 
 namespace {
 
-std::string text_arg(FunctionCallInfo fcinfo, int n) {
-	if (PG_ARGISNULL(n))
-		return {};
-	text *t = PG_GETARG_TEXT_PP(n);
-	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
 const core::PlanItem *find_item(const core::Plan &plan, const std::string &tag) {
 	for (const auto &it : plan.items)
 		if (it.tag == tag)
