@@ -24,29 +24,65 @@ nlohmann::json rows_json(const Result &r) {
 	return rows;
 }
 
-int history_only(const Common &c, Session &s) {
+// Without --all a long history shows its newest rows only: the question at a
+// terminal is "where are we", and 10,000 lines do not answer it.
+constexpr int kRecent = 20;
+
+// Where a non-transactional migration stopped half-way, if one did.
+void print_stopped(Session &s) {
 	ServerError err;
-	auto r = s.conn->query(fmt::format("SELECT tag, how, applied_at::pg_catalog.text, applied_by, duration_ms, statements FROM {}()",
-	                                   s.fn("dbkit_status")),
-	                       {}, err);
+	auto r = s.conn->query("SELECT tag, status, next_statement, statements, pg_catalog.coalesce(error, '') FROM dbkit.progress", {}, err);
+	if (!r)
+		return;  // a role without SELECT on dbkit.progress: the history is still worth showing
+	for (int i = 0; i < r->rows(); ++i)
+		fmt::print("stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
+		           "dbkit mark-applied)\n",
+		           r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3), r->get(i, 4).empty() ? "" : ": " + r->get(i, 4));
+}
+
+int history_only(const Common &c, Session &s, bool all) {
+	ServerError err;
+	// Straight from the table with its primary key: the newest rows without
+	// reading the other 9,980 (dbkit_status() returns every row).
+	auto r = s.conn->query(
+	    "SELECT m.tag, m.how, m.applied_at::pg_catalog.text, m.applied_by, m.duration_ms, m.statements, "
+	    "(SELECT pg_catalog.count(*) FROM dbkit.migrations) FROM dbkit.migrations m ORDER BY m.id DESC LIMIT $1::pg_catalog.int8",
+	    {all || c.json ? std::string("9223372036854775807") : std::to_string(kRecent)}, err);
 	if (!r) {
 		print_server_error("status failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
+	const char *names[] = {"tag", "how", "applied_at", "applied_by", "duration_ms", "statements"};
 	if (c.json) {
-		emit_json({{"ok", true}, {"history", rows_json(*r)}});
+		nlohmann::json rows = nlohmann::json::array();
+		for (int i = r->rows() - 1; i >= 0; --i) {
+			nlohmann::json row;
+			for (int k = 0; k < 6; ++k)
+				row[names[k]] = r->null(i, k) ? nlohmann::json() : nlohmann::json(r->get(i, k));
+			rows.push_back(std::move(row));
+		}
+		emit_json({{"ok", true}, {"history", rows}});
 		return kOk;
 	}
-	fmt::print("{:<40} {:<9} {:<32} {}\n", "migration", "how", "applied at", "by");
-	for (int i = 0; i < r->rows(); ++i)
-		fmt::print("{:<40} {:<9} {:<32} {}\n", r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3));
-	fmt::print("{} migration{} recorded in {}\n", r->rows(), r->rows() == 1 ? "" : "s", s.conn->describe());
+	long total = r->rows() ? std::stol(r->get(0, 6)) : 0;
+	std::string out = fmt::format("{:<40} {:<9} {:<32} {}\n", "migration", "how", "applied at", "by");
+	for (int i = r->rows() - 1; i >= 0; --i)
+		out += fmt::format("{:<40} {:<9} {:<32} {}\n", r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3));
+	std::fputs(out.c_str(), stdout);
+	if (r->rows() < total)
+		fmt::print("{} migrations recorded in {}; the newest {} are shown (--all lists every one)\n", total,
+		           s.conn->describe(), r->rows());
+	else
+		fmt::print("{} migration{} recorded in {}\n", total, total == 1 ? "" : "s", s.conn->describe());
+	print_stopped(s);
 	return kOk;
 }
 
 }  // namespace
 
-int cmd_status(const Common &c) {
+int cmd_status(const Common &c, bool all) {
 	std::error_code ec;
 	bool with_folder = c.dir_given || std::filesystem::is_directory(c.dir, ec);
 	nlohmann::json payload;
@@ -57,7 +93,7 @@ int cmd_status(const Common &c) {
 	if (int rc = open_session(c, s))
 		return rc;
 	if (!with_folder)
-		return history_only(c, s);
+		return history_only(c, s, all);
 
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT idx, tag, state, applied_at::pg_catalog.text, how, note FROM {}($1::pg_catalog.jsonb)",
@@ -76,16 +112,27 @@ int cmd_status(const Common &c) {
 		emit_json({{"ok", true}, {"migrations", rows_json(*r)}, {"warnings", notices_json(notices)}});
 		return kOk;
 	}
+	// Without --all: every row that needs attention, and the newest applied ones.
 	std::map<std::string, int> counts;
-	fmt::print("{:>5}  {:<40} {:<13} {}\n", "idx", "migration", "state", "applied at");
-	for (int i = 0; i < r->rows(); ++i) {
+	int rows = r->rows(), hidden = 0;
+	std::string out = fmt::format("{:>5}  {:<40} {:<13} {}\n", "idx", "migration", "state", "applied at");
+	for (int i = 0; i < rows; ++i) {
 		std::string state = r->get(i, 2);
 		++counts[state];
+		if (!all && state == "applied" && i < rows - kRecent) {
+			++hidden;
+			continue;
+		}
+		if (hidden) {
+			out += fmt::format("  ... {} applied migration{} not shown (--all lists every one)\n", hidden, hidden == 1 ? "" : "s");
+			hidden = 0;
+		}
 		std::string when = r->null(i, 3) ? "" : r->get(i, 3);
 		std::string how = r->null(i, 4) || r->get(i, 4) == "applied" ? "" : " (" + r->get(i, 4) + ")";
 		std::string note = r->null(i, 5) ? "" : "  " + r->get(i, 5);
-		fmt::print("{:>5}  {:<40} {:<13} {}{}{}\n", r->get(i, 0), r->get(i, 1), state, when, how, note);
+		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r->get(i, 0), r->get(i, 1), state, when, how, note);
 	}
+	std::fputs(out.c_str(), stdout);
 	std::string summary;
 	for (const char *st : {"applied", "renamed", "adoptable", "pending", "out_of_order", "modified", "missing"})
 		if (counts[st])

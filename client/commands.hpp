@@ -16,7 +16,7 @@ struct MigrateOptions {
 };
 
 int cmd_migrate(const Common &c, const MigrateOptions &m);
-int cmd_status(const Common &c);
+int cmd_status(const Common &c, bool all);
 int cmd_init(const Common &c);
 int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);

@@ -57,6 +57,8 @@ int main(int argc, char **argv) {
 
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
+	bool status_all = false;
+	status->add_flag("--all", status_all, "List every migration (by default a long list shows what needs attention and the newest 20)");
 
 	bool offline = false;
 	auto *check = app.add_subcommand("check", "Check the folder (and it against the database) and list every finding");
@@ -133,7 +135,7 @@ int main(int argc, char **argv) {
 		if (migrate->parsed())
 			return cmd_migrate(c, mo);
 		if (status->parsed())
-			return cmd_status(c);
+			return cmd_status(c, status_all);
 		if (init->parsed())
 			return cmd_init(c);
 		if (drift->parsed())

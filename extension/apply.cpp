@@ -1,9 +1,10 @@
 // dbkit_apply(folder jsonb, options jsonb): apply the pending migrations of a
-// folder inside the caller's transaction. Each migration runs in a
-// subtransaction so that a lock timeout or deadlock can be retried; a
+// folder inside the caller's transaction. The run sits in one subtransaction
+// so that a lock timeout or deadlock can be retried as a whole; a
 // non-transactional migration stops the run and is handed to the client
 // (dbkit_nontx_*), which runs its statements at top level.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <random>
 #include <unordered_set>
@@ -129,110 +130,130 @@ DBKIT_FUNCTION(dbkit_apply) {
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 	}
 
+	// The whole run sits in one subtransaction. On a lock timeout or deadlock it
+	// is rolled back, which releases every lock it took, and retried from its
+	// first migration after a backoff: nothing is held while we wait, and there
+	// is no per-migration savepoint to pay for (its commit cost grows with the
+	// number of locks already held, so O(N^2) over a long run).
 	int applied = 0, adopted = 0, retries_total = 0;
 	std::string last_tag;
-	bool stopped = false;  // a limit was reached or a non-transactional migration is next
+	std::vector<std::vector<Cell>> rows;
+	std::map<std::string, int> retried;  // migration that hit the lock -> times
+	std::unordered_set<std::string> warned_holders;
 	std::minstd_rand jitter(static_cast<unsigned>(MyProcPid) ^ static_cast<unsigned>(GetCurrentTimestamp()));
-	for (const auto &it : plan.items) {
-		if (!it.pos)
-			continue;
-		const core::Migration &m = migs[*it.pos];
-		const std::string &hash = lf.hashes[*it.pos];
-		if (it.state == core::State::Applied) {
-			if (dz && !drizzle_hashes.count(hash))
-				dz->insert(hash, m.when, m.tag);  // keep drizzle's migrator from re-running it
-			out.add({int32_t(m.idx), m.tag, std::string("already_applied"), Cell(), Cell(), hash, Cell()});
-		} else if (it.state == core::State::Renamed) {
-			history->rename(it.renamed_from, m.tag, m.idx);
-			if (dz)
-				dz->rename(hash, m.tag);
-			out.add({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
-		} else if (it.state == core::State::Adopt) {
-			history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
-			++adopted;
-			last_tag = m.tag;
-			out.add({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
-		} else if (plan.runs(it)) {
-			const auto &ms = stmts[*it.pos];
-			int n = static_cast<int>(ms.size());
-			if (!stopped && opts.limit > 0 && applied >= opts.limit)
-				stopped = true;
-			if (!stopped && is_non_transactional(m, ms)) {
-				stopped = true;
-				out.add({int32_t(m.idx), m.tag, std::string("non_transactional"), int32_t(n), Cell(), hash,
-				         std::string("runs statement by statement outside a transaction: dbkit migrate does it "
-				                     "next (dbkit_nontx_start)")});
-				continue;
-			}
-			if (stopped) {
-				out.add({int32_t(m.idx), m.tag, std::string("pending"), int32_t(n), Cell(), hash, Cell()});
-				continue;
-			}
-			core::Markers mk = core::read_markers(m.sql);
-			set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
-			                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
-			std::vector<std::string> tables = tables_of(ms);
-			if (std::string holders = lock_holders(tables); !holders.empty())
-				warn({core::Severity::Warning, "lock.holders", m.tag,
-				      fmt::format("migration {} needs locks on tables that other sessions hold:\n{}", m.tag, holders),
-				      "Long or idle-in-transaction sessions block the migration, and every query queued behind it."});
-			double ms_total = 0;
-			int attempt = 0;
-			for (;;) {
-				auto t0 = std::chrono::steady_clock::now();
-				Subxact sx;
-				try {
+	for (int attempt = 0;; ++attempt) {
+		applied = adopted = 0;
+		last_tag.clear();
+		rows.clear();
+		bool stopped = false;  // a limit was reached or a non-transactional migration is next
+		const core::Migration *current = nullptr;
+		std::vector<std::string> tables;
+		Subxact sx;
+		try {
+			for (const auto &it : plan.items) {
+				if (!it.pos)
+					continue;
+				const core::Migration &m = migs[*it.pos];
+				const std::string &hash = lf.hashes[*it.pos];
+				if (it.state == core::State::Applied) {
+					if (dz && !drizzle_hashes.count(hash))
+						dz->insert(hash, m.when, m.tag);  // keep drizzle's migrator from re-running it
+					rows.push_back({int32_t(m.idx), m.tag, std::string("already_applied"), Cell(), Cell(), hash, Cell()});
+				} else if (it.state == core::State::Renamed) {
+					history->rename(it.renamed_from, m.tag, m.idx);
+					if (dz)
+						dz->rename(hash, m.tag);
+					rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
+				} else if (it.state == core::State::Adopt) {
+					history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
+					++adopted;
+					last_tag = m.tag;
+					rows.push_back({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
+				} else if (plan.runs(it)) {
+					const auto &ms = stmts[*it.pos];
+					int n = static_cast<int>(ms.size());
+					if (!stopped && opts.limit > 0 && applied >= opts.limit)
+						stopped = true;
+					if (!stopped && is_non_transactional(m, ms)) {
+						stopped = true;
+						rows.push_back({int32_t(m.idx), m.tag, std::string("non_transactional"), int32_t(n), Cell(),
+						                hash,
+						                std::string("runs statement by statement outside a transaction: dbkit "
+						                            "migrate does it next (dbkit_nontx_start)")});
+						continue;
+					}
+					if (stopped) {
+						rows.push_back({int32_t(m.idx), m.tag, std::string("pending"), int32_t(n), Cell(), hash, Cell()});
+						continue;
+					}
+					current = &m;
+					core::Markers mk = core::read_markers(m.sql);
+					set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
+					                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
+					tables = tables_of(ms);
+					if (warned_holders.insert(m.tag).second)
+						if (std::string holders = lock_holders(tables); !holders.empty())
+							warn({core::Severity::Warning, "lock.holders", m.tag,
+							      fmt::format("migration {} needs locks on tables that other sessions hold:\n{}",
+							                  m.tag, holders),
+							      "Long or idle-in-transaction sessions block the migration, and every query "
+							      "queued behind it."});
+					auto t0 = std::chrono::steady_clock::now();
 					run_statements(m, ms);
-					ms_total = ms_since(t0);
+					double ms_total = ms_since(t0);
 					history->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
 					if (dz)
 						dz->insert(hash, m.when, m.tag);
-					sx.commit();
-					break;
-				} catch (const PgError &e) {
-					sx.rollback();
-					if (!is_lock_failure(e) || attempt >= opts.lock_retries) {
-						if (is_lock_failure(e)) {
-							std::string holders = lock_holders(tables);
-							e.edata()->detail = pstrdup(
-							    (fmt::format("gave up after {} retries", attempt) +
-							     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders))
-							        .c_str());
-						}
-						if (opts.limit > 0 && e.edata()->hint) {  // --transaction=each: earlier ones are committed
-							std::string h = e.edata()->hint;
-							const std::string nothing = "Nothing from this run was applied or recorded.";
-							if (size_t at = h.find(nothing); at != std::string::npos)
-								h.replace(at, nothing.size(),
-								          "This migration was not applied; the ones before it in this deploy are "
-								          "committed (--transaction=each).");
-							e.edata()->hint = pstrdup(h.c_str());
-						}
-						throw;
-					}
-					++attempt;
-					++retries_total;
-					int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt - 1, 10)) +
-					                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
-					std::string holders = lock_holders(tables);
-					warn({core::Severity::Warning, "lock.retry", m.tag,
-					      fmt::format("migration {}: {}; retry {} of {} in {} ms{}", m.tag,
-					                  e.edata()->message ? e.edata()->message : "lock not available", attempt,
-					                  opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
-					      "Raise --lock-timeout or end the blocking sessions."});
-					interruptible_sleep(delay);
+					++applied;
+					last_tag = m.tag;
+					std::string note = it.state == core::State::OutOfOrder ? "out of order: " + it.note : "";
+					if (auto r = retried.find(m.tag); r != retried.end())
+						note += fmt::format("{}hit a lock timeout; the run was retried {} time{}",
+						                    note.empty() ? "" : "; ", r->second, r->second == 1 ? "" : "s");
+					rows.push_back({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms_total, hash,
+					                note.empty() ? Cell() : Cell(note)});
+					current = nullptr;
 				}
 			}
-			++applied;
-			last_tag = m.tag;
-			std::string note = it.state == core::State::OutOfOrder ? "out of order: " + it.note : "";
-			if (attempt)
-				note += fmt::format("{}retried {} time{} after lock timeouts", note.empty() ? "" : "; ", attempt,
-				                    attempt == 1 ? "" : "s");
-			out.add({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms_total, hash,
-			         note.empty() ? Cell() : Cell(note)});
+			sx.commit();
+			break;
+		} catch (const PgError &e) {
+			sx.rollback();  // every lock this run took is released here
+			if (!current || !is_lock_failure(e) || attempt >= opts.lock_retries) {
+				if (current && is_lock_failure(e)) {
+					std::string holders = lock_holders(tables);
+					e.edata()->detail = pstrdup(
+					    (fmt::format("gave up after {} retries", attempt) +
+					     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders))
+					        .c_str());
+				}
+				if (opts.limit > 0 && e.edata()->hint) {  // --transaction=each: earlier ones are committed
+					std::string h = e.edata()->hint;
+					const std::string nothing = "Nothing from this run was applied or recorded.";
+					if (size_t at = h.find(nothing); at != std::string::npos)
+						h.replace(at, nothing.size(),
+						          "This migration was not applied; the ones before it in this deploy are "
+						          "committed (--transaction=each).");
+					e.edata()->hint = pstrdup(h.c_str());
+				}
+				throw;
+			}
+			++retries_total;
+			++retried[current->tag];
+			int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
+			                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
+			std::string holders = lock_holders(tables);
+			warn({core::Severity::Warning, "lock.retry", current->tag,
+			      fmt::format("migration {}: {}; everything this run did is rolled back and it is retried from "
+			                  "its first migration, retry {} of {} in {} ms{}",
+			                  current->tag, e.edata()->message ? e.edata()->message : "lock not available",
+			                  attempt + 1, opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
+			      "Raise --lock-timeout or end the blocking sessions."});
+			interruptible_sleep(delay);
 		}
 	}
+	for (auto &r : rows)
+		out.add(std::move(r));
 	if (history) {
 		history->set_detail(fmt::format(
 		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}}}", applied, adopted,

@@ -52,10 +52,14 @@ void store_snapshot(int64_t run_id, const std::string &tag) {
 }
 
 bool drifted_since_last_snapshot() {
-	spi::execute("SELECT fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1");
+	spi::execute(
+	    "SELECT fingerprint, catalog_fingerprint IS NOT DISTINCT FROM dbkit.catalog_fingerprint() "
+	    "FROM (SELECT fingerprint, catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
 	if (spi::rows() == 0)
 		return false;  // nothing recorded yet: no snapshot to take
 	std::string stored = *spi::get_text(0, 1);
+	if (spi::get_text(0, 2) == std::optional<std::string>("t"))
+		return false;  // no catalog row changed since: no drift, and no snapshot to build
 	std::optional<std::string> live;
 	if (!with_short_lock_wait([&] {
 		    spi::execute("SELECT pg_catalog.md5(dbkit.snapshot()::text)");

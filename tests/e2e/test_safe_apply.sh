@@ -226,6 +226,44 @@ assert_eq "id,a,b" "$(columns_of_t)" "the migration applied"
 assert_eq "t" "$(q "SELECT (detail->>'lock_retries')::int >= 1 FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
 	"the event records the retries"
 
+# A retry rolls back the whole run: while it backs off, the locks taken by the
+# run's earlier migrations are released, so traffic on those tables goes on.
+F2=$WORK/lk2
+mkdir -p "$F2"
+printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE "w" ("id" integer PRIMARY KEY);\n' >"$F2/0000_tw.sql"
+journal "$F2"
+fresh_db safe_locks_release
+run migrate --dir "$F2"
+assert_eq 0 "$RC" "release: t and w created"
+printf 'ALTER TABLE "w" ADD COLUMN "x" integer;\n' >"$F2/0001_w_x.sql"
+printf 'ALTER TABLE "t" ADD COLUMN "b" integer;\n' >"$F2/0002_t_b.sql"
+journal "$F2"
+hold_lock dbkit-e2e-holder-r 7
+"$DBKIT" migrate --dir "$F2" --lock-timeout 200ms --lock-retries 20 >"$WORK/release.out" 2>&1 &
+MIGRATE_JOB=$!
+# First wait until the run's ALTER TABLE "t" is waiting for its lock (the run
+# has by then altered w), then probe w while t is still held, so the run cannot
+# have finished. With a savepoint per migration, w would stay locked to the end.
+holder_holds_t() { q "SELECT count(*) FROM pg_locks WHERE pid = $HOLDER_PID AND relation = 'public.t'::regclass AND granted"; }
+waiting_on_t() { q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.query LIKE '%dbkit_apply(%' AND l.relation = 'public.t'::regclass AND l.mode = 'AccessExclusiveLock' AND NOT l.granted"; }
+for i in $(seq 200); do [[ $(waiting_on_t) == 1 ]] && break; sleep 0.02; done
+got=0
+for i in $(seq 80); do
+	if "${PSQL[@]}" -c "SET lock_timeout = '100ms'" -c 'SELECT count(*) FROM "w"' >/dev/null 2>&1 && [[ $(holder_holds_t) == 1 ]]; then
+		got=1
+		break
+	fi
+	sleep 0.05
+done
+wait "$MIGRATE_JOB"; rc=$?
+wait "$HOLDER_JOB" || true
+assert_eq 1 "$got" "release: w is readable while the run backs off (its lock on w was released)"
+assert_eq 0 "$rc" "release: the run completes once t is free"
+assert_contains "$(cat "$WORK/release.out")" "retried from its first migration" "release: the warning says the whole run is retried"
+assert_eq "0000_tw,0001_w_x,0002_t_b" "$(q "SELECT string_agg(tag, ',' ORDER BY id) FROM dbkit.migrations")" "release: each migration recorded once"
+assert_eq "id,x" "$(q "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'w'")" "release: w altered once"
+export PGDATABASE=safe_locks
+
 # the holder outlasts the retry budget: gives up cleanly
 printf 'ALTER TABLE "t" ADD COLUMN "c" integer;\n' >"$F/0002_add_c.sql"
 journal "$F"
