@@ -27,6 +27,9 @@ assert_eq() { # expected actual message
 assert_contains() { # haystack needle message
 	if [[ "$1" == *"$2"* ]]; then pass "$3"; else fail "$3: [$2] not found in: $1"; fi
 }
+assert_not_contains() { # haystack needle message
+	if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] found in: $1"; fi
+}
 # Runs the client; sets RC, OUT, ERR.
 run() {
 	set +e

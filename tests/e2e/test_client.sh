@@ -58,6 +58,41 @@ assert_eq 9 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(m[
 run status
 assert_contains "$OUT" "9 migrations recorded" "status without a folder shows the history"
 
+# a long history: the newest 20 and what needs attention, --all lists every row
+L=$WORK/long
+python3 - "$L" <<'PY'
+import json, os, sys
+d = sys.argv[1]; os.makedirs(d + "/meta")
+tags = [f"{i:04d}_t{i}" for i in range(30)]
+for i, t in enumerate(tags):
+    open(f"{d}/{t}.sql", "w").write(f'CREATE TABLE "t{i}" ("id" integer);\n')
+json.dump({"version": "7", "dialect": "postgresql", "entries": [
+    {"idx": i, "version": "7", "when": 1700000000000 + i, "tag": t, "breakpoints": True} for i, t in enumerate(tags)]},
+    open(d + "/meta/_journal.json", "w"))
+PY
+fresh_db client_long
+run migrate --dir "$L"
+assert_eq 0 "$RC" "long: 30 migrations applied"
+run status
+assert_contains "$OUT" "30 migrations recorded in" "long history: the total"
+assert_contains "$OUT" "the newest 20 are shown (--all lists every one)" "long history: says what it left out"
+assert_contains "$OUT" "0029_t29" "long history: the newest is shown"
+assert_not_contains "$OUT" "0009_t9 " "long history: the 10th is not"
+run status --all
+assert_contains "$OUT" "0000_t0 " "status --all: the first is shown"
+assert_eq 32 "$(wc -l <<<"$OUT")" "status --all: header, 30 rows, summary"
+run status --json
+assert_eq 30 "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["history"]))' <<<"$OUT")" "status --json: every row"
+printf 'CREATE TABLE "x" ("id" integer);\n' >"$L/0003_t3.sql"  # an applied file edited
+run status --dir "$L"
+assert_contains "$OUT" "... 3 applied migrations not shown (--all lists every one)" "status --dir: hides the oldest applied"
+assert_contains "$OUT" "0003_t3" "status --dir: a modified one is always shown"
+assert_contains "$OUT" "modified" "status --dir: its state"
+assert_contains "$OUT" "30 migrations in $L: 29 applied, 1 modified" "status --dir: the summary counts every row"
+run status --dir "$L" --all
+assert_contains "$OUT" "0000_t0" "status --dir --all: every row"
+export PGDATABASE=client_b
+
 # a failing statement: exit 1, file/statement/line/SQLSTATE/hint on stderr, nothing applied
 fresh_db client_fail
 printf 'CREATE TABLE "extra" ("id" integer);\n--> statement-breakpoint\nALTER TABLE "extra"\n  ADD COLUMN "n" integer REFERENCES "missing" ("id");' >"$F/0009_broken.sql"

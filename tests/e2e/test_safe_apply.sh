@@ -8,9 +8,6 @@ source "$(dirname "$0")/lib.sh"
 # background lock holders are ours: stop them if the test dies early
 trap 'for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
-assert_not_contains() { # haystack needle message
-	if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] found in: $1"; fi
-}
 assert_lt() { # a b message: integer a < b
 	if (($1 < $2)); then pass "$3"; else fail "$3: expected $1 < $2"; fi
 }
