@@ -84,7 +84,7 @@ int cmd_check(const Common &c, bool offline) {
 	ServerError err;
 	auto r = s.conn->query(
 	    fmt::format("SELECT severity, code, subject, message, hint FROM {}($1::pg_catalog.jsonb)", s.fn("dbkit_validate")),
-	    {payload.dump()}, err);
+	    {payload_text(payload)}, err);
 	auto notices = s.conn->take_notices();
 	if (!r) {
 		print_server_error("check failed", err);

@@ -91,7 +91,7 @@ int cmd_drift(const Common &c) {
 		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, snapshot "
 		                                 "FROM {}($1::pg_catalog.jsonb)",
 		                                 s.fn("dbkit_drift_code")),
-		                     {payload.dump()}, err);
+		                     {payload_text(payload)}, err);
 		if (!code) {
 			print_server_error("drift check against the code failed", err);
 			if (c.json)

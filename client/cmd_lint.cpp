@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "folder_reader.hpp"
 #include "report.hpp"
 
 namespace dbkit::client {
@@ -20,7 +21,7 @@ int cmd_lint(const Common &c, bool show_info) {
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT tag, file, severity, rule, statement, line, message, hint FROM {}($1::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_lint_folder")),
-	                       {payload.dump()}, err);
+	                       {payload_text(payload)}, err);
 	if (!r) {
 		print_server_error("lint failed", err);
 		if (c.json)

@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "folder_reader.hpp"
 #include "report.hpp"
 
 namespace dbkit::client {
@@ -204,7 +205,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 	if (int rc = open_session(c, s))
 		return rc;
 	bool each = m.transaction == "each";
-	std::string payload = payload_json.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+	std::string payload = payload_text(payload_json);
 	std::string options = options_json(m, each).dump();
 	if (m.dry_run)
 		return dry_run(c, s, payload, options_json(m, false).dump());

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "folder_reader.hpp"
 #include "report.hpp"
 
 namespace dbkit::client {
@@ -42,12 +43,12 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, NULL, "
 			                              "$3::pg_catalog.jsonb)",
 			                              s.fn(fn)),
-			                  {payload.dump(), tag, opts.dump()}, err);
+			                  {payload_text(payload), tag, opts.dump()}, err);
 		else
 			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3, "
 			                              "$4::pg_catalog.jsonb)",
 			                              s.fn(fn)),
-			                  {payload.dump(), tag, reason, opts.dump()}, err);
+			                  {payload_text(payload), tag, reason, opts.dump()}, err);
 	}
 	auto notices = s.conn->take_notices();
 	if (!c.json)

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "exit_codes.hpp"
+#include "folder_reader.hpp"
 #include "report.hpp"
 
 namespace dbkit::client {
@@ -98,7 +99,7 @@ int cmd_status(const Common &c, bool all) {
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT idx, tag, state, applied_at::pg_catalog.text, how, note FROM {}($1::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_status")),
-	                       {payload.dump()}, err);
+	                       {payload_text(payload)}, err);
 	auto notices = s.conn->take_notices();
 	if (!c.json)
 		print_notices(notices);

@@ -38,14 +38,10 @@ int refusal_sqlstate(const std::string &code) {
 
 [[noreturn]] void refuse(const std::vector<core::Finding> &refusals) {
 	const core::Finding &first = refusals.front();
-	std::string detail;
-	if (refusals.size() > 1) {
-		detail = fmt::format("{} problems:", refusals.size());
-		for (size_t i = 0; i < refusals.size() && i < 20; ++i)
-			detail += fmt::format("\n  [{}] {}", refusals[i].code, refusals[i].message);
-		if (refusals.size() > 20)
-			detail += fmt::format("\n  ... and {} more (dbkit status --dir DIR lists them all)", refusals.size() - 20);
-	}
+	std::vector<const core::Finding *> all;
+	for (const auto &f : refusals)
+		all.push_back(&f);
+	std::string detail = problems_detail(all, "dbkit status --dir DIR");
 	throw Error(refusal_sqlstate(first.code), "refusing to apply: " + first.message,
 	            first.hint + "\nNothing was applied.", detail);
 }

@@ -16,6 +16,18 @@ void warn(const core::Finding &f) {
 	});
 }
 
+std::string problems_detail(const std::vector<const core::Finding *> &findings, const char *see_all) {
+	constexpr size_t kShown = 20;  // a DETAIL is read by a person; the rest is one command away
+	if (findings.size() < 2)
+		return {};
+	std::string detail = fmt::format("{} problems:", findings.size());
+	for (size_t i = 0; i < findings.size() && i < kShown; ++i)
+		detail += fmt::format("\n  [{}] {}", findings[i]->code, findings[i]->message);
+	if (findings.size() > kShown)
+		detail += fmt::format("\n  ... and {} more ({} lists them all)", findings.size() - kShown, see_all);
+	return detail;
+}
+
 LoadedFolder load_folder_arg(Jsonb *folder) {
 	LoadedFolder lf;
 	lf.input = read_folder(folder);
@@ -25,16 +37,7 @@ LoadedFolder load_folder_arg(Jsonb *folder) {
 		if (f.severity == core::Severity::Error)
 			errors.push_back(&f);
 	if (!errors.empty()) {
-		std::string detail;
-		if (errors.size() > 1) {
-			detail = fmt::format("{} problems:", errors.size());
-			for (size_t i = 0; i < errors.size() && i < 20; ++i)
-				detail += fmt::format("\n  [{}] {}", errors[i]->code, errors[i]->message);
-			if (errors.size() > 20)
-				detail += fmt::format("\n  ... and {} more (dbkit check lists them all)", errors.size() - 20);
-		} else {
-			detail = "finding " + errors[0]->code;
-		}
+		std::string detail = errors.size() > 1 ? problems_detail(errors, "dbkit check") : "finding " + errors[0]->code;
 		throw Error(DBKIT_FOLDER_INVALID, errors[0]->message, errors[0]->hint + " Nothing was applied.", detail);
 	}
 	for (const auto &f : lf.folder.findings)

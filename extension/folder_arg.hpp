@@ -27,4 +27,8 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
 // Sends a finding to the client as a WARNING.
 void warn(const core::Finding &f);
 
+// DETAIL for an error that stands for several findings: "N problems:" and the
+// first 20, then where to see the rest. Empty for a single finding.
+std::string problems_detail(const std::vector<const core::Finding *> &findings, const char *see_all);
+
 }  // namespace dbkit

@@ -6,10 +6,15 @@
 
 namespace dbkit {
 
-void lock_history() {
+LOCKTAG history_lock_tag() {
 	LOCKTAG tag;
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kApplyLockKey >> 32),
 	                     static_cast<uint32>(kApplyLockKey), 1);
+	return tag;
+}
+
+void lock_history() {
+	LOCKTAG tag = history_lock_tag();
 	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, false, false); });
 }
 

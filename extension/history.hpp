@@ -13,6 +13,8 @@ namespace dbkit {
 
 // One advisory lock for every dbkit run on a database: 0x64626b6974 = "dbkit".
 inline constexpr int64_t kApplyLockKey = 0x64626b6974;
+// The lock tag pg_advisory_xact_lock(kApplyLockKey) uses, in this database.
+LOCKTAG history_lock_tag();
 void lock_history();  // pg_advisory_xact_lock(kApplyLockKey); waits
 
 std::vector<core::HistoryRow> read_history();

@@ -8,22 +8,13 @@
 
 namespace dbkit {
 
-namespace {
-LOCKTAG advisory_tag() {
-	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kApplyLockKey >> 32), static_cast<uint32>(kApplyLockKey),
-	                     1);
-	return tag;
-}
-}  // namespace
-
 void hold_session_lock() {
-	LOCKTAG tag = advisory_tag();
+	LOCKTAG tag = history_lock_tag();
 	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, true, false); });
 }
 
 void release_session_lock() {
-	LOCKTAG tag = advisory_tag();
+	LOCKTAG tag = history_lock_tag();
 	PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, true); });
 }
 

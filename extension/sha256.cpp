@@ -1,9 +1,5 @@
 #include "sha256.hpp"
 
-#include <iterator>
-
-#include <fmt/format.h>
-
 #include "guard.hpp"
 
 namespace dbkit {
@@ -27,10 +23,12 @@ std::string sha256_hex(std::string_view text) {
 		throw Error(ERRCODE_INTERNAL_ERROR, "sha256 failed: " + why);
 	}
 	pg_cryptohash_free(ctx);  // resource-owner tracked: free on the success path
-	std::string hex;
-	hex.reserve(2 * PG_SHA256_DIGEST_LENGTH);
-	for (uint8 b : digest)
-		fmt::format_to(std::back_inserter(hex), "{:02x}", b);
+	static constexpr char kHex[] = "0123456789abcdef";
+	std::string hex(2 * PG_SHA256_DIGEST_LENGTH, '0');
+	for (size_t i = 0; i < sizeof(digest); ++i) {
+		hex[2 * i] = kHex[digest[i] >> 4];
+		hex[2 * i + 1] = kHex[digest[i] & 0xf];
+	}
 	return hex;
 }
 

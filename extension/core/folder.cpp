@@ -96,24 +96,28 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 	std::string prev_tag;
 	for (size_t i = 0; i < entries->items.size(); ++i) {
 		const JsonValue &e = entries->items[i];
-		std::string where = fmt::format("{}: entries[{}] (line {})", kJournalPath, i, e.line);
+		// built only for a finding: 10,000 entries would otherwise format 20,000 strings for nothing
+		const JsonValue *tag = nullptr;
+		auto where = [&]() {
+			if (tag && tag->kind == JsonValue::Kind::String)
+				return fmt::format("{}: entry \"{}\" (entries[{}], line {})", kJournalPath,
+				                   tag->string.size() > 80 ? tag->string.substr(0, 80) + "..." : tag->string, i, e.line);
+			return fmt::format("{}: entries[{}] (line {})", kJournalPath, i, e.line);
+		};
 		if (e.kind != JsonValue::Kind::Object) {
 			add(out, Severity::Error, "journal.entry_invalid", std::string(kJournalPath),
-			    fmt::format("{} must be an object, found {}", where, kind_of(e)),
+			    fmt::format("{} must be an object, found {}", where(), kind_of(e)),
 			    "Restore the entry as drizzle-kit wrote it.");
 			continue;
 		}
-		const JsonValue *tag = e.find("tag");
-		if (tag && tag->kind == JsonValue::Kind::String)
-			where = fmt::format("{}: entry \"{}\" (entries[{}], line {})", kJournalPath,
-			                    tag->string.size() > 80 ? tag->string.substr(0, 80) + "..." : tag->string, i, e.line);
+		tag = e.find("tag");
 		bool ok = true;
 		auto need = [&](const char *field, JsonValue::Kind kind, bool integer) -> const JsonValue * {
 			const JsonValue *v = e.find(field);
 			if (!v) {
 				add(out, Severity::Error, "journal.entry_field_missing",
 				    tag && tag->kind == JsonValue::Kind::String ? tag->string : std::string(kJournalPath),
-				    fmt::format("{}: field \"{}\" is missing", where, field),
+				    fmt::format("{}: field \"{}\" is missing", where(), field),
 				    "Restore the entry as drizzle-kit wrote it (idx, version, when, tag, breakpoints).");
 				ok = false;
 				return nullptr;
@@ -121,7 +125,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 			if (v->kind != kind || (integer && !v->is_integer)) {
 				bool tag_ok = tag && tag->kind == JsonValue::Kind::String;
 				add(out, Severity::Error, "journal.entry_field_type", tag_ok ? tag->string : std::string(kJournalPath),
-				    fmt::format("{}: field \"{}\" must be {}, found {}", where, field,
+				    fmt::format("{}: field \"{}\" must be {}, found {}", where(), field,
 				                integer ? "an integer" : JsonValue::kind_name(kind),
 				                v->kind == JsonValue::Kind::Number && kind == JsonValue::Kind::Number
 				                    ? "a fraction or a number out of range"
@@ -138,7 +142,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		const JsonValue *bp = need("breakpoints", JsonValue::Kind::Bool, false);
 		if (const JsonValue *ver = e.find("version"); ver && ver->kind != JsonValue::Kind::String) {
 			add(out, Severity::Error, "journal.entry_field_type", tag ? tag->string : std::string(kJournalPath),
-			    fmt::format("{}: field \"version\" must be a string, found {}", where, kind_of(*ver)),
+			    fmt::format("{}: field \"version\" must be a string, found {}", where(), kind_of(*ver)),
 			    "Restore the entry as drizzle-kit wrote it.");
 			ok = false;
 		}
@@ -147,7 +151,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		const std::string &t = tagv->string;
 		if (!tag_is_safe(t)) {
 			add(out, Severity::Error, "journal.tag_invalid", std::string(kJournalPath),
-			    fmt::format("{}: tag \"{}\" is not a plain file name", where,
+			    fmt::format("{}: tag \"{}\" is not a plain file name", where(),
 			                t.size() > 80 ? t.substr(0, 80) + "..." : t),
 			    "A tag names <tag>.sql beside meta/: it must be 1 to 255 bytes, without '/', '\\', '..' or control "
 			    "characters.");
@@ -155,23 +159,23 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		}
 		if (idx->integer < 0 || idx->integer > INT32_MAX) {
 			add(out, Severity::Error, "journal.entry_field_type", t,
-			    fmt::format("{}: idx {} is out of range (0 to {})", where, idx->integer, INT32_MAX),
+			    fmt::format("{}: idx {} is out of range (0 to {})", where(), idx->integer, INT32_MAX),
 			    "drizzle-kit numbers entries 0, 1, 2, ...; restore the entry's idx.");
 			continue;
 		}
 		if (!seen_idx.insert(idx->integer).second) {
 			add(out, Severity::Error, "journal.idx_duplicate", t,
-			    fmt::format("{}: idx {} is used by an earlier entry too", where, idx->integer),
+			    fmt::format("{}: idx {} is used by an earlier entry too", where(), idx->integer),
 			    "Two branches generated migrations with the same number: renumber one (regenerate it after the "
 			    "other) so idx values are unique.");
 		} else if (idx->integer != static_cast<int64_t>(i)) {
 			add(out, Severity::Warning, "journal.idx_not_contiguous", t,
-			    fmt::format("{}: idx is {}, expected {} (its position in entries)", where, idx->integer, i),
+			    fmt::format("{}: idx is {}, expected {} (its position in entries)", where(), idx->integer, i),
 			    "drizzle-kit numbers entries 0, 1, 2, ...; a gap usually means an entry was deleted or merged by "
 			    "hand. dbkit applies in journal order regardless.");
 		}
 		if (!seen_tag.insert(t).second) {
-			add(out, Severity::Error, "journal.tag_duplicate", t, fmt::format("{}: tag \"{}\" appears twice", where, t),
+			add(out, Severity::Error, "journal.tag_duplicate", t, fmt::format("{}: tag \"{}\" appears twice", where(), t),
 			    "Remove the duplicated entry from meta/_journal.json.");
 			continue;
 		}
@@ -179,7 +183,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 			add(out, Severity::Warning, "journal.when_not_increasing", t,
 			    fmt::format("{}: when {} is not after the previous entry \"{}\" ({}); drizzle's own migrator "
 			                "would silently skip this migration",
-			                where, when->integer, prev_tag, prev_when),
+			                where(), when->integer, prev_tag, prev_when),
 			    "dbkit applies it anyway (it matches by tag and hash). If drizzle's migrator also runs against "
 			    "this database, give this entry a `when` larger than the previous one.");
 		}
@@ -189,7 +193,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		auto it = sql_files.find(file);
 		if (it == sql_files.end()) {
 			add(out, Severity::Error, "journal.file_missing", t,
-			    fmt::format("{}: the file {} does not exist", where, file),
+			    fmt::format("{}: the file {} does not exist", where(), file),
 			    fmt::format("Restore {} from version control, or remove its entry from meta/_journal.json if the "
 			                "migration was never applied anywhere.",
 			                file));

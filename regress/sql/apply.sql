@@ -4,21 +4,7 @@ CREATE DATABASE dbkit_apply;
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
 
--- mkfolder(tag, sql, tag, sql, ...) builds the payload the client ships.
-CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  entries jsonb := '[]';
-  files jsonb := '{}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(m, 1), 0) / 2 LOOP
-    entries := entries || jsonb_build_object('idx', i - 1, 'version', '7', 'when', 1795644700000 + left(m[2 * i - 1], 4)::int,
-                                             'tag', m[2 * i - 1], 'breakpoints', true);
-    files := files || jsonb_build_object(m[2 * i - 1] || '.sql', m[2 * i]);
-  END LOOP;
-  RETURN jsonb_build_object('journal',
-           jsonb_build_object('version', '7', 'dialect', 'postgresql', 'entries', entries)::text,
-           'files', files);
-END $$;
+\i sql/mkfolder.inc
 
 -- functions are callable unqualified; state lives in schema dbkit
 SELECT n.nspname, p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -9,21 +9,7 @@ CREATE EXTENSION dbkit;
 -- dates in ISO, whatever pg_regress chose (see the date style check below)
 SET DateStyle = 'ISO, MDY';
 
--- mkfolder(tag, sql, tag, sql, ...) builds the payload the client ships.
-CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  entries jsonb := '[]';
-  files jsonb := '{}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(m, 1), 0) / 2 LOOP
-    entries := entries || jsonb_build_object('idx', i - 1, 'version', '7', 'when', 1795644700000 + left(m[2 * i - 1], 4)::int,
-                                             'tag', m[2 * i - 1], 'breakpoints', true);
-    files := files || jsonb_build_object(m[2 * i - 1] || '.sql', m[2 * i]);
-  END LOOP;
-  RETURN jsonb_build_object('journal',
-           jsonb_build_object('version', '7', 'dialect', 'postgresql', 'entries', entries)::text,
-           'files', files);
-END $$;
+\i sql/mkfolder.inc
 
 -- migrate(tag, sql) adds a migration to the folder (temp table mig) and applies
 -- the whole folder, as `dbkit migrate` would; it shows what ran.

@@ -4,20 +4,8 @@ CREATE DATABASE dbkit_drizzle;
 \c dbkit_drizzle
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  entries jsonb := '[]';
-  files jsonb := '{}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(m, 1), 0) / 2 LOOP
-    entries := entries || jsonb_build_object('idx', i - 1, 'version', '7', 'when', 1795644700000 + left(m[2 * i - 1], 4)::int,
-                                             'tag', m[2 * i - 1], 'breakpoints', true);
-    files := files || jsonb_build_object(m[2 * i - 1] || '.sql', m[2 * i]);
-  END LOOP;
-  RETURN jsonb_build_object('journal',
-           jsonb_build_object('version', '7', 'dialect', 'postgresql', 'entries', entries)::text,
-           'files', files);
-END $$;
+\i sql/mkfolder.inc
+
 CREATE FUNCTION h(t text) RETURNS text LANGUAGE sql AS $$ SELECT encode(sha256(convert_to(t, 'UTF8')), 'hex') $$;
 
 -- drizzle's migrator applied 0000 and 0001 (as it records them: hash + when)

@@ -4,20 +4,7 @@ CREATE DATABASE dbkit_failure;
 \c dbkit_failure
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  entries jsonb := '[]';
-  files jsonb := '{}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(m, 1), 0) / 2 LOOP
-    entries := entries || jsonb_build_object('idx', i - 1, 'version', '7', 'when', 1795644700000 + left(m[2 * i - 1], 4)::int,
-                                             'tag', m[2 * i - 1], 'breakpoints', true);
-    files := files || jsonb_build_object(m[2 * i - 1] || '.sql', m[2 * i]);
-  END LOOP;
-  RETURN jsonb_build_object('journal',
-           jsonb_build_object('version', '7', 'dialect', 'postgresql', 'entries', entries)::text,
-           'files', files);
-END $$;
+\i sql/mkfolder.inc
 
 -- 0001 fails at its third statement (line 5); 0000 ran first in the same call
 SELECT * FROM dbkit_apply(mkfolder(

@@ -4,20 +4,8 @@ CREATE DATABASE dbkit_repair;
 \c dbkit_repair
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-CREATE FUNCTION mkfolder(VARIADIC m text[]) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-  entries jsonb := '[]';
-  files jsonb := '{}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(m, 1), 0) / 2 LOOP
-    entries := entries || jsonb_build_object('idx', i - 1, 'version', '7', 'when', 1795644700000 + left(m[2 * i - 1], 4)::int,
-                                             'tag', m[2 * i - 1], 'breakpoints', true);
-    files := files || jsonb_build_object(m[2 * i - 1] || '.sql', m[2 * i]);
-  END LOOP;
-  RETURN jsonb_build_object('journal',
-           jsonb_build_object('version', '7', 'dialect', 'postgresql', 'entries', entries)::text,
-           'files', files);
-END $$;
+\i sql/mkfolder.inc
+
 CREATE TEMP TABLE f AS SELECT mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                        '0002_c', 'ALTER TABLE a ADD COLUMN note text;', '0003_d', 'CREATE TABLE d (id int);') AS f;
 
