@@ -10,6 +10,7 @@
 #include "core/drift.hpp"
 #include "core/snapshots.hpp"
 #include "core/json.hpp"
+#include "audit.hpp"
 #include "errcodes.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
@@ -89,6 +90,7 @@ DBKIT_FUNCTION(dbkit_drift) {
 
 	std::vector<AuditEntry> audit;
 	if (!diffs.empty()) {
+		flush_pending_audit();  // this transaction's own DDL, not committed yet
 		spi::execute(
 		    "SELECT coalesce(object_identity, ''), coalesce(statement, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
 		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "

@@ -1,0 +1,9 @@
+#pragma once
+// The DDL audit keeps a transaction's rows in memory until it commits (see
+// audit.cpp). A reader inside that same transaction writes them first, so that
+// dbkit_drift() right after BEGIN; ALTER ... still says who did it.
+namespace dbkit {
+
+void flush_pending_audit();  // errors become a WARNING; safe to call with nothing pending
+
+}  // namespace dbkit
