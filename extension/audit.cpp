@@ -19,6 +19,7 @@
 
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -103,6 +104,10 @@ void flush() {
 	{
 		SetUserIdAndSecContext(g_writer, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 		PushActiveSnapshot(GetTransactionSnapshot());  // none is active at commit time
+		// the user's search_path is in effect at commit, not the functions' own
+		int guc_level = NewGUCNestLevel();
+		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                        true, 0, false);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		Oid types[kInsertArgs] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
@@ -127,6 +132,7 @@ void flush() {
 				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
 		}
 		SPI_finish();
+		AtEOXact_GUC(true, guc_level);
 		PopActiveSnapshot();
 		SetUserIdAndSecContext(save_uid, save_sec);
 		ReleaseCurrentSubTransaction();
