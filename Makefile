@@ -49,12 +49,12 @@ install-client: client
 
 # Each step re-reads this Makefile, so PGXS is found once setup has installed it.
 test: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@cd $(BUILD) && ctest --output-on-failure
 
 demo: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@scripts/demo.sh
 
