@@ -65,7 +65,7 @@ int cmd_check(const Common &c, bool offline) {
 		fmt::print(stderr, "dbkit: {}\n", e.what());
 		if (c.json)
 			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
-		return kUsage;
+		return e.bad_content ? kFailed : kUsage;  // as every other command: 2 only for a missing folder
 	}
 	if (offline) {
 		core::FolderInput in = folder_input(payload);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <exception>
+#include <system_error>
 #include <thread>
 
 #include <fmt/format.h>
@@ -53,16 +55,36 @@ std::vector<std::string> slurp_all(const std::vector<fs::path> &paths) {
 	std::vector<std::string> out(paths.size());
 	std::vector<int> errs(paths.size(), 0);
 	unsigned threads = paths.size() < 256 ? 1 : std::min(4u, std::max(1u, std::thread::hardware_concurrency()));
-	auto work = [&](unsigned k) {
-		for (size_t i = k; i < paths.size(); i += threads)
-			errs[i] = slurp(paths[i], out[i]);
+	std::vector<std::exception_ptr> failed(threads);  // bad_alloc in a worker must not end the process
+	auto work = [&](unsigned k) noexcept {
+		try {
+			for (size_t i = k; i < paths.size(); i += threads)
+				errs[i] = slurp(paths[i], out[i]);
+		} catch (...) {
+			failed[k] = std::current_exception();
+		}
 	};
-	std::vector<std::thread> pool;
-	for (unsigned k = 1; k < threads; ++k)
-		pool.emplace_back(work, k);
-	work(0);
-	for (auto &t : pool)
-		t.join();
+	{
+		std::vector<std::thread> pool;
+		struct Join {  // joined on every way out, a failed thread start included
+			std::vector<std::thread> &p;
+			~Join() {
+				for (auto &t : p)
+					t.join();
+			}
+		} join{pool};
+		for (unsigned k = 1; k < threads; ++k) {
+			try {
+				pool.emplace_back(work, k);
+			} catch (const std::system_error &) {  // no thread: this one does its share
+				work(k);
+			}
+		}
+		work(0);
+	}
+	for (const auto &f : failed)
+		if (f)
+			std::rethrow_exception(f);
 	for (size_t i = 0; i < paths.size(); ++i)
 		if (errs[i])
 			throw FolderError(fmt::format("cannot read {}: {}", paths[i].string(), std::strerror(errs[i])), true);
@@ -125,6 +147,10 @@ nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &
 	std::vector<fs::path> paths;
 	std::vector<std::string> names;
 	auto want = [&](fs::path p, std::string name) {
+		size_t bad = 0;
+		if (!core::valid_utf8(name, &bad))  // JSON carries UTF-8 names only, as the server expects
+			throw FolderError(
+			    fmt::format("{}: the file name is not valid UTF-8 (byte {}); rename the file", p.string(), bad), true);
 		paths.push_back(std::move(p));
 		names.push_back(std::move(name));
 	};

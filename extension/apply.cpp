@@ -69,8 +69,8 @@ std::vector<std::string> tables_of(const std::vector<PlannedStatement> &stmts) {
 DBKIT_FUNCTION(dbkit_apply) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
-	Jsonb *folder = PG_GETARG_JSONB_P(0);
-	Jsonb *options = PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1);
+	Jsonb *folder = jsonb_arg(fcinfo, 0);
+	Jsonb *options = jsonb_arg(fcinfo, 1);
 	if (IsolationUsesXactSnapshot())
 		throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION, "dbkit_apply must run in a READ COMMITTED transaction",
 		            "Under REPEATABLE READ or SERIALIZABLE it could not see a concurrent deploy's history. Run it "
@@ -127,9 +127,10 @@ DBKIT_FUNCTION(dbkit_apply) {
 	}
 
 	// The whole run sits in one subtransaction. On a lock timeout or deadlock it
-	// is rolled back, which releases every lock it took, and retried from its
-	// first migration after a backoff: nothing is held while we wait, and there
-	// is no per-migration savepoint to pay for (its commit cost grows with the
+	// is rolled back, which releases every lock its statements took, and retried
+	// from its first migration after a backoff: the tables it touched are free
+	// while we wait (dbkit's advisory lock stays held), and there is no
+	// per-migration savepoint to pay for (its commit cost grows with the
 	// number of locks already held, so O(N^2) over a long run).
 	int applied = 0, adopted = 0, retries_total = 0;
 	std::string last_tag;
@@ -214,14 +215,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 			sx.commit();
 			break;
 		} catch (const PgError &e) {
-			sx.rollback();  // every lock this run took is released here
-			if (!current || !is_lock_failure(e) || attempt >= opts.lock_retries) {
-				if (current && is_lock_failure(e)) {
+			sx.rollback();  // every lock the run's statements took is released here
+			if (!current)
+				tables.clear();  // the failure was in dbkit's own bookkeeping, between migrations
+			if (!is_lock_failure(e) || attempt >= opts.lock_retries) {
+				if (is_lock_failure(e)) {
 					std::string holders = lock_holders(tables);
-					e.edata()->detail = pstrdup(
-					    (fmt::format("gave up after {} retries", attempt) +
-					     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders))
-					        .c_str());
+					std::string detail = fmt::format("gave up after {} retries", attempt) +
+					                     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders);
+					e.edata()->detail = PgCall([&]() noexcept { return pstrdup(detail.c_str()); });
 				}
 				if (opts.limit > 0 && e.edata()->hint) {  // --transaction=each: earlier ones are committed
 					std::string h = e.edata()->hint;
@@ -230,19 +232,21 @@ DBKIT_FUNCTION(dbkit_apply) {
 						h.replace(at, nothing.size(),
 						          "This migration was not applied; the ones before it in this deploy are "
 						          "committed (--transaction=each).");
-					e.edata()->hint = pstrdup(h.c_str());
+					e.edata()->hint = PgCall([&]() noexcept { return pstrdup(h.c_str()); });
 				}
 				throw;
 			}
 			++retries_total;
-			++retried[current->tag];
+			std::string what = current ? "migration " + current->tag : "recording the history";
+			if (current)
+				++retried[current->tag];
 			int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
 			                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
 			std::string holders = lock_holders(tables);
-			warn({core::Severity::Warning, "lock.retry", current->tag,
-			      fmt::format("migration {}: {}; everything this run did is rolled back and it is retried from "
+			warn({core::Severity::Warning, "lock.retry", current ? current->tag : std::string(),
+			      fmt::format("{}: {}; everything this run did is rolled back and it is retried from "
 			                  "its first migration, retry {} of {} in {} ms{}",
-			                  current->tag, e.edata()->message ? e.edata()->message : "lock not available",
+			                  what, e.edata()->message ? e.edata()->message : "lock not available",
 			                  attempt + 1, opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
 			      "Raise --lock-timeout or end the blocking sessions."});
 			interruptible_sleep(delay);

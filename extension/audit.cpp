@@ -51,14 +51,32 @@ struct PendingRow {
 };
 
 List *g_pending = NIL;        // of PendingRow *, in TopTransactionContext
+// The statement text is shared by the rows of one query string: a script of
+// 10,000 DDL statements sent as one string is kept once, not 10,000 times.
+const char *g_stmt_src = nullptr;  // debug_query_string it was copied from
+size_t g_stmt_len = 0;
+char *g_stmt_copy = nullptr;       // in TopTransactionContext
 Oid g_writer = InvalidOid;    // the audit functions' owner: writes dbkit.ddl_audit at commit
 bool g_callbacks = false;
 
 char *keep(const char *s) { return s ? MemoryContextStrdup(TopTransactionContext, s) : nullptr; }
 
+const char *statement_copy() {
+	const char *src = debug_query_string;  // what current_query() returns
+	if (!src)
+		return nullptr;
+	size_t len = strlen(src);
+	if (!g_stmt_copy || src != g_stmt_src || len != g_stmt_len || memcmp(src, g_stmt_copy, len) != 0) {
+		g_stmt_copy = MemoryContextStrdup(TopTransactionContext, src);
+		g_stmt_src = src;
+		g_stmt_len = len;
+	}
+	return g_stmt_copy;
+}
+
 void capture(const char *select, const char *event, const char *tag, const char *user) {
 	const char *app = GetConfigOption("application_name", true, false);
-	const char *stmt = debug_query_string;  // what current_query() returns
+	const char *stmt = statement_copy();
 	TimestampTz now = GetCurrentTimestamp();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -78,7 +96,7 @@ void capture(const char *select, const char *event, const char *tag, const char 
 		row->text[4] = keep(SPI_getvalue(tup, desc, 4));
 		row->text[5] = keep(user);
 		row->text[6] = keep(app);
-		row->text[7] = keep(stmt);
+		row->text[7] = stmt;  // shared, see statement_copy()
 		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 		g_pending = lappend(g_pending, row);
 		MemoryContextSwitchTo(old);
@@ -98,11 +116,14 @@ void flush() {
 	Oid save_uid;
 	int save_sec;
 	GetUserIdAndSecContext(&save_uid, &save_sec);
+	// SET TRANSACTION READ ONLY after the DDL must not keep it out of the audit
+	bool save_read_only = XactReadOnly;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
 		SetUserIdAndSecContext(g_writer, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		XactReadOnly = false;
 		PushActiveSnapshot(GetTransactionSnapshot());  // none is active at commit time
 		// the user's search_path is in effect at commit, not the functions' own
 		int guc_level = NewGUCNestLevel();
@@ -115,19 +136,37 @@ void flush() {
 		SPIPlanPtr plan = SPI_prepare(kInsert, kInsertArgs, types);
 		if (!plan)
 			elog(ERROR, "audit insert: %s", SPI_result_code_string(SPI_result));
+		// the statement's text datum is built once per distinct statement; the
+		// other small values in a context reset for each row
+		MemoryContext per_row =
+		    AllocSetContextCreate(CurrentMemoryContext, "dbkit audit row", ALLOCSET_SMALL_SIZES);
+		const char *stmt_src = nullptr;
+		Datum stmt_datum = (Datum)0;
 		ListCell *lc;
 		foreach (lc, rows) {
 			PendingRow *row = static_cast<PendingRow *>(lfirst(lc));
+			const char *stmt = row->text[kInsertArgs - 2];
+			if (stmt && stmt != stmt_src) {
+				if (stmt_src)
+					pfree(DatumGetPointer(stmt_datum));
+				stmt_datum = CStringGetTextDatum(stmt);
+				stmt_src = stmt;
+			}
+			MemoryContext outer = MemoryContextSwitchTo(per_row);
 			Datum values[kInsertArgs];
 			char nulls[kInsertArgs];
 			values[0] = TimestampTzGetDatum(row->at);
 			nulls[0] = ' ';
-			for (int k = 1; k < kInsertArgs; ++k) {
+			for (int k = 1; k < kInsertArgs - 1; ++k) {
 				const char *t = row->text[k - 1];
 				values[k] = t ? CStringGetTextDatum(t) : (Datum)0;
 				nulls[k] = t ? ' ' : 'n';
 			}
+			values[kInsertArgs - 1] = stmt ? stmt_datum : (Datum)0;
+			nulls[kInsertArgs - 1] = stmt ? ' ' : 'n';
 			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(per_row);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
 		}
@@ -135,6 +174,7 @@ void flush() {
 		AtEOXact_GUC(true, guc_level);
 		PopActiveSnapshot();
 		SetUserIdAndSecContext(save_uid, save_sec);
+		XactReadOnly = save_read_only;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -146,8 +186,13 @@ void flush() {
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();  // also restores the user id
 		SetUserIdAndSecContext(save_uid, save_sec);
+		XactReadOnly = save_read_only;
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
+		// A cancel (statement_timeout during COMMIT, pg_cancel_backend) must not be
+		// a way to commit DDL unaudited: the commit fails instead, as cancelled.
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
 		ereport(WARNING,
 		        (errmsg("dbkit could not record this transaction's DDL in dbkit.ddl_audit: %s", edata->message),
 		         errhint("The DDL itself is committed. Check dbkit's installation, or SET dbkit.audit = off.")));
@@ -167,6 +212,8 @@ void at_xact(XactEvent event, void *) {
 	case XACT_EVENT_PARALLEL_COMMIT:
 	case XACT_EVENT_PARALLEL_ABORT:
 		g_pending = NIL;  // its memory went with TopTransactionContext
+		g_stmt_copy = nullptr;
+		g_stmt_src = nullptr;
 		break;
 	default:
 		break;
@@ -174,25 +221,25 @@ void at_xact(XactEvent event, void *) {
 }
 
 // A rolled-back subtransaction's DDL did not happen; a committed one's now
-// belongs to its parent.
+// belongs to its parent. Rows are appended in order and a subtransaction's rows
+// are always the list's tail (levels never decrease along it), so only the tail
+// is touched: no walk of the whole list at every savepoint.
 void at_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void *) {
 	if (g_pending == NIL || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
 		return;
 	int level = GetCurrentTransactionNestLevel();
-	List *kept = NIL;
-	ListCell *lc;
-	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-	foreach (lc, g_pending) {
-		PendingRow *row = static_cast<PendingRow *>(lfirst(lc));
-		if (row->level >= level) {
-			if (event == SUBXACT_EVENT_ABORT_SUB)
-				continue;
-			row->level = level - 1;
-		}
-		kept = lappend(kept, row);
+	int n = list_length(g_pending);
+	int first = n;  // index of the first row of this subtransaction (or deeper)
+	while (first > 0 && static_cast<PendingRow *>(list_nth(g_pending, first - 1))->level >= level)
+		--first;
+	if (first == n)
+		return;
+	if (event == SUBXACT_EVENT_ABORT_SUB) {
+		g_pending = list_truncate(g_pending, first);
+		return;
 	}
-	MemoryContextSwitchTo(old);
-	g_pending = kept;
+	for (int i = first; i < n; ++i)
+		static_cast<PendingRow *>(list_nth(g_pending, i))->level = level - 1;
 }
 
 Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noexcept {
@@ -222,7 +269,9 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 }  // namespace
 
 void dbkit::flush_pending_audit() {
-	if (g_pending != NIL)
+	// Only at the top level: written inside a savepoint, the rows of DDL from
+	// outside it would be lost if that savepoint rolled back.
+	if (g_pending != NIL && GetCurrentTransactionNestLevel() == 1)
 		dbkit::PgCall([]() noexcept { flush(); });
 }
 

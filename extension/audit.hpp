@@ -4,6 +4,7 @@
 // dbkit_drift() right after BEGIN; ALTER ... still says who did it.
 namespace dbkit {
 
-void flush_pending_audit();  // errors become a WARNING; safe to call with nothing pending
+// Outside any savepoint only; errors become a WARNING; safe with nothing pending.
+void flush_pending_audit();
 
 }  // namespace dbkit

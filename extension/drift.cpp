@@ -163,7 +163,7 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	if (PG_ARGISNULL(0))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(PG_GETARG_JSONB_P(0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	auto snap = core::newest_snapshot(lf.input, lf.folder);
 	if (!snap)
 		throw Error(DBKIT_FOLDER_INVALID, "the folder has no drizzle snapshot to compare with",

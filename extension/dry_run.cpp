@@ -57,9 +57,9 @@ std::set<std::string> held_locks() {
 DBKIT_FUNCTION(dbkit_dry_run) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
-	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(PG_GETARG_JSONB_P(0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
 	lock_history();

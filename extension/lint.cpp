@@ -43,9 +43,9 @@ DBKIT_FUNCTION(dbkit_lint) {
 DBKIT_FUNCTION(dbkit_lint_folder) {
 	if (PG_ARGISNULL(0))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
-	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(PG_GETARG_JSONB_P(0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)

@@ -76,9 +76,9 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 		throw Error(ERRCODE_ACTIVE_SQL_TRANSACTION, "dbkit_nontx_start must run outside a transaction block",
 		            "The statements of a non-transactional migration run one by one at top level.");
 	std::string tag = text_arg(fcinfo, 1);
-	Options opts = read_options(PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2));
+	Options opts = read_options(jsonb_arg(fcinfo, 2));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(PG_GETARG_JSONB_P(0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
 	SessionHold hold;  // kept on success: released by finish, a failed step, or disconnect
 	std::optional<DrizzleTable> dz;
@@ -157,9 +157,9 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "folder and tag are required");
 	std::string tag = text_arg(fcinfo, 1);
-	Options opts = read_options(PG_ARGISNULL(2) ? nullptr : PG_GETARG_JSONB_P(2));
+	Options opts = read_options(jsonb_arg(fcinfo, 2));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(PG_GETARG_JSONB_P(0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
 	lock_history();

@@ -182,4 +182,10 @@ Options read_options(Jsonb *options) {
 	return o;
 }
 
+Jsonb *jsonb_arg(FunctionCallInfo fcinfo, int n) {
+	if (PG_ARGISNULL(n))
+		return nullptr;
+	return PgCall([&]() noexcept { return PG_GETARG_JSONB_P(n); });
+}
+
 }  // namespace dbkit

@@ -32,5 +32,7 @@ Options read_options(Jsonb *options);  // nullptr: defaults
 
 // Text argument `n` of a SQL-callable function; empty when NULL.
 std::string text_arg(FunctionCallInfo fcinfo, int n);
+// Argument n as jsonb, detoasted through PgCall; nullptr when it is NULL.
+Jsonb *jsonb_arg(FunctionCallInfo fcinfo, int n);
 
 }  // namespace dbkit

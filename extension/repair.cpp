@@ -45,7 +45,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 	std::string action = text_arg(fcinfo, 0);
 	std::string tag = text_arg(fcinfo, 2);
 	std::string reason = text_arg(fcinfo, 3);
-	Options opts = read_options(PG_ARGISNULL(4) ? nullptr : PG_GETARG_JSONB_P(4));
+	Options opts = read_options(jsonb_arg(fcinfo, 4));
 	if (action != "mark-applied" && action != "baseline" && action != "forget" && action != "accept-change")
 		throw Error(DBKIT_REPAIR_REFUSED, fmt::format("unknown repair action \"{}\"", action));
 	if (tag.empty())
@@ -62,7 +62,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf;
 	if (needs_folder)
-		lf = load_folder_arg(PG_GETARG_JSONB_P(1));
+		lf = load_folder_arg(jsonb_arg(fcinfo, 1));
 	RunScope run;
 	spi::connect();
 	lock_history();

@@ -53,7 +53,7 @@ void store_snapshot(int64_t run_id, const std::string &tag) {
 
 bool drifted_since_last_snapshot() {
 	spi::execute(
-	    "SELECT fingerprint, catalog_fingerprint IS NOT DISTINCT FROM dbkit.catalog_fingerprint() "
+	    "SELECT fingerprint, catalog_fingerprint = dbkit.catalog_fingerprint() "
 	    "FROM (SELECT fingerprint, catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
 	if (spi::rows() == 0)
 		return false;  // nothing recorded yet: no snapshot to take

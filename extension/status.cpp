@@ -11,8 +11,8 @@ using namespace dbkit;
 DBKIT_FUNCTION(dbkit_folder_status) {
 	if (PG_ARGISNULL(0))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
-	Jsonb *folder = PG_GETARG_JSONB_P(0);
-	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	Jsonb *folder = jsonb_arg(fcinfo, 0);
+	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(folder);
 	spi::connect();

@@ -17,9 +17,9 @@ using namespace dbkit;
 DBKIT_FUNCTION(dbkit_validate) {
 	if (PG_ARGISNULL(0))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
-	Options opts = read_options(PG_ARGISNULL(1) ? nullptr : PG_GETARG_JSONB_P(1));
+	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
-	core::FolderInput in = read_folder(PG_GETARG_JSONB_P(0));
+	core::FolderInput in = read_folder(jsonb_arg(fcinfo, 0));
 	core::Folder folder = core::load_folder(in);
 
 	std::vector<core::Finding> findings = folder.findings;

@@ -54,6 +54,45 @@ CREATE TABLE e1 (id integer);
 SELECT kind, object, audit->0->>'command' AS command FROM dbkit_drift() WHERE object = 'public.e1';
 ROLLBACK;
 
+-- inside a savepoint dbkit_drift() leaves the pending entries alone: written
+-- there, they would be lost if the savepoint rolled back
+BEGIN;
+CREATE TABLE e2 (id integer);
+SAVEPOINT s;
+SELECT kind, object, audit AS no_audit_yet FROM dbkit_drift() WHERE object = 'public.e2';
+ROLLBACK TO s;
+COMMIT;
+SELECT count(*) AS e2_rows FROM dbkit.ddl_audit WHERE object_identity = 'public.e2';
+
+-- SET TRANSACTION READ ONLY after the DDL does not keep it out of the audit
+BEGIN;
+CREATE TABLE h1 (id integer);
+SET TRANSACTION READ ONLY;
+COMMIT;
+SELECT count(*) AS h1_rows FROM dbkit.ddl_audit WHERE object_identity = 'public.h1';
+
+-- many savepoints with DDL in them, half rolled back
+DO $$
+BEGIN
+  FOR i IN 1 .. 200 LOOP
+    BEGIN
+      EXECUTE format('CREATE TABLE sp_%s (id integer)', i);
+      IF i % 2 = 0 THEN
+        RAISE EXCEPTION 'roll this one back';
+      END IF;
+    EXCEPTION WHEN raise_exception THEN
+      NULL;
+    END;
+  END LOOP;
+END $$;
+SELECT count(*) AS sp_rows, count(*) FILTER (WHERE right(object_identity, 1) IN ('0', '2', '4', '6', '8')) AS even
+  FROM dbkit.ddl_audit WHERE object_identity LIKE 'public.sp\_%';
+
+-- one query string with several DDL statements: one row each, the string kept once
+CREATE TABLE k1 (id integer) \; CREATE TABLE k2 (id integer) \; CREATE TABLE k3 (id integer);
+SELECT count(*) AS k_rows, count(DISTINCT statement) AS statements
+  FROM dbkit.ddl_audit WHERE object_identity IN ('public.k1', 'public.k2', 'public.k3');
+
 -- the table cannot take the rows: a WARNING, and the DDL is committed
 ALTER TABLE dbkit.ddl_audit ADD CONSTRAINT refuse CHECK (false) NOT VALID;
 CREATE TABLE f1 (id integer);

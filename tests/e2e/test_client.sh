@@ -24,6 +24,19 @@ assert_contains "$ERR" "does-not-exist does not exist" "names the folder"
 assert_eq 2 "$(cat "$WORK/rc2")" "default folder src/db/migrations missing: exit 2"
 assert_contains "$(cat "$WORK/err2")" "src/db/migrations" "names the default folder"
 
+# a file name that is not UTF-8 cannot be shipped in JSON: exit 1, the file named
+B=$WORK/badname
+mkdir -p "$B/meta"
+printf '{"version": "7", "dialect": "postgresql", "entries": []}' >"$B/meta/_journal.json"
+printf 'SELECT 1;\n' >"$B/0000_caf"$'\xe9'".sql"
+run check --dir "$B" --offline
+assert_eq 1 "$RC" "non-UTF-8 file name: exit 1"
+assert_contains "$ERR" "file name is not valid UTF-8" "non-UTF-8 file name: says so"
+assert_contains "$ERR" "0000_caf" "non-UTF-8 file name: names the file"
+run migrate --dir "$B"
+assert_eq 1 "$RC" "non-UTF-8 file name, migrate: exit 1"
+assert_contains "$ERR" "file name is not valid UTF-8" "non-UTF-8 file name, migrate: says so"
+
 # connection errors
 run migrate --dir "$F" --url "postgresql:///x?host=$WORK/nosocket"
 assert_eq 3 "$RC" "unreachable server: exit 3"
