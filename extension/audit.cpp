@@ -189,8 +189,8 @@ void flush() {
 		XactReadOnly = save_read_only;
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		// A cancel (statement_timeout during COMMIT, pg_cancel_backend) must not be
-		// a way to commit DDL unaudited: the commit fails instead, as cancelled.
+		// A cancel (pg_cancel_backend while COMMIT writes) must not be a way to
+		// commit DDL unaudited: the commit fails instead, as cancelled.
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		ereport(WARNING,

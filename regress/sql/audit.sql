@@ -99,6 +99,22 @@ CREATE TABLE f1 (id integer);
 SELECT to_regclass('public.f1') IS NOT NULL AS f1_committed;
 ALTER TABLE dbkit.ddl_audit DROP CONSTRAINT refuse;
 
+-- a cancel while the entries are written (pg_cancel_backend during COMMIT,
+-- simulated by a trigger raising SQLSTATE 57014) fails the commit: DDL is
+-- never committed unaudited
+CREATE FUNCTION cancel_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'canceling statement due to user request' USING ERRCODE = 'query_canceled'; END $$;
+SET dbkit.audit = off;  -- or the trigger's own creation would be "cancelled" at its commit
+CREATE TRIGGER slow BEFORE INSERT ON dbkit.ddl_audit FOR EACH ROW EXECUTE FUNCTION cancel_audit();
+RESET dbkit.audit;
+BEGIN;
+CREATE TABLE j1 (id integer);
+COMMIT;
+SELECT to_regclass('public.j1') IS NULL AS j1_not_committed;
+SET dbkit.audit = off;
+DROP TRIGGER slow ON dbkit.ddl_audit;
+RESET dbkit.audit;
+
 -- DROP EXTENSION in the same transaction as other DDL: no warning, no error
 BEGIN;
 CREATE TABLE g1 (id integer);
