@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json.hpp"
 #include "core/text.hpp"
 
 namespace fs = std::filesystem;
@@ -196,35 +197,9 @@ namespace dbkit::client {
 
 namespace {
 
-void append_json_string(std::string &out, std::string_view s) {
-	static constexpr char kHex[] = "0123456789abcdef";
-	out += '"';
-	size_t run = 0;  // start of the bytes not yet copied
-	for (size_t i = 0; i < s.size(); ++i) {
-		unsigned char c = static_cast<unsigned char>(s[i]);
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		out.append(s.data() + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': out += "\\\""; break;
-		case '\\': out += "\\\\"; break;
-		case '\n': out += "\\n"; break;
-		case '\r': out += "\\r"; break;
-		case '\t': out += "\\t"; break;
-		default:
-			out += "\\u00";
-			out += kHex[c >> 4];
-			out += kHex[c & 0xf];
-		}
-	}
-	out.append(s.data() + run, s.size() - run);
-	out += '"';
-}
-
 void append_json(std::string &out, const nlohmann::json &j) {
 	if (j.is_string()) {
-		append_json_string(out, j.get_ref<const std::string &>());
+		core::append_json_quoted(out, j.get_ref<const std::string &>());
 	} else if (j.is_object()) {
 		out += '{';
 		bool first = true;
@@ -232,7 +207,7 @@ void append_json(std::string &out, const nlohmann::json &j) {
 			if (!first)
 				out += ',';
 			first = false;
-			append_json_string(out, k);
+			core::append_json_quoted(out, k);
 			out += ':';
 			append_json(out, v);
 		}

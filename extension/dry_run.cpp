@@ -64,10 +64,7 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	spi::connect();
 	lock_history();
 	refuse_if_interrupted(opts.resume);
-	std::optional<DrizzleTable> dz;
-	if (opts.drizzle_sync)
-		dz.emplace(opts);
-	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	core::Plan plan = plan_against_database(lf, opts);
 	if (!plan.refusals.empty())
 		throw Error(DBKIT_OUT_OF_ORDER, "refusing to apply: " + plan.refusals.front().message,
 		            plan.refusals.front().hint);

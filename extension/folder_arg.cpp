@@ -1,5 +1,7 @@
 #include "folder_arg.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "errcodes.hpp"
@@ -60,6 +62,13 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
 	if (drizzle_rows)
 		*drizzle_rows = std::move(drows);
 	return plan;
+}
+
+core::Plan plan_against_database(const LoadedFolder &lf, const Options &o) {
+	std::optional<DrizzleTable> dz;
+	if (o.drizzle_sync)
+		dz.emplace(o);
+	return plan_against_database(lf, o, dz ? &*dz : nullptr);
 }
 
 }  // namespace dbkit

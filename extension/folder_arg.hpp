@@ -23,6 +23,9 @@ LoadedFolder load_folder_arg(Jsonb *folder);
 // Reads history and drizzle's table and classifies every migration.
 core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, DrizzleTable *dz,
                                  std::vector<core::DrizzleRow> *drizzle_rows = nullptr);
+// The same for callers that only read: drizzle's table is consulted when
+// o.drizzle_sync says so, and not kept.
+core::Plan plan_against_database(const LoadedFolder &lf, const Options &o);
 
 // Sends a finding to the client as a WARNING.
 void warn(const core::Finding &f);

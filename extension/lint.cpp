@@ -47,10 +47,7 @@ DBKIT_FUNCTION(dbkit_lint_folder) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
-	std::optional<DrizzleTable> dz;
-	if (opts.drizzle_sync)
-		dz.emplace(opts);
-	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	core::Plan plan = plan_against_database(lf, opts);
 	for (const auto &it : plan.items) {
 		if (!it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
 			continue;

@@ -6,8 +6,8 @@
 #include "core/code_drift.hpp"
 #include "core/text.hpp"
 #include "lint_extract.hpp"
-#include "parse.hpp"
 #include "locks.hpp"
+#include "parse.hpp"
 #include "spi.hpp"
 
 namespace dbkit {
@@ -287,33 +287,6 @@ void describe(Node *n, core::LintStatement &s) {
 	}
 }
 
-List *parse_noexcept(const char *sql, ErrorData **err) noexcept {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	List *volatile result = NIL;
-	*err = nullptr;
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		result = raw_parser(sql, RAW_PARSE_DEFAULT);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		*err = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return result;
-}
-
 }  // namespace
 
 LintInput lint_input(const core::Migration &m) {
@@ -324,7 +297,7 @@ LintInput lint_input(const core::Migration &m) {
 			continue;
 		std::string sql(chunk.text);
 		ErrorData *err = nullptr;
-		List *stmts = parse_noexcept(sql.c_str(), &err);
+		List *stmts = raw_parse_noexcept(sql.c_str(), /*in_subxact=*/true, &err);
 		if (err) {
 			int pos = err->cursorpos;
 			size_t at = chunk.offset + (pos > 0 ? core::byte_offset_of_char(chunk.text, pos) : 0);

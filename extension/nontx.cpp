@@ -81,10 +81,7 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
 	SessionHold hold;  // kept on success: released by finish, a failed step, or disconnect
-	std::optional<DrizzleTable> dz;
-	if (opts.drizzle_sync)
-		dz.emplace(opts);
-	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	core::Plan plan = plan_against_database(lf, opts);
 	Target t = next_non_transactional(lf, plan, tag);
 
 	spi::execute("SELECT tag, next_statement FROM dbkit.progress");

@@ -88,6 +88,8 @@ std::vector<std::string> relations_of(Node *n) {
 	return out;
 }
 
+}  // namespace
+
 List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -120,8 +122,6 @@ List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noex
 	PG_END_TRY();
 	return result;
 }
-
-}  // namespace
 
 std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) {
 	std::string sql(text);  // the parser wants a NUL-terminated string

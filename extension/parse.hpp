@@ -24,4 +24,8 @@ struct Statement {
 // in an internal subtransaction so that the caller may go on after an error.
 std::vector<Statement> parse_statements(std::string_view sql, bool in_subxact = false);
 
+// The raw parse trees of `sql` (NUL-terminated), never raising: on a syntax
+// error returns NIL and sets *err. With `in_subxact` the transaction survives it.
+List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept;
+
 }  // namespace dbkit

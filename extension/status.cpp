@@ -16,10 +16,7 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(folder);
 	spi::connect();
-	std::optional<DrizzleTable> dz;
-	if (opts.drizzle_sync)
-		dz.emplace(opts);
-	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+	core::Plan plan = plan_against_database(lf, opts);
 	// a non-transactional migration that stopped half-way says where
 	spi::execute(
 	    "SELECT tag, pg_catalog.format('%s at statement %s of %s: %s', status, next_statement, statements, "

@@ -40,10 +40,7 @@ DBKIT_FUNCTION(dbkit_validate) {
 		for (const auto &m : folder.migrations)
 			lf.hashes.push_back(sha256_hex(m.sql));
 		spi::connect();
-		std::optional<DrizzleTable> dz;
-		if (opts.drizzle_sync)
-			dz.emplace(opts);
-		core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
+		core::Plan plan = plan_against_database(lf, opts);
 		// the pending migrations through the linter, sized against this database
 		for (const auto &it : plan.items) {
 			if (!it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))

@@ -322,9 +322,16 @@ std::optional<std::string> json_string_member(std::string_view text, std::string
 	return m->string;
 }
 
-std::string json_quote(std::string_view s) {
-	std::string out = "\"";
-	for (char c : s) {
+void append_json_quoted(std::string &out, std::string_view s) {
+	static constexpr char kHex[] = "0123456789abcdef";
+	out += '"';
+	size_t run = 0;  // start of the bytes not copied yet
+	for (size_t i = 0; i < s.size(); ++i) {
+		unsigned char c = static_cast<unsigned char>(s[i]);
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		out.append(s.data() + run, i - run);
+		run = i + 1;
 		switch (c) {
 		case '"': out += "\\\""; break;
 		case '\\': out += "\\\\"; break;
@@ -332,16 +339,20 @@ std::string json_quote(std::string_view s) {
 		case '\r': out += "\\r"; break;
 		case '\t': out += "\\t"; break;
 		default:
-			if (static_cast<unsigned char>(c) < 0x20) {
-				char buf[8];
-				std::snprintf(buf, sizeof buf, "\\u%04x", c);
-				out += buf;
-			} else {
-				out += c;
-			}
+			out += "\\u00";
+			out += kHex[c >> 4];
+			out += kHex[c & 0xf];
 		}
 	}
-	return out + "\"";
+	out.append(s.data() + run, s.size() - run);
+	out += '"';
+}
+
+std::string json_quote(std::string_view s) {
+	std::string out;
+	out.reserve(s.size() + 2);
+	append_json_quoted(out, s);
+	return out;
 }
 
 bool parse_json(std::string_view text, JsonValue &out, JsonError &err) {

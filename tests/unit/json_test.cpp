@@ -49,3 +49,15 @@ TEST(Json, BoundsNesting) {
 	EXPECT_FALSE(parse_json(deep, v, e));
 	EXPECT_NE(e.message.find("deeply"), std::string::npos);
 }
+
+TEST(Json, QuotesWhatItParses) {
+	EXPECT_EQ(dbkit::core::json_quote("a\"b\\c\n\t\x01"), R"("a\"b\\c\n\t\u0001")");
+	std::string text = "CREATE TABLE \"t\" (\n\t\"x\" text DEFAULT 'a\\b'\x1f\x08);\r\n-- caf\xc3\xa9 \xe2\x82\xac";
+	std::string quoted;
+	dbkit::core::append_json_quoted(quoted, text);
+	JsonValue v;
+	JsonError e;
+	ASSERT_TRUE(parse_json(quoted, v, e)) << e.message;
+	ASSERT_EQ(v.kind, JsonValue::Kind::String);
+	EXPECT_EQ(v.string, text);
+}
