@@ -145,6 +145,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 		bool stopped = false;  // a limit was reached or a non-transactional migration is next
 		const core::Migration *current = nullptr;
 		std::vector<std::string> tables;
+		std::string retry_reason;  // why the attempt failed, when it is retried
 		Subxact sx;
 		try {
 			for (const auto &it : plan.items) {
@@ -236,21 +237,24 @@ DBKIT_FUNCTION(dbkit_apply) {
 				}
 				throw;
 			}
-			++retries_total;
-			std::string what = current ? "migration " + current->tag : "recording the history";
-			if (current)
-				++retried[current->tag];
-			int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
-			                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
-			std::string holders = lock_holders(tables);
-			warn({core::Severity::Warning, "lock.retry", current ? current->tag : std::string(),
-			      fmt::format("{}: {}; everything this run did is rolled back and it is retried from "
-			                  "its first migration, retry {} of {} in {} ms{}",
-			                  what, e.edata()->message ? e.edata()->message : "lock not available",
-			                  attempt + 1, opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
-			      "Raise --lock-timeout or end the blocking sessions."});
-			interruptible_sleep(delay);
+			retry_reason = e.edata()->message ? e.edata()->message : "lock not available";
 		}
+		// Outside the handler: the warning, the catalog query and the sleep can
+		// all raise (a cancel while we wait).
+		++retries_total;
+		std::string what = current ? "migration " + current->tag : "recording the history";
+		if (current)
+			++retried[current->tag];
+		int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
+		                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
+		std::string holders = lock_holders(tables);
+		warn({core::Severity::Warning, "lock.retry", current ? current->tag : std::string(),
+		      fmt::format("{}: {}; everything this run did is rolled back and it is retried from "
+		                  "its first migration, retry {} of {} in {} ms{}",
+		                  what, retry_reason, attempt + 1, opts.lock_retries, delay,
+		                  holders.empty() ? "" : "\n" + holders),
+		      "Raise --lock-timeout or end the blocking sessions."});
+		interruptible_sleep(delay);
 	}
 	for (auto &r : rows)
 		out.add(std::move(r));
