@@ -74,8 +74,7 @@ const char *statement_copy() {
 	return g_stmt_copy;
 }
 
-void capture(const char *select, const char *event, const char *tag, const char *user) {
-	const char *app = GetConfigOption("application_name", true, false);
+void capture(const char *select, const char *event, const char *tag, const char *user, const char *app) {
 	const char *stmt = statement_copy();
 	TimestampTz now = GetCurrentTimestamp();
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -262,7 +261,7 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
 	// The role that ran the DDL is the outer one.
 	const char *user = GetUserNameFromId(GetOuterUserId(), true);
-	capture(select, event, GetCommandTagName(trig->tag), user ? user : "");
+	capture(select, event, GetCommandTagName(trig->tag), user ? user : "", app);
 	PG_RETURN_NULL();
 }
 

@@ -23,12 +23,8 @@ std::string sha256_hex(std::string_view text) {
 		throw Error(ERRCODE_INTERNAL_ERROR, "sha256 failed: " + why);
 	}
 	pg_cryptohash_free(ctx);  // resource-owner tracked: free on the success path
-	static constexpr char kHex[] = "0123456789abcdef";
 	std::string hex(2 * PG_SHA256_DIGEST_LENGTH, '0');
-	for (size_t i = 0; i < sizeof(digest); ++i) {
-		hex[2 * i] = kHex[digest[i] >> 4];
-		hex[2 * i + 1] = kHex[digest[i] & 0xf];
-	}
+	hex_encode(reinterpret_cast<const char *>(digest), sizeof(digest), hex.data());  // PostgreSQL's; cannot fail
 	return hex;
 }
 
