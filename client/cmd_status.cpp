@@ -14,13 +14,15 @@ namespace dbkit::client {
 
 namespace {
 
-nlohmann::json rows_json(const Result &r) {
+// The first `cols` columns of every row (all when negative), as JSON objects.
+nlohmann::json rows_json(const Result &r, int cols = -1) {
 	nlohmann::json rows = nlohmann::json::array();
+	int n = cols < 0 ? r.cols() : cols;
 	for (int i = 0; i < r.rows(); ++i) {
 		nlohmann::json row;
-		for (int k = 0; k < r.cols(); ++k)
+		for (int k = 0; k < n; ++k)
 			row[r.name(k)] = r.null(i, k) ? nlohmann::json() : nlohmann::json(r.get(i, k));
-		rows.push_back(row);
+		rows.push_back(std::move(row));
 	}
 	return rows;
 }
@@ -44,32 +46,26 @@ void print_stopped(Session &s) {
 int history_only(const Common &c, Session &s, bool all) {
 	ServerError err;
 	// Straight from the table with its primary key: the newest rows without
-	// reading the other 9,980 (dbkit_status() returns every row).
+	// reading the other 9,980 (dbkit_status() returns every row), oldest first.
 	auto r = s.conn->query(
-	    "SELECT m.tag, m.how, m.applied_at::pg_catalog.text, m.applied_by, m.duration_ms, m.statements, "
-	    "(SELECT pg_catalog.count(*) FROM dbkit.migrations) FROM dbkit.migrations m ORDER BY m.id DESC LIMIT $1::pg_catalog.int8",
-	    {all || c.json ? std::string("9223372036854775807") : std::to_string(kRecent)}, err);
+	    "SELECT tag, how, applied_at, applied_by, duration_ms, statements, total FROM ("
+	    "SELECT m.id, m.tag, m.how, m.applied_at::pg_catalog.text, m.applied_by, m.duration_ms, m.statements, "
+	    "(SELECT pg_catalog.count(*) FROM dbkit.migrations) AS total "
+	    "FROM dbkit.migrations m ORDER BY m.id DESC LIMIT $1::pg_catalog.int8) h ORDER BY id",
+	    {all || c.json ? std::string("9223372036854775807") /* every row */ : std::to_string(kRecent)}, err);
 	if (!r) {
 		print_server_error("status failed", err);
 		if (c.json)
 			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
-	const char *names[] = {"tag", "how", "applied_at", "applied_by", "duration_ms", "statements"};
 	if (c.json) {
-		nlohmann::json rows = nlohmann::json::array();
-		for (int i = r->rows() - 1; i >= 0; --i) {
-			nlohmann::json row;
-			for (int k = 0; k < 6; ++k)
-				row[names[k]] = r->null(i, k) ? nlohmann::json() : nlohmann::json(r->get(i, k));
-			rows.push_back(std::move(row));
-		}
-		emit_json({{"ok", true}, {"history", rows}});
+		emit_json({{"ok", true}, {"history", rows_json(*r, 6)}});
 		return kOk;
 	}
 	long total = r->rows() ? std::stol(r->get(0, 6)) : 0;
 	std::string out = fmt::format("{:<40} {:<9} {:<32} {}\n", "migration", "how", "applied at", "by");
-	for (int i = r->rows() - 1; i >= 0; --i)
+	for (int i = 0; i < r->rows(); ++i)
 		out += fmt::format("{:<40} {:<9} {:<32} {}\n", r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3));
 	std::fputs(out.c_str(), stdout);
 	if (r->rows() < total)
