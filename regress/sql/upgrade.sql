@@ -1,0 +1,123 @@
+-- ALTER EXTENSION dbkit UPDATE from the released 0.1.0 keeps a database's history,
+-- events, snapshots, audit and drizzle's table, and leaves the extension exactly as a
+-- fresh install of the current version builds it.
+CREATE DATABASE dbkit_upgrade;
+\c dbkit_upgrade
+\set VERBOSITY default
+CREATE EXTENSION dbkit VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'dbkit';
+
+\i sql/mkfolder.inc
+
+-- a 0.1.0 database that holds history: two migrations applied, drizzle's table in step,
+-- snapshots stored, then DDL made by hand (audited) and a repair event
+SELECT tag, action FROM dbkit_apply(mkfolder(
+  '0000_users', 'CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);',
+  '0001_posts', E'CREATE TABLE "posts" ("id" serial PRIMARY KEY, "user_id" integer);--> statement-breakpoint\n' ||
+                'CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");'));
+CREATE TABLE hand_made (id integer);
+SELECT count(*) > 0 AS audited FROM dbkit.ddl_audit WHERE object_identity = 'public.hand_made';
+
+-- what must survive the update, row for row
+CREATE TABLE kept AS
+SELECT 'migrations' AS what, count(*) AS n, md5(string_agg(m::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
+UNION ALL SELECT 'events', count(*), md5(string_agg(e::text, '|' ORDER BY e.id)) FROM dbkit.events e
+UNION ALL SELECT 'snapshots', count(*), md5(string_agg(s::text, '|' ORDER BY s.id)) FROM dbkit.snapshots s
+UNION ALL SELECT 'ddl_audit', count(*), md5(string_agg(a::text, '|' ORDER BY a.id)) FROM dbkit.ddl_audit a
+UNION ALL SELECT 'drizzle', count(*), md5(string_agg(d::text, '|' ORDER BY d.id)) FROM drizzle.__drizzle_migrations d;
+SELECT what, n FROM kept ORDER BY what;
+
+ALTER EXTENSION dbkit UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'dbkit';
+
+-- every row is still there, unchanged (the update may add rows of its own only to events)
+SELECT k.what, k.n, k.digest = now.digest AS unchanged
+  FROM kept k
+  JOIN (SELECT 'migrations' AS what, md5(string_agg(m::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
+        UNION ALL SELECT 'events', md5(string_agg(e::text, '|' ORDER BY e.id))
+                    FROM dbkit.events e WHERE e.id <= (SELECT n FROM kept WHERE what = 'events')
+        UNION ALL SELECT 'snapshots', md5(string_agg(s::text, '|' ORDER BY s.id))
+                    FROM dbkit.snapshots s WHERE s.id <= (SELECT n FROM kept WHERE what = 'snapshots')
+        UNION ALL SELECT 'ddl_audit', md5(string_agg(a::text, '|' ORDER BY a.id))
+                    FROM dbkit.ddl_audit a WHERE a.id <= (SELECT n FROM kept WHERE what = 'ddl_audit')
+        UNION ALL SELECT 'drizzle', md5(string_agg(d::text, '|' ORDER BY d.id)) FROM drizzle.__drizzle_migrations d) now
+    USING (what)
+ ORDER BY k.what;
+
+-- the updated extension works on the old state: status, drift (the hand-made table
+-- is still reported), and a new migration applies on top of the old history
+SELECT tag, how FROM dbkit_status() ORDER BY idx;
+SELECT kind, object, change FROM dbkit_drift() WHERE object LIKE '%hand_made%';
+SELECT objects > 0 AS accepted FROM dbkit_accept_drift('hand_made was made on purpose');
+SELECT tag, action FROM dbkit_apply(mkfolder(
+  '0000_users', 'CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);',
+  '0001_posts', E'CREATE TABLE "posts" ("id" serial PRIMARY KEY, "user_id" integer);--> statement-breakpoint\n' ||
+                'CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");',
+  '0002_tags', 'CREATE TABLE "tags" ("id" serial PRIMARY KEY);'));
+SELECT count(*) AS history, (SELECT count(*) FROM drizzle.__drizzle_migrations) AS drizzle FROM dbkit.migrations;
+
+-- Fresh and upgraded installs are identical: every object of the extension with what
+-- defines it (signatures, bodies, settings, grants, columns, defaults, indexes,
+-- event triggers, dump configuration), compared in both directions.
+CREATE FUNCTION describe_dbkit() RETURNS TABLE (item text) LANGUAGE sql AS $$
+  SELECT 'function ' || p.oid::regprocedure::text || ' -> ' || pg_get_function_result(p.oid)
+         || ' secdef=' || p.prosecdef || ' vol=' || p.provolatile::text || ' strict=' || p.proisstrict
+         || ' config=' || coalesce(p.proconfig::text, '') || ' acl=' || coalesce(p.proacl::text, '')
+         || ' lang=' || l.lanname || ' body=' || md5(p.prosrc) || ' args=' || pg_get_function_arguments(p.oid)
+    FROM pg_depend d JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+    JOIN pg_language l ON l.oid = p.prolang
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'dbkit')
+  UNION ALL
+  SELECT 'relation ' || c.oid::regclass::text || ' kind=' || c.relkind::text || ' acl=' || coalesce(c.relacl::text, '')
+         || ' persistence=' || c.relpersistence::text || ' options=' || coalesce(c.reloptions::text, '')
+    FROM pg_depend d JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+   WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+     AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'dbkit')
+  UNION ALL
+  SELECT 'column ' || a.attrelid::regclass::text || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+         || ' notnull=' || a.attnotnull || ' default=' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '')
+         || ' acl=' || coalesce(a.attacl::text, '') || ' pos=' || a.attnum
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+   WHERE c.relnamespace = 'dbkit'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL
+  SELECT 'index ' || pg_get_indexdef(i.indexrelid)
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relnamespace = 'dbkit'::regnamespace
+  UNION ALL
+  SELECT 'constraint ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'dbkit'::regnamespace
+  UNION ALL
+  SELECT 'trigger ' || tgrelid::regclass::text || ' ' || tgname || ' ' || pg_get_triggerdef(oid)
+    FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'dbkit'::regnamespace)
+  UNION ALL
+  SELECT 'event trigger ' || evtname || ' on ' || evtevent || ' ' || evtfoid::regproc::text || ' enabled=' || evtenabled::text
+         || ' tags=' || coalesce(evttags::text, '')
+    FROM pg_event_trigger
+  UNION ALL
+  SELECT 'schema ' || nspname || ' acl=' || coalesce(nspacl::text, '') FROM pg_namespace WHERE nspname = 'dbkit'
+  UNION ALL
+  SELECT 'dumped ' || c::regclass::text || ' ' || coalesce(e.extcondition[i], '')
+    FROM pg_extension e, unnest(e.extconfig) WITH ORDINALITY AS u(c, i) WHERE e.extname = 'dbkit'
+  UNION ALL
+  SELECT 'extension ' || extname || ' ' || extversion || ' relocatable=' || extrelocatable
+    FROM pg_extension WHERE extname = 'dbkit'
+$$;
+CREATE TABLE upgraded AS SELECT item FROM describe_dbkit();
+SELECT count(*) > 20 AS described FROM upgraded;
+
+DROP EXTENSION dbkit;
+DROP SCHEMA drizzle CASCADE;
+CREATE EXTENSION dbkit;
+CREATE TABLE fresh AS SELECT item FROM describe_dbkit();
+-- nothing only in one of them
+SELECT 'only upgraded' AS side, item FROM (SELECT item FROM upgraded EXCEPT SELECT item FROM fresh) x
+UNION ALL
+SELECT 'only fresh', item FROM (SELECT item FROM fresh EXCEPT SELECT item FROM upgraded) y
+ORDER BY 1, 2;
+
+-- the 0.1.0 script stays installable: a DBA can still pin it and update later
+DROP EXTENSION dbkit;
+CREATE EXTENSION dbkit VERSION '0.1.0';
+ALTER EXTENSION dbkit UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'dbkit';
