@@ -144,12 +144,24 @@ int cmd_init(const Common &c) {
 	if (int rc = open_session(c, s, /*need_extension=*/false))
 		return rc;
 	ServerError err;
-	if (!s.conn->query("CREATE EXTENSION IF NOT EXISTS dbkit", {}, err)) {
-		print_server_error("cannot create the extension", err);
+	auto before = s.conn->query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
+	if (!before) {
+		print_server_error("cannot inspect the database", err);
+		return kConnection;
+	}
+	// An installed extension is brought to the version the server has (a no-op when current).
+	const char *sql = before->rows() == 0 ? "CREATE EXTENSION IF NOT EXISTS dbkit" : "ALTER EXTENSION dbkit UPDATE";
+	if (!s.conn->query(sql, {}, err)) {
+		print_server_error(before->rows() == 0 ? "cannot create the extension" : "cannot update the extension", err);
 		return kConnection;
 	}
 	print_notices(s.conn->take_notices());
-	fmt::print("dbkit: extension ready in {}\n", s.conn->describe());
+	auto after = s.conn->query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
+	std::string now = after && after->rows() == 1 ? after->get(0, 0) : "?";
+	if (before->rows() == 1 && before->get(0, 0) != now)
+		fmt::print("dbkit: extension updated from {} to {} in {}\n", before->get(0, 0), now, s.conn->describe());
+	else
+		fmt::print("dbkit: extension {} ready in {}\n", now, s.conn->describe());
 	return kOk;
 }
 

@@ -7,10 +7,47 @@
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
+#include "version.hpp"
 
 namespace dbkit::client {
 
 void emit_json(const nlohmann::json &j) { fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); }
+
+// The client and the extension's SQL functions change together: a database still at an
+// older version (the server package was upgraded, ALTER EXTENSION was not run) or a client
+// older than the database is refused with the command that fixes it, never half-run.
+static int check_version(const Common &c, const Session &s, const std::string &installed,
+                         const std::string &available) {
+	if (installed == kVersion)
+		return kOk;
+	std::string message = fmt::format("the dbkit extension in {} is version {}, this client is version {}",
+	                                  s.conn->describe(), installed, kVersion);
+	std::string hint;
+	if (available == kVersion)
+		hint = "Update it once, as a superuser: run `dbkit init` (it runs ALTER EXTENSION dbkit UPDATE) or "
+		       "`psql -c 'ALTER EXTENSION dbkit UPDATE'`. History, snapshots and the audit are kept.";
+	else if (available == installed)
+		hint = fmt::format("The server has only dbkit {}: install dbkit {} on the database host (the "
+		                   "postgresql-15-dbkit package or `make install`), then run `dbkit init`; or use a "
+		                   "dbkit {} client.",
+		                   installed, kVersion, installed);
+	else
+		hint = fmt::format("Use the dbkit client of version {}, or install dbkit {} on the database host and run "
+		                   "`dbkit init`.",
+		                   installed, kVersion);
+	fmt::print(stderr, "dbkit: {}\n", message);
+	fmt::print(stderr, "  {:<8} {}\n", "hint", hint);
+	if (c.json)
+		emit_json({{"ok", false},
+		           {"error",
+		            {{"message", message},
+		             {"kind", "extension_version"},
+		             {"installed", installed},
+		             {"client", kVersion},
+		             {"available", available},
+		             {"hint", hint}}}});
+	return kConnection;
+}
 
 int open_session(const Common &c, Session &s, bool need_extension) {
 	try {
@@ -27,7 +64,9 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 		return kOk;
 	ServerError err;
 	auto r = s.conn->query(
-	    "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+	    "SELECT pg_catalog.quote_ident(n.nspname), e.extversion, "
+	    "(SELECT a.default_version FROM pg_catalog.pg_available_extensions a "
+	    "WHERE a.name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name) FROM pg_catalog.pg_extension e "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
 	    {}, err);
@@ -37,7 +76,7 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	}
 	if (r->rows() == 1) {
 		s.schema = r->get(0, 0);
-		return kOk;
+		return check_version(c, s, r->get(0, 1), r->null(0, 2) ? "" : r->get(0, 2));
 	}
 	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	bool available = avail && avail->rows() > 0;
