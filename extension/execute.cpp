@@ -3,6 +3,7 @@
 #include "execute.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "core/markers.hpp"
 #include "core/text.hpp"
@@ -165,15 +166,49 @@ bool is_non_transactional(const core::Migration &m, const std::vector<PlannedSta
 	return std::any_of(stmts.begin(), stmts.end(), [](const PlannedStatement &s) { return s.no_transaction; });
 }
 
+namespace {
+// A parser NOTICE as a finding. PostgreSQL gives no position for them; an identifier
+// named in the message is looked up in the chunk for the line.
+core::Finding parser_notice_finding(const core::Migration &m, const core::Chunk &chunk, const ParserNotice &n) {
+	size_t at = chunk.offset;
+	if (size_t q = n.message.find('"'); q != std::string::npos)
+		if (size_t e = n.message.find('"', q + 1); e != std::string::npos)
+			if (size_t hit = chunk.text.find(n.message.substr(q + 1, e - q - 1)); hit != std::string_view::npos)
+				at = chunk.offset + hit;
+	int line = core::line_at(m.sql, at);
+	if (n.sqlerrcode == ERRCODE_NAME_TOO_LONG)
+		return {core::Severity::Warning, "identifier.truncated", m.tag,
+		        fmt::format("migration {} (line {}): {}", m.file, line, n.message),
+		        "PostgreSQL keeps the first 63 bytes of a name: two names that share them become one. Shorten the "
+		        "name in the schema (drizzle's index/constraint name option) if that matters; drift compares the "
+		        "truncated name."};
+	return {core::Severity::Warning, "migration.parser_notice", m.tag,
+	        fmt::format("migration {} (line {}): {}", m.file, line, n.message),
+	        "PostgreSQL's parser warns about this statement; it still runs."};
+}
+}  // namespace
+
 std::vector<core::Finding> statement_findings(const core::Migration &m) {
 	std::vector<core::Finding> out;
+	if (size_t bom = core::stray_bom(m.sql))
+		out.push_back({core::Severity::Warning, "migration.bom", m.tag,
+		               fmt::format("migration {} (line {}): a UTF-8 byte order mark stands inside the file, not at its "
+		                           "start: PostgreSQL reads it as an invisible character and rejects the statement",
+		                           m.file, core::line_at(m.sql, bom)),
+		               "Remove the byte order mark (bytes EF BB BF) at that line, for example by saving the file as "
+		               "UTF-8 without BOM. A BOM at the very start of a file is fine: dbkit skips it, as psql does."});
 	int number = 0;
+	std::set<std::string> noticed;  // each parser notice once per file
 	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
 		if (core::blank_sql(chunk.text))
 			continue;
 		std::vector<Statement> stmts;
+		ParserNotices notices;
 		try {
 			stmts = parse_statements(chunk.text, /*in_subxact=*/true);
+			for (const ParserNotice &n : notices.take())
+				if (noticed.insert(n.message).second)
+					out.push_back(parser_notice_finding(m, chunk, n));
 		} catch (const PgError &err) {
 			ErrorData *e = syntax_error(err, m, chunk).edata();
 			out.push_back({core::Severity::Error, "migration.syntax_error", m.tag, e->message,

@@ -88,13 +88,54 @@ std::vector<std::string> relations_of(Node *n) {
 	return out;
 }
 
+ParserNotices *active_notices = nullptr;
+emit_log_hook_type outer_log_hook = nullptr;
+int outer_log_min_messages = WARNING;
+
+// Installed only while the parser runs. It never raises: ErrorContext is current and an
+// error here would recurse into error reporting. PostgreSQL calls the hook only for
+// messages bound for the server log, so log_min_messages is lowered to NOTICE around the
+// parse and each notice's server-log decision is restored here from the real setting.
+void parser_log_hook(ErrorData *edata) {
+	if (edata->elevel < ERROR) {
+		collect_parser_notice(edata);
+		edata->output_to_client = false;
+		// as elog.c's is_log_level_output decides for a NOTICE or WARNING
+		edata->output_to_server = outer_log_min_messages != LOG && edata->elevel >= outer_log_min_messages;
+	}
+	if (outer_log_hook)
+		outer_log_hook(edata);
+}
+
 }  // namespace
+
+ParserNotices::ParserNotices() : outer_(active_notices) { active_notices = this; }
+ParserNotices::~ParserNotices() { active_notices = outer_; }
+std::vector<ParserNotice> ParserNotices::take() { return std::move(notices_); }
+
+void collect_parser_notice(ErrorData *edata) noexcept {
+	if (!active_notices || !edata->message)
+		return;
+	try {
+		active_notices->notices_.push_back({edata->sqlerrcode, edata->message});
+	} catch (...) {
+		// out of memory: the notice is lost, never the parse
+	}
+}
 
 List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	List *volatile result = NIL;
 	*err = nullptr;
+	bool hooked = emit_log_hook != parser_log_hook;  // not already inside a parse
+	if (hooked) {
+		outer_log_hook = emit_log_hook;
+		emit_log_hook = parser_log_hook;
+		outer_log_min_messages = log_min_messages;
+		if (log_min_messages > NOTICE || log_min_messages == LOG)
+			log_min_messages = NOTICE;
+	}
 	if (in_subxact) {
 		BeginInternalSubTransaction(NULL);
 		MemoryContextSwitchTo(oldcontext);
@@ -120,6 +161,10 @@ List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noex
 		}
 	}
 	PG_END_TRY();
+	if (hooked) {
+		emit_log_hook = outer_log_hook;
+		log_min_messages = outer_log_min_messages;
+	}
 	return result;
 }
 

@@ -26,6 +26,30 @@ std::vector<Statement> parse_statements(std::string_view sql, bool in_subxact = 
 
 // The raw parse trees of `sql` (NUL-terminated), never raising: on a syntax
 // error returns NIL and sets *err. With `in_subxact` the transaction survives it.
+// NOTICEs and WARNINGs the parser raises never reach the client from here (the
+// statement raises them again when it runs); a ParserNotices in scope collects them.
 List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noexcept;
+
+// Collects the parser's NOTICEs and WARNINGs (an identifier over 63 bytes truncated,
+// a nonstandard backslash in a string, ...) while in scope, so that `check` reports
+// each as a finding with its file and line instead of a stray server message.
+struct ParserNotice {
+	int sqlerrcode = 0;
+	std::string message;
+};
+void collect_parser_notice(ErrorData *edata) noexcept;
+class ParserNotices {
+public:
+	ParserNotices();
+	~ParserNotices();
+	ParserNotices(const ParserNotices &) = delete;
+	ParserNotices &operator=(const ParserNotices &) = delete;
+	std::vector<ParserNotice> take();
+
+private:
+	ParserNotices *outer_;
+	std::vector<ParserNotice> notices_;
+	friend void collect_parser_notice(ErrorData *edata) noexcept;
+};
 
 }  // namespace dbkit

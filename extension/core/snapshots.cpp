@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "commutativity.hpp"
 #include "json.hpp"
 #include "text.hpp"
 
@@ -29,7 +30,21 @@ bool is_snapshot_path(std::string_view p) {
 struct Snap {
 	std::string path, id;
 	std::vector<std::string> prevs;
+	std::string_view content;
 };
+
+// The objects a snapshot declares; nullopt when dbkit cannot read its format.
+std::optional<ObjectMap> objects_of(const Snap *s) {
+	ObjectMap out;
+	if (!s)
+		return out;  // the empty schema before the first snapshot
+	JsonValue v;
+	JsonError err;
+	std::string error;
+	if (!parse_json(s->content, v, err) || !code_objects(v, out, error))
+		return std::nullopt;
+	return out;
+}
 
 }  // namespace
 
@@ -55,7 +70,7 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 		const JsonValue *id = v.kind == JsonValue::Kind::Object ? v.find("id") : nullptr;
 		const JsonValue *prev = v.kind == JsonValue::Kind::Object ? v.find("prevId") : nullptr;
 		const JsonValue *prevs = v.kind == JsonValue::Kind::Object ? v.find("prevIds") : nullptr;
-		Snap snap{p, id && id->kind == JsonValue::Kind::String ? id->string : "", {}};
+		Snap snap{p, id && id->kind == JsonValue::Kind::String ? id->string : "", {}, content};
 		if (prev && prev->kind == JsonValue::Kind::String)
 			snap.prevs.push_back(prev->string);
 		if (prevs && prevs->kind == JsonValue::Kind::Array)
@@ -100,10 +115,13 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 	for (const auto &s : snaps)
 		for (const auto &prev : s.prevs)
 			if (prev != kZeroSnapshotId && !by_id.count(prev))
-				out.push_back({Severity::Error, "snapshot.prev_missing", s.path,
+				// drizzle-kit accepts it and nothing applied depends on it: only the base that the
+				// next `generate` diffs against is affected.
+				out.push_back({Severity::Warning, "snapshot.prev_missing", s.path,
 			               fmt::format("{}: prevId {} matches no snapshot in the folder", s.path, prev),
-			               "Its parent snapshot was deleted or belongs to another branch: restore it, or "
-			               "regenerate this migration on top of the current chain."});
+			               "Nothing applied depends on it (drizzle-kit accepts it too). If the parent was deleted "
+			               "by mistake, restore it from version control; an old project that pruned its snapshots "
+			               "can leave it."});
 	// A merge snapshot (drizzle-kit 1.0) lists both branch heads as parents:
 	// those branches are resolved.
 	auto merged = [&](const std::vector<const Snap *> &children) {
@@ -124,11 +142,50 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 		std::string names;
 		for (const auto *c : children)
 			names += (names.empty() ? "" : " and ") + c->path;
-		out.push_back({Severity::Error, "snapshot.collision",
-		               by_id.count(prev) ? by_id[prev][0]->path : prev,
-		               fmt::format("{} were generated from the same parent, {}: two branches each added a "
-		                           "migration",
-		                           names, parent),
+		// Branches that touch different objects build the same schema in either order
+		// (drizzle-kit 1.0's check accepts them): a warning. Branches that touch the same
+		// object, or whose snapshots dbkit cannot read, are an error.
+		const Snap *parent_snap = by_id.count(prev) ? by_id[prev][0] : nullptr;
+		std::optional<ObjectMap> base = objects_of(parent_snap);
+		std::vector<std::set<std::string>> footprints;
+		bool readable = base.has_value();
+		for (const auto *c : children) {
+			std::optional<ObjectMap> head = readable ? objects_of(c) : std::nullopt;
+			if (!head) {
+				readable = false;
+				break;
+			}
+			footprints.push_back(changed_objects(*base, *head));
+		}
+		std::vector<std::string> clash;
+		for (size_t i = 0; readable && i < footprints.size(); ++i)
+			for (size_t j = i + 1; j < footprints.size(); ++j)
+				for (auto &x : branch_conflicts(footprints[i], footprints[j]))
+					clash.push_back(std::move(x));
+		std::sort(clash.begin(), clash.end());
+		clash.erase(std::unique(clash.begin(), clash.end()), clash.end());
+		std::string subject = by_id.count(prev) ? by_id[prev][0]->path : prev;
+		if (readable && clash.empty()) {
+			out.push_back({Severity::Warning, "snapshot.collision", subject,
+			               fmt::format("{} were generated from the same parent, {}: two branches each added a "
+			                           "migration; they touch different objects, so either order builds the same "
+			                           "schema",
+			                           names, parent),
+			               "Nothing to fix for applying. The next drizzle-kit generate diffs against one branch's "
+			               "snapshot only: check that its output does not repeat the other branch's changes."});
+			continue;
+		}
+		std::string what;
+		for (const auto &x : clash)
+			what += (what.empty() ? "" : ", ") + x;
+		out.push_back({Severity::Error, "snapshot.collision", subject,
+		               readable ? fmt::format("{} were generated from the same parent, {}: both branches change {}, "
+		                                      "so the result depends on the order they are applied in",
+		                                      names, parent, what)
+		                        : fmt::format("{} were generated from the same parent, {}: two branches each added a "
+		                                      "migration, and dbkit cannot read their snapshots to tell whether they "
+		                                      "touch the same objects",
+		                                      names, parent),
 		               "Keep one branch's migration; regenerate the other's after it (delete its .sql, snapshot and "
 		               "journal entry, then drizzle-kit generate) so the chain is linear again."});
 	}

@@ -4,7 +4,9 @@ namespace dbkit::core {
 
 std::vector<Chunk> split_breakpoints(std::string_view sql) {
 	std::vector<Chunk> out;
-	size_t start = 0;
+	// A leading UTF-8 byte order mark is not SQL: psql skips it, so does dbkit. The hash
+	// still covers the file's raw bytes, as drizzle's does.
+	size_t start = sql.substr(0, kUtf8Bom.size()) == kUtf8Bom ? kUtf8Bom.size() : 0;
 	for (;;) {
 		size_t hit = sql.find(kBreakpoint, start);
 		if (hit == std::string_view::npos) {
@@ -14,6 +16,11 @@ std::vector<Chunk> split_breakpoints(std::string_view sql) {
 		out.push_back({start, sql.substr(start, hit - start)});
 		start = hit + kBreakpoint.size();
 	}
+}
+
+size_t stray_bom(std::string_view sql) {
+	size_t hit = sql.find(kUtf8Bom, 1);
+	return hit == std::string_view::npos ? 0 : hit;
 }
 
 int line_at(std::string_view text, size_t offset) {

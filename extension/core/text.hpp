@@ -7,14 +7,19 @@
 namespace dbkit::core {
 
 inline constexpr std::string_view kBreakpoint = "--> statement-breakpoint";
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 struct Chunk {
 	size_t offset;          // byte offset of the chunk in its file
 	std::string_view text;  // the chunk, untrimmed (drizzle sends it as is)
 };
 
-// Plain substring split on the breakpoint marker, exactly as drizzle does.
+// Plain substring split on the breakpoint marker, exactly as drizzle does. A UTF-8 byte
+// order mark at the very start of the file is skipped (as psql does).
 std::vector<Chunk> split_breakpoints(std::string_view sql);
+
+// Byte offset of a UTF-8 byte order mark anywhere but the start of the file, else 0.
+size_t stray_bom(std::string_view sql);
 
 // 1-based line number of a byte offset.
 int line_at(std::string_view text, size_t offset);

@@ -42,6 +42,7 @@ WARNING_CODES = {
     "journal.when_not_increasing",
     "folder.file_unlisted",
     "snapshot.missing",
+    "snapshot.prev_missing",
     "migration.empty",
     "migration.no_transaction",
 }
@@ -378,7 +379,8 @@ def build_cases():
     t = base()
     set_snapshot(t, 2, lambda s: s.update(prevId=IDS[0]))
     case("snapshot-collision", "offline", [f"snapshot.collision {snap_path(0)}"],
-         f"{snap_path(1)} and {snap_path(2)} were both generated from {snap_path(0)}: two branches, merged", t)
+         f"{snap_path(1)} and {snap_path(2)} were both generated from {snap_path(0)}: two branches, merged, that both "
+         "declare the new column (not commutative: an error; branches touching different objects are a warning)", t)
 
     # migration -----------------------------------------------------------------------------------------------------
     t = base()

@@ -88,3 +88,87 @@ TEST(Snapshots, Drizzle10PrevIdsAndMerges) {
 	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr) << "d merges b and c";
 	EXPECT_TRUE(fs.empty());
 }
+
+namespace {
+// A drizzle-kit 0.x snapshot declaring tables with the given columns: {"t": {"a", "b"}}.
+std::string snap_tables(const char *id, const char *prev, const std::vector<std::pair<std::string, std::vector<std::string>>> &tables) {
+	std::string t;
+	for (const auto &[name, cols] : tables) {
+		std::string c;
+		for (const auto &col : cols)
+			c += (c.empty() ? "" : ", ") + ("\"" + col + "\": {\"name\": \"" + col + "\", \"type\": \"text\", \"notNull\": false}");
+		t += (t.empty() ? "" : ", ") + ("\"public." + name + "\": {\"name\": \"" + name +
+		                                "\", \"schema\": \"\", \"columns\": {" + c + "}}");
+	}
+	return std::string("{\"version\": \"7\", \"id\": \"") + id + "\", \"prevId\": \"" + prev + "\", \"tables\": {" + t + "}}";
+}
+}  // namespace
+
+TEST(Snapshots, CommutativeBranchesAreAWarning) {
+	// b adds table posts, c adds column users.name: either order builds the same schema
+	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}});
+	std::string s1 = snap_tables("b", "a", {{"users", {"id"}}, {"posts", {"id"}}});
+	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name"}}});
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
+	EXPECT_FALSE(has_errors(fs));
+}
+
+TEST(Snapshots, BranchesTouchingOneObjectAreAnError) {
+	// both branches add users.name (with different types in real life): order matters
+	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}});
+	std::string s1 = snap_tables("b", "a", {{"users", {"id", "name"}}});
+	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name", "age"}}});
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->severity, Severity::Error);
+	EXPECT_NE(c->message.find("column public.users.name"), std::string::npos) << c->message;
+}
+
+TEST(Snapshots, DroppedTableClashesWithItsColumns) {
+	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}, {"old", {"id"}}});
+	std::string s1 = snap_tables("b", "a", {{"users", {"id"}}});                      // drops old
+	std::string s2 = snap_tables("c", "a", {{"users", {"id"}}, {"old", {"id", "x"}}});  // adds old.x
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->severity, Severity::Error);
+	EXPECT_NE(c->message.find("table public.old"), std::string::npos) << c->message;
+}
+
+TEST(Snapshots, DanglingPrevIdIsAWarning) {
+	std::string s0 = snap("a", "deleted-long-ago"), s1 = snap("b", "a"), s2 = snap("c", "b");
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *p = find(fs, "snapshot.prev_missing");
+	ASSERT_NE(p, nullptr);
+	EXPECT_EQ(p->severity, Severity::Warning);
+	EXPECT_FALSE(has_errors(fs));
+}
+
+TEST(Snapshots, Drizzle10CommutativeBranchesAreAWarning) {
+	std::string s0 = R"({"version": "8", "id": "a", "prevIds": ["00000000-0000-0000-0000-000000000000"], "ddl": [
+	  {"entityType": "tables", "schema": "public", "name": "users"}]})";
+	std::string s1 = R"({"version": "8", "id": "b", "prevIds": ["a"], "ddl": [
+	  {"entityType": "tables", "schema": "public", "name": "users"}, {"entityType": "tables", "schema": "public", "name": "posts"}]})";
+	std::string s2 = R"({"version": "8", "id": "c", "prevIds": ["a"], "ddl": [
+	  {"entityType": "tables", "schema": "public", "name": "users"},
+	  {"entityType": "columns", "schema": "public", "table": "users", "name": "email", "type": "text", "notNull": false}]})";
+	FolderInput in{std::nullopt, {{"20260101000000_a/migration.sql", "A"}, {"20260101000001_b/migration.sql", "B"},
+	                              {"20260101000002_c/migration.sql", "C"}, {"20260101000000_a/snapshot.json", s0},
+	                              {"20260101000001_b/snapshot.json", s1}, {"20260101000002_c/snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
+}

@@ -47,3 +47,15 @@ TEST(Text, Utf8Validation) {
 	EXPECT_FALSE(valid_utf8("\xed\xa0\x80", &bad));      // surrogate
 	EXPECT_FALSE(valid_utf8("\xe2\x82", &bad));          // truncated
 }
+
+TEST(Text, LeadingBomIsSkippedStrayBomIsFound) {
+	std::string sql = "\xEF\xBB\xBF" "CREATE TABLE a();--> statement-breakpoint\nCREATE TABLE b();";
+	auto chunks = split_breakpoints(sql);
+	ASSERT_EQ(chunks.size(), 2u);
+	EXPECT_EQ(chunks[0].offset, 3u);
+	EXPECT_EQ(chunks[0].text, "CREATE TABLE a();");
+	EXPECT_EQ(stray_bom(sql), 0u);
+	std::string joined = "CREATE TABLE a();--> statement-breakpoint\n\xEF\xBB\xBF" "CREATE TABLE b();";
+	EXPECT_EQ(split_breakpoints(joined)[0].offset, 0u);
+	EXPECT_EQ(stray_bom(joined), joined.find("\xEF"));
+}

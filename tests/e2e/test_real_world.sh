@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# What real projects' folders do that our fixtures did not (issue 11).
+source "$DBKIT_SRC/tests/e2e/lib.sh"
+
+journal() { # dir tag... : a journal-layout meta/_journal.json for the tags given
+	local dir=$1
+	shift
+	mkdir -p "$dir/meta"
+	python3 - "$dir/meta/_journal.json" "$@" <<'PY'
+import json, sys
+entries = [{"idx": i, "version": "7", "when": 1795644700000 + i, "tag": t, "breakpoints": True}
+           for i, t in enumerate(sys.argv[2:])]
+json.dump({"version": "7", "dialect": "postgresql", "entries": entries}, open(sys.argv[1], "w"), indent=2)
+PY
+}
+
+# --- a UTF-8 byte order mark at the start of a file: hashed raw, executed without it
+fresh_db e2e_bom
+m=$WORK/bom
+mkdir -p "$m"
+printf '\xef\xbb\xbfCREATE TABLE "bom_users" ("id" serial PRIMARY KEY);--> statement-breakpoint\nCREATE INDEX "bom_users_id" ON "bom_users" ("id");' >"$m/0000_bom.sql"
+printf 'ALTER TABLE "bom_users" ADD COLUMN "name" text;' >"$m/0001_plain.sql"
+journal "$m" 0000_bom 0001_plain
+run migrate --dir "$m"
+assert_eq 0 "$RC" "a file that starts with a BOM applies (as psql runs it)"
+assert_eq 2 "$(q "SELECT count(*) FROM pg_attribute WHERE attrelid = 'bom_users'::regclass AND attnum > 0")" "both migrations ran"
+raw=$(sha256sum "$m/0000_bom.sql" | cut -d' ' -f1)
+assert_eq "$raw" "$(q "SELECT hash FROM dbkit.migrations WHERE tag = '0000_bom'")" "the history hash covers the raw bytes, BOM included"
+assert_eq "$raw" "$(q "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id LIMIT 1")" "drizzle's row has drizzle's hash of the raw bytes"
+run migrate --dir "$m"
+assert_eq 0 "$RC" "a rerun is clean"
+assert_contains "$OUT" "nothing to apply" "a rerun applies nothing"
+
+# a BOM inside the file (two files concatenated) is named by check, with its line
+printf 'ALTER TABLE "bom_users" ADD COLUMN "a" text;--> statement-breakpoint\n\xef\xbb\xbfALTER TABLE "bom_users" ADD COLUMN "b" text;' >"$m/0002_stray.sql"
+journal "$m" 0000_bom 0001_plain 0002_stray
+run check --dir "$m"
+assert_contains "$OUT$ERR" "migration.bom" "check names a BOM inside a file"
+assert_contains "$OUT$ERR" "0002_stray.sql (line 2)" "the finding names the file and line"
+
+# --- a name over 63 bytes: PostgreSQL's NOTICE becomes one finding with file and line, not a stray line
+fresh_db e2e_longname
+m=$WORK/long
+mkdir -p "$m"
+long=users_organization_membership_role_assignment_lookup_index_by_user
+printf 'CREATE TABLE "members" ("user_id" integer);--> statement-breakpoint\nCREATE INDEX "%s" ON "members" ("user_id");--> statement-breakpoint\nDROP INDEX "%s";' "$long" "$long" >"$m/0000_long.sql"
+journal "$m" 0000_long
+run check --dir "$m" --json
+assert_eq 0 "$RC" "a truncated name is a warning: check exits 0"
+n=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(f["code"]=="identifier.truncated" for f in d["findings"]))')
+assert_eq 1 "$n" "the truncation is reported once, though the name appears twice"
+assert_contains "$OUT" "0000_long.sql (line 2)" "the finding names the file and line"
+sk=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["skipped"]))')
+assert_eq 0 "$sk" "no server NOTICE is left over as a skipped line"
+run migrate --dir "$m"
+assert_eq 0 "$RC" "the migration applies as PostgreSQL truncates the name"
+
+# --- check severities: a snapshot whose parent was deleted long ago is a warning (drizzle-kit accepts it)
+m=$WORK/dangling
+cp -r "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations" "$m"
+rm "$m/meta/0000_snapshot.json"
+run check --dir "$m" --offline
+assert_eq 0 "$RC" "a dangling prevId and a missing snapshot do not fail check"
+assert_contains "$OUT" "snapshot.prev_missing" "the dangling prevId is still reported"
+assert_contains "$OUT" "warning" "as a warning"
+
+finish
