@@ -112,15 +112,17 @@ DBKIT_FUNCTION(dbkit_apply) {
 		for (const auto &it : plan.items)
 			writes |= it.state == core::State::Applied && !drizzle_hashes.count(it.applied_hash);
 	}
-	bool absorbed_drift = false;
+	std::optional<std::string> carried_drift;
 	if (writes) {
 		// resuming: the stopped migration's own committed statements are not drift
-		absorbed_drift = !opts.resume && drifted_since_last_snapshot();
-		if (absorbed_drift)
-			warn({core::Severity::Warning, "drift.absorbed", "",
-			      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the "
-			      "snapshot recorded after this run includes those changes",
-			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
+		if (!opts.resume)
+			carried_drift = drift_before_run();
+		if (carried_drift)
+			warn({core::Severity::Warning, "drift.carried", "",
+			      "the schema had changed outside the migrations since the last run (see dbkit drift); those "
+			      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
+			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
+			      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
 		history.emplace("apply");
 		if (dz)
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
@@ -260,9 +262,9 @@ DBKIT_FUNCTION(dbkit_apply) {
 		out.add(std::move(r));
 	if (history) {
 		history->set_detail(fmt::format(
-		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}}}", applied, adopted,
-		    retries_total, absorbed_drift ? "true" : "false"));
-		store_snapshot(history->run_id(), last_tag);
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": false, \"carried_drift\": {}}}",
+		    applied, adopted, retries_total, carried_drift ? "true" : "false"));
+		store_snapshot(history->run_id(), last_tag, carried_drift);
 	}
 	spi::finish();
 	return out.done();

@@ -49,7 +49,11 @@ bool statement_can_touch(const AuditEntry &a, const std::string &short_name) {
 DBKIT_FUNCTION(dbkit_drift) {
 	ResultRows out(fcinfo);
 	spi::connect();
-	spi::execute("SELECT taken_at::text FROM dbkit.snapshots ORDER BY id DESC LIMIT 1");
+	// Audit entries since the last reference that carried no drift forward: a change made
+	// before earlier deploys is still explained by who made it.
+	spi::execute(
+	    "SELECT coalesce((SELECT taken_at FROM dbkit.snapshots WHERE catalog_fingerprint IS NOT NULL "
+	    "ORDER BY id DESC LIMIT 1), '-infinity')::text FROM dbkit.snapshots HAVING count(*) > 0");
 	if (spi::rows() == 0)
 		throw Error(DBKIT_NO_SNAPSHOT, "no schema snapshot is recorded yet: there is nothing to compare with",
 		            "dbkit records one after every migrate that changes the history. To take the current schema as "

@@ -66,11 +66,13 @@ DBKIT_FUNCTION(dbkit_repair) {
 	RunScope run;
 	spi::connect();
 	lock_history();
-	if (drifted_since_last_snapshot())
-		warn({core::Severity::Warning, "drift.absorbed", "",
-		      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the snapshot "
-		      "recorded after this repair includes those changes",
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
+	std::optional<std::string> carried = drift_before_run();
+	if (carried)
+		warn({core::Severity::Warning, "drift.carried", "",
+		      "the schema had changed outside the migrations since the last run (see dbkit drift); the reference "
+		      "recorded after this repair keeps reporting those changes",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
+		      "accept-drift --reason TEXT if the change is meant to stay."});
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)
 		dz.emplace(opts);
@@ -88,7 +90,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		HistoryWriter w("forget", tag, reason, detail_json({{"hash", hash}}));
 		if (dz && dz->exists())
 			dz->remove(hash, when);
-		store_snapshot(w.run_id(), tag);
+		store_snapshot(w.run_id(), tag, carried);
 		out.add({tag, int32_t(idx), std::string("forgotten"), hash});
 	} else if (action == "accept-change") {
 		const core::PlanItem *it = find_item(plan, tag);
@@ -107,7 +109,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 			dz->rehash(it->applied_hash, it->file_hash);
 		if (!in_history)  // drizzle applied the old version: adopt it with the new hash
 			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted"});
-		store_snapshot(w.run_id(), tag);
+		store_snapshot(w.run_id(), tag, carried);
 		out.add({tag, int32_t(m.idx), std::string("accepted"), it->file_hash});
 	} else {
 		const core::PlanItem *target = find_item(plan, tag);
@@ -142,7 +144,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 				dz->insert(it->file_hash, m.when, m.tag);
 			out.add({m.tag, int32_t(m.idx), std::string(baseline ? "baselined" : "marked"), it->file_hash});
 		}
-		store_snapshot(w.run_id(), tag);
+		store_snapshot(w.run_id(), tag, carried);
 	}
 	spi::finish();
 	return out.done();

@@ -32,12 +32,32 @@ bool with_short_lock_wait(F &&f) {
 }
 }  // namespace
 
-void store_snapshot(int64_t run_id, const std::string &tag) {
+void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<std::string> &carried) {
 	bool stored = with_short_lock_wait([&] {
+		if (!carried) {
+			spi::execute(
+			    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+			    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
+			    {spi::int8(run_id), spi::text(tag)});
+			return;
+		}
+		// Per object: what the run changed (live now differs from live before it) is
+		// taken; what it left as the drift had it keeps the old reference. The catalog
+		// fingerprint stays NULL, so the fast path never calls this reference "no drift".
 		spi::execute(
 		    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
-		    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
-		    {spi::int8(run_id), spi::text(tag)});
+		    "SELECT $1, $2, pg_catalog.md5(m::text), NULL, m FROM ("
+		    " SELECT coalesce(pg_catalog.jsonb_object_agg(k, v) FILTER (WHERE v IS NOT NULL), '{}'::pg_catalog.jsonb) m"
+		    " FROM (SELECT keys.k, CASE WHEN c.value IS NOT NULL"
+		    "   AND (s.s OPERATOR(pg_catalog.->) keys.k) IS NOT DISTINCT FROM"
+		    "       NULLIF(c.value OPERATOR(pg_catalog.->) 'live', 'null'::pg_catalog.jsonb)"
+		    "   THEN NULLIF(c.value OPERATOR(pg_catalog.->) 'ref', 'null'::pg_catalog.jsonb)"
+		    "   ELSE s.s OPERATOR(pg_catalog.->) keys.k END AS v"
+		    "  FROM (SELECT dbkit.snapshot() AS s) s"
+		    "  CROSS JOIN LATERAL (SELECT pg_catalog.jsonb_object_keys(s.s) UNION"
+		    "                      SELECT pg_catalog.jsonb_object_keys($3)) keys(k)"
+		    "  LEFT JOIN LATERAL pg_catalog.jsonb_each($3) c ON c.key OPERATOR(pg_catalog.=) keys.k) x) y",
+		    {spi::int8(run_id), spi::text(tag), spi::jsonb_text(*carried)});
 	});
 	if (!stored) {
 		spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"snapshot_skipped\": true}' WHERE id = $1",
@@ -51,22 +71,25 @@ void store_snapshot(int64_t run_id, const std::string &tag) {
 	spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
 }
 
-bool drifted_since_last_snapshot() {
+std::optional<std::string> drift_before_run() {
 	spi::execute(
-	    "SELECT fingerprint, catalog_fingerprint = dbkit.catalog_fingerprint() "
-	    "FROM (SELECT fingerprint, catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
-	if (spi::rows() == 0)
-		return false;  // nothing recorded yet: no snapshot to take
-	std::string stored = *spi::get_text(0, 1);
-	if (spi::get_text(0, 2) == std::optional<std::string>("t"))
-		return false;  // no catalog row changed since: no drift, and no snapshot to build
-	std::optional<std::string> live;
+	    "SELECT catalog_fingerprint = dbkit.catalog_fingerprint() "
+	    "FROM (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
+	if (spi::rows() == 0 || spi::get_text(0, 1) == std::optional<std::string>("t"))
+		return std::nullopt;  // no reference yet, or no catalog row changed since it
+	std::optional<std::string> drift;
 	if (!with_short_lock_wait([&] {
-		    spi::execute("SELECT pg_catalog.md5(dbkit.snapshot()::text)");
-		    live = spi::get_text(0, 1);
+		    spi::execute(
+		        "SELECT pg_catalog.jsonb_object_agg(keys.k, pg_catalog.jsonb_build_object("
+		        "         'ref', r.s OPERATOR(pg_catalog.->) keys.k, 'live', l.s OPERATOR(pg_catalog.->) keys.k)) "
+		        "FROM (SELECT snapshot AS s FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) r, "
+		        "     (SELECT dbkit.snapshot() AS s) l, "
+		        "     LATERAL (SELECT pg_catalog.jsonb_object_keys(r.s) UNION SELECT pg_catalog.jsonb_object_keys(l.s)) keys(k) "
+		        "WHERE (r.s OPERATOR(pg_catalog.->) keys.k) IS DISTINCT FROM (l.s OPERATOR(pg_catalog.->) keys.k)");
+		    drift = spi::get_text(0, 1);  // NULL: nothing differs
 	    }))
-		return false;  // cannot tell now; dbkit drift can
-	return live != stored;
+		return std::nullopt;  // cannot tell now; dbkit drift can
+	return drift;
 }
 
 }  // namespace dbkit

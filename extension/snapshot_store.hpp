@@ -2,15 +2,22 @@
 // The schema the migrations left: stored after every run that changed the
 // history, compared by dbkit_drift().
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace dbkit {
 
-// Stores dbkit.snapshot() for run `run_id` (the run's last migration `tag`) and
-// keeps the newest ten.
-void store_snapshot(int64_t run_id, const std::string &tag);
+// The drift present before a run: for each object whose live definition differs
+// from the stored reference, both definitions ({"key": {"ref": ..., "live": ...}}, as
+// jsonb text). nullopt when there is none (or no reference yet, or the schema cannot
+// be read now without waiting on locks).
+std::optional<std::string> drift_before_run();
 
-// True when a snapshot is stored and the live schema no longer matches it.
-bool drifted_since_last_snapshot();
+// Stores the reference for run `run_id` (the run's last migration `tag`) and keeps
+// the newest ten. The reference is the live schema, except that drift found before
+// the run (`carried`) is carried forward: an object the run's migrations left as the
+// drift had it keeps its old reference definition, so dbkit drift keeps reporting it
+// until dbkit accept-drift or a migration that changes the object. Never absorbed.
+void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<std::string> &carried = std::nullopt);
 
 }  // namespace dbkit

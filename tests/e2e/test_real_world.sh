@@ -64,4 +64,41 @@ assert_eq 0 "$RC" "a dangling prevId and a missing snapshot do not fail check"
 assert_contains "$OUT" "snapshot.prev_missing" "the dangling prevId is still reported"
 assert_contains "$OUT" "warning" "as a warning"
 
+# --- drift found before a deploy is carried forward, never absorbed, across two deploys
+fresh_db e2e_carry
+m=$WORK/carry
+mkdir -p "$m"
+printf 'CREATE TABLE "accounts" ("id" serial PRIMARY KEY);' >"$m/0000_accounts.sql"
+journal "$m" 0000_accounts
+run migrate --dir "$m"
+assert_eq 0 "$RC" "carry: first deploy"
+q "CREATE TABLE oob_report (id integer)"
+q "ALTER TABLE accounts ADD COLUMN oob_note text"
+printf 'CREATE TABLE "invoices" ("id" serial PRIMARY KEY);' >"$m/0001_invoices.sql"
+journal "$m" 0000_accounts 0001_invoices
+run migrate --dir "$m"
+assert_eq 0 "$RC" "carry: a deploy with drift present still applies"
+assert_contains "$ERR" "not taken into the reference this run records" "the deploy warns that the drift is carried, not absorbed"
+run drift --json
+assert_eq 4 "$RC" "after one deploy the out-of-band changes are still drift"
+assert_contains "$OUT" "oob_report" "the out-of-band table is reported"
+assert_contains "$OUT" "oob_note" "the out-of-band column is reported"
+assert_not_contains "$OUT" "invoices" "what the migration made is not drift"
+# a second deploy, whose migration makes one change legitimate (it drops the stray table)
+printf 'DROP TABLE "oob_report";--> statement-breakpoint\nCREATE TABLE "payments" ("id" serial PRIMARY KEY);' >"$m/0002_payments.sql"
+journal "$m" 0000_accounts 0001_invoices 0002_payments
+run migrate --dir "$m"
+assert_eq 0 "$RC" "carry: second deploy"
+run drift --json
+assert_eq 4 "$RC" "after two deploys the remaining change is still drift"
+objects=$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+print(" ".join(sorted(r["object"] for r in json.load(sys.stdin)["migrations"])))')
+assert_eq "public.accounts.oob_note" "$objects" "only the out-of-band column is still drift (the table a migration dropped and the deploys' own tables are not)"
+assert_contains "$OUT" "ALTER TABLE accounts ADD COLUMN oob_note" "its audit entry from before both deploys still explains it"
+run accept-drift --reason "oob_note is meant to stay"
+assert_eq 0 "$RC" "accept-drift"
+run drift
+assert_eq 0 "$RC" "after accept-drift there is no drift"
+
 finish
