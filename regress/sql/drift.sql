@@ -527,14 +527,14 @@ ROLLBACK;
 DROP ROLE dbkit_drift_user;
 
 ------------------------------------------------------------------------------
--- A committed hand change: reported until a run absorbs it (with a warning)
--- or it is accepted with a reason
+-- A committed hand change: reported until it is accepted with a reason; a run
+-- carries it forward (with a warning), never absorbs it
 ------------------------------------------------------------------------------
 ALTER TABLE app.scratch ADD COLUMN note text;
 SELECT * FROM show_drift();
 SELECT * FROM migrate('0044_labels', 'CREATE TABLE app.labels (id integer);');
 SELECT * FROM show_drift();
-SELECT action, detail->>'absorbed_drift' AS absorbed_drift FROM dbkit.events ORDER BY id DESC LIMIT 1;
+SELECT action, detail->>'absorbed_drift' AS absorbed_drift, detail->>'carried_drift' AS carried_drift FROM dbkit.events ORDER BY id DESC LIMIT 1;
 
 CREATE INDEX scratch_note_idx ON app.scratch (note);
 SELECT * FROM show_drift();
