@@ -114,8 +114,14 @@ DBKIT_FUNCTION(dbkit_apply) {
 	}
 	bool absorbed_drift = false;
 	if (writes) {
-		// resuming: the stopped migration's own committed statements are not drift
-		absorbed_drift = !opts.resume && drifted_since_last_snapshot();
+		// resuming a migration that stopped half-way: its own committed statements
+		// are in the live schema, so the fingerprint cannot tell drift; the audit can
+		bool stopped_half_way = false;
+		if (opts.resume) {
+			spi::execute("SELECT 1 FROM dbkit.progress");
+			stopped_half_way = spi::rows() > 0;
+		}
+		absorbed_drift = stopped_half_way ? audited_ddl_since_last_snapshot() : drifted_since_last_snapshot();
 		if (absorbed_drift)
 			warn({core::Severity::Warning, "drift.absorbed", "",
 			      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the "
@@ -198,6 +204,16 @@ DBKIT_FUNCTION(dbkit_apply) {
 							      "queued behind it."});
 					auto t0 = std::chrono::steady_clock::now();
 					run_statements(m, ms);
+					if (auto [bad, index] = invalid_built_index(ms); bad > 0)
+						throw Error(DBKIT_INVALID_INDEX,
+						            fmt::format("migration {}, statement {}: index {} is invalid, so the migration is "
+						                        "not recorded",
+						                        m.file, bad, index),
+						            fmt::format("CREATE INDEX ... IF NOT EXISTS skipped an existing invalid index (left "
+						                        "by a failed concurrent build). Drop it (DROP INDEX CONCURRENTLY {}) "
+						                        "and run dbkit migrate again. Nothing from this run was applied or "
+						                        "recorded.",
+						                        index));
 					double ms_total = ms_since(t0);
 					history->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
 					if (dz)

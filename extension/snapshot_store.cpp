@@ -69,4 +69,11 @@ bool drifted_since_last_snapshot() {
 	return live != stored;
 }
 
+bool audited_ddl_since_last_snapshot() {
+	spi::execute(
+	    "SELECT EXISTS (SELECT 1 FROM dbkit.ddl_audit WHERE at >= "
+	    "(SELECT taken_at FROM dbkit.snapshots ORDER BY id DESC LIMIT 1))");
+	return spi::get_text(0, 1) == std::optional<std::string>("t");
+}
+
 }  // namespace dbkit

@@ -13,4 +13,9 @@ void store_snapshot(int64_t run_id, const std::string &tag);
 // True when a snapshot is stored and the live schema no longer matches it.
 bool drifted_since_last_snapshot();
 
+// True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
+// drift that a fingerprint cannot show while a non-transactional migration's own
+// committed statements are part of the live schema (resuming one).
+bool audited_ddl_since_last_snapshot();
+
 }  // namespace dbkit
