@@ -119,6 +119,8 @@ SELECT idx, tag, action, statements FROM dbkit_nontx_finish(nt_folder(), '0001_n
 SELECT detail->>'absorbed_drift' AS absorbed_drift FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1;
 -- a finish that raises leaves the session audited
 SELECT statement FROM dbkit_nontx_start(nt_folder(true), '0002_nt');
+SELECT top_level, action, before_sql IS NULL AS no_drop
+  FROM dbkit_nontx_statement('0002_nt', 1, 'CREATE INDEX CONCURRENTLY base_id ON base (id)', 'before');
 SELECT * FROM dbkit_nontx_finish(nt_folder(true), '0002_nt');
 CREATE TABLE sneaky2 (id int);
 SELECT object_identity FROM dbkit.ddl_audit WHERE object_identity = 'public.sneaky2';
