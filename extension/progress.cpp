@@ -78,7 +78,8 @@ void refuse_if_interrupted(bool resume) {
 	            fmt::format("{}Fix the cause, then `dbkit migrate --resume` runs it again from statement {}; if you "
 	                        "finished it by hand, record it: dbkit mark-applied {} --reason \"...\"",
 	                        invalid.empty() ? "" : "Invalid indexes left by a failed concurrent build: " + invalid +
-	                                                   " (DROP INDEX CONCURRENTLY them first). ",
+	                                                   " (--resume drops and builds again those the migration "
+	                                                   "builds; DROP INDEX CONCURRENTLY any other). ",
 	                        next, tag));
 }
 
