@@ -92,6 +92,10 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 	if (!c.json)
 		fmt::print("  {:<8} {:<40} outside a transaction, statement by statement\n", "running", tag);
 	std::minstd_rand jitter(std::random_device{}());
+	const std::string step_sql = fmt::format("SELECT {}($1, $2::pg_catalog.int4, true)", s.fn("dbkit_nontx_step"));
+	const std::string check_sql = fmt::format(
+	    "SELECT top_level, action, before_sql, note FROM {}($1, $2::pg_catalog.int4, $3, $4)",
+	    s.fn("dbkit_nontx_statement"));
 	for (int i = 0; i < plan->rows(); ++i) {
 		std::string n = plan->get(i, 0), line = plan->get(i, 1), sql = plan->get(i, 2);
 		int retries = std::stoi(plan->get(i, 5));
@@ -101,12 +105,52 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 		                          "pg_catalog.set_config('statement_timeout', $2, false)"),
 		              {plan->get(i, 3), plan->get(i, 4)}, err);
 		auto t0 = std::chrono::steady_clock::now();
+		bool recorded = false;  // the statement's progress row committed with it
 		for (int attempt = 0;; ++attempt) {
 			ServerError stmt_err;
-			if (s.conn->query(sql, {}, stmt_err))
+			bool in_tx = false, retryable = true;
+			// What the statement needs: a transaction with its progress row, or top level
+			// (then its effect is checked: an invalid index is dropped before it is built
+			// again, a valid one on resume means the statement had completed).
+			auto chk = s.conn->query(check_sql, {tag, n, sql, attempt == 0 && i == 0 && m.resume ? "resume" : "before"},
+			                         stmt_err);
+			bool ok = chk && chk->rows() == 1;
+			if (ok) {
+				if (!chk->null(0, 3))
+					fmt::print(stderr, "dbkit: warning: migration {}, statement {}: {}\n", tag, n, chk->get(0, 3));
+				if (chk->get(0, 1) == "skip")
+					break;  // recorded below
+				if (!chk->null(0, 2))
+					ok = s.conn->query(chk->get(0, 2), {}, stmt_err).has_value();
+				if (ok && chk->get(0, 0) != "t") {
+					ok = s.conn->query("BEGIN", {}, stmt_err).has_value();
+					in_tx = ok;
+				}
+			}
+			if (ok)
+				ok = s.conn->query(sql, {}, stmt_err).has_value();
+			if (ok) {
+				auto after = s.conn->query(check_sql, {tag, n, sql, "after"}, stmt_err);
+				ok = after && after->rows() == 1;
+				if (ok && after->get(0, 1) == "invalid") {
+					ok = retryable = false;
+					stmt_err = ServerError{};
+					stmt_err.sqlstate = "DK020";
+					stmt_err.message = after->get(0, 3);
+				}
+			}
+			if (ok && in_tx)  // the statement and its progress row commit together, or neither does
+				ok = s.conn->query(step_sql, {tag, n}, stmt_err) && s.conn->query("COMMIT", {}, stmt_err);
+			if (ok) {
+				recorded = in_tx;
 				break;
+			}
+			if (in_tx) {
+				ServerError rb_err;
+				s.conn->query("ROLLBACK", {}, rb_err);
+			}
 			bool lock = stmt_err.sqlstate == "55P03" || stmt_err.sqlstate == "40P01";
-			if (lock && attempt < retries) {
+			if (retryable && lock && attempt < retries) {
 				long wait = delay * (1L << std::min(attempt, 10)) + static_cast<long>(jitter() % (delay + 1));
 				fmt::print(stderr, "dbkit: warning: migration {}, statement {}: {}; retry {} of {} in {} ms\n", tag, n,
 				           stmt_err.message, attempt + 1, retries, wait);
@@ -123,12 +167,13 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 			stmt_err.hint = fmt::format(
 			    "{}The statements before it stay applied (they ran outside a transaction); dbkit records where it "
 			    "stopped. Fix the cause, then `dbkit migrate --resume` continues from statement {}.",
-			    invalid.empty() ? "" : "Drop the invalid index left behind first: DROP INDEX CONCURRENTLY " + invalid + ". ",
+			    invalid.empty() ? "" : "Invalid index left behind: " + invalid + "; --resume drops it (DROP INDEX "
+			                               "CONCURRENTLY " + invalid + ") and builds it again. ",
 			    n);
 			return fail(c, stmt_err, t, "migrate failed");
 		}
 		double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-		if (!s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.int4, true)", s.fn("dbkit_nontx_step")), {tag, n}, err))
+		if (!recorded && !s.conn->query(step_sql, {tag, n}, err))
 			return fail(c, err, t, "migrate failed");
 		if (!c.json && m.verbose)
 			fmt::print("           statement {} (line {}) {:>9}\n", n, line, human_ms(ms));

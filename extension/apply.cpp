@@ -113,9 +113,20 @@ DBKIT_FUNCTION(dbkit_apply) {
 			writes |= it.state == core::State::Applied && !drizzle_hashes.count(it.applied_hash);
 	}
 	std::optional<std::string> carried_drift;
+	bool absorbed_drift = false;
 	if (writes) {
-		// resuming: the stopped migration's own committed statements are not drift
-		if (!opts.resume)
+		// Resuming a migration that stopped half-way: its own committed statements are
+		// in the live schema, so drift cannot be told from the schema, only from the
+		// audit (DDL by others since the last reference); that is reported, and the
+		// drift found when the stopped run started was carried by it (dbkit.progress).
+		bool stopped_half_way = false;
+		if (opts.resume) {
+			spi::execute("SELECT 1 FROM dbkit.progress");
+			stopped_half_way = spi::rows() > 0;
+		}
+		if (stopped_half_way)
+			absorbed_drift = audited_ddl_since_last_snapshot();
+		else
 			carried_drift = drift_before_run();
 		if (carried_drift)
 			warn({core::Severity::Warning, "drift.carried", "",
@@ -123,6 +134,12 @@ DBKIT_FUNCTION(dbkit_apply) {
 			      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
 			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
 			      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+		if (absorbed_drift)
+			warn({core::Severity::Warning, "drift.absorbed", "",
+			      "the schema was changed outside the migrations while a non-transactional migration was stopped "
+			      "half-way; its own statements are in the schema too, so dbkit cannot tell those changes apart and "
+			      "the reference this run records includes them",
+			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 		history.emplace("apply");
 		if (dz)
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
@@ -200,6 +217,16 @@ DBKIT_FUNCTION(dbkit_apply) {
 							      "queued behind it."});
 					auto t0 = std::chrono::steady_clock::now();
 					run_statements(m, ms);
+					if (auto [bad, index] = invalid_built_index(ms); bad > 0)
+						throw Error(DBKIT_INVALID_INDEX,
+						            fmt::format("migration {}, statement {}: index {} is invalid, so the migration is "
+						                        "not recorded",
+						                        m.file, bad, index),
+						            fmt::format("CREATE INDEX ... IF NOT EXISTS skipped an existing invalid index (left "
+						                        "by a failed concurrent build). Drop it (DROP INDEX CONCURRENTLY {}) "
+						                        "and run dbkit migrate again. Nothing from this run was applied or "
+						                        "recorded.",
+						                        index));
 					double ms_total = ms_since(t0);
 					history->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
 					if (dz)
@@ -262,8 +289,8 @@ DBKIT_FUNCTION(dbkit_apply) {
 		out.add(std::move(r));
 	if (history) {
 		history->set_detail(fmt::format(
-		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": false, \"carried_drift\": {}}}",
-		    applied, adopted, retries_total, carried_drift ? "true" : "false"));
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
+		    applied, adopted, retries_total, absorbed_drift ? "true" : "false", carried_drift ? "true" : "false"));
 		store_snapshot(history->run_id(), last_tag, carried_drift);
 	}
 	spi::finish();

@@ -1,6 +1,9 @@
 // Module entry: magic block, settings, and the run flag reset at transaction end.
-#include "guard.hpp"
+#include <string>
+#include <vector>
+
 #include "run_state.hpp"
+#include "guard.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -9,7 +12,7 @@ PGDLLEXPORT void _PG_init(void);
 
 namespace {
 bool g_in_run = false;
-bool g_session_run = false;
+std::vector<std::string> g_session_statements;  // handed out by dbkit_nontx_start
 bool g_audit = true;
 
 void at_xact_end(XactEvent event, void *) {
@@ -20,8 +23,28 @@ void at_xact_end(XactEvent event, void *) {
 }  // namespace
 
 namespace dbkit {
-bool in_run() { return g_in_run || g_session_run; }
-void set_session_run(bool on) { g_session_run = on; }
+// No allocation: called from the audit trigger, which must not throw.
+bool in_run() {
+	if (g_in_run)
+		return true;
+	const char *q = debug_query_string;
+	if (!q || g_session_statements.empty())
+		return false;
+	size_t len = strlen(q);
+	for (const auto &s : g_session_statements)
+		if (s.size() == len && memcmp(s.data(), q, len) == 0)
+			return true;
+	return false;
+}
+void set_session_statements(std::vector<std::string> stmts) { g_session_statements = std::move(stmts); }
+void add_session_statement(const std::string &stmt) { g_session_statements.push_back(stmt); }
+void clear_session_statements() { g_session_statements.clear(); }
+bool is_session_statement(const std::string &stmt) {
+	for (const auto &s : g_session_statements)
+		if (s == stmt)
+			return true;
+	return false;
+}
 bool audit_enabled() { return g_audit; }
 RunScope::RunScope() { g_in_run = true; }
 RunScope::~RunScope() { g_in_run = false; }

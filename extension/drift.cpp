@@ -68,6 +68,23 @@ DBKIT_FUNCTION(dbkit_drift) {
 		            "from that run's own changes",
 		            "Check the schema, then record it: dbkit accept-drift --reason \"snapshot after the deploy\"");
 
+	// An invalid index (a failed CREATE INDEX / REINDEX CONCURRENTLY) is drift
+	// whatever the reference says: a snapshot taken with it would otherwise hide it.
+	spi::execute(
+	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), "
+	    "pg_catalog.jsonb_build_object('table', pg_catalog.format('%I.%I', tn.nspname, t.relname), 'valid', false)::text "
+	    "FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
+	    "WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit') "
+	    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' "
+	    "ORDER BY 1");
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.add({std::string("index"), *spi::get_text(i, 1), std::string("invalid"),
+		         std::string("indisvalid = false: a failed or interrupted concurrent build left it; queries do not use "
+		                     "it and a unique one enforces nothing. DROP INDEX CONCURRENTLY it and build it again"),
+		         Cell(), JsonText{*spi::get_text(i, 2)}, JsonText{"[]"}});
+
 	// Fast path for monitoring polls: no catalog row changed since the snapshot.
 	spi::execute(
 	    "SELECT (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) = "

@@ -112,6 +112,11 @@ Error refused(const core::Migration &m, const PlannedStatement &s, std::string w
 }  // namespace
 
 std::optional<Refusal> refusal_of(const Statement &st) {
+	if (!st.touches_dbkit.empty())
+		return Refusal{"migration.dbkit_objects",
+		               st.touches_dbkit + ", which dbkit needs to record this migration",
+		               "Remove the statement from the migration. To remove dbkit, run DROP EXTENSION dbkit by hand "
+		               "after the last deploy; dbkit's tables are changed only by dbkit itself."};
 	if (st.transaction_control)
 		return Refusal{"migration.transaction_control", "controls the transaction, which dbkit owns",
 		               "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a transaction and "
@@ -134,7 +139,7 @@ PlannedStatement planned(int number, const core::Chunk &chunk, const Statement &
 	std::string_view text = chunk.text.substr(st.offset, st.length);
 	size_t lead = core::skip_space_and_comments(text, 0);
 	return PlannedStatement{number,          chunk.offset + st.offset + lead, text.substr(lead), st.command,
-	                        st.needs_no_transaction, st.relations};
+	                        st.needs_no_transaction, st.relations, st.index_name, st.index_table, st.if_not_exists};
 }
 }  // namespace
 
@@ -152,7 +157,7 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 		}
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
-			if (auto r = refusal_of(st); r && !st.needs_no_transaction)
+			if (auto r = refusal_of(st); r && !r->top_level())
 				throw refused(m, ps, r->why, r->hint);
 			out.push_back(std::move(ps));
 		}
@@ -217,7 +222,13 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 		}
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
-			if (st.needs_no_transaction)
+			auto r = refusal_of(st);
+			if (r && !r->top_level())
+				out.push_back({core::Severity::Error, r->code, m.tag,
+				               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,
+				                           core::line_at(m.sql, ps.file_offset), ps.command, r->why),
+				               r->hint});
+			else if (st.needs_no_transaction)
 				out.push_back({core::Severity::Warning, "migration.no_transaction", m.tag,
 				               fmt::format("migration {}, statement {} (line {}): {} cannot run inside a transaction "
 				                           "block: dbkit runs this migration statement by statement, outside a "
@@ -225,11 +236,6 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 				                           m.file, ps.number, core::line_at(m.sql, ps.file_offset), ps.command),
 				               "Keep it alone in its migration; if it fails half-way, dbkit migrate --resume continues "
 				               "from the failed statement."});
-			else if (auto r = refusal_of(st))
-				out.push_back({core::Severity::Error, r->code, m.tag,
-				               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,
-				                           core::line_at(m.sql, ps.file_offset), ps.command, r->why),
-				               r->hint});
 		}
 	}
 	return out;

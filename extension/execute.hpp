@@ -1,6 +1,7 @@
 #pragma once
 // Running one migration's statements through SPI, with errors that name the
 // file, the statement's number and its line.
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ struct PlannedStatement {
 	std::string command;
 	bool no_transaction = false;         // cannot run inside a transaction block
 	std::vector<std::string> relations;  // existing tables it may lock
+	std::string index_name, index_table;  // CREATE INDEX with a name (see Statement)
+	bool if_not_exists = false;
 };
 
 // A migration that must run statement by statement outside a transaction: a
@@ -37,8 +40,9 @@ std::vector<core::Finding> statement_findings(const core::Migration &m);
 // Why a statement cannot be part of a transactional migration, if it cannot.
 struct Refusal {
 	const char *code;
-	const char *why;
-	const char *hint;
+	std::string why;
+	std::string hint;
+	bool top_level() const { return strcmp(code, "migration.no_transaction") == 0; }  // runs outside a transaction
 };
 std::optional<Refusal> refusal_of(const Statement &st);
 

@@ -331,6 +331,12 @@ LintInput lint_input(const core::Migration &m) {
 			auto parsed = parse_statements(s.text, /*in_subxact=*/true);
 			if (!parsed.empty() && parsed[0].needs_no_transaction)
 				s.kind = core::LintStatement::Kind::NoTransaction;
+			if (!parsed.empty() && !parsed[0].touches_dbkit.empty())  // same refusal as check and apply
+				in.parse_errors.push_back({"error", "migration.dbkit_objects", s.number, s.line,
+				                           fmt::format("{}, statement {} (line {}): {} {}, which dbkit needs to "
+				                                       "record this migration",
+				                                       m.file, s.number, s.line, s.command, parsed[0].touches_dbkit),
+				                           "Remove the statement from the migration; dbkit refuses to apply it."});
 		} catch (const PgError &) {
 		}
 	}

@@ -13,6 +13,7 @@
 #include "execute.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
+#include "parse.hpp"
 #include "progress.hpp"
 #include "run_state.hpp"
 #include "snapshot_store.hpp"
@@ -49,23 +50,35 @@ Target next_non_transactional(const LoadedFolder &lf, const core::Plan &plan, co
 	throw Error(DBKIT_REPAIR_REFUSED, fmt::format("migration {} has nothing to run: it is not pending", tag));
 }
 
-// Holds the session lock and the run flag; gives them back unless kept.
+// Holds the session lock; gives it back unless kept. The statements handed out
+// are registered (set_session_statements) only once everything else succeeded.
 struct SessionHold {
 	bool keep = false;
 	SessionHold() {
+		clear_session_statements();
 		hold_session_lock();  // waits for any other deploy
-		set_session_run(true);
 	}
 	~SessionHold() {
 		if (keep)
 			return;
-		set_session_run(false);
+		clear_session_statements();
 		try {
 			release_session_lock();
 		} catch (...) {
 		}
 	}
 };
+
+// The statement a resumed run starts from (0: the run is not a resume): the only
+// one that may have completed without its progress row.
+int64_t g_resumed_at = 0;
+
+Statement parse_one(const std::string &sql) {
+	std::vector<Statement> st = parse_statements(sql);
+	if (st.size() != 1)
+		throw Error(DBKIT_REPAIR_REFUSED, "dbkit_nontx_statement takes one statement of the running migration");
+	return std::move(st.front());
+}
 
 }  // namespace
 
@@ -86,24 +99,68 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 
 	spi::execute("SELECT tag, next_statement FROM dbkit.progress");
 	int64_t start = 1;
+	bool resuming = false;
 	if (spi::rows() > 0) {
 		std::string stopped = *spi::get_text(0, 1);
 		if (stopped != tag || !opts.resume)
 			refuse_if_interrupted(false);
 		start = spi::get_int64(0, 2).value_or(1);
+		resuming = true;
+	}
+	// Drift before the first statement runs is carried into the reference that
+	// dbkit_nontx_finish records, as dbkit_apply does. Once statements have committed
+	// they are in the live schema too, so changes by others after the start are told
+	// from the audit (entries after the mark taken at the start).
+	std::optional<std::string> carried;
+	bool absorbed = false;
+	if (resuming) {
+		spi::execute("SELECT EXISTS (SELECT 1 FROM dbkit.ddl_audit a, dbkit.progress p "
+		             "WHERE p.tag = $1 AND a.id > coalesce(p.audit_mark, 0))",
+		             {spi::text(tag)});
+		absorbed = spi::get_text(0, 1) == std::optional<std::string>("t");
+	} else {
+		carried = drift_before_run();
+	}
+	if (resuming) {
+		// An index an earlier statement built that is invalid now is built again.
+		for (const auto &s : t.stmts) {
+			if (s.number >= start || s.index_name.empty())
+				continue;
+			IndexState st = index_state(s.index_table, s.index_name);
+			if (st.state != "invalid")
+				continue;
+			warn({core::Severity::Warning, "index.invalid", tag,
+			      fmt::format("migration {}, statement {}: index {} is invalid; the run resumes from that "
+			                  "statement, which drops it and builds it again",
+			                  tag, s.number, st.qualified),
+			      "A concurrent build that fails leaves an invalid index behind."});
+			start = s.number;
+			break;
+		}
 	}
 	const std::string &hash = lf.hashes[*t.item->pos];
 	spi::execute(
-	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, 'running') "
+	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status, absorbed_drift, "
+	    "carried_drift, audit_mark) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::pg_catalog.bool, $8::pg_catalog.jsonb, "
+	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit)) "
 	    "ON CONFLICT (tag) DO UPDATE SET hash = excluded.hash, statements = excluded.statements, status = 'running', "
-	    "error = NULL, started_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp()",
+	    "next_statement = excluded.next_statement, error = NULL, started_at = pg_catalog.clock_timestamp(), "
+	    "updated_at = pg_catalog.clock_timestamp(), "
+	    "absorbed_drift = dbkit.progress.absorbed_drift OR excluded.absorbed_drift",
 	    {spi::text(tag), spi::text(hash), spi::int4(static_cast<int32_t>(t.m->idx)), spi::int8(t.m->when),
-	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start))});
+	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start)),
+	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried)});
 	spi::finish();
-	hold.keep = true;
 
 	core::Markers mk = core::read_markers(t.m->sql);
+	std::vector<std::string> handed_out;
+	for (const auto &s : t.stmts)
+		if (s.number >= start)
+			handed_out.emplace_back(s.text);
+	set_session_statements(std::move(handed_out));  // only these escape the DDL audit
+	g_resumed_at = resuming ? start : 0;
+	hold.keep = true;
 	for (const auto &s : t.stmts) {
 		if (s.number < start)
 			continue;
@@ -143,7 +200,7 @@ DBKIT_FUNCTION(dbkit_nontx_step) {
 	spi::finish();
 	if (!ok) {
 		release_session_lock();
-		set_session_run(false);
+		clear_session_statements();
 	}
 	if (updated == 0)
 		throw Error(DBKIT_REPAIR_REFUSED, fmt::format("no non-transactional run of {} is in progress", tag));
@@ -156,19 +213,24 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	std::string tag = text_arg(fcinfo, 1);
 	Options opts = read_options(jsonb_arg(fcinfo, 2));
 	ResultRows out(fcinfo);
+	clear_session_statements();  // whatever happens next, the session's DDL is audited again
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
 	lock_history();
 	spi::execute(
 	    "SELECT statements, next_statement, "
-	    "extract(epoch FROM pg_catalog.clock_timestamp() - started_at)::float8 * 1000 FROM dbkit.progress "
-	    "WHERE tag = $1 AND status = 'running'",
+	    "extract(epoch FROM pg_catalog.clock_timestamp() - started_at)::float8 * 1000, absorbed_drift, "
+	    "carried_drift::text, EXISTS (SELECT 1 FROM dbkit.ddl_audit a WHERE a.id > coalesce(audit_mark, 0)) "
+	    "FROM dbkit.progress WHERE tag = $1 AND status = 'running'",
 	    {spi::text(tag)});
 	if (spi::rows() == 0)
 		throw Error(DBKIT_REPAIR_REFUSED, fmt::format("no non-transactional run of {} is in progress", tag));
 	int64_t total = spi::get_int64(0, 1).value_or(0), next = spi::get_int64(0, 2).value_or(1);
 	double ms = std::stod(spi::get_text(0, 3).value_or("0"));
+	bool absorbed_drift = spi::get_text(0, 4) == std::optional<std::string>("t") ||
+	                      spi::get_text(0, 6) == std::optional<std::string>("t");
+	std::optional<std::string> carried = spi::get_text(0, 5);
 	if (next <= total)
 		throw Error(DBKIT_REPAIR_REFUSED,
 		            fmt::format("migration {} is not finished: statement {} of {} has not run", tag, next, total));
@@ -177,19 +239,95 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		dz.emplace(opts);
 	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr);
 	Target t = next_non_transactional(lf, plan, tag);
+	if (auto [n, index] = invalid_built_index(t.stmts); n > 0)
+		throw Error(DBKIT_INVALID_INDEX,
+		            fmt::format("migration {}, statement {}: index {} is invalid, so the migration is not recorded",
+		                        tag, n, index),
+		            fmt::format("A concurrent build failed or an existing invalid index was skipped (IF NOT EXISTS). "
+		                        "Run dbkit migrate --resume: it drops the index and builds it again from statement {}.",
+		                        n));
+	// Drift found at the start is carried forward. Other sessions' DDL during the run
+	// (and this session's own outside the statements handed out) is in the audit after
+	// the start's mark: the schema cannot separate it from the migration's statements.
+	if (carried)
+		warn({core::Severity::Warning, "drift.carried", tag,
+		      "the schema had changed outside the migrations before this migration started (see dbkit drift); "
+		      "those changes are not taken into the reference this run records: dbkit drift keeps reporting them",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
+		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+	if (absorbed_drift)
+		warn({core::Severity::Warning, "drift.absorbed", tag,
+		      "the schema was changed outside the migrations while this non-transactional migration ran; dbkit "
+		      "cannot tell those changes from the migration's own, so the reference this run records includes them",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 	const std::string &hash = lf.hashes[*t.item->pos];
-	HistoryWriter w("apply", tag, {}, "{\"non_transactional\": true}");
+	HistoryWriter w("apply", tag, {},
+	                fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
+	                            absorbed_drift ? "true" : "false", carried ? "true" : "false"));
 	w.record({t.m->tag, t.m->idx, hash, t.m->when, ms, static_cast<int>(total), "applied"});
 	if (dz) {
 		dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 		dz->insert(hash, t.m->when, t.m->tag);
 	}
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	store_snapshot(w.run_id(), tag);
+	store_snapshot(w.run_id(), tag, carried);
 	spi::finish();
 	release_session_lock();
-	set_session_run(false);
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,
 	         std::string("non-transactional: statement by statement")});
+	return out.done();
+}
+
+// dbkit_nontx_statement(tag, statement, sql, phase): what to do around one handed-out
+// statement. phase 'before' (or 'resume' for the first statement of a resumed run):
+//   top_level  whether it must run outside a transaction; if not, the client runs it
+//              and dbkit_nontx_step(tag, n, true) in one transaction, so both commit
+//              together or neither does
+//   action     'run', or 'skip' (resume: the index it builds exists and is valid, so
+//              it completed before the interruption)
+//   before_sql a DROP INDEX CONCURRENTLY to run first: the index it builds is
+//              invalid (a failed or interrupted concurrent build left it)
+// phase 'after': action 'ok', or 'invalid' when the index it names is invalid
+// (CREATE INDEX ... IF NOT EXISTS skipped an invalid one): the step failed.
+DBKIT_FUNCTION(dbkit_nontx_statement) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "tag, statement, sql and phase are required");
+	std::string tag = text_arg(fcinfo, 0);
+	int32_t n = PG_GETARG_INT32(1);
+	std::string sql = text_arg(fcinfo, 2), phase = text_arg(fcinfo, 3);
+	if (phase != "before" && phase != "resume" && phase != "after")
+		throw Error(DBKIT_OPTION_INVALID, "phase must be 'before', 'resume' or 'after'");
+	if (!is_session_statement(sql))
+		throw Error(DBKIT_REPAIR_REFUSED,
+		            fmt::format("statement {} of {} is not a statement dbkit_nontx_start handed out in this session",
+		                        n, tag),
+		            "Run dbkit migrate: it runs non-transactional migrations statement by statement.");
+	ResultRows out(fcinfo);
+	Statement st = parse_one(sql);
+	spi::connect();
+	std::string action = phase == "after" ? "ok" : "run", before, note;
+	if (!st.index_name.empty()) {
+		IndexState is = index_state(st.index_table, st.index_name);
+		if (phase == "after" && is.state == "invalid") {
+			action = "invalid";
+			note = fmt::format("index {} is invalid after the statement (CREATE INDEX ... IF NOT EXISTS skips an "
+			                   "existing index, even an invalid one)",
+			                   is.qualified);
+		} else if (phase != "after" && is.state == "invalid") {
+			before = "DROP INDEX CONCURRENTLY IF EXISTS " + is.qualified;
+			add_session_statement(before);  // dbkit's own: not audited
+			note = fmt::format("index {} is invalid (a failed or interrupted concurrent build left it): dropping "
+			                   "it before building it again",
+			                   is.qualified);
+		} else if (phase == "resume" && n == g_resumed_at && is.state == "valid") {
+			action = "skip";
+			note = fmt::format("index {} exists and is valid: statement {} completed before the interruption; "
+			                   "not run again",
+			                   is.qualified, n);
+		}
+	}
+	spi::finish();
+	out.add({st.needs_no_transaction, action, before.empty() ? Cell() : Cell(before),
+	         note.empty() ? Cell() : Cell(note)});
 	return out.done();
 }

@@ -17,6 +17,12 @@ struct Statement {
 	bool needs_no_transaction = false;  // CREATE INDEX CONCURRENTLY, VACUUM, ...
 	bool copy_stdio = false;            // COPY FROM STDIN / TO STDOUT
 	std::vector<std::string> relations;  // tables it locks, quoted and qualified as written
+	// CREATE INDEX with a name: the index and its table (quoted, qualified as written)
+	std::string index_name, index_table;
+	bool if_not_exists = false;
+	// what it would do to dbkit's own objects (DROP EXTENSION dbkit, DROP SCHEMA dbkit,
+	// ALTER/DROP/TRUNCATE/DML on dbkit.*): empty when nothing
+	std::string touches_dbkit;
 };
 
 // Parses `sql` (one breakpoint chunk). A syntax error throws PgError with the

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "errcodes.hpp"
+#include "execute.hpp"
 #include "history.hpp"
+#include "locks.hpp"
 #include "spi.hpp"
 
 namespace dbkit {
@@ -27,6 +29,35 @@ std::string invalid_indexes() {
 	return spi::get_text(0, 1).value_or("");
 }
 
+IndexState index_state(const std::string &table, const std::string &name) {
+	// the table as the migration names it, under the session's search_path (dbkit's
+	// own SPI queries run with search_path = pg_catalog)
+	Oid relid = resolve_relation(table);
+	if (relid == InvalidOid)
+		return {"absent", ""};
+	spi::execute(
+	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), i.indisvalid "
+	    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.relname = $2 AND c.relnamespace = "
+	    "(SELECT t.relnamespace FROM pg_catalog.pg_class t WHERE t.oid = $1::pg_catalog.oid)",
+	    {spi::text(std::to_string(relid)), spi::text(name)});
+	if (spi::rows() == 0)
+		return {"absent", ""};
+	return {spi::get_text(0, 2) == std::optional<std::string>("t") ? "valid" : "invalid", *spi::get_text(0, 1)};
+}
+
+std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStatement> &stmts) {
+	for (const auto &s : stmts) {
+		if (s.index_name.empty())
+			continue;
+		IndexState st = index_state(s.index_table, s.index_name);
+		if (st.state == "invalid")
+			return {s.number, st.qualified};
+	}
+	return {0, ""};
+}
+
 void refuse_if_interrupted(bool resume) {
 	spi::execute("SELECT tag, status, next_statement, statements, coalesce(error, '') FROM dbkit.progress");
 	if (spi::rows() == 0 || resume)
@@ -36,11 +67,19 @@ void refuse_if_interrupted(bool resume) {
 	std::string invalid = invalid_indexes();
 	throw Error(DBKIT_INTERRUPTED,
 	            fmt::format("migration {} (non-transactional) stopped at statement {} of {}: {}", tag, next, total,
-	                        status == "failed" ? error : "the run was interrupted (client or server stopped)"),
+	                        status == "failed"
+	                            ? error
+	                            : fmt::format("the run was interrupted (client or server stopped); statement {} may "
+	                                          "have completed if it runs outside a transaction (CONCURRENTLY, "
+	                                          "VACUUM, ...): --resume skips a concurrent index build whose index "
+	                                          "exists and is valid, and drops and rebuilds an invalid one; check "
+	                                          "the effect of any other such statement before resuming",
+	                                          next)),
 	            fmt::format("{}Fix the cause, then `dbkit migrate --resume` runs it again from statement {}; if you "
 	                        "finished it by hand, record it: dbkit mark-applied {} --reason \"...\"",
 	                        invalid.empty() ? "" : "Invalid indexes left by a failed concurrent build: " + invalid +
-	                                                   " (DROP INDEX CONCURRENTLY them first). ",
+	                                                   " (--resume drops and builds again those the migration "
+	                                                   "builds; DROP INDEX CONCURRENTLY any other). ",
 	                        next, tag));
 }
 

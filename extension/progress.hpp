@@ -3,6 +3,8 @@
 // progress is committed as it happens in dbkit.progress, so a run that failed
 // or was interrupted half-way is known exactly.
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace dbkit {
 
@@ -16,5 +18,19 @@ void release_session_lock();
 
 // Indexes left invalid (a failed CREATE INDEX CONCURRENTLY), "a, b"; empty if none.
 std::string invalid_indexes();
+
+// The state of index `name` on table `table` (quoted, qualified as written in the
+// migration, resolved under the current search_path): "absent", "valid" or
+// "invalid"; `qualified` is its schema-qualified, quoted name when it exists.
+struct IndexState {
+	std::string state, qualified;
+};
+IndexState index_state(const std::string &table, const std::string &name);
+
+// The first index that one of `stmts` builds (CREATE INDEX with a name, IF NOT
+// EXISTS included) and that is invalid now: a migration is never recorded with
+// one. Returns the statement's number (0 if none) and the index.
+struct PlannedStatement;
+std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStatement> &stmts);
 
 }  // namespace dbkit

@@ -92,4 +92,11 @@ std::optional<std::string> drift_before_run() {
 	return drift;
 }
 
+bool audited_ddl_since_last_snapshot() {
+	spi::execute(
+	    "SELECT EXISTS (SELECT 1 FROM dbkit.ddl_audit WHERE at >= "
+	    "(SELECT taken_at FROM dbkit.snapshots ORDER BY id DESC LIMIT 1))");
+	return spi::get_text(0, 1) == std::optional<std::string>("t");
+}
+
 }  // namespace dbkit

@@ -20,4 +20,9 @@ std::optional<std::string> drift_before_run();
 // until dbkit accept-drift or a migration that changes the object. Never absorbed.
 void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<std::string> &carried = std::nullopt);
 
+// True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
+// drift that a fingerprint cannot show while a non-transactional migration's own
+// committed statements are part of the live schema (resuming one).
+bool audited_ddl_since_last_snapshot();
+
 }  // namespace dbkit

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# issue 16, the non-transactional path: a concurrent index build retried after a lock
+# timeout (item 1), a client killed after the server committed a statement but before
+# it recorded progress (item 2), drift absorbed by --resume (item 8). Every wait is on
+# observable state (the client's output, pg_stat_activity), never a fixed sleep.
+source "$(dirname "$0")/lib.sh"
+
+# drizzle's journal for the .sql files of a folder, in name order
+journal() {
+	local d=$1 i=0 sep="" f
+	mkdir -p "$d/meta"
+	{
+		printf '{"version": "7", "dialect": "postgresql", "entries": ['
+		for f in "$d"/*.sql; do
+			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
+				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
+			sep=,
+			i=$((i + 1))
+		done
+		printf '\n]}\n'
+	} >"$d/meta/_journal.json"
+}
+# wait_for SQL: polls until the query returns t (30 s at most)
+wait_for() {
+	local k
+	for k in $(seq 1 300); do
+		[[ "$(q "$1")" == t ]] && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $1"
+	return 1
+}
+# wait_file FILE TEXT: polls until FILE contains TEXT (30 s at most)
+wait_file() {
+	local k
+	for k in $(seq 1 300); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for [$2] in $1"
+	return 1
+}
+# A session kept open on a fifo: hold_open NAME, then say NAME "SQL", then release NAME.
+hold_open() {
+	mkfifo "$WORK/$1.fifo"
+	PGAPPNAME=$1 "${PSQL[@]}" <"$WORK/$1.fifo" >"$WORK/$1.out" 2>&1 &
+	eval "exec {fd_$1}>\"$WORK/$1.fifo\""
+}
+say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
+release() { local fd="fd_$1"; eval "exec ${!fd}>&-"; }
+
+# --- item 1: a retried CONCURRENTLY build never records an invalid index
+F=$WORK/cic
+mkdir -p "$F"
+printf 'CREATE TABLE "users" ("id" integer PRIMARY KEY NOT NULL, "email" text NOT NULL);\n' >"$F/0000_users.sql"
+journal "$F"
+fresh_db hardening_cic
+run migrate --dir "$F"
+assert_eq 0 "$RC" "cic: 0000 applied ($ERR)"
+printf 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "users_email_unique" ON "users" USING btree ("email");\n' >"$F/0001_email.sql"
+journal "$F"
+hold_open writer1
+say writer1 "BEGIN; INSERT INTO users VALUES (100, 'w@example.com');"
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'writer1' AND state = 'idle in transaction')"
+"$DBKIT" migrate --dir "$F" --lock-timeout 1s --lock-retries 10 >"$WORK/cic.out" 2>"$WORK/cic.err" &
+mig=$!
+wait_file "$WORK/cic.err" "retry 1 of"  # the first build failed on the lock, leaving an invalid index
+say writer1 "COMMIT;"
+release writer1
+set +e
+wait $mig
+RC=$?
+set -e
+assert_eq 0 "$RC" "cic retried: migrate exits 0 once the writer commits"
+assert_eq t "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_unique'::regclass")" \
+	"cic retried: the recorded index is valid (the invalid one was dropped before the retry)"
+assert_contains "$(cat "$WORK/cic.err")" "is invalid" "cic retried: the client says it drops the invalid index"
+set +e
+dup=$("${PSQL[@]}" -c "INSERT INTO users VALUES (101, 'w@example.com')" 2>&1)
+set -e
+assert_contains "$dup" "duplicate key" "cic retried: the unique index enforces uniqueness"
+assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_email'")" "cic retried: recorded once"
+
+# drift reports an invalid index whatever the reference says
+q 'CREATE TABLE d (v int)'
+q 'INSERT INTO d VALUES (1), (1)'
+"${PSQL[@]}" -c 'CREATE UNIQUE INDEX CONCURRENTLY d_v ON d (v)' 2>/dev/null || true
+q "SELECT dbkit_accept_drift('reference taken with an invalid index') IS NOT NULL"
+run drift
+assert_eq 4 "$RC" "drift: exit 4 with an invalid index in the reference"
+assert_contains "$OUT" "d_v" "drift: names the invalid index"
+assert_contains "$OUT" "invalid" "drift: says it is invalid"
+
+# --- item 2: a statement that can run in a transaction commits with its progress row
+F=$WORK/ledger
+mkdir -p "$F"
+printf 'CREATE TABLE "ledger" ("id" serial PRIMARY KEY, "amount" integer NOT NULL);\n' >"$F/0000_ledger.sql"
+printf -- '-- dbkit:no-transaction\nINSERT INTO ledger (amount) SELECT 100 FROM pg_catalog.pg_advisory_xact_lock_shared(4242);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "ledger_amount" ON "ledger" ("amount");\n' >"$F/0001_backfill.sql"
+journal "$F"
+fresh_db hardening_resume
+hold_open locker
+say locker "SELECT pg_advisory_lock(4242);"
+wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'locker' AND l.locktype = 'advisory' AND l.granted)"
+PGAPPNAME=deployer "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/ledger.out" 2>"$WORK/ledger.err" &
+mig=$!
+# the INSERT is running, waiting for the advisory lock
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'deployer' AND query LIKE 'INSERT INTO ledger%' AND wait_event_type = 'Lock')"
+kill -STOP $mig  # a network partition: the client hears nothing more
+say locker "SELECT pg_advisory_unlock(4242);"
+release locker
+# the server finished the INSERT (and, before the fix, committed it on its own)
+wait_for "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'deployer' AND state = 'active')"
+kill -KILL $mig
+wait $mig 2>/dev/null || true
+wait_for "SELECT NOT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'deployer')"
+run migrate --dir "$F"
+assert_eq 1 "$RC" "killed client: migrate without --resume exits 1 (DK009)"
+assert_contains "$ERR" "may have completed" "killed client: DK009 says the statement may have completed"
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "killed client: --resume exits 0"
+assert_eq 1 "$(q 'SELECT count(*) FROM ledger')" "killed client: the INSERT ran exactly once"
+assert_eq t "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ledger_amount'::regclass")" "killed client: the index is valid"
+assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.progress')" "killed client: no progress row left"
+
+# --resume of a concurrent build that completed before the client died: skipped, not failed
+F=$WORK/done
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("a" integer);\n' >"$F/0000_t.sql"
+journal "$F"
+fresh_db hardening_done
+run migrate --dir "$F"
+assert_eq 0 "$RC" "completed build: 0000 applied"
+printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n' >"$F/0001_t_a.sql"
+journal "$F"
+# what a client killed right after the build leaves: the index, and progress at statement 1
+q 'CREATE INDEX CONCURRENTLY t_a ON t (a)'
+q "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status) VALUES ('0001_t_a', 'x', 1, 0, 1, 1, 'running')"
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "completed build: --resume exits 0"
+assert_contains "$ERR" "completed before the interruption" "completed build: --resume says it skipped it"
+assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_t_a'")" "completed build: recorded"
+
+# --- item 8: --resume reports other sessions' changes as drift, as the normal path does
+F=$WORK/drift
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("a" integer, "b" integer);\n--> statement-breakpoint\nINSERT INTO t VALUES (1, 1), (2, 1);\n' >"$F/0000_t.sql"
+printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n--> statement-breakpoint\nCREATE UNIQUE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_idx.sql"
+journal "$F"
+fresh_db hardening_drift
+run migrate --dir "$F"
+assert_eq 1 "$RC" "drift: statement 2 fails on duplicates"
+q 'UPDATE t SET b = 2 WHERE a = 2'  # data, not schema: no drift
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "drift: --resume exits 0 (the invalid t_b is dropped and built again)"
+assert_not_contains "$ERR$OUT" "changed outside the migrations" "drift: no out-of-band change, no drift warning"
+assert_eq f "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
+	"drift: no event records absorbed drift"
+printf 'CREATE UNIQUE INDEX CONCURRENTLY "t_a_b" ON "t" ("a", "b");\n--> statement-breakpoint\nCREATE UNIQUE INDEX CONCURRENTLY "t_a_uniq" ON "t" ("a");\n' >"$F/0002_more.sql"
+journal "$F"
+q 'INSERT INTO t VALUES (3, 3), (3, 4)'
+run migrate --dir "$F"
+assert_eq 1 "$RC" "drift: 0002 statement 2 fails on duplicates"
+q 'CREATE TABLE out_of_band (id int)'  # another session's change, while the migration is stopped
+q 'DELETE FROM t WHERE b = 4'
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "drift: --resume exits 0"
+assert_contains "$ERR$OUT" "changed outside the migrations" "drift: --resume warns about the out-of-band change"
+assert_eq t "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
+	"drift: the event records absorbed_drift: true"
+finish
