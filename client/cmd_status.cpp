@@ -149,7 +149,10 @@ int cmd_init(const Common &c) {
 		return kConnection;
 	}
 	print_notices(s.conn->take_notices());
-	fmt::print("dbkit: extension ready in {}\n", s.conn->describe());
+	if (c.json)
+		emit_json({{"ok", true}, {"database", s.conn->describe()}});
+	else
+		fmt::print("dbkit: extension ready in {}\n", s.conn->describe());
 	return kOk;
 }
 

@@ -10,7 +10,11 @@
 
 namespace dbkit::client {
 
-void emit_json(const nlohmann::json &j) { fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); }
+void emit_json(const nlohmann::json &j) {
+	if (json_documents_printed()++ > 0)
+		return;  // one document per run: the first (the failure's own) wins
+	fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 int open_session(const Common &c, Session &s, bool need_extension) {
 	try {

@@ -42,6 +42,7 @@ WARNING_CODES = {
     "journal.when_not_increasing",
     "folder.file_unlisted",
     "snapshot.missing",
+    "snapshot.shared",
     "migration.empty",
     "migration.no_transaction",
 }
@@ -379,6 +380,14 @@ def build_cases():
     set_snapshot(t, 2, lambda s: s.update(prevId=IDS[0]))
     case("snapshot-collision", "offline", [f"snapshot.collision {snap_path(0)}"],
          f"{snap_path(1)} and {snap_path(2)} were both generated from {snap_path(0)}: two branches, merged", t)
+
+    t = base()
+    t.put("0002_add_widget_price.sql", 'ALTER TABLE "widgets" ADD COLUMN "price" integer;')
+    set_journal(t, lambda j: j["entries"].append(
+        {"idx": 3, "version": "7", "when": WHENS[2] + 41_000, "tag": "0002_add_widget_price", "breakpoints": True}))
+    case("snapshot-shared", "offline", ["snapshot.shared 0002_add_widget_price"],
+         f"two branches each added migration 0002; the merge renumbered the second entry's idx to 3 but kept its tag "
+         f"and only one {snap_path(2)}, which both entries now name (no snapshot is missing, none collides)", t)
 
     # migration -----------------------------------------------------------------------------------------------------
     t = base()
