@@ -68,6 +68,8 @@ int cmd_drift(const Common &c) {
 			payload = read_folder(c.dir, ReadOptions{true, nullptr});
 		} catch (const FolderError &e) {
 			fmt::print(stderr, "dbkit: {}\n", e.what());
+			if (c.json)
+				emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
 			return e.bad_content ? kFailed : kUsage;
 		}
 	}

@@ -231,11 +231,17 @@ int dry_run(const Common &c, Session &s, const std::string &payload, const std::
 		if (!opt(8).empty())
 			fmt::print("  {:<36}      {}\n", "", opt(8));
 	}
+	int not_rehearsed = 0;
+	for (int i = 0; i < r->rows(); ++i)
+		not_rehearsed += !r->null(i, 8) && r->get(i, 8).rfind("not ", 0) == 0;
 	if (c.json)
-		emit_json({{"ok", true}, {"dry_run", true}, {"statements", rows}, {"warnings", notices_json(notices)}});
+		emit_json({{"ok", true}, {"dry_run", true}, {"statements", rows}, {"not_run", not_rehearsed},
+		           {"warnings", notices_json(notices)}});
 	else
-		fmt::print("dbkit: dry run of {} statement{} done and rolled back: nothing was changed\n", r->rows(),
-		           r->rows() == 1 ? "" : "s");
+		fmt::print("dbkit: dry run of {} statement{} done and rolled back{}: nothing remains in the database "
+		           "(sequence values and files written by COPY ... TO do)\n",
+		           r->rows() - not_rehearsed, r->rows() - not_rehearsed == 1 ? "" : "s",
+		           not_rehearsed ? fmt::format(", {} not run (see their notes)", not_rehearsed) : "");
 	return kOk;
 }
 
@@ -253,7 +259,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 	std::string payload = payload_text(payload_json);
 	std::string options = options_json(m, each).dump();
 	if (m.dry_run)
-		return dry_run(c, s, payload, options_json(m, false).dump());
+		return dry_run(c, s, payload, options);  // --transaction each: rehearsed migration by migration
 
 	Totals t;
 	for (;;) {

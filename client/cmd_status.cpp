@@ -158,8 +158,11 @@ int cmd_init(const Common &c) {
 	print_notices(s.conn->take_notices());
 	auto after = s.conn->query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	std::string now = after && after->rows() == 1 ? after->get(0, 0) : "?";
-	if (before->rows() == 1 && before->get(0, 0) != now)
-		fmt::print("dbkit: extension updated from {} to {} in {}\n", before->get(0, 0), now, s.conn->describe());
+	std::string was = before->rows() == 1 ? before->get(0, 0) : "";
+	if (c.json)
+		emit_json({{"ok", true}, {"database", s.conn->describe()}, {"version", now}, {"updated_from", was.empty() || was == now ? nlohmann::json() : nlohmann::json(was)}});
+	else if (!was.empty() && was != now)
+		fmt::print("dbkit: extension updated from {} to {} in {}\n", was, now, s.conn->describe());
 	else
 		fmt::print("dbkit: extension {} ready in {}\n", now, s.conn->describe());
 	return kOk;

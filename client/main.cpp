@@ -9,11 +9,68 @@
 #include "commands.hpp"
 #include "core/markers.hpp"
 #include "exit_codes.hpp"
+#include "report.hpp"
+#include "session.hpp"
 #include "version.hpp"
 
 using namespace dbkit::client;
 
+namespace {
+
+// --json anywhere before "--": known even when CLI11 stops before parsing it.
+bool json_requested(int argc, char **argv) {
+	for (int i = 1; i < argc; ++i) {
+		std::string a = argv[i];
+		if (a == "--")
+			return false;
+		if (a == "--json")
+			return true;
+	}
+	return false;
+}
+
+int usage_error(bool json, const std::string &message) {
+	if (json) {
+		ServerError e;
+		e.message = message;
+		e.hint = "Run dbkit --help, or dbkit COMMAND --help.";
+		remember_error("usage", e);
+		emit_json(last_error_json(kUsage, "usage"));
+	}
+	return kUsage;
+}
+
+int run(int argc, char **argv);
+
+}  // namespace
+
 int main(int argc, char **argv) {
+	bool json = json_requested(argc, argv);
+	int rc;
+	try {
+		rc = run(argc, argv);
+	} catch (const std::exception &e) {
+		fmt::print(stderr, "dbkit: internal error: {}\n", e.what());
+		ServerError err;
+		err.message = std::string("internal error: ") + e.what();
+		remember_error("internal", err);
+		rc = kFailed;
+	}
+	// Every path prints exactly one document with --json: one that printed
+	// none (a failed init, accept-drift, ...) gets the error it reported.
+	if (json && json_documents_printed() == 0) {
+		if (rc == kOk)
+			emit_json({{"ok", true}});
+		else
+			emit_json(last_error_json(rc, rc == kUsage ? "usage" : rc == kConnection ? "connection" : "failed"));
+	}
+	return rc;
+}
+
+namespace {
+
+int run(int argc, char **argv) {
+	bool json = json_requested(argc, argv);
 	CLI::App app{"dbkit: apply and check drizzle-kit migrations from inside PostgreSQL.\n"
 	             "Connection: --url, else DATABASE_URL, else the libpq variables (PGHOST, PGPORT, PGUSER, ...).\n"
 	             "Exit codes: 0 ok, 1 migration failed or refused, 2 usage, 3 connection or extension missing,\n"
@@ -104,14 +161,17 @@ int main(int argc, char **argv) {
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
+		++json_documents_printed();  // help and version are text, even with --json
 		return app.exit(e);
 	} catch (const CLI::CallForAllHelp &e) {
+		++json_documents_printed();  // help and version are text, even with --json
 		return app.exit(e);
 	} catch (const CLI::CallForVersion &e) {
+		++json_documents_printed();  // help and version are text, even with --json
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		app.exit(e);
-		return kUsage;
+		return usage_error(json, e.what());
 	}
 	if (!url.empty())
 		c.url = url;
@@ -121,7 +181,7 @@ int main(int argc, char **argv) {
 		auto ms = dbkit::core::parse_duration_ms(*text);
 		if (!ms) {
 			fmt::print(stderr, "dbkit: {} is not a duration (examples: 500ms, 5s, 2min)\n", *text);
-			return kUsage;
+			return usage_error(json, *text + " is not a duration (examples: 500ms, 5s, 2min)");
 		}
 		*out = static_cast<long>(*ms);
 	}
@@ -131,7 +191,7 @@ int main(int argc, char **argv) {
 				if (opt->get_name() == "--dir" && opt->count() > 0)
 					c.dir_given = true;
 
-	try {
+	{
 		if (migrate->parsed())
 			return cmd_migrate(c, mo);
 		if (status->parsed())
@@ -149,9 +209,8 @@ int main(int argc, char **argv) {
 		for (auto *sub : repairs)
 			if (sub->parsed())
 				return cmd_repair(c, sub->get_name(), tag, reason, mo);
-	} catch (const std::exception &e) {
-		fmt::print(stderr, "dbkit: internal error: {}\n", e.what());
-		return kFailed;
 	}
-	return kUsage;
+	return usage_error(json, "no command given");
 }
+
+}  // namespace

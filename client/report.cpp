@@ -50,7 +50,38 @@ void print_caret(const std::string &query, int char_pos) {
 
 }  // namespace
 
+namespace {
+struct Remembered {
+	std::string kind;
+	ServerError error;
+	bool set = false;
+} last_error;
+}  // namespace
+
+int &json_documents_printed() {
+	static int n = 0;
+	return n;
+}
+
+void remember_error(const std::string &kind, const ServerError &e) {
+	last_error.kind = kind;
+	last_error.error = e;
+	last_error.set = true;
+}
+
+nlohmann::json last_error_json(int exit_code, const std::string &fallback_kind) {
+	nlohmann::json err = last_error.set ? server_error_json(last_error.error)
+	                                    : nlohmann::json{{"message", "dbkit failed; see stderr"}};
+	if (err.contains("sqlstate") && err["sqlstate"] == "")
+		err.erase("sqlstate");
+	err["kind"] = last_error.set && !last_error.kind.empty() ? last_error.kind : fallback_kind;
+	return {{"ok", false}, {"exit_code", exit_code}, {"error", err}};
+}
+
 void print_server_error(const std::string &what, const ServerError &e) {
+	ServerError named = e;
+	named.message = what + ": " + e.message;
+	remember_error("server", named);
 	fmt::print(stderr, "dbkit: {}: {}\n", what, e.message);
 	print_indented("detail", e.detail);
 	if (!e.internal_query.empty() && e.internal_position > 0)

@@ -16,6 +16,14 @@ nlohmann::json server_error_json(const ServerError &e);
 void print_notices(const std::vector<Notice> &notices);
 nlohmann::json notices_json(const std::vector<Notice> &notices);
 
+// --json: every run prints exactly one JSON document on stdout. emit_json()
+// counts what it prints; main() prints a document for a path that printed none
+// (usage errors, a failed init, ...) from the last error reported here.
+int &json_documents_printed();
+void remember_error(const std::string &kind, const ServerError &e);
+// {"ok": false, "exit_code": rc, "error": {...}} for the last remembered error.
+nlohmann::json last_error_json(int exit_code, const std::string &fallback_kind);
+
 // Formats milliseconds for people: "0.8 ms", "12 ms", "3.4 s".
 std::string human_ms(double ms);
 

@@ -11,7 +11,11 @@
 
 namespace dbkit::client {
 
-void emit_json(const nlohmann::json &j) { fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)); }
+void emit_json(const nlohmann::json &j) {
+	if (json_documents_printed()++ > 0)
+		return;  // one document per run: the first (the failure's own) wins
+	fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 // The client and the extension's SQL functions change together: a database still at an
 // older version (the server package was upgraded, ALTER EXTENSION was not run) or a client

@@ -28,24 +28,6 @@ using namespace dbkit;
 
 namespace {
 
-int refusal_sqlstate(const std::string &code) {
-	if (code == "history.modified")
-		return DBKIT_APPLIED_MODIFIED;
-	if (code == "history.missing")
-		return DBKIT_APPLIED_MISSING;
-	return DBKIT_OUT_OF_ORDER;
-}
-
-[[noreturn]] void refuse(const std::vector<core::Finding> &refusals) {
-	const core::Finding &first = refusals.front();
-	std::vector<const core::Finding *> all;
-	for (const auto &f : refusals)
-		all.push_back(&f);
-	std::string detail = problems_detail(all, "dbkit status --dir DIR");
-	throw Error(refusal_sqlstate(first.code), "refusing to apply: " + first.message,
-	            first.hint + "\nNothing was applied.", detail);
-}
-
 double ms_since(std::chrono::steady_clock::time_point t0) {
 	return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -89,7 +71,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	std::vector<core::DrizzleRow> drizzle_rows;
 	core::Plan plan = plan_against_database(lf, opts, dz ? &*dz : nullptr, &drizzle_rows);
 	if (!plan.refusals.empty())
-		refuse(plan.refusals);
+		refuse_plan(plan.refusals);
 	for (const auto &n : plan.notices)
 		warn(n);
 

@@ -1,7 +1,15 @@
 // dbkit_dry_run(folder, options): the pending migrations executed for real in
 // a subtransaction that is then rolled back. Per statement: duration, rows,
-// the relation locks it took, the tables it rewrote. Nothing remains.
+// the relation locks it took, the tables it rewrote. Nothing remains in the
+// database; session advisory locks a migration took are released.
+// With "limit" > 0 (the client's --transaction each) each migration runs in a
+// subtransaction of its own, as the real run commits each on its own: a use of
+// an enum value an earlier migration added (SQLSTATE 55P04, which the real run
+// avoids by committing in between) is reported as not rehearsed, not failed.
 #include <chrono>
+#include <exception>
+#include <optional>
+#include <tuple>
 #include <map>
 #include <set>
 
@@ -16,6 +24,7 @@
 #include "locks.hpp"
 #include "progress.hpp"
 #include "run_state.hpp"
+#include "session_watch.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
@@ -52,12 +61,63 @@ std::set<std::string> held_locks() {
 	return out;
 }
 
+struct AdvisoryLock {
+	uint32 classid, objid;
+	uint16 objsubid;
+	bool exclusive;
+	bool operator<(const AdvisoryLock &o) const {
+		return std::tie(classid, objid, objsubid, exclusive) < std::tie(o.classid, o.objid, o.objsubid, o.exclusive);
+	}
+};
+
+// The advisory locks this backend holds, at any level.
+std::set<AdvisoryLock> advisory_locks() {
+	spi::execute(
+	    "SELECT classid::pg_catalog.text, objid::pg_catalog.text, objsubid::pg_catalog.text, "
+	    "(mode = 'ExclusiveLock')::pg_catalog.text FROM pg_catalog.pg_locks "
+	    "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
+	    "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+	std::set<AdvisoryLock> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.insert({static_cast<uint32>(std::stoul(*spi::get_text(i, 1))),
+		            static_cast<uint32>(std::stoul(*spi::get_text(i, 2))),
+		            static_cast<uint16>(std::stoul(*spi::get_text(i, 3))), *spi::get_text(i, 4) == "true"});
+	return out;
+}
+
+// After the rollback, every advisory lock that was not held before the dry run
+// is a session-level one a migration took (pg_advisory_lock): a rollback does
+// not release those. Release them, every time it was taken.
+void release_new_session_locks(const std::set<AdvisoryLock> &before) {
+	for (const AdvisoryLock &l : advisory_locks()) {
+		if (before.count(l))
+			continue;
+		PgCall([&]() noexcept {
+			LOCKTAG tag;
+			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, l.classid, l.objid, l.objsubid);
+			LOCKMODE mode = l.exclusive ? ExclusiveLock : ShareLock;
+			for (int i = 0; i < 100000 && LockHeldByMe(&tag, mode); ++i)
+				if (!LockRelease(&tag, mode, true))
+					break;
+		});
+	}
+}
+
+// A row for each statement that was not run, with why.
+void not_run(ResultRows &out, const core::Migration &m, const std::vector<PlannedStatement> &stmts, size_t from,
+             const std::string &why) {
+	for (size_t i = from; i < stmts.size(); ++i)
+		out.add({m.tag, int32_t(stmts[i].number), int32_t(core::line_at(m.sql, stmts[i].file_offset)),
+		         stmts[i].command, Cell(), Cell(), Cell(), Cell(), why});
+}
+
 }  // namespace
 
 DBKIT_FUNCTION(dbkit_dry_run) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
 	Options opts = read_options(jsonb_arg(fcinfo, 1));
+	const bool each = opts.limit > 0;  // rehearse --transaction each
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
@@ -66,54 +126,104 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	refuse_if_interrupted(opts.resume);
 	core::Plan plan = plan_against_database(lf, opts);
 	if (!plan.refusals.empty())
-		throw Error(DBKIT_OUT_OF_ORDER, "refusing to apply: " + plan.refusals.front().message,
-		            plan.refusals.front().hint);
+		refuse_plan(plan.refusals);  // DK002 / DK003 / DK004, as the real run
+	for (const auto &n : plan.notices)
+		warn(n);
+	std::set<AdvisoryLock> locks_before = advisory_locks();
 
+	std::exception_ptr failed;
 	Subxact sx;  // everything below is rolled back
 	try {
+		bool enum_added = false;  // an earlier migration of this dry run ran ALTER TYPE (ADD VALUE)
+		std::string stopped;      // set once a migration could not be rehearsed: the rest is not run
 		for (const auto &it : plan.items) {
 			if (!plan.runs(it))
 				continue;
 			const core::Migration &m = lf.folder.migrations[*it.pos];
 			std::vector<PlannedStatement> stmts = plan_statements(m);
+			if (!stopped.empty()) {
+				not_run(out, m, stmts, 0, stopped);
+				continue;
+			}
 			if (is_non_transactional(m, stmts)) {
-				for (const auto &s : stmts)
-					out.add({m.tag, int32_t(s.number), int32_t(core::line_at(m.sql, s.file_offset)), s.command, Cell(),
-					         Cell(), Cell(), Cell(),
-					         std::string("not run: a non-transactional migration cannot run inside the dry run's "
-					                     "transaction")});
+				not_run(out, m, stmts, 0,
+				        "not run: a non-transactional migration cannot run inside the dry run's transaction");
 				continue;
 			}
 			core::Markers mk = core::read_markers(m.sql);
+			std::optional<Subxact> own;  // --transaction each: the migration's own subtransaction
+			if (each)
+				own.emplace();
 			set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
 			                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
 			std::set<std::string> before_locks = held_locks();
-			for (const auto &s : stmts) {
-				auto files_before = filenodes(s.relations);
-				auto t0 = std::chrono::steady_clock::now();
-				run_statements(m, {s});
-				double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-				int64_t rows = static_cast<int64_t>(SPI_processed);
-				auto files_after = filenodes(s.relations);
-				std::string rewrites;
-				for (const auto &[t, node] : files_before)
-					if (files_after.count(t) && files_after[t] != node)
-						rewrites += (rewrites.empty() ? "" : ", ") + t;
-				std::set<std::string> now_locks = held_locks();
-				std::string locks;
-				for (const auto &l : now_locks)
-					if (!before_locks.count(l))
-						locks += (locks.empty() ? "" : ", ") + l;
-				before_locks = now_locks;
-				out.add({m.tag, int32_t(s.number), int32_t(core::line_at(m.sql, s.file_offset)), s.command, ms, rows,
-				         locks.empty() ? Cell() : Cell(locks), rewrites.empty() ? Cell() : Cell(rewrites), Cell()});
+			SessionWatch watch;
+			bool alters_type = false;  // this migration ran ALTER TYPE before the statement at hand
+			size_t k = 0;
+			std::string why_not;  // set when the statement at k needs an earlier migration committed
+			try {
+				for (; k < stmts.size(); ++k) {
+					const PlannedStatement &s = stmts[k];
+					auto files_before = filenodes(s.relations);
+					auto t0 = std::chrono::steady_clock::now();
+					run_statements(m, {s}, &watch);
+					double ms =
+					    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+					int64_t rows = static_cast<int64_t>(SPI_processed);
+					alters_type |= s.command == "ALTER TYPE";
+					auto files_after = filenodes(s.relations);
+					std::string rewrites;
+					for (const auto &[t, node] : files_before)
+						if (files_after.count(t) && files_after[t] != node)
+							rewrites += (rewrites.empty() ? "" : ", ") + t;
+					std::set<std::string> now_locks = held_locks();
+					std::string locks;
+					for (const auto &l : now_locks)
+						if (!before_locks.count(l))
+							locks += (locks.empty() ? "" : ", ") + l;
+					before_locks = now_locks;
+					out.add({m.tag, int32_t(s.number), int32_t(core::line_at(m.sql, s.file_offset)), s.command, ms,
+					         rows, locks.empty() ? Cell() : Cell(locks), rewrites.empty() ? Cell() : Cell(rewrites),
+					         Cell()});
+				}
+				watch.check(m);
+			} catch (const PgError &e) {
+				// --transaction each commits every migration before the next one
+				// runs; a rehearsal cannot (it would not be one), so a value an
+				// earlier migration added to an enum is still uncommitted here.
+				// (When this migration also ran ALTER TYPE, the value may be its
+				// own, which fails the real run too: that stays a failure.)
+				bool needs_commit = each && e.edata()->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE &&
+				                    enum_added && !alters_type;
+				if (!needs_commit)
+					throw;
+				own->rollback();
+				why_not = e.edata()->message ? e.edata()->message : "unsafe use of a new enum value";
 			}
+			if (!why_not.empty()) {
+				const PlannedStatement &s = stmts[k];
+				out.add({m.tag, int32_t(s.number), int32_t(core::line_at(m.sql, s.file_offset)), s.command, Cell(),
+				         Cell(), Cell(), Cell(),
+				         fmt::format("not rehearsed: it uses an enum value that an earlier migration of this dry run "
+				                     "added, which PostgreSQL accepts only once that migration is committed (SQLSTATE "
+				                     "55P04); the real --transaction each run commits it first. {}",
+				                     why_not)});
+				not_run(out, m, stmts, k + 1,
+				        fmt::format("not rehearsed: it follows statement {}, which could not be rehearsed", s.number));
+				stopped = fmt::format("not rehearsed: it comes after {}, which could not be rehearsed", m.tag);
+				continue;
+			}
+			if (own)
+				own->commit();
+			enum_added |= alters_type;
 		}
 	} catch (...) {
-		sx.rollback();
-		throw;
+		failed = std::current_exception();  // rolled back below, outside the handler
 	}
 	sx.rollback();
+	release_new_session_locks(locks_before);
+	if (failed)
+		std::rethrow_exception(failed);
 	spi::finish();
 	return out.done();
 }

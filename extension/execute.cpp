@@ -9,6 +9,7 @@
 #include "core/text.hpp"
 #include "errcodes.hpp"
 #include "parse.hpp"
+#include "session_watch.hpp"
 
 namespace dbkit {
 
@@ -241,7 +242,10 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 	return out;
 }
 
-void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts) {
+void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts, SessionWatch *watch) {
+	std::optional<SessionWatch> own;
+	if (!watch)
+		watch = &own.emplace();
 	for (const PlannedStatement &s : stmts) {
 		std::string sql(s.text);
 		const char *p = sql.c_str();
@@ -260,7 +264,10 @@ void run_statements(const core::Migration &m, const std::vector<PlannedStatement
 			            fmt::format("migration {}, statement {}: {} is not supported inside a migration ({})", m.file,
 			                        s.number, s.command, SPI_result_code_string(rc)),
 			            "Remove the statement from the migration.");
+		watch->after(s);
 	}
+	if (own)
+		own->check(m);
 }
 
 }  // namespace dbkit

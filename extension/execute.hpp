@@ -46,7 +46,12 @@ struct Refusal {
 };
 std::optional<Refusal> refusal_of(const Statement &st);
 
-// Executes the statements in the current transaction.
-void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts);
+class SessionWatch;
+// Executes the statements in the current transaction. Without `watch`, they are
+// the whole migration: it is refused (DK005) if it leaves the session as another
+// role or read-only (session_watch.hpp). With `watch`, the caller runs the
+// migration in pieces and calls watch->check() at its end.
+void run_statements(const core::Migration &m, const std::vector<PlannedStatement> &stmts,
+                    SessionWatch *watch = nullptr);
 
 }  // namespace dbkit

@@ -30,6 +30,18 @@ std::string problems_detail(const std::vector<const core::Finding *> &findings, 
 	return detail;
 }
 
+void refuse_plan(const std::vector<core::Finding> &refusals) {
+	const core::Finding &first = refusals.front();
+	std::vector<const core::Finding *> all;
+	for (const auto &f : refusals)
+		all.push_back(&f);
+	std::string detail = problems_detail(all, "dbkit status --dir DIR");
+	int sqlstate = first.code == "history.modified"  ? DBKIT_APPLIED_MODIFIED
+	               : first.code == "history.missing" ? DBKIT_APPLIED_MISSING
+	                                                 : DBKIT_OUT_OF_ORDER;
+	throw Error(sqlstate, "refusing to apply: " + first.message, first.hint + "\nNothing was applied.", detail);
+}
+
 LoadedFolder load_folder_arg(Jsonb *folder) {
 	LoadedFolder lf;
 	lf.input = read_folder(folder);

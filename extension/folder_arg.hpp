@@ -27,6 +27,11 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
 // o.drizzle_sync says so, and not kept.
 core::Plan plan_against_database(const LoadedFolder &lf, const Options &o);
 
+// Raises the plan's first refusal with its own SQLSTATE (DK002 modified, DK003
+// missing, DK004 out of order), every refusal in DETAIL, "Nothing was applied."
+// in the hint. dbkit_apply and dbkit_dry_run refuse alike.
+[[noreturn]] void refuse_plan(const std::vector<core::Finding> &refusals);
+
 // Sends a finding to the client as a WARNING.
 void warn(const core::Finding &f);
 

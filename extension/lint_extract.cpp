@@ -1,3 +1,4 @@
+#include <cstring>
 #include <map>
 #include <string_view>
 
@@ -98,20 +99,34 @@ void column_constraints(const ColumnDef *col, core::AlterCmd *cmd, core::LintSta
 		Constraint *c = lfirst_node(Constraint, lc);
 		switch (c->contype) {
 		case CONSTR_DEFAULT:
+			if (cmd)
+				cmd->has_default = true;
 			if (cmd && c->raw_expr && has_volatile_call(c->raw_expr))
 				cmd->volatile_default = true;
+			break;
+		case CONSTR_IDENTITY:
+			if (cmd)
+				cmd->identity = true;
+			break;
+		case CONSTR_GENERATED:  // PostgreSQL 15 has only STORED generated columns
+			if (cmd)
+				cmd->generated_stored = true;
 			break;
 		case CONSTR_NOTNULL:
 			if (cmd)
 				cmd->not_null = true;
 			break;
 		case CONSTR_PRIMARY:
+			if (cmd)
+				cmd->inline_primary_key = true;
 			if (create) {
 				create->has_primary_key = true;
 				create->unique_keys.push_back({col->colname});
 			}
 			break;
 		case CONSTR_UNIQUE:
+			if (cmd)
+				cmd->inline_unique = true;
 			if (create)
 				create->unique_keys.push_back({col->colname});
 			break;
@@ -146,6 +161,11 @@ void alter_cmd(const AlterTableCmd *cmd, core::LintStatement &s) {
 		a.type = core::AlterCmd::Type::AddColumn;
 		a.column = col->colname;
 		a.new_type = type_string(col->typeName);
+		if (col->typeName && col->typeName->names && !col->typeName->arrayBounds) {
+			const char *tn = strVal(llast(col->typeName->names));
+			for (const char *serial : {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+				a.serial |= strcmp(tn, serial) == 0;
+		}
 		column_constraints(col, &a, nullptr);
 		break;
 	}
@@ -173,9 +193,13 @@ void alter_cmd(const AlterTableCmd *cmd, core::LintStatement &s) {
 		} else if (c->contype == CONSTR_PRIMARY) {
 			a.type = core::AlterCmd::Type::AddPrimaryKey;
 			a.columns = string_list(c->keys);
+			a.using_index = c->indexname != nullptr;
 		} else if (c->contype == CONSTR_UNIQUE) {
 			a.type = core::AlterCmd::Type::AddUnique;
 			a.columns = string_list(c->keys);
+			a.using_index = c->indexname != nullptr;
+		} else if (c->contype == CONSTR_EXCLUSION) {
+			a.type = core::AlterCmd::Type::AddExclude;
 		}
 		break;
 	}
@@ -356,7 +380,8 @@ core::TableLookup catalog_lookup() {
 			return std::nullopt;
 		qualified = std::to_string(relid);
 		spi::execute(
-		    "SELECT c.reltuples::float8, pg_catalog.pg_relation_size(c.oid) FROM pg_catalog.pg_class c "
+		    "SELECT c.reltuples::float8, pg_catalog.pg_relation_size(c.oid), c.oid::pg_catalog.regclass::text, "
+		    "pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_catalog.pg_class c "
 		    "WHERE c.oid = $1::pg_catalog.oid",
 		    {spi::text(qualified)});
 		if (spi::rows() == 0)
@@ -364,6 +389,19 @@ core::TableLookup catalog_lookup() {
 		core::TableInfo ti;
 		ti.rows = std::stod(spi::get_text(0, 1).value_or("0"));
 		ti.bytes = spi::get_int64(0, 2).value_or(0);
+		// Never analyzed (reltuples -1: a fresh restore, a bulk load) or analyzed
+		// while empty and filled since: the statistics say nothing, so count, up
+		// to 100,000 rows (a table of 100 MB or more is big by its size alone).
+		std::string regclass = spi::get_text(0, 3).value_or("");
+		bool can_read = spi::get_text(0, 4).value_or("f") == "t";
+		if (can_read && !regclass.empty() && ti.bytes > 0 && ti.bytes < 100LL * 1024 * 1024 &&
+		    (ti.rows < 0 || (ti.rows == 0 && ti.bytes > 8192))) {
+			// regclass's text is the catalog's own quoted name, not migration text
+			std::string count = "SELECT pg_catalog.count(*) FROM (SELECT FROM " + regclass + " LIMIT 100000) s";
+			spi::execute(count.c_str());
+			ti.rows = static_cast<double>(spi::get_int64(0, 1).value_or(0));
+			ti.counted = true;
+		}
 		spi::execute(
 		    "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
 		    "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped",

@@ -187,8 +187,10 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 			    "dbkit applies it anyway (it matches by tag and hash). If drizzle's migrator also runs against "
 			    "this database, give this entry a `when` larger than the previous one.");
 		}
-		prev_when = std::max(prev_when, when->integer);
-		prev_tag = t;
+		if (when->integer > prev_when) {  // the pair named above is the entry with the largest `when` so far
+			prev_when = when->integer;
+			prev_tag = t;
+		}
 		std::string file = t + ".sql";
 		auto it = sql_files.find(file);
 		if (it == sql_files.end()) {

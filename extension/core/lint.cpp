@@ -46,9 +46,17 @@ struct Ctx {
 		std::optional<TableInfo> ti = lookup(table);
 		if (!ti)
 			return " (the table does not exist yet: it will be empty)";
+		if (ti->counted)
+			return fmt::format(" ({} has {}{:.0f} rows (counted: its statistics are missing or stale), {} kB)", table,
+			                   ti->rows >= kBigRows ? "at least " : "", ti->rows, ti->bytes / 1024);
 		if (ti->rows < 0)
 			return fmt::format(" ({} was never analyzed; {} kB)", table, ti->bytes / 1024);
 		return fmt::format(" ({} has about {:.0f} rows, {} kB)", table, ti->rows, ti->bytes / 1024);
+	}
+	// Severity for a statement that fails outright on a table with rows.
+	std::string fails_if_rows(const std::string &table) {
+		std::string sev = severity(table, "warning");
+		return sev == "warning" && lookup ? "error" : sev;
 	}
 	void add(const std::string &sev, const char *rule, const LintStatement &s, std::string msg, std::string hint) {
 		if (sev.empty())
@@ -266,6 +274,35 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 					break;
 				case AlterCmd::Type::AddColumn:
 					added.push_back(cmd.column);
+					if (cmd.not_null && !cmd.has_default && !cmd.identity && !cmd.generated_stored && !cmd.serial)
+						c.add(c.fails_if_rows(table), "schema.add-not-null-without-default", s,
+						      fmt::format("statement {} (line {}): adding {}.{} NOT NULL without a default fails as soon "
+						                  "as the table has a row (SQLSTATE 23502){}",
+						                  s.number, s.line, table, cmd.column, c.size_note(table)),
+						      "Add the column with a constant DEFAULT (PostgreSQL 11+ stores it without a rewrite), or "
+						      "add it nullable, backfill it, then SET NOT NULL.");
+					if (cmd.serial || cmd.identity || cmd.generated_stored)
+						c.add(c.severity(table, "warning"), "lock.add-column-rewrite", s,
+						      fmt::format("statement {} (line {}): adding {}.{} as {} rewrites the table under an ACCESS "
+						                  "EXCLUSIVE lock to fill in every row{}",
+						                  s.number, s.line, table, cmd.column,
+						                  cmd.serial ? "a serial column" : cmd.identity ? "an identity column"
+						                                                            : "a GENERATED ... STORED column",
+						                  c.size_note(table)),
+						      cmd.generated_stored
+						          ? "Add a plain nullable column, backfill it in batches and keep it up to date with a "
+						            "trigger; or accept the rewrite in a maintenance window."
+						          : "Add a nullable bigint column, create the sequence (or identity) for new rows, "
+						            "backfill existing rows in batches; or accept the rewrite in a maintenance window.");
+					if (cmd.inline_unique || cmd.inline_primary_key)
+						c.add(c.severity(table, "warning"), cmd.inline_primary_key ? "lock.add-primary-key" : "lock.add-unique", s,
+						      fmt::format("statement {} (line {}): adding {}.{} with {} builds an index over every row "
+						                  "under an ACCESS EXCLUSIVE lock{}",
+						                  s.number, s.line, table, cmd.column,
+						                  cmd.inline_primary_key ? "PRIMARY KEY" : "UNIQUE", c.size_note(table)),
+						      fmt::format("Add the column, then CREATE UNIQUE INDEX CONCURRENTLY in a migration of its own, "
+						                  "then ADD CONSTRAINT ... {} USING INDEX.",
+						                  cmd.inline_primary_key ? "PRIMARY KEY" : "UNIQUE"));
 					if (cmd.volatile_default)
 						c.add(c.severity(table, "warning"), "lock.volatile-default", s,
 						      fmt::format("statement {} (line {}): adding {}.{} with a volatile default rewrites the table "
@@ -318,6 +355,30 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 						                  "EXCLUSIVE lock{}",
 						                  s.number, s.line, table, c.size_note(table)),
 						      "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later migration.");
+					break;
+				case AlterCmd::Type::AddUnique:
+				case AlterCmd::Type::AddPrimaryKey: {
+					if (cmd.using_index)
+						break;  // the index was built beforehand (CONCURRENTLY, we hope): only a catalog change
+					bool pk = cmd.type == AlterCmd::Type::AddPrimaryKey;
+					c.add(c.severity(table, "warning"), pk ? "lock.add-primary-key" : "lock.add-unique", s,
+					      fmt::format("statement {} (line {}): ADD CONSTRAINT ... {} ({}) on {} builds a unique index "
+					                  "over every row under an ACCESS EXCLUSIVE lock{}{}",
+					                  s.number, s.line, pk ? "PRIMARY KEY" : "UNIQUE", joined(cmd.columns), table,
+					                  pk ? " (and scans for NULLs)" : "", c.size_note(table)),
+					      fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {}_key_idx ON {} ({}) in a migration of its "
+					                  "own, then ALTER TABLE {} ADD CONSTRAINT ... {} USING INDEX {}_key_idx.",
+					                  base_name(table), table, joined(cmd.columns), table,
+					                  pk ? "PRIMARY KEY" : "UNIQUE", base_name(table)));
+					break;
+				}
+				case AlterCmd::Type::AddExclude:
+					c.add(c.severity(table, "warning"), "lock.add-exclude", s,
+					      fmt::format("statement {} (line {}): ADD CONSTRAINT ... EXCLUDE on {} builds its index over "
+					                  "every row under an ACCESS EXCLUSIVE lock{}",
+					                  s.number, s.line, table, c.size_note(table)),
+					      "An exclusion constraint cannot be added USING INDEX: add it while the table is small, or "
+					      "in a maintenance window.");
 					break;
 				default:
 					break;

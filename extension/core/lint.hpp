@@ -12,13 +12,20 @@ namespace dbkit::core {
 
 struct AlterCmd {
 	enum class Type { AddColumn, DropColumn, AlterType, SetNotNull, AddForeignKey, AddCheck, AddPrimaryKey, AddUnique,
-	                  RenameColumn, Other };
+	                  AddExclude, RenameColumn, Other };
 	Type type = Type::Other;
 	std::string column;                    // AddColumn, DropColumn, AlterType, SetNotNull, RenameColumn
 	std::string new_type;                  // AlterType, AddColumn
 	bool volatile_default = false;         // AddColumn with a default that is re-evaluated per row
 	bool not_null = false;                 // AddColumn ... NOT NULL
 	bool not_valid = false;                // AddForeignKey / AddCheck with NOT VALID
+	bool has_default = false;              // AddColumn ... DEFAULT
+	bool identity = false;                 // AddColumn ... GENERATED ... AS IDENTITY
+	bool generated_stored = false;         // AddColumn ... GENERATED ALWAYS AS (...) STORED
+	bool serial = false;                   // AddColumn of type serial / bigserial / smallserial
+	bool inline_unique = false;            // AddColumn ... UNIQUE
+	bool inline_primary_key = false;       // AddColumn ... PRIMARY KEY
+	bool using_index = false;              // AddPrimaryKey / AddUnique ... USING INDEX (no index build)
 	std::vector<std::string> columns;      // AddForeignKey / AddPrimaryKey / AddUnique columns
 };
 
@@ -43,10 +50,12 @@ struct LintStatement {
 
 // What the database knows about a table (when connected).
 struct TableInfo {
-	double rows = 0;       // pg_class.reltuples (estimate; 0 for a never-analyzed empty table)
+	double rows = 0;       // pg_class.reltuples (estimate; -1 never analyzed), or counted (up to 100,000) when
+	                       // the table was never analyzed or looks empty but has pages
 	int64_t bytes = 0;     // pg_relation_size
 	std::vector<std::pair<std::string, std::string>> columns;  // name, type (format_type)
 	std::vector<std::vector<std::string>> indexes;             // column lists of its indexes
+	bool counted = false;                                      // rows were counted (capped at 100,000), not read from reltuples
 };
 using TableLookup = std::function<std::optional<TableInfo>(const std::string &table)>;
 

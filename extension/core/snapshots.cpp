@@ -91,13 +91,35 @@ std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder
 	if (present.empty())
 		return out;
 
+	std::map<std::string, std::vector<const Migration *>> by_path;  // snapshot path -> the entries that name it
 	for (const auto &m : folder.migrations) {
 		std::string want = snapshot_path(folder, m);
+		by_path[want].push_back(&m);
 		if (!present.count(want))
 			out.push_back({Severity::Warning, "snapshot.missing", m.tag,
 			               fmt::format("migration {} has no snapshot {}", m.tag, want),
 			               "drizzle-kit generate diffs the schema against the latest snapshot: restore it from "
 			               "version control, or regenerate the migration."});
+	}
+
+	// Two branches each added migration N (0002_a, 0002_b) and git kept one
+	// meta/0002_snapshot.json: both entries point at it, so neither is
+	// "missing", and the chain no longer says which schema follows which.
+	for (const auto &[path, migs] : by_path) {
+		if (migs.size() < 2 || !present.count(path))
+			continue;
+		std::string names;
+		for (size_t i = 0; i < migs.size(); ++i)
+			names += (i == 0 ? "" : i + 1 == migs.size() ? " and " : ", ") + migs[i]->tag;
+		out.push_back({Severity::Warning, "snapshot.shared", migs.back()->tag,
+		               fmt::format("{} share the snapshot {}: two branches each added migration {} and the "
+		                           "merge kept one snapshot, so the chain records the schema after only one of them",
+		                           names, path, path.substr(5, path.find('_', 5) - 5)),
+		               fmt::format("Both migrations still apply; only drizzle-kit's snapshot chain is wrong. If {} is "
+		                           "not applied anywhere yet, remove its .sql file and journal entry and run drizzle-kit "
+		                           "generate again; otherwise review the next generated migration by hand (it diffs "
+		                           "against a snapshot that lacks one branch's change).",
+		                           migs.back()->tag)});
 	}
 
 	std::map<std::string, std::vector<const Snap *>> by_id, by_prev;

@@ -43,6 +43,7 @@ WARNING_CODES = {
     "folder.file_unlisted",
     "snapshot.missing",
     "snapshot.prev_missing",
+    "snapshot.shared",
     "migration.empty",
     "migration.no_transaction",
 }
@@ -381,6 +382,14 @@ def build_cases():
     case("snapshot-collision", "offline", [f"snapshot.collision {snap_path(0)}"],
          f"{snap_path(1)} and {snap_path(2)} were both generated from {snap_path(0)}: two branches, merged, that both "
          "declare the new column (not commutative: an error; branches touching different objects are a warning)", t)
+
+    t = base()
+    t.put("0002_add_widget_price.sql", 'ALTER TABLE "widgets" ADD COLUMN "price" integer;')
+    set_journal(t, lambda j: j["entries"].append(
+        {"idx": 3, "version": "7", "when": WHENS[2] + 41_000, "tag": "0002_add_widget_price", "breakpoints": True}))
+    case("snapshot-shared", "offline", ["snapshot.shared 0002_add_widget_price"],
+         f"two branches each added migration 0002; the merge renumbered the second entry's idx to 3 but kept its tag "
+         f"and only one {snap_path(2)}, which both entries now name (no snapshot is missing, none collides)", t)
 
     # migration -----------------------------------------------------------------------------------------------------
     t = base()

@@ -357,7 +357,7 @@ assert_contains "$OUT" " ms" "dry run: durations"
 assert_contains "$OUT" "REWRITES public.t2" "dry run: ALTER TYPE on a schema-qualified table REWRITES"
 assert_contains "$(grep -A1 '0002_t_types  *#1 ' <<<"$OUT")" "REWRITES public.t" "dry run: ALTER TYPE on \"t\" (drizzle's unqualified name) REWRITES"
 assert_contains "$OUT" "not run: a non-transactional migration" "dry run: the concurrent index is not run"
-assert_contains "$OUT" "nothing was changed" "dry run: says nothing was changed"
+assert_contains "$OUT" "nothing remains in the database" "dry run: says nothing remains"
 
 run migrate --dir "$F" --dry-run --json
 assert_eq 0 "$RC" "dry run --json: exit 0"

@@ -111,3 +111,19 @@ TEST(Folder, TagSafety) {
 	EXPECT_FALSE(tag_is_safe("a\\b"));
 	EXPECT_FALSE(tag_is_safe(std::string("a\nb")));
 }
+
+// issue 17 item 10: the `when` warning names the entry that holds the largest
+// `when` so far, not merely the previous entry.
+TEST(Folder, WhenWarningNamesTheEntryWithTheLargerWhen) {
+	std::string j = journal(entry(0, 1000, "0000_a") + "," + entry(1, 3000, "0001_b") + "," + entry(2, 2000, "0002_c") +
+	                        "," + entry(3, 2500, "0003_d"));
+	Folder f = load_folder(FolderInput{j, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}, {"0003_d.sql", "D"}}});
+	std::vector<const Finding *> w;
+	for (const auto &x : f.findings)
+		if (x.code == "journal.when_not_increasing")
+			w.push_back(&x);
+	ASSERT_EQ(w.size(), 2u);
+	EXPECT_EQ(w[1]->subject, "0003_d");
+	EXPECT_NE(w[1]->message.find("\"0001_b\" (3000)"), std::string::npos) << w[1]->message;
+	EXPECT_EQ(w[1]->message.find("0002_c"), std::string::npos) << w[1]->message;
+}

@@ -109,3 +109,88 @@ TEST(Lint, Narrowing) {
 	EXPECT_TRUE(is_volatile_function("gen_random_uuid"));
 	EXPECT_FALSE(is_volatile_function("now"));
 }
+
+// issue 17 item 9: what lint used to miss.
+namespace {
+LintStatement alter(const std::string &table, AlterCmd cmd) {
+	auto s = stmt(LintStatement::Kind::AlterTable, {table});
+	s.cmds.push_back(std::move(cmd));
+	return s;
+}
+AlterCmd add_column(const std::string &col) {
+	AlterCmd a;
+	a.type = AlterCmd::Type::AddColumn;
+	a.column = col;
+	return a;
+}
+TableLookup sized(double rows, int64_t bytes, bool counted = false) {
+	return [=](const std::string &) -> std::optional<TableInfo> {
+		TableInfo ti;
+		ti.rows = rows;
+		ti.bytes = bytes;
+		ti.counted = counted;
+		return ti;
+	};
+}
+}  // namespace
+
+TEST(Lint, AddNotNullColumnWithoutDefault) {
+	AlterCmd a = add_column("x");
+	a.not_null = true;
+	EXPECT_TRUE(has(lint_migration({alter("users", a)}, "", {}), "schema.add-not-null-without-default", "warning"));
+	// connected: fails on any populated table, whatever its size
+	EXPECT_TRUE(has(lint_migration({alter("users", a)}, "", sized(3, 8192)), "schema.add-not-null-without-default", "error"));
+	EXPECT_TRUE(has(lint_migration({alter("users", a)}, "", sized(0, 0)), "schema.add-not-null-without-default", "info"));
+	for (auto fill : {&AlterCmd::has_default, &AlterCmd::identity, &AlterCmd::generated_stored, &AlterCmd::serial}) {
+		AlterCmd b = a;
+		b.*fill = true;
+		EXPECT_FALSE(has(lint_migration({alter("users", b)}, "", {}), "schema.add-not-null-without-default"));
+	}
+}
+
+TEST(Lint, AddUniquePrimaryKeyExclude) {
+	AlterCmd u;
+	u.type = AlterCmd::Type::AddUnique;
+	u.columns = {"email"};
+	auto fs = lint_migration({alter("users", u)}, "", {});
+	ASSERT_TRUE(has(fs, "lock.add-unique", "warning"));
+	EXPECT_NE(fs[0].hint.find("CREATE UNIQUE INDEX CONCURRENTLY"), std::string::npos) << fs[0].hint;
+	EXPECT_NE(fs[0].hint.find("UNIQUE USING INDEX"), std::string::npos) << fs[0].hint;
+	EXPECT_TRUE(has(lint_migration({alter("users", u)}, "", sized(200000, 20 << 20)), "lock.add-unique", "error"));
+	u.using_index = true;
+	EXPECT_FALSE(has(lint_migration({alter("users", u)}, "", {}), "lock.add-unique"));
+	AlterCmd pk;
+	pk.type = AlterCmd::Type::AddPrimaryKey;
+	pk.columns = {"id"};
+	EXPECT_TRUE(has(lint_migration({alter("users", pk)}, "", {}), "lock.add-primary-key", "warning"));
+	AlterCmd ex;
+	ex.type = AlterCmd::Type::AddExclude;
+	EXPECT_TRUE(has(lint_migration({alter("users", ex)}, "", {}), "lock.add-exclude", "warning"));
+	AlterCmd col = add_column("code");
+	col.inline_unique = true;
+	EXPECT_TRUE(has(lint_migration({alter("users", col)}, "", {}), "lock.add-unique", "warning"));
+	// a table created in the same migration is no hazard
+	auto create = stmt(LintStatement::Kind::CreateTable, {"users"});
+	create.has_primary_key = true;
+	EXPECT_TRUE(lint_migration({create, alter("users", u), alter("users", ex)}, "", {}).empty());
+}
+
+TEST(Lint, AddColumnsThatRewrite) {
+	for (auto kind : {&AlterCmd::serial, &AlterCmd::identity, &AlterCmd::generated_stored}) {
+		AlterCmd a = add_column("n");
+		a.*kind = true;
+		EXPECT_TRUE(has(lint_migration({alter("users", a)}, "", {}), "lock.add-column-rewrite", "warning"));
+		EXPECT_TRUE(has(lint_migration({alter("users", a)}, "", sized(500000, 200 << 20)), "lock.add-column-rewrite", "error"));
+	}
+	EXPECT_FALSE(has(lint_migration({alter("users", add_column("plain"))}, "", {}), "lock.add-column-rewrite"));
+}
+
+TEST(Lint, CountedRowsOfANeverAnalyzedTableMakeErrors) {
+	// catalog_lookup counts a never-analyzed table's rows: 200,000 of them in 9 MB
+	AlterCmd t;
+	t.type = AlterCmd::Type::SetNotNull;
+	t.column = "x";
+	auto fs = lint_migration({alter("users", t)}, "", sized(100000, 9 << 20, true));
+	ASSERT_TRUE(has(fs, "lock.set-not-null", "error"));
+	EXPECT_NE(fs[0].message.find("at least 100000 rows (counted"), std::string::npos) << fs[0].message;
+}

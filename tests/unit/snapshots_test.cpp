@@ -172,3 +172,26 @@ TEST(Snapshots, Drizzle10CommutativeBranchesAreAWarning) {
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
 }
+
+// issue 17 item 10: two branches both added migration 0002 and the merge kept
+// one meta/0002_snapshot.json: no snapshot is missing and none collides, but
+// both entries share it.
+TEST(Snapshots, TwoEntriesShareOneSnapshot) {
+	std::string j = R"({"version": "7", "dialect": "postgresql", "entries": [
+ {"idx": 0, "version": "7", "when": 1, "tag": "0000_a", "breakpoints": true},
+ {"idx": 1, "version": "7", "when": 2, "tag": "0001_b", "breakpoints": true},
+ {"idx": 2, "version": "7", "when": 3, "tag": "0002_c", "breakpoints": true},
+ {"idx": 3, "version": "7", "when": 4, "tag": "0002_d", "breakpoints": true}]})";
+	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "b");
+	FolderInput in{j, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}, {"0002_d.sql", "D"},
+	                   {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_snapshots(in, load_folder(in));
+	const Finding *f = find(fs, "snapshot.shared");
+	ASSERT_NE(f, nullptr);
+	EXPECT_EQ(f->severity, Severity::Warning);
+	EXPECT_EQ(f->subject, "0002_d");
+	EXPECT_NE(f->message.find("0002_c and 0002_d share the snapshot meta/0002_snapshot.json"), std::string::npos)
+	    << f->message;
+	EXPECT_EQ(find(fs, "snapshot.missing"), nullptr);
+	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr);
+}
