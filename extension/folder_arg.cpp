@@ -54,8 +54,10 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
                                  std::vector<core::DrizzleRow> *drizzle_rows) {
 	std::vector<core::HistoryRow> history = read_history();
 	std::vector<core::DrizzleRow> drows;
-	if (dz)
+	if (dz) {
+		dz->refuse_if_elsewhere(lf.hashes);
 		drows = dz->read();
+	}
 	core::PlanOptions po;
 	po.out_of_order = o.out_of_order;
 	core::Plan plan = core::make_plan(lf.folder.migrations, lf.hashes, history, drows, po);
