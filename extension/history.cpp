@@ -30,11 +30,11 @@ void require_deployer(const char *fn) {
 	    "SELECT 0 AS n, 'USAGE on schema dbkit' AS lacks FROM s WHERE NOT pg_catalog.has_schema_privilege(s.oid, 'USAGE') "
 	    "UNION ALL SELECT 1, pg_catalog.format('SELECT, INSERT, UPDATE, DELETE on dbkit.%I', c.relname) "
 	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
-	    "WHERE c.relname IN ('migrations', 'events', 'snapshots', 'progress') "
-	    "AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') "
+	    "WHERE CASE WHEN c.relkind = 'r' AND c.relname IN ('migrations', 'events', 'snapshots', 'progress') "
+	    "THEN NOT pg_catalog.has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') END "
 	    "UNION ALL SELECT 2, pg_catalog.format('USAGE on sequence dbkit.%I', c.relname) "
 	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
-	    "WHERE c.relkind = 'S' AND NOT pg_catalog.has_sequence_privilege(c.oid, 'USAGE')) x");
+	    "WHERE CASE WHEN c.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(c.oid, 'USAGE') END) x");
 	auto lacks = spi::get_text(0, 1);
 	if (!lacks)
 		return;
@@ -263,9 +263,9 @@ void DrizzleTable::refuse_if_elsewhere(const std::vector<std::string> &hashes) c
 		                        "folder's migrations: drizzle's migrator was configured to keep its table there, and "
 		                        "without it dbkit would run those migrations again",
 		                        qualified_, q, matched),
-		            fmt::format("Point dbkit at it: dbkit migrate --drizzle-schema {} --drizzle-table {} (the same "
-		                        "flags for status and the repairs; options {{\"drizzle_schema\": ..., "
-		                        "\"drizzle_table\": ...}} in SQL). If {} is stale, drop or rename it first. Nothing was "
+		            fmt::format("Point dbkit at it: dbkit migrate --drizzle-schema {} --drizzle-table {} (the repairs "
+		                        "take the same flags; options {{\"drizzle_schema\": ..., \"drizzle_table\": ...}} in "
+		                        "SQL). If {} is stale, drop or rename it first. Nothing was "
 		                        "applied.",
 		                        shell_word(schema), shell_word(table), q));
 	}

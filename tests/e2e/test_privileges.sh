@@ -461,10 +461,10 @@ assert_eq 0 "$RC" "injection: check exits 0"
 R1="'); DROP TABLE victim; --"
 run forget "$T2" --reason "$R1"
 assert_eq 0 "$RC" "injection: forget with a hostile tag and reason exits 0"
-run mark-applied "$T2" --dir "$I" --reason "\"; DROP TABLE victim; --"
+run mark-applied "$T2" --dir "$I" --reason "\"; DROP TABLE victim; --" --drizzle-schema "$DZS" --drizzle-table "$DZT"
 assert_eq 0 "$RC" "injection: mark-applied with a hostile tag and reason exits 0"
 printf -- "-- it's; DROP TABLE victim; --\n" >>"$I/$T0.sql"
-run accept-change "$T0" --dir "$I" --reason "\$\$; DROP TABLE victim; \$\$"
+run accept-change "$T0" --dir "$I" --reason "\$\$; DROP TABLE victim; \$\$" --drizzle-schema "$DZS" --drizzle-table "$DZT"
 assert_eq 0 "$RC" "injection: accept-change with a hostile tag and reason exits 0"
 assert_eq "$R1|$T2
 \"; DROP TABLE victim; --|$T2

@@ -87,6 +87,7 @@ CREATE SEQUENCE public.dz_sequence;
 CREATE TABLE public.dz_evil_owned ($DZ);
 CREATE FUNCTION public.evil_f() RETURNS text LANGUAGE plpgsql AS \$\$ BEGIN RAISE WARNING 'HIJACKED as %', current_user; RETURN 'x'; END \$\$;
 CREATE FUNCTION public.evil_b(text) RETURNS boolean LANGUAGE plpgsql AS \$\$ BEGIN RAISE WARNING 'HIJACKED as %', current_user; RETURN true; END \$\$;
+CREATE FUNCTION public.evil_i(text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS \$\$ BEGIN RAISE WARNING 'HIJACKED as %', current_user; RETURN true; END \$\$;
 CREATE DOMAIN public.evil_text AS text CHECK (public.evil_b(VALUE));
 SQL
 q "CREATE TABLE public.dz_partitioned ($DZ) PARTITION BY RANGE (id)"
@@ -100,7 +101,7 @@ q "CREATE TABLE public.dz_check ($DZ, CHECK (public.evil_b(hash)))"
 q "CREATE TABLE public.dz_policy ($DZ); ALTER TABLE public.dz_policy ENABLE ROW LEVEL SECURITY;
    CREATE POLICY p ON public.dz_policy USING (public.evil_b(hash))"
 q "CREATE TABLE public.dz_domain (id serial PRIMARY KEY, hash public.evil_text NOT NULL, created_at bigint)"
-q "CREATE TABLE public.dz_index ($DZ); CREATE INDEX ON public.dz_index (public.evil_b(hash))"
+q "CREATE TABLE public.dz_index ($DZ); CREATE INDEX ON public.dz_index (public.evil_i(hash))"
 q "CREATE TABLE public.dz_parent ($DZ)"
 q "CREATE TABLE public.dz_child () INHERITS (public.dz_parent); ALTER TABLE public.dz_child OWNER TO dk_evil"
 q "CREATE SCHEMA evil_ns AUTHORIZATION dk_evil"
@@ -116,13 +117,13 @@ shape dz_sequence "is a sequence (owner dk_evil), not a plain table"
 shape dz_partitioned "is a partitioned table (owner "
 shape dz_partition "is a partition (owner "
 shape dz_evil_owned "public.dz_evil_owned is owned by dk_evil, a role this deploy does not act as"
-shape dz_trigger "runs code on dbkit's INSERT or SELECT (trigger noop)"
+shape dz_trigger "runs code on dbkit's INSERT or SELECT (trigger noop"
 shape dz_rule "runs code on dbkit's INSERT or SELECT (rule r)"
-shape dz_default "default value for column x of table dz_default calls function public.evil_f()"
+shape dz_default "default value for column x of table public.dz_default calls function public.evil_f()"
 shape dz_check "calls function public.evil_b(text)"
-shape dz_policy "policy p on table dz_policy calls function public.evil_b(text)"
+shape dz_policy "policy p on table public.dz_policy calls function public.evil_b(text)"
 shape dz_domain "column hash of type public.evil_text"
-shape dz_index "calls function public.evil_b(text)"
+shape dz_index "calls function public.evil_i(text)"
 shape dz_parent "has inheritance parents or children"
 shape __drizzle_migrations "drizzle's schema evil_ns is owned by dk_evil" evil_ns
 assert_eq f "$(is_super dk_evil)" "shapes: dk_evil is still not superuser"
@@ -304,8 +305,11 @@ PGUSER=dk_deployer run drift
 assert_eq 0 "$RC" "with the grant: drift exits 0 ($ERR)"
 PGUSER=dk_deployer run forget 0004_add_published_to_posts --reason "test"
 assert_eq 0 "$RC" "with the grant: forget exits 0 ($ERR)"
+q 'ALTER TABLE "posts" DROP COLUMN "published"' # rolled back by hand
 PGUSER=dk_deployer run migrate --dir "$EX" --dry-run
 assert_eq 0 "$RC" "with the grant: dry run exits 0 ($ERR)"
+PGUSER=dk_deployer run migrate --dir "$EX"
+assert_eq 0 "$RC" "with the grant: the forgotten migration is applied again ($ERR)"
 # EXECUTE granted by hand without the rest: dbkit's own message (the folder is read first: a valid one)
 q "GRANT EXECUTE ON FUNCTION dbkit_apply(jsonb, jsonb) TO dk_half"
 PAYLOAD=$(python3 -c '
