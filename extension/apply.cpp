@@ -161,7 +161,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 				} else if (it.state == core::State::Renamed) {
 					history->rename(it.renamed_from, m.tag, m.idx);
 					if (dz)
-						dz->rename(hash, m.when, m.tag);
+						dz->rename(hash, m.when, it.renamed_from, m.tag);
 					rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
 				} else if (it.state == core::State::Adopt) {
 					history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});

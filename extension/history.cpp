@@ -350,15 +350,25 @@ HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const s
 	run_id_ = *spi::get_int64(0, 1);
 }
 
-void DrizzleTable::rename(const std::string &hash, int64_t when, const std::string &name) {
+void DrizzleTable::rename(const std::string &hash, int64_t when, const std::string &old_name,
+                         const std::string &name) {
 	if (!exists_ || !has_name_)
 		return;
-	// drizzle 1.0 keeps the old folder name in `name`: match the row by hash and when only
-	std::string where = has_created_at_ ? "hash = $1 AND created_at IS NOT DISTINCT FROM $2" : "hash = $1";
-	std::string sql = fmt::format("UPDATE {0} SET name = $3 WHERE ctid = (SELECT ctid FROM {0} WHERE {1} "
-	                              "ORDER BY (name IS NOT DISTINCT FROM $3), {2} LIMIT 1)",
-	                              qualified_, where, has_id_ ? "id" : "ctid");
-	spi::execute(sql.c_str(), {spi::text(hash), spi::int8(when), spi::text(name)});
+	// the row of that migration only: its hash and old folder name (or, for a
+	// row without a name, its `when`); another migration may share the hash
+	std::string unnamed = has_created_at_ ? "name IS NULL AND created_at IS NOT DISTINCT FROM $2" : "name IS NULL";
+	std::string sql = fmt::format("UPDATE {0} SET name = $3 WHERE ctid = (SELECT ctid FROM {0} WHERE hash = $1 AND "
+	                              "(name = $4 OR ({1})) ORDER BY (name = $4) DESC NULLS LAST, {2} LIMIT 1)",
+	                              qualified_, unnamed, has_id_ ? "id" : "ctid");
+	std::vector<spi::Arg> args{spi::text(hash), spi::int8(when), spi::text(name), spi::text(old_name)};
+	spi::execute(sql.c_str(), args);
+	if (spi::rows() > 0)
+		return;
+	// a row named otherwise (drizzle wrote it under another name): the oldest with that hash not yet renamed
+	sql = fmt::format("UPDATE {0} SET name = $3 WHERE ctid = (SELECT ctid FROM {0} WHERE hash = $1 AND "
+	                  "name IS DISTINCT FROM $3 ORDER BY {1} LIMIT 1)",
+	                  qualified_, has_id_ ? "id" : "ctid");
+	spi::execute(sql.c_str(), args);
 }
 
 void HistoryWriter::rename(const std::string &old_tag, const std::string &new_tag, int64_t idx) {

@@ -40,7 +40,7 @@ public:
 	void remove(const std::string &hash, std::optional<int64_t> when);  // one row: a forgotten migration
 	// one migration's row (by hash and `when`, and name in 1.0's shape), never another's with the same content
 	void rehash(const std::string &old_hash, const std::string &new_hash, int64_t when, const std::string &name);
-	void rename(const std::string &hash, int64_t when, const std::string &name);  // drizzle 1.0 shape: follow a renamed folder
+	void rename(const std::string &hash, int64_t when, const std::string &old_name, const std::string &name);  // drizzle 1.0 shape: follow a renamed folder
 
 private:
 	void detect();

@@ -16,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 chmod 755 "$WORK"
 cd "$WORK" # no src/db/migrations here: status and drift run without a folder
-DBS=(sec_view sec_shapes sec_overload sec_own_schema sec_init sec_elsewhere sec_status sec_accept sec_deployer)
+DBS=(sec_view sec_shapes sec_overload sec_own_schema sec_elsewhere sec_status sec_accept sec_rename sec_deployer)
 ROLES=(dk_evil dk_deployer dk_half dk_reader)
 cleanup() {
 	local d r
@@ -267,6 +267,20 @@ run migrate --dir "$A"
 assert_eq 0 "$RC" "the next migrate exits 0"
 assert_not_contains "$ERR" "warning" "the next migrate warns nothing"
 assert_eq 3 "$(q "SELECT count(*) FROM drizzle.__drizzle_migrations")" "and adds no row to drizzle's table"
+
+# the same class: a renamed folder (drizzle-kit 1.0 layout) renames only its own row
+fresh_db sec_rename
+L=$WORK/l10
+mkdir -p "$L/20240101000000_a" "$L/20240102000000_b"
+printf 'SELECT 1;\n' >"$L/20240101000000_a/migration.sql"
+printf 'SELECT 1;\n' >"$L/20240102000000_b/migration.sql"
+run migrate --dir "$L"
+assert_eq 0 "$RC" "1.0 layout, identical content: applied ($ERR)"
+mv "$L/20240102000000_b" "$L/20240102000000_b2"
+run migrate --dir "$L"
+assert_eq 0 "$RC" "1.0 layout: the renamed folder is followed ($ERR)"
+assert_eq "20240101000000_a,20240102000000_b2" "$(q "SELECT string_agg(name, ',' ORDER BY id) FROM drizzle.__drizzle_migrations")" \
+	"1.0 layout: only the renamed migration's row of drizzle's table changed its name"
 
 # ---------------------------------------------------------------------------
 # 11.5 privileges: dbkit_grant_deployer
