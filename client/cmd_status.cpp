@@ -31,16 +31,30 @@ nlohmann::json rows_json(const Result &r, int cols = -1) {
 // terminal is "where are we", and 10,000 lines do not answer it.
 constexpr int kRecent = 20;
 
-// Where a non-transactional migration stopped half-way, if one did.
-void print_stopped(Session &s) {
-	ServerError err;
-	auto r = s.conn->query("SELECT tag, status, next_statement, statements, pg_catalog.coalesce(error, '') FROM dbkit.progress", {}, err);
+// Where a non-transactional migration stopped half-way, if one did. Only a role
+// that may not read dbkit.progress (42501) is spared the error: the history is
+// still worth showing then. Any other failure is reported.
+bool read_stopped(Session &s, nlohmann::json &stopped, ServerError &err) {
+	stopped = nlohmann::json::array();
+	auto r = s.conn->query("SELECT tag, status, next_statement, statements, COALESCE(error, '') FROM dbkit.progress "
+	                       "ORDER BY started_at",
+	                       {}, err);
 	if (!r)
-		return;  // a role without SELECT on dbkit.progress: the history is still worth showing
+		return err.sqlstate == "42501";
 	for (int i = 0; i < r->rows(); ++i)
+		stopped.push_back({{"tag", r->get(i, 0)}, {"status", r->get(i, 1)}, {"next_statement", std::stoi(r->get(i, 2))},
+		                   {"statements", std::stoi(r->get(i, 3))}, {"error", r->get(i, 4)}});
+	return true;
+}
+
+void print_stopped(const nlohmann::json &stopped) {
+	for (const auto &p : stopped) {
+		std::string error = p["error"].get<std::string>();
 		fmt::print("stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
 		           "dbkit mark-applied)\n",
-		           r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3), r->get(i, 4).empty() ? "" : ": " + r->get(i, 4));
+		           p["tag"].get<std::string>(), p["status"].get<std::string>(), p["next_statement"].get<int>(),
+		           p["statements"].get<int>(), error.empty() ? "" : ": " + error);
+	}
 }
 
 int history_only(const Common &c, Session &s, bool all) {
@@ -59,8 +73,15 @@ int history_only(const Common &c, Session &s, bool all) {
 			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
+	nlohmann::json stopped;
+	if (!read_stopped(s, stopped, err)) {
+		print_server_error("status failed: cannot read dbkit.progress", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
 	if (c.json) {
-		emit_json({{"ok", true}, {"history", rows_json(*r, 6)}});
+		emit_json({{"ok", true}, {"history", rows_json(*r, 6)}, {"stopped", stopped}});
 		return kOk;
 	}
 	long total = r->rows() ? std::stol(r->get(0, 6)) : 0;
@@ -73,7 +94,7 @@ int history_only(const Common &c, Session &s, bool all) {
 		           s.conn->describe(), r->rows());
 	else
 		fmt::print("{} migration{} recorded in {}\n", total, total == 1 ? "" : "s", s.conn->describe());
-	print_stopped(s);
+	print_stopped(stopped);
 	return kOk;
 }
 
@@ -155,7 +176,35 @@ int cmd_init(const Common &c) {
 		print_server_error(before->rows() == 0 ? "cannot create the extension" : "cannot update the extension", err);
 		return kConnection;
 	}
-	print_notices(s.conn->take_notices());
+	auto notices = s.conn->take_notices();
+	// CREATE EXTENSION warns about this itself; an existing install is checked here
+	auto r = s.conn->query(
+	    "SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text), (SELECT pg_catalog.string_agg(w.x, ', ' ORDER BY w.x) FROM ("
+	    "SELECT pg_catalog.quote_ident(r.rolname::pg_catalog.text) AS x FROM pg_catalog.pg_roles r "
+	    "WHERE NOT r.rolsuper AND r.rolname OPERATOR(pg_catalog.<>) CURRENT_USER "
+	    "AND r.rolname OPERATOR(pg_catalog.!~) '^pg_'::pg_catalog.text "
+	    "AND pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE') "
+	    "UNION ALL SELECT 'PUBLIC' FROM pg_catalog.aclexplode(n.nspacl) a WHERE a.grantee OPERATOR(pg_catalog.=) 0::pg_catalog.oid "
+	    "AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE'::pg_catalog.text) w) "
+	    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
+	    {}, err);
+	bool warned = false;
+	for (const auto &n : notices)
+		warned |= n.message.find("can CREATE in schema") != std::string::npos;
+	print_notices(notices);
+	if (r && r->rows() == 1 && !r->null(0, 1) && !warned) {
+		fmt::print(stderr, "dbkit: warning: roles other than superusers can CREATE in schema {}, where dbkit's functions "
+		                   "are: {}\n",
+		           r->get(0, 0), r->get(0, 1));
+		fmt::print(stderr, "  {:<8} {}\n", "detail",
+		           "They can add functions named like dbkit's that calls typed by hand resolve to (running their code "
+		           "with your rights), or that make dbkit's calls ambiguous.");
+		fmt::print(stderr, "  {:<8} Install dbkit into a schema only its owner can create in: DROP EXTENSION dbkit; "
+		                   "CREATE SCHEMA dbkit_api; CREATE EXTENSION dbkit SCHEMA dbkit_api; or REVOKE CREATE ON SCHEMA "
+		                   "{} FROM {}.\n",
+		           "hint", r->get(0, 0), r->get(0, 1));
+	}
 	auto after = s.conn->query("SELECT extversion FROM pg_catalog.pg_extension WHERE extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	std::string now = after && after->rows() == 1 ? after->get(0, 0) : "?";
 	std::string was = before->rows() == 1 ? before->get(0, 0) : "";

@@ -80,7 +80,71 @@ std::optional<Result> Connection::query(const std::string &sql, const std::vecto
 		err.connection_lost = PQstatus(conn_) != CONNECTION_OK;
 	}
 	PQclear(res);
+	if (!err.connection_lost && !diagnosing_) {
+		diagnosing_ = true;
+		if (err.sqlstate == "42725")
+			explain_ambiguous(err);
+		else if (err.sqlstate == "42501" && err.hint.empty())
+			explain_not_granted(err);
+		diagnosing_ = false;
+	}
 	return std::nullopt;
+}
+
+// Every query here is schema-qualified with pg_catalog's operators: it runs
+// with the caller's search_path, maybe with the very objects it reports on.
+
+// 42725: functions that are not dbkit's but share a name with one of dbkit's in
+// the extension's schema; named with their owners.
+void Connection::explain_ambiguous(ServerError &err) {
+	ServerError e2;
+	auto r = query(
+	    "SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+	    "pg_catalog.quote_ident(p.proname::pg_catalog.text) OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) "
+	    "pg_catalog.pg_get_function_identity_arguments(p.oid) OPERATOR(pg_catalog.||) ')', "
+	    "pg_catalog.pg_get_userbyid(p.proowner)::pg_catalog.text "
+	    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace JOIN pg_catalog.pg_proc p ON p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace "
+	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name "
+	    "AND p.proname OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT q.proname FROM pg_catalog.pg_depend d "
+	    "JOIN pg_catalog.pg_proc q ON q.oid OPERATOR(pg_catalog.=) d.objid "
+	    "WHERE d.refobjid OPERATOR(pg_catalog.=) e.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.\"char\" "
+	    "AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass)) "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid OPERATOR(pg_catalog.=) p.oid "
+	    "AND d.refobjid OPERATOR(pg_catalog.=) e.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog.\"char\") "
+	    "ORDER BY 1",
+	    {}, e2);
+	if (!r || r->rows() == 0)
+		return;
+	std::string list;
+	for (int i = 0; i < r->rows(); ++i)
+		list += fmt::format("{}{} (owner {})", i ? ", " : "", r->get(i, 0), r->get(i, 1));
+	err.detail += fmt::format("{}Functions that are not dbkit's share a name with dbkit's in its schema: {}.",
+	                          err.detail.empty() ? "" : "\n", list);
+	err.hint = fmt::format(
+	    "Someone who can CREATE in dbkit's schema added them: drop them (DROP FUNCTION {}), and install dbkit into a "
+	    "schema only its owner can create in (DROP EXTENSION dbkit; CREATE SCHEMA dbkit_api; CREATE EXTENSION dbkit "
+	    "SCHEMA dbkit_api), or REVOKE CREATE on that schema from the roles that should not have it.",
+	    r->get(0, 0));
+}
+
+// 42501 on one of dbkit's functions or its schema: the grant that is missing.
+void Connection::explain_not_granted(ServerError &err) {
+	bool ours = err.message.rfind("permission denied for function dbkit_", 0) == 0 ||
+	            err.message.rfind("permission denied for function _repair", 0) == 0 ||
+	            err.message == "permission denied for schema dbkit";
+	if (!ours)
+		return;
+	ServerError e2;
+	auto r = query("SELECT pg_catalog.quote_literal(CURRENT_USER::pg_catalog.text), "
+	               "(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_extension e "
+	               "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+	               "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name)",
+	               {}, e2);
+	std::string role = r && r->rows() ? r->get(0, 0) : "'" + std::string(PQuser(conn_)) + "'";
+	std::string schema = r && r->rows() && !r->null(0, 1) ? r->get(0, 1) : "public";
+	err.hint = fmt::format("Role {} has not been granted what a deployer needs. A superuser grants it with: "
+	                       "SELECT {}.dbkit_grant_deployer({});",
+	                       role, schema, role);
 }
 
 std::string Connection::describe() const {

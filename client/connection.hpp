@@ -52,7 +52,10 @@ public:
 	std::vector<Notice> take_notices();
 
 private:
+	void explain_ambiguous(ServerError &err);
+	void explain_not_granted(ServerError &err);
 	PGconn *conn_ = nullptr;
+	bool diagnosing_ = false;
 	std::vector<Notice> notices_;
 };
 

@@ -63,6 +63,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 
 	RunScope run;  // the DDL audit ignores what dbkit runs
 	spi::connect();
+	require_deployer("dbkit_apply");
 	lock_history();  // before reading history: a concurrent deploy waits here
 	refuse_if_interrupted(opts.resume);  // a non-transactional migration stopped half-way blocks the rest
 	std::optional<DrizzleTable> dz;
@@ -161,7 +162,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 				} else if (it.state == core::State::Renamed) {
 					history->rename(it.renamed_from, m.tag, m.idx);
 					if (dz)
-						dz->rename(hash, m.tag);
+						dz->rename(hash, m.when, it.renamed_from, m.tag);
 					rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
 				} else if (it.state == core::State::Adopt) {
 					history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});

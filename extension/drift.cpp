@@ -165,6 +165,7 @@ DBKIT_FUNCTION(dbkit_accept_drift) {
 	std::string reason(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	ResultRows out(fcinfo);
 	spi::connect();
+	require_deployer("dbkit_accept_drift");
 	lock_history();
 	HistoryWriter w("accept-drift", {}, reason, {});
 	spi::execute("SELECT tag FROM dbkit.migrations ORDER BY id DESC LIMIT 1");

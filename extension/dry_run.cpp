@@ -122,6 +122,7 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
+	require_deployer("dbkit_dry_run");
 	lock_history();
 	refuse_if_interrupted(opts.resume);
 	core::Plan plan = plan_against_database(lf, opts);

@@ -12,4 +12,5 @@
 #define DBKIT_REPAIR_REFUSED MAKE_SQLSTATE('D', 'K', '0', '0', '7')     /* history repair not possible */
 #define DBKIT_NO_SNAPSHOT MAKE_SQLSTATE('D', 'K', '0', '0', '8')        /* no schema snapshot to compare with */
 #define DBKIT_INTERRUPTED MAKE_SQLSTATE('D', 'K', '0', '0', '9')        /* a non-transactional migration stopped half-way */
+#define DBKIT_DRIZZLE_ELSEWHERE MAKE_SQLSTATE('D', 'K', '0', '1', '7')  /* drizzle's table is absent, one like it elsewhere */
 #define DBKIT_INVALID_INDEX MAKE_SQLSTATE('D', 'K', '0', '2', '0')      /* an index a migration builds is invalid */

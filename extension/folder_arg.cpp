@@ -66,8 +66,10 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
                                  std::vector<core::DrizzleRow> *drizzle_rows) {
 	std::vector<core::HistoryRow> history = read_history();
 	std::vector<core::DrizzleRow> drows;
-	if (dz)
+	if (dz) {
+		dz->refuse_if_elsewhere(lf.hashes);
 		drows = dz->read();
+	}
 	core::PlanOptions po;
 	po.out_of_order = o.out_of_order;
 	core::Plan plan = core::make_plan(lf.folder.migrations, lf.hashes, history, drows, po);
@@ -77,10 +79,15 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
 }
 
 core::Plan plan_against_database(const LoadedFolder &lf, const Options &o) {
-	std::optional<DrizzleTable> dz;
+	// read-only callers (status, validate, lint, the dry run's plan): drizzle's
+	// table is consulted, but one found elsewhere (DK017) stops only what writes
+	std::vector<core::HistoryRow> history = read_history();
+	std::vector<core::DrizzleRow> drows;
 	if (o.drizzle_sync)
-		dz.emplace(o);
-	return plan_against_database(lf, o, dz ? &*dz : nullptr);
+		drows = DrizzleTable(o).read();
+	core::PlanOptions po;
+	po.out_of_order = o.out_of_order;
+	return core::make_plan(lf.folder.migrations, lf.hashes, history, drows, po);
 }
 
 }  // namespace dbkit

@@ -20,7 +20,9 @@ struct LoadedFolder {
 // emits the warnings as WARNING messages.
 LoadedFolder load_folder_arg(Jsonb *folder);
 
-// Reads history and drizzle's table and classifies every migration.
+// Reads history and drizzle's table and classifies every migration. For callers
+// that write: refuses (DK017) when drizzle's table is absent but another table
+// records the folder's migrations.
 core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, DrizzleTable *dz,
                                  std::vector<core::DrizzleRow> *drizzle_rows = nullptr);
 // The same for callers that only read: drizzle's table is consulted when

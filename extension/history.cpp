@@ -1,6 +1,10 @@
 #include "history.hpp"
 
+#include <array>
+
 #include <fmt/format.h>
+
+#include "errcodes.hpp"
 
 #include "spi.hpp"
 
@@ -18,6 +22,31 @@ void lock_history() {
 	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, false, false); });
 }
 
+void require_deployer(const char *fn) {
+	// by oid: a name lookup would itself fail on the schema's USAGE check
+	spi::execute(
+	    "WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'dbkit') "
+	    "SELECT pg_catalog.string_agg(lacks, ', ' ORDER BY n) FROM ("
+	    "SELECT 0 AS n, 'USAGE on schema dbkit' AS lacks FROM s WHERE NOT pg_catalog.has_schema_privilege(s.oid, 'USAGE') "
+	    "UNION ALL SELECT 1, pg_catalog.format('SELECT, INSERT, UPDATE, DELETE on dbkit.%I', c.relname) "
+	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
+	    "WHERE CASE WHEN c.relkind = 'r' AND c.relname IN ('migrations', 'events', 'snapshots', 'progress') "
+	    "THEN NOT pg_catalog.has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') END "
+	    "UNION ALL SELECT 2, pg_catalog.format('USAGE on sequence dbkit.%I', c.relname) "
+	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
+	    "WHERE CASE WHEN c.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(c.oid, 'USAGE') END) x");
+	auto lacks = spi::get_text(0, 1);
+	if (!lacks)
+		return;
+	spi::execute("SELECT pg_catalog.quote_literal(CURRENT_USER::pg_catalog.text), "
+	             "(SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+	             "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'dbkit')");
+	std::string role = spi::get_text(0, 1).value_or("''"), schema = spi::get_text(0, 2).value_or("public");
+	throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+	            fmt::format("permission denied: role {} cannot run {}: it lacks {}", role, fn, *lacks),
+	            fmt::format("A superuser grants what a deployer needs: SELECT {}.dbkit_grant_deployer({});", schema, role));
+}
+
 std::vector<core::HistoryRow> read_history() {
 	spi::execute("SELECT tag, hash, idx, created_at FROM dbkit.migrations ORDER BY id");
 	std::vector<core::HistoryRow> out;
@@ -33,54 +62,213 @@ DrizzleTable::DrizzleTable(const Options &o) : schema_(o.drizzle_schema), table_
 }
 
 void DrizzleTable::detect() {
+	// Any relation by that name counts (view, foreign table, partition, sequence,
+	// ...): one that is not a plain table is refused by check_trust, never
+	// mistaken for "absent" (CREATE TABLE IF NOT EXISTS would then skip it and
+	// our INSERT would go wherever its rules or triggers send it).
+	check_trust();
 	spi::execute(
 	    "SELECT a.attname::text FROM pg_catalog.pg_attribute a "
 	    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+	    "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped",
 	    {spi::text(schema_), spi::text(table_)});
 	exists_ = spi::rows() > 0;
 	has_id_ = has_name_ = has_created_at_ = false;
-	std::vector<std::string> cols;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		cols.push_back(*spi::get_text(i, 1));
-	if (exists_)
-		check_trust();
-	for (const auto &col : cols) {
+	for (uint64_t i = 0; i < spi::rows(); ++i) {
+		std::string col = *spi::get_text(i, 1);
 		has_id_ |= col == "id";
 		has_name_ |= col == "name";
 		has_created_at_ |= col == "created_at";
 	}
 }
 
+namespace {
+
+// A name as one shell word, for a hint the user can paste.
+std::string shell_word(const std::string &s) {
+	if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == std::string::npos)
+		return s;
+	std::string out = "'";
+	for (char c : s)
+		out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+	return out + "'";
+}
+
+// Whether the deploying role may trust objects owned by `owner_expr` (an oid
+// column): its own, a superuser's, or (for a role that is not superuser) a
+// role it is a member of. A schema owned by pg_database_owner is the database
+// owner's.
+std::string trusted_sql(const char *owner_expr) {
+	return fmt::format(
+	    "(WITH o AS (SELECT CASE WHEN {0} = 'pg_database_owner'::pg_catalog.regrole "
+	    "THEN (SELECT d.datdba FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()) "
+	    "ELSE {0} END AS oid) "
+	    "SELECT o.oid = me.oid OR ow.rolsuper OR (NOT me.rolsuper AND pg_catalog.pg_has_role(o.oid, 'MEMBER')) "
+	    "FROM o JOIN pg_catalog.pg_roles ow ON ow.oid = o.oid, pg_catalog.pg_roles me WHERE me.rolname = CURRENT_USER)",
+	    owner_expr);
+}
+
+const char *relkind_name(const std::string &k, bool partition) {
+	if (partition)
+		return "partition";
+	switch (k.empty() ? ' ' : k[0]) {
+	case 'r': return "table";
+	case 'p': return "partitioned table";
+	case 'v': return "view";
+	case 'm': return "materialized view";
+	case 'f': return "foreign table";
+	case 'S': return "sequence";
+	case 'i': case 'I': return "index";
+	case 'c': return "composite type";
+	case 't': return "TOAST table";
+	default: return "relation";
+	}
+}
+
+}  // namespace
+
 // dbkit reads drizzle's rows to adopt migrations and writes rows into the table
 // as the deploying role: a table (or schema) that another role controls could
-// decide what counts as applied, and its triggers would run with our rights.
+// decide what counts as applied, and anything that runs code on our INSERT or
+// SELECT (a view's rules, triggers, a policy, a default, a check constraint, an
+// index expression calling a function outside pg_catalog) would run it with our
+// rights. So drizzle's table is a plain table owned by a trusted role, in a
+// schema owned by a trusted role, and nothing on it calls user code.
 void DrizzleTable::check_trust() {
+	const std::string hint_other =
+	    fmt::format("Point dbkit at drizzle's real table with --drizzle-schema/--drizzle-table, or run with "
+	                "--no-drizzle-sync; if {} is not drizzle's, drop it (as its owner or a superuser).",
+	                qualified_);
+	// the schema: whoever owns it can swap the table under us
+	spi::execute(fmt::format("SELECT pg_catalog.pg_get_userbyid(n.nspowner), {} FROM pg_catalog.pg_namespace n "
+	                         "WHERE n.nspname = $1",
+	                         trusted_sql("n.nspowner"))
+	                 .c_str(),
+	             {spi::text(schema_)});
+	if (spi::rows() == 0)
+		return;  // created by ensure(), then checked again
+	if (spi::get_text(0, 2) != "t")
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle's schema {} is owned by {}, a role this deploy does not act as: dbkit will "
+		                        "not read or write drizzle's table there",
+		                        spi::quote_ident(schema_), *spi::get_text(0, 1)),
+		            fmt::format("Have the deploying role (or a superuser) own it: ALTER SCHEMA {} OWNER TO CURRENT_USER; "
+		                        "or keep drizzle's table elsewhere (--drizzle-schema), or run with --no-drizzle-sync.",
+		                        spi::quote_ident(schema_)));
+
 	spi::execute(
-	    "SELECT pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.pg_get_userbyid(n.nspowner), "
-	    "(c.relowner = r.oid OR ro.rolsuper OR (NOT r.rolsuper AND pg_catalog.pg_has_role(c.relowner, 'MEMBER'))) "
-	    "AND (n.nspowner = r.oid OR so.rolsuper OR (NOT r.rolsuper AND pg_catalog.pg_has_role(n.nspowner, 'MEMBER'))), "
-	    "EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal) "
-	    "OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite w WHERE w.ev_class = c.oid) "
-	    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	    "JOIN pg_catalog.pg_roles ro ON ro.oid = c.relowner JOIN pg_catalog.pg_roles so ON so.oid = n.nspowner "
-	    "JOIN pg_catalog.pg_roles r ON r.rolname = CURRENT_USER "
-	    "WHERE n.nspname = $1 AND c.relname = $2",
+	    fmt::format(
+	        "SELECT c.oid::text, c.relkind::text, c.relispartition, pg_catalog.pg_get_userbyid(c.relowner), {}, "
+	        "EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) "
+	        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	        "WHERE n.nspname = $1 AND c.relname = $2",
+	        trusted_sql("c.relowner"))
+	        .c_str(),
 	    {spi::text(schema_), spi::text(table_)});
 	if (spi::rows() == 0)
 		return;
-	std::string owner = *spi::get_text(0, 1), schema_owner = *spi::get_text(0, 2);
-	if (spi::get_text(0, 3) != "t")
+	std::string oid = *spi::get_text(0, 1), kind = *spi::get_text(0, 2), owner = *spi::get_text(0, 4);
+	bool partition = spi::get_text(0, 3) == "t", inherits = spi::get_text(0, 6) == "t";
+	if (kind != "r" || partition)
 		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-		            fmt::format("drizzle's table {} (owner {}, schema owner {}) belongs to a role this deploy does not "
-		                        "act as: dbkit will not trust or write it",
-		                        qualified_, owner, schema_owner),
-		            "Have the deploying role own it (ALTER TABLE ... OWNER TO), or run with --no-drizzle-sync.");
-	if (spi::get_text(0, 4) == "t")
+		            fmt::format("drizzle's table {} is a {} (owner {}), not a plain table: dbkit will not read or "
+		                        "write it",
+		                        qualified_, relkind_name(kind, partition), owner),
+		            hint_other);
+	if (spi::get_text(0, 5) != "t")
 		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
-		            fmt::format("drizzle's table {} has triggers or rules: dbkit will not write into it", qualified_),
-		            "Drop them (drizzle's migrator does not need any), or run with --no-drizzle-sync.");
+		            fmt::format("drizzle's table {} is owned by {}, a role this deploy does not act as: dbkit will "
+		                        "not trust or write it",
+		                        qualified_, owner),
+		            fmt::format("If it is drizzle's, have the deploying role own it (ALTER TABLE {} OWNER TO ...); {}",
+		                        qualified_, hint_other));
+	if (inherits)
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle's table {} (owner {}) has inheritance parents or children: rows of other "
+		                        "tables would count as applied migrations",
+		                        qualified_, owner),
+		            fmt::format("Detach them (ALTER TABLE ... NO INHERIT {}); drizzle's migrator needs none.", qualified_));
+
+	// triggers of any kind (also clones on partitions), rules, and expressions
+	// that call functions or operators outside pg_catalog
+	spi::execute(
+	    "SELECT 'trigger ' || pg_catalog.quote_ident(t.tgname) FROM pg_catalog.pg_trigger t "
+	    "WHERE t.tgrelid = $1::pg_catalog.oid AND NOT t.tgisinternal "
+	    "UNION ALL SELECT 'rule ' || pg_catalog.quote_ident(w.rulename) FROM pg_catalog.pg_rewrite w "
+	    "WHERE w.ev_class = $1::pg_catalog.oid "
+	    "UNION ALL SELECT 'column ' || pg_catalog.quote_ident(a.attname) || ' of type ' || "
+	    "pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a "
+	    "JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+	    "WHERE a.attrelid = $1::pg_catalog.oid AND a.attnum > 0 AND NOT a.attisdropped "
+	    "AND ty.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace "
+	    "UNION ALL SELECT DISTINCT pg_catalog.pg_describe_object(d2.classid, d2.objid, d2.objsubid) || ' calls ' || "
+	    "pg_catalog.pg_describe_object(d2.refclassid, d2.refobjid, 0) "
+	    "FROM pg_catalog.pg_depend d1 JOIN pg_catalog.pg_depend d2 ON d2.classid = d1.classid AND d2.objid = d1.objid "
+	    "WHERE d1.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d1.refobjid = $1::pg_catalog.oid "
+	    "AND ((d2.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p "
+	    "WHERE p.oid = d2.refobjid AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)) "
+	    "OR (d2.refclassid = 'pg_catalog.pg_operator'::pg_catalog.regclass AND EXISTS (SELECT 1 FROM "
+	    "pg_catalog.pg_operator o WHERE o.oid = d2.refobjid AND o.oprnamespace <> "
+	    "'pg_catalog'::pg_catalog.regnamespace))) "
+	    "ORDER BY 1",
+	    {spi::text(oid)});
+	if (spi::rows() > 0) {
+		std::string what;
+		for (uint64_t i = 0; i < spi::rows() && i < 10; ++i)
+			what += (i ? ", " : "") + spi::get_text(i, 1).value_or("?");
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle's table {} (owner {}) runs code on dbkit's INSERT or SELECT ({}): dbkit "
+		                        "will not read or write it",
+		                        qualified_, owner, what),
+		            fmt::format("Drop them (drizzle's migrator needs no trigger, rule, policy, custom type or "
+		                        "default calling a function of yours), or run with --no-drizzle-sync. {}",
+		                        hint_other));
+	}
+}
+
+void DrizzleTable::refuse_if_elsewhere(const std::vector<std::string> &hashes) const {
+	if (exists_ || hashes.empty())
+		return;
+	// Tables with drizzle's shape, readable without running anyone's code: plain
+	// tables without policies (a SELECT on them runs nothing but the scan).
+	spi::execute(
+	    "SELECT c.oid::text, n.nspname::text, c.relname::text FROM pg_catalog.pg_class c "
+	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit') "
+	    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid) "
+	    "AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+	    "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'hash' "
+	    "AND a.atttypid = 'pg_catalog.text'::pg_catalog.regtype AND NOT a.attisdropped) "
+	    "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'created_at' "
+	    "AND a.atttypid = 'pg_catalog.int8'::pg_catalog.regtype AND NOT a.attisdropped) "
+	    "ORDER BY 2, 3");
+	std::vector<std::array<std::string, 2>> candidates;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		candidates.push_back({*spi::get_text(i, 2), *spi::get_text(i, 3)});
+	std::string list;
+	for (const auto &h : hashes)
+		list += (list.empty() ? "" : ",") + h;  // sha256 hex: no comma, no quote
+	for (const auto &[schema, table] : candidates) {
+		std::string q = spi::quote_ident(schema) + "." + spi::quote_ident(table);
+		std::string sql = fmt::format(
+		    "SELECT pg_catalog.count(*) FROM {} WHERE hash OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($1, ','))", q);
+		spi::execute(sql.c_str(), {spi::text(list)});
+		int64_t matched = spi::get_int64(0, 1).value_or(0);
+		if (matched == 0)
+			continue;
+		throw Error(DBKIT_DRIZZLE_ELSEWHERE,
+		            fmt::format("drizzle's table {} does not exist, but {} has drizzle's shape and records {} of this "
+		                        "folder's migrations: drizzle's migrator was configured to keep its table there, and "
+		                        "without it dbkit would run those migrations again",
+		                        qualified_, q, matched),
+		            fmt::format("Point dbkit at it: dbkit migrate --drizzle-schema {} --drizzle-table {} (the repairs "
+		                        "take the same flags; options {{\"drizzle_schema\": ..., \"drizzle_table\": ...}} in "
+		                        "SQL). If {} is stale, drop or rename it first. Nothing was "
+		                        "applied.",
+		                        shell_word(schema), shell_word(table), q));
+	}
 }
 
 std::vector<core::DrizzleRow> DrizzleTable::read() const {
@@ -105,10 +293,14 @@ std::vector<core::DrizzleRow> DrizzleTable::read() const {
 void DrizzleTable::ensure(bool v1_shape) {
 	if (exists_)
 		return;
+	// CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+	// schema exists: a deployer granted only USAGE and CREATE on drizzle's schema
+	// (dbkit_grant_deployer) skips it
+	spi::execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", {spi::text(schema_)});
+	bool have_schema = spi::rows() > 0;
 	std::string sql = fmt::format(
-	    "CREATE SCHEMA IF NOT EXISTS {}; "
-	    "CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint{})",
-	    spi::quote_ident(schema_), qualified_,
+	    "{}CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint{})",
+	    have_schema ? "" : fmt::format("CREATE SCHEMA IF NOT EXISTS {}; ", spi::quote_ident(schema_)), qualified_,
 	    v1_shape ? ", name text, applied_at timestamp with time zone DEFAULT now()" : "");
 	spi::execute(sql.c_str());
 	detect();
@@ -132,9 +324,19 @@ void DrizzleTable::remove(const std::string &hash, std::optional<int64_t> when) 
 	spi::execute(sql.c_str(), {spi::text(hash), when ? spi::int8(*when) : spi::Arg{INT8OID, Datum(0), true}});
 }
 
-void DrizzleTable::rehash(const std::string &old_hash, const std::string &new_hash) {
-	std::string sql = fmt::format("UPDATE {} SET hash = $2 WHERE hash = $1", qualified_);
-	spi::execute(sql.c_str(), {spi::text(old_hash), spi::text(new_hash)});
+// The row of one migration: its hash and its journal `when` (and its name, in
+// drizzle 1.0's shape). Two migrations with identical content share the hash,
+// so the hash alone would touch both.
+std::string DrizzleTable::one_row_where() const {
+	std::string where = has_created_at_ ? "hash = $1 AND created_at IS NOT DISTINCT FROM $2" : "hash = $1";
+	return fmt::format("ctid = (SELECT ctid FROM {} WHERE {} ORDER BY {} LIMIT 1)", qualified_, where,
+	                   has_name_ ? "(name IS NOT DISTINCT FROM $3) DESC, id" : (has_id_ ? "id" : "ctid"));
+}
+
+void DrizzleTable::rehash(const std::string &old_hash, const std::string &new_hash, int64_t when,
+                          const std::string &name) {
+	std::string sql = fmt::format("UPDATE {} SET hash = $4 WHERE {}", qualified_, one_row_where());
+	spi::execute(sql.c_str(), {spi::text(old_hash), spi::int8(when), spi::text(name), spi::text(new_hash)});
 }
 
 HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const std::string &reason,
@@ -148,11 +350,25 @@ HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const s
 	run_id_ = *spi::get_int64(0, 1);
 }
 
-void DrizzleTable::rename(const std::string &hash, const std::string &name) {
+void DrizzleTable::rename(const std::string &hash, int64_t when, const std::string &old_name,
+                         const std::string &name) {
 	if (!exists_ || !has_name_)
 		return;
-	std::string sql = fmt::format("UPDATE {} SET name = $2 WHERE hash = $1", qualified_);
-	spi::execute(sql.c_str(), {spi::text(hash), spi::text(name)});
+	// the row of that migration only: its hash and old folder name (or, for a
+	// row without a name, its `when`); another migration may share the hash
+	std::string unnamed = has_created_at_ ? "name IS NULL AND created_at IS NOT DISTINCT FROM $2" : "name IS NULL";
+	std::string sql = fmt::format("UPDATE {0} SET name = $3 WHERE ctid = (SELECT ctid FROM {0} WHERE hash = $1 AND "
+	                              "(name = $4 OR ({1})) ORDER BY (name = $4) DESC NULLS LAST, {2} LIMIT 1)",
+	                              qualified_, unnamed, has_id_ ? "id" : "ctid");
+	std::vector<spi::Arg> args{spi::text(hash), spi::int8(when), spi::text(name), spi::text(old_name)};
+	spi::execute(sql.c_str(), args);
+	if (spi::rows() > 0)
+		return;
+	// a row named otherwise (drizzle wrote it under another name): the oldest with that hash not yet renamed
+	sql = fmt::format("UPDATE {0} SET name = $3 WHERE ctid = (SELECT ctid FROM {0} WHERE hash = $1 AND "
+	                  "name IS DISTINCT FROM $3 ORDER BY {1} LIMIT 1)",
+	                  qualified_, has_id_ ? "id" : "ctid");
+	spi::execute(sql.c_str(), args);
 }
 
 void HistoryWriter::rename(const std::string &old_tag, const std::string &new_tag, int64_t idx) {

@@ -19,22 +19,33 @@ void lock_history();  // pg_advisory_xact_lock(kApplyLockKey); waits
 
 std::vector<core::HistoryRow> read_history();
 
+// Raises 42501 naming what the current role lacks of a deployer's grants on
+// dbkit's tables and sequences, and the dbkit_grant_deployer() call that grants
+// them. For every function that writes dbkit's state; after spi::connect().
+void require_deployer(const char *fn);
+
 class DrizzleTable {
 public:
 	DrizzleTable(const Options &o);
 	bool exists() const { return exists_; }
 	std::vector<core::DrizzleRow> read() const;
+	// When this table is absent: refuses (DK017) if another table with drizzle's
+	// shape (hash text, created_at bigint) records any of `hashes`, naming it and
+	// the flags that point at it.
+	void refuse_if_elsewhere(const std::vector<std::string> &hashes) const;
 	// Creates schema and table if absent: drizzle 1.0's shape (name, applied_at)
 	// for a folders-layout project, 0.x's shape otherwise.
 	void ensure(bool v1_shape);
 	void insert(const std::string &hash, int64_t when, const std::string &name);
 	void remove(const std::string &hash, std::optional<int64_t> when);  // one row: a forgotten migration
-	void rehash(const std::string &old_hash, const std::string &new_hash);
-	void rename(const std::string &hash, const std::string &name);  // drizzle 1.0 shape: follow a renamed folder
+	// one migration's row (by hash and `when`, and name in 1.0's shape), never another's with the same content
+	void rehash(const std::string &old_hash, const std::string &new_hash, int64_t when, const std::string &name);
+	void rename(const std::string &hash, int64_t when, const std::string &old_name, const std::string &name);  // drizzle 1.0 shape: follow a renamed folder
 
 private:
 	void detect();
 	void check_trust();
+	std::string one_row_where() const;
 	std::string schema_, table_, qualified_;
 	bool exists_ = false, has_id_ = false, has_name_ = false, has_created_at_ = false;
 	SPIPlanPtr insert_plan_ = nullptr;

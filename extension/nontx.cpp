@@ -93,6 +93,7 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
+	require_deployer("dbkit_nontx_start");
 	SessionHold hold;  // kept on success: released by finish, a failed step, or disconnect
 	core::Plan plan = plan_against_database(lf, opts);
 	Target t = next_non_transactional(lf, plan, tag);
@@ -180,6 +181,7 @@ DBKIT_FUNCTION(dbkit_nontx_step) {
 	bool ok = PG_GETARG_BOOL(2);
 	std::string error = text_arg(fcinfo, 3);
 	spi::connect();
+	require_deployer("dbkit_nontx_step");
 	std::string invalid;
 	if (ok) {
 		spi::execute(
@@ -217,6 +219,7 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
+	require_deployer("dbkit_nontx_finish");
 	lock_history();
 	spi::execute(
 	    "SELECT statements, next_statement, "

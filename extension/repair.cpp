@@ -65,6 +65,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		lf = load_folder_arg(jsonb_arg(fcinfo, 1));
 	RunScope run;
 	spi::connect();
+	require_deployer(("dbkit " + action).c_str());
 	lock_history();
 	std::optional<std::string> carried = drift_before_run();
 	if (carried)
@@ -106,7 +107,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		spi::execute("UPDATE dbkit.migrations SET hash = $2 WHERE tag = $1", {spi::text(tag), spi::text(it->file_hash)});
 		bool in_history = spi::rows() > 0;
 		if (dz && dz->exists())
-			dz->rehash(it->applied_hash, it->file_hash);
+			dz->rehash(it->applied_hash, it->file_hash, m.when, m.tag);
 		if (!in_history)  // drizzle applied the old version: adopt it with the new hash
 			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted"});
 		store_snapshot(w.run_id(), tag, carried);

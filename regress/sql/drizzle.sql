@@ -56,6 +56,15 @@ SELECT count(*) FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);',
   '0005_f', 'CREATE TABLE f (id int);'));
 SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY id;
 
+-- issue 17 item 3: a configured drizzle table that is absent while another
+-- table with drizzle's shape records the folder's migrations is refused (DK017),
+-- naming that table and the options that point at it
+SELECT count(*) FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);',
+  '0001_b', 'CREATE TABLE b (id int);', '0002_c', 'CREATE TABLE c (id int);', '0004_e', 'CREATE TABLE e (id int);',
+  '0005_f', 'CREATE TABLE f (id int);'), '{"drizzle_schema": "x\"; DROP TABLE a; --", "drizzle_table": "t''s"}');
+DROP SCHEMA d1 CASCADE;
+DROP TABLE drizzle.__drizzle_migrations;
+
 -- names with quotes are identifiers, never SQL: the odd schema and table are created as named
 SELECT count(*) FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);',
   '0001_b', 'CREATE TABLE b (id int);', '0002_c', 'CREATE TABLE c (id int);', '0004_e', 'CREATE TABLE e (id int);',

@@ -129,19 +129,19 @@ sql_as dk_monitor priv 00000 "2" "SELECT count(*) FROM dbkit_status()"
 sql_as dk_monitor priv 00000 "" "SELECT count(*) FROM dbkit_drift()"
 sql_as dk_monitor priv 00000 "" "SELECT count(*) FROM dbkit.events"
 
-# The audit cannot be turned off. After the library is loaded (dbkit_apply(NULL)
-# loads it and fails: a C function; dbkit_status() is SQL and would not load it):
+# The audit cannot be turned off. After the library is loaded (dbkit_lint() loads
+# it: a C function any role may call; dbkit_status() is SQL and would not load it):
 sql_as dk_plain priv "42501" "permission denied to set parameter \"dbkit.audit\"" \
-	"SELECT * FROM dbkit_apply(NULL);
+	"SELECT count(*) FROM dbkit_lint('SELECT 1');
 SET dbkit.audit = off"
 sql_as dk_plain priv "42501" "permission denied to set parameter \"dbkit.audit\"" \
-	"SELECT * FROM dbkit_apply(NULL);
+	"SELECT count(*) FROM dbkit_lint('SELECT 1');
 SELECT pg_catalog.set_config('dbkit.audit', 'off', false)"
 sql_as dk_plain priv "42501" "permission denied to set parameter \"dbkit.audit\"" \
-	"SELECT * FROM dbkit_apply(NULL);
+	"SELECT count(*) FROM dbkit_lint('SELECT 1');
 BEGIN;
 SET LOCAL dbkit.audit = off"
-sql_as dk_plain priv "00000" "" "SELECT * FROM dbkit_apply(NULL);
+sql_as dk_plain priv "00000" "" "SELECT count(*) FROM dbkit_lint('SELECT 1');
 SET dbkit.audit = off;
 CREATE TABLE public.dk_loaded_then_set (i integer)"
 # In a fresh session, before anything loads it: PostgreSQL accepts the SET as a
@@ -461,10 +461,10 @@ assert_eq 0 "$RC" "injection: check exits 0"
 R1="'); DROP TABLE victim; --"
 run forget "$T2" --reason "$R1"
 assert_eq 0 "$RC" "injection: forget with a hostile tag and reason exits 0"
-run mark-applied "$T2" --dir "$I" --reason "\"; DROP TABLE victim; --"
+run mark-applied "$T2" --dir "$I" --reason "\"; DROP TABLE victim; --" --drizzle-schema "$DZS" --drizzle-table "$DZT"
 assert_eq 0 "$RC" "injection: mark-applied with a hostile tag and reason exits 0"
 printf -- "-- it's; DROP TABLE victim; --\n" >>"$I/$T0.sql"
-run accept-change "$T0" --dir "$I" --reason "\$\$; DROP TABLE victim; \$\$"
+run accept-change "$T0" --dir "$I" --reason "\$\$; DROP TABLE victim; \$\$" --drizzle-schema "$DZS" --drizzle-table "$DZT"
 assert_eq 0 "$RC" "injection: accept-change with a hostile tag and reason exits 0"
 assert_eq "$R1|$T2
 \"; DROP TABLE victim; --|$T2
