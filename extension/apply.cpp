@@ -262,7 +262,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 		history->set_detail(fmt::format(
 		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}}}", applied, adopted,
 		    retries_total, absorbed_drift ? "true" : "false"));
-		store_snapshot(history->run_id(), last_tag);
+		store_snapshot(history->run_id(), last_tag, &opts);
 	}
 	spi::finish();
 	return out.done();

@@ -185,7 +185,7 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		dz->insert(hash, t.m->when, t.m->tag);
 	}
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	store_snapshot(w.run_id(), tag);
+	store_snapshot(w.run_id(), tag, &opts);
 	spi::finish();
 	release_session_lock();
 	set_session_run(false);

@@ -32,12 +32,18 @@ bool with_short_lock_wait(F &&f) {
 }
 }  // namespace
 
-void store_snapshot(int64_t run_id, const std::string &tag) {
+void store_snapshot(int64_t run_id, const std::string &tag, const Options *opts) {
 	bool stored = with_short_lock_wait([&] {
-		spi::execute(
-		    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
-		    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
-		    {spi::int8(run_id), spi::text(tag)});
+		if (opts)
+			spi::execute(
+			    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+			    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot($3, $4) s",
+			    {spi::int8(run_id), spi::text(tag), spi::text(opts->drizzle_schema), spi::text(opts->drizzle_table)});
+		else
+			spi::execute(
+			    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+			    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
+			    {spi::int8(run_id), spi::text(tag)});
 	});
 	if (!stored) {
 		spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"snapshot_skipped\": true}' WHERE id = $1",
@@ -55,6 +61,8 @@ bool drifted_since_last_snapshot() {
 	spi::execute(
 	    "SELECT fingerprint, catalog_fingerprint = dbkit.catalog_fingerprint() "
 	    "FROM (SELECT fingerprint, catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
+	// the live schema as the reference's format sees it: a 0.1.0 reference lacks
+	// owners, privileges, rules, ... (dbkit._live_like)
 	if (spi::rows() == 0)
 		return false;  // nothing recorded yet: no snapshot to take
 	std::string stored = *spi::get_text(0, 1);
@@ -62,7 +70,8 @@ bool drifted_since_last_snapshot() {
 		return false;  // no catalog row changed since: no drift, and no snapshot to build
 	std::optional<std::string> live;
 	if (!with_short_lock_wait([&] {
-		    spi::execute("SELECT pg_catalog.md5(dbkit.snapshot()::text)");
+		    spi::execute(
+		        "SELECT pg_catalog.md5(dbkit._live_like((SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1))::text)");
 		    live = spi::get_text(0, 1);
 	    }))
 		return false;  // cannot tell now; dbkit drift can
