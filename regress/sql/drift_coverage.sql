@@ -34,6 +34,7 @@ SELECT s.snapshot -> 'dbkit:format' AS format,
 -- drizzle's rows change on every deploy: not drift
 INSERT INTO drizzle.app_migrations (hash, created_at) VALUES ('x', 1);
 SELECT * FROM show_drift();
+DELETE FROM drizzle.app_migrations WHERE hash = 'x';
 
 -- rule: DO INSTEAD NOTHING swallows every insert
 BEGIN;
