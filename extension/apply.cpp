@@ -274,7 +274,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 		history->set_detail(fmt::format(
 		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
 		    applied, adopted, retries_total, absorbed_drift ? "true" : "false", carried_drift ? "true" : "false"));
-		store_snapshot(history->run_id(), last_tag, carried_drift);
+		store_snapshot(history->run_id(), last_tag, &opts, carried_drift);
 	}
 	spi::finish();
 	return out.done();

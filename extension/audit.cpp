@@ -19,6 +19,7 @@
 
 #include "commands/extension.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -28,7 +29,9 @@ namespace {
 const char *kSelectDdl =
     "SELECT c.command_tag, c.object_type, c.object_identity, c.schema_name "
     "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
-    "WHERE c.schema_name IS DISTINCT FROM 'dbkit' AND NOT c.in_extension";
+    "WHERE c.schema_name IS DISTINCT FROM 'dbkit' AND NOT c.in_extension "
+    // temporary objects are never schema drift (event triggers report their schema as pg_temp)
+    "AND c.schema_name IS DISTINCT FROM 'pg_temp'";
 
 // sql_drop rows take the command tag from the event.
 const char *kSelectDrop =
@@ -58,6 +61,19 @@ size_t g_stmt_len = 0;
 char *g_stmt_copy = nullptr;       // in TopTransactionContext
 Oid g_writer = InvalidOid;    // the audit functions' owner: writes dbkit.ddl_audit at commit
 bool g_callbacks = false;
+
+// Retention (setting dbkit.audit_retention, minutes; 0 or -1: keep forever).
+// Rows older than that are deleted by the commit-time write itself, at most once
+// an hour per backend and at most kPurgeBatch rows at a time, so the audit stays
+// bounded without a scheduler and a write never pays for a large backlog.
+int g_retention_min = 90 * 24 * 60;
+constexpr int kPurgeBatch = 5000;
+constexpr int64 kPurgeEveryUs = INT64CONST(3600) * 1000000;
+TimestampTz g_next_purge = 0;  // 0: this backend's first write purges
+
+const char *kPurge =
+    "DELETE FROM dbkit.ddl_audit WHERE ctid = ANY (ARRAY("
+    "SELECT ctid FROM dbkit.ddl_audit WHERE at < $1 ORDER BY at LIMIT $2 FOR UPDATE SKIP LOCKED))";
 
 char *keep(const char *s) { return s ? MemoryContextStrdup(TopTransactionContext, s) : nullptr; }
 
@@ -101,6 +117,48 @@ void capture(const char *select, const char *event, const char *tag, const char 
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
+}
+
+// Deletes audit rows older than dbkit.audit_retention, in a subtransaction of
+// its own: whatever goes wrong here (a serialization failure under REPEATABLE
+// READ, say) leaves the rows just written in place. Runs inside flush()'s
+// subtransaction, as the writer, with SPI connected.
+void purge_expired(TimestampTz now) {
+	if (g_retention_min <= 0 || now < g_next_purge)
+		return;
+	g_next_purge = now + kPurgeEveryUs;
+	TimestampTz cutoff = now - static_cast<int64>(g_retention_min) * INT64CONST(60000000);
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		Oid types[2] = {TIMESTAMPTZOID, INT4OID};
+		Datum values[2] = {TimestampTzGetDatum(cutoff), Int32GetDatum(kPurgeBatch)};
+		int rc = SPI_execute_with_args(kPurge, 2, types, values, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "audit retention: %s", SPI_result_code_string(rc));
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			ReThrowError(edata);
+		ereport(LOG, (errmsg("dbkit could not delete expired rows of dbkit.ddl_audit: %s", edata->message),
+		              errhint("The next write tries again in an hour; SELECT dbkit_purge_audit('90 days') "
+		                      "deletes them by hand.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 }
 
 // Writes the pending rows in one subtransaction, as the audit functions' owner.
@@ -169,6 +227,7 @@ void flush() {
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
 		}
+		purge_expired(GetCurrentTimestamp());
 		SPI_finish();
 		AtEOXact_GUC(true, guc_level);
 		PopActiveSnapshot();
@@ -247,10 +306,18 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 		                errmsg("dbkit audit functions run only as event triggers")));
 	if (!dbkit::audit_enabled() || dbkit::in_run() || creating_extension)
 		PG_RETURN_NULL();
-	// pg_restore replays a dump's DDL: that is not a change to the schema, and the
-	// dump carries the audit rows it had.
+	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+	// A temporary table (CREATE TEMP TABLE, often one per request) is never schema
+	// drift: skipped here without a query; kSelectDdl drops the other pg_temp objects.
+	if (trig->parsetree && IsA(trig->parsetree, CreateStmt) &&
+	    castNode(CreateStmt, trig->parsetree)->relation->relpersistence == RELPERSISTENCE_TEMP)
+		PG_RETURN_NULL();
+	// pg_restore replays a dump's DDL, which is not a change to the schema (and the
+	// dump carries the audit rows it had). application_name is the client's to set,
+	// so it is believed only from a superuser session, which could SET dbkit.audit =
+	// off anyway; any other role running as "pg_restore" is audited as usual.
 	const char *app = GetConfigOption("application_name", true, false);
-	if (app && strcmp(app, "pg_restore") == 0)
+	if (app && strcmp(app, "pg_restore") == 0 && superuser_arg(GetSessionUserId()))
 		PG_RETURN_NULL();
 	if (!g_callbacks) {
 		RegisterXactCallback(at_xact, NULL);
@@ -258,7 +325,6 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 		g_callbacks = true;
 	}
 	g_writer = GetUserId();  // SECURITY DEFINER: the functions' owner
-	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
 	// The role that ran the DDL is the outer one.
 	const char *user = GetUserNameFromId(GetOuterUserId(), true);
 	capture(select, event, GetCommandTagName(trig->tag), user ? user : "", app);
@@ -266,6 +332,14 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 }
 
 }  // namespace
+
+void dbkit::define_audit_settings() {
+	DefineCustomIntVariable("dbkit.audit_retention",
+	                        "How long dbkit.ddl_audit keeps its rows (0 or -1: forever).",
+	                        "Older rows are deleted by the audit's own writes, at most once an hour per session and "
+	                        "5,000 rows at a time. Only superusers can change it.",
+	                        &g_retention_min, 90 * 24 * 60, -1, INT_MAX, PGC_SUSET, GUC_UNIT_MIN, NULL, NULL, NULL);
+}
 
 void dbkit::flush_pending_audit() {
 	// Only at the top level: written inside a savepoint, the rows of DDL from

@@ -7,4 +7,7 @@ namespace dbkit {
 // Outside any savepoint only; errors become a WARNING; safe with nothing pending.
 void flush_pending_audit();
 
+// Registers dbkit.audit_retention (from _PG_init).
+void define_audit_settings();
+
 }  // namespace dbkit

@@ -2,8 +2,9 @@
 #include <string>
 #include <vector>
 
-#include "run_state.hpp"
+#include "audit.hpp"
 #include "guard.hpp"
+#include "run_state.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -55,6 +56,7 @@ extern "C" void _PG_init(void) {
 	                         "Record DDL run outside dbkit migrations in dbkit.ddl_audit.",
 	                         "Only superusers can change it, so that a role cannot hide its own DDL.", &g_audit, true,
 	                         PGC_SUSET, 0, NULL, NULL, NULL);
+	dbkit::define_audit_settings();
 	MarkGUCPrefixReserved("dbkit");
 	RegisterXactCallback(at_xact_end, NULL);
 }

@@ -95,12 +95,15 @@ DBKIT_FUNCTION(dbkit_drift) {
 	}
 
 	// Differing entries only: the full join runs in SQL, the description in core.
+	// The live side is built in the reference's format (dbkit._live_like): a
+	// reference a 0.1.0 dbkit took has no owners, privileges or rules, and is
+	// compared only with what it can describe. "dbkit:format" is not an object.
 	spi::execute(
 	    "WITH last AS (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) "
 	    "SELECT coalesce(a.key, b.key), a.value::text, b.value::text "
 	    "FROM pg_catalog.jsonb_each((SELECT snapshot FROM last)) a "
-	    "FULL JOIN pg_catalog.jsonb_each(dbkit.snapshot()) b ON a.key = b.key "
-	    "WHERE a.value IS DISTINCT FROM b.value ORDER BY 1");
+	    "FULL JOIN pg_catalog.jsonb_each(dbkit._live_like((SELECT snapshot FROM last))) b ON a.key = b.key "
+	    "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' ORDER BY 1");
 	struct Diff {
 		std::string key;
 		std::optional<std::string> expected, actual;

@@ -32,19 +32,28 @@ bool with_short_lock_wait(F &&f) {
 }
 }  // namespace
 
-void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<std::string> &carried) {
+void store_snapshot(int64_t run_id, const std::string &tag, const Options *opts,
+                    const std::optional<std::string> &carried) {
+	// With the run's options, drizzle's table they name is left out (and recorded in
+	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
+	std::vector<spi::Arg> args{spi::int8(run_id), spi::text(tag), spi::text_or_null(carried)};
+	if (opts) {
+		args.push_back(spi::text(opts->drizzle_schema));
+		args.push_back(spi::text(opts->drizzle_table));
+	}
+	const char *live = opts ? "dbkit.snapshot($4, $5)" : "dbkit.snapshot()";
 	bool stored = with_short_lock_wait([&] {
 		if (!carried) {
-			spi::execute(
-			    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
-			    "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s",
-			    {spi::int8(run_id), spi::text(tag)});
+			std::string sql = std::string("INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+			                              "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s "
+			                              "FROM ") + live + " s";  // $3 (no drift to carry) is NULL and unused
+			spi::execute(sql.c_str(), args);
 			return;
 		}
 		// Per object: what the run changed (live now differs from live before it) is
 		// taken; what it left as the drift had it keeps the old reference. The catalog
 		// fingerprint stays NULL, so the fast path never calls this reference "no drift".
-		spi::execute(
+		std::string sql = std::string(
 		    "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
 		    "SELECT $1, $2, pg_catalog.md5(m::text), NULL, m FROM ("
 		    " SELECT coalesce(pg_catalog.jsonb_object_agg(k, v) FILTER (WHERE v IS NOT NULL), '{}'::pg_catalog.jsonb) m"
@@ -53,11 +62,11 @@ void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<
 		    "       NULLIF(c.value OPERATOR(pg_catalog.->) 'live', 'null'::pg_catalog.jsonb)"
 		    "   THEN NULLIF(c.value OPERATOR(pg_catalog.->) 'ref', 'null'::pg_catalog.jsonb)"
 		    "   ELSE s.s OPERATOR(pg_catalog.->) keys.k END AS v"
-		    "  FROM (SELECT dbkit.snapshot() AS s) s"
+		    "  FROM (SELECT ") + live + " AS s) s"
 		    "  CROSS JOIN LATERAL (SELECT pg_catalog.jsonb_object_keys(s.s) UNION"
-		    "                      SELECT pg_catalog.jsonb_object_keys($3)) keys(k)"
-		    "  LEFT JOIN LATERAL pg_catalog.jsonb_each($3) c ON c.key OPERATOR(pg_catalog.=) keys.k) x) y",
-		    {spi::int8(run_id), spi::text(tag), spi::jsonb_text(*carried)});
+		    "                      SELECT pg_catalog.jsonb_object_keys($3::pg_catalog.jsonb)) keys(k)"
+		    "  LEFT JOIN LATERAL pg_catalog.jsonb_each($3::pg_catalog.jsonb) c ON c.key OPERATOR(pg_catalog.=) keys.k) x) y";
+		spi::execute(sql.c_str(), args);
 	});
 	if (!stored) {
 		spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"snapshot_skipped\": true}' WHERE id = $1",
@@ -83,9 +92,10 @@ std::optional<std::string> drift_before_run() {
 		        "SELECT pg_catalog.jsonb_object_agg(keys.k, pg_catalog.jsonb_build_object("
 		        "         'ref', r.s OPERATOR(pg_catalog.->) keys.k, 'live', l.s OPERATOR(pg_catalog.->) keys.k)) "
 		        "FROM (SELECT snapshot AS s FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) r, "
-		        "     (SELECT dbkit.snapshot() AS s) l, "
+		        "     LATERAL (SELECT dbkit._live_like(r.s) AS s) l, "
 		        "     LATERAL (SELECT pg_catalog.jsonb_object_keys(r.s) UNION SELECT pg_catalog.jsonb_object_keys(l.s)) keys(k) "
-		        "WHERE (r.s OPERATOR(pg_catalog.->) keys.k) IS DISTINCT FROM (l.s OPERATOR(pg_catalog.->) keys.k)");
+		        "WHERE (r.s OPERATOR(pg_catalog.->) keys.k) IS DISTINCT FROM (l.s OPERATOR(pg_catalog.->) keys.k) "
+		        "AND keys.k NOT LIKE 'dbkit:%'");
 		    drift = spi::get_text(0, 1);  // NULL: nothing differs
 	    }))
 		return std::nullopt;  // cannot tell now; dbkit drift can

@@ -7,6 +7,8 @@
 
 namespace dbkit {
 
+struct Options;
+
 // The drift present before a run: for each object whose live definition differs
 // from the stored reference, both definitions ({"key": {"ref": ..., "live": ...}}, as
 // jsonb text). nullopt when there is none (or no reference yet, or the schema cannot
@@ -18,7 +20,12 @@ std::optional<std::string> drift_before_run();
 // the run (`carried`) is carried forward: an object the run's migrations left as the
 // drift had it keeps its old reference definition, so dbkit drift keeps reporting it
 // until dbkit accept-drift or a migration that changes the object. Never absorbed.
-void store_snapshot(int64_t run_id, const std::string &tag, const std::optional<std::string> &carried = std::nullopt);
+// With the run's options, drizzle's table they name is the one left out of the
+// snapshot (dbkit.snapshot(schema, table)), and the snapshot records it so that
+// dbkit_drift() leaves out the same one; without (accept-drift), the one the newest
+// snapshot recorded.
+void store_snapshot(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
+                    const std::optional<std::string> &carried = std::nullopt);
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
 // drift that a fingerprint cannot show while a non-transactional migration's own

@@ -127,3 +127,388 @@ BEGIN
     END IF;
 END
 $$;
+
+------------------------------------------------------------------------------
+-- issue 16 item 6, issue 17 item 11: what drift sees (snapshot format 2), and
+-- the DDL audit's retention
+------------------------------------------------------------------------------
+
+-- Privileges as sorted text ("grantee=privileges/grantor", PUBLIC spelled out);
+-- a NULL acl (never granted or revoked) is shown as the defaults it stands for.
+CREATE FUNCTION dbkit._acl(acl aclitem[], objtype "char", owner oid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.regexp_replace(x::text, '^=', 'PUBLIC=') ORDER BY x::text), '[]')
+  FROM pg_catalog.unnest(coalesce(acl, pg_catalog.acldefault(objtype, owner))) x
+$$;
+
+-- Snapshot format 2. Beyond 0.1.0's: owners and privileges (schemas, tables,
+-- columns, views, sequences, functions, types), view and materialized view
+-- options (security_invoker, check_option, ...), replica identity, rules,
+-- aggregates, operators, casts, publications, event triggers and default
+-- privileges; and every schema but PostgreSQL's and dbkit's, `drizzle` included:
+-- only drizzle's migrations table named here (with the sequences it owns) is
+-- left out. The key "dbkit:format" records the format and that table.
+CREATE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET extra_float_digits = 1
+AS $$
+WITH ext AS (
+    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+), dz AS (
+    -- drizzle's migrations table the runs are configured with, and the sequences it owns
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = drizzle_schema AND c.relname = drizzle_table
+    UNION ALL
+    SELECT d.objid FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       AND n.nspname = drizzle_schema AND c.relname = drizzle_table
+), ns AS (
+    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)
+), rel AS (
+    SELECT c.oid, c.relname, c.relkind, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qname,
+           c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
+           c.relowner, c.relacl, c.relreplident
+      FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
+       AND c.oid NOT IN (SELECT oid FROM dz)
+), item(key, value) AS (
+    SELECT 'dbkit:format', jsonb_build_object('version', 2, 'drizzle_schema', drizzle_schema, 'drizzle_table', drizzle_table)
+    UNION ALL
+    SELECT 'schema:' || quote_ident(nspname),
+           jsonb_build_object('owner', pg_get_userbyid(nspowner), 'acl', dbkit._acl(nspacl, 'n', nspowner)) FROM ns
+    UNION ALL
+    SELECT 'table:' || r.qname,
+           jsonb_strip_nulls(jsonb_build_object(
+               'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' WHEN 'f' THEN 'foreign' ELSE 'table' END,
+               'unlogged', CASE WHEN r.relpersistence = 'u' THEN true END,
+               'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+               'partition_of', (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i
+                                  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                                 WHERE i.inhrelid = r.oid AND r.relispartition),
+               'partition_bound', CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
+               'inherits', (SELECT jsonb_agg(format('%I.%I', pn.nspname, p.relname) ORDER BY i.inhseqno) FROM pg_inherits i
+                              JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                             WHERE i.inhrelid = r.oid AND NOT r.relispartition),
+               'row_security', CASE WHEN r.relrowsecurity THEN true END,
+               'force_row_security', CASE WHEN r.relforcerowsecurity THEN true END,
+               'options', to_jsonb(r.reloptions),
+               'owner', pg_get_userbyid(r.relowner),
+               'acl', dbkit._acl(r.relacl, 'r', r.relowner),
+               'replica_identity', CASE r.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
+                                   WHEN 'i' THEN (SELECT 'index ' || quote_ident(ic.relname) FROM pg_index i
+                                                    JOIN pg_class ic ON ic.oid = i.indexrelid
+                                                   WHERE i.indrelid = r.oid AND i.indisreplident) END))
+      FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'column:' || r.qname || '.' || quote_ident(a.attname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'position', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+               'type', format_type(a.atttypid, a.atttypmod),
+               'not_null', a.attnotnull,
+               'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+               'collation', CASE WHEN a.attcollation <> t.typcollation
+                                 THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+               'acl', CASE WHEN cardinality(a.attacl) > 0 THEN dbkit._acl(a.attacl, 'c', r.relowner) END))
+      FROM rel r
+      JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+      JOIN pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'constraint:' || r.qname || '.' || quote_ident(co.conname),
+           jsonb_build_object('type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
+                                      WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
+                                      WHEN 't' THEN 'trigger' ELSE co.contype::text END,
+                              'definition', pg_get_constraintdef(co.oid, true))
+      FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'index:' || format('%I.%I', ns.nspname, ic.relname),
+           jsonb_strip_nulls(jsonb_build_object('table', r.qname, 'definition', pg_get_indexdef(i.indexrelid),
+                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END))
+      FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+      JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
+    UNION ALL
+    SELECT 'sequence:' || r.qname,
+           jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
+                              'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+                              'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner))
+      FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                          AND d.deptype = 'i')
+    UNION ALL
+    SELECT CASE r.relkind WHEN 'v' THEN 'view:' ELSE 'materialized_view:' END || r.qname,
+           jsonb_strip_nulls(jsonb_build_object(
+               'definition', pg_get_viewdef(r.oid, true),
+               'options', to_jsonb(r.reloptions),   -- security_invoker, security_barrier, check_option, storage
+               'owner', pg_get_userbyid(r.relowner),
+               'acl', dbkit._acl(r.relacl, 'r', r.relowner)))
+      FROM rel r WHERE r.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
+               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+           jsonb_build_object('definition', pg_get_functiondef(p.oid),
+                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner))
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w')
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+    UNION ALL
+    SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
+           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text)
+      FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+     WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
+    UNION ALL
+    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+                                          WHERE e.enumtypid = t.oid),
+                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'e'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
+               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
+                                 FROM pg_constraint c WHERE c.contypid = t.oid),
+               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)))
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'd'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+    UNION ALL
+    SELECT 'type:' || r.qname,
+           jsonb_build_object('attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
+                                                               ORDER BY a.attnum)
+                                               FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0
+                                                AND NOT a.attisdropped),
+                              'owner', pg_get_userbyid(r.relowner))
+      FROM rel r WHERE r.relkind = 'c'
+    UNION ALL
+    SELECT 'extension:' || quote_ident(e.extname),
+           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace))
+      FROM pg_extension e WHERE e.extname <> 'dbkit'
+    UNION ALL
+    SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+               'permissive', pol.polpermissive,
+               'roles', (SELECT jsonb_agg(CASE WHEN x = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = x) END
+                                          ORDER BY 1) FROM unnest(pol.polroles) x),
+               'using', pg_get_expr(pol.polqual, pol.polrelid),
+               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid)))
+      FROM pg_policy pol JOIN rel r ON r.oid = pol.polrelid
+    UNION ALL
+    -- rules other than a view's own _RETURN (CREATE RULE ... DO INSTEAD NOTHING swallows writes)
+    SELECT 'rule:' || r.qname || '.' || quote_ident(rw.rulename),
+           jsonb_build_object('event', CASE rw.ev_type WHEN '1' THEN 'SELECT' WHEN '2' THEN 'UPDATE' WHEN '3' THEN 'INSERT'
+                                                       WHEN '4' THEN 'DELETE' ELSE rw.ev_type::text END,
+                              'instead', rw.is_instead, 'enabled', rw.ev_enabled::text,
+                              'definition', pg_get_ruledef(rw.oid, true))
+      FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
+     WHERE rw.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'aggregate:' || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+           jsonb_strip_nulls(jsonb_build_object(
+               'kind', CASE ag.aggkind WHEN 'n' THEN 'normal' WHEN 'o' THEN 'ordered-set' ELSE 'hypothetical-set' END,
+               'sfunc', ag.aggtransfn::regprocedure::text, 'stype', format_type(ag.aggtranstype, NULL),
+               'finalfunc', nullif(ag.aggfinalfn, 0)::regprocedure::text,
+               'combinefunc', nullif(ag.aggcombinefn, 0)::regprocedure::text,
+               'msfunc', nullif(ag.aggmtransfn, 0)::regprocedure::text,
+               'initcond', ag.agginitval, 'sortop', nullif(ag.aggsortop, 0)::regoperator::text,
+               'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)))
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
+     WHERE p.prokind = 'a'
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+    UNION ALL
+    SELECT 'operator:' || (pg_identify_object('pg_operator'::regclass, o.oid, 0)).identity,
+           jsonb_strip_nulls(jsonb_build_object(
+               'function', o.oprcode::regprocedure::text,
+               'commutator', nullif(o.oprcom, 0)::regoperator::text, 'negator', nullif(o.oprnegate, 0)::regoperator::text,
+               'restrict', nullif(o.oprrest, 0)::regprocedure::text, 'join', nullif(o.oprjoin, 0)::regprocedure::text,
+               'hashes', o.oprcanhash, 'merges', o.oprcanmerge, 'owner', pg_get_userbyid(o.oprowner)))
+      FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
+    UNION ALL
+    -- casts belong to no schema: the ones created after initdb, not by an extension
+    SELECT 'cast:' || format('(%s AS %s)', format_type(ca.castsource, NULL), format_type(ca.casttarget, NULL)),
+           jsonb_strip_nulls(jsonb_build_object(
+               'function', nullif(ca.castfunc, 0)::regprocedure::text,
+               'context', CASE ca.castcontext WHEN 'e' THEN 'explicit' WHEN 'a' THEN 'assignment' ELSE 'implicit' END,
+               'method', CASE ca.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END))
+      FROM pg_cast ca
+     WHERE ca.oid >= 16384
+       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = ca.oid)
+    UNION ALL
+    SELECT 'publication:' || quote_ident(pub.pubname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'owner', pg_get_userbyid(pub.pubowner), 'all_tables', pub.puballtables,
+               'actions', concat_ws(', ', CASE WHEN pub.pubinsert THEN 'insert' END, CASE WHEN pub.pubupdate THEN 'update' END,
+                                    CASE WHEN pub.pubdelete THEN 'delete' END, CASE WHEN pub.pubtruncate THEN 'truncate' END),
+               'via_root', pub.pubviaroot,
+               'tables', (SELECT jsonb_agg(format('%I.%I', pn.nspname, pc.relname)
+                                           || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                                                  FROM pg_attribute a WHERE a.attrelid = pr.prrelid
+                                                                   AND a.attnum = ANY (pr.prattrs::int2[])) || ')', '')
+                                           || coalesce(' WHERE ' || pg_get_expr(pr.prqual, pr.prrelid), '')
+                                           ORDER BY 1)
+                            FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid
+                            JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = pub.oid),
+               'schemas', (SELECT jsonb_agg(quote_ident(pn.nspname) ORDER BY 1) FROM pg_publication_namespace pns
+                             JOIN pg_namespace pn ON pn.oid = pns.pnnspid WHERE pns.pnpubid = pub.oid)))
+      FROM pg_publication pub
+     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_publication'::regclass AND ext.objid = pub.oid)
+    UNION ALL
+    -- event triggers run code on every DDL; dbkit's own audit triggers are listed too (disabling them shows)
+    SELECT 'event_trigger:' || quote_ident(et.evtname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'event', et.evtevent, 'function', et.evtfoid::regprocedure::text,
+               'enabled', et.evtenabled::text, 'tags', to_jsonb(et.evttags), 'owner', pg_get_userbyid(et.evtowner)))
+      FROM pg_event_trigger et
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                        WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = et.oid AND d.deptype = 'e'
+                          AND e.extname <> 'dbkit')
+    UNION ALL
+    -- ALTER DEFAULT PRIVILEGES: what every future table, function, ... will grant
+    SELECT 'default_privileges:' || quote_ident(pg_get_userbyid(da.defaclrole))
+               || coalesce(' in ' || quote_ident(dn.nspname), '')
+               || ' on ' || CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                                                  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE da.defaclobjtype::text END,
+           jsonb_build_object('acl', (SELECT jsonb_agg(regexp_replace(x::text, '^=', 'PUBLIC=') ORDER BY x::text)
+                                        FROM unnest(da.defaclacl) x))
+      FROM pg_default_acl da LEFT JOIN pg_namespace dn ON dn.oid = da.defaclnamespace
+)
+SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM item
+$$;
+
+-- The live schema, leaving out the drizzle table the newest reference left out
+-- (drizzle.__drizzle_migrations when there is none, or it is a 0.1.0 one).
+CREATE OR REPLACE FUNCTION dbkit.snapshot()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT dbkit.snapshot(coalesce(f ->> 'drizzle_schema', 'drizzle'), coalesce(f ->> 'drizzle_table', '__drizzle_migrations'))
+  FROM (SELECT (SELECT s.snapshot -> 'dbkit:format' FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1) AS f) x
+$$;
+
+-- A format-2 snapshot as 0.1.0's dbkit.snapshot() would have described the same
+-- schema: its kinds only, without the attributes added since, and without the
+-- `drizzle` schema, which 0.1.0 left out whole.
+CREATE FUNCTION dbkit._snapshot_as_v1(s jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
+                                           THEN value - '{owner,acl,options}'::text[]
+                                           ELSE value - '{owner,acl,replica_identity}'::text[] END), '{}'::jsonb)
+  FROM jsonb_each(s)
+ WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
+                                   'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',
+                                   'extension', 'policy')
+   AND key <> 'schema:drizzle'
+   AND (split_part(key, ':', 1) = 'extension' OR substr(key, strpos(key, ':') + 1) NOT LIKE 'drizzle.%')
+$$;
+
+-- The live schema in the format of a stored reference, for comparing with it:
+-- a 0.1.0 reference (no "dbkit:format") is compared only with what it could
+-- describe, so an upgrade never reports every owner and privilege as drift.
+CREATE FUNCTION dbkit._live_like(reference jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN reference IS NULL OR reference ? 'dbkit:format'
+            THEN dbkit.snapshot(coalesce(reference -> 'dbkit:format' ->> 'drizzle_schema', 'drizzle'),
+                                coalesce(reference -> 'dbkit:format' ->> 'drizzle_table', '__drizzle_migrations'))
+            ELSE dbkit._snapshot_as_v1(dbkit.snapshot('drizzle', '__drizzle_migrations')) END
+$$;
+
+-- The fingerprint also covers the catalogs format 2 reads (GRANT, ALTER ... OWNER
+-- and REPLICA IDENTITY rewrite pg_class/pg_proc/pg_namespace/pg_type rows, which
+-- it already covered).
+CREATE OR REPLACE FUNCTION dbkit.catalog_fingerprint()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
+    SELECT 'class' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_class
+    UNION ALL SELECT 'attribute' || count(*) || ':' || sum(hashtext(attrelid::text || ':' || attnum || ':' || xmin::text)) FROM pg_attribute WHERE attnum > 0
+    UNION ALL SELECT 'attrdef' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_attrdef
+    UNION ALL SELECT 'constraint' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_constraint
+    UNION ALL SELECT 'index' || count(*) || ':' || sum(hashtext(indexrelid::text || ':' || xmin::text)) FROM pg_index
+    UNION ALL SELECT 'namespace' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_namespace
+    UNION ALL SELECT 'type' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_type
+    UNION ALL SELECT 'enum' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_enum
+    UNION ALL SELECT 'proc' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_proc
+    UNION ALL SELECT 'trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_trigger
+    UNION ALL SELECT 'policy' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_policy
+    UNION ALL SELECT 'rewrite' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_rewrite
+    UNION ALL SELECT 'sequence' || count(*) || ':' || sum(hashtext(seqrelid::text || ':' || xmin::text)) FROM pg_sequence
+    UNION ALL SELECT 'inherits' || count(*) || ':' || sum(hashtext(inhrelid::text || ':' || xmin::text)) FROM pg_inherits
+    UNION ALL SELECT 'extension' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_extension
+    UNION ALL SELECT 'collation' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_collation
+    UNION ALL SELECT 'depend' || count(*) || ':' || sum(hashtext(objid::text || ':' || refobjid::text || ':' || xmin::text)) FROM pg_depend
+    UNION ALL SELECT 'roles' || count(*) || ':' || sum(hashtext(oid::text || ':' || rolname)) FROM pg_roles
+    UNION ALL SELECT 'aggregate' || count(*) || ':' || sum(hashtext(aggfnoid::oid::text || ':' || xmin::text)) FROM pg_aggregate
+    UNION ALL SELECT 'operator' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_operator
+    UNION ALL SELECT 'cast' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_cast
+    UNION ALL SELECT 'publication' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication
+    UNION ALL SELECT 'publication_rel' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_rel
+    UNION ALL SELECT 'publication_ns' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_namespace
+    UNION ALL SELECT 'event_trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_event_trigger
+    UNION ALL SELECT 'default_acl' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_default_acl
+) f(part)
+$$;
+
+-- An upgraded database whose 0.1.0 reference still matches the live schema (no
+-- pending drift, as 0.1.0 saw it) gets a format-2 reference at once, recorded as
+-- an event: from now on owners, privileges, rules, ... are watched. One with
+-- drift pending keeps its 0.1.0 reference, compared in 0.1.0's terms, until the
+-- next run or accept-drift stores a new one (docs/design.md).
+WITH ref AS (
+    SELECT s.id, s.run_id, s.tag, s.snapshot FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1
+), ok AS (
+    SELECT ref.id, ref.tag FROM ref
+     WHERE NOT (ref.snapshot ? 'dbkit:format')
+       AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool
+                          AND e.id > coalesce(ref.run_id, 0))
+       AND ref.snapshot = dbkit._live_like(ref.snapshot)
+), ev AS (
+    INSERT INTO dbkit.events (action, tag, reason, detail)
+    SELECT 'upgrade-snapshot', ok.tag, 'dbkit 0.2.0: the schema reference now also covers owners, privileges, rules, '
+           'view options, aggregates, operators, casts, publications and replica identity',
+           jsonb_build_object('from_snapshot', ok.id, 'format', 2)
+      FROM ok
+    RETURNING id, tag
+)
+INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+SELECT ev.id, ev.tag, md5(s::text), dbkit.catalog_fingerprint(), s
+  FROM ev, dbkit.snapshot() s;
+
+-- Deleting old audit rows by hand (the setting dbkit.audit_retention, 90 days by
+-- default, does it as the audit writes). Not SECURITY DEFINER: only a role that
+-- may DELETE from dbkit.ddl_audit (dbkit's owner, a deployer) can use it.
+CREATE FUNCTION @extschema@.dbkit_purge_audit(older_than interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dbkit_purge_audit' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_purge_audit(interval) IS
+    'Delete dbkit.ddl_audit rows older than the interval; recorded in dbkit.events';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_purge_audit(interval) FROM PUBLIC;
+-- end of issue 16 item 6 / issue 17 item 11

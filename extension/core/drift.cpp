@@ -1,5 +1,7 @@
 #include "drift.hpp"
 
+#include <cctype>
+#include <map>
 #include <set>
 
 #include "json.hpp"
@@ -32,6 +34,127 @@ std::string render(const JsonValue &v) {
 
 bool same(const JsonValue &a, const JsonValue &b) { return render(a) == render(b) && a.kind == b.kind; }
 
+const char *privilege_name(char c) {
+	switch (c) {
+	case 'r': return "SELECT";
+	case 'a': return "INSERT";
+	case 'w': return "UPDATE";
+	case 'd': return "DELETE";
+	case 'D': return "TRUNCATE";
+	case 'x': return "REFERENCES";
+	case 't': return "TRIGGER";
+	case 'X': return "EXECUTE";
+	case 'U': return "USAGE";
+	case 'C': return "CREATE";
+	case 'T': return "TEMPORARY";
+	case 'c': return "CONNECT";
+	case 's': return "SET";
+	case 'A': return "ALTER SYSTEM";
+	case 'm': return "MAINTAIN";
+	default: return nullptr;
+	}
+}
+
+// grantee -> privileges ("SELECT", "UPDATE WITH GRANT OPTION") of an acl array
+// as dbkit._acl renders it: "grantee=privileges/grantor", PUBLIC spelled out.
+std::map<std::string, std::set<std::string>> privileges(const JsonValue *acl) {
+	std::map<std::string, std::set<std::string>> out;
+	if (!acl || acl->kind != JsonValue::Kind::Array)
+		return out;
+	for (const auto &item : acl->items) {
+		const std::string &e = item.string;
+		std::string grantee;
+		size_t i = 0;
+		if (!e.empty() && e[0] == '"') {  // a quoted role name: "" is a quote
+			for (i = 1; i < e.size(); ++i) {
+				if (e[i] == '"' && i + 1 < e.size() && e[i + 1] == '"')
+					grantee += e[++i];
+				else if (e[i] == '"')
+					break;
+				else
+					grantee += e[i];
+			}
+			++i;
+		} else {
+			while (i < e.size() && e[i] != '=')
+				grantee += e[i++];
+		}
+		if (i >= e.size() || e[i] != '=')
+			continue;
+		auto &set = out[grantee];
+		for (++i; i < e.size() && e[i] != '/'; ++i) {
+			const char *name = privilege_name(e[i]);
+			std::string p = name ? name : std::string(1, e[i]);
+			if (i + 1 < e.size() && e[i + 1] == '*') {
+				p += " WITH GRANT OPTION";
+				++i;
+			}
+			set.insert(p);
+		}
+	}
+	return out;
+}
+
+// "granted to PUBLIC: SELECT, INSERT; revoked from bob: UPDATE"
+std::string describe_acl_change(const JsonValue *was, const JsonValue *now) {
+	auto a = privileges(was), b = privileges(now);
+	std::set<std::string> grantees;
+	for (const auto &[g, _] : a)
+		grantees.insert(g);
+	for (const auto &[g, _] : b)
+		grantees.insert(g);
+	std::string out;
+	auto list = [](const std::set<std::string> &x, const std::set<std::string> &minus) {
+		std::string s;
+		for (const auto &p : x)
+			if (!minus.count(p))
+				s += (s.empty() ? "" : ", ") + p;
+		return s;
+	};
+	static const std::set<std::string> none;
+	for (const char *what : {"granted to ", "revoked from "})
+		for (const auto &g : grantees) {
+			const auto &old_set = a.count(g) ? a.at(g) : none;
+			const auto &new_set = b.count(g) ? b.at(g) : none;
+			std::string l = what[0] == 'g' ? list(new_set, old_set) : list(old_set, new_set);
+			if (!l.empty())
+				out += (out.empty() ? "" : "; ") + std::string(what) + (g.empty() ? "PUBLIC" : g) + ": " + l;
+		}
+	return out.empty() ? "privileges differ" : "privileges " + out;
+}
+
+// Kinds whose added or removed entry says what the object does: a rule that
+// swallows every insert is worth reading in the drift row itself.
+std::string summary(const std::string &kind, const std::string &json) {
+	static const std::set<std::string> kinds = {"rule",    "aggregate",     "operator",          "cast",
+	                                            "publication", "event_trigger", "default_privileges"};
+	if (!kinds.count(kind))
+		return "";
+	JsonValue v;
+	JsonError err;
+	if (!parse_json(json, v, err) || v.kind != JsonValue::Kind::Object)
+		return "";
+	std::string s;
+	if (const JsonValue *def = v.find("definition"); def && def->kind == JsonValue::Kind::String)
+		s = def->string;
+	else if (kind == "default_privileges")
+		s = describe_acl_change(nullptr, v.find("acl")).substr(11);  // "granted to ..."
+	else
+		for (const auto &[k, x] : v.members)
+			if (k != "owner" && k != "acl")
+				s += (s.empty() ? "" : ", ") + k + ": " + render(x);
+	std::string flat;  // pretty-printed definitions: one line in the row
+	for (char ch : s)
+		if (!std::isspace(static_cast<unsigned char>(ch)))
+			flat += ch;
+		else if (!flat.empty() && flat.back() != ' ')
+			flat += ' ';
+	s = flat;
+	if (s.size() > 200)
+		s = s.substr(0, 197) + "...";
+	return s.empty() ? "" : ": " + s;
+}
+
 }  // namespace
 
 DriftItem describe_drift(std::string_view key, const std::optional<std::string> &expected,
@@ -42,12 +165,12 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 	d.name = std::string(colon == std::string_view::npos ? key : key.substr(colon + 1));
 	if (!expected) {
 		d.change = "added";
-		d.detail = d.kind + " " + d.name + " exists but no migration created it";
+		d.detail = d.kind + " " + d.name + " exists but no migration created it" + summary(d.kind, *actual);
 		return d;
 	}
 	if (!actual) {
 		d.change = "removed";
-		d.detail = d.kind + " " + d.name + " was created by the migrations but is gone";
+		d.detail = d.kind + " " + d.name + " was created by the migrations but is gone" + summary(d.kind, *expected);
 		return d;
 	}
 	d.change = "changed";
@@ -67,6 +190,15 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 		const JsonValue *x = a.find(k), *y = b.find(k);
 		if (x && y && same(*x, *y))
 			continue;
+		if (k == "acl") {
+			d.detail += (d.detail.empty() ? "" : "; ") + describe_acl_change(x, y);
+			continue;
+		}
+		if (k == "replica_identity") {  // absent: the default (the primary key)
+			d.detail += (d.detail.empty() ? "" : "; ") + std::string("replica identity: ") +
+			            (x ? render(*x) : "default") + " -> " + (y ? render(*y) : "default");
+			continue;
+		}
 		std::string was = x ? render(*x) : "(none)", now = y ? render(*y) : "(none)";
 		if (was.size() > 120 || now.size() > 120)  // function bodies, view definitions
 			d.detail += (d.detail.empty() ? "" : "; ") + k + " differs";

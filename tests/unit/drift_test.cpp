@@ -93,3 +93,56 @@ TEST(CodeDrift, UnknownSnapshotVersionIsAnError) {
 	EXPECT_FALSE(code_objects(v, m, why));
 	EXPECT_NE(why.find("99"), std::string::npos);
 }
+
+// Snapshot format 2 (issue 16 item 6): owners, privileges, replica identity,
+// rules and the other new kinds read as sentences.
+TEST(Drift, DescribesPrivilegeChanges) {
+	auto d = describe_drift("table:public.users",
+	                        std::string(R"J({"kind": "table", "owner": "alice", "acl": ["alice=arwdDxt/alice"]})J"),
+	                        std::string(R"J({"kind": "table", "owner": "alice", "acl": ["PUBLIC=arwdDxt/alice", "alice=arwdDxt/alice"]})J"));
+	EXPECT_EQ(d.change, "changed");
+	EXPECT_EQ(d.detail,
+	          "privileges granted to PUBLIC: DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE");
+	auto r = describe_drift("column:public.users.email", std::string(R"J({"type": "text", "acl": ["bob=rw*/alice"]})J"),
+	                        std::string(R"J({"type": "text", "acl": ["bob=r/alice"]})J"));
+	EXPECT_EQ(r.detail, "privileges revoked from bob: UPDATE WITH GRANT OPTION");
+	// a column's acl is absent when nothing was granted on it
+	auto c = describe_drift("column:public.users.email", std::string(R"J({"type": "text"})J"),
+	                        std::string(R"J({"type": "text", "acl": ["\"odd=role\"=r/alice"]})J"));
+	EXPECT_EQ(c.detail, "privileges granted to odd=role: SELECT");
+}
+
+TEST(Drift, DescribesOwnerAndReplicaIdentity) {
+	auto d = describe_drift("table:public.users",
+	                        std::string(R"J({"kind": "table", "owner": "alice", "acl": ["alice=r/alice"]})J"),
+	                        std::string(R"J({"kind": "table", "owner": "mallory", "acl": ["mallory=r/mallory"], "replica_identity": "full"})J"));
+	EXPECT_EQ(d.detail,
+	          "privileges granted to mallory: SELECT; revoked from alice: SELECT; owner: alice -> mallory; "
+	          "replica identity: default -> full");
+	auto v = describe_drift("view:public.v", std::string(R"J({"definition": "SELECT 1;"})J"),
+	                        std::string(R"J({"definition": "SELECT 1;", "options": ["security_invoker=true"]})J"));
+	EXPECT_EQ(v.detail, "options: (none) -> [security_invoker=true]");
+}
+
+TEST(Drift, NewKindsSayWhatTheyDo) {
+	auto r = describe_drift("rule:public.users.swallow", std::nullopt,
+	                        std::string(R"J({"event": "INSERT", "instead": true, "enabled": "O", "definition": "CREATE RULE swallow AS ON INSERT TO public.users DO INSTEAD NOTHING;"})J"));
+	EXPECT_EQ(r.kind, "rule");
+	EXPECT_EQ(r.change, "added");
+	EXPECT_EQ(r.detail,
+	          "rule public.users.swallow exists but no migration created it: CREATE RULE swallow AS ON INSERT TO "
+	          "public.users DO INSTEAD NOTHING;");
+	auto c = describe_drift("cast:(text AS integer)", std::nullopt,
+	                        std::string(R"J({"context": "implicit", "method": "inout"})J"));
+	EXPECT_EQ(c.detail, "cast (text AS integer) exists but no migration created it: context: implicit, method: inout");
+	auto o = describe_drift("operator:public.===(integer,integer)",
+	                        std::string(R"J({"function": "public.eq3(integer,integer)", "owner": "alice"})J"), std::nullopt);
+	EXPECT_EQ(o.detail, "operator public.===(integer,integer) was created by the migrations but is gone: function: "
+	                    "public.eq3(integer,integer)");
+	auto p = describe_drift("default_privileges:alice on tables", std::nullopt,
+	                        std::string(R"J({"acl": ["PUBLIC=r/alice"]})J"));
+	EXPECT_EQ(p.detail, "default_privileges alice on tables exists but no migration created it: granted to PUBLIC: SELECT");
+	// kinds 0.1.0 had keep their short form
+	auto t = describe_drift("table:public.t", std::nullopt, std::string(R"J({"kind": "table", "owner": "a"})J"));
+	EXPECT_EQ(t.detail, "table public.t exists but no migration created it");
+}
