@@ -81,7 +81,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 
 	RunScope run;  // the DDL audit ignores what dbkit runs
 	spi::connect();
-	lock_history();  // before reading history: a concurrent deploy waits here
+	lock_history(opts.lock_wait_ms);  // before reading history: a concurrent deploy waits here
 	refuse_if_interrupted(opts.resume);  // a non-transactional migration stopped half-way blocks the rest
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)

@@ -62,7 +62,7 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	RunScope run;
 	spi::connect();
-	lock_history();
+	lock_history(opts.lock_wait_ms);
 	refuse_if_interrupted(opts.resume);
 	core::Plan plan = plan_against_database(lf, opts);
 	if (!plan.refusals.empty())

@@ -65,7 +65,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		lf = load_folder_arg(jsonb_arg(fcinfo, 1));
 	RunScope run;
 	spi::connect();
-	lock_history();
+	lock_history(opts.lock_wait_ms);
 	if (drifted_since_last_snapshot())
 		warn({core::Severity::Warning, "drift.absorbed", "",
 		      "the schema had changed outside the migrations since the last run (see dbkit_drift()); the snapshot "
