@@ -60,7 +60,7 @@ holder_close() {
 	wait "$HOLDER_PID" 2>/dev/null || true
 }
 # The deploy lock as pg_locks shows it: advisory, fields 0x64 / 0x626b6974 / 219.
-LOCK_WHERE="l.locktype = 'advisory' AND l.classid = 100 AND l.objid = 1651207028 AND l.objsubid = 219"
+LOCK_WHERE="l.locktype = 'advisory' AND l.classid = 100 AND l.objid = 1651206516 AND l.objsubid = 219"
 
 # A folder: a table with rows, a CONCURRENTLY index (non-transactional), data.
 F=$WORK/m
@@ -101,7 +101,7 @@ wait_until 30 "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHER
 	fail "the gate session never got the deploy lock: $(cat "$WORK/holder.out")"
 pids=()
 for k in 1 2 3; do
-	"$DBKIT" migrate --dir "$F" >"$WORK/c.$k.out" 2>"$WORK/c.$k.err" &
+	"$DBKIT" migrate --dir "$F" >"$WORK/c.$k.out" 2>"$WORK/c.$k.err" 7>&- &
 	pids+=($!)
 done
 if waiting=$(wait_until 60 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
@@ -135,7 +135,7 @@ assert_eq 0 "$(q "SELECT count(*) FROM dbkit.progress")" "no non-transactional m
 q "DROP INDEX users_email_unique; DROP TABLE users, ledger, orgs; TRUNCATE dbkit.migrations, dbkit.snapshots CASCADE; DROP SCHEMA drizzle CASCADE"
 pids=()
 for k in 1 2 3; do
-	"$DBKIT" migrate --dir "$F" >"$WORK/c.$k.out" 2>"$WORK/c.$k.err" &
+	"$DBKIT" migrate --dir "$F" >"$WORK/c.$k.out" 2>"$WORK/c.$k.err" 7>&- &
 	pids+=($!)
 done
 ok=0
@@ -151,11 +151,11 @@ assert_eq "3|3" "$(q "SELECT count(*), count(DISTINCT tag) FROM dbkit.migrations
 # ---------------------------------------------------------------------------
 q "DROP INDEX users_email_unique; DROP TABLE users, ledger, orgs; TRUNCATE dbkit.migrations, dbkit.snapshots CASCADE; DROP SCHEMA drizzle CASCADE"
 # The key the README used to publish, in both forms, held by a role that can only connect.
-start_holder dk_lock_nobody hl_squatter "SELECT pg_advisory_lock(431147936116); SELECT pg_advisory_lock(100, 1651207028); SELECT pg_advisory_lock(x'64626b6974'::bigint);"
+start_holder dk_lock_nobody hl_squatter "SELECT pg_advisory_lock(431147936116); SELECT pg_advisory_lock(100, 1651206516); SELECT pg_advisory_lock(x'64626b6974'::bigint);"
 wait_until 30 "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'hl_squatter' AND l.locktype = 'advisory' AND l.granted HAVING count(*) = 2" >/dev/null ||
 	fail "the squatter never got its advisory locks: $(cat "$WORK/holder.out")"
 set +e
-timeout 120 "$DBKIT" migrate --dir "$F" --wait 30s >"$WORK/out" 2>"$WORK/err"
+timeout 120 "$DBKIT" migrate --dir "$F" --wait 30s >"$WORK/out" 2>"$WORK/err" 7>&-
 RC=$?
 set -e
 assert_eq 0 "$RC" "an unprivileged role holding pg_advisory_lock(431147936116) does not block dbkit migrate: $(cat "$WORK/err")"
