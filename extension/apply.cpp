@@ -129,7 +129,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	// The whole run sits in one subtransaction. On a lock timeout or deadlock it
 	// is rolled back, which releases every lock its statements took, and retried
 	// from its first migration after a backoff: the tables it touched are free
-	// while we wait (dbkit's advisory lock stays held), and there is no
+	// while we wait (dbkit's deploy lock stays held), and there is no
 	// per-migration savepoint to pay for (its commit cost grows with the
 	// number of locks already held, so O(N^2) over a long run).
 	int applied = 0, adopted = 0, retries_total = 0;
