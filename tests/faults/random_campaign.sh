@@ -201,8 +201,10 @@ drop_db calibrate
 declare -A FAULTS=() STATES=()
 KINDS=(terminate kill-backend immediate kill-client stop-client)
 violations=0 human=0 resumed=0 runs=0
+declare -A BAD_RUNS=()
 violation() { # run label text
 	violations=$((violations + 1))
+	BAD_RUNS[$1]=1
 	echo "  VIOLATION run $1 ($2): $3"
 }
 t_start=$SECONDS
@@ -237,6 +239,8 @@ for ((i = 1; i <= RUNS; i++)); do
 	after_fault=$(applied_count)
 	stopped=$(q "SELECT tag || ' at statement ' || next_statement FROM dbkit.progress" 2>/dev/null || true)
 	while IFS= read -r v; do [[ -n $v ]] && violation "$i" "$label, after the fault" "$v"; done < <(check_invariants)
+	# a client that exited 0 applied everything (never a wrong apply reported as success)
+	[[ $CRC != 0 || $after_fault == "$N" ]] || violation "$i" "$label" "the client exited 0 but only $after_fault/$N are applied"
 	# recovery
 	how=migrate
 	run migrate --dir "$F"
@@ -264,7 +268,7 @@ echo "runs: $runs (seed $SEED, $((SECONDS - t_start)) s)"
 echo "faults by kind: $faults"
 echo "applied when the fault hit: $states"
 echo "recoveries that needed --resume: $resumed"
-echo "invariant violations: $violations"
+echo "invariant violations: $violations (in ${#BAD_RUNS[@]} runs${BAD_RUNS[*]:+: $(printf '%s\n' "${!BAD_RUNS[@]}" | sort -n | tr '\n' ' ')})"
 echo "recoveries needing a human: $human"
 ((violations == 0)) || fail "$violations invariant violation(s)"
 fault_finish "random campaign, seed $SEED: $runs runs ($faults); $violations violations; $human recoveries needing a human; $resumed needed --resume"
