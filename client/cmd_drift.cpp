@@ -82,11 +82,17 @@ int cmd_drift(const Common &c) {
 	                                    "FROM {}()",
 	                                    s.fn("dbkit_drift")),
 	                        {}, err);
+	// No reference recorded yet (DK008): with a folder, the comparison with the
+	// code can still be made; that side is then reported, this one as unavailable.
+	std::string live_unavailable;
 	if (!db) {
-		print_server_error("drift check failed", err);
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}});
-		return kFailed;
+		if (err.sqlstate != "DK008" || !with_folder) {
+			print_server_error("drift check failed", err);
+			if (c.json)
+				emit_json({{"ok", false}, {"error", server_error_json(err)}});
+			return kFailed;
+		}
+		live_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")") + " [SQLSTATE DK008]";
 	}
 	// Against the code: only a folder with drizzle snapshots has something to
 	// compare with. Without one (or when the comparison fails) that side is
@@ -121,10 +127,13 @@ int cmd_drift(const Common &c) {
 			}
 		}
 	}
-	int total = db->rows() + (code ? code->rows() : 0);
-	int rc = total ? kDrift : code_failed ? kFailed : kOk;
+	int total = (db ? db->rows() : 0) + (code ? code->rows() : 0);
+	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
-		nlohmann::json j = {{"ok", true}, {"drift", total > 0}, {"migrations", rows_json(*db, true)}};
+		nlohmann::json j = {{"ok", true}, {"drift", total > 0},
+		                    {"migrations", db ? rows_json(*db, true) : nlohmann::json(nullptr)}};
+		if (!db)
+			j["migrations_unavailable"] = live_unavailable;
 		if (code) {
 			j["code"] = rows_json(*code, false);
 			j["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
@@ -135,7 +144,9 @@ int cmd_drift(const Common &c) {
 		emit_json(j);
 		return rc;
 	}
-	if (db->rows()) {
+	if (!db) {
+		fmt::print("dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
+	} else if (db->rows()) {
 		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
 		           db->rows() == 1 ? "" : "s");
 		print_rows(*db, true);

@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 chmod 755 "$WORK"
 ROLES=(dk_hg_deployer dk_hg_nodb)
-DBS=(hdrift hgrants)
+DBS=(hdrift hdrift2 hgrants)
 cleanup() {
 	local r d
 	for d in "${DBS[@]}"; do "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" 2>/dev/null || true; done
@@ -67,6 +67,16 @@ run drift --dir "$F"
 assert_eq 1 "$RC" "an unreadable snapshot and no live drift: exit 1"
 assert_contains "$OUT" "the comparison with the code is unavailable: meta/0001_snapshot.json: invalid JSON" "it says what is wrong with the snapshot"
 rm "$F/meta/0001_snapshot.json"
+
+# Same class: no reference recorded yet (DK008) no longer hides the comparison with the code.
+fresh_db hdrift2
+run drift --dir "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations"
+assert_eq 4 "$RC" "no recorded reference, folder with snapshots: the code side still runs, exit 4 (its tables are missing): $ERR"
+assert_contains "$OUT" "the comparison with what the migrations left is unavailable: no schema snapshot is recorded yet" "the live side says why it is unavailable"
+assert_contains "$OUT" "between the live schema and the code" "the comparison with the code is reported"
+run drift --dir "$F"
+assert_eq 1 "$RC" "no reference and no snapshots: nothing to compare, exit 1"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE hdrift2 WITH (FORCE)"
 
 # ---------------------------------------------------------------------------
 # item 12: the documented grants, exactly as README.md writes them
