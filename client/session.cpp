@@ -59,10 +59,16 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, err);
 	if (!h && err.sqlstate == "42883")
 		return kOk;  // an extension older than 0.2.0: dbkit_apply takes its lock itself
-	if (h && h->rows() == 1 && !h->null(0, 0))
-		fmt::print(stderr, "dbkit: waiting {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
-		           wait_ms < 0 ? std::string("up to 10min") : wait_ms == 0 ? std::string("not at all") : "up to " + human_ms(double(wait_ms)),
-		           h->get(0, 0));
+	if (h && h->rows() == 1 && !h->null(0, 0)) {
+		std::string holders = h->get(0, 0);
+		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))
+			holders.replace(at, 1, "\n  ");
+		if (wait_ms == 0)
+			fmt::print(stderr, "dbkit: dbkit's deploy lock is held (--wait 0: not waiting) by:\n  {}\n", holders);
+		else
+			fmt::print(stderr, "dbkit: waiting up to {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
+			           wait_ms < 0 ? std::string("10min") : human_ms(double(wait_ms)), holders);
+	}
 	std::vector<std::string> params;
 	std::string sql = fmt::format("CALL {}()", s.fn("dbkit_deploy_lock"));
 	if (wait_ms >= 0) {

@@ -187,6 +187,7 @@ assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.migrations')" "nothing applied"
 run migrate --dir "$F" --wait 0
 assert_eq 1 "$RC" "--wait 0 fails at once"
 assert_contains "$ERR" "pid $HPID" "--wait 0 names the holder too"
+assert_contains "$ERR" "deploy lock is held (--wait 0: not waiting)" "--wait 0 says it does not wait"
 run mark-applied 0000_users --dir "$F" --reason "test" --wait 1s
 assert_eq 1 "$RC" "dbkit mark-applied waits on the same lock"
 assert_contains "$ERR" "pid $HPID" "mark-applied names the holder"
