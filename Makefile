@@ -34,7 +34,7 @@ endif
 # PGXS does not track header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard extension/*.hpp extension/core/*.hpp)
 
-.PHONY: setup client install-client test demo fuzz
+.PHONY: setup client install-client test demo fuzz test-faults-random
 
 setup:
 	@scripts/setup.sh
@@ -57,6 +57,12 @@ demo: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@scripts/demo.sh
+
+# Randomized fault campaign (not part of make test): FAULT_RUNS applies (default 1000),
+# each interrupted by a random fault, recovered and checked; SEED=<n> replays.
+# Uses the installed extension: run after make install (or make test).
+test-faults-random: client
+	@DBKIT=$(CURDIR)/$(BUILD)/client/dbkit DBKIT_SRC=$(CURDIR) tests/faults/random_campaign.sh
 
 # libFuzzer on the server-free core (FUZZ_SECONDS, default 60; see tests/fuzz/README.md).
 fuzz:

@@ -1,6 +1,8 @@
 // dbkit drift: the live schema against what the migrations left (always) and
 // against what the code declares (with a folder that has drizzle snapshots).
-// Exit 0: no drift; 4: drift found; 1: cannot compare.
+// Exit 0: no drift; 4: drift found; 1: cannot compare (the live side failed, or the
+// folder has snapshots that cannot be compared). A folder without snapshots only
+// makes the comparison with the code unavailable, said so, not a failure.
 #include <cstdio>
 #include <filesystem>
 
@@ -82,36 +84,71 @@ int cmd_drift(const Common &c) {
 	                                    "FROM {}()",
 	                                    s.fn("dbkit_drift")),
 	                        {}, err);
+	// No reference recorded yet (DK008): with a folder, the comparison with the
+	// code can still be made; that side is then reported, this one as unavailable.
+	std::string live_unavailable;
 	if (!db) {
-		print_server_error("drift check failed", err);
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}});
-		return kFailed;
-	}
-	std::optional<Result> code;
-	if (with_folder) {
-		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, snapshot "
-		                                 "FROM {}($1::pg_catalog.jsonb)",
-		                                 s.fn("dbkit_drift_code")),
-		                     {payload_text(payload)}, err);
-		if (!code) {
-			print_server_error("drift check against the code failed", err);
+		if (err.sqlstate != "DK008" || !with_folder) {
+			print_server_error("drift check failed", err);
 			if (c.json)
 				emit_json({{"ok", false}, {"error", server_error_json(err)}});
 			return kFailed;
 		}
+		live_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")") + " [SQLSTATE DK008]";
 	}
-	int total = db->rows() + (code ? code->rows() : 0);
+	// Against the code: only a folder with drizzle snapshots has something to
+	// compare with. Without one (or when the comparison fails) that side is
+	// reported as unavailable, with the reason, and the live drift still counts.
+	std::optional<Result> code;
+	std::string code_unavailable;
+	bool code_failed = false;  // the folder has snapshots, yet the comparison failed
+	if (with_folder) {
+		bool has_snapshot = false;
+		if (payload.contains("files") && payload["files"].is_object())
+			for (const auto &[name, _] : payload["files"].items()) {
+				std::string n = name;
+				auto ends = [&](const std::string &suffix) {
+					return n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
+				};
+				has_snapshot |= ends("_snapshot.json") || ends("/snapshot.json") || n == "snapshot.json";
+			}
+		if (!has_snapshot) {
+			code_unavailable = fmt::format("{} has no drizzle snapshot (meta/NNNN_snapshot.json, or "
+			                               "<migration>/snapshot.json, as drizzle-kit generate writes them)",
+			                               c.dir);
+		} else {
+			code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, snapshot "
+			                                 "FROM {}($1::pg_catalog.jsonb)",
+			                                 s.fn("dbkit_drift_code")),
+			                     {payload_text(payload)}, err);
+			if (!code) {
+				code_failed = true;
+				code_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")");
+				if (!err.sqlstate.empty())
+					code_unavailable += " [SQLSTATE " + err.sqlstate + "]";
+			}
+		}
+	}
+	int total = (db ? db->rows() : 0) + (code ? code->rows() : 0);
+	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
-		nlohmann::json j = {{"ok", true}, {"drift", total > 0}, {"migrations", rows_json(*db, true)}};
+		nlohmann::json j = {{"ok", true}, {"drift", total > 0},
+		                    {"migrations", db ? rows_json(*db, true) : nlohmann::json(nullptr)}};
+		if (!db)
+			j["migrations_unavailable"] = live_unavailable;
 		if (code) {
 			j["code"] = rows_json(*code, false);
 			j["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
+		} else if (with_folder) {
+			j["code"] = nullptr;
+			j["code_unavailable"] = code_unavailable;
 		}
 		emit_json(j);
-		return total ? kDrift : kOk;
+		return rc;
 	}
-	if (db->rows()) {
+	if (!db) {
+		fmt::print("dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
+	} else if (db->rows()) {
 		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
 		           db->rows() == 1 ? "" : "s");
 		print_rows(*db, true);
@@ -126,8 +163,10 @@ int cmd_drift(const Common &c) {
 		} else {
 			fmt::print("dbkit drift: the live schema matches the code (newest drizzle snapshot in {})\n", c.dir);
 		}
+	} else if (with_folder) {
+		fmt::print("dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);
 	}
-	return total ? kDrift : kOk;
+	return rc;
 }
 
 }  // namespace dbkit::client
@@ -137,6 +176,8 @@ namespace dbkit::client {
 int cmd_accept_drift(const Common &c, const std::string &reason) {
 	Session s;
 	if (int rc = open_session(c, s))
+		return rc;
+	if (int rc = take_deploy_lock(c, s, -1, "accept-drift failed"))
 		return rc;
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT objects, fingerprint FROM {}($1)", s.fn("dbkit_accept_drift")), {reason},

@@ -46,6 +46,8 @@ nlohmann::json options_json(const MigrateOptions &m, bool each) {
 		o["lock_retries"] = m.lock_retries;
 	if (m.resume)
 		o["resume"] = true;
+	if (m.wait_ms >= 0)
+		o["lock_wait"] = m.wait_ms;
 	if (each)
 		o["limit"] = 1;
 	return o;
@@ -258,6 +260,10 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 	bool each = m.transaction == "each";
 	std::string payload = payload_text(payload_json);
 	std::string options = options_json(m, each).dump();
+	// Wait for another deploy outside any transaction (holding no snapshot), then
+	// hold the lock for the whole run: dbkit_apply and dbkit_nontx_* find it held.
+	if (int rc = take_deploy_lock(c, s, m.wait_ms, m.dry_run ? "dry run failed" : "migrate failed"))
+		return rc;
 	if (m.dry_run)
 		return dry_run(c, s, payload, options);  // --transaction each: rehearsed migration by migration
 

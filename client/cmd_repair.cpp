@@ -21,6 +21,8 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 	Session s;
 	if (int rc = open_session(c, s))
 		return rc;
+	if (int rc = take_deploy_lock(c, s, m.wait_ms, action + " failed"))
+		return rc;
 	ServerError err;
 	std::optional<Result> r;
 	std::vector<std::string> params;
@@ -31,6 +33,8 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 		opts["drizzle_schema"] = m.drizzle_schema;
 	if (!m.drizzle_table.empty())
 		opts["drizzle_table"] = m.drizzle_table;
+	if (m.wait_ms >= 0)
+		opts["lock_wait"] = m.wait_ms;
 	if (action == "forget") {
 		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2, $3::pg_catalog.jsonb)",
 		                              s.fn("dbkit_forget")),

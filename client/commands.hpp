@@ -13,6 +13,7 @@ struct MigrateOptions {
 	bool resume = false;
 	long lock_timeout_ms = -1, statement_timeout_ms = -1;  // -1: the server's default
 	int lock_retries = -1;
+	long wait_ms = -1;  // --wait: for another deploy's lock; -1: the server's default (10min)
 };
 
 int cmd_migrate(const Common &c, const MigrateOptions &m);

@@ -111,6 +111,10 @@ int run(int argc, char **argv) {
 	migrate->add_option("--lock-timeout", lock_timeout, "Per statement lock wait before retrying (default 5s)");
 	migrate->add_option("--statement-timeout", statement_timeout, "Per statement time limit (default none)");
 	migrate->add_option("--lock-retries", mo.lock_retries, "Retries after a lock timeout or deadlock (default 5)");
+	std::string wait;
+	migrate->add_option("--wait", wait,
+	                    "How long to wait for dbkit's deploy lock while another deploy or repair holds it (default "
+	                    "10min; 0: fail at once)");
 
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
@@ -150,6 +154,7 @@ int run(int argc, char **argv) {
 		sub->add_flag("--no-drizzle-sync", mo.no_drizzle_sync, "Leave drizzle's table alone");
 		sub->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
 		sub->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");
+		sub->add_option("--wait", wait, "How long to wait for dbkit's deploy lock (default 10min; 0: fail at once)");
 		if (std::string(name) != "baseline")
 			r->required();
 		repairs.push_back(sub);
@@ -175,7 +180,8 @@ int run(int argc, char **argv) {
 	}
 	if (!url.empty())
 		c.url = url;
-	for (auto [text, out] : {std::pair{&lock_timeout, &mo.lock_timeout_ms}, std::pair{&statement_timeout, &mo.statement_timeout_ms}}) {
+	for (auto [text, out] : {std::pair{&lock_timeout, &mo.lock_timeout_ms}, std::pair{&statement_timeout, &mo.statement_timeout_ms},
+	                          std::pair{&wait, &mo.wait_ms}}) {
 		if (text->empty())
 			continue;
 		auto ms = dbkit::core::parse_duration_ms(*text);

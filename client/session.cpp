@@ -97,6 +97,35 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	return kConnection;
 }
 
+int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
+	ServerError err;
+	auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, err);
+	if (!h && err.sqlstate == "42883")
+		return kOk;  // an extension older than 0.2.0: dbkit_apply takes its lock itself
+	if (h && h->rows() == 1 && !h->null(0, 0)) {
+		std::string holders = h->get(0, 0);
+		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))
+			holders.replace(at, 1, "\n  ");
+		if (wait_ms == 0)
+			fmt::print(stderr, "dbkit: dbkit's deploy lock is held (--wait 0: not waiting) by:\n  {}\n", holders);
+		else
+			fmt::print(stderr, "dbkit: waiting up to {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
+			           wait_ms < 0 ? std::string("10min") : human_ms(double(wait_ms)), holders);
+	}
+	std::vector<std::string> params;
+	std::string sql = fmt::format("CALL {}()", s.fn("dbkit_deploy_lock"));
+	if (wait_ms >= 0) {
+		sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
+		params.push_back(std::to_string(wait_ms));
+	}
+	if (s.conn->query(sql, params, err))
+		return kOk;
+	print_server_error(what, err);
+	if (c.json)
+		emit_json({{"ok", false}, {"error", server_error_json(err)}});
+	return kFailed;
+}
+
 int load_payload(const Common &c, nlohmann::json &payload, bool snapshots) {
 	try {
 		payload = read_folder(c.dir, ReadOptions{snapshots});

@@ -26,6 +26,12 @@ struct Session {
 // Connects and finds the extension. On failure prints why and returns the exit code.
 int open_session(const Common &c, Session &s, bool need_extension = true);
 
+// Waits (at most wait_ms; -1: the server's default) for dbkit's deploy lock and
+// holds it until the session ends, outside any transaction: CALL dbkit_deploy_lock().
+// Says who holds it while waiting. On failure prints why (as `what` failed) and
+// returns the exit code.
+int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what);
+
 // Reads the folder, or prints why not and returns the exit code.
 int load_payload(const Common &c, nlohmann::json &payload, bool snapshots = false);
 

@@ -64,7 +64,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	RunScope run;  // the DDL audit ignores what dbkit runs
 	spi::connect();
 	require_deployer("dbkit_apply");
-	lock_history();  // before reading history: a concurrent deploy waits here
+	lock_history(opts.lock_wait_ms);  // before reading history: a concurrent deploy waits here
 	refuse_if_interrupted(opts.resume);  // a non-transactional migration stopped half-way blocks the rest
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)
@@ -131,7 +131,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	// The whole run sits in one subtransaction. On a lock timeout or deadlock it
 	// is rolled back, which releases every lock its statements took, and retried
 	// from its first migration after a backoff: the tables it touched are free
-	// while we wait (dbkit's advisory lock stays held), and there is no
+	// while we wait (dbkit's deploy lock stays held), and there is no
 	// per-migration savepoint to pay for (its commit cost grows with the
 	// number of locks already held, so O(N^2) over a long run).
 	int applied = 0, adopted = 0, retries_total = 0;

@@ -123,7 +123,7 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	RunScope run;
 	spi::connect();
 	require_deployer("dbkit_dry_run");
-	lock_history();
+	lock_history(opts.lock_wait_ms);
 	refuse_if_interrupted(opts.resume);
 	core::Plan plan = plan_against_database(lf, opts);
 	if (!plan.refusals.empty())

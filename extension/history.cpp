@@ -10,17 +10,7 @@
 
 namespace dbkit {
 
-LOCKTAG history_lock_tag() {
-	LOCKTAG tag;
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kApplyLockKey >> 32),
-	                     static_cast<uint32>(kApplyLockKey), 1);
-	return tag;
-}
-
-void lock_history() {
-	LOCKTAG tag = history_lock_tag();
-	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, false, false); });
-}
+void lock_history(int64_t wait_ms) { acquire_deploy_lock(false, wait_ms); }
 
 void require_deployer(const char *fn) {
 	// by oid: a name lookup would itself fail on the schema's USAGE check
@@ -293,6 +283,7 @@ std::vector<core::DrizzleRow> DrizzleTable::read() const {
 void DrizzleTable::ensure(bool v1_shape) {
 	if (exists_)
 		return;
+	check_can_create();
 	// CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
 	// schema exists: a deployer granted only USAGE and CREATE on drizzle's schema
 	// (dbkit_grant_deployer) skips it
@@ -337,6 +328,40 @@ void DrizzleTable::rehash(const std::string &old_hash, const std::string &new_ha
                           const std::string &name) {
 	std::string sql = fmt::format("UPDATE {} SET hash = $4 WHERE {}", qualified_, one_row_where());
 	spi::execute(sql.c_str(), {spi::text(old_hash), spi::int8(when), spi::text(name), spi::text(new_hash)});
+}
+
+// Issue 16, item 12: creating drizzle's table (and its schema, on a first run)
+// needs CREATE on the database or on the schema, which the deploy grants may
+// lack: say so with the fix, rather than PostgreSQL's bare "permission denied".
+void DrizzleTable::check_can_create() {
+	spi::execute(
+	    "SELECT n.oid IS NOT NULL, pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), "
+	    "n.oid IS NOT NULL AND pg_catalog.has_schema_privilege(n.oid, 'CREATE'), CURRENT_USER::text, "
+	    "pg_catalog.current_database()::text "
+	    "FROM (SELECT 1) one LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = $1",
+	    {spi::text(schema_)});
+	bool schema_exists = spi::get_text(0, 1) == "t", db_create = spi::get_text(0, 2) == "t",
+	     schema_create = spi::get_text(0, 3) == "t";
+	std::string role = spi::quote_ident(*spi::get_text(0, 4)), db = spi::quote_ident(*spi::get_text(0, 5));
+	std::string schema = spi::quote_ident(schema_);
+	if (!schema_exists && !db_create)
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle sync: dbkit must create schema {} for drizzle's table {}, and role {} has no "
+		                        "CREATE privilege on database {}",
+		                        schema, qualified_, role, db),
+		            fmt::format("As a superuser or the database owner, either GRANT CREATE ON DATABASE {} TO {}; or "
+		                        "create the schema for it once: CREATE SCHEMA {} AUTHORIZATION {}; or deploy with "
+		                        "--no-drizzle-sync (drizzle's own migrator would then find nothing recorded). Nothing "
+		                        "was applied.",
+		                        db, role, schema, role));
+	if (schema_exists && !schema_create)
+		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+		            fmt::format("drizzle sync: dbkit must create drizzle's table {}, and role {} has no CREATE "
+		                        "privilege on schema {}",
+		                        qualified_, role, schema),
+		            fmt::format("As a superuser, make the deploying role own the schema: ALTER SCHEMA {} OWNER TO {}; "
+		                        "or deploy with --no-drizzle-sync. Nothing was applied.",
+		                        schema, role));
 }
 
 HistoryWriter::HistoryWriter(const char *action, const std::string &tag, const std::string &reason,

@@ -7,15 +7,14 @@
 #include <vector>
 
 #include "core/plan.hpp"
+#include "deploy_lock.hpp"
 #include "payload.hpp"
 
 namespace dbkit {
 
-// One advisory lock for every dbkit run on a database: 0x64626b6974 = "dbkit".
-inline constexpr int64_t kApplyLockKey = 0x64626b6974;
-// The lock tag pg_advisory_xact_lock(kApplyLockKey) uses, in this database.
-LOCKTAG history_lock_tag();
-void lock_history();  // pg_advisory_xact_lock(kApplyLockKey); waits
+// dbkit's deploy lock (deploy_lock.hpp) until the transaction ends, waiting at
+// most wait_ms for another deploy; immediate when this session already holds it.
+void lock_history(int64_t wait_ms = kDefaultLockWaitMs);
 
 std::vector<core::HistoryRow> read_history();
 
@@ -46,6 +45,7 @@ private:
 	void detect();
 	void check_trust();
 	std::string one_row_where() const;
+	void check_can_create();  // CREATE on the database (no schema yet) or on the schema, else a clear error
 	std::string schema_, table_, qualified_;
 	bool exists_ = false, has_id_ = false, has_name_ = false, has_created_at_ = false;
 	SPIPlanPtr insert_plan_ = nullptr;

@@ -162,6 +162,8 @@ Options read_options(Jsonb *options) {
 			o.retry_delay_ms = want_int(k, v, 600000);
 		else if (k == "resume")
 			o.resume = want_bool(k, v);
+		else if (k == "lock_wait")
+			o.lock_wait_ms = want_int(k, v, INT32_MAX);
 		else if (k == "drizzle_sync")
 			o.drizzle_sync = want_bool(k, v);
 		else if (k == "drizzle_schema")
@@ -171,7 +173,7 @@ Options read_options(Jsonb *options) {
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
-			            "resume, drizzle_sync, drizzle_schema, drizzle_table.");
+			            "resume, lock_wait, drizzle_sync, drizzle_schema, drizzle_table.");
 	});
 	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||
 	    o.drizzle_schema.rfind("pg_", 0) == 0)

@@ -23,6 +23,7 @@ struct Options {
 	int64_t statement_timeout_ms = 0;  // per statement; 0: none
 	int lock_retries = 5;              // retries of a migration after a lock timeout or deadlock
 	int64_t retry_delay_ms = 500;      // first backoff; doubles each retry, plus jitter
+	int64_t lock_wait_ms = 600000;     // wait for dbkit's deploy lock (another deploy); 0: do not wait
 	bool resume = false;               // continue a non-transactional migration that stopped half-way
 	bool drizzle_sync = true;
 	std::string drizzle_schema = "drizzle";

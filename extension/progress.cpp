@@ -10,13 +10,10 @@
 
 namespace dbkit {
 
-void hold_session_lock() {
-	LOCKTAG tag = history_lock_tag();
-	PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, true, false); });
-}
+void hold_session_lock(int64_t wait_ms) { acquire_deploy_lock(true, wait_ms); }
 
 void release_session_lock() {
-	LOCKTAG tag = history_lock_tag();
+	LOCKTAG tag = deploy_lock_tag();
 	PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, true); });
 }
 

@@ -3,7 +3,7 @@
 //   baseline       the database is already at TAG: record it and everything before it
 //   forget         drop a history row after a manual rollback
 //   accept-change  re-record the hash of an applied file that was edited on purpose
-// Each takes the advisory lock, is recorded in dbkit.events with who, when and why,
+// Each takes dbkit's deploy lock, is recorded in dbkit.events with who, when and why,
 // and keeps drizzle's table in step.
 #include <fmt/format.h>
 
@@ -66,7 +66,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 	RunScope run;
 	spi::connect();
 	require_deployer(("dbkit " + action).c_str());
-	lock_history();
+	lock_history(opts.lock_wait_ms);
 	std::optional<std::string> carried = drift_before_run();
 	if (carried)
 		warn({core::Severity::Warning, "drift.carried", "",

@@ -202,8 +202,9 @@ start_holder() {
 	}
 }
 hold_gate() { start_holder "BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE;"; }
-# dbkit's key 0x64626b6974 (= 431147936116; README.md says 431365189492, which is a different key).
-hold_advisory() { start_holder "SELECT pg_advisory_lock(x'64626b6974'::bigint);"; }
+# dbkit's deploy lock, as another deploy holds it (issue 16: an advisory tag of dbkit's own
+# that only CALL dbkit_deploy_lock() takes, for a role that may write dbkit's history).
+hold_advisory() { start_holder "CALL dbkit_deploy_lock();"; }
 # In a subshell: if psql is gone (its server crashed), SIGPIPE ends only the subshell.
 holder_send() { (echo "$1" >&7) 2>/dev/null || true; }
 holder_close() { # EOF: psql exits, its session ends

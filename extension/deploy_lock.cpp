@@ -1,0 +1,151 @@
+#include "deploy_lock.hpp"
+
+#include <algorithm>
+#include <climits>
+
+#include <fmt/format.h>
+
+#include "spi.hpp"
+#include "subxact.hpp"
+
+namespace dbkit {
+
+LOCKTAG deploy_lock_tag() {
+	LOCKTAG tag;
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(kDeployLockKey >> 32),
+	                     static_cast<uint32>(kDeployLockKey), kDeployLockField4);
+	return tag;
+}
+
+void check_deploy_privilege() {
+	Oid user = GetUserId();
+	AclMode mask = PgCall([&]() noexcept -> AclMode {
+		Oid nsp = get_namespace_oid("dbkit", true);
+		Oid rel = OidIsValid(nsp) ? get_relname_relid("migrations", nsp) : InvalidOid;
+		if (!OidIsValid(rel))
+			return 0;
+		return pg_class_aclmask(rel, user, ACL_INSERT | ACL_UPDATE | ACL_DELETE, ACLMASK_ANY);
+	});
+	if (mask != 0)
+		return;
+	const char *name = PgCall([&]() noexcept { return GetUserNameFromId(user, true); });
+	std::string role = name ? name : std::to_string(user);
+	throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+	            fmt::format("permission denied: role {} may not take dbkit's deploy lock (it cannot write dbkit's "
+	                        "history, dbkit.migrations)",
+	                        role),
+	            fmt::format("Deploy as a role with the documented grants (README, Privileges), e.g. as a superuser: "
+	                        "GRANT USAGE ON SCHEMA dbkit TO {0}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN "
+	                        "SCHEMA dbkit TO {0}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA dbkit TO {0};",
+	                        spi::quote_ident(role)));
+}
+
+std::string deploy_lock_holders() {
+	spi::execute(
+	    "SELECT a.pid, coalesce(a.usename::text, '?'), coalesce(nullif(a.application_name, ''), 'no application_name'), "
+	    "coalesce(pg_catalog.host(a.client_addr), 'local'), "
+	    "coalesce(pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?'), coalesce(a.state, '?'), "
+	    "coalesce(pg_catalog.date_trunc('second', pg_catalog.clock_timestamp() - a.state_change)::text, '?'), "
+	    "pg_catalog.left(pg_catalog.regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100) "
+	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+	    "AND l.database = $1::pg_catalog.oid AND l.classid = $2::pg_catalog.oid AND l.objid = $3::pg_catalog.oid "
+	    "AND l.objsubid = $4::pg_catalog.int2 ORDER BY a.backend_start",
+	    {spi::text(std::to_string(MyDatabaseId)), spi::text(std::to_string(uint32(kDeployLockKey >> 32))),
+	     spi::text(std::to_string(uint32(kDeployLockKey))), spi::text(std::to_string(kDeployLockField4))});
+	std::string out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out += fmt::format("{}pid {} (user {}, application {}, client {}, connected since {}, {} for {}){}",
+		                   out.empty() ? "" : "\n", *spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
+		                   *spi::get_text(i, 4), *spi::get_text(i, 5), *spi::get_text(i, 6), *spi::get_text(i, 7),
+		                   spi::get_text(i, 8).value_or("").empty() ? "" : ": " + *spi::get_text(i, 8));
+	return out;
+}
+
+void acquire_deploy_lock(bool session, int64_t wait_ms) {
+	check_deploy_privilege();
+	LOCKTAG tag = deploy_lock_tag();
+	LockAcquireResult got = PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, session, true); });
+	if (got != LOCKACQUIRE_NOT_AVAIL)
+		return;
+	bool timed_out = true;
+	if (wait_ms > 0) {
+		// Wait in the lock queue (first come, first served; the deadlock detector
+		// sees it), bounded by lock_timeout set to the wait for this one acquire.
+		// No catalog snapshot is kept while waiting: CALL dbkit_deploy_lock() waits
+		// holding no snapshot at all.
+		PgCall([]() noexcept { InvalidateCatalogSnapshot(); });
+		int saved = LockTimeout;
+		Subxact sx;
+		LockTimeout = static_cast<int>(std::min<int64_t>(wait_ms, INT_MAX));
+		try {
+			PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, session, false); });
+			LockTimeout = saved;
+			sx.commit();
+			timed_out = false;
+		} catch (const PgError &e) {
+			LockTimeout = saved;
+			if (e.edata()->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+				throw;  // cancel, statement_timeout, deadlock: Subxact rolls back
+			sx.rollback();
+		}
+	}
+	if (!timed_out)
+		return;
+	std::string holders = deploy_lock_holders();
+	throw Error(ERRCODE_LOCK_NOT_AVAILABLE,
+	            fmt::format("another session holds dbkit's deploy lock{}: {}",
+	                        wait_ms > 0 ? fmt::format(" (waited {} ms)", wait_ms) : "",
+	                        holders.empty() ? "it has just released it" : holders),
+	            "Another deploy or history repair is running: wait for it, or end that session if it is stuck "
+	            "(SELECT pg_terminate_backend(pid)). dbkit migrate --wait DURATION sets how long to wait (default "
+	            "10min; option lock_wait in ms from SQL).");
+}
+
+}  // namespace dbkit
+
+using namespace dbkit;
+
+// CALL dbkit_deploy_lock(wait_ms): the client's first statement. Commits the
+// CALL's transaction, then waits for the lock at session level holding no
+// snapshot; the lock lasts until the session ends (or dbkit_deploy_unlock()).
+DBKIT_FUNCTION(dbkit_deploy_lock) {
+	int64_t wait_ms = PG_ARGISNULL(0) ? kDefaultLockWaitMs : PG_GETARG_INT64(0);
+	if (wait_ms < 0)
+		throw Error(ERRCODE_INVALID_PARAMETER_VALUE, "dbkit_deploy_lock: wait_ms must be 0 or more");
+	check_deploy_privilege();
+	bool nonatomic = fcinfo->context && IsA(fcinfo->context, CallContext) &&
+	                 !castNode(CallContext, fcinfo->context)->atomic;
+	if (nonatomic)
+		PgCall([]() noexcept {
+			if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect_ext failed");
+			SPI_commit();
+			SPI_finish();
+		});
+	spi::connect();
+	acquire_deploy_lock(true, wait_ms);
+	spi::finish();
+	PG_RETURN_VOID();
+}
+
+// Releases this session's session-level holds on the lock (taken by
+// dbkit_deploy_lock); true if there was one.
+DBKIT_FUNCTION(dbkit_deploy_unlock) {
+	LOCKTAG tag = deploy_lock_tag();
+	bool released = false;
+	while (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }) &&
+	       PgCall([&]() noexcept { return LockRelease(&tag, ExclusiveLock, true); }))
+		released = true;
+	PG_RETURN_BOOL(released);
+}
+
+// Who holds the lock now (one line per session), or NULL when it is free.
+DBKIT_FUNCTION(dbkit_deploy_lock_holder) {
+	spi::connect();
+	std::string h = deploy_lock_holders();
+	spi::finish();
+	if (h.empty())
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(PgCall([&]() noexcept { return cstring_to_text_with_len(h.data(), static_cast<int>(h.size())); }));
+}
