@@ -5,7 +5,7 @@
 # Usage: tests/check_installed.sh [SOURCE_ROOT]   (default: DBKIT_SRC, else this script's ..)
 set -euo pipefail
 src=${1:-${DBKIT_SRC:-$(cd "$(dirname "$0")/.." && pwd)}}
-pg_config=${PG_CONFIG:-$(command -v pg_config || echo /usr/lib/postgresql/15/bin/pg_config)}
+pg_config=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}  # as the Makefile
 installed=$("$pg_config" --pkglibdir)/dbkit.so
 built=$src/dbkit.so
 if [[ ! -f $built ]]; then
