@@ -188,6 +188,8 @@ def scan():
                     peak = max(peak, int(line.split()[1]))
         except (OSError, ValueError, IndexError):
             pass
+scan()
+open(out + ".ready", "w").close()
 while not os.path.exists(stop):
     scan()
     time.sleep(0.02)
@@ -196,10 +198,12 @@ open(out, "w").write(f"{peak}\n")
 PY
 # cli_measured: cli under /usr/bin/time and the poller; sets CLI_S, CLI_RSS_KB, BACKEND_HWM_KB.
 cli_measured() {
-	rm -f "$WORK/stop"
+	rm -f "$WORK/stop" "$WORK/mem.ready"
 	python3 "$WORK/memwatch.py" "$POSTMASTER" "$DB" "$WORK/stop" "$WORK/mem" &
-	local watcher=$!
-	sleep 0.2
+	local watcher=$! i
+	# the poller scans once before the client starts (ceiling 30 s)
+	for ((i = 0; i < 600 && ! -e $WORK/mem.ready; i++)); do sleep 0.05; done
+	[[ -e $WORK/mem.ready ]] || fail "$1: the memory poller did not start"
 	local label=$1 codes=$2 needle=$3
 	shift 3
 	set +e
