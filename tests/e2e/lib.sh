@@ -21,11 +21,12 @@ _E2E_LAST_ERR=
 # case_begin NAME: the name that failures, aborts and the summary report.
 case_begin() {
 	CASE=$1
+	_E2E_LAST_ERR=
 	echo "== $CASE"
 }
 # Records the last failing command (set -e aborts on it unless it was tested); a
 # subshell's record dies with it, which is right: it did not stop this script.
-trap '_E2E_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
+trap '[[ $- != *e* ]] || _E2E_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
 _e2e_exit() {
 	local rc=$? c
 	if [[ -z $_E2E_FINISHED ]]; then

@@ -141,10 +141,13 @@ REPAIRS=("$MARK" "$BASELINE" "$ACCEPT")
 REPAIR_NAMES=(dbkit_mark_applied dbkit_baseline dbkit_accept_change)
 REPAIR_TURN=0
 sql_refused() { # LABEL PAYLOAD NEEDLE [SQLSTATE]: every folder function refuses it (the repairs take turns)
-	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3))
+	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3)) vst=00000
+	# dbkit_validate lists a bad journal or tag as a finding (rows, 00000), and refuses
+	# a payload that is not a folder at all (an error, like the others)
+	[[ $1 != payload* ]] || vst=$st
 	sqlx "$1 [dbkit_apply]" "$st" "$3" "$APPLY" "$2"
 	sqlx "$1 [dbkit_status]" "$st" "$3" "$STATUS" "$2"
-	sqlx "$1 [dbkit_validate]" "00000 $st" "$3" "$VALIDATE" "$2"
+	sqlx "$1 [dbkit_validate]" "$vst" "$3" "$VALIDATE" "$2"
 	sqlx "$1 [dbkit_drift_code]" "$st" "$3" "$DRIFT_CODE" "$2"
 	sqlx "$1 [${REPAIR_NAMES[r]}]" "$st" "$3" "${REPAIRS[r]}" "$2"
 	settled "$1: a new connection afterwards"
@@ -202,7 +205,7 @@ cli_measured() {
 	python3 "$WORK/memwatch.py" "$POSTMASTER" "$DB" "$WORK/stop" "$WORK/mem" &
 	local watcher=$! i
 	# the poller scans once before the client starts (ceiling 30 s)
-	for ((i = 0; i < 600 && ! -e $WORK/mem.ready; i++)); do sleep 0.05; done
+	for ((i = 0; i < 600; i++)); do [[ -e $WORK/mem.ready ]] && break; sleep 0.05; done
 	[[ -e $WORK/mem.ready ]] || fail "$1: the memory poller did not start"
 	local label=$1 codes=$2 needle=$3
 	shift 3
@@ -370,9 +373,9 @@ PY
 # 1. folder = NULL: every function refuses, naming the argument
 case_begin "bad-input/1"
 sqlx "null folder [dbkit_apply]" DK001 "folder argument is null" "SELECT * FROM dbkit_apply(NULL)"
-sqlx "null folder [dbkit_validate]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_validate(NULL)"
-sqlx "null folder [dbkit_status]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_status(NULL::jsonb)"
-sqlx "null folder [dbkit_drift_code]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_drift_code(NULL)"
+sqlx "null folder [dbkit_validate]" 22004 "folder argument is null" "SELECT * FROM dbkit_validate(NULL)"
+sqlx "null folder [dbkit_status]" 22004 "folder argument is null" "SELECT * FROM dbkit_status(NULL::jsonb)"
+sqlx "null folder [dbkit_drift_code]" 22004 "folder argument is null" "SELECT * FROM dbkit_drift_code(NULL)"
 sqlx "null folder [dbkit_mark_applied]" DK007 "needs the migrations folder" "SELECT * FROM dbkit_mark_applied(NULL, '0000_base', 'r')"
 # 2. folder is an array / 3. a string
 case_begin "bad-input/2"
@@ -426,7 +429,7 @@ done
 sqlx "options of the wrong type [dbkit_status]" DK006 "out_of_order" "SELECT * FROM dbkit_status(pg_read_file(:'pay')::jsonb, '{\"out_of_order\": 1}')" "$PAY/fails.json"
 sqlx "options of the wrong type [dbkit_forget]" DK006 "drizzle_sync" "SELECT * FROM dbkit_forget('0000_base', 'r', '{\"drizzle_sync\": \"no\"}')"
 # 19b. drizzle_schema/drizzle_table naming a table that is not drizzle's (a catalog; dbkit's own history)
-sqlx "options naming pg_catalog.pg_class [dbkit_apply]" "42703 DK006" "pg_class" \
+sqlx "options naming pg_catalog.pg_class [dbkit_apply]" DK006 "pg_class" \
 	"SELECT * FROM dbkit_apply(pg_read_file(:'pay')::jsonb, '{\"drizzle_schema\": \"pg_catalog\", \"drizzle_table\": \"pg_class\"}')" "$PAY/fails.json"
 # dbkit's own history as "drizzle's table": must be refused before anything runs
 sqlx "options naming dbkit.migrations [dbkit_apply]" "DK006" "drizzle_schema" \
@@ -519,7 +522,7 @@ case_begin "bad-input/48"
 # refused as a tag before anything runs (not fail later on the history's index)
 sqlx "10,000-character tag [dbkit_validate]" "00000" "journal.tag_invalid" "$VALIDATE" "$PAY/tag_10k.json"
 sqlx "10,000-character tag [dbkit_apply]" DK001 "0001_" "$APPLY" "$PAY/tag_10k.json"
-sqlx "10,000-character tag [dbkit_mark_applied]" "DK001 DK007" "0001_" "SELECT tag = tag FROM dbkit_mark_applied(pg_read_file(:'pay')::jsonb, (pg_read_file(:'pay')::jsonb->>'journal')::jsonb->'entries'->1->>'tag', 'r')" "$PAY/tag_10k.json"
+sqlx "10,000-character tag [dbkit_mark_applied]" DK001 "0001_" "SELECT tag = tag FROM dbkit_mark_applied(pg_read_file(:'pay')::jsonb, (pg_read_file(:'pay')::jsonb->>'journal')::jsonb->'entries'->1->>'tag', 'r')" "$PAY/tag_10k.json"
 disk_refused "10,000-character tag, no file" "$CASES/tag_10k_no_file" "is not a plain file name" journal.tag_invalid
 # 49. repairs and forget with hostile tags and reasons
 case_begin "bad-input/49"
@@ -561,7 +564,7 @@ sqlx "a .sql with a BOM [dbkit_apply]" 42601 "migration 0001_bom.sql, line 1: sy
 case_begin "bad-input/53"
 cli "100,000 nested parentheses [dbkit migrate]" 1 "0001_p.sql" migrate --dir "$CASES/sql_deep_parens"
 cli "100,000 nested parentheses [dbkit check]" 5 "0001_p.sql" check --dir "$CASES/sql_deep_parens"
-sqlx "100,000 nested parentheses [dbkit_apply]" "42601 54000 54001" "0001_p.sql" "$APPLY" "$PAY/sql_deep_parens.json"
+sqlx "100,000 nested parentheses [dbkit_apply]" 42601 "0001_p.sql" "$APPLY" "$PAY/sql_deep_parens.json"
 # 54. a symlink to a file outside the folder. Decision: follow it, as drizzle-kit's
 case_begin "bad-input/54"
 # migrator and git do; the content is the target's and errors name the link.
@@ -584,8 +587,8 @@ case_begin "bad-input/56"
 rm "$S/0001_link.sql"
 ln -s 0001_loop.sql "$S/0001_link.sql"
 ln -s 0001_link.sql "$S/0001_loop.sql"
-cli "symlink loop [dbkit migrate]" "1 2" "0001_l" migrate --dir "$S"
-cli "symlink loop [dbkit check]" "1 2 5" "0001_l" check --dir "$S"
+cli "symlink loop [dbkit migrate]" 1 "0001_l" migrate --dir "$S"
+cli "symlink loop [dbkit check]" 1 "0001_l" check --dir "$S"
 rm "$S/0001_link.sql" "$S/0001_loop.sql"
 # 57. a directory named like a .sql file: refused, naming it
 case_begin "bad-input/57"
@@ -616,17 +619,17 @@ if id nobody >/dev/null 2>&1 && runuser -u nobody -- test -x "$WORK/dbkit"; then
 		[[ $ERR$OUT != *"internal error"* ]] || fail "$label: the client reports an internal error: $ERR"
 		settled "$label"
 	}
-	run_nobody "unreadable .sql, as nobody [dbkit migrate]" "1 2" "0001_link.sql" migrate --dir "$S"
-	run_nobody "unreadable .sql, as nobody [dbkit check]" "1 2 5" "0001_link.sql" check --dir "$S"
+	run_nobody "unreadable .sql, as nobody [dbkit migrate]" 1 "0001_link.sql" migrate --dir "$S"
+	run_nobody "unreadable .sql, as nobody [dbkit check]" 1 "0001_link.sql" check --dir "$S"
 	chmod 644 "$S/0001_link.sql"
 	# 59. an unreadable meta/: the journal exists, it cannot be read: say so
 	chmod 000 "$S/meta"
-	run_nobody "unreadable meta/, as nobody [dbkit migrate]" "1 2" "meta/_journal.json" migrate --dir "$S"
+	run_nobody "unreadable meta/, as nobody [dbkit migrate]" 1 "meta/_journal.json" migrate --dir "$S"
 	assert_contains "$ERR" "cannot read" "unreadable meta/: says it cannot read the journal (not that it is missing)"
 	chmod 755 "$S/meta"
 	# 60. an unreadable folder
 	chmod 000 "$S"
-	run_nobody "unreadable folder, as nobody [dbkit migrate]" "1 2" "$S" migrate --dir "$S"
+	run_nobody "unreadable folder, as nobody [dbkit migrate]" 1 "$S" migrate --dir "$S"
 	chmod 755 "$S"
 else
 	fail "cannot run the client as nobody: unreadable files untested"
@@ -664,10 +667,13 @@ cli "snapshot cut [dbkit check]" 5 "snapshot.unreadable" check --dir "$CASES/sna
 sqlx "snapshot cut [dbkit_drift_code]" DK001 "meta/0000_snapshot.json: invalid JSON" "$DRIFT_CODE" "$PAY/snapshot_cut.json"
 cli "snapshot nested 10,000 deep [dbkit drift]" 1 "JSON nested too deeply" drift --dir "$CASES/snapshot_deep"
 sqlx "snapshot nested 10,000 deep [dbkit_drift_code]" DK001 "JSON nested too deeply" "$DRIFT_CODE" "$PAY/snapshot_deep.json"
-for s in snapshot_wrong_types snapshot_v8_wrong_types; do
-	cli "$s [dbkit drift]" "1 4" "" drift --dir "$CASES/$s"
-	sqlx "$s [dbkit_drift_code]" "00000 DK001" "" "$DRIFT_CODE" "$PAY/$s.json"
-	cli "$s [dbkit check]" "0 5" "" check --dir "$CASES/$s"
+# fields of the wrong type are read as absent: drift against the code reports the
+# difference (exit 4); check flags the v8 snapshot (exit 5), not the v7 one (exit 0)
+for s in snapshot_wrong_types:0 snapshot_v8_wrong_types:5; do
+	check_rc=${s#*:} s=${s%:*}
+	cli "$s [dbkit drift]" 4 "" drift --dir "$CASES/$s"
+	sqlx "$s [dbkit_drift_code]" 00000 "" "$DRIFT_CODE" "$PAY/$s.json"
+	cli "$s [dbkit check]" "$check_rc" "" check --dir "$CASES/$s"
 done
 
 # ---------------------------------------------------------------------------

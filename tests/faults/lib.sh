@@ -24,10 +24,11 @@ _FAULT_FINISHED=
 _FAULT_LAST_ERR=
 case_begin() {
 	CASE=$1
+	_FAULT_LAST_ERR=
 	echo "-- $CASE"
 }
 # Records the last failing command; fault_cleanup prints it if set -e stopped the script.
-trap '_FAULT_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
+trap '[[ $- != *e* ]] || _FAULT_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
 
 fault_cleanup() {
 	local p rc=$?
