@@ -164,9 +164,10 @@ case_begin locks/deadlock-retry-and-holders-warning
 # holding locks on its tables are reported.
 # A holder session has table b (ACCESS SHARE) before the run. Migration 0001 alters a,
 # then b: it waits for b holding a. The holder then reads a: a deadlock. The client's
-# session checks for deadlocks after 3 s (the holder's after 60 s), so dbkit's run is
+# session checks for deadlocks after 10 s (the holder's after 60 s), so dbkit's run is
 # the one PostgreSQL cancels: it rolls back, backs off, and succeeds once the holder
-# has committed.
+# has committed. (The holder's read must start within those seconds: 10 s, so that a
+# loaded machine still makes it; the first 3 s of the check do not help a slow one.)
 fresh_db prom_deadlock
 F=$WORK/dl
 mkdir -p "$F"
@@ -183,7 +184,7 @@ exec 7>"$WORK/holder.in"
 echo "SET deadlock_timeout = '60s'; BEGIN; LOCK TABLE b IN ACCESS SHARE MODE;" >&7
 wait_until 60 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s USING (pid) WHERE s.application_name = 'dbkit_e2e_deadlock_holder'
 	AND l.relation = 'public.b'::regclass AND l.granted" >/dev/null || fail "the holder never locked b"
-PGOPTIONS="-c deadlock_timeout=3s" "$DBKIT" migrate --dir "$F" --lock-timeout 60s --lock-retries 3 >"$WORK/dl.out" 2>"$WORK/dl.err" &
+PGOPTIONS="-c deadlock_timeout=10s" "$DBKIT" migrate --dir "$F" --lock-timeout 60s --lock-retries 3 >"$WORK/dl.out" 2>"$WORK/dl.err" &
 migrate_job=$!
 if wait_until 60 "SELECT count(*) FROM pg_locks WHERE relation = 'public.b'::regclass AND NOT granted" >/dev/null; then
 	pass "dbkit's run waits for b, holding a"
