@@ -6,8 +6,10 @@
 # Every time the database must be fully before or fully after the run, a client that
 # exited 0 must have committed, and the next migrate completes.
 # The seed of the delays is printed first (and in the summary and every failure);
-# SEED=<n> replays that sequence (FAULT_SEED=<n> too), e.g.
-#   SEED=12345 DBKIT=build/client/dbkit DBKIT_SRC=. tests/faults/run_all.sh h
+# The delays are drawn over the calibrated length of a run (FAULT_D, in ms), so a replay
+# gives both: the script prints "replay with SEED=<n> FAULT_D=<ms>", e.g.
+#   SEED=12345 FAULT_D=420 DBKIT=build/client/dbkit DBKIT_SRC=. tests/faults/run_all.sh h
+# (FAULT_SEED=<n> is accepted for SEED).
 # FAULT_ROUNDS=<n> (default 6, one of each fault kind at least).
 source "$(dirname "$0")/lib.sh"
 fault_start
@@ -16,7 +18,7 @@ SEED=${SEED:-${FAULT_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}}
 [[ $SEED =~ ^[0-9]+$ ]] || { echo "SEED must be a number, got [$SEED]" >&2; exit 2; }
 RANDOM=$SEED
 ROUNDS=${FAULT_ROUNDS:-6}
-echo "seed $SEED, $ROUNDS rounds (replay with SEED=$SEED)"
+echo "seed $SEED, $ROUNDS rounds"
 make_folder "$WORK/m" $N work@$ROWS
 
 ms() { date +%s%3N; }
@@ -32,6 +34,12 @@ find_backend >/dev/null
 t0=$(ms)
 wait_client_exit 60
 D=$(($(ms) - t0))
+if [[ -n ${FAULT_D:-} ]]; then
+	echo "calibrated $D ms; FAULT_D=$FAULT_D given: the delays are drawn over $FAULT_D ms"
+	D=$FAULT_D
+fi
+echo "replay with SEED=$SEED FAULT_D=$D"
+REPLAY="SEED=$SEED FAULT_D=$D"
 [[ $CRC == 0 ]] || fail "calibration run exited $CRC: $CERR"
 pass "a clean run of $N migrations takes $D ms once its backend is seen"
 
@@ -42,7 +50,7 @@ for ((i = 0; i < ROUNDS; i++)); do
 	# Uniform over the run and a little past its end; the first fault injected through
 	# psql (pg_terminate_backend) lands ~0.1 s later than kill does.
 	delay=$((RANDOM % (D + D / 5)))
-	label="random/$i/$f@${delay}ms (SEED=$SEED)"
+	label="random/$i/$f@${delay}ms ($REPLAY)"
 	case_begin "$label"
 	fresh_db "rnd_$i"
 	start_migrate "$WORK/m"
@@ -75,4 +83,4 @@ for ((i = 0; i < ROUNDS; i++)); do
 		fail "$label: fully $STATE, then the next migrate exited $RC ($OUT $ERR) or did not apply each migration once"
 	fi
 done
-fault_finish "$ROUNDS faults at random moments (seed $SEED, server side of a run ~${D} ms): $before left fully before, $after fully after ($ambiguous committed while the client saw the connection drop), never in between; next migrate completed each time"
+fault_finish "$ROUNDS faults at random moments (replay with $REPLAY): $before left fully before, $after fully after ($ambiguous committed while the client saw the connection drop), never in between; next migrate completed each time"
