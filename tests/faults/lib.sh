@@ -74,6 +74,12 @@ pass() {
 }
 # info: context printed with the log (a measurement, a client's message); never a verdict.
 info() { echo "  info: $*"; }
+# Kept for scripts written before info(): the same, context only. A check asserts.
+NOTES=()
+note() {
+	echo "  note: $*"
+	NOTES+=("$*")
+}
 assert_eq() { # expected actual message
 	if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3: expected [$1], got [$2]"; fi
 }
