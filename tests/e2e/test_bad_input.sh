@@ -16,10 +16,11 @@ DB=bad_input
 # Big inputs are generated once and reused across runs (they cost ~20 s to write).
 # The big inputs (~160 MB) are generated once per version of this script: the cache's
 # name carries the hash of this file, so an edited generator never reuses stale inputs.
-# Caches of other versions untouched for an hour are removed.
+# Caches of other versions untouched for a day are removed (not sooner: another
+# checkout may be reading one).
 CACHE_VERSION=$(sha256sum "$0" | cut -c1-16)
 CACHE=/tmp/dbkit-badinput-cache-$CACHE_VERSION
-find /tmp -maxdepth 1 -name 'dbkit-badinput-cache*' ! -name "dbkit-badinput-cache-$CACHE_VERSION*" -mmin +60 -exec rm -rf {} + 2>/dev/null || true
+find /tmp -maxdepth 1 -name 'dbkit-badinput-cache-*' ! -name "dbkit-badinput-cache-$CACHE_VERSION*" -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 
 # ---------------------------------------------------------------------------
 # harness
