@@ -7,6 +7,7 @@ src=$1 out=$2
 shift 2
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_REGRESS=${PG_REGRESS:-/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress}
+"$src/tests/check_installed.sh" "$src" >/dev/null
 
 # The checkout may be unreadable to `postgres` (CI clones under /root): work in /tmp.
 work=$(mktemp -d /tmp/dbkit-regress.XXXXXX)

@@ -37,12 +37,12 @@ SELECT tag, action, statements FROM dbkit_apply(mkfolder(
                 E'--> statement-breakpoint\nALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);'));
 SELECT tag, statements FROM dbkit_status();
 
--- verbose: the SQLSTATE of the failing statement is the error's own
-\set VERBOSITY verbose
+-- the SQLSTATE of the failing statement is the error's own (printed with \echo, not
+-- VERBOSITY verbose, whose LOCATION line names a PostgreSQL source line)
 SELECT * FROM dbkit_apply(mkfolder(
   '0000_users', 'CREATE TABLE users (id int PRIMARY KEY);',
   '0001_posts', E'CREATE TABLE posts (id int);\n--> statement-breakpoint\nALTER TABLE posts ADD COLUMN user_id int;\n' ||
                 E'--> statement-breakpoint\nALTER TABLE posts ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES users (id);',
   '0002_boom', 'SELECT 1/0;'));
-\set VERBOSITY default
+\echo sqlstate :LAST_ERROR_SQLSTATE
 SELECT 'session still usable' AS ok;

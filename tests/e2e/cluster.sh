@@ -5,6 +5,7 @@ set -euo pipefail
 source "$DBKIT_SRC/scripts/pgcluster.sh"
 case ${1:-} in
 start)
+	"$DBKIT_SRC/tests/check_installed.sh" "$DBKIT_SRC"
 	if [[ -f $E2E_STATE ]]; then
 		source "$E2E_STATE"
 		pg_cluster_stop

@@ -1,11 +1,47 @@
 # Shared by the e2e tests: the cluster's coordinates and a few assertions.
-set -euo pipefail
+#
+# Each test: source lib.sh; `case_begin NAME` before each group of assertions;
+# `finish` at the end, which prints "N passed, M failed" and the failed cases.
+# A `set -e` abort prints the case it happened in, the command and its line, and the
+# same summary line (the abort counts as a failure of that case).
+# Extra cleanup on exit: add a command to E2E_CLEANUP (an array), never `trap ... EXIT`.
+set -eEuo pipefail
 source "$E2E_STATE"
 unset DATABASE_URL
 PSQL=(psql -X -A -t -q -v ON_ERROR_STOP=1)
 WORK=$(mktemp -d /tmp/dbkit-e2e.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+E2E_CLEANUP=()
 FAILS=0
+PASSES=0
+CASE="$(basename "$0" .sh) (before its first case_begin)"
+FAILED_CASES=()
+_E2E_FINISHED=
+_E2E_LAST_ERR=
+
+# case_begin NAME: the name that failures, aborts and the summary report.
+case_begin() {
+	CASE=$1
+	_E2E_LAST_ERR=
+	echo "== $CASE"
+}
+# Records the last failing command (set -e aborts on it unless it was tested); a
+# subshell's record dies with it, which is right: it did not stop this script.
+trap '[[ $- != *e* ]] || _E2E_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
+_e2e_exit() {
+	local rc=$? c
+	if [[ -z $_E2E_FINISHED ]]; then
+		echo "ABORT: the test stopped (exit $rc) in case [$CASE]${_E2E_LAST_ERR:+: $_E2E_LAST_ERR}" >&2
+		FAILS=$((FAILS + 1))
+		_e2e_note_failed_case
+		_e2e_summary >&2
+		((rc != 0)) || rc=1
+	fi
+	for c in "${E2E_CLEANUP[@]}"; do eval "$c" || true; done
+	chmod -R u+rwX "$WORK" 2>/dev/null || true
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap _e2e_exit EXIT
 
 # A fresh database with the extension; sets PGDATABASE.
 fresh_db() {
@@ -16,19 +52,56 @@ fresh_db() {
 }
 q() { "${PSQL[@]}" -c "$1"; }
 
-fail() {
-	echo "FAIL: $*" >&2
-	FAILS=$((FAILS + 1))
+_e2e_note_failed_case() {
+	local c
+	for c in "${FAILED_CASES[@]}"; do [[ $c == "$CASE" ]] && return 0; done
+	FAILED_CASES+=("$CASE")
 }
-pass() { echo "ok: $*"; }
+fail() {
+	echo "FAIL: [$CASE] $*" >&2
+	FAILS=$((FAILS + 1))
+	_e2e_note_failed_case
+}
+pass() {
+	echo "ok: $*"
+	PASSES=$((PASSES + 1))
+}
+# Two values, shown in full when short, as `diff -u expected actual` when long.
+_e2e_show_diff() { # expected actual
+	if (($(wc -l <<<"$1") > 3 || $(wc -l <<<"$2") > 3 || ${#1} > 300 || ${#2} > 300)); then
+		printf '%s\n' "$1" >"$WORK/.expected"
+		printf '%s\n' "$2" >"$WORK/.actual"
+		echo "differs (diff -u expected actual):"
+		diff -u --label expected --label actual "$WORK/.expected" "$WORK/.actual" | head -200 || true
+	else
+		echo "expected [$1], got [$2]"
+	fi
+}
 assert_eq() { # expected actual message
-	if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3: expected [$1], got [$2]"; fi
+	if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3: $(_e2e_show_diff "$1" "$2")"; fi
 }
 assert_contains() { # haystack needle message
-	if [[ "$1" == *"$2"* ]]; then pass "$3"; else fail "$3: [$2] not found in: $1"; fi
+	if [[ "$1" == *"$2"* ]]; then pass "$3"; else fail "$3: [$2] not found in: ${1:0:4000}"; fi
 }
 assert_not_contains() { # haystack needle message
-	if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] found in: $1"; fi
+	if [[ "$1" != *"$2"* ]]; then pass "$3"; else fail "$3: [$2] found in: ${1:0:4000}"; fi
+}
+assert_match() { # haystack extended-regex message
+	if [[ "$1" =~ $2 ]]; then pass "$3"; else fail "$3: /$2/ does not match: ${1:0:4000}"; fi
+}
+# wait_until SECONDS SQL: polls until SQL prints a non-empty value other than 0/f;
+# prints it. The ceiling is generous: a loaded machine is slow, not wrong.
+wait_until() {
+	local deadline=$((SECONDS + $1)) v
+	while ((SECONDS <= deadline)); do
+		v=$("${PSQL[@]}" -c "$2" 2>/dev/null || true)
+		if [[ -n $v && $v != 0 && $v != f ]]; then
+			echo "$v"
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
 }
 # Runs the client; sets RC, OUT, ERR.
 run() {
@@ -44,10 +117,16 @@ copy_fixture() { # src dest
 }
 # A schema dump that ignores dbkit's own data: what the migrations built.
 schema_dump() { pg_dump -s -d "$PGDATABASE" --exclude-schema=dbkit | grep -v '^\\\(un\)\?restrict '; }
+_e2e_summary() {
+	local line="$PASSES passed, $FAILS failed"
+	((${#FAILED_CASES[@]} == 0)) || line+=": $(printf '[%s] ' "${FAILED_CASES[@]}")"
+	echo "${line% }"
+}
 finish() {
+	_E2E_FINISHED=1
 	if ((FAILS > 0)); then
-		echo "$FAILS assertion(s) failed" >&2
+		_e2e_summary >&2
 		exit 1
 	fi
-	echo "all assertions passed"
+	_e2e_summary
 }

@@ -6,7 +6,6 @@
 # the server never crashes; nothing is applied or recorded; memory stays bounded
 # for the 100 MB migration file and the 100,000-entry journal.
 source "$(dirname "$0")/lib.sh"
-trap 'chmod -R u+rwX "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 chmod 755 "$WORK" # the server (pg_read_file) and `nobody` read the inputs
 PAY=$WORK/pay     # jsonb payloads, read by the server
 CASES=$WORK/cases # folders on disk, read by the client
@@ -15,8 +14,13 @@ LOG=$PG_CLUSTER_DIR/server.log
 POSTMASTER=$(head -1 "$PG_CLUSTER_DIR/data/postmaster.pid")
 DB=bad_input
 # Big inputs are generated once and reused across runs (they cost ~20 s to write).
-CACHE=/tmp/dbkit-badinput-cache
-CACHE_VERSION=1
+# The big inputs (~160 MB) are generated once per version of this script: the cache's
+# name carries the hash of this file, so an edited generator never reuses stale inputs.
+# Caches of other versions untouched for a day are removed (not sooner: another
+# checkout may be reading one).
+CACHE_VERSION=$(sha256sum "$0" | cut -c1-16)
+CACHE=/tmp/dbkit-badinput-cache-$CACHE_VERSION
+find /tmp -maxdepth 1 -name 'dbkit-badinput-cache-*' ! -name "dbkit-badinput-cache-$CACHE_VERSION*" -mmin +1440 -exec rm -rf {} + 2>/dev/null || true
 
 # ---------------------------------------------------------------------------
 # harness
@@ -138,10 +142,13 @@ REPAIRS=("$MARK" "$BASELINE" "$ACCEPT")
 REPAIR_NAMES=(dbkit_mark_applied dbkit_baseline dbkit_accept_change)
 REPAIR_TURN=0
 sql_refused() { # LABEL PAYLOAD NEEDLE [SQLSTATE]: every folder function refuses it (the repairs take turns)
-	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3))
+	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3)) vst=00000
+	# dbkit_validate lists a bad journal or tag as a finding (rows, 00000), and refuses
+	# a payload that is not a folder at all (an error, like the others)
+	[[ $1 != payload* ]] || vst=$st
 	sqlx "$1 [dbkit_apply]" "$st" "$3" "$APPLY" "$2"
 	sqlx "$1 [dbkit_status]" "$st" "$3" "$STATUS" "$2"
-	sqlx "$1 [dbkit_validate]" "00000 $st" "$3" "$VALIDATE" "$2"
+	sqlx "$1 [dbkit_validate]" "$vst" "$3" "$VALIDATE" "$2"
 	sqlx "$1 [dbkit_drift_code]" "$st" "$3" "$DRIFT_CODE" "$2"
 	sqlx "$1 [${REPAIR_NAMES[r]}]" "$st" "$3" "${REPAIRS[r]}" "$2"
 	settled "$1: a new connection afterwards"
@@ -185,6 +192,8 @@ def scan():
                     peak = max(peak, int(line.split()[1]))
         except (OSError, ValueError, IndexError):
             pass
+scan()
+open(out + ".ready", "w").close()
 while not os.path.exists(stop):
     scan()
     time.sleep(0.02)
@@ -193,10 +202,12 @@ open(out, "w").write(f"{peak}\n")
 PY
 # cli_measured: cli under /usr/bin/time and the poller; sets CLI_S, CLI_RSS_KB, BACKEND_HWM_KB.
 cli_measured() {
-	rm -f "$WORK/stop"
+	rm -f "$WORK/stop" "$WORK/mem.ready"
 	python3 "$WORK/memwatch.py" "$POSTMASTER" "$DB" "$WORK/stop" "$WORK/mem" &
-	local watcher=$!
-	sleep 0.2
+	local watcher=$! i
+	# the poller scans once before the client starts (ceiling 30 s)
+	for ((i = 0; i < 600; i++)); do [[ -e $WORK/mem.ready ]] && break; sleep 0.05; done
+	[[ -e $WORK/mem.ready ]] || fail "$1: the memory poller did not start"
 	local label=$1 codes=$2 needle=$3
 	shift 3
 	set +e
@@ -361,37 +372,45 @@ PY
 # the payload itself: null, wrong shape, cut, nested, bytes JSON cannot carry
 # ---------------------------------------------------------------------------
 # 1. folder = NULL: every function refuses, naming the argument
+case_begin "bad-input/1"
 sqlx "null folder [dbkit_apply]" DK001 "folder argument is null" "SELECT * FROM dbkit_apply(NULL)"
-sqlx "null folder [dbkit_validate]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_validate(NULL)"
-sqlx "null folder [dbkit_status]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_status(NULL::jsonb)"
-sqlx "null folder [dbkit_drift_code]" "22004 DK001" "folder argument is null" "SELECT * FROM dbkit_drift_code(NULL)"
+sqlx "null folder [dbkit_validate]" 22004 "folder argument is null" "SELECT * FROM dbkit_validate(NULL)"
+sqlx "null folder [dbkit_status]" 22004 "folder argument is null" "SELECT * FROM dbkit_status(NULL::jsonb)"
+sqlx "null folder [dbkit_drift_code]" 22004 "folder argument is null" "SELECT * FROM dbkit_drift_code(NULL)"
 sqlx "null folder [dbkit_mark_applied]" DK007 "needs the migrations folder" "SELECT * FROM dbkit_mark_applied(NULL, '0000_base', 'r')"
 # 2. folder is an array / 3. a string
+case_begin "bad-input/2"
 sql_refused "payload is an array" "$PAY/payload_array.json" "must be a JSON object"
 sql_refused "payload is a string" "$PAY/payload_string.json" "must be a JSON object"
 # 4. no "files" / 5. "files" is an array / 6. a file is a number / 7. "journal" is an array
+case_begin "bad-input/4"
 sql_refused "payload without files" "$PAY/payload_no_files.json" 'no field "files"'
 sql_refused "payload files is an array" "$PAY/payload_files_array.json" '"files" must be an object, found an array'
 sql_refused "payload file is a number" "$PAY/payload_file_number.json" 'folder file "0000_base.sql" must be a string'
 sql_refused "payload journal is an array" "$PAY/payload_journal_array.json" 'folder field "journal" must be a string'
 # 8. the payload nested 10,000 deep inside a file's value
+case_begin "bad-input/8"
 sql_refused "payload nested 10,000 deep" "$PAY/payload_deep.json" 'folder file "0000_base.sql" must be a string'
 # 9. nested 100,000 deep: PostgreSQL's jsonb parser stops it (stack depth), cleanly
+case_begin "bad-input/9"
 sqlx "payload nested 100,000 deep [dbkit_apply]" "54001" "stack depth" "$APPLY" "$PAY/payload_deep_100k.json"
 # 10-13. the payload cut at four points: jsonb input refuses it before dbkit runs
 for cut in start key journal end; do
 	sqlx "payload cut ($cut) [dbkit_apply]" 22P02 "invalid input syntax for type json" "$APPLY" "$PAY/payload_cut_$cut.json"
 done
 # 14. invalid UTF-8 in the payload / 15. NUL in a file (\u0000) / 16. NUL in a file name
+case_begin "bad-input/14"
 sqlx "payload with invalid UTF-8 [dbkit_apply]" "22021" 'invalid byte sequence for encoding "UTF8"' "$APPLY" "$PAY/payload_invalid_utf8.json"
 sqlx "payload with \\u0000 in a file [dbkit_apply]" "22P05" 'cannot be converted to text' "$APPLY" "$PAY/payload_nul_in_file.json"
 sqlx "payload with \\u0000 in a file name [dbkit_validate]" "22P05" 'cannot be converted to text' "$VALIDATE" "$PAY/payload_nul_in_key.json"
 # 17. keys outside the folder ("../../etc/passwd", "/etc/evil.sql", "../up.sql",
+case_begin "bad-input/17"
 # "sub/dir/x.sql"): never read and never applied; the payload is malformed and
 # should be refused naming the key (today they are silently ignored).
 sqlx "payload keys outside the folder [dbkit_apply]" DK001 "is not a path drizzle-kit writes inside a migrations folder" "$APPLY" "$PAY/files_outside.json"
 sqlx "payload keys outside the folder [dbkit_validate]" "DK001" "is not a path drizzle-kit writes inside a migrations folder" "$VALIDATE" "$PAY/files_outside.json"
 # 18. "../migration.sql": looks like a drizzle-kit 1.0 folder named ".."
+case_begin "bad-input/18"
 sqlx "payload ../migration.sql [dbkit_apply]" DK001 '../migration.sql' "$APPLY" "$PAY/files_dotdot_migration.json"
 sqlx "payload ../migration.sql [dbkit_validate]" "DK001" '../migration.sql' "$VALIDATE" "$PAY/files_dotdot_migration.json"
 
@@ -399,6 +418,7 @@ sqlx "payload ../migration.sql [dbkit_validate]" "DK001" '../migration.sql' "$VA
 # options of the wrong type (dbkit_apply, dbkit_status, dbkit_validate, repairs)
 # ---------------------------------------------------------------------------
 # 19. each option with a wrong type or value, an unknown option, options that are not an object
+case_begin "bad-input/19"
 for o in '{"out_of_order": "yes"}|out_of_order' '{"drizzle_sync": 1}|drizzle_sync' '{"drizzle_schema": 5}|drizzle_schema' \
 	'{"drizzle_table": ""}|drizzle_table' '{"drizzle_schema": "'"$(printf 'd%.0s' {1..64})"'"}|drizzle_schema' \
 	'{"drizzle_table": null}|drizzle_table' '{"bogus": true}|bogus' '[]|options must be a JSON object' \
@@ -410,12 +430,13 @@ done
 sqlx "options of the wrong type [dbkit_status]" DK006 "out_of_order" "SELECT * FROM dbkit_status(pg_read_file(:'pay')::jsonb, '{\"out_of_order\": 1}')" "$PAY/fails.json"
 sqlx "options of the wrong type [dbkit_forget]" DK006 "drizzle_sync" "SELECT * FROM dbkit_forget('0000_base', 'r', '{\"drizzle_sync\": \"no\"}')"
 # 19b. drizzle_schema/drizzle_table naming a table that is not drizzle's (a catalog; dbkit's own history)
-sqlx "options naming pg_catalog.pg_class [dbkit_apply]" "42703 DK006" "pg_class" \
+sqlx "options naming pg_catalog.pg_class [dbkit_apply]" DK006 "pg_class" \
 	"SELECT * FROM dbkit_apply(pg_read_file(:'pay')::jsonb, '{\"drizzle_schema\": \"pg_catalog\", \"drizzle_table\": \"pg_class\"}')" "$PAY/fails.json"
 # dbkit's own history as "drizzle's table": must be refused before anything runs
 sqlx "options naming dbkit.migrations [dbkit_apply]" "DK006" "drizzle_schema" \
 	"SELECT * FROM dbkit_apply(pg_read_file(:'pay')::jsonb, '{\"drizzle_schema\": \"dbkit\", \"drizzle_table\": \"migrations\"}')" "$PAY/pending.json"
 # 20. drizzle_schema and drizzle_table full of quotes and SQL: identifiers, never SQL
+case_begin "bad-input/20"
 Q='{"drizzle_schema": "dz\"; DROP TABLE x; --", "drizzle_table": "t'"'"'); DROP TABLE x; --"}'
 sqlx "drizzle_schema with quotes [dbkit_status]" 00000 "0001_fails" "SELECT tag, state FROM dbkit_status(pg_read_file(:'pay')::jsonb, '${Q//\'/\'\'}')" "$PAY/fails.json"
 sqlx "drizzle_schema with quotes [dbkit_validate]" 00000 "" "SELECT * FROM dbkit_validate(pg_read_file(:'pay')::jsonb, '${Q//\'/\'\'}')" "$PAY/fails.json"
@@ -439,30 +460,37 @@ for k in empty brace key entries number last_brace; do
 done
 sql_refused "journal cut (number)" "$PAY/journal_cut_number.json" "invalid JSON at line"
 # 27. nested 10,000 deep
+case_begin "bad-input/27"
 disk_refused "journal nested 10,000 deep" "$CASES/journal_deep" "JSON nested too deeply" journal.malformed_json
 sql_refused "journal nested 10,000 deep" "$PAY/journal_deep.json" "JSON nested too deeply"
 # 28. an array, not an object
+case_begin "bad-input/28"
 disk_refused "journal is an array" "$CASES/journal_array" "the journal must be a JSON object, found array" journal.not_object
 sql_refused "journal is an array" "$PAY/journal_array.json" "the journal must be a JSON object, found array"
 # 29. entries is an object / 30. an entry is null
+case_begin "bad-input/29"
 disk_refused "journal entries is an object" "$CASES/journal_entries_object" '"entries" must be an array, found object' journal.entries_missing
 disk_refused "journal entry is null" "$CASES/journal_entry_null" "entries[1] (line" journal.entry_invalid
 sqlx "journal entry is null [dbkit_apply]" DK001 "must be an object, found null" "$APPLY" "$PAY/journal_entry_null.json"
 # 31. idx beyond int64 (99999999999999999999)
+case_begin "bad-input/31"
 disk_refused "idx beyond int64" "$CASES/idx_int64_overflow" 'field "idx" must be an integer' journal.entry_field_type
 sqlx "idx beyond int64 [dbkit_apply]" DK001 'field "idx" must be an integer' "$APPLY" "$PAY/idx_int64_overflow.json"
 # 32. idx 4294967296: fits int64, not dbkit.migrations.idx (integer). It must be
+case_begin "bad-input/32"
 # refused; a wrapped idx must never be recorded.
 cli "idx beyond int32 [dbkit check]" 5 'idx' check --dir "$CASES/idx_int32_overflow"
 sqlx "idx beyond int32 [dbkit_apply]" DK001 'idx' "$APPLY" "$PAY/idx_int32_overflow.json"
 cli "idx beyond int32 [dbkit migrate]" 1 'idx' migrate --dir "$CASES/idx_int32_overflow"
 # 33. idx as a string / 34. when as a string / 35. when a fraction / 36. when 1e400
+case_begin "bad-input/33"
 disk_refused "idx is a string" "$CASES/idx_string" 'field "idx" must be an integer, found string' journal.entry_field_type
 disk_refused "when is a string" "$CASES/when_string" 'field "when" must be an integer, found string' journal.entry_field_type
 sql_refused "when is a string" "$PAY/when_string.json" 'field "when" must be an integer, found string'
 disk_refused "when is a fraction" "$CASES/when_fraction" 'field "when" must be an integer' journal.entry_field_type
 disk_refused "when is 1e400" "$CASES/when_huge" 'field "when" must be an integer' journal.entry_field_type
 # 37. breakpoints as a string / 38. version as a number
+case_begin "bad-input/37"
 disk_refused "breakpoints is a string" "$CASES/breakpoints_string" 'field "breakpoints" must be boolean' journal.entry_field_type
 disk_refused "version is a number" "$CASES/version_number" 'field "version" must be a string' journal.version_unsupported
 
@@ -470,15 +498,18 @@ disk_refused "version is a number" "$CASES/version_number" 'field "version" must
 # tags
 # ---------------------------------------------------------------------------
 # 39. "0001_a'; DROP TABLE x; --" without its file: refused, the tag quoted verbatim
+case_begin "bad-input/39"
 disk_refused "tag with SQL, no file" "$CASES/tag_sql_no_file" "the file 0001_a'; DROP TABLE x; --.sql does not exist" journal.file_missing
 sql_refused "tag with SQL, no file" "$PAY/tag_sql_no_file.json" "0001_a'; DROP TABLE x; --"
 # 40. the same tag with its file: a plain (odd) name; check/status/validate treat
+case_begin "bad-input/40"
 # it as data, never SQL (test_privileges.sh applies it)
 cli "tag with SQL [dbkit check]" 0 "0 errors" check --dir "$CASES/tag_sql"
 cli "tag with SQL [dbkit status]" 0 "0001_a'; DROP TABLE x; --" status --dir "$CASES/tag_sql"
 sqlx "tag with SQL [dbkit_status]" 00000 "0001_a'; DROP TABLE x; --|pending" "SELECT tag || '|' || state FROM dbkit_status(pg_read_file(:'pay')::jsonb)" "$PAY/tag_sql.json"
 sqlx "tag with SQL [dbkit_mark_applied], no reason" DK007 "a reason is required" "SELECT * FROM dbkit_mark_applied(pg_read_file(:'pay')::jsonb, '0001_a''; DROP TABLE x; --', '')" "$PAY/tag_sql.json"
 # 41. "0001_.." / 42. "../../etc/passwd" / 43. "0001/x" / 44. "0001\x" / 45. "" / 46. a newline
+case_begin "bad-input/41"
 disk_refused "tag with .." "$CASES/tag_dotdot" 'tag "0001_.." is not a plain file name' journal.tag_invalid
 sql_refused "tag with .." "$PAY/tag_dotdot.json" 'tag "0001_.." is not a plain file name'
 disk_refused "tag ../../etc/passwd" "$CASES/tag_traversal" 'tag "../../etc/passwd" is not a plain file name' journal.tag_invalid
@@ -489,15 +520,18 @@ sql_refused "tag with a backslash" "$PAY/tag_backslash.json" 'tag "0001\x" is no
 disk_refused "empty tag" "$CASES/tag_empty" 'tag "" is not a plain file name' journal.tag_invalid
 disk_refused "tag with a newline" "$CASES/tag_newline" 'is not a plain file name' journal.tag_invalid
 # 47. a NUL in the tag (\u0000 in the journal)
+case_begin "bad-input/47"
 disk_refused "tag with \\u0000" "$CASES/tag_nul" '\u0000 is not allowed' journal.malformed_json
 sql_refused "tag with \\u0000" "$PAY/tag_nul.json" '\u0000 is not allowed'
 # 48. a 10,000-character tag: no file system has such a file name; it must be
+case_begin "bad-input/48"
 # refused as a tag before anything runs (not fail later on the history's index)
 sqlx "10,000-character tag [dbkit_validate]" "00000" "journal.tag_invalid" "$VALIDATE" "$PAY/tag_10k.json"
 sqlx "10,000-character tag [dbkit_apply]" DK001 "0001_" "$APPLY" "$PAY/tag_10k.json"
-sqlx "10,000-character tag [dbkit_mark_applied]" "DK001 DK007" "0001_" "SELECT tag = tag FROM dbkit_mark_applied(pg_read_file(:'pay')::jsonb, (pg_read_file(:'pay')::jsonb->>'journal')::jsonb->'entries'->1->>'tag', 'r')" "$PAY/tag_10k.json"
+sqlx "10,000-character tag [dbkit_mark_applied]" DK001 "0001_" "SELECT tag = tag FROM dbkit_mark_applied(pg_read_file(:'pay')::jsonb, (pg_read_file(:'pay')::jsonb->>'journal')::jsonb->'entries'->1->>'tag', 'r')" "$PAY/tag_10k.json"
 disk_refused "10,000-character tag, no file" "$CASES/tag_10k_no_file" "is not a plain file name" journal.tag_invalid
 # 49. repairs and forget with hostile tags and reasons
+case_begin "bad-input/49"
 for t in "0001_a'; DROP TABLE x; --" "../../etc/passwd" "0001/x" "$(printf 'z%.0s' {1..10000})"; do
 	sqlx "forget ${t:0:30} [dbkit_forget]" DK007 "is not in the history" "SELECT * FROM dbkit_forget('${t//\'/\'\'}', 'reason''); DROP TABLE x; --')"
 	sqlx "mark-applied ${t:0:30} [dbkit_mark_applied]" DK007 "is not in the folder" \
@@ -513,6 +547,7 @@ sqlx "accept-drift without a reason" DK007 "a reason is required" "SELECT * FROM
 # bytes on disk that JSON cannot carry; the file system
 # ---------------------------------------------------------------------------
 # 50. invalid UTF-8 in a .sql / 51. a NUL byte in a .sql / 52. a Latin-1 journal
+case_begin "bad-input/50"
 cli "invalid UTF-8 in a .sql [dbkit migrate]" 1 "0001_u.sql: invalid UTF-8 at byte 40 (line 1)" migrate --dir "$CASES/sql_invalid_utf8"
 cli "invalid UTF-8 in a .sql [dbkit check]" 5 "migration.invalid_utf8" check --dir "$CASES/sql_invalid_utf8"
 cli "invalid UTF-8 in a .sql [dbkit status]" 1 "0001_u.sql: invalid UTF-8" status --dir "$CASES/sql_invalid_utf8"
@@ -532,10 +567,12 @@ fi
 cli "a .sql with a BOM [dbkit migrate]" 1 "migration 0001_bom.sql, line 1: syntax error" migrate --dir "$CASES/sql_bom"
 sqlx "a .sql with a BOM [dbkit_apply]" 42601 "migration 0001_bom.sql, line 1: syntax error" "$APPLY" "$PAY/sql_bom.json"
 # 53. 100,000 nested parentheses in a .sql: the parser refuses it, naming the file
+case_begin "bad-input/53"
 cli "100,000 nested parentheses [dbkit migrate]" 1 "0001_p.sql" migrate --dir "$CASES/sql_deep_parens"
 cli "100,000 nested parentheses [dbkit check]" 5 "0001_p.sql" check --dir "$CASES/sql_deep_parens"
-sqlx "100,000 nested parentheses [dbkit_apply]" "42601 54000 54001" "0001_p.sql" "$APPLY" "$PAY/sql_deep_parens.json"
+sqlx "100,000 nested parentheses [dbkit_apply]" 42601 "0001_p.sql" "$APPLY" "$PAY/sql_deep_parens.json"
 # 54. a symlink to a file outside the folder. Decision: follow it, as drizzle-kit's
+case_begin "bad-input/54"
 # migrator and git do; the content is the target's and errors name the link.
 S=$CASES/symlink_outside
 mkdir -p "$S/meta" "$WORK/outside"
@@ -546,23 +583,27 @@ printf '{"version": "7", "dialect": "postgresql", "entries": [%s, {"idx": 1, "ve
 cli "symlink outside the folder [dbkit migrate]" 1 "migration 0001_link.sql, line 3: syntax error" migrate --dir "$S"
 cli "symlink outside the folder [dbkit check]" 5 "migration.syntax_error" check --dir "$S"
 # 55. a dangling symlink: refused, naming the file
+case_begin "bad-input/55"
 rm "$S/0001_link.sql"
 ln -s "$WORK/outside/nonexistent.sql" "$S/0001_link.sql"
 cli "dangling symlink [dbkit migrate]" 1 "0001_link.sql" migrate --dir "$S"
 cli "dangling symlink [dbkit check]" 5 "0001_link.sql" check --dir "$S"
 # 56. a symlink loop: a clear error naming the file, not an internal error
+case_begin "bad-input/56"
 rm "$S/0001_link.sql"
 ln -s 0001_loop.sql "$S/0001_link.sql"
 ln -s 0001_link.sql "$S/0001_loop.sql"
-cli "symlink loop [dbkit migrate]" "1 2" "0001_l" migrate --dir "$S"
-cli "symlink loop [dbkit check]" "1 2 5" "0001_l" check --dir "$S"
+cli "symlink loop [dbkit migrate]" 1 "0001_l" migrate --dir "$S"
+cli "symlink loop [dbkit check]" 1 "0001_l" check --dir "$S"
 rm "$S/0001_link.sql" "$S/0001_loop.sql"
 # 57. a directory named like a .sql file: refused, naming it
+case_begin "bad-input/57"
 mkdir "$S/0001_link.sql"
 cli "directory named 0001_link.sql [dbkit migrate]" 1 "0001_link.sql" migrate --dir "$S"
 cli "directory named 0001_link.sql [dbkit check]" 5 "0001_link.sql" check --dir "$S"
 rmdir "$S/0001_link.sql"
 # 58. an unreadable file (chmod 000). Root reads it anyway, so the client runs as
+case_begin "bad-input/58"
 # `nobody` too: a clear error naming the file, exit 1 or 2.
 printf 'SELECT 1;\n' >"$S/0001_link.sql"
 chmod 000 "$S/0001_link.sql"
@@ -584,17 +625,17 @@ if id nobody >/dev/null 2>&1 && runuser -u nobody -- test -x "$WORK/dbkit"; then
 		[[ $ERR$OUT != *"internal error"* ]] || fail "$label: the client reports an internal error: $ERR"
 		settled "$label"
 	}
-	run_nobody "unreadable .sql, as nobody [dbkit migrate]" "1 2" "0001_link.sql" migrate --dir "$S"
-	run_nobody "unreadable .sql, as nobody [dbkit check]" "1 2 5" "0001_link.sql" check --dir "$S"
+	run_nobody "unreadable .sql, as nobody [dbkit migrate]" 1 "0001_link.sql" migrate --dir "$S"
+	run_nobody "unreadable .sql, as nobody [dbkit check]" 1 "0001_link.sql" check --dir "$S"
 	chmod 644 "$S/0001_link.sql"
 	# 59. an unreadable meta/: the journal exists, it cannot be read: say so
 	chmod 000 "$S/meta"
-	run_nobody "unreadable meta/, as nobody [dbkit migrate]" "1 2" "meta/_journal.json" migrate --dir "$S"
+	run_nobody "unreadable meta/, as nobody [dbkit migrate]" 1 "meta/_journal.json" migrate --dir "$S"
 	assert_contains "$ERR" "cannot read" "unreadable meta/: says it cannot read the journal (not that it is missing)"
 	chmod 755 "$S/meta"
 	# 60. an unreadable folder
 	chmod 000 "$S"
-	run_nobody "unreadable folder, as nobody [dbkit migrate]" "1 2" "$S" migrate --dir "$S"
+	run_nobody "unreadable folder, as nobody [dbkit migrate]" 1 "$S" migrate --dir "$S"
 	chmod 755 "$S"
 else
 	fail "cannot run the client as nobody: unreadable files untested"
@@ -602,6 +643,7 @@ fi
 chmod 644 "$S/0001_link.sql"
 
 # 61. an empty folder / 62. a folder with only meta/: drizzle's migrator refuses
+case_begin "bad-input/61"
 # both ("Can't find meta/_journal.json file"); a deploy pointed at the wrong
 # folder must not report success. Against a database with no history (where
 # nothing else would stop it) and against one with history.
@@ -625,15 +667,19 @@ export PGDATABASE=$DB
 # drizzle snapshots (dbkit drift --dir, dbkit_drift_code, dbkit check)
 # ---------------------------------------------------------------------------
 # 63. a snapshot cut in half / 64. nested 10,000 deep / 65-66. fields of the wrong types (v7, v8)
+case_begin "bad-input/63"
 cli "snapshot cut [dbkit drift]" 1 "meta/0000_snapshot.json: invalid JSON at line" drift --dir "$CASES/snapshot_cut"
 cli "snapshot cut [dbkit check]" 5 "snapshot.unreadable" check --dir "$CASES/snapshot_cut"
 sqlx "snapshot cut [dbkit_drift_code]" DK001 "meta/0000_snapshot.json: invalid JSON" "$DRIFT_CODE" "$PAY/snapshot_cut.json"
 cli "snapshot nested 10,000 deep [dbkit drift]" 1 "JSON nested too deeply" drift --dir "$CASES/snapshot_deep"
 sqlx "snapshot nested 10,000 deep [dbkit_drift_code]" DK001 "JSON nested too deeply" "$DRIFT_CODE" "$PAY/snapshot_deep.json"
-for s in snapshot_wrong_types snapshot_v8_wrong_types; do
-	cli "$s [dbkit drift]" "1 4" "" drift --dir "$CASES/$s"
-	sqlx "$s [dbkit_drift_code]" "00000 DK001" "" "$DRIFT_CODE" "$PAY/$s.json"
-	cli "$s [dbkit check]" "0 5" "" check --dir "$CASES/$s"
+# fields of the wrong type are read as absent: drift against the code reports the
+# difference (exit 4); check flags the v8 snapshot (exit 5), not the v7 one (exit 0)
+for s in snapshot_wrong_types:0 snapshot_v8_wrong_types:5; do
+	check_rc=${s#*:} s=${s%:*}
+	cli "$s [dbkit drift]" 4 "" drift --dir "$CASES/$s"
+	sqlx "$s [dbkit_drift_code]" 00000 "" "$DRIFT_CODE" "$PAY/$s.json"
+	cli "$s [dbkit check]" "$check_rc" "" check --dir "$CASES/$s"
 done
 
 # ---------------------------------------------------------------------------
@@ -701,12 +747,13 @@ fi
 chmod 755 "$CACHE"
 
 # 67. the 100 MB migration file: refused at its last line before anything runs
+case_begin "bad-input/67"
 LOG_BEFORE=$(stat -c %s "$LOG")
 cli_measured "100 MB migration file [dbkit migrate]" 1 "migration 0001_big_seed.sql, line 1019813: syntax error at or near \"OOPS\"" migrate --dir "$CACHE/big"
 echo "measured: 100 MB file, dbkit migrate: ${CLI_S} s, client peak RSS $(mb "$CLI_RSS_KB") MB, backend peak RSS $(mb "$BACKEND_HWM_KB") MB, server log +$((($(stat -c %s "$LOG") - LOG_BEFORE) / 1048576)) MB"
-((BACKEND_HWM_KB > 0 && BACKEND_HWM_KB < LIMIT_100MB_KB)) && pass "100 MB file: backend peak RSS $(mb "$BACKEND_HWM_KB") MB < 2048 MB" ||
+((${BACKEND_HWM_KB:-0} > 0 && BACKEND_HWM_KB < LIMIT_100MB_KB)) && pass "100 MB file: backend peak RSS $(mb "$BACKEND_HWM_KB") MB < 2048 MB" ||
 	fail "100 MB file: backend peak RSS $(mb "$BACKEND_HWM_KB") MB, bound 2048 MB"
-((CLI_RSS_KB < LIMIT_100MB_KB)) && pass "100 MB file: client peak RSS $(mb "$CLI_RSS_KB") MB < 2048 MB" ||
+((${CLI_RSS_KB:-0} > 0 && CLI_RSS_KB < LIMIT_100MB_KB)) && pass "100 MB file: client peak RSS $(mb "$CLI_RSS_KB") MB < 2048 MB" ||
 	fail "100 MB file: client peak RSS $(mb "$CLI_RSS_KB") MB, bound 2048 MB"
 T0=$(date +%s%N)
 SQLX_VERBOSITY=terse sqlx "100 MB migration file [dbkit_apply]" 42601 "migration 0001_big_seed.sql, line 1019813" "$APPLY" "$CACHE/big.json"
@@ -715,21 +762,23 @@ echo "measured: 100 MB file, dbkit_apply from psql: $(secs_since "$T0") s, backe
 	fail "100 MB file via SQL: backend peak RSS $(mb "${SQL_HWM_KB:-0}") MB, bound 2048 MB"
 
 # 68. 100,000 entries with their files, the last one broken: parsed, refused, nothing applied
+case_begin "bad-input/68"
 cli_measured "100,000-entry journal [dbkit migrate]" 1 "migration 099999_m.sql, line 1: syntax error" migrate --dir "$CACHE/j100k"
 echo "measured: 100,000 entries, dbkit migrate: ${CLI_S} s, client peak RSS $(mb "$CLI_RSS_KB") MB, backend peak RSS $(mb "$BACKEND_HWM_KB") MB"
-((BACKEND_HWM_KB > 0 && BACKEND_HWM_KB < LIMIT_100K_KB)) && pass "100,000 entries: backend peak RSS < 1024 MB" ||
+((${BACKEND_HWM_KB:-0} > 0 && BACKEND_HWM_KB < LIMIT_100K_KB)) && pass "100,000 entries: backend peak RSS < 1024 MB" ||
 	fail "100,000 entries: backend peak RSS $(mb "$BACKEND_HWM_KB") MB, bound 1024 MB"
-((CLI_RSS_KB < LIMIT_100K_KB)) && pass "100,000 entries: client peak RSS < 1024 MB" || fail "100,000 entries: client peak RSS $(mb "$CLI_RSS_KB") MB"
+((${CLI_RSS_KB:-0} > 0 && CLI_RSS_KB < LIMIT_100K_KB)) && pass "100,000 entries: client peak RSS < 1024 MB" || fail "100,000 entries: client peak RSS $(mb "$CLI_RSS_KB") MB"
 T0=$(date +%s%N)
 sqlx "100,000-entry journal [dbkit_apply]" 42601 "migration 099999_m.sql, line 1" "$APPLY" "$CACHE/j100k.json"
 echo "measured: 100,000 entries, dbkit_apply from psql: $(secs_since "$T0") s, backend peak RSS $(mb "${SQL_HWM_KB:-0}") MB"
-((${SQL_HWM_KB:-0} < LIMIT_100K_KB)) && pass "100,000 entries via SQL: backend peak RSS < 1024 MB" || fail "100,000 entries via SQL: backend peak RSS $(mb "$SQL_HWM_KB") MB"
+((${SQL_HWM_KB:-0} > 0 && SQL_HWM_KB < LIMIT_100K_KB)) && pass "100,000 entries via SQL: backend peak RSS < 1024 MB" || fail "100,000 entries via SQL: backend peak RSS $(mb "$SQL_HWM_KB") MB"
 # 69. 100,000 entries whose files are all missing: one error, its detail bounded
+case_begin "bad-input/69"
 T0=$(date +%s%N)
 sqlx "100,000 entries without files [dbkit_apply]" DK001 "the file x000001_m.sql does not exist" "$APPLY" "$CACHE/j100k_nofiles.json"
 ERR_BYTES=$(stat -c %s "$WORK/sql.out")
 echo "measured: 100,000 entries without files, dbkit_apply: $(secs_since "$T0") s, backend peak RSS $(mb "${SQL_HWM_KB:-0}") MB, error text $((ERR_BYTES / 1024)) kB"
-((${SQL_HWM_KB:-0} < LIMIT_100K_KB)) && pass "100,000 entries without files: backend peak RSS < 1024 MB" || fail "100,000 entries without files: backend peak RSS $(mb "$SQL_HWM_KB") MB"
+((${SQL_HWM_KB:-0} > 0 && SQL_HWM_KB < LIMIT_100K_KB)) && pass "100,000 entries without files: backend peak RSS < 1024 MB" || fail "100,000 entries without files: backend peak RSS $(mb "$SQL_HWM_KB") MB"
 # one error that lists 99,999 problems in its DETAIL is not a clear error (and is
 # written to the server log whole): the list should be capped ("... and N more")
 ((ERR_BYTES < 1048576)) && pass "100,000 entries without files: the error is under 1 MB" ||

@@ -13,13 +13,13 @@ is_warning() { [[ " $WARNING_CODES " == *" $1 "* ]]; }
 public_tables() { q "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public'"; }
 
 # Reads the --json document in $WORK/out against an expect file; prints one
-# line per assertion ("ok ...", "fail ...") and "note ..." for findings no
-# expect line asked for (reported, never failed: a broken folder often has
-# consequences).
+# line per assertion ("ok ...", "fail ...") and a last line "end". A finding that
+# no expect line asks for fails, unless it is listed for the case in ALSO below
+# (a broken folder often has known consequences): those must be reported too.
 cat >"$WORK/verify.py" <<'PY'
 import json, sys
 
-out_path, expect_path, warning_codes = sys.argv[1:4]
+out_path, expect_path, warning_codes, also = sys.argv[1:5]
 warnings = set(warning_codes.split())
 raw = open(out_path, encoding="utf-8", errors="replace").read()
 try:
@@ -75,23 +75,42 @@ for e in expected:
 if not expected:
     errs = [show(f) for f in findings if f["severity"] == "error"]
     print("ok clean: no error finding" if not errs else f"fail clean: no error finding, got {', '.join(errs)}")
+for code in also.split():
+    hits = [i for i, f in enumerate(findings) if f["code"] == code and i not in used]
+    used.update(hits)
+    if hits:
+        print(f"ok known consequence {code} reported")
+    else:
+        print(f"fail known consequence {code} is reported (listed in ALSO); reported: {', '.join(map(show, findings)) or 'nothing'}")
 for i, f in enumerate(findings):
     if i not in used:
-        print(f"note also reported: {show(f)}: {f['message']}")
+        print(f"fail only the expected findings are reported; also reported: {show(f)}: {f['message']}")
+print("end")
 PY
+# Findings a case reports besides its expect file: known consequences of the breakage
+# (case name -> codes; a code once per finding). Anything else reported fails.
+declare -A ALSO=()
 
 # check_result LABEL EXPECT-FILE EXPECTED-RC: asserts on RC and $WORK/out.
 check_result() {
-	local label=$1 expect=$2 want_rc=$3 line
+	local label=$1 expect=$2 want_rc=$3 line vrc ended=
 	assert_eq "$want_rc" "$RC" "$label: exit code"
 	if [[ $RC != 0 && $RC != 5 ]]; then echo "  $label: stderr: ${ERR:0:600}" >&2; fi
+	set +e
+	python3 "$WORK/verify.py" "$WORK/out" "$expect" "$WARNING_CODES" "${ALSO[$name]:-}" >"$WORK/verify.out" 2>"$WORK/verify.err"
+	vrc=$?
+	set -e
 	while IFS= read -r line; do
 		case $line in
 		ok\ *) pass "$label: ${line#ok }" ;;
 		fail\ *) fail "$label: ${line#fail }" ;;
-		*) echo "  $label: $line" ;;
+		end) ended=1 ;;
+		*) fail "$label: unexpected line from verify.py: $line" ;;
 		esac
-	done < <(python3 "$WORK/verify.py" "$WORK/out" "$expect" "$WARNING_CODES")
+	done <"$WORK/verify.out"
+	if [[ $vrc != 0 || -z $ended ]]; then
+		fail "$label: verify.py stopped (exit $vrc) before its last assertion: $(head -c 2000 "$WORK/verify.err")"
+	fi
 }
 
 # The corpus is what make_corpus.py writes.
@@ -105,6 +124,7 @@ ncases=0
 for dir in "$CORPUS"/*/; do
 	[[ -f $dir/expect ]] || continue
 	name=$(basename "$dir")
+	case_begin "check-corpus/$name"
 	ncases=$((ncases + 1))
 	C=$WORK/$name
 	cp -r "$dir" "$C"

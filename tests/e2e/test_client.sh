@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 F=$WORK/m
 copy_fixture "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations" "$F"
 
+case_begin client/usage
 # usage
 run --help
 assert_eq 0 "$RC" "--help exits 0"
@@ -37,6 +38,7 @@ run migrate --dir "$B"
 assert_eq 1 "$RC" "non-UTF-8 file name, migrate: exit 1"
 assert_contains "$ERR" "file name is not valid UTF-8" "non-UTF-8 file name, migrate: says so"
 
+case_begin client/connection-errors
 # connection errors
 run migrate --dir "$F" --url "postgresql:///x?host=$WORK/nosocket"
 assert_eq 3 "$RC" "unreachable server: exit 3"
@@ -51,6 +53,7 @@ run init
 assert_eq 0 "$RC" "dbkit init creates the extension"
 assert_eq dbkit "$(q "SELECT extname FROM pg_extension WHERE extname = 'dbkit'")" "extension present after init"
 
+case_begin client/database-url
 # DATABASE_URL and --url pick the database; --url wins
 fresh_db client_a
 fresh_db client_b
@@ -62,6 +65,7 @@ DATABASE_URL="postgresql:///client_a?host=$PGHOST" run migrate --dir "$F" --url 
 assert_eq 9 "$("${PSQL[@]}" -d client_b -c 'SELECT count(*) FROM dbkit.migrations')" "--url wins over DATABASE_URL"
 export PGDATABASE=client_b
 
+case_begin client/status
 # status, text and JSON
 run status --dir "$F"
 assert_eq 0 "$RC" "status exits 0"
@@ -71,6 +75,7 @@ assert_eq 9 "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(m[
 run status
 assert_contains "$OUT" "9 migrations recorded" "status without a folder shows the history"
 
+case_begin client/long-history
 # a long history: the newest 20 and what needs attention, --all lists every row
 L=$WORK/long
 python3 - "$L" <<'PY'
@@ -106,6 +111,7 @@ run status --dir "$L" --all
 assert_contains "$OUT" "0000_t0" "status --dir --all: every row"
 export PGDATABASE=client_b
 
+case_begin client/failing-statement
 # a failing statement: exit 1, file/statement/line/SQLSTATE/hint on stderr, nothing applied
 fresh_db client_fail
 printf 'CREATE TABLE "extra" ("id" integer);\n--> statement-breakpoint\nALTER TABLE "extra"\n  ADD COLUMN "n" integer REFERENCES "missing" ("id");' >"$F/0009_broken.sql"
@@ -126,18 +132,26 @@ assert_eq "" "$(q "SELECT relname FROM pg_class WHERE relname IN ('users', 'extr
 run migrate --dir "$F" --json
 assert_eq 1 "$RC" "--json failure: exit 1"
 assert_eq 42P01 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["error"]["sqlstate"])' <<<"$OUT")" "--json carries the SQLSTATE"
+case_begin client/syntax-error-caret
 # a syntax error shows the line with a caret
 printf 'CREATE TABLE "extra" ("id" integer);\n--> statement-breakpoint\nALTER TABLE "extra"\n  ADD COLUMN "n" integer NOT NUL;' >"$F/0009_broken.sql"
 run migrate --dir "$F"
+assert_eq 1 "$RC" "syntax error: exit 1"
 assert_contains "$ERR" "migration 0009_broken.sql, line 4: syntax error" "syntax error names the line"
-assert_contains "$ERR" '  ADD COLUMN "n" integer NOT NUL;' "shows the offending line"
-assert_contains "$ERR" "^" "with a caret"
+assert_contains "$ERR" 'syntax error at or near "NUL"' "PostgreSQL's message names the token"
+# "  at       <the line>" then a line with a caret exactly under the token PostgreSQL names
+at_line=$(grep -m1 '^  at ' <<<"$ERR" || true)
+caret_line=$(grep -m1 -A1 '^  at ' <<<"$ERR" | tail -1 || true)
+prefix=${at_line%%NUL;*}
+assert_eq '  at         ADD COLUMN "n" integer NOT NUL;' "$at_line" "shows the offending line"
+assert_eq "$(printf '%*s^' "${#prefix}" '')" "$caret_line" "the caret is under NUL, the token of the error"
 # fixed: the rerun applies everything
 printf 'CREATE TABLE "extra" ("id" integer);' >"$F/0009_broken.sql"
 run migrate --dir "$F" --json
 assert_eq 0 "$RC" "rerun after the fix: exit 0"
 assert_eq 10 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["applied"])' <<<"$OUT")" "--json reports 10 applied"
 
+case_begin client/invalid-utf8
 # a file that is not UTF-8 is refused with its name and offset; nothing is sent
 fresh_db client_utf8
 printf 'CREATE TABLE "t" ("a" text DEFAULT \xff);' >"$F/0009_broken.sql"

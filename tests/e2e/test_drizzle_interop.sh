@@ -8,13 +8,16 @@
 # Scenarios per shape: drizzle first then dbkit (dbkit adopts, applies nothing); dbkit first
 # then drizzle (drizzle applies nothing); mixed (drizzle applied a prefix, dbkit adopts it and
 # applies the rest, then drizzle applies nothing).
-# npm installs go to the build tree ($(dirname $E2E_STATE)/npm-drizzle), never the repo, and are
-# reused when they already hold the wanted versions.
+# The npm packages are pinned: tests/e2e/npm/{v0,v1}/package.json + package-lock.json (made
+# with `npm install --package-lock-only`; to move to newer versions, edit package.json there and
+# run that again). `npm ci` installs exactly the lock into the build tree
+# ($(dirname $E2E_STATE)/npm-drizzle), never the repo; an install is reused while it was made
+# from the same lock file (its sha256 is kept beside it).
 source "$(dirname "$0")/lib.sh"
 
-DRIZZLE_0X=0.45.x       # drizzle-orm@0.45, npm `latest` line
-DRIZZLE_10=1.0.0-rc.5   # the 1.0 release candidate drizzle-format.md describes
-PG_SPEC=8.x
+DRIZZLE_0X=0.45.4       # drizzle-orm 0.45, npm's `latest` line (tests/e2e/npm/v0)
+DRIZZLE_10=1.0.0-rc.5    # the 1.0 release candidate drizzle-format.md describes (tests/e2e/npm/v1)
+PINNED="$DBKIT_SRC/tests/e2e/npm"
 NPM_DIR="$(dirname "$E2E_STATE")/npm-drizzle"
 HELPER="$DBKIT_SRC/tests/e2e/drizzle_migrate.mjs"
 FIXTURE="$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations"
@@ -26,19 +29,19 @@ die() {
 command -v node >/dev/null || die "node is not installed: this test needs Node.js and npm"
 command -v npm >/dev/null || die "npm is not installed: this test needs Node.js and npm"
 
-# npm_setup SUBDIR DRIZZLE_SPEC: drizzle-orm + pg in $NPM_DIR/SUBDIR, with the helper beside
-# node_modules so that its imports resolve there. Prints the directory.
+# npm_setup SUBDIR DRIZZLE_VERSION: `npm ci` of tests/e2e/npm/SUBDIR into $NPM_DIR/SUBDIR, with
+# the helper beside node_modules so that its imports resolve there. Prints the directory.
 npm_setup() {
 	local dir=$NPM_DIR/$1 want
-	want=$(printf '{"private": true, "dependencies": {"drizzle-orm": "%s", "pg": "%s"}}' "$2" "$PG_SPEC")
+	want=$(cat "$PINNED/$1/package.json" "$PINNED/$1/package-lock.json" | sha256sum | cut -d' ' -f1)
 	mkdir -p "$dir"
 	if [[ ! -f $dir/.dbkit-installed || "$(cat "$dir/.dbkit-installed")" != "$want" ||
 		! -f $dir/node_modules/drizzle-orm/package.json || ! -f $dir/node_modules/pg/package.json ]]; then
-		rm -rf "$dir/node_modules" "$dir/package-lock.json" "$dir/.dbkit-installed"
-		printf '%s\n' "$want" >"$dir/package.json"
-		echo "npm install drizzle-orm@$2 pg@$PG_SPEC into $dir" >&2
-		if ! (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >&2); then
-			die "npm could not install drizzle-orm@$2 and pg@$PG_SPEC into $dir (is the npm registry reachable?)"
+		rm -rf "$dir/node_modules" "$dir/.dbkit-installed"
+		cp "$PINNED/$1/package.json" "$PINNED/$1/package-lock.json" "$dir/"
+		echo "npm ci (tests/e2e/npm/$1: drizzle-orm@$2) into $dir" >&2
+		if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+			die "npm ci could not install tests/e2e/npm/$1 into $dir (is the npm registry reachable?)"
 		fi
 		printf '%s' "$want" >"$dir/.dbkit-installed"
 	fi
@@ -117,7 +120,7 @@ NPM_10=$(npm_setup v1 "$DRIZZLE_10")
 v0=$(installed_version "$NPM_0X" drizzle-orm)
 v1=$(installed_version "$NPM_10" drizzle-orm)
 echo "drizzle-orm $v0 (pg $(installed_version "$NPM_0X" pg)) and drizzle-orm $v1 (pg $(installed_version "$NPM_10" pg))"
-assert_eq "0.45" "${v0%.*}" "0.x install is drizzle-orm 0.45.x"
+assert_eq "$DRIZZLE_0X" "$v0" "0.x install is drizzle-orm $DRIZZLE_0X (the lock's)"
 assert_eq "$DRIZZLE_10" "$v1" "1.0 install is drizzle-orm $DRIZZLE_10"
 
 # ---------------------------------------------------------------- folders

@@ -50,7 +50,7 @@ assert_eq "1 $((C - 1))" "$APPLIED_BY $NOTHING_BY" "concurrent/plain: one client
 assert_once concurrent/plain
 waited=$(grep "still waiting for ExclusiveLock on advisory lock" "$PG_CLUSTER_DIR/server.log" | grep -o '\[[0-9]*\]' | sort -u | wc -l)
 if ((waited > 0)); then pass "concurrent/plain: $waited clients waited on dbkit's advisory lock (server log)"; else
-	note "concurrent/plain: no client waited more than 50 ms on the advisory lock (the runs did not overlap much)"
+	info "concurrent/plain: no client waited more than 50 ms on the advisory lock (the runs did not overlap much)"
 fi
 plain="$OK_COUNT/$C exit 0 ($waited waited on the advisory lock), $APPLIED_BY applied, $NOTHING_BY nothing to apply"
 

@@ -5,11 +5,17 @@
 # kill -9 of the client, kill -9 of the backend, pg_ctl stop -m immediate hits it.
 # Every time the database must be fully before or fully after the run, a client that
 # exited 0 must have committed, and the next migrate completes.
-# FAULT_SEED=<n> replays a sequence of delays; FAULT_ROUNDS=<n> (default 6, one of each fault kind at least).
+# The seed of the delays is printed first (and in the summary and every failure);
+# The delays are drawn over the calibrated length of a run (FAULT_D, in ms), so a replay
+# gives both: the script prints "replay with SEED=<n> FAULT_D=<ms>", e.g.
+#   SEED=12345 FAULT_D=420 DBKIT=build/client/dbkit DBKIT_SRC=. tests/faults/run_all.sh h
+# (FAULT_SEED=<n> is accepted for SEED).
+# FAULT_ROUNDS=<n> (default 6, one of each fault kind at least).
 source "$(dirname "$0")/lib.sh"
 fault_start
 N=16 ROWS=1000
-SEED=${FAULT_SEED:-$$}
+SEED=${SEED:-${FAULT_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}}
+[[ $SEED =~ ^[0-9]+$ ]] || { echo "SEED must be a number, got [$SEED]" >&2; exit 2; }
 RANDOM=$SEED
 ROUNDS=${FAULT_ROUNDS:-6}
 echo "seed $SEED, $ROUNDS rounds"
@@ -21,12 +27,19 @@ find_backend() {
 }
 # Calibrate: how long the server side of a whole run takes here, from the moment its
 # backend is seen until the client has exited.
+case_begin "calibrate (SEED=$SEED)"
 fresh_db calibrate
 start_migrate "$WORK/m"
 find_backend >/dev/null
 t0=$(ms)
 wait_client_exit 60
 D=$(($(ms) - t0))
+if [[ -n ${FAULT_D:-} ]]; then
+	echo "calibrated $D ms; FAULT_D=$FAULT_D given: the delays are drawn over $FAULT_D ms"
+	D=$FAULT_D
+fi
+echo "replay with SEED=$SEED FAULT_D=$D"
+REPLAY="SEED=$SEED FAULT_D=$D"
 [[ $CRC == 0 ]] || fail "calibration run exited $CRC: $CERR"
 pass "a clean run of $N migrations takes $D ms once its backend is seen"
 
@@ -37,7 +50,8 @@ for ((i = 0; i < ROUNDS; i++)); do
 	# Uniform over the run and a little past its end; the first fault injected through
 	# psql (pg_terminate_backend) lands ~0.1 s later than kill does.
 	delay=$((RANDOM % (D + D / 5)))
-	label="random/$i/$f@${delay}ms"
+	label="random/$i/$f@${delay}ms ($REPLAY)"
+	case_begin "$label"
 	fresh_db "rnd_$i"
 	start_migrate "$WORK/m"
 	BACKEND=$(find_backend) || BACKEND=
@@ -60,7 +74,7 @@ for ((i = 0; i < ROUNDS; i++)); do
 	if [[ $CRC == 0 && $STATE != after ]]; then fail "$label: the client exited 0 but the run is $STATE"; fi
 	if [[ $CRC != 0 && $CRC != 137 && $STATE == after ]]; then
 		ambiguous=$((ambiguous + 1))
-		note "$label: committed, but the client lost the connection first and exited $CRC: $(tr '\n' ' ' <<<"$CERR" | head -c 300)"
+		info "$label: committed, but the client lost the connection first and exited $CRC: $(tr '\n' ' ' <<<"$CERR" | head -c 300)"
 	fi
 	run migrate --dir "$WORK/m"
 	if [[ $RC == 0 && $(db_state 0 $N -1 0) == after ]]; then
@@ -69,4 +83,4 @@ for ((i = 0; i < ROUNDS; i++)); do
 		fail "$label: fully $STATE, then the next migrate exited $RC ($OUT $ERR) or did not apply each migration once"
 	fi
 done
-fault_finish "$ROUNDS faults at random moments (seed $SEED, server side of a run ~${D} ms): $before left fully before, $after fully after ($ambiguous committed while the client saw the connection drop), never in between; next migrate completed each time"
+fault_finish "$ROUNDS faults at random moments (replay with $REPLAY): $before left fully before, $after fully after ($ambiguous committed while the client saw the connection drop), never in between; next migrate completed each time"

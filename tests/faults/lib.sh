@@ -4,21 +4,40 @@
 # fault injectors, and the all-or-nothing assertion.
 #
 # Each script: source lib.sh; fault_start; ...cases...; fault_finish.
-# Output: "  ok: ..." / "  FAIL: ..." per assertion, "  note: ..." for observations,
-# and one last "SUMMARY: ..." line that run_all.sh prints.
-set -euo pipefail
+# Output: "  ok: ..." / "  FAIL: [case] ..." per assertion, and one last "SUMMARY: ..."
+# line that run_all.sh prints (with "N passed, M failed" and the failed cases). Name
+# each case with case_begin NAME (crash_case does it): a `set -e` abort names the
+# case it stopped in.
+set -eEuo pipefail
 : "${DBKIT:?set DBKIT to the client binary}" "${DBKIT_SRC:?set DBKIT_SRC to the repository root}"
 source "$DBKIT_SRC/scripts/pgcluster.sh"
 unset DATABASE_URL PGOPTIONS PGAPPNAME
 
 PSQL=(psql -X -A -t -q -v ON_ERROR_STOP=1)
 FAILS=0
-NOTES=()
+PASSES=0
 BG_PIDS=()
 WORK=
+CASE="$(basename "$0" .sh) (before its first case_begin)"
+FAILED_CASES=()
+_FAULT_FINISHED=
+_FAULT_LAST_ERR=
+case_begin() {
+	CASE=$1
+	_FAULT_LAST_ERR=
+	echo "-- $CASE"
+}
+# Records the last failing command; fault_cleanup prints it if set -e stopped the script.
+trap '[[ $- != *e* ]] || _FAULT_LAST_ERR="$BASH_COMMAND (line $LINENO, exit $?)"' ERR
 
 fault_cleanup() {
-	local p
+	local p rc=$?
+	if [[ -z $_FAULT_FINISHED ]]; then
+		echo "  FAIL: [$CASE] the script stopped (exit $rc)${_FAULT_LAST_ERR:+ at: $_FAULT_LAST_ERR}"
+		FAILS=$((FAILS + 1))
+		_fault_note_failed_case
+		echo "SUMMARY: aborted in case [$CASE]; $(_fault_counts)"
+	fi
 	for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	exec 7>&-
 	pg_cluster_stop
@@ -34,11 +53,29 @@ fault_start() {
 	[[ $("${PSQL[@]}" -d postgres -c 'SHOW fsync') == on ]] || { echo "fsync is off" >&2; exit 1; }
 }
 
-fail() {
-	echo "  FAIL: $*"
-	FAILS=$((FAILS + 1))
+_fault_note_failed_case() {
+	local c
+	for c in "${FAILED_CASES[@]}"; do [[ $c == "$CASE" ]] && return 0; done
+	FAILED_CASES+=("$CASE")
 }
-pass() { echo "  ok: $*"; }
+_fault_counts() {
+	local line="$PASSES passed, $FAILS failed"
+	((${#FAILED_CASES[@]} == 0)) || line+=": $(printf '[%s] ' "${FAILED_CASES[@]}")"
+	echo "${line% }"
+}
+fail() {
+	echo "  FAIL: [$CASE] $*"
+	FAILS=$((FAILS + 1))
+	_fault_note_failed_case
+}
+pass() {
+	echo "  ok: $*"
+	PASSES=$((PASSES + 1))
+}
+# info: context printed with the log (a measurement, a client's message); never a verdict.
+info() { echo "  info: $*"; }
+# Kept for scripts written before info(): the same, context only. A check asserts.
+NOTES=()
 note() {
 	echo "  note: $*"
 	NOTES+=("$*")
@@ -126,13 +163,15 @@ run() {
 }
 # Starts `dbkit migrate --dir DIR` in the background; sets CLIENT_PID (a subshell) and
 # DBKIT_PID (the client process itself); output in $WORK/client.{out,err,rc}.
-# CLIENT_PGOPTIONS: server settings for this client only (e.g. -c lock_timeout=1s).
+# CLIENT_PGOPTIONS: server settings for this client only (e.g. -c lock_timeout=1s);
+# CLIENT_ARGS: more flags for dbkit migrate (e.g. --lock-retries 0).
 # Background children never keep the holder's fifo (fd 7) open.
 start_migrate() {
 	local dir=$1
 	rm -f "$WORK/client.rc" "$WORK/client.pid"
 	(
-		PGOPTIONS=${CLIENT_PGOPTIONS:-} "$DBKIT" migrate --dir "$dir" >"$WORK/client.out" 2>"$WORK/client.err" &
+		# shellcheck disable=SC2086 # CLIENT_ARGS: extra flags, split on spaces
+		PGOPTIONS=${CLIENT_PGOPTIONS:-} "$DBKIT" migrate --dir "$dir" ${CLIENT_ARGS:-} >"$WORK/client.out" 2>"$WORK/client.err" &
 		echo $! >"$WORK/client.pid"
 		set +e
 		wait $! 2>/dev/null
@@ -330,7 +369,7 @@ wait_client_exit() {
 # crash_case LABEL DB WAIT INJECT [EXPECT]: the common shape of faults (a)-(d).
 # A fresh database already has the first 2 migrations of a 12-migration folder; in
 # the folder, migration 6 waits (WAIT = gate: ALTER TABLE on the gate a holder session
-# locks; sleep: pg_sleep(3)). `dbkit migrate` starts, and once its backend visibly
+# locks; sleep: pg_sleep($CRASH_SLEEP, default 3)). `dbkit migrate` starts, and once its backend visibly
 # waits there (so migrations 2..5 have run in its transaction), the function INJECT
 # runs with BACKEND (the backend's pid) and DBKIT_PID (the client's pid) set.
 # Afterwards the holder commits, the backend must go away, and the database must be
@@ -339,10 +378,10 @@ wait_client_exit() {
 # Sets STATE, CRC, CERR.
 crash_case() {
 	local label=$1 db=$2 wait=$3 inject=$4 expect=${5:-any} ev0 t0
-	echo "-- $label"
+	case_begin "$label"
 	fresh_db "$db"
 	make_folder "$WORK/$db-pre" 2
-	if [[ $wait == gate ]]; then make_folder "$WORK/$db" 12 gate@6; else make_folder "$WORK/$db" 12 sleep@6:3; fi
+	if [[ $wait == gate ]]; then make_folder "$WORK/$db" 12 gate@6; else make_folder "$WORK/$db" 12 sleep@6:"${CRASH_SLEEP:-3}"; fi
 	run migrate --dir "$WORK/$db-pre"
 	[[ $RC == 0 ]] || { fail "$label: setup migrate exited $RC: $ERR"; return 0; }
 	ev0=$(apply_events)
@@ -390,16 +429,17 @@ crash_case() {
 	if [[ $CRC == 0 && $STATE != after ]]; then
 		fail "$label: the client exited 0 although its run was not committed: $COUT"
 	fi
-	note "$label: client exit $CRC; stderr: $(head -c 600 <<<"$CERR" | tr '\n' ' ')"
+	info "$label: client exit $CRC; stderr: $(head -c 600 <<<"$CERR" | tr '\n' ' ')"
 	assert_next_migrate_completes "$label" "$WORK/$db" 12
 }
 
 # One line for run_all.sh.
 fault_finish() {
 	local what=$1
+	_FAULT_FINISHED=1
 	if ((FAILS > 0)); then
-		echo "SUMMARY: $FAILS assertion(s) failed; $what"
+		echo "SUMMARY: $(_fault_counts); $what"
 		exit 1
 	fi
-	echo "SUMMARY: $what"
+	echo "SUMMARY: $(_fault_counts); $what"
 }

@@ -8,6 +8,7 @@
 set -euo pipefail
 : "${DBKIT:?set DBKIT to the client binary}" "${DBKIT_SRC:?set DBKIT_SRC to the repository root}"
 export DBKIT DBKIT_SRC
+"$DBKIT_SRC/tests/check_installed.sh" "$DBKIT_SRC" >/dev/null
 here=$(cd "$(dirname "$0")" && pwd)
 logs=${FAULTS_LOG_DIR:-$(mktemp -d /tmp/dbkit-faults-logs.XXXXXX)}
 keep_logs=${FAULTS_LOG_DIR:+yes}

@@ -49,6 +49,17 @@
 
 using namespace dbkit::core;
 
+#ifdef DBKIT_FUZZ_REPLAY
+// Built into the unit tests (tests/unit/fuzz_replay_test.cpp): a broken invariant
+// throws, so GoogleTest reports it against the input instead of aborting the run.
+#include <stdexcept>
+#define CHECK(cond)                                                                                  \
+	do {                                                                                             \
+		if (!(cond))                                                                                 \
+			throw std::logic_error(std::string("fuzz_core: invariant failed: ") + #cond + " (" +    \
+			                       __FILE__ + ":" + std::to_string(__LINE__) + ")");               \
+	} while (0)
+#else
 #define CHECK(cond)                                                                                  \
 	do {                                                                                             \
 		if (!(cond)) {                                                                               \
@@ -56,6 +67,7 @@ using namespace dbkit::core;
 			std::abort();                                                                            \
 		}                                                                                            \
 	} while (0)
+#endif
 
 namespace {
 
@@ -419,7 +431,9 @@ void fuzz_describe(std::string_view rest) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+// The whole target, callable without libFuzzer: the unit tests replay every file of
+// tests/fuzz/crashes/ through it (tests/unit/fuzz_replay_test.cpp).
+int dbkit_fuzz_core_one(const uint8_t *data, size_t size) {
 	if (size == 0)
 		return 0;
 	std::string_view rest(reinterpret_cast<const char *>(data) + 1, size - 1);
@@ -437,3 +451,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 	}
 	return 0;
 }
+
+#ifndef DBKIT_FUZZ_REPLAY
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+	return dbkit_fuzz_core_one(data, size);
+}
+#endif
