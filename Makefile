@@ -38,18 +38,19 @@ endif
 # PGXS does not track header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard extension/*.hpp extension/core/*.hpp)
 
-.PHONY: setup client install-client uninstall-client test demo fuzz dist deb test-deb
+.PHONY: setup client install-client uninstall-client test demo fuzz dist deb test-deb check-compat
 
 setup:
 	@scripts/setup.sh
 
+# CLIENT_TARGETS=dbkit builds the client alone (the Debian package does), not the unit tests.
 client:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j2
+	@cmake --build $(BUILD) -j2 $(if $(CLIENT_TARGETS),--target $(CLIENT_TARGETS))
 
 install: install-client
 install-client: client
-	install -m 755 $(BUILD)/client/dbkit $(DESTDIR)$(PREFIX)/bin/dbkit
+	install -D -m 755 $(BUILD)/client/dbkit $(DESTDIR)$(PREFIX)/bin/dbkit
 
 # PGXS's uninstall removes the control file, the sql/ scripts and dbkit.so.
 uninstall: uninstall-client
@@ -66,6 +67,17 @@ dist:
 	git archive --format=zip --prefix=$(EXTENSION)-$(DIST_VERSION)/ -o $(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip HEAD
 	@echo "$(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip"
 
+# Debian packages (debian/): built from a copy of the tree in $(DEB_DIR), since dpkg-buildpackage writes
+# into the parent directory. Installs the build dependencies with apt-get when run as root.
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	@scripts/build-deb.sh $(DEB_DIR)
+
+# Replaces `make install` by the packages for the time of the test (under /tmp/dbkit-pg.lock), then
+# puts `make install` back. Not part of make test.
+test-deb:
+	@tests/deb/test_deb.sh
+
 # Each step re-reads this Makefile, so PGXS is found once setup has installed it.
 test: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) all
@@ -76,6 +88,10 @@ demo: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(MAKE) --no-print-directory install >/dev/null
 	@scripts/demo.sh
+
+# The calls that differ between PostgreSQL 13 and 17 go through extension/pg_compat.hpp only (docs/compat.md).
+check-compat:
+	@tests/compat/check_guards.sh
 
 # libFuzzer on the server-free core (FUZZ_SECONDS, default 60; see tests/fuzz/README.md).
 fuzz:
