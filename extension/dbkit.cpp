@@ -32,6 +32,6 @@ extern "C" void _PG_init(void) {
 	                         "Record DDL run outside dbkit migrations in dbkit.ddl_audit.",
 	                         "Only superusers can change it, so that a role cannot hide its own DDL.", &g_audit, true,
 	                         PGC_SUSET, 0, NULL, NULL, NULL);
-	MarkGUCPrefixReserved("dbkit");
+	dbkit::compat::reserve_guc_prefix("dbkit");
 	RegisterXactCallback(at_xact_end, NULL);
 }

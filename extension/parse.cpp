@@ -6,16 +6,6 @@ namespace dbkit {
 
 namespace {
 
-bool has_concurrently_option(List *params) {
-	ListCell *lc;
-	foreach (lc, params) {
-		DefElem *opt = static_cast<DefElem *>(lfirst(lc));
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return true;
-	}
-	return false;
-}
-
 // Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock callers).
 bool needs_no_transaction(Node *n) {
 	switch (nodeTag(n)) {
@@ -23,7 +13,7 @@ bool needs_no_transaction(Node *n) {
 	case T_DropStmt: return reinterpret_cast<DropStmt *>(n)->concurrent;
 	case T_ReindexStmt: {
 		ReindexStmt *r = reinterpret_cast<ReindexStmt *>(n);
-		return has_concurrently_option(r->params) || r->kind == REINDEX_OBJECT_SCHEMA ||
+		return compat::reindex_concurrently(r) || r->kind == REINDEX_OBJECT_SCHEMA ||
 		       r->kind == REINDEX_OBJECT_SYSTEM || r->kind == REINDEX_OBJECT_DATABASE;
 	}
 	case T_VacuumStmt: return reinterpret_cast<VacuumStmt *>(n)->is_vacuumcmd;
@@ -101,7 +91,7 @@ List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noex
 	}
 	PG_TRY();
 	{
-		result = raw_parser(sql, RAW_PARSE_DEFAULT);
+		result = compat::raw_parse(sql);
 		if (in_subxact) {
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
@@ -142,7 +132,7 @@ std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) 
 		s.needs_no_transaction = needs_no_transaction(rs->stmt);
 		if (s.needs_no_transaction && (IsA(rs->stmt, IndexStmt) || IsA(rs->stmt, DropStmt) ||
 		                               (IsA(rs->stmt, ReindexStmt) &&
-		                                has_concurrently_option(reinterpret_cast<ReindexStmt *>(rs->stmt)->params))))
+		                                compat::reindex_concurrently(reinterpret_cast<ReindexStmt *>(rs->stmt)))))
 			s.command += " CONCURRENTLY";
 		s.relations = relations_of(rs->stmt);
 		if (IsA(rs->stmt, CopyStmt)) {

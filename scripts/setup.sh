@@ -3,7 +3,7 @@
 # Run as root (make demo / make test call it); does nothing when all are present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev
-      libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest)
+      libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest python3-yaml)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -4,8 +4,10 @@
 # checkout of a project, with the workflow's and the job's env (DATABASE_URL pointed at a database of the
 # private cluster, the libpq variables unset so only DATABASE_URL can reach it). The `uses:` steps (checkout)
 # and the "Install dbkit" steps are stood in for: the project copy, and this tree's client on PATH.
-# Then the package.json snippet of docs/ci.md through npm.
+# Then the package.json snippet of docs/ci.md through npm. Needs python3-yaml (scripts/setup.sh) and npm.
 source "$(dirname "$0")/lib.sh"
+python3 -c 'import yaml' 2>/dev/null || { echo "FAIL: python3 cannot import yaml: apt-get install python3-yaml (make setup does)" >&2; exit 1; }
+command -v npm >/dev/null || { echo "FAIL: npm is not installed: this test runs the package.json scripts with it" >&2; exit 1; }
 YML=$DBKIT_SRC/docs/ci/dbkit.yml
 MD=$DBKIT_SRC/docs/ci.md
 EX=$DBKIT_SRC/examples/migrations
