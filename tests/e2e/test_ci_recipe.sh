@@ -49,7 +49,7 @@ PY
 PARSE=$(cat "$WORK/parse.out")
 assert_contains "$PARSE" "on: pull_request push schedule workflow_dispatch" "triggers: pull requests, pushes, a schedule"
 assert_contains "$PARSE" "shell: bash" "steps run with bash"
-assert_eq "check dry-run drift migrate" "$(ls "$WORK/plan" | sort | xargs)" "four jobs"
+assert_eq "check drift dry-run migrate" "$(ls "$WORK/plan" | LC_ALL=C sort | xargs)" "four jobs"
 assert_contains "$(cat "$WORK/plan/check/if")" "pull_request" "check gates pull requests"
 assert_contains "$(cat "$WORK/plan/dry-run/if")" "pull_request" "the dry run runs on pull requests"
 assert_eq postgres "$(cat "$WORK/plan/dry-run/services")" "the dry run has a postgres service container"
