@@ -32,7 +32,9 @@ done
 ((${#tools[@]} == 0)) || apt_install "${tools[@]}"
 if ! unmet=$(cd "$here" && dpkg-checkbuilddeps 2>&1); then
 	# "dpkg-checkbuilddeps: error: Unmet build dependencies: a (>= 1) b" -> a b
-	pkgs=$(sed -n 's/.*Unmet build dependencies: //p' <<<"$unmet" | sed 's/([^)]*)//g; s/|[^ ]*//g')
+	# (first alternative of "a | b"; architecture qualifiers [..] and <..> profiles dropped)
+	pkgs=$(sed -n 's/.*Unmet build dependencies: //p' <<<"$unmet" |
+		sed -E 's/\([^)]*\)//g; s/\[[^]]*\]//g; s/<[^>]*>//g; s/\|[[:space:]]*[^[:space:]|]+//g')
 	[[ -n $pkgs ]] || { echo "$unmet" >&2; exit 1; }
 	# shellcheck disable=SC2086
 	apt_install $pkgs
