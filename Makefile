@@ -2,6 +2,10 @@
 #   make demo     set up, build, install, and show a migrated example database
 #   make test     set up, build, install, and run every test (ctest)
 #   make install  install the extension into PostgreSQL 15 and `dbkit` into /usr/local/bin
+#   make uninstall  remove what make install put in place
+#   make dist     the PGXN zip: $(BUILD)/dbkit-VERSION.zip of HEAD (git archive), top directory dbkit-VERSION/
+#   make deb      Debian packages postgresql-15-dbkit and dbkit in $(BUILD)/deb (debian/, dpkg-buildpackage)
+#   make test-deb install those packages instead of make install, check them, lintian; then make install again
 
 EXTENSION  = dbkit
 MODULE_big = dbkit
@@ -34,18 +38,45 @@ endif
 # PGXS does not track header dependencies: rebuild every object when a header changes.
 $(OBJS): $(wildcard extension/*.hpp extension/core/*.hpp)
 
-.PHONY: setup client install-client test demo fuzz test-faults-random
+.PHONY: setup client install-client uninstall-client test demo fuzz dist deb test-deb check-compat test-faults-random
 
 setup:
 	@scripts/setup.sh
 
+# CLIENT_TARGETS=dbkit builds the client alone (the Debian package does), not the unit tests.
 client:
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j2
+	@cmake --build $(BUILD) -j2 $(if $(CLIENT_TARGETS),--target $(CLIENT_TARGETS))
 
 install: install-client
 install-client: client
-	install -m 755 $(BUILD)/client/dbkit $(DESTDIR)$(PREFIX)/bin/dbkit
+	install -D -m 755 $(BUILD)/client/dbkit $(DESTDIR)$(PREFIX)/bin/dbkit
+
+# PGXS's uninstall removes the control file, the sql/ scripts and dbkit.so.
+uninstall: uninstall-client
+uninstall-client:
+	rm -f $(DESTDIR)$(PREFIX)/bin/dbkit
+
+# PGXN wants dbkit-VERSION.zip holding one directory dbkit-VERSION/ with META.json at its top.
+# git archive takes the committed tree (HEAD): commit first. The version is META.json's.
+DIST_VERSION = $(shell python3 -c 'import json; print(json.load(open("META.json"))["version"])')
+DIST_DIR ?= $(BUILD)
+dist:
+	@git diff --quiet HEAD -- || echo "make dist: warning: uncommitted changes are not in the zip (it is made from HEAD)" >&2
+	@mkdir -p $(DIST_DIR)
+	git archive --format=zip --prefix=$(EXTENSION)-$(DIST_VERSION)/ -o $(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip HEAD
+	@echo "$(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip"
+
+# Debian packages (debian/): built from a copy of the tree in $(DEB_DIR), since dpkg-buildpackage writes
+# into the parent directory. Installs the build dependencies with apt-get when run as root.
+DEB_DIR ?= $(BUILD)/deb
+deb:
+	@scripts/build-deb.sh $(DEB_DIR)
+
+# Replaces `make install` by the packages for the time of the test (under /tmp/dbkit-pg.lock), then
+# puts `make install` back. Not part of make test.
+test-deb:
+	@tests/deb/test_deb.sh
 
 # Each step re-reads this Makefile, so PGXS is found once setup has installed it.
 test: setup
@@ -63,6 +94,10 @@ demo: setup
 # Uses the installed extension: run after make install (or make test).
 test-faults-random: client
 	@DBKIT=$(CURDIR)/$(BUILD)/client/dbkit DBKIT_SRC=$(CURDIR) tests/faults/random_campaign.sh
+
+# The calls that differ between PostgreSQL 13 and 17 go through extension/pg_compat.hpp only (docs/compat.md).
+check-compat:
+	@tests/compat/check_guards.sh
 
 # libFuzzer on the server-free core (FUZZ_SECONDS, default 60; see tests/fuzz/README.md).
 fuzz:

@@ -57,6 +57,6 @@ extern "C" void _PG_init(void) {
 	                         "Only superusers can change it, so that a role cannot hide its own DDL.", &g_audit, true,
 	                         PGC_SUSET, 0, NULL, NULL, NULL);
 	dbkit::define_audit_settings();
-	MarkGUCPrefixReserved("dbkit");
+	dbkit::compat::reserve_guc_prefix("dbkit");
 	RegisterXactCallback(at_xact_end, NULL);
 }

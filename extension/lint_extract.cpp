@@ -230,7 +230,7 @@ void describe(Node *n, core::LintStatement &s) {
 	}
 	case T_AlterTableStmt: {
 		AlterTableStmt *a = reinterpret_cast<AlterTableStmt *>(n);
-		if (a->objtype != OBJECT_TABLE)
+		if (compat::alter_table_objtype(a) != OBJECT_TABLE)
 			break;
 		s.kind = core::LintStatement::Kind::AlterTable;
 		s.tables.push_back(range_name(a->relation));

@@ -7,16 +7,6 @@ namespace dbkit {
 
 namespace {
 
-bool has_concurrently_option(List *params) {
-	ListCell *lc;
-	foreach (lc, params) {
-		DefElem *opt = static_cast<DefElem *>(lfirst(lc));
-		if (strcmp(opt->defname, "concurrently") == 0)
-			return true;
-	}
-	return false;
-}
-
 // A boolean option of a DefElem list (CREATE SUBSCRIPTION ... WITH (connect = false)).
 std::optional<bool> bool_option(List *options, const char *name) {
 	ListCell *lc;
@@ -80,7 +70,7 @@ bool needs_no_transaction(Node *n) {
 	case T_DropStmt: return reinterpret_cast<DropStmt *>(n)->concurrent;
 	case T_ReindexStmt: {
 		ReindexStmt *r = reinterpret_cast<ReindexStmt *>(n);
-		if (has_concurrently_option(r->params) || r->kind == REINDEX_OBJECT_SCHEMA ||
+		if (compat::reindex_concurrently(r) || r->kind == REINDEX_OBJECT_SCHEMA ||
 		    r->kind == REINDEX_OBJECT_SYSTEM || r->kind == REINDEX_OBJECT_DATABASE)
 			return true;
 		char k = relkind_of(r->relation);
@@ -296,7 +286,7 @@ List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noex
 	}
 	PG_TRY();
 	{
-		result = raw_parser(sql, RAW_PARSE_DEFAULT);
+		result = compat::raw_parse(sql);
 		if (in_subxact) {
 			ReleaseCurrentSubTransaction();
 			MemoryContextSwitchTo(oldcontext);
@@ -341,7 +331,7 @@ std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) 
 		s.needs_no_transaction = needs_no_transaction(rs->stmt);
 		if (s.needs_no_transaction && (IsA(rs->stmt, IndexStmt) || IsA(rs->stmt, DropStmt) ||
 		                               (IsA(rs->stmt, ReindexStmt) &&
-		                                has_concurrently_option(reinterpret_cast<ReindexStmt *>(rs->stmt)->params))))
+		                                compat::reindex_concurrently(reinterpret_cast<ReindexStmt *>(rs->stmt)))))
 			s.command += " CONCURRENTLY";
 		else if (s.needs_no_transaction && IsA(rs->stmt, AlterTableStmt))
 			s.command += " ... DETACH PARTITION ... CONCURRENTLY";

@@ -13,7 +13,9 @@ extern "C" {
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
 #include "commands/extension.h"
+#if PG_VERSION_NUM >= 140000  /* pg_config.h comes with postgres.h */
 #include "common/cryptohash.h"
+#endif
 #include "common/sha2.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -34,6 +36,7 @@ extern "C" {
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 }
 #undef vsnprintf
 #undef snprintf
@@ -43,3 +46,5 @@ extern "C" {
 #undef fprintf
 #undef vprintf
 #undef printf
+
+#include "pg_compat.hpp"  // the calls that differ between PostgreSQL 13 and 17

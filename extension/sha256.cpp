@@ -15,14 +15,11 @@ std::string sha256_hex(std::string_view text) {
 		len = strlen(utf8);
 	}
 	uint8 digest[PG_SHA256_DIGEST_LENGTH];
-	pg_cryptohash_ctx *ctx = PgCall([]() noexcept { return pg_cryptohash_create(PG_SHA256); });
-	if (pg_cryptohash_init(ctx) < 0 || pg_cryptohash_update(ctx, reinterpret_cast<const uint8 *>(data), len) < 0 ||
-	    pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0) {
-		std::string why = pg_cryptohash_error(ctx);
-		pg_cryptohash_free(ctx);
-		throw Error(ERRCODE_INTERNAL_ERROR, "sha256 failed: " + why);
-	}
-	pg_cryptohash_free(ctx);  // resource-owner tracked: free on the success path
+	const uint8 *bytes = reinterpret_cast<const uint8 *>(data);
+	// the PostgreSQL-version-specific calls (pg_compat.hpp); can raise ERROR (memory, resource owner)
+	const char *why = PgCall([&]() noexcept { return compat::sha256(bytes, len, digest); });
+	if (why)
+		throw Error(ERRCODE_INTERNAL_ERROR, std::string("sha256 failed: ") + why);
 	std::string hex(2 * PG_SHA256_DIGEST_LENGTH, '0');
 	hex_encode(reinterpret_cast<const char *>(digest), sizeof(digest), hex.data());  // PostgreSQL's; cannot fail
 	return hex;

@@ -3,7 +3,7 @@
 namespace dbkit {
 
 ResultRows::ResultRows(FunctionCallInfo fcinfo) {
-	PgCall([&]() noexcept { InitMaterializedSRF(fcinfo, 0); });
+	PgCall([&]() noexcept { compat::init_materialized_srf(fcinfo); });
 	rsinfo_ = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 }
 

@@ -21,7 +21,7 @@ inline Cell opt(const std::optional<std::string> &s) { return s ? Cell(*s) : Cel
 
 class ResultRows {
 public:
-	explicit ResultRows(FunctionCallInfo fcinfo);  // InitMaterializedSRF
+	explicit ResultRows(FunctionCallInfo fcinfo);  // compat::init_materialized_srf (materialize mode)
 	void add(std::vector<Cell> row);
 	Datum done();  // writes the rows into the tuplestore
 
