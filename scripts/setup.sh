@@ -3,7 +3,10 @@
 # Run as root (make demo / make test call it); does nothing when all are present.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev
-      libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest)
+      libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest
+      libcpp-httplib-dev chromium nodejs)  # dbkit studio: its HTTP server; its browser tests
+# npm: Debian's package, unless a nodejs that bundles it (NodeSource's) is installed.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
