@@ -2,6 +2,8 @@
 // table without one, which is then read-only), filters and sort as quoted
 // identifiers and parameters, row estimates from pg_class.reltuples, and edits
 // (--allow-edit only) of one row by its primary key in a transaction of its own.
+#include <algorithm>
+
 #include <httplib.h>
 #include <fmt/format.h>
 
@@ -246,7 +248,7 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 	for (const auto &col : t.columns)
 		sel.push_back(quote_ident(col.name));
 	if (by_ctid)
-		sel.push_back("ctid::pg_catalog.text");
+		sel.push_back("ctid::pg_catalog.text AS dbkit_studio_ctid");  // named "ctid", ORDER BY ctid would sort this text
 	std::string sql = fmt::format("SELECT {} FROM {}{}{} LIMIT {}{}", fmt::join(sel, ", "), t.qualified, filter_sql, order,
 	                              limit + 1, offset ? fmt::format(" OFFSET {}", offset) : "");
 	ServerError err;
@@ -368,7 +370,7 @@ void update(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 }
 
 template <class F>
-httplib::Server::Handler bind(Context &ctx, F f) {
+httplib::Server::Handler handler(Context &ctx, F f) {
 	return [&ctx, f](const httplib::Request &req, httplib::Response &res) {
 		try {
 			f(ctx, req, res);
@@ -381,9 +383,9 @@ httplib::Server::Handler bind(Context &ctx, F f) {
 }  // namespace
 
 void add_data_routes(httplib::Server &srv, Context &ctx) {
-	srv.Get("/api/tables", bind(ctx, tables));
-	srv.Get("/api/rows", bind(ctx, rows));
-	srv.Post("/api/rows/update", bind(ctx, update));
+	srv.Get("/api/tables", handler(ctx, tables));
+	srv.Get("/api/rows", handler(ctx, rows));
+	srv.Post("/api/rows/update", handler(ctx, update));
 }
 
 }  // namespace dbkit::client::studio

@@ -1,4 +1,5 @@
 // dbkit studio: the views over dbkit's own SQL functions (migrations, drift, schema).
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -314,18 +315,18 @@ void schema(Context &ctx, const httplib::Request &, httplib::Response &res) {
 }
 
 template <class F>
-httplib::Server::Handler bind(Context &ctx, F f) {
+httplib::Server::Handler handler(Context &ctx, F f) {
 	return [&ctx, f](const httplib::Request &req, httplib::Response &res) { f(ctx, req, res); };
 }
 
 }  // namespace
 
 void add_meta_routes(httplib::Server &srv, Context &ctx) {
-	srv.Get("/api/migrations", bind(ctx, migrations));
-	srv.Get("/api/migration", bind(ctx, migration));
-	srv.Get("/api/drift", bind(ctx, drift));
-	srv.Post("/api/drift/accept", bind(ctx, accept_drift));
-	srv.Get("/api/schema", bind(ctx, schema));
+	srv.Get("/api/migrations", handler(ctx, migrations));
+	srv.Get("/api/migration", handler(ctx, migration));
+	srv.Get("/api/drift", handler(ctx, drift));
+	srv.Post("/api/drift/accept", handler(ctx, accept_drift));
+	srv.Get("/api/schema", handler(ctx, schema));
 }
 
 }  // namespace dbkit::client::studio

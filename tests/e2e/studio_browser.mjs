@@ -44,7 +44,7 @@ try {
   await page.click('.mig-row[data-tag="0002_create_api_keys"]');
   await page.waitForSelector('#mig-detail pre.sql');
   ok((await page.textContent('#mig-detail pre.sql')).includes('CREATE TABLE "api_keys"'), 'migrations: one click shows the SQL');
-  ok((await page.textContent('#mig-detail-panel')).includes('apply'), 'migrations: the run\'s event');
+  ok((await page.textContent('#mig-detail-panel')).includes('applied by'), 'migrations: the detail says who applied it');
   await page.screenshot({ path: `${SHOTS}/migrations.png` });
 
   // Drift: the column added by hand, with its author and application.

@@ -103,8 +103,8 @@ async function showMigrations() {
   const row = (m) => `<div class="mig-row" data-tag="${esc(m.tag)}"><span class="dot ${STATE_DOT[m.state] ?? ''} ${m.how && m.how !== 'applied' ? 'info' : ''}"></span>` +
     `<span class="muted">${esc(m.idx ?? '')}</span><span class="mono">${esc(m.tag)}</span>` +
     `<span><span class="badge mig-state s-${esc(m.state)}">${esc(m.state.replace(/_/g, ' '))}</span></span>` +
-    `<span>${m.how ? `<span class="badge h-${esc(m.how)}">${esc(m.how)}</span>` : ''}</span>` +
-    `<span class="muted">${esc((m.applied_at || '').slice(0, 19))}</span><span>${esc(m.applied_by ?? '')}</span>` +
+    `<span>${m.how && m.how !== 'applied' ? `<span class="badge h-${esc(m.how)}">${esc(m.how)}</span>` : ''}</span>` +
+    `<span class="muted">${esc((m.applied_at || '').slice(0, 16))}</span><span>${esc(m.applied_by ?? '')}</span>` +
     `<span>${ms(m.duration_ms)}</span><span>${esc(m.statements ?? '')}</span></div>`;
   // Rows are added 300 at a time as the list scrolls: 10,000 rows stay fast.
   const more = () => {
@@ -144,7 +144,7 @@ async function migrationDetail(m) {
   box.innerHTML = `<div class="panel"><h3 class="mono">${esc(m.tag)}</h3><div class="muted">loading…</div></div>`;
   const j = await api(`/api/migration?tag=${encodeURIComponent(m.tag)}`);
   let h = `<div class="panel" id="mig-detail-panel"><h3 class="mono">${esc(m.tag)}</h3>`;
-  h += `<div><span class="badge s-${esc(m.state)}">${esc(m.state)}</span> ${m.how ? `<span class="badge h-${esc(m.how)}">${esc(m.how)}</span>` : ''}</div>`;
+  h += `<div><span class="badge s-${esc(m.state)}">${esc(m.state)}</span> ${m.how && m.how !== 'applied' ? `<span class="badge h-${esc(m.how)}">${esc(m.how)}</span>` : ''}</div>`;
   h += '<table class="grid" style="margin-top:8px">';
   const kv = (k, v) => (v !== undefined && v !== null && v !== '' ? `<tr><th>${k}</th><td>${esc(v)}</td></tr>` : '');
   h += kv('applied at', m.applied_at) + kv('applied by', m.applied_by) + kv('duration', ms(m.duration_ms)) + kv('statements', m.statements) + kv('file', m.file) + kv('note', m.note);
