@@ -17,7 +17,8 @@ RUNS=${RUNS:-5}
 [[ -x $DBKIT ]] || { echo "no dbkit client at $DBKIT" >&2; exit 1; }
 DBKIT=$(cd "$(dirname "$DBKIT")" && pwd)/$(basename "$DBKIT")
 BUILD=$(cd "$(dirname "$DBKIT")/.." && pwd)
-export PG_CLUSTER_OPTS=${PG_CLUSTER_OPTS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off"}
+# 10,000 tables created in one transaction: many locks.
+export PG_CLUSTER_OPTS=${PG_CLUSTER_OPTS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_locks_per_transaction=1024"}
 source "$here/../scripts/pgcluster.sh"
 TMP=$(mktemp -d /tmp/studio_bench.XXXXXX)
 chmod 755 "$TMP"

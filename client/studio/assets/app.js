@@ -370,7 +370,7 @@ async function loadRows(reset) {
     (d.count !== null && d.count !== undefined ? `${d.count} rows` : `≈ ${Math.round(j.estimate)} rows (estimate from pg_class.reltuples)`) +
     (j.editable ? ' · double-click a cell to edit' : '');
   const arrow = (c) => (d.sort === c ? (d.dir === 'asc' ? ' ▲' : ' ▼') : '');
-  let h = '<table class="grid" id="rows"><thead><tr>' + j.columns.map((c) => `<th data-col="${esc(c.name)}" style="cursor:pointer" title="${esc(c.type)}">${c.pk ? '🔑 ' : ''}${esc(c.name)}${arrow(c.name)}</th>`).join('') + '</tr></thead><tbody>';
+  let h = '<table class="grid" id="rows"><thead><tr>' + j.columns.map((c) => `<th data-col="${esc(c.name)}" style="cursor:pointer" title="${esc(c.type)}">${c.pk ? '<span class="badge" title="primary key">pk</span> ' : ''}${esc(c.name)}${arrow(c.name)}</th>`).join('') + '</tr></thead><tbody>';
   h += j.rows.map((r, ri) => '<tr>' + r.map((v, ci) => `<td data-r="${ri}" data-c="${ci}" class="${v === null ? 'null' : ''} editable">${v === null ? 'null' : esc(v.length > 300 ? v.slice(0, 300) + '…' : v)}</td>`).join('') + '</tr>').join('');
   $('#data-grid').innerHTML = h + '</tbody></table>' + (j.rows.length ? '' : '<div class="muted">no rows</div>');
   const first = d.stack.length * 50 + 1;
