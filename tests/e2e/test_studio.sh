@@ -205,6 +205,12 @@ cat "$WORK/browser.out"
 assert_eq 0 "$brc" "the browser checks pass"
 assert_eq 0 "$(grep -c '^FAIL' "$WORK/browser.out" || true)" "no browser check failed"
 assert_eq "Browser edit" "$(q "SELECT name FROM users WHERE email = 'user2@example.com'")" "the edit made in the browser is in the database"
+# --- accepting drift (after the browser has seen it): a reason is required, then recorded
+assert_contains "$(post /api/drift/accept '{"reason": "  "}')" "a reason is required" "accept drift without a reason: refused"
+assert_eq 1 "$(get /api/drift | js 'len(d["migrations"])')" "the drift is still there"
+assert_eq True "$(post /api/drift/accept '{"reason": "nickname added during the studio test"}' | js 'd["ok"]')" "accept drift with a reason"
+assert_eq 0 "$(get /api/drift | js 'len(d["migrations"])')" "no drift after accepting"
+assert_eq "nickname added during the studio test" "$(q "SELECT reason FROM dbkit.events WHERE action = 'accept-drift'")" "the reason is recorded in dbkit.events"
 for v in migrations drift schema diagram data query; do
 	[[ -s $STUDIO_SHOTS/$v.png ]] && pass "screenshot $v.png" || fail "no screenshot $STUDIO_SHOTS/$v.png"
 done
