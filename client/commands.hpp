@@ -1,6 +1,10 @@
 #pragma once
 #include "session.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace dbkit::client {
 
 struct MigrateOptions {
@@ -25,5 +29,8 @@ int cmd_lint(const Common &c, bool show_info);
 int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,
                const MigrateOptions &m);
+// dbkit studio (client/cmd_studio.cpp): registers its options, then runs.
+CLI::App *add_studio_command(CLI::App &app, std::string &url, Common &c);
+int cmd_studio(const Common &c);
 
 }  // namespace dbkit::client

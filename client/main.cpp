@@ -160,6 +160,8 @@ int run(int argc, char **argv) {
 		repairs.push_back(sub);
 	}
 
+	auto *studio = add_studio_command(app, url, c);
+
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
 
@@ -212,6 +214,8 @@ int run(int argc, char **argv) {
 			return cmd_accept_drift(c, drift_reason);
 		if (check->parsed())
 			return cmd_check(c, offline);
+		if (studio->parsed())
+			return cmd_studio(c);
 		for (auto *sub : repairs)
 			if (sub->parsed())
 				return cmd_repair(c, sub->get_name(), tag, reason, mo);

@@ -87,3 +87,6 @@ say "dbkit status --dir examples/migrations   (after)"
 "$DBKIT" status --dir "$work/migrations"
 echo
 echo "Demo done; the throwaway cluster is removed."
+echo
+echo "Try the studio (migrations, drift, schema, data and a query console in your browser) on a database of yours:"
+echo "  $DBKIT studio --dir examples/migrations --url postgres://user@localhost/app    # prints a URL with its token; add --open"

@@ -6,7 +6,8 @@ set -euo pipefail
 # drizzle migrator), jq, bc, GNU time (/usr/bin/time), python3.
 pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev
       libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest
-      jq bc time python3 python3-yaml)
+      jq bc time python3 python3-yaml
+      libcpp-httplib-dev chromium)  # dbkit studio: its HTTP server; its browser tests
 # node and npm may come from elsewhere (nodesource's nodejs bundles npm, and conflicts
 # with Debian's npm package): only when a command is missing is Debian's package added.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# dbkit studio (issue 12): the HTTP layer with curl (token, paging bounds,
+# identifier quoting, capped results, statement timeout, edits refused without
+# --allow-edit), then the page in a real headless browser (Debian's chromium
+# driven by playwright-core, tests/e2e/studio_browser.mjs), with a screenshot of
+# each view saved under the build folder (build/studio-screenshots/).
+source "$(dirname "$0")/lib.sh"
+BUILD=$(cd "$(dirname "$DBKIT")/.." && pwd)
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+
+fresh_db studio
+F=$WORK/m
+copy_fixture "$DBKIT_SRC/examples/migrations" "$F"
+# Tables the studio must handle: a name that needs quoting, no primary key, wide rows.
+q 'CREATE TABLE "we""ird; DROP" (id int PRIMARY KEY, "val""ue" text, n int)'
+q "INSERT INTO \"we\"\"ird; DROP\" SELECT g, 'v' || g, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 10 END FROM generate_series(1, 120) g"
+q 'CREATE TABLE nopk (a int, b text)'
+q "INSERT INTO nopk SELECT g, 'b' || g FROM generate_series(1, 30) g"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "the example folder migrates"
+q "INSERT INTO users (email, name) SELECT 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, 75) g"
+# A drift made by hand, from an application that names itself.
+PGAPPNAME=hotfix-console q 'ALTER TABLE users ADD COLUMN nickname text'
+
+# start_studio NAME ARGS...: sets URL, BASE, TOKEN (and the PID is killed on exit).
+start_studio() {
+	local name=$1
+	shift
+	"$DBKIT" studio --port 0 --dir "$F" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		URL=$(grep -o 'http://[^ ]*' "$WORK/$name.out" || true)
+		[[ -n $URL ]] && break
+		sleep 0.1
+	done
+	BASE=${URL%%/\?*}
+	TOKEN=${URL##*token=}
+}
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+get() { curl -s -H "X-Dbkit-Token: $TOKEN" "$BASE$1"; }
+post() { curl -s -H "X-Dbkit-Token: $TOKEN" -H 'Content-Type: application/json' --data-binary "$2" "$BASE$1"; }
+js() { python3 -c "import json,sys,urllib.parse; d=json.load(sys.stdin); print($1)"; }
+
+start_studio ro --statement-timeout 1s --max-rows 50
+assert_contains "$URL" "http://127.0.0.1:" "binds 127.0.0.1 by default"
+assert_eq 32 "${#TOKEN}" "the token is 32 characters"
+[[ $TOKEN =~ ^[0-9a-f]{32}$ ]] && pass "the token is hex" || fail "token not hex: $TOKEN"
+
+# --- token: every request without it gets 401
+assert_eq 401 "$(code "$BASE/")" "page without token: 401"
+assert_eq 401 "$(code "$BASE/?token=0123456789abcdef0123456789abcdef")" "page with a wrong token: 401"
+assert_eq 401 "$(code "$BASE/api/info")" "API without token: 401"
+assert_eq 401 "$(code "$BASE/api/info?token=$TOKEN")" "API with the token in the URL only: 401 (a header is required)"
+assert_eq 401 "$(code -H "X-Dbkit-Token: ${TOKEN}x" "$BASE/api/info")" "API with a wrong token: 401"
+assert_eq 401 "$(code "$BASE/favicon.ico")" "any other path without token: 401"
+assert_eq 401 "$(code -X OPTIONS -H 'Origin: http://evil.example' -H 'Access-Control-Request-Method: POST' "$BASE/api/query")" "CORS preflight: 401"
+assert_eq 200 "$(code "$BASE/?token=$TOKEN")" "page with the token: 200"
+assert_eq 200 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/info")" "API with the token header: 200"
+hdrs=$(curl -s -D - -o /dev/null -H 'Origin: http://evil.example' -H "X-Dbkit-Token: $TOKEN" "$BASE/api/info")
+assert_not_contains "${hdrs,,}" "access-control-allow" "no CORS headers"
+assert_contains "${hdrs,,}" "referrer-policy: no-referrer" "no referrer (the URL holds the token)"
+page=$(curl -s "$BASE/?token=$TOKEN")
+assert_contains "$page" "dbkit studio" "the page is served"
+assert_contains "$page" "function showMigrations" "the script is compiled in and inlined"
+
+# --- the views' data, through dbkit's functions
+m=$(get /api/migrations)
+assert_eq "5 applied" "$(js 'len(d["migrations"]), {m["state"] for m in d["migrations"]}.pop()' <<<"$m" | tr -d '(),' )" "migrations: 5 applied"
+assert_contains "$m" '"applied_by":"postgres"' "migrations: who applied them"
+assert_contains "$(get '/api/migration?tag=0000_create_users')" 'CREATE TABLE \"users\"' "migration: its SQL"
+d=$(get /api/drift)
+assert_contains "$d" '"object":"public.users.nickname"' "drift: the column added by hand"
+assert_contains "$d" '"application_name":"hotfix-console"' "drift: its audit entry names the application"
+s=$(get /api/schema)
+assert_eq "True" "$(js '"email" in [c["name"] for t in d["tables"] if t["name"]=="users" for c in t["columns"]]' <<<"$s")" "schema: the users table's columns"
+assert_eq "True" "$(js 'any(f["table"]=="organizations" for t in d["tables"] if t["name"]=="memberships" for f in t["fks"])' <<<"$s")" "schema: foreign keys found"
+assert_eq "True" "$(js 'any(t["name"]=="we\"ird; DROP" for t in d["tables"])' <<<"$s")" "schema: a quoted table name parsed back"
+
+# --- paging bounds and keyset paging
+W=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("we\"ird; DROP"))')
+r=$(get "/api/rows?schema=public&table=$W&limit=100000")
+assert_eq "50 True" "$(js 'len(d["rows"]), d["next"] is not None' <<<"$r" | tr -d '(),')" "limit above --max-rows is capped at 50"
+assert_eq 1 "$(get "/api/rows?schema=public&table=$W&limit=0" | js 'len(d["rows"])')" "limit 0 gives 1 row"
+assert_eq 1 "$(get "/api/rows?schema=public&table=$W&limit=-5" | js 'len(d["rows"])')" "a negative limit gives 1 row"
+assert_eq 400 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=public&table=$W&limit=abc")" "a limit that is not a number: 400"
+assert_eq 120 "$(get "/api/rows?schema=public&table=$W" | js 'd["count"]')" "small table: exact count"
+# every page in turn, by primary key and sorted by a column with NULLs, both directions
+walk() { # sort dir -> "ids seen, distinct, in order"
+	python3 - "$BASE" "$TOKEN" "$1" "$2" <<'PY'
+import json, sys, urllib.parse, urllib.request
+base, token, sort, direction = sys.argv[1:5]
+after, seen, pages = None, [], 0
+while True:
+    q = {"schema": "public", "table": 'we"ird; DROP', "limit": "17", "sort": sort, "dir": direction}
+    if after: q["after"] = json.dumps(after)
+    req = urllib.request.Request(base + "/api/rows?" + urllib.parse.urlencode(q), headers={"X-Dbkit-Token": token})
+    d = json.load(urllib.request.urlopen(req))
+    seen += [(None if r[2] is None else int(r[2]), int(r[0])) for r in d["rows"]]
+    pages += 1
+    after = d["next"]
+    if not after or pages > 20: break
+def key(t):  # NULLS LAST ascending, NULLS FIRST descending, then id
+    n, i = t
+    return ((n is None, n or 0, i) if direction != "desc" else (n is not None, -(n or 0), -i)) if sort else i
+ids = [i for _, i in seen]
+print(len(ids), len(set(ids)), seen == sorted(seen, key=key), pages)
+PY
+}
+assert_eq "120 120 True 8" "$(walk '' asc)" "keyset paging by primary key: every row once, in order, 8 pages"
+assert_eq "120 120 True 8" "$(walk n asc)" "keyset paging sorted by a nullable column: every row once"
+assert_eq "120 120 True 8" "$(walk n desc)" "keyset paging sorted descending: every row once"
+r=$(get "/api/rows?schema=public&table=nopk&limit=20")
+assert_eq "ctid 20 False" "$(js 'd["paging"], len(d["rows"]), d["editable"]' <<<"$r" | tr -d "(),'")" "a table without primary key pages by ctid, read-only"
+A=$(js 'urllib.parse.quote(json.dumps(d["next"]))' <<<"$r")
+r2=$(get "/api/rows?schema=public&table=nopk&limit=20&after=$A")
+n=$(js 'len(d["rows"]), d["next"]' <<<"$r2" | tr -d '(),')
+[[ $n == "10 None" ]] || echo "ctid page 2: $r2" >&2
+assert_eq "10 None" "$n" "ctid paging: the second page has the other 10 rows"
+
+# --- identifier quoting and parameters: names and values never become SQL
+V=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps([{"col":"val\"ue","op":"=","value":"x'"'"'; DROP TABLE users; --"}])))')
+r=$(get "/api/rows?schema=public&table=$W&filters=$V")
+assert_eq "True 0" "$(js 'd["ok"], len(d["rows"])' <<<"$r" | tr -d '(),')" "a filter value with SQL in it is a parameter"
+V=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps([{"col":"val\"ue","op":"contains","value":"V11"}])))')
+assert_eq "v11 v110 v111 v112 v113 v114 v115 v116 v117 v118 v119" "$(get "/api/rows?schema=public&table=$W&filters=$V" | js '" ".join(r[1] for r in d["rows"])')" "contains filter on a quoted column"
+V=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps([{"col":"id\" FROM users; --","op":"=","value":"1"}])))')
+assert_eq 400 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=public&table=$W&filters=$V")" "an unknown filter column: 400"
+assert_eq 400 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=public&table=$W&sort=id%22%3B%20DROP")" "an unknown sort column: 400"
+assert_eq 404 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=public&table=users%22%3B%20DROP%20TABLE%20users%3B%20--")" "an unknown table: 404"
+assert_contains "$(get "/api/rows?schema=public&table=$W&limit=1")" 'FROM \"public\".\"we\"\"ird; DROP\"' "the table name is quoted in the statement"
+assert_eq 75 "$(q 'SELECT count(*) FROM users')" "users still there"
+
+# --- the console: capped, paged, timed out, read-only, one statement
+t0=$(date +%s%N)
+# (the set-returning function in a subquery streams: in FROM it would be materialized first)
+r=$(post /api/query '{"sql": "SELECT g, repeat($$x$$, 100) FROM (SELECT generate_series(1, 100000000) AS g) s"}')
+t1=$(date +%s%N)
+assert_eq "True 50 True" "$(js 'd.get("ok"), len(d.get("rows", [])), d.get("more")' <<<"$r" | tr -d '(),')" "a 100-million-row query: one page of 50 (cursor), more flagged"
+(( (t1 - t0) / 1000000 < 5000 )) && pass "a huge query answers at once ($(( (t1 - t0) / 1000000 )) ms)" || fail "huge query took $(( (t1 - t0) / 1000000 )) ms"
+r=$(post /api/query '{"sql": "SELECT repeat($$y$$, 1000000) FROM generate_series(1, 40)"}')
+assert_eq "True True" "$(js 'd["truncated"], len(json.dumps(d)) < 6_000_000' <<<"$r" | tr -d '(),')" "40 MB of values: cut at the byte limit"
+assert_eq "51 100" "$(post /api/query '{"sql": "SELECT g FROM generate_series(1, 1000) g", "offset": 50, "limit": 50}' | js 'd["rows"][0][0], d["rows"][-1][0]' | tr -d "(),'")" "the console pages with offset"
+t0=$(date +%s)
+r=$(post /api/query '{"sql": "SELECT pg_sleep(30)"}')
+t1=$(date +%s)
+assert_eq "57014" "$(js 'd["error"]["sqlstate"]' <<<"$r")" "a slow query is cancelled by the statement timeout"
+assert_contains "$r" "statement-timeout" "the hint names the option"
+(( t1 - t0 < 10 )) && pass "cancelled within the timeout ($((t1 - t0)) s)" || fail "slow query took $((t1 - t0)) s"
+r=$(post /api/query '{"sql": "SELECT *\nFROM no_such_table"}')
+assert_eq "42P01 15" "$(js 'd["error"]["sqlstate"], d["error"]["position"]' <<<"$r" | tr -d "(),'")" "errors carry PostgreSQL's message and position"
+assert_eq "25006" "$(post /api/query '{"sql": "DELETE FROM users"}' | js 'd["error"]["sqlstate"]')" "the console is read-only"
+post /api/query '{"sql": "SET default_transaction_read_only = off"}' >/dev/null
+assert_eq "25006" "$(post /api/query '{"sql": "UPDATE users SET name = null"}' | js 'd["error"]["sqlstate"]')" "a SET from the console does not make it writable"
+assert_contains "$(post /api/query '{"sql": "SELECT 1; DELETE FROM users"}')" "multiple commands" "one statement at a time"
+assert_eq 75 "$(q 'SELECT count(*) FROM users WHERE name IS NOT NULL')" "users unchanged by the console"
+
+# --- edits: refused without --allow-edit
+uid=$(q "SELECT id FROM users WHERE email = 'user1@example.com'")
+body="{\"schema\":\"public\",\"table\":\"users\",\"key\":{\"id\":\"$uid\"},\"set\":{\"name\":\"Renamed\"}}"
+assert_eq 403 "$(code -H "X-Dbkit-Token: $TOKEN" -H 'Content-Type: application/json' --data-binary "$body" "$BASE/api/rows/update")" "an edit without --allow-edit: 403"
+assert_eq "User 1" "$(q "SELECT name FROM users WHERE id = '$uid'")" "the row is unchanged"
+
+# --- --host warns; --allow-edit and --read-only exclude each other
+run studio --read-only --allow-edit
+assert_eq 2 "$RC" "--read-only with --allow-edit: usage error"
+"$DBKIT" studio --port 0 --host 0.0.0.0 >"$WORK/host.out" 2>"$WORK/host.err" &
+hp=$!
+PIDS+=($hp)
+for _ in $(seq 50); do grep -q http "$WORK/host.out" && break; sleep 0.1; done
+kill $hp
+assert_contains "$(cat "$WORK/host.err")" "warning: studio listens on 0.0.0.0" "--host prints a warning"
+
+# --- with --allow-edit
+RO_URL=$URL
+start_studio rw --allow-edit --statement-timeout 2s
+RW_URL=$URL
+r=$(post /api/rows/update "$body")
+assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit with --allow-edit commits"
+assert_contains "$r" 'UPDATE \"public\".\"users\" SET \"name\" = $1::text WHERE \"id\" = $2::uuid' "the edit returns the statement it ran"
+assert_eq "Renamed" "$(q "SELECT name FROM users WHERE id = '$uid'")" "the row is changed"
+r=$(post /api/rows/update '{"schema":"public","table":"nopk","key":{},"set":{"b":"x"}}')
+assert_contains "$r" "has no primary key: edits are refused" "a table without primary key: edit refused"
+r=$(post /api/rows/update "{\"schema\":\"public\",\"table\":\"we\\\"ird; DROP\",\"key\":{\"id\":\"3\"},\"set\":{\"val\\\"ue\":\"it's\"}}")
+assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit on a quoted table and column"
+assert_eq "it's" "$(q "SELECT \"val\"\"ue\" FROM \"we\"\"ird; DROP\" WHERE id = 3")" "the quoted column is changed"
+r=$(post /api/rows/update "{\"schema\":\"public\",\"table\":\"users\",\"key\":{\"id\":\"00000000-0000-0000-0000-000000000000\"},\"set\":{\"name\":\"x\"}}")
+assert_contains "$r" "no row of" "an edit of a row that is gone: refused"
+
+# --- the page in a real browser
+export STUDIO_RO_URL=$RO_URL STUDIO_RW_URL=$RW_URL STUDIO_SHOTS=$BUILD/studio-screenshots
+NM=$BUILD/studio-browser
+mkdir -p "$NM"
+if ! cmp -s "$DBKIT_SRC/tests/e2e/browser/package-lock.json" "$NM/package-lock.json" || [[ ! -d $NM/node_modules/playwright-core ]]; then
+	cp "$DBKIT_SRC/tests/e2e/browser/package.json" "$DBKIT_SRC/tests/e2e/browser/package-lock.json" "$NM/"
+	(cd "$NM" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1 ||
+		{ cat "$WORK/npm.log" >&2; fail "npm ci (playwright-core) failed"; }
+fi
+export STUDIO_NODE_MODULES=$NM/node_modules
+set +e
+node "$DBKIT_SRC/tests/e2e/studio_browser.mjs" >"$WORK/browser.out" 2>&1
+brc=$?
+set -e
+cat "$WORK/browser.out"
+assert_eq 0 "$brc" "the browser checks pass"
+assert_eq 0 "$(grep -c '^FAIL' "$WORK/browser.out" || true)" "no browser check failed"
+assert_eq "Browser edit" "$(q "SELECT name FROM users WHERE email = 'user2@example.com'")" "the edit made in the browser is in the database"
+# --- accepting drift (after the browser has seen it): a reason is required, then recorded
+assert_contains "$(post /api/drift/accept '{"reason": "  "}')" "a reason is required" "accept drift without a reason: refused"
+assert_eq 1 "$(get /api/drift | js 'len(d["migrations"])')" "the drift is still there"
+assert_eq True "$(post /api/drift/accept '{"reason": "nickname added during the studio test"}' | js 'd["ok"]')" "accept drift with a reason"
+assert_eq 0 "$(get /api/drift | js 'len(d["migrations"])')" "no drift after accepting"
+assert_eq "nickname added during the studio test" "$(q "SELECT reason FROM dbkit.events WHERE action = 'accept-drift'")" "the reason is recorded in dbkit.events"
+for v in migrations drift schema diagram data query; do
+	[[ -s $STUDIO_SHOTS/$v.png ]] && pass "screenshot $v.png" || fail "no screenshot $STUDIO_SHOTS/$v.png"
+done
+finish
