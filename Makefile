@@ -12,6 +12,12 @@ MODULE_big = dbkit
 OBJS       = $(patsubst %.cpp,%.o,$(wildcard extension/*.cpp extension/core/*.cpp))
 DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
 
+# make installcheck: the pg_regress suites against the installed extension on a running
+# server (PGHOST/PGPORT/PGUSER; each suite creates and drops its own database).
+# make test runs the same suites on a throwaway instance (tests/run_regress.sh).
+REGRESS      = $(sort $(basename $(notdir $(wildcard regress/sql/*.sql))))
+REGRESS_OPTS = --inputdir=regress --outputdir=$(BUILD)/installcheck --encoding=UTF8 --no-locale
+
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 BUILD     ?= build
 PREFIX    ?= /usr/local

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "spi.hpp"
+#include "sql_version.hpp"
 #include "subxact.hpp"
 
 namespace dbkit {
@@ -16,6 +17,17 @@ LOCKTAG deploy_lock_tag() {
 	                     static_cast<uint32>(kDeployLockKey), kDeployLockField4);
 	return tag;
 }
+
+namespace {
+// The schema dbkit's functions live in, quoted (the hint's statement must resolve there).
+std::string extension_schema() {
+	const char *n = PgCall([]() noexcept -> const char * {
+		Oid nsp = extension_namespace();
+		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
+	});
+	return n ? spi::quote_ident(n) : std::string("public");
+}
+}  // namespace
 
 void check_deploy_privilege() {
 	Oid user = GetUserId();
@@ -34,10 +46,8 @@ void check_deploy_privilege() {
 	            fmt::format("permission denied: role {} may not take dbkit's deploy lock (it cannot write dbkit's "
 	                        "history, dbkit.migrations)",
 	                        role),
-	            fmt::format("Deploy as a role with the documented grants (README, Privileges), e.g. as a superuser: "
-	                        "GRANT USAGE ON SCHEMA dbkit TO {0}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN "
-	                        "SCHEMA dbkit TO {0}; GRANT USAGE ON ALL SEQUENCES IN SCHEMA dbkit TO {0};",
-	                        spi::quote_ident(role)));
+	            fmt::format("Make it a deployer once, as a superuser: SELECT {}.dbkit_grant_deployer('{}');",
+	                        extension_schema(), role));
 }
 
 std::string deploy_lock_holders() {

@@ -114,6 +114,8 @@ Datum Guard(const char *fn, F &&body) {
 	pg_unreachable();
 }
 
+void require_sql_version(const char *function);  // sql_version.hpp
+
 }  // namespace dbkit
 
 // Declares an SQL-callable C function whose C++ body is guarded.
@@ -123,6 +125,9 @@ Datum Guard(const char *fn, F &&body) {
 	}                                                                           \
 	static Datum name##_impl(FunctionCallInfo fcinfo);                          \
 	extern "C" Datum name(PG_FUNCTION_ARGS) {                                   \
-		return dbkit::Guard(#name, [fcinfo]() { return name##_impl(fcinfo); }); \
+		return dbkit::Guard(#name, [fcinfo]() {                                 \
+			dbkit::require_sql_version(#name);                                  \
+			return name##_impl(fcinfo);                                         \
+		});                                                                     \
 	}                                                                           \
 	static Datum name##_impl(FunctionCallInfo fcinfo)

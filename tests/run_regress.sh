@@ -13,6 +13,9 @@ PG_REGRESS=${PG_REGRESS:-/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_reg
 work=$(mktemp -d /tmp/dbkit-regress.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src/regress/sql" "$src/regress/expected" "$work/"
+# the tests include regress/sql/mkfolder.inc relative to where psql runs: the source root
+# under make installcheck, this work directory here
+ln -s . "$work/regress"
 chmod 755 "$work"
 as_owner() { "$@"; }
 if [[ $(id -u) -eq 0 ]]; then

@@ -4,7 +4,7 @@ CREATE DATABASE dbkit_apply;
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
 
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 -- functions are callable unqualified; state lives in schema dbkit
 SELECT n.nspname, p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace

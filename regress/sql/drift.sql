@@ -9,7 +9,7 @@ CREATE EXTENSION dbkit;
 -- dates in ISO, whatever pg_regress chose (see the date style check below)
 SET DateStyle = 'ISO, MDY';
 
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 -- migrate(tag, sql) adds a migration to the folder (temp table mig) and applies
 -- the whole folder, as `dbkit migrate` would; it shows what ran.

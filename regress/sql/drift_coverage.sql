@@ -8,7 +8,7 @@ CREATE DATABASE dbkit_drift_cov;
 \c dbkit_drift_cov
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 SET client_min_messages = warning;  -- CREATE PUBLICATION's wal_level warning
 
 CREATE FUNCTION show_drift() RETURNS TABLE (kind text, object text, change text, detail text)
@@ -161,7 +161,11 @@ CREATE EXTENSION dbkit VERSION '0.1.0';
 CREATE TABLE public.t (id integer PRIMARY KEY);
 CREATE SCHEMA drizzle;
 CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY, hash text);
-SELECT objects FROM dbkit_accept_drift('0.1.0 reference');
+-- (what 0.1.0's dbkit_accept_drift stored; the 0.2.0 library refuses 0.1.0's SQL objects)
+WITH e AS (INSERT INTO dbkit.events (action, reason) VALUES ('accept-drift', '0.1.0 reference') RETURNING id)
+INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+SELECT e.id, NULL, md5(s::text), dbkit.catalog_fingerprint(), s FROM e, dbkit.snapshot() s
+RETURNING (SELECT count(*) FROM jsonb_object_keys(snapshot)) AS objects;
 ALTER EXTENSION dbkit UPDATE TO '0.2.0';
 SELECT action, detail ->> 'format' AS format FROM dbkit.events ORDER BY id;
 SELECT count(*) AS snapshots, bool_and(snapshot ? 'dbkit:format') FILTER (WHERE id = (SELECT max(id) FROM dbkit.snapshots)) AS newest_is_v2
@@ -180,7 +184,11 @@ SET client_min_messages = warning;
 CREATE EXTENSION dbkit VERSION '0.1.0';
 CREATE TABLE public.t (id integer PRIMARY KEY);
 CREATE FUNCTION public.f() RETURNS integer LANGUAGE sql AS 'SELECT 1';
-SELECT objects FROM dbkit_accept_drift('0.1.0 reference');
+-- (what 0.1.0's dbkit_accept_drift stored; the 0.2.0 library refuses 0.1.0's SQL objects)
+WITH e AS (INSERT INTO dbkit.events (action, reason) VALUES ('accept-drift', '0.1.0 reference') RETURNING id)
+INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+SELECT e.id, NULL, md5(s::text), dbkit.catalog_fingerprint(), s FROM e, dbkit.snapshot() s
+RETURNING (SELECT count(*) FROM jsonb_object_keys(snapshot)) AS objects;
 CREATE TABLE public.by_hand (id integer);
 ALTER EXTENSION dbkit UPDATE TO '0.2.0';
 SELECT action FROM dbkit.events ORDER BY id;

@@ -4,7 +4,7 @@ CREATE DATABASE dbkit_drizzle;
 \c dbkit_drizzle
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 CREATE FUNCTION h(t text) RETURNS text LANGUAGE sql AS $$ SELECT encode(sha256(convert_to(t, 'UTF8')), 'hex') $$;
 

@@ -4,7 +4,7 @@ CREATE DATABASE dbkit_failure;
 \c dbkit_failure
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 -- 0001 fails at its third statement (line 5); 0000 ran first in the same call
 SELECT * FROM dbkit_apply(mkfolder(

@@ -3,7 +3,7 @@ CREATE DATABASE dbkit_hardening_nontx;
 \c dbkit_hardening_nontx
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 CREATE TABLE part (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE part_2026 PARTITION OF part FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE INDEX part_id ON part (id);

@@ -3,7 +3,7 @@ CREATE DATABASE dbkit_refusals;
 \c dbkit_refusals
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 SELECT action, tag FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);', '0002_c', 'CREATE TABLE c (id int);'));
 

@@ -4,7 +4,7 @@ CREATE DATABASE dbkit_repair;
 \c dbkit_repair
 CREATE EXTENSION dbkit;
 \set VERBOSITY default
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
 CREATE TEMP TABLE f AS SELECT mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                        '0002_c', 'ALTER TABLE a ADD COLUMN note text;', '0003_d', 'CREATE TABLE d (id int);') AS f;

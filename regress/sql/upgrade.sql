@@ -7,14 +7,34 @@ CREATE DATABASE dbkit_upgrade;
 CREATE EXTENSION dbkit VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'dbkit';
 
-\i sql/mkfolder.inc
+\i regress/sql/mkfolder.inc
 
--- a 0.1.0 database that holds history: two migrations applied, drizzle's table in step,
--- snapshots stored, then DDL made by hand (audited) and a repair event
-SELECT tag, action FROM dbkit_apply(mkfolder(
+-- The library is 0.2.0: every dbkit function refuses SQL objects of another version
+-- with the command that fixes it, rather than failing half-way on a missing object.
+SELECT * FROM dbkit_apply(mkfolder('0000_users', 'CREATE TABLE "users" ("id" serial PRIMARY KEY);'));
+SELECT * FROM dbkit_status();
+
+-- a 0.1.0 database that holds history, as a 0.1.0 dbkit left it: two migrations applied
+-- (tables, history rows, the run's event, drizzle's table in step, the reference
+-- snapshot taken by 0.1.0's dbkit.snapshot()), then DDL made by hand (audited).
+CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);
+CREATE TABLE "posts" ("id" serial PRIMARY KEY, "user_id" integer);
+CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");
+INSERT INTO dbkit.events (action, tag, detail) VALUES ('apply', '0001_posts', '{"applied": 2}');
+INSERT INTO dbkit.migrations (tag, idx, hash, created_at, duration_ms, statements, how, run_id)
+SELECT f.key, left(f.key, 4)::int, encode(sha256(convert_to(f.value #>> '{}', 'UTF8')), 'hex'),
+       1795644700000 + left(f.key, 4)::int, 1.5, 1, 'applied', 1
+  FROM jsonb_each((mkfolder(
   '0000_users', 'CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);',
   '0001_posts', E'CREATE TABLE "posts" ("id" serial PRIMARY KEY, "user_id" integer);--> statement-breakpoint\n' ||
-                'CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");'));
+                'CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");'))->'files') f
+ ORDER BY f.key;
+UPDATE dbkit.migrations SET tag = replace(tag, '.sql', '');
+CREATE SCHEMA drizzle;
+CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint);
+INSERT INTO drizzle.__drizzle_migrations (hash, created_at) SELECT hash, created_at FROM dbkit.migrations ORDER BY id;
+INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+SELECT 1, '0001_posts', md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s;
 CREATE TABLE hand_made (id integer);
 SELECT count(*) > 0 AS audited FROM dbkit.ddl_audit WHERE object_identity = 'public.hand_made';
 

@@ -564,8 +564,8 @@ sqlx "journal with a BOM [dbkit_apply]" DK001 "meta/_journal.json: invalid JSON 
 if iconv -f UTF-8 -t UTF-8 "$WORK/sql.out" >/dev/null 2>&1; then pass "journal with a BOM: the error is valid UTF-8"; else
 	fail "journal with a BOM: the error is not valid UTF-8: $(grep -a 'invalid JSON' "$WORK/sql.out" | head -1 | od -c | head -3 | tr -s ' ' | tr '\n' ' ')"
 fi
-cli "a .sql with a BOM [dbkit migrate]" 1 "migration 0001_bom.sql, line 1: syntax error" migrate --dir "$CASES/sql_bom"
-sqlx "a .sql with a BOM [dbkit_apply]" 42601 "migration 0001_bom.sql, line 1: syntax error" "$APPLY" "$PAY/sql_bom.json"
+# A .sql that starts with a BOM is no bad input: psql runs it, and so does dbkit (hash of the
+# raw bytes, executed without the BOM); tests/e2e/test_real_world.sh asserts it.
 # 53. 100,000 nested parentheses in a .sql: the parser refuses it, naming the file
 case_begin "bad-input/53"
 cli "100,000 nested parentheses [dbkit migrate]" 1 "0001_p.sql" migrate --dir "$CASES/sql_deep_parens"
@@ -675,7 +675,9 @@ cli "snapshot nested 10,000 deep [dbkit drift]" 1 "JSON nested too deeply" drift
 sqlx "snapshot nested 10,000 deep [dbkit_drift_code]" DK001 "JSON nested too deeply" "$DRIFT_CODE" "$PAY/snapshot_deep.json"
 # fields of the wrong type are read as absent: drift against the code reports the
 # difference (exit 4); check flags the v8 snapshot (exit 5), not the v7 one (exit 0)
-for s in snapshot_wrong_types:0 snapshot_v8_wrong_types:5; do
+# snapshot_v8_wrong_types names a parent (prevIds ["b"]) that is not there: a warning, as drizzle-kit
+# accepts it (issue 11), so check exits 0 like the other one.
+for s in snapshot_wrong_types:0 snapshot_v8_wrong_types:0; do
 	check_rc=${s#*:} s=${s%:*}
 	cli "$s [dbkit drift]" 4 "" drift --dir "$CASES/$s"
 	sqlx "$s [dbkit_drift_code]" 00000 "" "$DRIFT_CODE" "$PAY/$s.json"

@@ -300,7 +300,7 @@ for f in "dbkit_status()" "dbkit_drift()" "dbkit_snapshot()" "dbkit_validate(jso
 done
 PGUSER=dk_deployer run migrate --dir "$EX"
 assert_eq 1 "$RC" "without the grant: migrate exits 1"
-assert_contains "$ERR" "permission denied for function dbkit_apply" "without the grant: says what it lacks"
+assert_contains "$ERR" "may not take dbkit's deploy lock (it cannot write dbkit's history" "without the grant: says what it lacks"
 assert_contains "$ERR" "SELECT public.dbkit_grant_deployer('dk_deployer');" "without the grant: gives the statement that grants it"
 assert_eq 0 "$(q "SELECT count(*) FROM dbkit.migrations")" "without the grant: nothing applied"
 GRANTS=$(psql -X -A -t -q -U dk_deployer -d sec_deployer -c "SELECT dbkit_grant_deployer('dk_deployer')" 2>&1 || true)
