@@ -249,16 +249,36 @@ void run_statements(const core::Migration &m, const std::vector<PlannedStatement
 	for (const PlannedStatement &s : stmts) {
 		std::string sql(s.text);
 		const char *p = sql.c_str();
+		// statement_timeout (--statement-timeout, the marker) is a SET LOCAL inside the
+		// running dbkit_apply(): PostgreSQL arms it only when a top-level statement starts,
+		// so dbkit arms it around each statement itself (never later than the outer one).
+		int timeout_ms = StatementTimeout;
+		bool outer_active = get_timeout_active(STATEMENT_TIMEOUT);
+		TimestampTz outer_at = outer_active ? get_timeout_finish_time(STATEMENT_TIMEOUT) : 0;
+		TimestampTz ours = timeout_ms > 0 ? TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms) : 0;
+		bool armed = timeout_ms > 0 && (!outer_active || ours < outer_at);
+		auto disarm = [&]() {
+			if (armed)
+				PgCall([&]() noexcept {
+					disable_timeout(STATEMENT_TIMEOUT, false);
+					if (outer_active)
+						enable_timeout_at(STATEMENT_TIMEOUT, outer_at);
+				});
+		};
 		int rc;
 		try {
 			rc = PgCall([&]() noexcept {
+				if (armed)
+					enable_timeout_at(STATEMENT_TIMEOUT, ours);
 				int r = SPI_execute(p, false, 0);
 				SPI_freetuptable(SPI_tuptable);
 				return r;
 			});
 		} catch (const PgError &err) {
+			disarm();
 			throw statement_error(err, m, s);
 		}
+		disarm();
 		if (rc < 0)
 			throw Error(DBKIT_STATEMENT_REFUSED,
 			            fmt::format("migration {}, statement {}: {} is not supported inside a migration ({})", m.file,

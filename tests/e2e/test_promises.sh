@@ -287,15 +287,15 @@ run migrate --dir "$F" --statement-timeout 500ms
 assert_eq 0 "$RC" "marker statement_timeout=30s beats --statement-timeout 500ms: a 2 s statement completes ($ERR)"
 assert_eq "id,b" "$(q "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 's'")" "marker 30s: applied"
 
-case_begin timeouts/statement-timeout-transactional-KNOWN-BUG
-# KNOWN BUG (reported with issue 18): in a transactional migration the timeout is a
-# SET LOCAL inside the running dbkit_apply() statement, and PostgreSQL arms
-# statement_timeout only when a top-level statement starts, so --statement-timeout and
-# the marker do not bound it: a 3 s statement under --statement-timeout 1s completes.
-# This asserts today's behaviour so the suite stays green; when it is fixed this case
-# fails: then assert exit 1 with "canceling statement due to statement timeout".
+case_begin timeouts/statement-timeout-transactional
+# In a transactional migration the timeout is a SET LOCAL inside the running dbkit_apply()
+# statement; PostgreSQL arms statement_timeout only when a top-level statement starts, so
+# dbkit arms it around each statement itself: a 3 s statement under --statement-timeout 1s
+# is cancelled, and the run rolls back.
 printf 'ALTER TABLE "s" ADD COLUMN "c" integer;\n--> statement-breakpoint\nSELECT pg_sleep(3);\n' >"$F/0002_slow_tx.sql"
 journal "$F"
 run migrate --dir "$F" --statement-timeout 1s
-assert_eq 0 "$RC" "KNOWN BUG: transactional, --statement-timeout 1s does not stop a 3 s statement"
+assert_eq 1 "$RC" "transactional: --statement-timeout 1s stops a 3 s statement"
+assert_contains "$ERR" "canceling statement due to statement timeout" "transactional: PostgreSQL's timeout message"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0002_slow_tx'")" "transactional: nothing recorded"
 finish
