@@ -7,7 +7,7 @@
 
 #include "commands.hpp"
 #include "core/folder.hpp"
-#include "core/snapshots.hpp"
+#include "core/drizzle_snapshots.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
@@ -18,7 +18,7 @@ namespace {
 
 // What --offline cannot see, and why.
 const char *kSkippedOffline[] = {
-    "migration.syntax_error, migration.no_transaction, migration.transaction_control, migration.copy_stdio, "
+    "migration.syntax_error, migration.no_transaction, migration.transaction_control, migration.transaction_wrapper, migration.own_transactions, migration.copy_stdio, "
     "migration.dbkit_objects: need "
     "PostgreSQL's parser",
     "history.modified, history.missing, history.out_of_order, drizzle.unmatched_row: need the database",
@@ -73,7 +73,7 @@ int cmd_check(const Common &c, bool offline) {
 		core::Folder folder = core::load_folder(in);
 		for (auto &f : folder.findings)
 			findings.push_back(std::move(f));
-		for (auto &f : core::check_snapshots(in, folder))
+		for (auto &f : core::check_drizzle_snapshots(in, folder))
 			findings.push_back(std::move(f));
 		for (auto &f : core::check_files(folder))
 			findings.push_back(std::move(f));

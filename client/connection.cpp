@@ -158,7 +158,7 @@ std::vector<Notice> Connection::take_notices() {
 	return out;
 }
 
-std::string quote_ident(const std::string &s) {
+std::string always_quoted_ident(const std::string &s) {
 	std::string out = "\"";
 	for (char c : s) {
 		if (c == '"')

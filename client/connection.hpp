@@ -59,6 +59,8 @@ private:
 	std::vector<Notice> notices_;
 };
 
-std::string quote_ident(const std::string &s);
+// An identifier for SQL the client sends: always double-quoted (the client has no
+// keyword list; quoting every name is always correct).
+std::string always_quoted_ident(const std::string &s);
 
 }  // namespace dbkit::client

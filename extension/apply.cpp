@@ -14,12 +14,13 @@
 #include "core/markers.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
 #include "locks.hpp"
 #include "progress.hpp"
 #include "run_state.hpp"
-#include "snapshot_store.hpp"
+#include "reference_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
@@ -46,8 +47,236 @@ std::vector<std::string> tables_of(const std::vector<PlannedStatement> &stmts) {
 	return out;
 }
 
-}  // namespace
+using Statements = std::vector<std::vector<PlannedStatement>>;  // per folder position
 
+// Parses every migration that may run before running anything: a syntax error
+// in the last pending migration costs nothing.
+Statements parse_pending(const core::Plan &plan, const std::vector<core::Migration> &migs) {
+	Statements stmts(migs.size());
+	for (const auto &it : plan.items)
+		if (plan.runs(it))
+			stmts[*it.pos] = plan_statements(migs[*it.pos]);
+	return stmts;
+}
+
+// Whether the run writes anything: a migration to apply, adopt or rename, or an
+// applied one missing from drizzle's table.
+bool run_writes(const core::Plan &plan, const std::unordered_set<std::string> *drizzle_hashes) {
+	for (const auto &it : plan.items) {
+		if (it.state != core::State::Applied)
+			return true;
+		if (drizzle_hashes && !drizzle_hashes->count(it.applied_hash))
+			return true;
+	}
+	return false;
+}
+
+struct DriftBeforeRun {
+	std::optional<std::string> carried;  // drift the run carries forward (reference_store.hpp)
+	bool absorbed = false;               // DDL by others that the run's reference takes in
+};
+
+// The drift present before a run that writes, reported as a warning. Resuming a
+// migration that stopped half-way: its own committed statements are in the live
+// schema, so drift cannot be told from the schema, only from the audit (DDL by
+// others since the last reference); that is reported, and the drift found when
+// the stopped run started was carried by it (dbkit.progress).
+DriftBeforeRun drift_before_writing(bool resume) {
+	DriftBeforeRun d;
+	bool stopped_half_way = false;
+	if (resume) {
+		spi::execute("SELECT 1 FROM dbkit.progress");
+		stopped_half_way = spi::rows() > 0;
+	}
+	if (stopped_half_way)
+		d.absorbed = audited_ddl_since_last_reference();
+	else
+		d.carried = drift_before_run();
+	if (d.carried)
+		warn({core::Severity::Warning, "drift.carried", "",
+		      "the schema had changed outside the migrations since the last run (see dbkit drift); those "
+		      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
+		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+	if (d.absorbed)
+		warn({core::Severity::Warning, "drift.absorbed", "",
+		      "the schema was changed outside the migrations while a non-transactional migration was stopped "
+		      "half-way; its own statements are in the schema too, so dbkit cannot tell those changes apart and "
+		      "the reference this run records includes them",
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
+	return d;
+}
+
+// One pass over the plan. The caller runs each attempt in a subtransaction and
+// retries it as a whole after a lock failure; what an attempt did is rebuilt
+// from scratch each time (begin()), what spans attempts (retries, warnings
+// already given) is kept.
+class ApplyRun {
+public:
+	ApplyRun(const LoadedFolder &lf, const core::Plan &plan, const Statements &stmts, const Options &opts,
+	         DrizzleTable *dz, const std::unordered_set<std::string> &drizzle_hashes, HistoryWriter *history)
+	    : lf_(lf), plan_(plan), stmts_(stmts), opts_(opts), dz_(dz), drizzle_hashes_(drizzle_hashes),
+	      history_(history) {}
+
+	void begin() {
+		applied = adopted = 0;
+		last_tag.clear();
+		rows.clear();
+		stopped_ = false;
+		current = nullptr;
+		tables.clear();
+	}
+	void run_all() {
+		for (const auto &it : plan_.items)
+			if (it.pos)
+				step(it);
+	}
+	void count_retry() {
+		if (current)
+			++retried_[current->tag];
+	}
+
+	int applied = 0, adopted = 0;
+	std::string last_tag;
+	std::vector<std::vector<Cell>> rows;
+	const core::Migration *current = nullptr;  // running now: a failure is its failure
+	std::vector<std::string> tables;           // the tables current's statements touch
+
+private:
+	void step(const core::PlanItem &it) {
+		const core::Migration &m = lf_.folder.migrations[*it.pos];
+		const std::string &hash = lf_.hashes[*it.pos];
+		if (it.state == core::State::Applied) {
+			if (dz_ && !drizzle_hashes_.count(hash))
+				dz_->insert(hash, m.when, m.tag);  // keep drizzle's migrator from re-running it
+			rows.push_back({int32_t(m.idx), m.tag, std::string("already_applied"), Cell(), Cell(), hash, Cell()});
+		} else if (it.state == core::State::Renamed) {
+			history_->rename(it.renamed_from, m.tag, m.idx);
+			if (dz_)
+				dz_->rename(hash, m.when, it.renamed_from, m.tag);
+			rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
+		} else if (it.state == core::State::Adopt) {
+			history_->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
+			++adopted;
+			last_tag = m.tag;
+			rows.push_back({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
+		} else if (plan_.runs(it)) {
+			run_migration(it, m, hash);
+		}
+	}
+
+	// A pending migration: run, or listed as what comes after the run stopped.
+	void run_migration(const core::PlanItem &it, const core::Migration &m, const std::string &hash) {
+		const auto &ms = stmts_[*it.pos];
+		int n = static_cast<int>(ms.size());
+		if (!stopped_ && opts_.limit > 0 && applied >= opts_.limit)
+			stopped_ = true;
+		if (!stopped_ && is_non_transactional(m, ms)) {
+			stopped_ = true;
+			rows.push_back({int32_t(m.idx), m.tag, std::string("non_transactional"), int32_t(n), Cell(), hash,
+			                std::string("runs statement by statement outside a transaction: dbkit "
+			                            "migrate does it next (dbkit_nontx_start)")});
+			return;
+		}
+		if (stopped_) {
+			rows.push_back({int32_t(m.idx), m.tag, std::string("pending"), int32_t(n), Cell(), hash, Cell()});
+			return;
+		}
+		current = &m;
+		core::Markers mk = core::read_markers(m.sql);
+		set_local_timeouts(mk.lock_timeout_ms.value_or(opts_.lock_timeout_ms),
+		                   mk.statement_timeout_ms.value_or(opts_.statement_timeout_ms));
+		tables = tables_of(ms);
+		warn_lock_holders_once(m);
+		auto t0 = std::chrono::steady_clock::now();
+		run_statements(m, ms);
+		refuse_invalid_index(m, ms);
+		double ms_total = ms_since(t0);
+		history_->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
+		if (dz_)
+			dz_->insert(hash, m.when, m.tag);
+		++applied;
+		last_tag = m.tag;
+		std::string note = it.state == core::State::OutOfOrder ? "out of order: " + it.note : "";
+		if (auto r = retried_.find(m.tag); r != retried_.end())
+			note += fmt::format("{}hit a lock timeout; the run was retried {} time{}", note.empty() ? "" : "; ",
+			                    r->second, r->second == 1 ? "" : "s");
+		rows.push_back(
+		    {int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms_total, hash, note.empty() ? Cell() : Cell(note)});
+		current = nullptr;
+	}
+
+	void warn_lock_holders_once(const core::Migration &m) {
+		if (!warned_holders_.insert(m.tag).second)
+			return;
+		if (std::string holders = lock_holders(tables); !holders.empty())
+			warn({core::Severity::Warning, "lock.holders", m.tag,
+			      fmt::format("migration {} needs locks on tables that other sessions hold:\n{}", m.tag, holders),
+			      "Long or idle-in-transaction sessions block the migration, and every query queued behind it."});
+	}
+
+	static void refuse_invalid_index(const core::Migration &m, const std::vector<PlannedStatement> &ms) {
+		auto [bad, index] = invalid_built_index(ms);
+		if (bad <= 0)
+			return;
+		throw Error(DBKIT_INVALID_INDEX,
+		            fmt::format("migration {}, statement {}: index {} is invalid, so the migration is not recorded",
+		                        m.file, bad, index),
+		            fmt::format("CREATE INDEX ... IF NOT EXISTS skipped an existing invalid index (left by a failed "
+		                        "concurrent build). Drop it (DROP INDEX CONCURRENTLY {}) and run dbkit migrate again. "
+		                        "Nothing from this run was applied or recorded.",
+		                        index));
+	}
+
+	const LoadedFolder &lf_;
+	const core::Plan &plan_;
+	const Statements &stmts_;
+	const Options &opts_;
+	DrizzleTable *dz_;
+	const std::unordered_set<std::string> &drizzle_hashes_;
+	HistoryWriter *history_;
+	bool stopped_ = false;  // a limit was reached or a non-transactional migration is next
+	std::map<std::string, int> retried_;  // migration that hit the lock -> times
+	std::unordered_set<std::string> warned_holders_;
+};
+
+// The failure that ends the run, made to say what it means: after the last
+// retry, who holds the locks; with --transaction=each, that earlier migrations
+// of this deploy are committed.
+void explain_final_failure(const PgError &e, int attempt, const Options &opts, const std::vector<std::string> &tables) {
+	if (is_lock_failure(e)) {
+		std::string holders = lock_holders(tables);
+		std::string detail = fmt::format("gave up after {} retries", attempt) +
+		                     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders);
+		e.edata()->detail = PgCall([&]() noexcept { return pstrdup(detail.c_str()); });
+	}
+	if (opts.limit > 0 && e.edata()->hint) {
+		std::string h = e.edata()->hint;
+		const std::string nothing = "Nothing from this run was applied or recorded.";
+		if (size_t at = h.find(nothing); at != std::string::npos)
+			h.replace(at, nothing.size(),
+			          "This migration was not applied; the ones before it in this deploy are committed "
+			          "(--transaction=each).");
+		e.edata()->hint = PgCall([&]() noexcept { return pstrdup(h.c_str()); });
+	}
+}
+
+// Backoff with jitter before the next attempt, with a warning naming the lock's holders.
+void wait_before_retry(const ApplyRun &run, const std::string &reason, int attempt, const Options &opts,
+                       std::minstd_rand &jitter) {
+	std::string what = run.current ? "migration " + run.current->tag : "recording the history";
+	int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
+	                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
+	std::string holders = lock_holders(run.tables);
+	warn({core::Severity::Warning, "lock.retry", run.current ? run.current->tag : std::string(),
+	      fmt::format("{}: {}; everything this run did is rolled back and it is retried from "
+	                  "its first migration, retry {} of {} in {} ms{}",
+	                  what, reason, attempt + 1, opts.lock_retries, delay, holders.empty() ? "" : "\n" + holders),
+	      "Raise --lock-timeout or end the blocking sessions."});
+	interruptible_sleep(delay);
+}
+
+}  // namespace
 DBKIT_FUNCTION(dbkit_apply) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
@@ -61,7 +290,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 	ResultRows out(fcinfo);
 	LoadedFolder lf = load_folder_arg(folder);
 
-	RunScope run;  // the DDL audit ignores what dbkit runs
+	RunScope run_scope;  // the DDL audit ignores what dbkit runs
 	spi::connect();
 	require_deployer("dbkit_apply");
 	lock_history(opts.lock_wait_ms);  // before reading history: a concurrent deploy waits here
@@ -75,54 +304,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 		refuse_plan(plan.refusals);
 	for (const auto &n : plan.notices)
 		warn(n);
+	Statements stmts = parse_pending(plan, lf.folder.migrations);
 
-	// Parse everything that may run before running anything: a syntax error
-	// in the last pending migration costs nothing.
-	const auto &migs = lf.folder.migrations;
-	std::vector<std::vector<PlannedStatement>> stmts(migs.size());
-	bool writes = false;
-	for (const auto &it : plan.items) {
-		if (plan.runs(it))
-			stmts[*it.pos] = plan_statements(migs[*it.pos]);
-		writes |= it.state != core::State::Applied;
-	}
-
-	std::optional<HistoryWriter> history;
 	std::unordered_set<std::string> drizzle_hashes;
-	if (dz) {
-		for (const auto &r : drizzle_rows)
-			drizzle_hashes.insert(r.hash);
-		for (const auto &it : plan.items)
-			writes |= it.state == core::State::Applied && !drizzle_hashes.count(it.applied_hash);
-	}
-	std::optional<std::string> carried_drift;
-	bool absorbed_drift = false;
-	if (writes) {
-		// Resuming a migration that stopped half-way: its own committed statements are
-		// in the live schema, so drift cannot be told from the schema, only from the
-		// audit (DDL by others since the last reference); that is reported, and the
-		// drift found when the stopped run started was carried by it (dbkit.progress).
-		bool stopped_half_way = false;
-		if (opts.resume) {
-			spi::execute("SELECT 1 FROM dbkit.progress");
-			stopped_half_way = spi::rows() > 0;
-		}
-		if (stopped_half_way)
-			absorbed_drift = audited_ddl_since_last_snapshot();
-		else
-			carried_drift = drift_before_run();
-		if (carried_drift)
-			warn({core::Severity::Warning, "drift.carried", "",
-			      "the schema had changed outside the migrations since the last run (see dbkit drift); those "
-			      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
-			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
-			      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
-		if (absorbed_drift)
-			warn({core::Severity::Warning, "drift.absorbed", "",
-			      "the schema was changed outside the migrations while a non-transactional migration was stopped "
-			      "half-way; its own statements are in the schema too, so dbkit cannot tell those changes apart and "
-			      "the reference this run records includes them",
-			      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
+	for (const auto &r : drizzle_rows)
+		drizzle_hashes.insert(r.hash);
+	std::optional<HistoryWriter> history;
+	DriftBeforeRun drift;
+	if (run_writes(plan, dz ? &drizzle_hashes : nullptr)) {
+		drift = drift_before_writing(opts.resume);
 		history.emplace("apply");
 		if (dz)
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
@@ -134,119 +324,23 @@ DBKIT_FUNCTION(dbkit_apply) {
 	// while we wait (dbkit's deploy lock stays held), and there is no
 	// per-migration savepoint to pay for (its commit cost grows with the
 	// number of locks already held, so O(N^2) over a long run).
-	int applied = 0, adopted = 0, retries_total = 0;
-	std::string last_tag;
-	std::vector<std::vector<Cell>> rows;
-	std::map<std::string, int> retried;  // migration that hit the lock -> times
-	std::unordered_set<std::string> warned_holders;
+	ApplyRun run(lf, plan, stmts, opts, dz ? &*dz : nullptr, drizzle_hashes, history ? &*history : nullptr);
+	int retries_total = 0;
 	std::minstd_rand jitter(static_cast<unsigned>(MyProcPid) ^ static_cast<unsigned>(GetCurrentTimestamp()));
 	for (int attempt = 0;; ++attempt) {
-		applied = adopted = 0;
-		last_tag.clear();
-		rows.clear();
-		bool stopped = false;  // a limit was reached or a non-transactional migration is next
-		const core::Migration *current = nullptr;
-		std::vector<std::string> tables;
+		run.begin();
 		std::string retry_reason;  // why the attempt failed, when it is retried
 		Subxact sx;
 		try {
-			for (const auto &it : plan.items) {
-				if (!it.pos)
-					continue;
-				const core::Migration &m = migs[*it.pos];
-				const std::string &hash = lf.hashes[*it.pos];
-				if (it.state == core::State::Applied) {
-					if (dz && !drizzle_hashes.count(hash))
-						dz->insert(hash, m.when, m.tag);  // keep drizzle's migrator from re-running it
-					rows.push_back({int32_t(m.idx), m.tag, std::string("already_applied"), Cell(), Cell(), hash, Cell()});
-				} else if (it.state == core::State::Renamed) {
-					history->rename(it.renamed_from, m.tag, m.idx);
-					if (dz)
-						dz->rename(hash, m.when, it.renamed_from, m.tag);
-					rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
-				} else if (it.state == core::State::Adopt) {
-					history->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
-					++adopted;
-					last_tag = m.tag;
-					rows.push_back({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
-				} else if (plan.runs(it)) {
-					const auto &ms = stmts[*it.pos];
-					int n = static_cast<int>(ms.size());
-					if (!stopped && opts.limit > 0 && applied >= opts.limit)
-						stopped = true;
-					if (!stopped && is_non_transactional(m, ms)) {
-						stopped = true;
-						rows.push_back({int32_t(m.idx), m.tag, std::string("non_transactional"), int32_t(n), Cell(),
-						                hash,
-						                std::string("runs statement by statement outside a transaction: dbkit "
-						                            "migrate does it next (dbkit_nontx_start)")});
-						continue;
-					}
-					if (stopped) {
-						rows.push_back({int32_t(m.idx), m.tag, std::string("pending"), int32_t(n), Cell(), hash, Cell()});
-						continue;
-					}
-					current = &m;
-					core::Markers mk = core::read_markers(m.sql);
-					set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
-					                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
-					tables = tables_of(ms);
-					if (warned_holders.insert(m.tag).second)
-						if (std::string holders = lock_holders(tables); !holders.empty())
-							warn({core::Severity::Warning, "lock.holders", m.tag,
-							      fmt::format("migration {} needs locks on tables that other sessions hold:\n{}",
-							                  m.tag, holders),
-							      "Long or idle-in-transaction sessions block the migration, and every query "
-							      "queued behind it."});
-					auto t0 = std::chrono::steady_clock::now();
-					run_statements(m, ms);
-					if (auto [bad, index] = invalid_built_index(ms); bad > 0)
-						throw Error(DBKIT_INVALID_INDEX,
-						            fmt::format("migration {}, statement {}: index {} is invalid, so the migration is "
-						                        "not recorded",
-						                        m.file, bad, index),
-						            fmt::format("CREATE INDEX ... IF NOT EXISTS skipped an existing invalid index (left "
-						                        "by a failed concurrent build). Drop it (DROP INDEX CONCURRENTLY {}) "
-						                        "and run dbkit migrate again. Nothing from this run was applied or "
-						                        "recorded.",
-						                        index));
-					double ms_total = ms_since(t0);
-					history->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
-					if (dz)
-						dz->insert(hash, m.when, m.tag);
-					++applied;
-					last_tag = m.tag;
-					std::string note = it.state == core::State::OutOfOrder ? "out of order: " + it.note : "";
-					if (auto r = retried.find(m.tag); r != retried.end())
-						note += fmt::format("{}hit a lock timeout; the run was retried {} time{}",
-						                    note.empty() ? "" : "; ", r->second, r->second == 1 ? "" : "s");
-					rows.push_back({int32_t(m.idx), m.tag, std::string("applied"), int32_t(n), ms_total, hash,
-					                note.empty() ? Cell() : Cell(note)});
-					current = nullptr;
-				}
-			}
+			run.run_all();
 			sx.commit();
 			break;
 		} catch (const PgError &e) {
 			sx.rollback();  // every lock the run's statements took is released here
-			if (!current)
-				tables.clear();  // the failure was in dbkit's own bookkeeping, between migrations
+			if (!run.current)
+				run.tables.clear();  // the failure was in dbkit's own bookkeeping, between migrations
 			if (!is_lock_failure(e) || attempt >= opts.lock_retries) {
-				if (is_lock_failure(e)) {
-					std::string holders = lock_holders(tables);
-					std::string detail = fmt::format("gave up after {} retries", attempt) +
-					                     (holders.empty() ? "" : "; sessions holding its locks:\n" + holders);
-					e.edata()->detail = PgCall([&]() noexcept { return pstrdup(detail.c_str()); });
-				}
-				if (opts.limit > 0 && e.edata()->hint) {  // --transaction=each: earlier ones are committed
-					std::string h = e.edata()->hint;
-					const std::string nothing = "Nothing from this run was applied or recorded.";
-					if (size_t at = h.find(nothing); at != std::string::npos)
-						h.replace(at, nothing.size(),
-						          "This migration was not applied; the ones before it in this deploy are "
-						          "committed (--transaction=each).");
-					e.edata()->hint = PgCall([&]() noexcept { return pstrdup(h.c_str()); });
-				}
+				explain_final_failure(e, attempt, opts, run.tables);
 				throw;
 			}
 			retry_reason = e.edata()->message ? e.edata()->message : "lock not available";
@@ -254,27 +348,17 @@ DBKIT_FUNCTION(dbkit_apply) {
 		// Outside the handler: the warning, the catalog query and the sleep can
 		// all raise (a cancel while we wait).
 		++retries_total;
-		std::string what = current ? "migration " + current->tag : "recording the history";
-		if (current)
-			++retried[current->tag];
-		int64_t delay = opts.retry_delay_ms * (int64_t(1) << std::min(attempt, 10)) +
-		                static_cast<int64_t>(jitter() % static_cast<unsigned>(opts.retry_delay_ms + 1));
-		std::string holders = lock_holders(tables);
-		warn({core::Severity::Warning, "lock.retry", current ? current->tag : std::string(),
-		      fmt::format("{}: {}; everything this run did is rolled back and it is retried from "
-		                  "its first migration, retry {} of {} in {} ms{}",
-		                  what, retry_reason, attempt + 1, opts.lock_retries, delay,
-		                  holders.empty() ? "" : "\n" + holders),
-		      "Raise --lock-timeout or end the blocking sessions."});
-		interruptible_sleep(delay);
+		run.count_retry();
+		wait_before_retry(run, retry_reason, attempt, opts, jitter);
 	}
-	for (auto &r : rows)
+	for (auto &r : run.rows)
 		out.add(std::move(r));
 	if (history) {
 		history->set_detail(fmt::format(
 		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
-		    applied, adopted, retries_total, absorbed_drift ? "true" : "false", carried_drift ? "true" : "false"));
-		store_snapshot(history->run_id(), last_tag, &opts, carried_drift);
+		    run.applied, run.adopted, retries_total, drift.absorbed ? "true" : "false",
+		    drift.carried ? "true" : "false"));
+		store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
 	}
 	spi::finish();
 	return out.done();

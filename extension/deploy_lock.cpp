@@ -25,7 +25,7 @@ std::string extension_schema() {
 		Oid nsp = extension_namespace();
 		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
 	});
-	return n ? spi::quote_ident(n) : std::string("public");
+	return n ? spi::sql_ident(n) : std::string("public");
 }
 }  // namespace
 
@@ -111,6 +111,8 @@ void acquire_deploy_lock(bool session, int64_t wait_ms) {
 	            "(SELECT pg_terminate_backend(pid)). dbkit migrate --wait DURATION sets how long to wait (default "
 	            "10min; option lock_wait in ms from SQL).");
 }
+
+void lock_history(int64_t wait_ms) { acquire_deploy_lock(false, wait_ms); }
 
 }  // namespace dbkit
 

@@ -32,6 +32,10 @@ void check_deploy_privilege();
 // naming the holder when the wait runs out. SPI must be connected.
 void acquire_deploy_lock(bool session, int64_t wait_ms);
 
+// The deploy lock until the transaction ends, before reading or writing the history,
+// waiting at most wait_ms for another deploy; immediate when this session already holds it.
+void lock_history(int64_t wait_ms = kDefaultLockWaitMs);
+
 // The sessions holding the lock, one line each; empty when free. SPI must be connected.
 std::string deploy_lock_holders();
 

@@ -7,14 +7,14 @@
 #include <fmt/format.h>
 
 #include "core/code_drift.hpp"
-#include "core/drift.hpp"
-#include "core/snapshots.hpp"
+#include "core/drift_describe.hpp"
+#include "core/drizzle_snapshots.hpp"
 #include "core/json.hpp"
 #include "audit.hpp"
 #include "errcodes.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
-#include "snapshot_store.hpp"
+#include "reference_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -173,7 +173,7 @@ DBKIT_FUNCTION(dbkit_accept_drift) {
 	HistoryWriter w("accept-drift", {}, reason, {});
 	spi::execute("SELECT tag FROM dbkit.migrations ORDER BY id DESC LIMIT 1");
 	std::string last_tag = spi::rows() ? spi::get_text(0, 1).value_or("") : "";
-	store_snapshot(w.run_id(), last_tag);
+	store_reference(w.run_id(), last_tag);
 	spi::execute(
 	    "SELECT (SELECT count(*) FROM pg_catalog.jsonb_object_keys(snapshot))::int, fingerprint "
 	    "FROM dbkit.snapshots ORDER BY id DESC LIMIT 1");

@@ -19,6 +19,7 @@
 #include "core/text.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
 #include "locks.hpp"
@@ -61,48 +62,6 @@ std::set<std::string> held_locks() {
 	return out;
 }
 
-struct AdvisoryLock {
-	uint32 classid, objid;
-	uint16 objsubid;
-	bool exclusive;
-	bool operator<(const AdvisoryLock &o) const {
-		return std::tie(classid, objid, objsubid, exclusive) < std::tie(o.classid, o.objid, o.objsubid, o.exclusive);
-	}
-};
-
-// The advisory locks this backend holds, at any level.
-std::set<AdvisoryLock> advisory_locks() {
-	spi::execute(
-	    "SELECT classid::pg_catalog.text, objid::pg_catalog.text, objsubid::pg_catalog.text, "
-	    "(mode = 'ExclusiveLock')::pg_catalog.text FROM pg_catalog.pg_locks "
-	    "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
-	    "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
-	std::set<AdvisoryLock> out;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		out.insert({static_cast<uint32>(std::stoul(*spi::get_text(i, 1))),
-		            static_cast<uint32>(std::stoul(*spi::get_text(i, 2))),
-		            static_cast<uint16>(std::stoul(*spi::get_text(i, 3))), *spi::get_text(i, 4) == "true"});
-	return out;
-}
-
-// After the rollback, every advisory lock that was not held before the dry run
-// is a session-level one a migration took (pg_advisory_lock): a rollback does
-// not release those. Release them, every time it was taken.
-void release_new_session_locks(const std::set<AdvisoryLock> &before) {
-	for (const AdvisoryLock &l : advisory_locks()) {
-		if (before.count(l))
-			continue;
-		PgCall([&]() noexcept {
-			LOCKTAG tag;
-			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, l.classid, l.objid, l.objsubid);
-			LOCKMODE mode = l.exclusive ? ExclusiveLock : ShareLock;
-			for (int i = 0; i < 100000 && LockHeldByMe(&tag, mode); ++i)
-				if (!LockRelease(&tag, mode, true))
-					break;
-		});
-	}
-}
-
 // A row for each statement that was not run, with why.
 void not_run(ResultRows &out, const core::Migration &m, const std::vector<PlannedStatement> &stmts, size_t from,
              const std::string &why) {
@@ -141,14 +100,17 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 			if (!plan.runs(it))
 				continue;
 			const core::Migration &m = lf.folder.migrations[*it.pos];
-			std::vector<PlannedStatement> stmts = plan_statements(m);
+			core::TxShape shape;
+			std::vector<PlannedStatement> stmts = plan_statements(m, &shape);
 			if (!stopped.empty()) {
 				not_run(out, m, stmts, 0, stopped);
 				continue;
 			}
 			if (is_non_transactional(m, stmts)) {
 				not_run(out, m, stmts, 0,
-				        "not run: a non-transactional migration cannot run inside the dry run's transaction");
+				        shape.mode == core::TxShape::Mode::Blocks
+				            ? "not run: the migration " + shape.summary + "; the dry run's single transaction cannot"
+				            : "not run: a non-transactional migration cannot run inside the dry run's transaction");
 				continue;
 			}
 			core::Markers mk = core::read_markers(m.sql);

@@ -118,10 +118,6 @@ std::optional<Refusal> refusal_of(const Statement &st) {
 		               st.touches_dbkit + ", which dbkit needs to record this migration",
 		               "Remove the statement from the migration. To remove dbkit, run DROP EXTENSION dbkit by hand "
 		               "after the last deploy; dbkit's tables are changed only by dbkit itself."};
-	if (st.transaction_control)
-		return Refusal{"migration.transaction_control", "controls the transaction, which dbkit owns",
-		               "Remove BEGIN/COMMIT/SAVEPOINT from the file: dbkit runs each migration in a transaction and "
-		               "records it in the same one."};
 	if (st.copy_stdio)
 		return Refusal{"migration.copy_stdio", "reads from or writes to the client, which a migration cannot do",
 		               "Load data with INSERT ... SELECT or COPY from a server file instead."};
@@ -140,11 +136,25 @@ PlannedStatement planned(int number, const core::Chunk &chunk, const Statement &
 	std::string_view text = chunk.text.substr(st.offset, st.length);
 	size_t lead = core::skip_space_and_comments(text, 0);
 	return PlannedStatement{number,          chunk.offset + st.offset + lead, text.substr(lead), st.command,
-	                        st.needs_no_transaction, st.relations, st.index_name, st.index_table, st.if_not_exists};
+	                        st.needs_no_transaction, st.relations, st.index_name, st.index_table, st.if_not_exists,
+	                        st.tx, st.begin_options};
 }
+
+core::TxShape shape_of(const std::vector<PlannedStatement> &stmts) {
+	std::vector<core::TxStatement> tx;
+	tx.reserve(stmts.size());
+	for (const auto &s : stmts)
+		tx.push_back({s.tx, s.begin_options, s.no_transaction});
+	return core::transaction_shape(tx);
+}
+
+const char *kTxHint =
+    "Remove it from the file. dbkit runs every migration in a transaction (a file wrapped in one BEGIN ... COMMIT "
+    "runs as that transaction); a file with COMMIT inside runs statement by statement, each BEGIN ... COMMIT block "
+    "as one transaction.";
 }  // namespace
 
-std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
+std::vector<PlannedStatement> plan_statements(const core::Migration &m, core::TxShape *shape_out) {
 	std::vector<PlannedStatement> out;
 	int number = 0;
 	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
@@ -163,13 +173,43 @@ std::vector<PlannedStatement> plan_statements(const core::Migration &m) {
 			out.push_back(std::move(ps));
 		}
 	}
+	core::TxShape shape = shape_of(out);
+	if (shape.mode == core::TxShape::Mode::Refused)
+		throw refused(m, out[shape.at], shape.why, kTxHint);
+	if (shape.mode == core::TxShape::Mode::Wrapped) {
+		out.pop_back();  // the redundant wrapper: the migration runs in dbkit's transaction
+		out.erase(out.begin());
+	} else if (shape.mode == core::TxShape::Mode::Blocks) {
+		for (size_t i = 0; i < out.size(); ++i)
+			out[i].role = shape.roles[i];
+	}
+	if (shape_out)
+		*shape_out = std::move(shape);
 	return out;
+}
+
+core::TxShape transaction_shape_of(const core::Migration &m) {
+	std::vector<PlannedStatement> all;
+	int number = 0;
+	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
+		if (core::blank_sql(chunk.text))
+			continue;
+		try {
+			for (const Statement &st : parse_statements(chunk.text, /*in_subxact=*/true))
+				all.push_back(planned(++number, chunk, st));
+		} catch (const PgError &) {
+			return {};  // check reports the syntax error
+		}
+	}
+	return shape_of(all);
 }
 
 bool is_non_transactional(const core::Migration &m, const std::vector<PlannedStatement> &stmts) {
 	if (core::read_markers(m.sql).no_transaction)
 		return true;
-	return std::any_of(stmts.begin(), stmts.end(), [](const PlannedStatement &s) { return s.no_transaction; });
+	return std::any_of(stmts.begin(), stmts.end(), [](const PlannedStatement &s) {
+		return s.no_transaction || s.tx != core::TxKind::None;  // a wrapper is gone by now: the rest are blocks
+	});
 }
 
 namespace {
@@ -204,6 +244,7 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 		               "Remove the byte order mark (bytes EF BB BF) at that line, for example by saving the file as "
 		               "UTF-8 without BOM. A BOM at the very start of a file is fine: dbkit skips it, as psql does."});
 	int number = 0;
+	std::vector<PlannedStatement> all;  // for the file's transaction control
 	std::set<std::string> noticed;  // each parser notice once per file
 	for (const core::Chunk &chunk : core::split_breakpoints(m.sql)) {
 		if (core::blank_sql(chunk.text))
@@ -223,6 +264,7 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 		}
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
+			all.push_back(ps);
 			auto r = refusal_of(st);
 			if (r && !r->top_level())
 				out.push_back({core::Severity::Error, r->code, m.tag,
@@ -238,6 +280,21 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 				               "Keep it alone in its migration; if it fails half-way, dbkit migrate --resume continues "
 				               "from the failed statement."});
 		}
+	}
+	core::TxShape shape = shape_of(all);
+	if (shape.mode == core::TxShape::Mode::Refused) {
+		const PlannedStatement &ps = all[shape.at];
+		out.push_back({core::Severity::Error, "migration.transaction_control", m.tag,
+		               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,
+		                           core::line_at(m.sql, ps.file_offset), ps.command, shape.why),
+		               kTxHint});
+	} else if (shape.mode != core::TxShape::Mode::Plain) {
+		bool wrapped = shape.mode == core::TxShape::Mode::Wrapped;
+		out.push_back({core::Severity::Warning, wrapped ? "migration.transaction_wrapper" : "migration.own_transactions",
+		               m.tag, fmt::format("migration {}: {}", m.file, shape.summary),
+		               wrapped ? "Nothing to do; the wrapper may be removed."
+		                       : "Prefer a migration per transaction (drizzle-kit generate --custom for the statements "
+		                         "after the COMMIT), so that each is applied and recorded whole."});
 	}
 	return out;
 }

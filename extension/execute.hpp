@@ -22,16 +22,27 @@ struct PlannedStatement {
 	std::vector<std::string> relations;  // existing tables it may lock
 	std::string index_name, index_table;  // CREATE INDEX with a name (see Statement)
 	bool if_not_exists = false;
+	core::TxKind tx = core::TxKind::None;     // the author's BEGIN, COMMIT (core/transaction_shape.hpp)
+	bool begin_options = false;
+	core::TxRole role = core::TxRole::Alone;  // in a file that controls its own transactions
 };
 
 // A migration that must run statement by statement outside a transaction: a
-// statement needs it, or the file carries a no-transaction marker.
+// statement needs it, the file commits inside (its own BEGIN/COMMIT blocks), or
+// the file carries a no-transaction marker.
 bool is_non_transactional(const core::Migration &m, const std::vector<PlannedStatement> &stmts);
 
 // Splits on the breakpoint marker and parses each chunk with PostgreSQL's
-// parser. Refuses (DK005) statements no migration may hold (BEGIN/COMMIT, COPY
-// from the client); a syntax error is reported against the file and line.
-std::vector<PlannedStatement> plan_statements(const core::Migration &m);
+// parser. Refuses (DK005) statements no migration may hold (COPY from the client,
+// transaction control that cannot be honoured); a syntax error is reported
+// against the file and line. A file wrapped in BEGIN ... COMMIT loses the wrapper;
+// in a file with COMMIT inside each statement gets its role (TxRole).
+// `shape`, when given, receives what the file's transaction control means.
+std::vector<PlannedStatement> plan_statements(const core::Migration &m, core::TxShape *shape = nullptr);
+
+// The file's transaction control, without raising (Plain when it does not parse),
+// for status and the dry run's notes.
+core::TxShape transaction_shape_of(const core::Migration &m);
 
 // The same checks as findings, for dbkit_validate: parses in a subtransaction
 // and goes on after a syntax error.

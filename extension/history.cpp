@@ -10,8 +10,6 @@
 
 namespace dbkit {
 
-void lock_history(int64_t wait_ms) { acquire_deploy_lock(false, wait_ms); }
-
 void require_deployer(const char *fn) {
 	// by oid: a name lookup would itself fail on the schema's USAGE check
 	spi::execute(
@@ -47,7 +45,7 @@ std::vector<core::HistoryRow> read_history() {
 }
 
 DrizzleTable::DrizzleTable(const Options &o) : schema_(o.drizzle_schema), table_(o.drizzle_table) {
-	qualified_ = spi::quote_ident(schema_) + "." + spi::quote_ident(table_);
+	qualified_ = spi::sql_ident(schema_) + "." + spi::sql_ident(table_);
 	detect();
 }
 
@@ -142,10 +140,10 @@ void DrizzleTable::check_trust() {
 		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
 		            fmt::format("drizzle's schema {} is owned by {}, a role this deploy does not act as: dbkit will "
 		                        "not read or write drizzle's table there",
-		                        spi::quote_ident(schema_), *spi::get_text(0, 1)),
+		                        spi::sql_ident(schema_), *spi::get_text(0, 1)),
 		            fmt::format("Have the deploying role (or a superuser) own it: ALTER SCHEMA {} OWNER TO CURRENT_USER; "
 		                        "or keep drizzle's table elsewhere (--drizzle-schema), or run with --no-drizzle-sync.",
-		                        spi::quote_ident(schema_)));
+		                        spi::sql_ident(schema_)));
 
 	spi::execute(
 	    fmt::format(
@@ -241,7 +239,7 @@ void DrizzleTable::refuse_if_elsewhere(const std::vector<std::string> &hashes) c
 	for (const auto &h : hashes)
 		list += (list.empty() ? "" : ",") + h;  // sha256 hex: no comma, no quote
 	for (const auto &[schema, table] : candidates) {
-		std::string q = spi::quote_ident(schema) + "." + spi::quote_ident(table);
+		std::string q = spi::sql_ident(schema) + "." + spi::sql_ident(table);
 		std::string sql = fmt::format(
 		    "SELECT pg_catalog.count(*) FROM {} WHERE hash OPERATOR(pg_catalog.=) ANY (pg_catalog.string_to_array($1, ','))", q);
 		spi::execute(sql.c_str(), {spi::text(list)});
@@ -291,7 +289,7 @@ void DrizzleTable::ensure(bool v1_shape) {
 	bool have_schema = spi::rows() > 0;
 	std::string sql = fmt::format(
 	    "{}CREATE TABLE IF NOT EXISTS {} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint{})",
-	    have_schema ? "" : fmt::format("CREATE SCHEMA IF NOT EXISTS {}; ", spi::quote_ident(schema_)), qualified_,
+	    have_schema ? "" : fmt::format("CREATE SCHEMA IF NOT EXISTS {}; ", spi::sql_ident(schema_)), qualified_,
 	    v1_shape ? ", name text, applied_at timestamp with time zone DEFAULT now()" : "");
 	spi::execute(sql.c_str());
 	detect();
@@ -342,8 +340,8 @@ void DrizzleTable::check_can_create() {
 	    {spi::text(schema_)});
 	bool schema_exists = spi::get_text(0, 1) == "t", db_create = spi::get_text(0, 2) == "t",
 	     schema_create = spi::get_text(0, 3) == "t";
-	std::string role = spi::quote_ident(*spi::get_text(0, 4)), db = spi::quote_ident(*spi::get_text(0, 5));
-	std::string schema = spi::quote_ident(schema_);
+	std::string role = spi::sql_ident(*spi::get_text(0, 4)), db = spi::sql_ident(*spi::get_text(0, 5));
+	std::string schema = spi::sql_ident(schema_);
 	if (!schema_exists && !db_create)
 		throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
 		            fmt::format("drizzle sync: dbkit must create schema {} for drizzle's table {}, and role {} has no "

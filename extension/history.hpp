@@ -12,10 +12,6 @@
 
 namespace dbkit {
 
-// dbkit's deploy lock (deploy_lock.hpp) until the transaction ends, waiting at
-// most wait_ms for another deploy; immediate when this session already holds it.
-void lock_history(int64_t wait_ms = kDefaultLockWaitMs);
-
 std::vector<core::HistoryRow> read_history();
 
 // Raises 42501 naming what the current role lacks of a deployer's grants on

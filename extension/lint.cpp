@@ -3,6 +3,7 @@
 // indexes and column types set the severities).
 #include <fmt/format.h>
 
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "lint_extract.hpp"
 #include "spi.hpp"

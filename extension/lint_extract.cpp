@@ -349,10 +349,18 @@ LintInput lint_input(const core::Migration &m) {
 			in.statements.push_back(std::move(s));
 		}
 	}
-	// statements that cannot run in a transaction block: same rule as apply
+	// statements that cannot run in a transaction block, and the file's own
+	// transaction control: same rules as apply
+	std::vector<core::TxStatement> tx;
 	for (auto &s : in.statements) {
+		tx.emplace_back();
 		try {
 			auto parsed = parse_statements(s.text, /*in_subxact=*/true);
+			if (!parsed.empty()) {
+				tx.back() = {parsed[0].tx, parsed[0].begin_options, parsed[0].needs_no_transaction};
+				if (parsed[0].tx == core::TxKind::Commit)
+					s.kind = core::LintStatement::Kind::Commit;
+			}
 			if (!parsed.empty() && parsed[0].needs_no_transaction)
 				s.kind = core::LintStatement::Kind::NoTransaction;
 			if (!parsed.empty() && !parsed[0].touches_dbkit.empty())  // same refusal as check and apply
@@ -364,6 +372,24 @@ LintInput lint_input(const core::Migration &m) {
 		} catch (const PgError &) {
 		}
 	}
+	if (!in.statements.empty()) {
+		core::TxShape shape = core::transaction_shape(tx);
+		size_t at = shape.mode == core::TxShape::Mode::Refused ? shape.at : 0;
+		const core::LintStatement &s = in.statements[at];
+		if (shape.mode == core::TxShape::Mode::Refused)
+			in.parse_errors.push_back({"error", "tx.control", s.number, s.line,
+			                           fmt::format("{}, statement {} (line {}): {} {}", m.file, s.number, s.line,
+			                                       s.command, shape.why),
+			                           "Remove it: dbkit refuses to apply the migration (DK005)."});
+		else if (shape.mode != core::TxShape::Mode::Plain)
+			in.parse_errors.push_back({"warning",
+			                           shape.mode == core::TxShape::Mode::Wrapped ? "tx.wrapped" : "tx.own-transactions",
+			                           s.number, s.line, fmt::format("{}: {}", m.file, shape.summary),
+			                           shape.mode == core::TxShape::Mode::Wrapped
+			                               ? "Nothing to do; the wrapper may be removed."
+			                               : "Prefer one migration per transaction, so that each is applied and "
+			                                 "recorded whole."});
+	}
 	return in;
 }
 
@@ -372,9 +398,9 @@ core::TableLookup catalog_lookup() {
 		// as written in the migration: schema.table or table (resolved by search_path)
 		std::string qualified;
 		size_t dot = table.find('.');
-		qualified = dot == std::string::npos ? spi::quote_ident(table)
-		                                     : spi::quote_ident(table.substr(0, dot)) + "." +
-		                                           spi::quote_ident(table.substr(dot + 1));
+		qualified = dot == std::string::npos ? spi::sql_ident(table)
+		                                     : spi::sql_ident(table.substr(0, dot)) + "." +
+		                                           spi::sql_ident(table.substr(dot + 1));
 		Oid relid = resolve_relation(qualified);  // under the migration's search_path
 		if (relid == InvalidOid)
 			return std::nullopt;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/folder.hpp"
-#include "core/lint.hpp"
+#include "core/lint_rules.hpp"
 
 namespace dbkit {
 

@@ -1,5 +1,7 @@
 #include "locks.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "spi.hpp"
@@ -59,6 +61,43 @@ void interruptible_sleep(int64_t ms) {
 			pg_usleep(slice * 1000L);
 		});
 		ms -= slice;
+	}
+}
+
+bool AdvisoryLock::operator<(const AdvisoryLock &o) const {
+	return std::tie(classid, objid, objsubid, exclusive) < std::tie(o.classid, o.objid, o.objsubid, o.exclusive);
+}
+
+// The advisory locks this backend holds, at any level.
+std::set<AdvisoryLock> advisory_locks() {
+	spi::execute(
+	    "SELECT classid::pg_catalog.text, objid::pg_catalog.text, objsubid::pg_catalog.text, "
+	    "(mode = 'ExclusiveLock')::pg_catalog.text FROM pg_catalog.pg_locks "
+	    "WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() AND granted "
+	    "AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+	std::set<AdvisoryLock> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.insert({static_cast<uint32>(std::stoul(*spi::get_text(i, 1))),
+		            static_cast<uint32>(std::stoul(*spi::get_text(i, 2))),
+		            static_cast<uint16>(std::stoul(*spi::get_text(i, 3))), *spi::get_text(i, 4) == "true"});
+	return out;
+}
+
+// After the rollback, every advisory lock that was not held before the dry run
+// is a session-level one a migration took (pg_advisory_lock): a rollback does
+// not release those. Release them, every time it was taken.
+void release_new_session_locks(const std::set<AdvisoryLock> &before) {
+	for (const AdvisoryLock &l : advisory_locks()) {
+		if (before.count(l))
+			continue;
+		PgCall([&]() noexcept {
+			LOCKTAG tag;
+			SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, l.classid, l.objid, l.objsubid);
+			LOCKMODE mode = l.exclusive ? ExclusiveLock : ShareLock;
+			for (int i = 0; i < 100000 && LockHeldByMe(&tag, mode); ++i)
+				if (!LockRelease(&tag, mode, true))
+					break;
+		});
 	}
 }
 

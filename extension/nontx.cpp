@@ -11,12 +11,13 @@
 #include "core/text.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
 #include "parse.hpp"
 #include "progress.hpp"
 #include "run_state.hpp"
-#include "snapshot_store.hpp"
+#include "reference_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -273,7 +274,7 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		dz->insert(hash, t.m->when, t.m->tag);
 	}
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	store_snapshot(w.run_id(), tag, &opts, carried);
+	store_reference(w.run_id(), tag, &opts, carried);
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,
@@ -290,6 +291,11 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 //              it completed before the interruption)
 //   before_sql a DROP INDEX CONCURRENTLY to run first: the index it builds is
 //              invalid (a failed or interrupted concurrent build left it)
+//              In a file with its own transaction control: 'begin' (the block's
+//              BEGIN: run it, the transaction stays open), 'in_block' (run it, no
+//              transaction of its own), 'commit' (record the step, then run the
+//              COMMIT: progress commits with the block), and 'skip' for a COMMIT
+//              outside any block (nothing to commit at top level)
 // phase 'after': action 'ok', or 'invalid' when the index it names is invalid
 // (CREATE INDEX ... IF NOT EXISTS skipped an invalid one): the step failed.
 DBKIT_FUNCTION(dbkit_nontx_statement) {
@@ -309,7 +315,26 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 	Statement st = parse_one(sql);
 	spi::connect();
 	std::string action = phase == "after" ? "ok" : "run", before, note;
-	if (!st.index_name.empty()) {
+	bool top_level = st.needs_no_transaction;
+	// The file's own BEGIN ... COMMIT blocks (core/transaction_shape.hpp): the client
+	// sends this call inside the block once its BEGIN ran, so the session says where we are.
+	const bool in_block = IsTransactionBlock();
+	if (phase != "after" && st.tx == core::TxKind::Begin) {
+		if (in_block)
+			throw Error(DBKIT_REPAIR_REFUSED, fmt::format("statement {} of {} opens a block inside an open one", n, tag));
+		action = "begin";  // run as written; the transaction stays open until the block's COMMIT
+		top_level = true;
+	} else if (phase != "after" && st.tx == core::TxKind::Commit) {
+		action = in_block ? "commit" : "skip";  // commit: the progress row first, then the COMMIT, in one transaction
+		top_level = true;
+		if (!in_block)
+			note = fmt::format("statement {} is a COMMIT with no block open: every statement before it has already "
+			                   "committed on its own here, so it has nothing to do",
+			                   n);
+	} else if (phase != "after" && in_block) {
+		action = "in_block";  // part of the author's transaction: no BEGIN/COMMIT of its own
+	}
+	if (!st.index_name.empty() && (phase == "after" || !in_block)) {  // no DROP INDEX CONCURRENTLY inside a block
 		IndexState is = index_state(st.index_table, st.index_name);
 		if (phase == "after" && is.state == "invalid") {
 			action = "invalid";
@@ -330,7 +355,7 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 		}
 	}
 	spi::finish();
-	out.add({st.needs_no_transaction, action, before.empty() ? Cell() : Cell(before),
+	out.add({top_level, action, before.empty() ? Cell() : Cell(before),
 	         note.empty() ? Cell() : Cell(note)});
 	return out.done();
 }

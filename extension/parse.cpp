@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "parse.hpp"
+#include "spi.hpp"
 
 namespace dbkit {
 
@@ -183,15 +184,11 @@ std::string touches_dbkit(Node *n) {
 	}
 }
 
-std::string quote(const char *ident) {
-	return PgCall([&]() noexcept { return quote_identifier(ident); });
-}
-
 std::string quoted(const RangeVar *rv) {
 	if (!rv)
 		return "";
-	std::string q = quote(rv->relname);
-	return rv->schemaname ? quote(rv->schemaname) + "." + q : q;
+	std::string q = spi::sql_ident(rv->relname);
+	return rv->schemaname ? spi::sql_ident(rv->schemaname) + "." + q : q;
 }
 
 // The existing tables a statement locks (for the report of blocking sessions).
@@ -220,9 +217,9 @@ std::vector<std::string> relations_of(Node *n) {
 			List *names = reinterpret_cast<List *>(lfirst(lc));
 			int n = list_length(names);
 			if (n == 1)
-				out.push_back(quote(strVal(linitial(names))));
+				out.push_back(spi::sql_ident(strVal(linitial(names))));
 			else if (n >= 2)
-				out.push_back(quote(strVal(list_nth(names, n - 2))) + "." + quote(strVal(llast(names))));
+				out.push_back(spi::sql_ident(strVal(list_nth(names, n - 2))) + "." + spi::sql_ident(strVal(llast(names))));
 		}
 		break;
 	}
@@ -312,6 +309,25 @@ List *raw_parse_noexcept(const char *sql, bool in_subxact, ErrorData **err) noex
 	return result;
 }
 
+static core::TxKind tx_kind(Node *n) {
+	if (!IsA(n, TransactionStmt))
+		return core::TxKind::None;
+	TransactionStmt *t = reinterpret_cast<TransactionStmt *>(n);
+	switch (t->kind) {
+	case TRANS_STMT_BEGIN:
+	case TRANS_STMT_START: return core::TxKind::Begin;
+	case TRANS_STMT_COMMIT: return t->chain ? core::TxKind::Chain : core::TxKind::Commit;
+	case TRANS_STMT_ROLLBACK: return t->chain ? core::TxKind::Chain : core::TxKind::Rollback;
+	case TRANS_STMT_SAVEPOINT: return core::TxKind::Savepoint;
+	case TRANS_STMT_RELEASE: return core::TxKind::Release;
+	case TRANS_STMT_ROLLBACK_TO: return core::TxKind::RollbackTo;
+	case TRANS_STMT_PREPARE:
+	case TRANS_STMT_COMMIT_PREPARED:
+	case TRANS_STMT_ROLLBACK_PREPARED: return core::TxKind::TwoPhase;
+	}
+	return core::TxKind::TwoPhase;  // a kind a later PostgreSQL adds: refused, never run unseen
+}
+
 std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) {
 	std::string sql(text);  // the parser wants a NUL-terminated string
 	ErrorData *err = nullptr;
@@ -327,7 +343,8 @@ std::vector<Statement> parse_statements(std::string_view text, bool in_subxact) 
 		s.offset = static_cast<size_t>(rs->stmt_location);
 		s.length = rs->stmt_len == 0 ? sql.size() - s.offset : static_cast<size_t>(rs->stmt_len);
 		s.command = CreateCommandName(rs->stmt);
-		s.transaction_control = IsA(rs->stmt, TransactionStmt);
+		s.tx = tx_kind(rs->stmt);
+		s.begin_options = s.tx == core::TxKind::Begin && reinterpret_cast<TransactionStmt *>(rs->stmt)->options != NIL;
 		s.needs_no_transaction = needs_no_transaction(rs->stmt);
 		if (s.needs_no_transaction && (IsA(rs->stmt, IndexStmt) || IsA(rs->stmt, DropStmt) ||
 		                               (IsA(rs->stmt, ReindexStmt) &&

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/transaction_shape.hpp"
 #include "guard.hpp"
 
 namespace dbkit {
@@ -13,7 +14,8 @@ struct Statement {
 	size_t offset = 0;  // byte offset in the parsed text (leading comments included)
 	size_t length = 0;
 	std::string command;  // CreateCommandName: "CREATE TABLE", ...
-	bool transaction_control = false;  // BEGIN, COMMIT, SAVEPOINT, ...
+	core::TxKind tx = core::TxKind::None;  // BEGIN, COMMIT, SAVEPOINT, ... (core/transaction_shape.hpp)
+	bool begin_options = false;            // BEGIN ISOLATION LEVEL ... and the like
 	bool needs_no_transaction = false;  // CREATE INDEX CONCURRENTLY, VACUUM, ...
 	bool copy_stdio = false;            // COPY FROM STDIN / TO STDOUT
 	std::vector<std::string> relations;  // tables it locks, quoted and qualified as written

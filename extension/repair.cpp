@@ -9,10 +9,11 @@
 
 #include "core/json.hpp"
 #include "errcodes.hpp"
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
 #include "run_state.hpp"
-#include "snapshot_store.hpp"
+#include "reference_store.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -91,7 +92,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		HistoryWriter w("forget", tag, reason, detail_json({{"hash", hash}}));
 		if (dz && dz->exists())
 			dz->remove(hash, when);
-		store_snapshot(w.run_id(), tag, &opts, carried);
+		store_reference(w.run_id(), tag, &opts, carried);
 		out.add({tag, int32_t(idx), std::string("forgotten"), hash});
 	} else if (action == "accept-change") {
 		const core::PlanItem *it = find_item(plan, tag);
@@ -110,7 +111,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 			dz->rehash(it->applied_hash, it->file_hash, m.when, m.tag);
 		if (!in_history)  // drizzle applied the old version: adopt it with the new hash
 			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted"});
-		store_snapshot(w.run_id(), tag, &opts, carried);
+		store_reference(w.run_id(), tag, &opts, carried);
 		out.add({tag, int32_t(m.idx), std::string("accepted"), it->file_hash});
 	} else {
 		const core::PlanItem *target = find_item(plan, tag);
@@ -145,7 +146,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 				dz->insert(it->file_hash, m.when, m.tag);
 			out.add({m.tag, int32_t(m.idx), std::string(baseline ? "baselined" : "marked"), it->file_hash});
 		}
-		store_snapshot(w.run_id(), tag, &opts, carried);
+		store_reference(w.run_id(), tag, &opts, carried);
 	}
 	spi::finish();
 	return out.done();

@@ -126,7 +126,7 @@ std::optional<int64_t> get_int64(uint64_t row, int col) {
 	return std::stoll(*s);
 }
 
-std::string quote_ident(std::string_view ident) {
+std::string sql_ident(std::string_view ident) {
 	std::string s(ident);
 	const char *p = s.c_str();
 	const char *q = PgCall([&]() noexcept { return quote_identifier(p); });

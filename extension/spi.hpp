@@ -39,6 +39,9 @@ uint64_t rows();
 std::optional<std::string> get_text(uint64_t row, int col);  // col is 1-based
 std::optional<int64_t> get_int64(uint64_t row, int col);
 
-std::string quote_ident(std::string_view ident);
+// An identifier ready to paste into SQL text run in the server: PostgreSQL's own
+// quote_identifier (quotes only when needed). Not core::catalog_ident (no server
+// there) nor the client's always_quoted_ident.
+std::string sql_ident(std::string_view ident);
 
 }  // namespace dbkit::spi

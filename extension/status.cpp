@@ -2,6 +2,10 @@
 // state. The SQL wrapper dbkit_status(folder) joins in the history's details.
 #include <map>
 
+#include <fmt/format.h>
+
+#include "db_plan.hpp"
+#include "execute.hpp"
 #include "folder_arg.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
@@ -28,6 +32,17 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	for (auto &it : plan.items)
 		if (auto s = stopped.find(it.tag); s != stopped.end())
 			it.note = "non-transactional run " + s->second + " (dbkit migrate --resume)";
+	// how a pending file's own BEGIN/COMMIT will be run (core/transaction_shape.hpp)
+	for (auto &it : plan.items) {
+		if (!it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
+			continue;
+		core::TxShape sh = transaction_shape_of(lf.folder.migrations[*it.pos]);
+		std::string what = sh.mode == core::TxShape::Mode::Refused
+		                       ? fmt::format("will be refused: statement {} {} (see dbkit check)", sh.at + 1, sh.why)
+		                       : sh.summary;
+		if (!what.empty())
+			it.note += (it.note.empty() ? "" : "; ") + what;
+	}
 	for (const auto &it : plan.items) {
 		Cell file = it.pos ? Cell(lf.folder.migrations[*it.pos].file) : Cell();
 		out.add({int32_t(it.idx), it.tag, std::string(core::state_name(it.state)), file,

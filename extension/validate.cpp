@@ -3,8 +3,9 @@
 // and the folder against this database's history. Changes nothing.
 #include <fmt/format.h>
 
-#include "core/snapshots.hpp"
+#include "core/drizzle_snapshots.hpp"
 #include "execute.hpp"
+#include "db_plan.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
 #include "lint_extract.hpp"
@@ -23,7 +24,7 @@ DBKIT_FUNCTION(dbkit_validate) {
 	core::Folder folder = core::load_folder(in);
 
 	std::vector<core::Finding> findings = folder.findings;
-	for (auto &f : core::check_snapshots(in, folder))
+	for (auto &f : core::check_drizzle_snapshots(in, folder))
 		findings.push_back(std::move(f));
 	for (auto &f : core::check_files(folder))
 		findings.push_back(std::move(f));

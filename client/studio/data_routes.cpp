@@ -53,12 +53,12 @@ Table lookup(Pool::Lease &c, const std::string &schema, const std::string &name)
 		throw HttpError(500, err.message);
 	}
 	if (r->rows() == 0)
-		throw HttpError(404, fmt::format("no table {}.{}", quote_ident(schema), quote_ident(name)),
+		throw HttpError(404, fmt::format("no table {}.{}", always_quoted_ident(schema), always_quoted_ident(name)),
 		                "Pick a table from the list; names are exact (case and quotes matter).");
 	Table t;
 	t.schema = schema;
 	t.name = name;
-	t.qualified = quote_ident(schema) + "." + quote_ident(name);
+	t.qualified = always_quoted_ident(schema) + "." + always_quoted_ident(name);
 	t.relkind = r->get(0, 1);
 	t.reltuples = std::stod(r->get(0, 2));
 	std::string oid = r->get(0, 0);
@@ -166,8 +166,8 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 		std::string col = f.value("col", ""), op = f.value("op", "=");
 		const Column *cd = t.find(col);
 		if (!cd)
-			throw HttpError(400, fmt::format("{} has no column {}", t.qualified, quote_ident(col)));
-		std::string q = quote_ident(col);
+			throw HttpError(400, fmt::format("{} has no column {}", t.qualified, always_quoted_ident(col)));
+		std::string q = always_quoted_ident(col);
 		std::string v = as_text(f.contains("value") ? f["value"] : json());
 		if (op == "is null" || op == "is not null")
 			where.push_back(fmt::format("{} IS {}NULL", q, op == "is null" ? "" : "NOT "));
@@ -188,14 +188,14 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 	if (!sort.empty()) {
 		sc = t.find(sort);
 		if (!sc)
-			throw HttpError(400, fmt::format("{} has no column {}", t.qualified, quote_ident(sort)));
+			throw HttpError(400, fmt::format("{} has no column {}", t.qualified, always_quoted_ident(sort)));
 	}
 	// Key columns and their types.
 	std::vector<std::pair<std::string, std::string>> key;  // expression, type
 	if (by_ctid)
 		key.push_back({"ctid", "pg_catalog.tid"});
 	for (int i : t.pk)
-		key.push_back({quote_ident(t.columns[i].name), t.columns[i].type});
+		key.push_back({always_quoted_ident(t.columns[i].name), t.columns[i].type});
 	std::string order;
 	long offset = 0;
 	if (!by_offset) {
@@ -206,7 +206,7 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 		}
 		std::string krow = "ROW(" + fmt::format("{}", fmt::join(ks, ", ")) + ")";
 		if (sc)
-			order = fmt::format(" ORDER BY {} {}, {}", quote_ident(sc->name), desc ? "DESC NULLS FIRST" : "ASC NULLS LAST",
+			order = fmt::format(" ORDER BY {} {}, {}", always_quoted_ident(sc->name), desc ? "DESC NULLS FIRST" : "ASC NULLS LAST",
 			                    fmt::join(ords, ", "));
 		else
 			order = fmt::format(" ORDER BY {}", fmt::join(ords, ", "));
@@ -222,7 +222,7 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 			if (!sc) {
 				cond = fmt::format("{} > {}", krow, vrow);
 			} else {
-				std::string s = quote_ident(sc->name);
+				std::string s = always_quoted_ident(sc->name);
 				const char *cmp = desc ? "<" : ">";
 				if (after.contains("s") && !after["s"].is_null()) {
 					std::string v = p.add(as_text(after["s"]), sc->type);
@@ -240,13 +240,13 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 		}
 	} else {
 		if (sc)
-			order = fmt::format(" ORDER BY {} {}", quote_ident(sc->name), desc ? "DESC NULLS FIRST" : "ASC NULLS LAST");
+			order = fmt::format(" ORDER BY {} {}", always_quoted_ident(sc->name), desc ? "DESC NULLS FIRST" : "ASC NULLS LAST");
 		if (after.is_object())
 			offset = std::max(0L, after.value("o", 0L));
 	}
 	std::vector<std::string> sel;
 	for (const auto &col : t.columns)
-		sel.push_back(quote_ident(col.name));
+		sel.push_back(always_quoted_ident(col.name));
 	if (by_ctid)
 		sel.push_back("ctid::pg_catalog.text AS dbkit_studio_ctid");  // named "ctid", ORDER BY ctid would sort this text
 	std::string sql = fmt::format("SELECT {} FROM {}{}{} LIMIT {}{}", fmt::join(sel, ", "), t.qualified, filter_sql, order,
@@ -329,17 +329,17 @@ void update(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 	for (auto it = set.begin(); it != set.end(); ++it) {
 		const Column *cd = t.find(it.key());
 		if (!cd)
-			return send_error(res, 400, fmt::format("{} has no column {}", t.qualified, quote_ident(it.key())));
+			return send_error(res, 400, fmt::format("{} has no column {}", t.qualified, always_quoted_ident(it.key())));
 		if (it.value().is_null())
-			sets.push_back(quote_ident(cd->name) + " = NULL");
+			sets.push_back(always_quoted_ident(cd->name) + " = NULL");
 		else
-			sets.push_back(quote_ident(cd->name) + " = " + p.add(as_text(it.value()), cd->type));
+			sets.push_back(always_quoted_ident(cd->name) + " = " + p.add(as_text(it.value()), cd->type));
 	}
 	for (int i : t.pk) {
 		const Column &cd = t.columns[i];
 		if (!key.contains(cd.name) || key[cd.name].is_null())
-			return send_error(res, 400, fmt::format("the key lacks the primary key column {}", quote_ident(cd.name)));
-		conds.push_back(quote_ident(cd.name) + " = " + p.add(as_text(key[cd.name]), cd.type));
+			return send_error(res, 400, fmt::format("the key lacks the primary key column {}", always_quoted_ident(cd.name)));
+		conds.push_back(always_quoted_ident(cd.name) + " = " + p.add(as_text(key[cd.name]), cd.type));
 	}
 	if (key.size() != t.pk.size())
 		return send_error(res, 400, "the key must name the primary key's columns only");

@@ -40,12 +40,12 @@ std::string join_idents(const JsonValue *list) {
 	if (!list || list->kind != JsonValue::Kind::Array)
 		return out;
 	for (const auto &c : list->items)
-		out += (out.empty() ? "" : ", ") + quote_ident(c.kind == JsonValue::Kind::String ? c.string : str(c.find("name")));
+		out += (out.empty() ? "" : ", ") + catalog_ident(c.kind == JsonValue::Kind::String ? c.string : str(c.find("name")));
 	return out;
 }
 
 std::string qualify(const std::string &schema, const std::string &name) {
-	return quote_ident(schema.empty() ? "public" : schema) + "." + quote_ident(name);
+	return catalog_ident(schema.empty() ? "public" : schema) + "." + catalog_ident(name);
 }
 
 std::string fk_action(const std::string &a) {
@@ -74,7 +74,7 @@ void add_column(ObjectMap &out, const std::string &table_key, const std::string 
 	bool serial = t.find("serial") != std::string::npos;
 	if (!serial)
 		a["default"] = def ? normalize_default(str(def)) : "";
-	out["column:" + table_key + "." + quote_ident(name)] = a;
+	out["column:" + table_key + "." + catalog_ident(name)] = a;
 }
 
 // drizzle-kit 0.x (snapshot versions 5-7): tables keyed "schema.table".
@@ -90,14 +90,14 @@ void from_v7(const JsonValue &snap, ObjectMap &out) {
 					add_column(out, tk, str(c.find("name")), str(c.find("type")), str(c.find("typeSchema")),
 					           truthy(c.find("notNull")) || truthy(c.find("primaryKey")), c.find("default"));
 					if (truthy(c.find("primaryKey")))
-						pk_cols.push_back(quote_ident(str(c.find("name"))));
+						pk_cols.push_back(catalog_ident(str(c.find("name"))));
 					if (truthy(c.find("isUnique"))) {
 						std::string uname = str(c.find("uniqueName"));
 						if (uname.empty())
 							uname = name + "_" + str(c.find("name")) + "_unique";
-						out["constraint:" + tk + "." + quote_ident(uname)] = {
+						out["constraint:" + tk + "." + catalog_ident(uname)] = {
 						    {"definition", std::string("UNIQUE ") + (truthy(c.find("nullsNotDistinct")) ? "NULLS NOT DISTINCT " : "") +
-						                       "(" + quote_ident(str(c.find("name"))) + ")"}};
+						                       "(" + catalog_ident(str(c.find("name"))) + ")"}};
 					}
 				}
 			}
@@ -105,20 +105,20 @@ void from_v7(const JsonValue &snap, ObjectMap &out) {
 				std::string cols;
 				for (const auto &c : pk_cols)
 					cols += (cols.empty() ? "" : ", ") + c;
-				out["constraint:" + tk + "." + quote_ident(name + "_pkey")] = {{"definition", "PRIMARY KEY (" + cols + ")"}};
+				out["constraint:" + tk + "." + catalog_ident(name + "_pkey")] = {{"definition", "PRIMARY KEY (" + cols + ")"}};
 			}
 			if (const JsonValue *pks = t.find("compositePrimaryKeys"); pks && pks->kind == JsonValue::Kind::Object)
 				for (const auto &[pname, p] : pks->members)
-					out["constraint:" + tk + "." + quote_ident(str(p.find("name")))] = {
+					out["constraint:" + tk + "." + catalog_ident(str(p.find("name")))] = {
 					    {"definition", "PRIMARY KEY (" + join_idents(p.find("columns")) + ")"}};
 			if (const JsonValue *us = t.find("uniqueConstraints"); us && us->kind == JsonValue::Kind::Object)
 				for (const auto &[uname, u] : us->members)
-					out["constraint:" + tk + "." + quote_ident(str(u.find("name")))] = {
+					out["constraint:" + tk + "." + catalog_ident(str(u.find("name")))] = {
 					    {"definition", std::string("UNIQUE ") + (truthy(u.find("nullsNotDistinct")) ? "NULLS NOT DISTINCT " : "") +
 					                       "(" + join_idents(u.find("columns")) + ")"}};
 			if (const JsonValue *fks = t.find("foreignKeys"); fks && fks->kind == JsonValue::Kind::Object)
 				for (const auto &[fname, f] : fks->members)
-					out["constraint:" + tk + "." + quote_ident(str(f.find("name")))] = {
+					out["constraint:" + tk + "." + catalog_ident(str(f.find("name")))] = {
 					    {"definition", fk_definition(join_idents(f.find("columnsFrom")), str(f.find("schemaTo")),
 					                                 str(f.find("tableTo")), join_idents(f.find("columnsTo")),
 					                                 str(f.find("onUpdate")), str(f.find("onDelete")))}};
@@ -130,7 +130,7 @@ void from_v7(const JsonValue &snap, ObjectMap &out) {
 					if (const JsonValue *cs = ix.find("columns"); cs && cs->kind == JsonValue::Kind::Array)
 						for (const auto &c : cs->items) {
 							expr |= truthy(c.find("isExpression"));
-							cols += (cols.empty() ? "" : ", ") + quote_ident(str(c.find("expression")));
+							cols += (cols.empty() ? "" : ", ") + catalog_ident(str(c.find("expression")));
 						}
 					if (!expr)
 						a["columns"] = cols;
@@ -168,14 +168,14 @@ void from_v8(const JsonValue &snap, ObjectMap &out) {
 					labels += (labels.empty() ? "" : ", ") + v.string;
 			out["enum:" + qualify(schema, name)] = {{"labels", labels}};
 		} else if (type == "pks") {
-			out["constraint:" + tk + "." + quote_ident(name)] = {
+			out["constraint:" + tk + "." + catalog_ident(name)] = {
 			    {"definition", "PRIMARY KEY (" + join_idents(e.find("columns")) + ")"}};
 		} else if (type == "uniques") {
-			out["constraint:" + tk + "." + quote_ident(name)] = {
+			out["constraint:" + tk + "." + catalog_ident(name)] = {
 			    {"definition", std::string("UNIQUE ") + (truthy(e.find("nullsNotDistinct")) ? "NULLS NOT DISTINCT " : "") +
 			                       "(" + join_idents(e.find("columns")) + ")"}};
 		} else if (type == "fks") {
-			out["constraint:" + tk + "." + quote_ident(name)] = {
+			out["constraint:" + tk + "." + catalog_ident(name)] = {
 			    {"definition", fk_definition(join_idents(e.find("columns")), str(e.find("schemaTo")),
 			                                 str(e.find("tableTo")), join_idents(e.find("columnsTo")),
 			                                 str(e.find("onUpdate")), str(e.find("onDelete")))}};
@@ -219,7 +219,7 @@ std::vector<std::string> split_qualified(const std::string &name) {
 	return parts;
 }
 
-std::string quote_ident(const std::string &ident) {
+std::string catalog_ident(const std::string &ident) {
 	static const std::set<std::string> reserved = {
 	    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
 	    "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
@@ -281,7 +281,7 @@ std::string normalize_type(const std::string &drizzle_type, const std::string &t
 	if (l == "character" && mods.empty())
 		mods = "(1)";
 	if (!type_schema.empty())
-		return quote_ident(type_schema) + "." + quote_ident(t) + suffix;
+		return catalog_ident(type_schema) + "." + catalog_ident(t) + suffix;
 	return l + mods + suffix;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "drift.hpp"
+#include "drift_describe.hpp"
 #include "json.hpp"
 
 namespace dbkit::core {
@@ -29,7 +29,9 @@ std::vector<DriftItem> compare_objects(const ObjectMap &code, const ObjectMap &l
 // Building blocks, exposed for tests.
 std::string normalize_type(const std::string &drizzle_type, const std::string &type_schema);
 std::string normalize_default(const std::string &expr);
-std::string quote_ident(const std::string &ident);
+// An identifier as the catalog description spells it (quoted only where PostgreSQL's
+// quote_ident would), so keys built from a drizzle snapshot match the live ones.
+std::string catalog_ident(const std::string &ident);
 // "a.\"b.c\".d" -> a, "b.c", d (dots inside quotes do not split)
 std::vector<std::string> split_qualified(const std::string &name);
 

@@ -50,14 +50,15 @@ SELECT * FROM dbkit_apply('{"files": {}}', '{"out_of_ordr": true}');
 SELECT * FROM dbkit_apply('{"files": {}}', '{"out_of_order": "yes"}');
 SELECT * FROM dbkit_apply('{"files": {}}', '"x"');
 
--- BEGIN/COMMIT and COPY FROM STDIN are refused before anything runs; CREATE INDEX CONCURRENTLY
+-- ROLLBACK in a file and COPY FROM STDIN are refused before anything runs (a file wrapped in
+-- BEGIN ... COMMIT is not: see transaction_control in tests/e2e); CREATE INDEX CONCURRENTLY
 -- and VACUUM make their migration non-transactional: apply stops there and hands it to the client
 SELECT * FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                    '0002_c', 'CREATE TABLE c (id int);',
                                    '0003_idx', E'CREATE TABLE e (id int);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY e_id ON e (id);'));
 SELECT * FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                    '0002_c', 'CREATE TABLE c (id int);',
-                                   '0003_tx', E'BEGIN;\nCREATE TABLE e (id int);\nCOMMIT;'));
+                                   '0003_tx', E'BEGIN;\nCREATE TABLE e (id int);\nROLLBACK;'));
 SELECT * FROM dbkit_apply(mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE b (id int);',
                                    '0002_c', 'CREATE TABLE c (id int);',
                                    '0003_copy', E'COPY a FROM STDIN;'));

@@ -46,6 +46,8 @@ WARNING_CODES = {
     "snapshot.shared",
     "migration.empty",
     "migration.no_transaction",
+    "migration.transaction_wrapper",
+    "migration.own_transactions",
 }
 
 
@@ -416,8 +418,19 @@ def build_cases():
 
     t = base()
     t.put(T1 + ".sql", "BEGIN;\n" + t.text(T1 + ".sql") + "\nCOMMIT;")
+    case("migration-transaction-wrapper", "online", [f"migration.transaction_wrapper {T1}"],
+         f"{T1}.sql wrapped in BEGIN; ... COMMIT; by hand (runs as one transaction: a warning)", t)
+
+    t = base()
+    t.put(T1 + ".sql", "BEGIN;\n" + t.text(T1 + ".sql") + "\nROLLBACK;")
     case("migration-transaction-control", "online", [f"migration.transaction_control {T1}"],
-         f"{T1}.sql wrapped in BEGIN; ... COMMIT; by hand", t)
+         f"{T1}.sql ends with ROLLBACK; by hand (cannot be honoured)", t)
+
+    t = base()
+    t.put(T1 + ".sql", t.text(T1 + ".sql") + "--> statement-breakpoint\nCOMMIT;--> statement-breakpoint\n"
+          'UPDATE "widgets" SET "color" = \'red\';')
+    case("migration-own-transactions", "online", [f"migration.own_transactions {T1}"],
+         f"{T1}.sql commits half-way by hand, then updates (runs statement by statement: a warning)", t)
 
     t = base()
     tag = add_custom(t, "migration-copy-stdio", "seed_widgets", '\nCOPY "widgets" ("name") FROM STDIN;')

@@ -112,6 +112,24 @@ run() {
 	OUT=$(cat "$WORK/out")
 	ERR=$(cat "$WORK/err")
 }
+# A journal-layout meta/_journal.json: the tags given, in order, or without tags
+# every DIR/*.sql in name order.
+write_journal() { # dir [tag...]
+	local dir=$1
+	shift
+	mkdir -p "$dir/meta"
+	python3 - "$dir" "$@" <<'PY'
+import glob, json, os, sys
+d, tags = sys.argv[1], sys.argv[2:]
+if tags:
+    when = lambda i: 1795644700000 + i
+else:
+    tags = [os.path.basename(f)[:-4] for f in sorted(glob.glob(os.path.join(d, "*.sql")))]
+    when = lambda i: 1700000000000 + i * 1000
+entries = [{"idx": i, "version": "7", "when": when(i), "tag": t, "breakpoints": True} for i, t in enumerate(tags)]
+json.dump({"version": "7", "dialect": "postgresql", "entries": entries}, open(os.path.join(d, "meta", "_journal.json"), "w"), indent=2)
+PY
+}
 copy_fixture() { # src dest
 	cp -r "$1" "$2"
 }

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 CORPUS=$DBKIT_SRC/tests/check-corpus
 # Reported as warnings; every other code is an error (same list in make_corpus.py).
-WARNING_CODES="journal.idx_not_contiguous journal.when_not_increasing folder.file_unlisted snapshot.missing snapshot.prev_missing snapshot.shared migration.empty migration.no_transaction"
+WARNING_CODES="journal.idx_not_contiguous journal.when_not_increasing folder.file_unlisted snapshot.missing snapshot.prev_missing snapshot.shared migration.empty migration.no_transaction migration.transaction_wrapper migration.own_transactions"
 
 is_warning() { [[ " $WARNING_CODES " == *" $1 "* ]]; }
 public_tables() { q "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public'"; }

@@ -14,20 +14,6 @@ json_get() { # json python-expression-on-j
 j = json.loads(sys.argv[1])
 print(eval(sys.argv[2]))' "$1" "$2"
 }
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
 state() {
 	schema_dump
 	q "SELECT tag, hash FROM dbkit.migrations ORDER BY id"
@@ -41,13 +27,13 @@ fresh_db dry_run_each
 F=$WORK/each
 mkdir -p "$F"
 printf 'CREATE TYPE "mood" AS ENUM ('"'"'ok'"'"');\n--> statement-breakpoint\nCREATE TABLE "m" ("id" integer PRIMARY KEY, "v" "mood");\n' >"$F/0000_mood.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: the enum exists (committed)"
 printf 'ALTER TYPE "mood" ADD VALUE '"'"'great'"'"';\n' >"$F/0001_mood_great.sql"
 printf 'INSERT INTO "m" VALUES (1, '"'"'great'"'"');\n--> statement-breakpoint\nCREATE TABLE "after" ("id" integer PRIMARY KEY);\n' >"$F/0002_use_great.sql"
 printf 'CREATE TABLE "later" ("id" integer PRIMARY KEY);\n' >"$F/0003_later.sql"
-journal "$F"
+write_journal "$F"
 before=$(state)
 
 run migrate --dir "$F" --dry-run --transaction each
@@ -80,10 +66,10 @@ fresh_db dry_run_each_own
 G=$WORK/own
 mkdir -p "$G"
 cp "$F/0000_mood.sql" "$G/"
-journal "$G"
+write_journal "$G"
 run migrate --dir "$G"
 printf 'ALTER TYPE "mood" ADD VALUE '"'"'meh'"'"';\n--> statement-breakpoint\nINSERT INTO "m" VALUES (2, '"'"'meh'"'"');\n' >"$G/0001_own.sql"
-journal "$G"
+write_journal "$G"
 run migrate --dir "$G" --dry-run --transaction each
 assert_eq 1 "$RC" "each: a value used in the migration that adds it still fails"
 assert_contains "$ERR" "55P04" "each: own value: 55P04"
@@ -96,7 +82,7 @@ R=$WORK/refuse
 mkdir -p "$R"
 printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY);\n' >"$R/0000_a.sql"
 printf 'CREATE TABLE "c" ("id" integer PRIMARY KEY);\n' >"$R/0002_c.sql"
-journal "$R"
+write_journal "$R"
 run migrate --dir "$R"
 assert_eq 0 "$RC" "refusals: setup"
 refused() { # label sqlstate
@@ -111,11 +97,11 @@ printf -- '-- edited\nCREATE TABLE "a" ("id" integer PRIMARY KEY);\n' >"$R/0000_
 refused "modified" DK002
 printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY);\n' >"$R/0000_a.sql"
 mv "$R/0002_c.sql" "$WORK/0002_c.sql.away"
-journal "$R"
+write_journal "$R"
 refused "missing" DK003
 mv "$WORK/0002_c.sql.away" "$R/0002_c.sql"
 printf 'CREATE TABLE "b" ("id" integer PRIMARY KEY);\n' >"$R/0001_b.sql"
-journal "$R"
+write_journal "$R"
 refused "out of order" DK004
 
 ###############################################################################
@@ -125,7 +111,7 @@ fresh_db dry_run_locks
 L=$WORK/locks
 mkdir -p "$L"
 printf 'SELECT pg_advisory_lock(42);\n--> statement-breakpoint\nSELECT pg_advisory_lock(42), pg_advisory_lock_shared(7, 8), pg_advisory_xact_lock(43);\n--> statement-breakpoint\nCREATE TABLE "t" ("id" integer PRIMARY KEY);\n' >"$L/0000_locks.sql"
-journal "$L"
+write_journal "$L"
 python3 - "$L" >"$WORK/locks.json" <<'PY'
 import json, os, sys
 d = sys.argv[1]

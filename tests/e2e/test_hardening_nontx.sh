@@ -6,20 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 
 # drizzle's journal for the .sql files of a folder, in name order
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
 # wait_for SQL: polls until the query returns t (30 s at most)
 wait_for() {
 	local k
@@ -53,12 +39,12 @@ release() { local fd="fd_$1"; eval "exec ${!fd}>&-"; }
 F=$WORK/cic
 mkdir -p "$F"
 printf 'CREATE TABLE "users" ("id" integer PRIMARY KEY NOT NULL, "email" text NOT NULL);\n' >"$F/0000_users.sql"
-journal "$F"
+write_journal "$F"
 fresh_db hardening_cic
 run migrate --dir "$F"
 assert_eq 0 "$RC" "cic: 0000 applied ($ERR)"
 printf 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "users_email_unique" ON "users" USING btree ("email");\n' >"$F/0001_email.sql"
-journal "$F"
+write_journal "$F"
 hold_open writer1
 say writer1 "BEGIN; INSERT INTO users VALUES (100, 'w@example.com');"
 wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'writer1' AND state = 'idle in transaction')"
@@ -96,7 +82,7 @@ F=$WORK/ledger
 mkdir -p "$F"
 printf 'CREATE TABLE "ledger" ("id" serial PRIMARY KEY, "amount" integer NOT NULL);\n' >"$F/0000_ledger.sql"
 printf -- '-- dbkit:no-transaction\nINSERT INTO ledger (amount) SELECT 100 FROM pg_catalog.pg_advisory_xact_lock_shared(4242);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "ledger_amount" ON "ledger" ("amount");\n' >"$F/0001_backfill.sql"
-journal "$F"
+write_journal "$F"
 fresh_db hardening_resume
 hold_open locker
 say locker "SELECT pg_advisory_lock(4242);"
@@ -126,12 +112,12 @@ assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.progress')" "killed client: no prog
 F=$WORK/done
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("a" integer);\n' >"$F/0000_t.sql"
-journal "$F"
+write_journal "$F"
 fresh_db hardening_done
 run migrate --dir "$F"
 assert_eq 0 "$RC" "completed build: 0000 applied"
 printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n' >"$F/0001_t_a.sql"
-journal "$F"
+write_journal "$F"
 # what a client killed right after the build leaves: the index, and progress at statement 1
 q 'CREATE INDEX CONCURRENTLY t_a ON t (a)'
 q "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status) VALUES ('0001_t_a', 'x', 1, 0, 1, 1, 'running')"
@@ -145,7 +131,7 @@ F=$WORK/drift
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("a" integer, "b" integer);\n--> statement-breakpoint\nINSERT INTO t VALUES (1, 1), (2, 1);\n' >"$F/0000_t.sql"
 printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n--> statement-breakpoint\nCREATE UNIQUE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_idx.sql"
-journal "$F"
+write_journal "$F"
 fresh_db hardening_drift
 run migrate --dir "$F"
 assert_eq 1 "$RC" "drift: statement 2 fails on duplicates"
@@ -156,7 +142,7 @@ assert_not_contains "$ERR$OUT" "changed outside the migrations" "drift: no out-o
 assert_eq f "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
 	"drift: no event records absorbed drift"
 printf 'CREATE UNIQUE INDEX CONCURRENTLY "t_a_b" ON "t" ("a", "b");\n--> statement-breakpoint\nCREATE UNIQUE INDEX CONCURRENTLY "t_a_uniq" ON "t" ("a");\n' >"$F/0002_more.sql"
-journal "$F"
+write_journal "$F"
 q 'INSERT INTO t VALUES (3, 3), (3, 4)'
 run migrate --dir "$F"
 assert_eq 1 "$RC" "drift: 0002 statement 2 fails on duplicates"

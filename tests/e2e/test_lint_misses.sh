@@ -5,20 +5,6 @@
 # serial / identity / GENERATED ... STORED columns, and a 200,000-row table that
 # was never analyzed (reltuples = -1), whose lock findings are errors.
 source "$(dirname "$0")/lib.sh"
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
 findings() { # json -> "statement severity rule" lines
 	python3 -c 'import json, sys
 for f in json.loads(sys.argv[1])["findings"]:
@@ -28,7 +14,7 @@ fresh_db lint_misses
 F=$WORK/f
 mkdir -p "$F"
 printf 'CREATE TABLE "small" ("id" integer PRIMARY KEY, "a" integer);\n--> statement-breakpoint\nCREATE TABLE "big" ("id" integer PRIMARY KEY, "a" integer) WITH (autovacuum_enabled = off);\n' >"$F/0000_tables.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: tables"
 # a bulk load nobody analyzed: reltuples stays -1
@@ -64,7 +50,7 @@ ALTER TABLE "fresh" ADD CONSTRAINT "fresh_pk" PRIMARY KEY("id");
 --> statement-breakpoint
 ALTER TABLE "fresh" ADD COLUMN "n" integer NOT NULL;
 SQL
-journal "$F"
+write_journal "$F"
 run lint --dir "$F" --json --info
 got=$(findings "$OUT")
 has() { # statement severity rule message

@@ -203,12 +203,12 @@ case_begin privileges/hijack
 #   =("char","char")                   detect: c.relkind IN ('r', 'p')
 #   =(text,text)                       forget: DELETE ... WHERE tag = $1 (repair.cpp); rename, rehash, remove (history.cpp)
 #   <=(bigint,bigint), -(bigint,int), max(bigint)
-#                                      store_snapshot: DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 ...)
+#                                      store_reference: DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 ...)
 #   count(*)                           dbkit_accept_drift: (SELECT count(*) FROM jsonb_object_keys(snapshot))
 #   =(jsonb,jsonb), >=(timestamptz,timestamptz), type timestamptz
 #                                      dbkit_drift: a.value IS DISTINCT FROM b.value; at >= $1::timestamptz (drift.cpp)
 #   type text                          ::text casts: read_history/DrizzleTable::read (hash::text, name::text),
-#                                      md5(s::text) (snapshot_store.cpp), drift, and the drizzle table's "hash text" column
+#                                      md5(s::text) (reference_store.cpp), drift, and the drizzle table's "hash text" column
 #   type jsonb                         $4::jsonb (HistoryWriter), the client's $1::jsonb
 #   now()                              DrizzleTable::ensure: applied_at ... DEFAULT now() (drizzle 1.0 shape)
 #   =(oid,oid), =(name,name)           the client's extension lookup (session.cpp)

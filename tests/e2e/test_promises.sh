@@ -24,21 +24,6 @@ E2E_CLEANUP+=(cleanup)
 E2E_CLEANUP+=('for j in $(jobs -p); do kill "$j" 2>/dev/null || true; done')
 
 # meta/_journal.json for the NNNN_*.sql files of a folder, in name order.
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
-
 ###############################################################################
 case_begin drift-code/real-snapshots
 # README (Use): dbkit drift compares the live schema "against the code (the newest drizzle
@@ -86,11 +71,11 @@ fresh_db prom_grants
 F=$WORK/grants
 mkdir -p "$F"
 printf 'CREATE TABLE "g1" ("id" integer PRIMARY KEY);\n' >"$F/0000_g1.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: the superuser applies 0000_g1 (creates drizzle's table)"
 printf 'CREATE TABLE "g2" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nINSERT INTO "g2" VALUES (1);\n' >"$F/0001_g2.sql"
-journal "$F"
+write_journal "$F"
 "${PSQL[@]}" -d postgres -c "CREATE ROLE dk_deployer LOGIN" -c "CREATE ROLE dk_deployer_less LOGIN" \
 	-c "GRANT CONNECT ON DATABASE prom_grants TO dk_deployer, dk_deployer_less"
 for r in dk_deployer dk_deployer_less; do
@@ -118,7 +103,7 @@ PGUSER=dk_deployer run mark-applied 0001_g2 --dir "$F" --reason "grants test"
 assert_eq 0 "$RC" "dbkit mark-applied as the deployer: exit 0"
 # and nothing less: without DELETE, a run is refused and nothing is left
 printf 'CREATE TABLE "g3" ("id" integer PRIMARY KEY);\n' >"$F/0002_g3.sql"
-journal "$F"
+write_journal "$F"
 # (--no-drizzle-sync: drizzle's table belongs to dk_deployer, which this role does not act as)
 PGUSER=dk_deployer_less run migrate --dir "$F" --no-drizzle-sync
 assert_eq 1 "$RC" "without DELETE on dbkit's tables, dbkit migrate exits 1"
@@ -170,11 +155,11 @@ fresh_db prom_deadlock
 F=$WORK/dl
 mkdir -p "$F"
 printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE "b" ("id" integer PRIMARY KEY);\n' >"$F/0000_ab.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: a and b"
 printf 'ALTER TABLE "a" ADD COLUMN "x" integer;\n--> statement-breakpoint\nALTER TABLE "b" ADD COLUMN "y" integer;\n' >"$F/0001_ab.sql"
-journal "$F"
+write_journal "$F"
 mkfifo "$WORK/holder.in"
 PGAPPNAME=dbkit_e2e_deadlock_holder "${PSQL[@]}" <"$WORK/holder.in" >"$WORK/holder.out" 2>&1 &
 holder_job=$!
@@ -217,10 +202,10 @@ fresh_db prom_backoff
 F=$WORK/bo
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY);\n' >"$F/0000_t.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 printf 'ALTER TABLE "t" ADD COLUMN "b" integer;\n' >"$F/0001_t_b.sql"
-journal "$F"
+write_journal "$F"
 jitters=()
 for attempt in 1 2; do
 	PGAPPNAME=dbkit_e2e_backoff_holder "${PSQL[@]}" -c "BEGIN" -c "LOCK TABLE t IN ACCESS EXCLUSIVE MODE" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
@@ -260,11 +245,11 @@ fresh_db prom_stmt
 F=$WORK/st
 mkdir -p "$F"
 printf 'CREATE TABLE "s" ("id" integer PRIMARY KEY);\n' >"$F/0000_s.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: table s"
 printf -- '-- dbkit:no-transaction\nALTER TABLE "s" ADD COLUMN "b" integer;\n--> statement-breakpoint\nSELECT pg_sleep(30);\n' >"$F/0001_slow.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F" --statement-timeout 1s
 assert_eq 1 "$RC" "non-transactional, --statement-timeout 1s with a 30 s statement: exit 1"
 assert_contains "$ERR" "0001_slow" "names the migration"
@@ -293,7 +278,7 @@ case_begin timeouts/statement-timeout-transactional
 # dbkit arms it around each statement itself: a 3 s statement under --statement-timeout 1s
 # is cancelled, and the run rolls back.
 printf 'ALTER TABLE "s" ADD COLUMN "c" integer;\n--> statement-breakpoint\nSELECT pg_sleep(3);\n' >"$F/0002_slow_tx.sql"
-journal "$F"
+write_journal "$F"
 run migrate --dir "$F" --statement-timeout 1s
 assert_eq 1 "$RC" "transactional: --statement-timeout 1s stops a 3 s statement"
 assert_contains "$ERR" "canceling statement due to statement timeout" "transactional: PostgreSQL's timeout message"

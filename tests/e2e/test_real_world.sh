@@ -2,25 +2,13 @@
 # What real projects' folders do that our fixtures did not (issue 11).
 source "$DBKIT_SRC/tests/e2e/lib.sh"
 
-journal() { # dir tag... : a journal-layout meta/_journal.json for the tags given
-	local dir=$1
-	shift
-	mkdir -p "$dir/meta"
-	python3 - "$dir/meta/_journal.json" "$@" <<'PY'
-import json, sys
-entries = [{"idx": i, "version": "7", "when": 1795644700000 + i, "tag": t, "breakpoints": True}
-           for i, t in enumerate(sys.argv[2:])]
-json.dump({"version": "7", "dialect": "postgresql", "entries": entries}, open(sys.argv[1], "w"), indent=2)
-PY
-}
-
 # --- a UTF-8 byte order mark at the start of a file: hashed raw, executed without it
 fresh_db e2e_bom
 m=$WORK/bom
 mkdir -p "$m"
 printf '\xef\xbb\xbfCREATE TABLE "bom_users" ("id" serial PRIMARY KEY);--> statement-breakpoint\nCREATE INDEX "bom_users_id" ON "bom_users" ("id");' >"$m/0000_bom.sql"
 printf 'ALTER TABLE "bom_users" ADD COLUMN "name" text;' >"$m/0001_plain.sql"
-journal "$m" 0000_bom 0001_plain
+write_journal "$m" 0000_bom 0001_plain
 run migrate --dir "$m"
 assert_eq 0 "$RC" "a file that starts with a BOM applies (as psql runs it)"
 assert_eq 2 "$(q "SELECT count(*) FROM pg_attribute WHERE attrelid = 'bom_users'::regclass AND attnum > 0")" "both migrations ran"
@@ -33,7 +21,7 @@ assert_contains "$OUT" "nothing to apply" "a rerun applies nothing"
 
 # a BOM inside the file (two files concatenated) is named by check, with its line
 printf 'ALTER TABLE "bom_users" ADD COLUMN "a" text;--> statement-breakpoint\n\xef\xbb\xbfALTER TABLE "bom_users" ADD COLUMN "b" text;' >"$m/0002_stray.sql"
-journal "$m" 0000_bom 0001_plain 0002_stray
+write_journal "$m" 0000_bom 0001_plain 0002_stray
 run check --dir "$m"
 assert_contains "$OUT$ERR" "migration.bom" "check names a BOM inside a file"
 assert_contains "$OUT$ERR" "0002_stray.sql (line 2)" "the finding names the file and line"
@@ -44,7 +32,7 @@ m=$WORK/long
 mkdir -p "$m"
 long=users_organization_membership_role_assignment_lookup_index_by_user
 printf 'CREATE TABLE "members" ("user_id" integer);--> statement-breakpoint\nCREATE INDEX "%s" ON "members" ("user_id");--> statement-breakpoint\nDROP INDEX "%s";' "$long" "$long" >"$m/0000_long.sql"
-journal "$m" 0000_long
+write_journal "$m" 0000_long
 run check --dir "$m" --json
 assert_eq 0 "$RC" "a truncated name is a warning: check exits 0"
 n=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(f["code"]=="identifier.truncated" for f in d["findings"]))')
@@ -69,13 +57,13 @@ fresh_db e2e_carry
 m=$WORK/carry
 mkdir -p "$m"
 printf 'CREATE TABLE "accounts" ("id" serial PRIMARY KEY);' >"$m/0000_accounts.sql"
-journal "$m" 0000_accounts
+write_journal "$m" 0000_accounts
 run migrate --dir "$m"
 assert_eq 0 "$RC" "carry: first deploy"
 q "CREATE TABLE oob_report (id integer)"
 q "ALTER TABLE accounts ADD COLUMN oob_note text"
 printf 'CREATE TABLE "invoices" ("id" serial PRIMARY KEY);' >"$m/0001_invoices.sql"
-journal "$m" 0000_accounts 0001_invoices
+write_journal "$m" 0000_accounts 0001_invoices
 run migrate --dir "$m"
 assert_eq 0 "$RC" "carry: a deploy with drift present still applies"
 assert_contains "$ERR" "not taken into the reference this run records" "the deploy warns that the drift is carried, not absorbed"
@@ -86,7 +74,7 @@ assert_contains "$OUT" "oob_note" "the out-of-band column is reported"
 assert_not_contains "$OUT" "invoices" "what the migration made is not drift"
 # a second deploy, whose migration makes one change legitimate (it drops the stray table)
 printf 'DROP TABLE "oob_report";--> statement-breakpoint\nCREATE TABLE "payments" ("id" serial PRIMARY KEY);' >"$m/0002_payments.sql"
-journal "$m" 0000_accounts 0001_invoices 0002_payments
+write_journal "$m" 0000_accounts 0001_invoices 0002_payments
 run migrate --dir "$m"
 assert_eq 0 "$RC" "carry: second deploy"
 run drift --json

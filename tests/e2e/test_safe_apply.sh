@@ -13,20 +13,6 @@ assert_lt() { # a b message: integer a < b
 }
 
 # meta/_journal.json for the NNNN_*.sql files of a folder, in name order.
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
 json_get() { # json python-expression-on-j
 	python3 -c 'import json, sys
 j = json.loads(sys.argv[1])
@@ -43,7 +29,7 @@ mkdir -p "$F"
 printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY);\n' >"$F/0000_a.sql"
 printf 'CREATE TABLE "b" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nINSERT INTO "b" VALUES (1);\n' >"$F/0001_b.sql"
 printf 'CREATE TABLE "c" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nINSERT INTO "no_such_table" VALUES (1);\n' >"$F/0002_c.sql"
-journal "$F"
+write_journal "$F"
 tables_abc() { q "SELECT string_agg(relname, ',' ORDER BY relname) FROM pg_class WHERE relname IN ('a', 'b', 'c') AND relkind = 'r'"; }
 
 fresh_db safe_tx_all
@@ -92,7 +78,7 @@ printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY, "a" integer, "b" integer);\n
 printf 'CREATE INDEX CONCURRENTLY "t_a_idx" ON "t" USING btree ("a");\n' >"$F/0001_t_a_idx.sql"
 printf -- '-- dbkit:no-transaction\nCREATE TABLE "x1" AS SELECT txid_current() AS "xid";\n--> statement-breakpoint\nCREATE TABLE "x2" AS SELECT txid_current() AS "xid";\n' >"$F/0002_marker.sql"
 printf 'ALTER TABLE "t" ADD COLUMN "c" text;\n' >"$F/0003_after.sql"
-journal "$F"
+write_journal "$F"
 fresh_db safe_nontx
 run migrate --dir "$F"
 assert_eq 0 "$RC" "concurrent index between transactional migrations: exit 0"
@@ -117,7 +103,7 @@ mkdir -p "$F"
 cp "$WORK/nt/0000_t.sql" "$F/"
 printf -- '-- two concurrent builds\nCREATE INDEX CONCURRENTLY "a_idx" ON "t" ("a");\n--> statement-breakpoint\nCREATE UNIQUE INDEX CONCURRENTLY "t_b_uniq" ON "t" ("b");\n' >"$F/0001_indexes.sql"
 printf 'ALTER TABLE "t" ADD COLUMN "c" text;\n' >"$F/0002_after.sql"
-journal "$F"
+write_journal "$F"
 progress() { q 'SELECT tag, status, next_statement FROM dbkit.progress'; }
 
 fresh_db safe_halfway
@@ -205,14 +191,14 @@ columns_of_t() { q "SELECT string_agg(column_name, ',' ORDER BY ordinal_position
 F=$WORK/lk
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY, "a" integer);\n' >"$F/0000_t.sql"
-journal "$F"
+write_journal "$F"
 fresh_db safe_locks
 run migrate --dir "$F"
 assert_eq 0 "$RC" "locks: the table is created"
 
 # retried, then succeeds once the holder commits
 printf 'ALTER TABLE "t" ADD COLUMN "b" integer;\n' >"$F/0001_add_b.sql"
-journal "$F"
+write_journal "$F"
 hold_lock dbkit-e2e-holder-1 4
 run migrate --dir "$F" --lock-timeout 300ms --lock-retries 10
 wait "$HOLDER_JOB" || true
@@ -231,13 +217,13 @@ assert_eq "t" "$(q "SELECT (detail->>'lock_retries')::int >= 1 FROM dbkit.events
 F2=$WORK/lk2
 mkdir -p "$F2"
 printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE "w" ("id" integer PRIMARY KEY);\n' >"$F2/0000_tw.sql"
-journal "$F2"
+write_journal "$F2"
 fresh_db safe_locks_release
 run migrate --dir "$F2"
 assert_eq 0 "$RC" "release: t and w created"
 printf 'ALTER TABLE "w" ADD COLUMN "x" integer;\n' >"$F2/0001_w_x.sql"
 printf 'ALTER TABLE "t" ADD COLUMN "b" integer;\n' >"$F2/0002_t_b.sql"
-journal "$F2"
+write_journal "$F2"
 hold_lock dbkit-e2e-holder-r 600
 "$DBKIT" migrate --dir "$F2" --lock-timeout 200ms --lock-retries 20 >"$WORK/release.out" 2>&1 &
 MIGRATE_JOB=$!
@@ -269,7 +255,7 @@ export PGDATABASE=safe_locks
 
 # the holder outlasts the retry budget: gives up cleanly
 printf 'ALTER TABLE "t" ADD COLUMN "c" integer;\n' >"$F/0002_add_c.sql"
-journal "$F"
+write_journal "$F"
 hold_lock dbkit-e2e-holder-2 600
 run migrate --dir "$F" --lock-timeout 200ms --lock-retries 2
 still_held=$(holder_holds_t)
@@ -294,7 +280,7 @@ assert_not_contains "$ERR" "retry" "marker 20s: no retry needed"
 assert_eq "id,a,b,c" "$(columns_of_t)" "marker 20s: applied"
 
 printf -- '-- dbkit:lock_timeout=100ms\nALTER TABLE "t" ADD COLUMN "d" integer;\n' >"$F/0003_add_d.sql"
-journal "$F"
+write_journal "$F"
 hold_lock dbkit-e2e-holder-4 600
 run migrate --dir "$F" --lock-timeout 60s --lock-retries 0
 still_held=$(holder_holds_t)
@@ -307,7 +293,7 @@ assert_eq "id,a,b,c" "$(columns_of_t)" "marker 100ms: nothing applied"
 # a concurrent index blocked by a lock: the client retries it statement by statement
 rm "$F/0003_add_d.sql"
 printf 'CREATE INDEX CONCURRENTLY "t_a_idx" ON "t" ("a");\n' >"$F/0003_t_a_idx.sql"
-journal "$F"
+write_journal "$F"
 hold_lock dbkit-e2e-holder-5 5
 run migrate --dir "$F" --lock-timeout 300ms --lock-retries 10
 wait "$HOLDER_JOB" || true
@@ -325,7 +311,7 @@ F=$WORK/dry
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY, "a" integer, "b" text);\n--> statement-breakpoint\nINSERT INTO "t" SELECT g, g, md5(g::text) FROM generate_series(1, 5000) g;\n' >"$F/0000_t.sql"
 printf 'CREATE TABLE "t2" ("id" serial PRIMARY KEY, "v" varchar(50));\n--> statement-breakpoint\nINSERT INTO "t2" ("v") SELECT g::text FROM generate_series(1, 100) g;\n' >"$F/0001_t2.sql"
-journal "$F"
+write_journal "$F"
 fresh_db safe_dry
 run migrate --dir "$F"
 assert_eq 0 "$RC" "dry run: database at migration 0001"
@@ -333,7 +319,7 @@ q 'COMMENT ON TABLE t IS $$changed by hand$$' # something in the DDL audit
 printf 'ALTER TABLE "t" ALTER COLUMN "a" SET DATA TYPE bigint;\n--> statement-breakpoint\nCREATE INDEX "t_b_idx" ON "t" USING btree ("b");\n' >"$F/0002_t_types.sql"
 printf 'UPDATE "t" SET "b" = upper("b") WHERE "id" <= 10;\n--> statement-breakpoint\nALTER TABLE public.t2 ALTER COLUMN id SET DATA TYPE bigint;\n' >"$F/0003_t2_types.sql"
 printf 'CREATE INDEX CONCURRENTLY "t_a_idx" ON "t" ("a");\n' >"$F/0004_t_a_idx.sql"
-journal "$F"
+write_journal "$F"
 
 state() {
 	pg_dump --schema-only -d "$PGDATABASE" | grep -v '^\\\(un\)\?restrict '
@@ -389,12 +375,12 @@ case_begin safe/lint
 F=$WORK/lint
 mkdir -p "$F"
 printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY, "a" integer);\n--> statement-breakpoint\nINSERT INTO "t" SELECT g, g FROM generate_series(1, 1000) g;\n' >"$F/0000_t.sql"
-journal "$F"
+write_journal "$F"
 fresh_db safe_lint
 run migrate --dir "$F"
 q 'ANALYZE t'
 printf 'DELETE FROM t;\n' >"$F/0001_delete.sql"
-journal "$F"
+write_journal "$F"
 run lint --dir "$F"
 assert_eq 5 "$RC" "lint: DELETE FROM t (1000 rows): exit 5"
 assert_contains "$OUT" "data-loss.delete-all" "lint: names the rule"

@@ -7,20 +7,6 @@
 # it instead, and applies nothing; a migration that changes the role and
 # resets it applies.
 source "$(dirname "$0")/lib.sh"
-journal() {
-	local d=$1 i=0 sep="" f
-	mkdir -p "$d/meta"
-	{
-		printf '{"version": "7", "dialect": "postgresql", "entries": ['
-		for f in "$d"/*.sql; do
-			printf '%s\n  {"idx": %d, "version": "7", "when": %d, "tag": "%s", "breakpoints": true}' \
-				"$sep" "$i" $((1700000000000 + i * 1000)) "$(basename "$f" .sql)"
-			sep=,
-			i=$((i + 1))
-		done
-		printf '\n]}\n'
-	} >"$d/meta/_journal.json"
-}
 fresh_db session_settings
 q "DROP ROLE IF EXISTS s7_reader; CREATE ROLE s7_reader"
 ME=$(q "SELECT current_user")
@@ -29,7 +15,7 @@ refused() { # label sql want-in-message want-in-hint
 	local d=$WORK/$RANDOM$RANDOM
 	mkdir -p "$d"
 	printf 'SELECT 1;\n--> statement-breakpoint\n%s\n--> statement-breakpoint\nSELECT 2;\n' "$2" >"$d/0000_change.sql"
-	journal "$d"
+	write_journal "$d"
 	local rows_before
 	rows_before=$(q "SELECT count(*) FROM dbkit.migrations")
 	for mode in all each dry; do
@@ -57,7 +43,7 @@ refused "SET transaction_read_only" 'SET transaction_read_only = on;' "changed t
 d=$WORK/reset
 mkdir -p "$d"
 printf 'SET ROLE s7_reader;\n--> statement-breakpoint\nSELECT current_user;\n--> statement-breakpoint\nRESET ROLE;\n--> statement-breakpoint\nCREATE TABLE "ok_t" ("id" integer PRIMARY KEY);\n' >"$d/0000_reset.sql"
-journal "$d"
+write_journal "$d"
 run migrate --dir "$d"
 assert_eq 0 "$RC" "SET ROLE ... RESET ROLE: applies ($ERR)"
 assert_eq "1" "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0000_reset'")" "SET ROLE ... RESET ROLE: recorded"

@@ -10,10 +10,10 @@
 //   'T' <text>                       valid_utf8 (+ the client's repair loop),
 //                                    split_breakpoints, line_at, byte_offset_of_char,
 //                                    skip_space_and_comments, tag/folder names,
-//                                    normalize_type/default, quote_ident, audit_concerns,
+//                                    normalize_type/default, catalog_ident, audit_concerns,
 //                                    lint's waived_rules / narrowing / is_volatile_function
 //   'F' ctl \0 journal \0 (path \0 content \0)*   journal layout: load_folder,
-//                                    check_snapshots, check_files, newest_snapshot,
+//                                    check_drizzle_snapshots, check_files, newest_snapshot,
 //                                    code_objects, per-file text pipeline, make_plan
 //   'G' ctl \0 (path \0 content \0)*              the same without a journal
 //   'D' code-snapshot \0 live-json   code_objects + live_objects + compare_objects
@@ -38,13 +38,13 @@
 #include <vector>
 
 #include "core/code_drift.hpp"
-#include "core/drift.hpp"
+#include "core/drift_describe.hpp"
 #include "core/finding.hpp"
 #include "core/folder.hpp"
 #include "core/json.hpp"
-#include "core/lint.hpp"
+#include "core/lint_rules.hpp"
 #include "core/plan.hpp"
-#include "core/snapshots.hpp"
+#include "core/drizzle_snapshots.hpp"
 #include "core/text.hpp"
 
 using namespace dbkit::core;
@@ -259,7 +259,7 @@ void fuzz_text(std::string_view text) {
 	(void)normalize_type(t, "");
 	(void)normalize_type(t, "app");
 	(void)normalize_default(t);
-	std::string q = quote_ident(t);
+	std::string q = catalog_ident(t);
 	CHECK(!q.empty());
 	size_t half = text.size() / 2;
 	(void)audit_concerns(text.substr(0, half), text.substr(half));
@@ -307,14 +307,14 @@ void fuzz_folder(std::string_view rest, bool with_journal) {
 		             static_cast<int>(f.layout), f.migrations.size());
 		for (const auto &x : f.findings)
 			std::fprintf(stderr, " %s", x.code.c_str());
-		for (const auto &x : check_snapshots(in, f))
+		for (const auto &x : check_drizzle_snapshots(in, f))
 			std::fprintf(stderr, " %s", x.code.c_str());
 		std::fprintf(stderr, "\n");
 	}
 	if (f.layout == Folder::Layout::Empty)
 		CHECK(f.migrations.empty());
 
-	for (const auto &x : check_snapshots(in, f))
+	for (const auto &x : check_drizzle_snapshots(in, f))
 		CHECK(!x.code.empty() && !x.message.empty());
 	for (const auto &x : check_files(f))
 		CHECK(x.code == "migration.empty");

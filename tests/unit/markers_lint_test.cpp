@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/lint.hpp"
+#include "core/lint_rules.hpp"
 #include "core/markers.hpp"
 
 using namespace dbkit::core;
@@ -91,6 +91,10 @@ TEST(Lint, RenameAndEnumAndFk) {
 	auto use = stmt(LintStatement::Kind::Other, {}, 2);
 	use.text = "UPDATE posts SET status = 'archived' WHERE id = 1";
 	EXPECT_TRUE(has(lint_migration({add_value, use}, "", {}), "tx.enum-value-used", "error"));
+	// the file's own COMMIT between them (the usual fix, drizzle #3466): the value is committed first
+	auto commit = stmt(LintStatement::Kind::Commit, {}, 2);
+	use.number = 3;
+	EXPECT_FALSE(has(lint_migration({add_value, commit, use}, "", {}), "tx.enum-value-used"));
 	auto create = stmt(LintStatement::Kind::CreateTable, {"posts"});
 	create.has_primary_key = true;
 	create.foreign_keys = {{"user_id"}};

@@ -1,3 +1,3 @@
 BEGIN;
 ALTER TABLE "widgets" ADD COLUMN "color" text;
-COMMIT;
+ROLLBACK;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/snapshots.hpp"
+#include "core/drizzle_snapshots.hpp"
 
 using namespace dbkit::core;
 
@@ -24,19 +24,19 @@ TEST(Snapshots, CleanChainHasNoFindings) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "b");
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	EXPECT_TRUE(check_snapshots(in, load_folder(in)).empty());
+	EXPECT_TRUE(check_drizzle_snapshots(in, load_folder(in)).empty());
 }
 
 TEST(Snapshots, NoSnapshotsShippedMeansNoFindings) {
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}}};
-	EXPECT_TRUE(check_snapshots(in, load_folder(in)).empty());
+	EXPECT_TRUE(check_drizzle_snapshots(in, load_folder(in)).empty());
 }
 
 TEST(Snapshots, CollisionNamesParentAndBothChildren) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "a");
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->subject, "meta/0000_snapshot.json");
@@ -48,7 +48,7 @@ TEST(Snapshots, BrokenChain) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("a", "a"), s2 = snap("c", "zzz");
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_NE(find(fs, "snapshot.duplicate_id"), nullptr);
 	EXPECT_NE(find(fs, "snapshot.prev_missing"), nullptr);
 }
@@ -56,7 +56,7 @@ TEST(Snapshots, BrokenChain) {
 TEST(Snapshots, UnreadableAndMissing) {
 	std::string s0 = "<<<<<<< HEAD";
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}, {"meta/0000_snapshot.json", s0}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_NE(find(fs, "snapshot.unreadable"), nullptr);
 	const Finding *m = find(fs, "snapshot.missing");
 	ASSERT_NE(m, nullptr);
@@ -81,10 +81,10 @@ TEST(Snapshots, Drizzle10PrevIdsAndMerges) {
 	                              {"20260101000002_c/migration.sql", "C"}, {"20260101000003_d/migration.sql", "D"},
 	                              {"20260101000000_a/snapshot.json", s0}, {"20260101000001_b/snapshot.json", s1},
 	                              {"20260101000002_c/snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_NE(find(fs, "snapshot.collision"), nullptr) << "two branches from a, not merged yet";
 	in.files.emplace_back("20260101000003_d/snapshot.json", s3);
-	fs = check_snapshots(in, load_folder(in));
+	fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr) << "d merges b and c";
 	EXPECT_TRUE(fs.empty());
 }
@@ -111,7 +111,7 @@ TEST(Snapshots, CommutativeBranchesAreAWarning) {
 	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name"}}});
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
@@ -125,7 +125,7 @@ TEST(Snapshots, BranchesTouchingOneObjectAreAnError) {
 	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name", "age"}}});
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->severity, Severity::Error);
@@ -138,7 +138,7 @@ TEST(Snapshots, DroppedTableClashesWithItsColumns) {
 	std::string s2 = snap_tables("c", "a", {{"users", {"id"}}, {"old", {"id", "x"}}});  // adds old.x
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->severity, Severity::Error);
@@ -149,7 +149,7 @@ TEST(Snapshots, DanglingPrevIdIsAWarning) {
 	std::string s0 = snap("a", "deleted-long-ago"), s1 = snap("b", "a"), s2 = snap("c", "b");
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
 	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *p = find(fs, "snapshot.prev_missing");
 	ASSERT_NE(p, nullptr);
 	EXPECT_EQ(p->severity, Severity::Warning);
@@ -167,7 +167,7 @@ TEST(Snapshots, Drizzle10CommutativeBranchesAreAWarning) {
 	FolderInput in{std::nullopt, {{"20260101000000_a/migration.sql", "A"}, {"20260101000001_b/migration.sql", "B"},
 	                              {"20260101000002_c/migration.sql", "C"}, {"20260101000000_a/snapshot.json", s0},
 	                              {"20260101000001_b/snapshot.json", s1}, {"20260101000002_c/snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
 	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
@@ -185,7 +185,7 @@ TEST(Snapshots, TwoEntriesShareOneSnapshot) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "b");
 	FolderInput in{j, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"}, {"0002_d.sql", "D"},
 	                   {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
-	auto fs = check_snapshots(in, load_folder(in));
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *f = find(fs, "snapshot.shared");
 	ASSERT_NE(f, nullptr);
 	EXPECT_EQ(f->severity, Severity::Warning);

@@ -1,4 +1,4 @@
-#include "snapshot_store.hpp"
+#include "reference_store.hpp"
 
 #include "folder_arg.hpp"
 #include "locks.hpp"
@@ -32,7 +32,7 @@ bool with_short_lock_wait(F &&f) {
 }
 }  // namespace
 
-void store_snapshot(int64_t run_id, const std::string &tag, const Options *opts,
+void store_reference(int64_t run_id, const std::string &tag, const Options *opts,
                     const std::optional<std::string> &carried) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
@@ -102,7 +102,7 @@ std::optional<std::string> drift_before_run() {
 	return drift;
 }
 
-bool audited_ddl_since_last_snapshot() {
+bool audited_ddl_since_last_reference() {
 	spi::execute(
 	    "SELECT EXISTS (SELECT 1 FROM dbkit.ddl_audit WHERE at >= "
 	    "(SELECT taken_at FROM dbkit.snapshots ORDER BY id DESC LIMIT 1))");

@@ -1,4 +1,4 @@
-#include "drift.hpp"
+#include "drift_describe.hpp"
 
 #include <cctype>
 #include <map>

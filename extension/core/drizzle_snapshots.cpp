@@ -1,4 +1,4 @@
-#include "snapshots.hpp"
+#include "drizzle_snapshots.hpp"
 
 #include <algorithm>
 #include <map>
@@ -48,7 +48,7 @@ std::optional<ObjectMap> objects_of(const Snap *s) {
 
 }  // namespace
 
-std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder) {
+std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder &folder) {
 	std::vector<Finding> out;
 	std::vector<Snap> snaps;
 	std::set<std::string> present;

@@ -1,4 +1,4 @@
-#include "lint.hpp"
+#include "lint_rules.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -199,6 +199,10 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 	bool has_no_tx = false, has_tx = false;
 	std::map<std::string, std::string> added_enum_values;  // value -> statement
 	for (const auto &s : stmts) {
+		if (s.kind == LintStatement::Kind::Commit) {
+			added_enum_values.clear();  // the file's own COMMIT: a value added before it is committed
+			continue;
+		}
 		(s.kind == LintStatement::Kind::NoTransaction ? has_no_tx : has_tx) = true;
 		const std::string table = s.tables.empty() ? "" : s.tables[0];
 		for (const auto &[value, where] : added_enum_values)

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/code_drift.hpp"
-#include "core/drift.hpp"
+#include "core/drift_describe.hpp"
 
 using namespace dbkit::core;
 

@@ -17,7 +17,7 @@ inline constexpr const char *kZeroSnapshotId = "00000000-0000-0000-0000-00000000
 
 // Findings about the snapshots the folder input carries. No snapshot files at
 // all means the caller did not ship them: nothing is reported.
-std::vector<Finding> check_snapshots(const FolderInput &in, const Folder &folder);
+std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder &folder);
 
 // The snapshot file drizzle-kit writes for a migration.
 std::string snapshot_path(const Folder &f, const Migration &m);

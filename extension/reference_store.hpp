@@ -24,12 +24,12 @@ std::optional<std::string> drift_before_run();
 // snapshot (dbkit.snapshot(schema, table)), and the snapshot records it so that
 // dbkit_drift() leaves out the same one; without (accept-drift), the one the newest
 // snapshot recorded.
-void store_snapshot(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
+void store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
                     const std::optional<std::string> &carried = std::nullopt);
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
 // drift that a fingerprint cannot show while a non-transactional migration's own
 // committed statements are part of the live schema (resuming one).
-bool audited_ddl_since_last_snapshot();
+bool audited_ddl_since_last_reference();
 
 }  // namespace dbkit

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE "widgets" ADD COLUMN "color" text;
+COMMIT;

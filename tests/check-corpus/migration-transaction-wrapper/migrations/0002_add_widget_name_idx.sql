@@ -1,0 +1,1 @@
+CREATE INDEX "widgets_name_idx" ON "widgets" USING btree ("name");
