@@ -16,7 +16,8 @@
 #   - no unrecorded migration left effects, except a non-transactional one that
 #     dbkit reports as stopped (dbkit.progress), and even that never twice;
 #   - no invalid index is recorded as applied;
-#   - drizzle's table matches dbkit's history (same hashes, same count).
+#   - drizzle's table matches dbkit's history (same hashes, same count);
+#   - each BEGIN ... COMMIT block of 0006_blocks (the file's own) is there whole or not at all.
 # A recovery that does not end with every migration applied "needs a human".
 # SEED=<n> replays the same sequence of choices (fault kinds, delays, pauses).
 # Env: DBKIT, DBKIT_SRC (as for the other fault scripts), FAULT_RUNS, SEED.
@@ -65,7 +66,25 @@ INSERT INTO "camp_rows" SELECT '0005', g FROM generate_series(1, 100) g;
 --> statement-breakpoint
 SELECT pg_sleep(0.2);
 SQL
-TAGS=(0000_base 0001_data 0002_items_v_idx 0003_items_w 0004_nontx_data 0005_t5)
+# The file's own BEGIN ... COMMIT blocks (issue 11): each block all or nothing.
+cat >"$F/0006_blocks.sql" <<'SQL'
+BEGIN;
+--> statement-breakpoint
+CREATE TABLE "t6" ("id" integer PRIMARY KEY);
+--> statement-breakpoint
+INSERT INTO "camp_rows" SELECT '0006a', g FROM generate_series(1, 100) g;
+--> statement-breakpoint
+COMMIT;
+--> statement-breakpoint
+BEGIN;
+--> statement-breakpoint
+INSERT INTO "camp_rows" SELECT '0006b', g FROM generate_series(1, 100) g;
+--> statement-breakpoint
+SELECT pg_sleep(0.1);
+--> statement-breakpoint
+COMMIT;
+SQL
+TAGS=(0000_base 0001_data 0002_items_v_idx 0003_items_w 0004_nontx_data 0005_t5 0006_blocks)
 entries=
 for i in "${!TAGS[@]}"; do
 	entries+="${entries:+,}{\"idx\":$i,\"version\":\"7\",\"when\":$((1700000000000 + i * 1000)),\"tag\":\"${TAGS[$i]}\",\"breakpoints\":true}"
@@ -126,6 +145,16 @@ BEGIN
 		IF to_regclass('public.t5') IS NULL AND r = 0 THEN RETURN 'none'; END IF;
 		IF to_regclass('public.t5') IS NOT NULL AND r = 100 THEN RETURN 'full'; END IF;
 		RETURN format('t5=%s rows=%s', to_regclass('public.t5') IS NOT NULL, r);
+	WHEN '0006_blocks' THEN
+		r := campkit.rows('0006a');
+		IF (to_regclass('public.t6') IS NOT NULL) <> (r = 100) OR r NOT IN (0, 100)
+		   OR campkit.rows('0006b') NOT IN (0, 100) OR (r = 0 AND campkit.rows('0006b') = 100) THEN
+			RETURN format('BROKEN BLOCK t6=%s 0006a rows=%s 0006b rows=%s', to_regclass('public.t6') IS NOT NULL, r,
+			              campkit.rows('0006b'));
+		END IF;
+		IF r = 0 THEN RETURN 'none'; END IF;
+		IF campkit.rows('0006b') = 100 THEN RETURN 'full'; END IF;
+		RETURN 'first block only';
 	END CASE;
 END $$;
 CREATE FUNCTION campkit.check(tags text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
@@ -141,6 +170,9 @@ BEGIN
 			RETURN NEXT format('%s is not recorded (and not reported as stopped) but left effects: %s', t, e);
 		ELSIF NOT recorded AND t = stopped AND e ~ 'rows=([2-9][0-9][0-9]|1[0-9][1-9]|1[1-9][0-9])' THEN
 			RETURN NEXT format('%s (stopped, non-transactional) ran a statement twice: %s', t, e);
+		END IF;
+		IF e LIKE 'BROKEN BLOCK%' THEN
+			RETURN NEXT format('%s: a BEGIN ... COMMIT block of the file is half there: %s', t, e);
 		END IF;
 		IF recorded AND e LIKE '%INVALID%' THEN
 			RETURN NEXT format('%s: an invalid index is recorded as applied', t);
