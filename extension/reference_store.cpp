@@ -90,9 +90,11 @@ std::optional<std::string> drift_before_run() {
 	if (!with_short_lock_wait([&] {
 		    spi::execute(
 		        "SELECT pg_catalog.jsonb_object_agg(keys.k, pg_catalog.jsonb_build_object("
-		        "         'ref', r.s OPERATOR(pg_catalog.->) keys.k, 'live', l.s OPERATOR(pg_catalog.->) keys.k)) "
+		        "         'ref', r.s OPERATOR(pg_catalog.->) keys.k, 'live', n.s OPERATOR(pg_catalog.->) keys.k)) "
 		        "FROM (SELECT snapshot AS s FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) r, "
 		        "     LATERAL (SELECT dbkit._live_like(r.s) AS s) l, "
+		        "     LATERAL (SELECT CASE WHEN r.s OPERATOR(pg_catalog.?) 'dbkit:format' THEN l.s "
+		        "                          ELSE dbkit.snapshot('drizzle', '__drizzle_migrations') END AS s) n, "
 		        "     LATERAL (SELECT pg_catalog.jsonb_object_keys(r.s) UNION SELECT pg_catalog.jsonb_object_keys(l.s)) keys(k) "
 		        "WHERE (r.s OPERATOR(pg_catalog.->) keys.k) IS DISTINCT FROM (l.s OPERATOR(pg_catalog.->) keys.k) "
 		        "AND keys.k NOT LIKE 'dbkit:%'");

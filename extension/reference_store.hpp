@@ -12,7 +12,10 @@ struct Options;
 // The drift present before a run: for each object whose live definition differs
 // from the stored reference, both definitions ({"key": {"ref": ..., "live": ...}}, as
 // jsonb text). nullopt when there is none (or no reference yet, or the schema cannot
-// be read now without waiting on locks).
+// be read now without waiting on locks). Which objects differ is judged in the
+// reference's own format (a 0.1.0 reference against the live schema cut down to it);
+// "live" is always the current format, which store_reference compares the schema
+// after the run with, so a deploy right after the upgrade carries the drift too.
 std::optional<std::string> drift_before_run();
 
 // Stores the reference for run `run_id` (the run's last migration `tag`) and keeps
