@@ -3,7 +3,8 @@
 # identifier quoting, capped results, statement timeout, edits refused without
 # --allow-edit), then the page in a real headless browser (Debian's chromium
 # driven by playwright-core, tests/e2e/studio_browser.mjs), with a screenshot of
-# each view saved under the build folder (build/studio-screenshots/).
+# each view saved under the build folder (build/studio-screenshots/), and its
+# schema view on a database of 500 tables.
 source "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$(dirname "$DBKIT")/.." && pwd)
 PIDS=()

@@ -58,11 +58,13 @@ function renderTableList() {
   const ts = filteredTables();
   $('#tcount').textContent = ts.length === state.schema.tables.length ? '' : `${ts.length} of ${state.schema.tables.length} tables`;
   $('#tlist').innerHTML = ts.map((t) => `<div data-q="${esc(t.q)}" class="${t.q === state.schemaSel ? 'selected' : ''}">${esc(t.q)} <span class="muted">${t.columns.length}</span></div>`).join('') || '<div class="muted">no table matches</div>';
+  $('#tlist .selected')?.scrollIntoView({ block: 'nearest' });
 }
 
 function selectTable(q) {
   state.schemaSel = q;
   $$('#tlist [data-q]').forEach((d) => d.classList.toggle('selected', d.dataset.q === q));
+  $('#tlist .selected')?.scrollIntoView({ block: 'nearest' });  // table 250 of 500 too
   renderSchemaMain();
 }
 
