@@ -7,7 +7,8 @@
 #
 # Needs: the extension installed (make install), the client at $DBKIT (default build/client/dbkit),
 # python3, node + npm, /usr/bin/chromium. playwright-core is installed from
-# tests/e2e/browser/package-lock.json into build/studio-browser (npm ci; no browser download).
+# tests/e2e/browser/package-lock.json into build/studio-browser (npm ci; no browser download;
+# STUDIO_BROWSER_DIR elsewhere, e.g. when DBKIT is a copy outside a build folder).
 # A private throwaway cluster (scripts/pgcluster.sh) is stopped on every exit. Prints markdown.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +26,7 @@ chmod 755 "$TMP"
 SPID=
 trap '[[ -n $SPID ]] && kill $SPID 2>/dev/null; pg_cluster_stop; rm -rf "$TMP"' EXIT
 
-NM=$BUILD/studio-browser
+NM=${STUDIO_BROWSER_DIR:-$BUILD/studio-browser}
 mkdir -p "$NM"
 if ! cmp -s "$here/../tests/e2e/browser/package-lock.json" "$NM/package-lock.json" || [[ ! -d $NM/node_modules/playwright-core ]]; then
 	cp "$here/../tests/e2e/browser/package.json" "$here/../tests/e2e/browser/package-lock.json" "$NM/"
@@ -44,28 +45,34 @@ t1=$(date +%s%N)
 echo "migrated in $(((t1 - t0) / 1000000)) ms" >&2
 rows=$(psql -X -A -t -c 'SELECT count(*) FROM dbkit.migrations')
 
+# The last two modes change something before each load (outside the timing), so
+# the studio's caches miss: a write anywhere in the cluster (the answer is computed
+# again), a touched migration file (the folder is read again too).
 declare -A res
-for mode in history folder; do
+for mode in history folder folder_db folder_file; do
 	args=()
-	[[ $mode == folder ]] && args=(--dir "$TMP/m")
+	between=
+	[[ $mode == folder* ]] && args=(--dir "$TMP/m")
+	[[ $mode == folder_db ]] && between="psql -X -q -c 'SELECT pg_catalog.pg_current_xact_id()' >/dev/null"
+	[[ $mode == folder_file ]] && between="touch '$TMP/m/0000_bench_0.sql'"
 	"$DBKIT" studio --port 0 "${args[@]}" >"$TMP/studio.out" 2>&1 &
 	SPID=$!
 	for _ in $(seq 100); do grep -q http "$TMP/studio.out" && break; sleep 0.1; done
 	url=$(grep -o 'http://[^ ]*' "$TMP/studio.out")
-	res[$mode]=$(STUDIO_URL=$url RUNS=$RUNS STUDIO_NODE_MODULES=$NM/node_modules EXPECT=$rows node "$here/studio_bench.mjs")
+	res[$mode]=$(BETWEEN=$between STUDIO_URL=$url RUNS=$RUNS STUDIO_NODE_MODULES=$NM/node_modules EXPECT=$rows node "$here/studio_bench.mjs")
 	kill $SPID
 	wait $SPID 2>/dev/null || true
 	SPID=
 done
 
 cpu=$(nproc)
-model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+model=$(lscpu | grep 'Model name' | cut -d: -f2 | sed 's/^ *//')
+mem="$(free -g | awk '/^Mem:/ {print $2}') GiB"
 cat <<MD
 ### Studio migrations view, $(date -u)
 
 - command: \`bench/studio_bench.sh\` (N=$N RUNS=$RUNS); $rows rows in dbkit.migrations
-- machine: $cpu CPUs, $model, $mem RAM; load before timing: $(cut -d' ' -f1-3 /proc/loadavg)
+- machine (\`nproc\`, \`lscpu | grep 'Model name'\`, \`free -g\`): $cpu CPUs, $model, $mem RAM; load before timing: $(cut -d' ' -f1-3 /proc/loadavg)
 - $(chromium --version 2>/dev/null | head -1), playwright-core $(node -p "require('$NM/node_modules/playwright-core/package.json').version"), $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1)
 - measured: from \`page.goto(#migrations)\` to the view marked ready (the JSON fetched, the first rows in the DOM)
   and then to the next animation frame (painted); median of $RUNS fresh page loads (min–max); the API alone by curl
@@ -73,5 +80,7 @@ cat <<MD
 | view | API response (curl) | page load to rows painted | of which: fetch + render in the page |
 |---|---|---|---|
 | history only (no --dir): dbkit_status() | ${res[history]} |
-| with --dir (dbkit_status(folder), $N files read) | ${res[folder]} |
+| with --dir (dbkit_status(folder), $N files) | ${res[folder]} |
+| with --dir, a write to the database before each load | ${res[folder_db]} |
+| with --dir, a migration file touched before each load | ${res[folder_file]} |
 MD

@@ -1,159 +1,17 @@
-// dbkit studio: the views over dbkit's own SQL functions (migrations, drift, schema).
+// dbkit studio: the drift and schema views, over dbkit's own SQL functions.
 #include <algorithm>
-#include <filesystem>
 #include <map>
 
 #include <httplib.h>
 #include <fmt/format.h>
 
 #include "studio.hpp"
-#include "../folder_reader.hpp"
 
 namespace dbkit::client::studio {
 
 namespace {
 
 using nlohmann::json;
-
-json str_or_null(const Result &r, int row, int col) {
-	return r.null(row, col) ? json() : json(r.get(row, col));
-}
-json num_or_null(const Result &r, int row, int col) {
-	if (r.null(row, col))
-		return json();
-	try {
-		return json(std::stod(r.get(row, col)));
-	} catch (...) {
-		return json();
-	}
-}
-json parsed_or_null(const Result &r, int row, int col) {
-	if (r.null(row, col))
-		return json();
-	auto j = json::parse(r.get(row, col), nullptr, false);
-	return j.is_discarded() ? json() : j;
-}
-
-// The folder, read on every request (it changes while people work), or why not.
-bool read_payload(const Context &ctx, json &payload, std::string &why, bool snapshots) {
-	if (ctx.opt.dir.empty())
-		return false;
-	try {
-		payload = read_folder(ctx.opt.dir, ReadOptions{snapshots});
-		return true;
-	} catch (const std::exception &e) {
-		why = e.what();
-		return false;
-	}
-}
-
-// ---------------------------------------------------------------- migrations
-
-void migrations(Context &ctx, const httplib::Request &, httplib::Response &res) {
-	auto c = ctx.meta->acquire();
-	ServerError err;
-	auto h = c->query(fmt::format("SELECT tag, idx, applied_at::pg_catalog.text, applied_by, duration_ms, statements, how, hash "
-	                              "FROM {}()",
-	                              ctx.fn("dbkit_status")),
-	                  {}, err);
-	if (!h) {
-		c.broken = err.connection_lost;
-		return send_json(res, {{"ok", false}, {"error", error_json(err)}}, 500);
-	}
-	std::map<std::string, int> by_tag;
-	for (int i = 0; i < h->rows(); ++i)
-		by_tag[h->get(i, 0)] = i;
-	auto history_fields = [&](json &m, int i) {
-		m["applied_at"] = str_or_null(*h, i, 2);
-		m["applied_by"] = str_or_null(*h, i, 3);
-		m["duration_ms"] = num_or_null(*h, i, 4);
-		m["statements"] = num_or_null(*h, i, 5);
-		m["how"] = str_or_null(*h, i, 6);
-	};
-	json out = {{"ok", true}, {"dir", ctx.opt.dir}};
-	json items = json::array();
-	json payload;
-	std::string why;
-	if (read_payload(ctx, payload, why, false)) {
-		auto f = c->query(fmt::format("SELECT idx, tag, state, file, note FROM {}($1::pg_catalog.jsonb)", ctx.fn("dbkit_status")),
-		                  {payload_text(payload)}, err);
-		if (!f) {
-			c.broken = err.connection_lost;
-			out["folder_error"] = error_json(err);
-		} else {
-			for (int i = 0; i < f->rows(); ++i) {
-				json m = {{"idx", num_or_null(*f, i, 0)}, {"tag", f->get(i, 1)}, {"state", f->get(i, 2)},
-				          {"file", str_or_null(*f, i, 3)}, {"note", str_or_null(*f, i, 4)}};
-				auto at = by_tag.find(f->get(i, 1));
-				if (at != by_tag.end())
-					history_fields(m, at->second);
-				items.push_back(std::move(m));
-			}
-		}
-	} else if (!why.empty()) {
-		out["folder_error"] = {{"message", why}};
-	}
-	if (items.empty()) {  // no folder: the history alone
-		for (int i = 0; i < h->rows(); ++i) {
-			json m = {{"idx", num_or_null(*h, i, 1)}, {"tag", h->get(i, 0)}, {"state", "applied"}};
-			history_fields(m, i);
-			items.push_back(std::move(m));
-		}
-	}
-	// A non-transactional migration stopped half-way (a role without SELECT on dbkit.progress sees none).
-	auto p = c->query("SELECT tag, status, next_statement, statements, error, updated_at::pg_catalog.text, started_by "
-	                  "FROM dbkit.progress ORDER BY started_at",
-	                  {}, err);
-	json progress = json::array();
-	if (p)
-		for (int i = 0; i < p->rows(); ++i)
-			progress.push_back({{"tag", p->get(i, 0)}, {"status", p->get(i, 1)}, {"next_statement", num_or_null(*p, i, 2)},
-			                    {"statements", num_or_null(*p, i, 3)}, {"error", str_or_null(*p, i, 4)},
-			                    {"updated_at", str_or_null(*p, i, 5)}, {"started_by", str_or_null(*p, i, 6)}});
-	out["migrations"] = std::move(items);
-	out["progress"] = std::move(progress);
-	out["history_count"] = h->rows();
-	send_json(res, out);
-}
-
-void migration(Context &ctx, const httplib::Request &req, httplib::Response &res) {
-	std::string tag = req.get_param_value("tag");
-	if (tag.empty())
-		return send_error(res, 400, "tag is missing", "GET /api/migration?tag=0000_name");
-	auto c = ctx.meta->acquire();
-	ServerError err;
-	json out = {{"ok", true}, {"tag", tag}};
-	auto ev = c->query("SELECT id, at::pg_catalog.text, actor, action, reason, client, detail::pg_catalog.text "
-	                   "FROM dbkit.events WHERE tag OPERATOR(pg_catalog.=) $1 ORDER BY id",
-	                   {tag}, err);
-	json events = json::array();
-	if (ev)
-		for (int i = 0; i < ev->rows(); ++i)
-			events.push_back({{"id", ev->get(i, 0)}, {"at", ev->get(i, 1)}, {"actor", ev->get(i, 2)},
-			                  {"action", ev->get(i, 3)}, {"reason", str_or_null(*ev, i, 4)},
-			                  {"client", str_or_null(*ev, i, 5)}, {"detail", parsed_or_null(*ev, i, 6)}});
-	out["events"] = std::move(events);
-	auto p = c->query("SELECT status, next_statement, statements, error, started_at::pg_catalog.text, "
-	                  "updated_at::pg_catalog.text, started_by FROM dbkit.progress WHERE tag OPERATOR(pg_catalog.=) $1",
-	                  {tag}, err);
-	if (p && p->rows())
-		out["progress"] = {{"status", p->get(0, 0)}, {"next_statement", num_or_null(*p, 0, 1)},
-		                   {"statements", num_or_null(*p, 0, 2)}, {"error", str_or_null(*p, 0, 3)},
-		                   {"started_at", p->get(0, 4)}, {"updated_at", p->get(0, 5)}, {"started_by", p->get(0, 6)}};
-	json payload;
-	std::string why;
-	if (read_payload(ctx, payload, why, false)) {
-		const json &files = payload["files"];
-		std::string name = tag + ".sql";
-		if (files.contains(name))
-			out["sql"] = files[name];
-		else
-			out["sql_missing"] = fmt::format("{} is not in {}", name, ctx.opt.dir);
-	} else {
-		out["sql_missing"] = why.empty() ? "no migrations folder given (--dir)" : why;
-	}
-	send_json(res, out);
-}
 
 // ---------------------------------------------------------------- drift
 
@@ -181,13 +39,12 @@ void drift(Context &ctx, const httplib::Request &, httplib::Response &res) {
 		return send_json(res, {{"ok", false}, {"error", error_json(err)}}, 500);
 	}
 	json out = {{"ok", true}, {"migrations", drift_rows(*db, true)}, {"code", nullptr}};
-	json payload;
 	std::string why;
-	if (read_payload(ctx, payload, why, true)) {
+	if (auto folder = read_folder_cached(ctx, true, why)) {
 		auto code = c->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, "
 		                                 "actual::pg_catalog.text, snapshot FROM {}($1::pg_catalog.jsonb)",
 		                                 ctx.fn("dbkit_drift_code")),
-		                     {payload_text(payload)}, err);
+		                     {folder->text}, err);
 		if (code) {
 			out["code"] = drift_rows(*code, false);
 			out["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
@@ -322,8 +179,6 @@ httplib::Server::Handler handler(Context &ctx, F f) {
 }  // namespace
 
 void add_meta_routes(httplib::Server &srv, Context &ctx) {
-	srv.Get("/api/migrations", handler(ctx, migrations));
-	srv.Get("/api/migration", handler(ctx, migration));
 	srv.Get("/api/drift", handler(ctx, drift));
 	srv.Post("/api/drift/accept", handler(ctx, accept_drift));
 	srv.Get("/api/schema", handler(ctx, schema));

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../connection.hpp"
+#include "folder_cache.hpp"
 
 namespace httplib {
 class Server;
@@ -71,6 +72,13 @@ private:
 	std::condition_variable cv_;
 };
 
+// The last answer of a read-only route with the key it was computed for (the
+// database's snapshot and the folder's generation): the same key, the same answer.
+struct AnswerCache {
+	std::mutex mu;
+	std::string key, body;
+};
+
 struct Context {
 	Options opt;
 	std::string schema;    // the extension's schema, quoted
@@ -78,6 +86,8 @@ struct Context {
 	std::string version;   // the extension's version
 	std::unique_ptr<Pool> meta;  // dbkit's functions (and accept-drift)
 	std::unique_ptr<Pool> user;  // data browser and console: read-only by default, statement_timeout
+	std::unique_ptr<FolderCache> folder;  // null without --dir
+	AnswerCache migrations_answer;
 	std::string fn(const char *name) const { return schema + "." + name; }
 };
 
@@ -86,11 +96,18 @@ void send_json(httplib::Response &res, const nlohmann::json &j, int status = 200
 void send_error(httplib::Response &res, int status, const std::string &message, const std::string &hint = "");
 nlohmann::json error_json(const ServerError &e);
 nlohmann::json body_json(const httplib::Request &req);  // throws std::invalid_argument
+// A cell as a JSON string, number or parsed JSON; SQL NULL as null.
+nlohmann::json str_or_null(const Result &r, int row, int col);
+nlohmann::json num_or_null(const Result &r, int row, int col);
+nlohmann::json parsed_or_null(const Result &r, int row, int col);
+// The --dir folder (nullptr without one; `why` says why when it cannot be read).
+std::shared_ptr<const FolderCache::Read> read_folder_cached(const Context &ctx, bool snapshots, std::string &why);
 // A result's rows as arrays (null for SQL NULL), stopping at a byte budget.
 nlohmann::json rows_array(const Result &r, size_t max_bytes, bool &truncated, int from = 0, int cols = -1);
 
 // Routes, by area.
-void add_meta_routes(httplib::Server &srv, Context &ctx);   // migrations, drift, schema
+void add_migration_routes(httplib::Server &srv, Context &ctx);  // the timeline, one migration
+void add_meta_routes(httplib::Server &srv, Context &ctx);   // drift, schema
 void add_data_routes(httplib::Server &srv, Context &ctx);   // tables, rows, edits
 void add_query_routes(httplib::Server &srv, Context &ctx);  // console
 

@@ -3,11 +3,12 @@
 # identifier quoting, capped results, statement timeout, edits refused without
 # --allow-edit), then the page in a real headless browser (Debian's chromium
 # driven by playwright-core, tests/e2e/studio_browser.mjs), with a screenshot of
-# each view saved under the build folder (build/studio-screenshots/).
+# each view saved under the build folder (build/studio-screenshots/), and its
+# schema view on a database of 500 tables.
 source "$(dirname "$0")/lib.sh"
 BUILD=$(cd "$(dirname "$DBKIT")/.." && pwd)
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
+E2E_CLEANUP+=('for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done')
 
 fresh_db studio
 F=$WORK/m
@@ -27,7 +28,7 @@ PGAPPNAME=hotfix-console q 'ALTER TABLE users ADD COLUMN nickname text'
 start_studio() {
 	local name=$1
 	shift
-	"$DBKIT" studio --port 0 --dir "$F" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	"$DBKIT" studio --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	PIDS+=($!)
 	for _ in $(seq 100); do
 		URL=$(grep -o 'http://[^ ]*' "$WORK/$name.out" || true)
@@ -40,9 +41,9 @@ start_studio() {
 code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 get() { curl -s -H "X-Dbkit-Token: $TOKEN" "$BASE$1"; }
 post() { curl -s -H "X-Dbkit-Token: $TOKEN" -H 'Content-Type: application/json' --data-binary "$2" "$BASE$1"; }
-js() { python3 -c "import json,sys,urllib.parse; d=json.load(sys.stdin); print($1)"; }
+js() { python3 -c "import json,sys,urllib.parse; d=json.load(sys.stdin); print($1)" "${@:2}"; }
 
-start_studio ro --statement-timeout 1s --max-rows 50
+start_studio ro --dir "$F" --statement-timeout 1s --max-rows 50
 assert_contains "$URL" "http://127.0.0.1:" "binds 127.0.0.1 by default"
 assert_eq 32 "${#TOKEN}" "the token is 32 characters"
 [[ $TOKEN =~ ^[0-9a-f]{32}$ ]] && pass "the token is hex" || fail "token not hex: $TOKEN"
@@ -65,9 +66,11 @@ assert_contains "$page" "dbkit studio" "the page is served"
 assert_contains "$page" "function showMigrations" "the script is compiled in and inlined"
 
 # --- the views' data, through dbkit's functions
+# (each timeline row is an array in the order of "columns")
+rows_of() { js '"\n".join(" ".join(str(dict(zip(d["columns"], r)).get(k)) for k in sys.argv[1:]) for r in d["migrations"])' "$@"; }
 m=$(get /api/migrations)
-assert_eq "5 applied" "$(js 'len(d["migrations"]), {m["state"] for m in d["migrations"]}.pop()' <<<"$m" | tr -d '(),' )" "migrations: 5 applied"
-assert_contains "$m" '"applied_by":"postgres"' "migrations: who applied them"
+assert_eq "5 applied" "$(js 'len(d["migrations"]), {dict(zip(d["columns"], m))["state"] for m in d["migrations"]}.pop()' <<<"$m" | tr -d '(),' )" "migrations: 5 applied"
+assert_eq "0000_create_users postgres" "$(rows_of tag applied_by <<<"$m" | head -1)" "migrations: who applied them"
 assert_contains "$(get '/api/migration?tag=0000_create_users')" 'CREATE TABLE \"users\"' "migration: its SQL"
 d=$(get /api/drift)
 assert_contains "$d" '"object":"public.users.nickname"' "drift: the column added by hand"
@@ -76,6 +79,33 @@ s=$(get /api/schema)
 assert_eq "True" "$(js '"email" in [c["name"] for t in d["tables"] if t["name"]=="users" for c in t["columns"]]' <<<"$s")" "schema: the users table's columns"
 assert_eq "True" "$(js 'any(f["table"]=="organizations" for t in d["tables"] if t["name"]=="memberships" for f in t["fks"])' <<<"$s")" "schema: foreign keys found"
 assert_eq "True" "$(js 'any(t["name"]=="we\"ird; DROP" for t in d["tables"])' <<<"$s")" "schema: a quoted table name parsed back"
+
+# --- the folder is kept between requests and read again when something in it changed;
+# the answer is kept while the database's snapshot stays the same
+state_of() { get /api/migrations | rows_of tag state applied_by | grep "^$1 " | cut -d' ' -f2-; }
+S=$F/0002_create_api_keys.sql
+cp "$S" "$WORK/0002.orig"
+# Old mtimes: the cache trusts its stamp only when nothing changed in the last 2 s.
+touch -d '2020-01-02 03:04:05' "$F"/*.sql "$F"/meta/* "$F"/meta "$F"
+assert_eq "applied postgres" "$(state_of 0002_create_api_keys)" "folder read and kept"
+python3 -c 'import sys; p = sys.argv[1]; b = open(p, "rb").read(); open(p, "r+b").write(b.replace(b"CREATE", b"create", 1))' "$S"
+touch -d '2020-01-02 03:04:05' "$S"
+assert_eq "$(stat -c %s "$WORK/0002.orig") 1577934245" "$(stat -c '%s %Y' "$S")" "the edit kept the file's size and mtime"
+assert_eq "modified postgres" "$(state_of 0002_create_api_keys)" "an edit that keeps size and mtime shows as modified on the next request"
+cp "$WORK/0002.orig" "$S"
+assert_eq "applied postgres" "$(state_of 0002_create_api_keys)" "the file restored: applied again"
+get /api/migrations >/dev/null
+echo '-- one more line' >>"$S"
+assert_eq "modified postgres" "$(state_of 0002_create_api_keys)" "an edit right after a request shows on the next one"
+mv "$S" "$WORK/0002.moved"
+assert_contains "$(get /api/migrations | js 'd["folder_error"]["message"]')" "the file 0002_create_api_keys.sql does not exist" "a file removed: the next request says so"
+cp "$WORK/0002.orig" "$S"
+assert_eq "applied postgres" "$(state_of 0002_create_api_keys)" "restored"
+get /api/migrations >/dev/null
+q "UPDATE dbkit.migrations SET applied_by = 'someone else' WHERE tag = '0002_create_api_keys'"
+assert_eq "applied someone else" "$(state_of 0002_create_api_keys)" "a change in the database shows on the next request"
+q "UPDATE dbkit.migrations SET applied_by = 'postgres' WHERE tag = '0002_create_api_keys'"
+assert_eq "applied postgres" "$(state_of 0002_create_api_keys)" "and its undoing"
 
 # --- paging bounds and keyset paging
 W=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("we\"ird; DROP"))')
@@ -171,9 +201,28 @@ for _ in $(seq 50); do grep -q http "$WORK/host.out" && break; sleep 0.1; done
 kill $hp
 assert_contains "$(cat "$WORK/host.err")" "warning: studio listens on 0.0.0.0" "--host prints a warning"
 
-# --- with --allow-edit
 RO_URL=$URL
-start_studio rw --allow-edit --statement-timeout 2s
+# --- a schema of 500 tables with foreign keys, in a database of its own, for the
+# browser (the schema view must stay usable): big.tNNN references big.t(NNN/2) and big.t(NNN-1)
+"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS studio_big' -c 'CREATE DATABASE studio_big'
+PGDATABASE=studio_big q 'CREATE SCHEMA big'
+for k in 0 1 2 3 4; do  # 100 tables a transaction: fewer locks held at once
+	PGDATABASE=studio_big q "DO \$\$ BEGIN FOR i IN $((k * 100 + 1))..$((k * 100 + 100)) LOOP
+		EXECUTE format('CREATE TABLE big.%I (id bigint PRIMARY KEY, name text NOT NULL, created_at timestamptz DEFAULT now(), amount numeric(12,2), note text%s%s)',
+			't' || lpad(i::text, 3, '0'),
+			CASE WHEN i > 1 THEN format(', parent_id bigint REFERENCES big.%I', 't' || lpad((i / 2)::text, 3, '0')) ELSE '' END,
+			CASE WHEN i > 2 THEN format(', prev_id bigint REFERENCES big.%I', 't' || lpad((i - 1)::text, 3, '0')) ELSE '' END);
+		EXECUTE format('CREATE INDEX ON big.%I (name)', 't' || lpad(i::text, 3, '0'));
+	END LOOP; END \$\$"
+done
+PGDATABASE=studio_big q 'CREATE EXTENSION dbkit'
+E2E_CLEANUP+=("\"\${PSQL[@]}\" -d postgres -c 'DROP DATABASE IF EXISTS studio_big WITH (FORCE)'")
+PGDATABASE=studio_big start_studio big
+BIG_URL=$URL
+assert_eq 500 "$(get /api/schema | js 'len(d["tables"])')" "500 tables in the big schema"
+
+# --- with --allow-edit
+start_studio rw --dir "$F" --allow-edit --statement-timeout 2s
 RW_URL=$URL
 r=$(post /api/rows/update "$body")
 assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit with --allow-edit commits"
@@ -188,7 +237,7 @@ r=$(post /api/rows/update "{\"schema\":\"public\",\"table\":\"users\",\"key\":{\
 assert_contains "$r" "no row of" "an edit of a row that is gone: refused"
 
 # --- the page in a real browser
-export STUDIO_RO_URL=$RO_URL STUDIO_RW_URL=$RW_URL STUDIO_SHOTS=$BUILD/studio-screenshots
+export STUDIO_RO_URL=$RO_URL STUDIO_RW_URL=$RW_URL STUDIO_BIG_URL=$BIG_URL STUDIO_SHOTS=$BUILD/studio-screenshots
 NM=$BUILD/studio-browser
 mkdir -p "$NM"
 if ! cmp -s "$DBKIT_SRC/tests/e2e/browser/package-lock.json" "$NM/package-lock.json" || [[ ! -d $NM/node_modules/playwright-core ]]; then
@@ -211,7 +260,7 @@ assert_eq 1 "$(get /api/drift | js 'len(d["migrations"])')" "the drift is still 
 assert_eq True "$(post /api/drift/accept '{"reason": "nickname added during the studio test"}' | js 'd["ok"]')" "accept drift with a reason"
 assert_eq 0 "$(get /api/drift | js 'len(d["migrations"])')" "no drift after accepting"
 assert_eq "nickname added during the studio test" "$(q "SELECT reason FROM dbkit.events WHERE action = 'accept-drift'")" "the reason is recorded in dbkit.events"
-for v in migrations drift schema diagram data query; do
+for v in migrations drift schema diagram data query schema500 diagram500; do
 	[[ -s $STUDIO_SHOTS/$v.png ]] && pass "screenshot $v.png" || fail "no screenshot $STUDIO_SHOTS/$v.png"
 done
 finish

@@ -60,6 +60,8 @@ function route() {
 window.addEventListener('hashchange', route);
 
 async function init() {
+  // The migrations view is the usual first one: its (big) answer is fetched while /api/info is.
+  if (!location.hash || location.hash === '#migrations') state.prefetch = { t0: performance.now(), migrations: api('/api/migrations') };
   const info = await api('/api/info');
   state.info = info;
   if (!info.ok) { $('#main').innerHTML = errorHtml(info.error); return; }
@@ -75,16 +77,23 @@ async function showMigrations() {
   const root = $('#view-migrations');
   if (state.loaded.migrations) return;
   root.innerHTML = '<div class="muted">loading the history…</div>';
-  const t0 = performance.now();
-  const j = await api('/api/migrations');
+  const pre = state.prefetch;
+  state.prefetch = null;
+  const t0 = pre ? pre.t0 : performance.now();
+  const j = await (pre ? pre.migrations : api('/api/migrations'));
   if (!j.ok) { root.innerHTML = errorHtml(j.error); return; }
   state.loaded.migrations = true;
   const stopped = new Map(j.progress.map((p) => [p.tag, p]));
-  const items = j.migrations.map((m) => {
+  const byTag = new Map();
+  // Rows come as arrays in the order of j.columns.
+  const items = j.migrations.map((r) => {
+    const m = {};
+    j.columns.forEach((c, i) => { m[c] = r[i]; });
     if (stopped.has(m.tag)) { m.state = 'stopped'; m.progress = stopped.get(m.tag); }
+    byTag.set(m.tag, m);
     return m;
   });
-  for (const p of j.progress) if (!items.some((m) => m.tag === p.tag)) items.push({ tag: p.tag, state: 'stopped', progress: p });
+  for (const p of j.progress) if (!byTag.has(p.tag)) { const m = { tag: p.tag, state: 'stopped', progress: p }; byTag.set(p.tag, m); items.push(m); }
   const counts = {};
   for (const m of items) { counts[m.state] = (counts[m.state] || 0) + 1; if (m.how && m.how !== 'applied') counts[m.how] = (counts[m.how] || 0) + 1; }
   let html = `<h2>Migrations <span class="muted">${items.length} ${j.dir ? 'in ' + esc(j.dir) : 'recorded (no folder: --dir shows pending ones)'}</span></h2>`;
@@ -106,9 +115,9 @@ async function showMigrations() {
     `<span>${m.how && m.how !== 'applied' ? `<span class="badge h-${esc(m.how)}">${esc(m.how)}</span>` : ''}</span>` +
     `<span class="muted">${esc((m.applied_at || '').slice(0, 16))}</span><span>${esc(m.applied_by ?? '')}</span>` +
     `<span>${ms(m.duration_ms)}</span><span>${esc(m.statements ?? '')}</span></div>`;
-  // Rows are added 300 at a time as the list scrolls: 10,000 rows stay fast.
+  // Rows are added as the list scrolls (a first screenful, then 300 at a time): 10,000 rows stay fast.
   const more = () => {
-    const chunk = shown.slice(next, next + 300);
+    const chunk = shown.slice(next, next + (next ? 300 : 60));
     list.insertAdjacentHTML('beforeend', chunk.map(row).join(''));
     next += chunk.length;
     $('#mig-more').textContent = next < shown.length ? `${shown.length - next} more below…` : '';
@@ -132,7 +141,7 @@ async function showMigrations() {
     const r = e.target.closest('.mig-row'); if (!r) return;
     $$('.mig-row.selected', list).forEach((x) => x.classList.remove('selected'));
     r.classList.add('selected');
-    migrationDetail(items.find((m) => m.tag === r.dataset.tag));
+    migrationDetail(byTag.get(r.dataset.tag));
   });
   render();
   root.dataset.renderMs = String(Math.round(performance.now() - t0));
@@ -206,118 +215,7 @@ function acceptDrift(n) {
   dlg.showModal();
 }
 
-// ------------------------------------------------------------------ schema
-async function showSchema(args) {
-  const root = $('#view-schema');
-  if (!state.schema) {
-    root.innerHTML = '<div class="muted">reading dbkit_snapshot()…</div>';
-    const j = await api('/api/schema');
-    if (!j.ok) { root.innerHTML = errorHtml(j.error); return; }
-    state.schema = j;
-    j.tables.forEach((t) => { t.q = `${t.schema}.${t.name}`; });
-    root.innerHTML = `<h2>Schema <span class="muted">${j.tables.length} tables, ${j.enums.length} enums, from dbkit_snapshot()</span></h2>` +
-      '<div class="schema"><div><input type="search" id="schema-filter" placeholder="filter tables" style="width:100%;margin-bottom:8px"><div class="tlist" id="tlist"></div>' +
-      '<h3>Enums</h3><div id="enums"></div></div><div><div class="toolbar tabs"><button data-tab="table" class="on">Table</button><button data-tab="diagram">Diagram</button>' +
-      '<label class="muted"><input type="checkbox" id="diagram-near"> only the selected table and its neighbours</label></div><div id="schema-main"></div></div></div>';
-    $('#enums').innerHTML = j.enums.map((e) => `<div class="panel"><b class="mono">${esc(e.name)}</b><div class="muted">${e.labels.map(esc).join(', ')}</div></div>`).join('') || '<div class="muted">none</div>';
-    $('#schema-filter').addEventListener('input', () => { renderTableList(); if (state.schemaTab === 'diagram') renderDiagram(); });
-    $('#tlist').addEventListener('click', (e) => { const d = e.target.closest('[data-q]'); if (d) selectTable(d.dataset.q); });
-    $$('.tabs button', root).forEach((b) => b.addEventListener('click', () => { state.schemaTab = b.dataset.tab; renderSchemaMain(); }));
-    $('#diagram-near').addEventListener('change', () => renderDiagram());
-    state.schemaTab = 'table';
-    renderTableList();
-    if (j.tables.length) state.schemaSel = j.tables[0].q;
-  }
-  if (args && args.length >= 2) state.schemaSel = `${args[0]}.${args[1]}`;
-  renderSchemaMain();
-}
-
-function filteredTables() {
-  const f = ($('#schema-filter')?.value || '').toLowerCase();
-  return state.schema.tables.filter((t) => !f || t.q.toLowerCase().includes(f) || t.columns.some((c) => c.name.toLowerCase() === f));
-}
-
-function renderTableList() {
-  const ts = filteredTables();
-  $('#tlist').innerHTML = ts.map((t) => `<div data-q="${esc(t.q)}" class="${t.q === state.schemaSel ? 'selected' : ''}">${esc(t.q)} <span class="muted">${t.columns.length}</span></div>`).join('') || '<div class="muted">no table matches</div>';
-}
-
-function selectTable(q) {
-  state.schemaSel = q;
-  $$('#tlist [data-q]').forEach((d) => d.classList.toggle('selected', d.dataset.q === q));
-  renderSchemaMain();
-}
-
-function renderSchemaMain() {
-  $$('#view-schema .tabs button').forEach((b) => b.classList.toggle('on', b.dataset.tab === state.schemaTab));
-  if (state.schemaTab === 'diagram') return renderDiagram();
-  const t = state.schema.tables.find((x) => x.q === state.schemaSel);
-  const main = $('#schema-main');
-  if (!t) { main.innerHTML = '<div class="muted">no tables</div>'; return; }
-  let h = `<div class="panel" id="schema-table"><h3 class="mono">${esc(t.q)} <span class="muted">${esc(t.kind)}</span></h3>` +
-    `<a href="#data/${encodeURIComponent(t.schema)}/${encodeURIComponent(t.name)}">browse its rows →</a>`;
-  h += '<table class="grid columns" style="margin-top:8px"><tr><th>column</th><th>type</th><th>null</th><th>default</th></tr>' +
-    t.columns.map((c) => `<tr><td class="mono col-name">${esc(c.name)}</td><td class="mono">${esc(c.type)}</td><td>${c.not_null ? 'not null' : ''}</td>` +
-      `<td class="mono">${esc(c.default ?? (c.identity ? 'identity ' + c.identity : c.generated ? 'generated ' + c.generated : ''))}</td></tr>`).join('') + '</table>';
-  if (t.constraints.length) h += '<h3>Constraints</h3><table class="grid">' + t.constraints.map((c) => `<tr><td class="mono">${esc(c.name)}</td><td>${esc(c.type)}</td><td class="mono">${esc(c.definition)}</td></tr>`).join('') + '</table>';
-  if (t.indexes.length) h += '<h3>Indexes</h3><table class="grid">' + t.indexes.map((i) => `<tr><td class="mono">${esc(i.name)}${i.invalid ? ' <span class="error">invalid</span>' : ''}</td><td class="mono">${esc(i.definition)}</td></tr>`).join('') + '</table>';
-  const refs = state.schema.tables.filter((o) => o.fks.some((f) => `${f.schema}.${f.table}` === t.q));
-  if (t.fks.length || refs.length) h += '<h3>Foreign keys</h3>' + t.fks.map((f) => `<div>→ <a href="#schema/${encodeURIComponent(f.schema)}/${encodeURIComponent(f.table)}">${esc(f.schema + '.' + f.table)}</a> <span class="muted">${esc(f.name)}</span></div>`).join('') +
-    refs.map((o) => `<div>← <a href="#schema/${encodeURIComponent(o.schema)}/${encodeURIComponent(o.name)}">${esc(o.q)}</a></div>`).join('');
-  main.innerHTML = h + '</div>';
-}
-
-// Tables on a grid, foreign keys as curves. At most 120 boxes are drawn: a filter
-// or "neighbours only" narrows a 500-table schema to what is being looked at.
-const MAX_BOXES = 120;
-function renderDiagram() {
-  const main = $('#schema-main');
-  let ts = filteredTables();
-  const sel = state.schemaSel;
-  if ($('#diagram-near').checked && sel) {
-    const near = new Set([sel]);
-    for (const t of state.schema.tables) for (const f of t.fks) {
-      const to = `${f.schema}.${f.table}`;
-      if (t.q === sel) near.add(to);
-      if (to === sel) near.add(t.q);
-    }
-    ts = state.schema.tables.filter((t) => near.has(t.q));
-  }
-  const total = ts.length;
-  ts = ts.slice(0, MAX_BOXES);
-  const W = 210, COLS_SHOWN = 8, LH = 15, GAP_X = 70, GAP_Y = 40;
-  const perRow = Math.max(1, Math.ceil(Math.sqrt(ts.length * 1.6)));
-  const pos = new Map();
-  let y = 10, rowH = 0;
-  ts.forEach((t, i) => {
-    const col = i % perRow;
-    if (col === 0 && i) { y += rowH + GAP_Y; rowH = 0; }
-    const h = 22 + Math.min(t.columns.length, COLS_SHOWN + 1) * LH + 6;
-    pos.set(t.q, { x: 10 + col * (W + GAP_X), y, h, t });
-    rowH = Math.max(rowH, h);
-  });
-  const width = 20 + Math.min(perRow, ts.length) * (W + GAP_X), height = y + rowH + 20;
-  let edges = '', boxes = '';
-  for (const [q, p] of pos) {
-    for (const f of p.t.fks) {
-      const to = pos.get(`${f.schema}.${f.table}`); if (!to) continue;
-      const x1 = p.x + W, y1 = p.y + 11, x2 = to.x, y2 = to.y + 11;
-      const self = to === p;
-      edges += self ? `<path class="fk" d="M${x1} ${y1} c40 0 40 30 0 30"/>`
-        : `<path class="fk" d="M${x1} ${y1} C${x1 + 50} ${y1} ${x2 - 50} ${y2} ${x2} ${y2}"><title>${esc(f.name)}</title></path>`;
-    }
-    const cols = p.t.columns.slice(0, COLS_SHOWN).map((c, i) => `<text x="${p.x + 6}" y="${p.y + 36 + i * LH}">${esc(c.name.slice(0, 16))} <tspan fill="#888">${esc(c.type.slice(0, 14))}</tspan></text>`).join('') +
-      (p.t.columns.length > COLS_SHOWN ? `<text x="${p.x + 6}" y="${p.y + 36 + COLS_SHOWN * LH}" fill="#888">… ${p.t.columns.length - COLS_SHOWN} more</text>` : '');
-    boxes += `<g class="box ${q === sel ? 'sel' : ''}" data-q="${esc(q)}"><rect x="${p.x}" y="${p.y}" width="${W}" height="${p.h}" rx="4"/>` +
-      `<rect x="${p.x}" y="${p.y}" width="${W}" height="20" rx="4" style="fill:#18202b;stroke:#18202b"/><text class="title" x="${p.x + 6}" y="${p.y + 14}">${esc(q.slice(0, 28))}</text>${cols}</g>`;
-  }
-  main.innerHTML = (total > ts.length ? `<div class="muted">${total} tables match; the first ${ts.length} are drawn. Narrow the filter or pick "neighbours".</div>` : '') +
-    `<div style="overflow:auto;max-height:calc(100vh - 170px)"><svg class="diagram" id="diagram" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">${edges}${boxes}</svg></div>`;
-  $('#diagram').addEventListener('click', (e) => {
-    const g = e.target.closest('g.box'); if (!g) return;
-    state.schemaSel = g.dataset.q; renderTableList(); state.schemaTab = 'table'; renderSchemaMain();
-  });
-}
+// The schema view is in schema.js.
 
 // ------------------------------------------------------------------ data
 const OPS = ['=', '<>', '<', '<=', '>', '>=', 'contains', 'is null', 'is not null'];
