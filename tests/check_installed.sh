@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The tests run against the extension installed in the system PostgreSQL (one copy per
 # machine). Fails unless that copy is the one this tree built (same sha256 as
-# ./dbkit.so in the source root), so `make test` never tests whatever was installed last.
+# ./dbkit.so in the source root, same control file and sql/ scripts), so `make test`
+# never tests whatever was installed last.
 # Usage: tests/check_installed.sh [SOURCE_ROOT]   (default: DBKIT_SRC, else this script's ..)
 set -euo pipefail
 src=${1:-${DBKIT_SRC:-$(cd "$(dirname "$0")/.." && pwd)}}
@@ -23,4 +24,14 @@ if [[ $b != "$i" ]]; then
 	echo "  Another tree was installed since. Run make install in $src (make test does), under the same lock as the tests." >&2
 	exit 1
 fi
-echo "check_installed: $installed is $built (sha256 ${b:0:16})"
+# The SQL scripts and the control file too: a tree whose library matches but whose
+# upgrade script changed would otherwise be tested with the old script.
+sharedir=$("$pg_config" --sharedir)/extension
+for f in "$src"/dbkit.control "$src"/sql/dbkit--*.sql; do
+	inst=$sharedir/$(basename "$f")
+	if [[ ! -f $inst ]] || ! cmp -s "$f" "$inst"; then
+		echo "check_installed: $inst is missing or is not $f of this tree: run make install in $src (make test does)." >&2
+		exit 1
+	fi
+done
+echo "check_installed: $installed is $built (sha256 ${b:0:16}), and the control file and SQL scripts match"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fails when a `##`/`###` section of README.md has no heading in tests/README-promises.md,
 # when a heading there has no entry ("- ..."), or when an entry names a path (in
-# backticks, starting with tests/, regress/, scripts/, CMakeLists.txt) that does not exist.
+# backticks, starting with tests/, regress/, scripts/, CMakeLists.txt) that does not exist,
+# or a case (`case X`, `cases X, Y`: a case_begin name, test name or heading) that none of
+# the entry's files holds.
 # Usage: tests/check_promises.sh [SOURCE_ROOT]
 set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -40,9 +42,20 @@ for h, entries in sections.items():
     if h not in want:
         bad.append(f"tests/README-promises.md has [{h}], which is not a README.md section (renamed?)")
     for e in entries:
-        for p in re.findall(r"`((?:tests|regress|scripts)/[^`\s]+|CMakeLists\.txt)`", e):
+        paths = re.findall(r"`((?:tests|regress|scripts)/[^`\s]+|CMakeLists\.txt)`", e)
+        for p in paths:
             if not os.path.exists(os.path.join(src, p)):
                 bad.append(f"[{h}]: {p} does not exist")
+        # `case X` / `cases X, Y, ...`: each name must stand in one of the entry's files
+        texts = [open(os.path.join(src, p), encoding="utf-8", errors="replace").read()
+                 for p in paths if os.path.isfile(os.path.join(src, p))]
+        for m in re.finditer(r"\bcases? ((?:`[^`]+`(?:,\s*|\s+and\s+)?)+)", e):
+            for name in re.findall(r"`([^`]+)`", m.group(1)):
+                if name in paths:
+                    continue  # a file named after the case list, not a case
+                stem = name.split("...")[0].replace("NAME", "").strip()
+                if texts and stem and not any(stem in t for t in texts):
+                    bad.append(f"[{h}]: case `{name}` is in none of {', '.join(paths)}")
 for b in bad:
     print("check_promises: " + b, file=sys.stderr)
 if bad:

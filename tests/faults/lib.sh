@@ -80,8 +80,17 @@ note() {
 	echo "  note: $*"
 	NOTES+=("$*")
 }
+# Two values, shown in full when short, as `diff -u expected actual` when long.
+_show_diff() { # expected actual
+	if (($(wc -l <<<"$1") > 3 || $(wc -l <<<"$2") > 3 || ${#1} > 300 || ${#2} > 300)); then
+		echo "differs (diff -u expected actual):"
+		diff -u --label expected --label actual <(printf '%s\n' "$1") <(printf '%s\n' "$2") | head -200 || true
+	else
+		echo "expected [$1], got [$2]"
+	fi
+}
 assert_eq() { # expected actual message
-	if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3: expected [$1], got [$2]"; fi
+	if [[ "$1" == "$2" ]]; then pass "$3"; else fail "$3: $(_show_diff "$1" "$2")"; fi
 }
 assert_contains() { # haystack needle message
 	if [[ "$1" == *"$2"* ]]; then pass "$3"; else fail "$3: [$2] not found in: $1"; fi
