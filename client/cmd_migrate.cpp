@@ -332,7 +332,9 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 				return fail(c, be, t, "migrate refused");
 			}
 			if (!c.json)
-				fmt::print("  backup   {} ({:.1f} MB, {})\n", b.file, b.bytes / 1048576.0,
+				fmt::print("  backup   {} ({}, {})\n", b.file,
+				           b.bytes < 1048576 ? fmt::format("{:.1f} kB", b.bytes / 1024.0)
+				                             : fmt::format("{:.1f} MB", b.bytes / 1048576.0),
 				           human_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0)
 				                        .count()));
 			nlohmann::json o = nlohmann::json::parse(options);

@@ -113,7 +113,7 @@ DBKIT_FUNCTION(dbkit_rollback) {
 			const char *what = t.row.how == "baseline" ? "baselined"
 			                   : t.row.how == "marked" ? "marked applied"
 			                                           : "adopted from drizzle's table";
-			refusals.push_back(fmt::format("{} was {}: dbkit never ran it, so it rolls back nothing past it", tag, what));
+			refusals.push_back(fmt::format("{} was {} (dbkit never ran it): a rollback stops before it", tag, what));
 			continue;
 		}
 		auto f = by_tag.find(tag);
