@@ -7,11 +7,13 @@
 // recorded with dbkit_nontx_step(), and dbkit_nontx_finish() records it.
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "backup.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
@@ -303,6 +305,47 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		return dry_run(c, s, payload, options);  // --transaction each: rehearsed migration by migration
 
 	Totals t;
+	std::optional<Backup> backup;
+	if (!m.backup_dir.empty()) {
+		// a dump only when something will run: the folder's state as dbkit_status sees it
+		ServerError err;
+		auto st = s.conn->query(
+		    fmt::format("SELECT pg_catalog.count(*) FILTER (WHERE state IN ('pending', 'out_of_order')), "
+		                "(SELECT tag FROM dbkit.migrations ORDER BY id DESC LIMIT 1) "
+		                "FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
+		                s.fn("dbkit_status")),
+		    {payload, options}, err);
+		if (!st)
+			return fail(c, err, t, "migrate failed");
+		if (st->get(0, 0) != "0") {
+			if (!c.json)
+				fmt::print("  backup   pg_dump --format=custom into {} ...\n", m.backup_dir);
+			auto b0 = std::chrono::steady_clock::now();
+			Backup b;
+			std::string why;
+			if (!take_backup(s, m.backup_dir, st->null(0, 1) ? "" : st->get(0, 1), b, why)) {
+				ServerError be;
+				be.message = "backup failed: " + why;
+				be.hint = "Nothing was applied. Fix the cause (pg_dump on PATH and of the server's major version or "
+				          "newer, the role may read every table, space in the directory) and run dbkit migrate "
+				          "again, or deploy without --backup.";
+				return fail(c, be, t, "migrate refused");
+			}
+			if (!c.json)
+				fmt::print("  backup   {} ({}, {})\n", b.file,
+				           b.bytes < 1048576 ? fmt::format("{:.1f} kB", b.bytes / 1024.0)
+				                             : fmt::format("{:.1f} MB", b.bytes / 1048576.0),
+				           human_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0)
+				                        .count()));
+			nlohmann::json o = nlohmann::json::parse(options);
+			o["backup_file"] = b.file;
+			o["backup_bytes"] = b.bytes;
+			options = o.dump();
+			backup = b;
+		} else if (!c.json) {
+			fmt::print("  backup   nothing pending: no dump taken\n");
+		}
+	}
 	for (;;) {
 		ServerError err;
 		auto r = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}("
@@ -377,6 +420,9 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		           {"duration_ms", total_ms},
 		           {"transactions", t.calls},
 		           {"migrations", t.rows},
+		           {"backup", backup ? nlohmann::json{{"file", backup->file}, {"bytes", backup->bytes},
+		                                              {"restore", backup->restore}}
+		                             : nlohmann::json()},
 		           {"warnings", notices_json(t.notices)}});
 		return kOk;
 	}
@@ -389,6 +435,8 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		           t.adopted ? fmt::format(", adopted {} from drizzle", t.adopted) : "",
 		           t.renamed ? fmt::format(", followed {} renamed", t.renamed) : "",
 		           t.already ? fmt::format(", {} already applied", t.already) : "", human_ms(total_ms));
+	if (backup)
+		fmt::print("dbkit: the backup taken before this run restores with:\n  {}\n", backup->restore);
 	return kOk;
 }
 

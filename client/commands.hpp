@@ -18,6 +18,12 @@ struct MigrateOptions {
 	long lock_timeout_ms = -1, statement_timeout_ms = -1;  // -1: the server's default
 	int lock_retries = -1;
 	long wait_ms = -1;  // --wait: for another deploy's lock; -1: the server's default (10min)
+	std::string backup_dir;  // --backup DIR: pg_dump -Fc into DIR before applying anything pending
+};
+
+struct RollbackOptions {
+	long steps = 0;
+	std::string to, reason;
 };
 
 int cmd_migrate(const Common &c, const MigrateOptions &m);
@@ -27,6 +33,7 @@ int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);
 int cmd_lint(const Common &c, bool show_info);
 int cmd_accept_drift(const Common &c, const std::string &reason);
+int cmd_rollback(const Common &c, const RollbackOptions &r, const MigrateOptions &m);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,
                const MigrateOptions &m);
 // dbkit studio (client/cmd_studio.cpp): registers its options, then runs.

@@ -46,6 +46,18 @@ Connection::Connection(const std::optional<std::string> &url) {
 	    this);
 }
 
+std::vector<std::pair<std::string, std::string>> Connection::libpq_env() const {
+	std::vector<std::pair<std::string, std::string>> out;
+	PQconninfoOption *opts = PQconninfo(conn_);
+	if (!opts)
+		return out;
+	for (PQconninfoOption *o = opts; o->keyword; ++o)
+		if (o->envvar && o->val && *o->val && std::string(o->keyword) != "fallback_application_name")
+			out.emplace_back(o->envvar, o->val);
+	PQconninfoFree(opts);
+	return out;
+}
+
 Connection::~Connection() {
 	if (conn_)
 		PQfinish(conn_);

@@ -49,6 +49,9 @@ public:
 	// Runs `sql` with text parameters; on error fills `err` and returns nullopt.
 	std::optional<Result> query(const std::string &sql, const std::vector<std::string> &params, ServerError &err);
 	std::string describe() const;  // user@host:port/db, for messages
+	// The connection's parameters as libpq environment variables (PGHOST=..., PGPASSWORD=...),
+	// for a child program (pg_dump) to reach the same database without a password in its argv.
+	std::vector<std::pair<std::string, std::string>> libpq_env() const;
 	std::vector<Notice> take_notices();
 
 private:

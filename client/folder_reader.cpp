@@ -166,6 +166,9 @@ nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &
 			fs::path sql = e.path() / "migration.sql";
 			if (fs::is_regular_file(sql, ec))
 				want(sql, name + "/migration.sql");
+			fs::path down = e.path() / "down.sql";  // drizzle-kit 1.0 layout: the migration's down file
+			if (fs::is_regular_file(down, ec))
+				want(down, name + "/down.sql");
 			fs::path snap = e.path() / "snapshot.json";
 			if (opts.snapshots && fs::is_regular_file(snap, ec))
 				want(snap, name + "/snapshot.json");

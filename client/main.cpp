@@ -116,6 +116,30 @@ int run(int argc, char **argv) {
 	                    "How long to wait for dbkit's deploy lock while another deploy or repair holds it (default "
 	                    "10min; 0: fail at once)");
 
+	migrate->add_option("--backup", mo.backup_dir,
+	                    "Before applying anything pending, pg_dump -Fc the database into DIR (refuses to migrate if the "
+	                    "dump fails)");
+
+	RollbackOptions ro;
+	auto *rollback = app.add_subcommand("rollback", "Run the down files of the newest applied migrations, newest first");
+	add_common(rollback, true);
+	auto *steps_opt = rollback->add_option("--steps", ro.steps, "Roll back the newest N applied migrations")
+	                      ->check(CLI::PositiveNumber);
+	auto *to_opt = rollback->add_option("--to", ro.to, "Roll back every migration applied after TAG (TAG stays applied)");
+	steps_opt->excludes(to_opt);
+	rollback->add_option("--reason", ro.reason, "Why; recorded in dbkit.events")->required();
+	rollback->add_option("--transaction", mo.transaction,
+	                     "all: every down file in one transaction (the default); each: each rollback commits on its own")
+	    ->check(CLI::IsMember({"all", "each"}))
+	    ->capture_default_str();
+	rollback->add_flag("--dry-run", mo.dry_run, "List what would run (down files, statements) and change nothing");
+	rollback->add_flag("--no-drizzle-sync", mo.no_drizzle_sync, "Leave drizzle's table alone");
+	rollback->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
+	rollback->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");
+	rollback->add_option("--lock-timeout", lock_timeout, "Per statement lock wait (default 5s)");
+	rollback->add_option("--statement-timeout", statement_timeout, "Per statement time limit (default none)");
+	rollback->add_option("--wait", wait, "How long to wait for dbkit's deploy lock (default 10min; 0: fail at once)");
+
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
 	bool status_all = false;
@@ -202,6 +226,13 @@ int run(int argc, char **argv) {
 	{
 		if (migrate->parsed())
 			return cmd_migrate(c, mo);
+		if (rollback->parsed()) {
+			if ((ro.steps > 0) == !ro.to.empty()) {
+				fmt::print(stderr, "dbkit: rollback needs --steps N or --to TAG (one of them)\n");
+				return usage_error(json, "rollback needs --steps N or --to TAG (one of them)");
+			}
+			return cmd_rollback(c, ro, mo);
+		}
 		if (status->parsed())
 			return cmd_status(c, status_all);
 		if (init->parsed())

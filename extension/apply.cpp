@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json.hpp"
 #include "core/markers.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
@@ -156,7 +157,7 @@ private:
 				dz_->rename(hash, m.when, it.renamed_from, m.tag);
 			rows.push_back({int32_t(m.idx), m.tag, std::string("renamed"), Cell(), Cell(), hash, it.note});
 		} else if (it.state == core::State::Adopt) {
-			history_->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted"});
+			history_->record({m.tag, m.idx, hash, m.when, 0.0, 0, "adopted", lf_.down_hashes[*it.pos]});
 			++adopted;
 			last_tag = m.tag;
 			rows.push_back({int32_t(m.idx), m.tag, std::string("adopted"), Cell(), Cell(), hash, it.note});
@@ -192,7 +193,7 @@ private:
 		run_statements(m, ms);
 		refuse_invalid_index(m, ms);
 		double ms_total = ms_since(t0);
-		history_->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied"});
+		history_->record({m.tag, m.idx, hash, m.when, ms_total, n, "applied", lf_.down_hashes[*it.pos]});
 		if (dz_)
 			dz_->insert(hash, m.when, m.tag);
 		++applied;
@@ -354,10 +355,14 @@ DBKIT_FUNCTION(dbkit_apply) {
 	for (auto &r : run.rows)
 		out.add(std::move(r));
 	if (history) {
+		std::string backup;  // dbkit migrate --backup: the dump taken before this run
+		if (!opts.backup_file.empty())
+			backup = fmt::format(", \"backup\": {{\"file\": {}, \"bytes\": {}}}", core::json_quote(opts.backup_file),
+			                     opts.backup_bytes);
 		history->set_detail(fmt::format(
-		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}}}",
 		    run.applied, run.adopted, retries_total, drift.absorbed ? "true" : "false",
-		    drift.carried ? "true" : "false"));
+		    drift.carried ? "true" : "false", backup));
 		store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
 	}
 	spi::finish();

@@ -45,8 +45,11 @@ LoadedFolder load_folder_arg(Jsonb *folder) {
 	for (const auto &f : lf.folder.findings)
 		warn(f);
 	lf.hashes.reserve(lf.folder.migrations.size());
-	for (const auto &m : lf.folder.migrations)
+	lf.down_hashes.reserve(lf.folder.migrations.size());
+	for (const auto &m : lf.folder.migrations) {
 		lf.hashes.push_back(sha256_hex(m.sql));
+		lf.down_hashes.push_back(m.down_sql ? std::optional(sha256_hex(*m.down_sql)) : std::nullopt);
+	}
 	return lf;
 }
 

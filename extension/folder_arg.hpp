@@ -1,5 +1,6 @@
 #pragma once
 // The folder argument, loaded and checked, with every file hashed.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ struct LoadedFolder {
 	core::FolderInput input;
 	core::Folder folder;
 	std::vector<std::string> hashes;  // sha256 hex per folder.migrations[i]
+	std::vector<std::optional<std::string>> down_hashes;  // of its down file, when it has one
 };
 
 // Raises DK001 naming every error-severity finding (nothing is applied);

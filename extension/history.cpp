@@ -406,12 +406,12 @@ void HistoryWriter::set_detail(const std::string &detail_json) {
 void HistoryWriter::record(const Recorded &r) {
 	if (!insert_plan_)
 		insert_plan_ = spi::prepare(
-		    "INSERT INTO dbkit.migrations (tag, idx, hash, created_at, duration_ms, statements, how, run_id) "
-		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-		    {TEXTOID, INT4OID, TEXTOID, INT8OID, FLOAT8OID, INT4OID, TEXTOID, INT8OID});
+		    "INSERT INTO dbkit.migrations (tag, idx, hash, created_at, duration_ms, statements, how, run_id, down_hash) "
+		    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		    {TEXTOID, INT4OID, TEXTOID, INT8OID, FLOAT8OID, INT4OID, TEXTOID, INT8OID, TEXTOID});
 	spi::execute_plan(insert_plan_, {spi::text(r.tag), spi::int4(static_cast<int32_t>(r.idx)), spi::text(r.hash),
 	                                 spi::int8(r.when), spi::float8(r.duration_ms), spi::int4(r.statements),
-	                                 spi::text(r.how), spi::int8(run_id_)});
+	                                 spi::text(r.how), spi::int8(run_id_), spi::text_or_null(r.down_hash)});
 }
 
 }  // namespace dbkit

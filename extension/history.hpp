@@ -55,6 +55,7 @@ struct Recorded {
 	double duration_ms;
 	int statements;
 	const char *how;  // applied | adopted | marked | baseline
+	std::optional<std::string> down_hash = std::nullopt;  // sha256 of its down file when it was recorded
 };
 
 class HistoryWriter {

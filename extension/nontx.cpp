@@ -268,7 +268,7 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	HistoryWriter w("apply", tag, {},
 	                fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
 	                            absorbed_drift ? "true" : "false", carried ? "true" : "false"));
-	w.record({t.m->tag, t.m->idx, hash, t.m->when, ms, static_cast<int>(total), "applied"});
+	w.record({t.m->tag, t.m->idx, hash, t.m->when, ms, static_cast<int>(total), "applied", lf.down_hashes[*t.item->pos]});
 	if (dz) {
 		dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 		dz->insert(hash, t.m->when, t.m->tag);

@@ -49,7 +49,7 @@ bool path_inside_folder(std::string_view p) {
 	std::string_view dir = p.substr(0, slash), file = p.substr(slash + 1);
 	if (dir == ".." || dir == ".")
 		return false;
-	return dir == "meta" || file == "migration.sql" || file == "snapshot.json";
+	return dir == "meta" || file == "migration.sql" || file == "down.sql" || file == "snapshot.json";
 }
 
 // Calls `fn(key, value)` for each member of an object container.
@@ -99,7 +99,7 @@ core::FolderInput read_folder(Jsonb *folder) {
 			throw Error(DBKIT_FOLDER_INVALID,
 			            fmt::format("folder file \"{}\" is not a path drizzle-kit writes inside a migrations folder",
 			                        name.substr(0, 200)),
-			            "Ship <tag>.sql, <folder>/migration.sql, <folder>/snapshot.json and meta/*.json, as the dbkit "
+			            "Ship <tag>.sql, <tag>.down.sql, <folder>/migration.sql, <folder>/down.sql, <folder>/snapshot.json and meta/*.json, as the dbkit "
 			            "client does.");
 		if (name == "meta/_journal.json") {
 			if (!in.journal)
@@ -119,7 +119,7 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
-Options read_options(Jsonb *options) {
+Options read_options(Jsonb *options, RollbackOptions *rollback) {
 	Options o;
 	if (!options)
 		return o;
@@ -170,10 +170,25 @@ Options read_options(Jsonb *options) {
 			o.drizzle_schema = want_name(k, v);
 		else if (k == "drizzle_table")
 			o.drizzle_table = want_name(k, v);
+		else if (rollback && k == "steps")
+			rollback->steps = want_int(k, v, INT32_MAX);
+		else if (rollback && (k == "to" || k == "reason")) {
+			if (v.type != jbvString)
+				throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a string, found {}", k, type_name(v)));
+			(k == "to" ? rollback->to : rollback->reason) = std::string(as_view(v));
+		} else if (rollback && k == "dry_run")
+			rollback->dry_run = want_bool(k, v);
+		else if (k == "backup_file") {  // the client's dump before this run, recorded in the run's event
+			if (v.type != jbvString)
+				throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a string, found {}", k, type_name(v)));
+			o.backup_file = std::string(as_view(v));
+		} else if (k == "backup_bytes")
+			o.backup_bytes = want_int(k, v, INT64_C(999999999999));
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
-			            "resume, lock_wait, drizzle_sync, drizzle_schema, drizzle_table.");
+			            "resume, lock_wait, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
+			            "dbkit_rollback also steps, to, reason, dry_run.");
 	});
 	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||
 	    o.drizzle_schema.rfind("pg_", 0) == 0)

@@ -28,8 +28,17 @@ struct Options {
 	bool drizzle_sync = true;
 	std::string drizzle_schema = "drizzle";
 	std::string drizzle_table = "__drizzle_migrations";
+	std::string backup_file;  // dbkit migrate --backup: the dump taken before the run (for dbkit.events)
+	int64_t backup_bytes = -1;
 };
-Options read_options(Jsonb *options);  // nullptr: defaults
+// dbkit_rollback's own options; read_options accepts them only when given one.
+struct RollbackOptions {
+	int64_t steps = 0;   // roll back the newest N applied migrations
+	std::string to;      // or everything applied after this tag (it stays applied)
+	std::string reason;  // required, recorded in dbkit.events
+	bool dry_run = false;  // list what would run, change nothing
+};
+Options read_options(Jsonb *options, RollbackOptions *rollback = nullptr);  // nullptr: defaults
 
 // Text argument `n` of a SQL-callable function; empty when NULL.
 std::string text_arg(FunctionCallInfo fcinfo, int n);

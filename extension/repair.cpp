@@ -110,7 +110,7 @@ DBKIT_FUNCTION(dbkit_repair) {
 		if (dz && dz->exists())
 			dz->rehash(it->applied_hash, it->file_hash, m.when, m.tag);
 		if (!in_history)  // drizzle applied the old version: adopt it with the new hash
-			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted"});
+			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, "adopted", lf.down_hashes[*it->pos]});
 		store_reference(w.run_id(), tag, &opts, carried);
 		out.add({tag, int32_t(m.idx), std::string("accepted"), it->file_hash});
 	} else {
@@ -141,7 +141,8 @@ DBKIT_FUNCTION(dbkit_repair) {
 			dz->ensure(lf.folder.layout == core::Folder::Layout::Folders);
 		for (const auto *it : todo) {
 			const core::Migration &m = migs[*it->pos];
-			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, baseline ? "baseline" : "marked"});
+			w.record({m.tag, m.idx, it->file_hash, m.when, 0.0, 0, baseline ? "baseline" : "marked",
+			          lf.down_hashes[*it->pos]});
 			if (dz && it->state != core::State::Adopt)
 				dz->insert(it->file_hash, m.when, m.tag);
 			out.add({m.tag, int32_t(m.idx), std::string(baseline ? "baselined" : "marked"), it->file_hash});

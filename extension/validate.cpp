@@ -1,6 +1,8 @@
 // dbkit_validate(folder, options): every finding about a folder, one row each:
 // the folder itself, its snapshots, each migration through PostgreSQL's parser,
 // and the folder against this database's history. Changes nothing.
+#include <map>
+
 #include <fmt/format.h>
 
 #include "core/drizzle_snapshots.hpp"
@@ -28,9 +30,17 @@ DBKIT_FUNCTION(dbkit_validate) {
 		findings.push_back(std::move(f));
 	for (auto &f : core::check_files(folder))
 		findings.push_back(std::move(f));
-	for (const auto &m : folder.migrations)
+	for (const auto &m : folder.migrations) {
 		for (auto &f : statement_findings(m))
 			findings.push_back(std::move(f));
+		if (m.down_sql) {  // a down file goes through the parser too
+			core::Migration down = m;
+			down.file = m.down_file;
+			down.sql = *m.down_sql;
+			for (auto &f : statement_findings(down))
+				findings.push_back(std::move(f));
+		}
+	}
 
 	// Against the database, only when the folder itself could be read whole:
 	// a half-read folder would make every applied migration look missing.
@@ -55,6 +65,30 @@ DBKIT_FUNCTION(dbkit_validate) {
 		}
 		for (auto &f : plan.refusals)
 			findings.push_back(std::move(f));
+		// a down file edited (or deleted) since its migration was recorded
+		std::map<std::string, const core::Migration *> by_tag;
+		for (const auto &m : folder.migrations)
+			by_tag.emplace(m.tag, &m);
+		spi::execute("SELECT tag, down_hash FROM dbkit.migrations WHERE down_hash IS NOT NULL ORDER BY id");
+		std::vector<std::pair<std::string, std::string>> recorded;
+		for (uint64_t i = 0; i < spi::rows(); ++i)
+			recorded.emplace_back(*spi::get_text(i, 1), *spi::get_text(i, 2));
+		for (const auto &[tag, down_hash] : recorded) {
+			auto m = by_tag.find(tag);
+			if (m == by_tag.end())
+				continue;  // a missing migration is reported already
+			if (!m->second->down_sql)
+				findings.push_back({core::Severity::Warning, "history.down_missing", tag,
+				                    fmt::format("the down file of {} was deleted since the migration was applied", tag),
+				                    "Restore it from version control: dbkit rollback refuses a migration without one."});
+			else if (sha256_hex(*m->second->down_sql) != down_hash)
+				findings.push_back(
+				    {core::Severity::Warning, "history.down_modified", tag,
+				     fmt::format("{} was edited since {} was applied (recorded sha256 {}, now {})", m->second->down_file,
+				                 tag, down_hash.substr(0, 12), sha256_hex(*m->second->down_sql).substr(0, 12)),
+				     "Review the change: dbkit rollback runs the down file as it is now and records both hashes in "
+				     "dbkit.events. Restore the file from version control if the edit was not meant."});
+		}
 		for (auto &f : plan.notices)
 			findings.push_back(std::move(f));
 		spi::finish();

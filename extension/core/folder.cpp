@@ -208,15 +208,34 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		m.breakpoints = bp->boolean;
 		m.file = std::move(file);
 		m.sql = it->second;
+		// the up file wins: a tag that itself ends in ".down" keeps its <tag>.sql
+		if (auto d = sql_files.find(t + ".down.sql"); d != sql_files.end()) {
+			m.down_file = t + ".down.sql";
+			m.down_sql = d->second;
+		}
 		f.migrations.push_back(std::move(m));
 	}
 }
 
+bool is_folder_down(std::string_view path) {
+	size_t slash = path.find('/');
+	return slash != std::string_view::npos && slash > 0 && path.substr(slash) == "/down.sql";
+}
+
 void load_folders(const std::vector<std::pair<std::string_view, std::string_view>> &files, Folder &f) {
 	std::vector<std::pair<std::string_view, std::string_view>> dirs;
-	for (const auto &[path, content] : files)
+	std::map<std::string_view, std::string_view> downs;  // dir -> down.sql
+	for (const auto &[path, content] : files) {
 		if (is_folder_migration(path))
 			dirs.emplace_back(path.substr(0, path.find('/')), content);
+		else if (is_folder_down(path))
+			downs.emplace(path.substr(0, path.find('/')), content);
+	}
+	for (const auto &[dir, _] : downs)
+		if (std::none_of(dirs.begin(), dirs.end(), [&](const auto &d) { return d.first == dir; }))
+			add(f.findings, Severity::Warning, "folder.down_unmatched", std::string(dir) + "/down.sql",
+			    fmt::format("{}/down.sql has no migration.sql beside it: it reverses nothing", dir),
+			    "Move the down file into the folder of the migration it reverses, or delete it.");
 	std::sort(dirs.begin(), dirs.end());
 	int64_t idx = 0;
 	for (const auto &[dir, content] : dirs) {
@@ -235,11 +254,19 @@ void load_folders(const std::vector<std::pair<std::string_view, std::string_view
 		m.when = *millis;
 		m.file = std::string(dir) + "/migration.sql";
 		m.sql = content;
+		if (auto d = downs.find(dir); d != downs.end()) {
+			m.down_file = std::string(dir) + "/down.sql";
+			m.down_sql = d->second;
+		}
 		f.migrations.push_back(std::move(m));
 	}
 }
 
 }  // namespace
+
+bool is_down_file(std::string_view path) {
+	return path.find('/') == std::string_view::npos && ends_with(path, ".down.sql") && path.size() > 9;
+}
 
 bool tag_is_safe(std::string_view tag) {
 	if (tag.empty() || tag.size() > 255 || tag == "." || tag.find("..") != std::string_view::npos)
@@ -299,11 +326,26 @@ Folder load_folder(const FolderInput &in) {
 		f.layout = Folder::Layout::Journal;
 		load_journal(*in.journal, top_sql, f);
 		std::set<std::string_view> named;
-		for (const auto &m : f.migrations)
+		for (const auto &m : f.migrations) {
 			named.insert(m.file);
+			if (m.down_sql)
+				named.insert(m.down_file);
+		}
 		for (const auto &[path, _] : top_sql) {
 			if (named.count(path))
 				continue;
+			if (is_down_file(path)) {
+				std::string up(path.substr(0, path.size() - 9));
+				// its migration failed to load: that entry is reported already
+				bool reported = std::any_of(f.findings.begin(), f.findings.end(), [&](const Finding &x) {
+					return x.subject == up || (x.severity == Severity::Error && x.subject == kJournalPath);
+				});
+				if (!reported)
+					add(f.findings, Severity::Warning, "folder.down_unmatched", std::string(path),
+					    fmt::format("{} reverses no migration: {} names no entry \"{}\"", path, kJournalPath, up),
+					    fmt::format("Name it <tag>.down.sql after the migration it reverses, or delete it."));
+				continue;
+			}
 			// A file whose entry failed to load is reported by that entry already;
 			// a journal that could not be read at all names no file.
 			std::string tag(path.substr(0, path.size() - 4));

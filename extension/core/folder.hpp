@@ -28,6 +28,10 @@ struct Migration {
 	bool breakpoints = true;
 	std::string file;       // relative path of the SQL file
 	std::string_view sql;   // its content
+	// The down file that reverses it, if any: <tag>.down.sql beside a journal-layout
+	// migration, <dir>/down.sql in a folders-layout one. drizzle ignores both.
+	std::string down_file;
+	std::optional<std::string_view> down_sql;
 };
 
 struct Folder {
@@ -40,6 +44,9 @@ struct Folder {
 // Parses and checks the folder. Never throws on bad input: every problem
 // becomes a finding; `migrations` holds what could be understood.
 Folder load_folder(const FolderInput &in);
+
+// Journal layout: "<tag>.down.sql" for a migration's down file.
+bool is_down_file(std::string_view path);
 
 // A tag is used to build a file name: it must be a plain name.
 bool tag_is_safe(std::string_view tag);

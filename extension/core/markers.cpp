@@ -65,6 +65,8 @@ Markers read_markers(std::string_view sql) {
 		    comment.find("+goose no transaction") != std::string::npos ||
 		    comment.find("transaction:false") != std::string::npos)
 			m.no_transaction = true;
+		if (comment.find("dbkit:irreversible") != std::string::npos)
+			m.irreversible = true;
 		if (auto v = value_after(comment, "dbkit:lock_timeout="))
 			m.lock_timeout_ms = parse_duration_ms(*v);
 		if (auto v = value_after(comment, "dbkit:statement_timeout="))

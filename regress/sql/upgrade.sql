@@ -40,7 +40,8 @@ SELECT count(*) > 0 AS audited FROM dbkit.ddl_audit WHERE object_identity = 'pub
 
 -- what must survive the update, row for row
 CREATE TABLE kept AS
-SELECT 'migrations' AS what, count(*) AS n, md5(string_agg(m::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
+-- dbkit.migrations: 0.1.0's columns (0.2.0 adds down_hash, NULL for rows recorded before)
+SELECT 'migrations' AS what, count(*) AS n, md5(string_agg((m.id, m.tag, m.idx, m.hash, m.created_at, m.applied_at, m.applied_by, m.duration_ms, m.statements, m.how, m.run_id)::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
 UNION ALL SELECT 'events', count(*), md5(string_agg(e::text, '|' ORDER BY e.id)) FROM dbkit.events e
 UNION ALL SELECT 'snapshots', count(*), md5(string_agg(s::text, '|' ORDER BY s.id)) FROM dbkit.snapshots s
 UNION ALL SELECT 'ddl_audit', count(*), md5(string_agg(a::text, '|' ORDER BY a.id)) FROM dbkit.ddl_audit a
@@ -53,7 +54,7 @@ SELECT extversion FROM pg_extension WHERE extname = 'dbkit';
 -- every row is still there, unchanged (the update may add rows of its own only to events)
 SELECT k.what, k.n, k.digest = now.digest AS unchanged
   FROM kept k
-  JOIN (SELECT 'migrations' AS what, md5(string_agg(m::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
+  JOIN (SELECT 'migrations' AS what, md5(string_agg((m.id, m.tag, m.idx, m.hash, m.created_at, m.applied_at, m.applied_by, m.duration_ms, m.statements, m.how, m.run_id)::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
         UNION ALL SELECT 'events', md5(string_agg(e::text, '|' ORDER BY e.id))
                     FROM dbkit.events e WHERE e.id <= (SELECT n FROM kept WHERE what = 'events')
         UNION ALL SELECT 'snapshots', md5(string_agg(s::text, '|' ORDER BY s.id))
@@ -63,6 +64,8 @@ SELECT k.what, k.n, k.digest = now.digest AS unchanged
         UNION ALL SELECT 'drizzle', md5(string_agg(d::text, '|' ORDER BY d.id)) FROM drizzle.__drizzle_migrations d) now
     USING (what)
  ORDER BY k.what;
+
+SELECT count(*) AS rows_with_down_hash FROM dbkit.migrations WHERE down_hash IS NOT NULL;
 
 -- the updated extension works on the old state: status, drift (the hand-made table
 -- is still reported), and a new migration applies on top of the old history; the

@@ -127,3 +127,54 @@ TEST(Folder, WhenWarningNamesTheEntryWithTheLargerWhen) {
 	EXPECT_NE(w[1]->message.find("\"0001_b\" (3000)"), std::string::npos) << w[1]->message;
 	EXPECT_EQ(w[1]->message.find("0002_c"), std::string::npos) << w[1]->message;
 }
+
+TEST(Folder, JournalDownFilesBelongToTheirMigration) {
+	std::string j = journal(entry(0, 10, "0000_a") + "," + entry(1, 20, "0001_b"));
+	FolderInput in{j, {{"0000_a.sql", "A"}, {"0000_a.down.sql", "DOWN A"}, {"0001_b.sql", "B"}}};
+	Folder f = load_folder(in);
+	EXPECT_TRUE(f.findings.empty()) << f.findings.front().code;  // a down file is neither a migration nor unlisted
+	ASSERT_EQ(f.migrations.size(), 2u);
+	ASSERT_TRUE(f.migrations[0].down_sql);
+	EXPECT_EQ(*f.migrations[0].down_sql, "DOWN A");
+	EXPECT_EQ(f.migrations[0].down_file, "0000_a.down.sql");
+	EXPECT_FALSE(f.migrations[1].down_sql);
+	EXPECT_TRUE(f.migrations[1].down_file.empty());
+}
+
+TEST(Folder, JournalDownFileOfNoMigrationIsAWarning) {
+	std::string j = journal(entry(0, 10, "0000_a"));
+	Folder f = load_folder(FolderInput{j, {{"0000_a.sql", "A"}, {"0009_gone.down.sql", "X"}}});
+	EXPECT_TRUE(has(f, "folder.down_unmatched"));
+	EXPECT_FALSE(has(f, "folder.file_unlisted"));
+	ASSERT_EQ(f.migrations.size(), 1u);
+}
+
+TEST(Folder, JournalTagEndingInDownKeepsItsUpFile) {
+	std::string j = journal(entry(0, 10, "0000_x.down"));
+	Folder f = load_folder(FolderInput{j, {{"0000_x.down.sql", "UP"}}});
+	EXPECT_TRUE(f.findings.empty());
+	ASSERT_EQ(f.migrations.size(), 1u);
+	EXPECT_EQ(f.migrations[0].sql, "UP");
+	EXPECT_FALSE(f.migrations[0].down_sql);
+}
+
+TEST(Folder, FoldersLayoutDownSql) {
+	Folder f = load_folder(FolderInput{std::nullopt,
+	                                   {{"20261125221325_a/migration.sql", "A"},
+	                                    {"20261125221325_a/down.sql", "DA"},
+	                                    {"20261125221400_b/migration.sql", "B"},
+	                                    {"20261125221500_c/down.sql", "orphan"}}});
+	ASSERT_EQ(f.migrations.size(), 2u);
+	ASSERT_TRUE(f.migrations[0].down_sql);
+	EXPECT_EQ(*f.migrations[0].down_sql, "DA");
+	EXPECT_EQ(f.migrations[0].down_file, "20261125221325_a/down.sql");
+	EXPECT_FALSE(f.migrations[1].down_sql);
+	EXPECT_TRUE(has(f, "folder.down_unmatched"));
+}
+
+TEST(Folder, IsDownFile) {
+	EXPECT_TRUE(is_down_file("0001_a.down.sql"));
+	EXPECT_FALSE(is_down_file("0001_a.sql"));
+	EXPECT_FALSE(is_down_file(".down.sql"));
+	EXPECT_FALSE(is_down_file("x/0001_a.down.sql"));
+}

@@ -198,3 +198,9 @@ TEST(Lint, CountedRowsOfANeverAnalyzedTableMakeErrors) {
 	ASSERT_TRUE(has(fs, "lock.set-not-null", "error"));
 	EXPECT_NE(fs[0].message.find("at least 100000 rows (counted"), std::string::npos) << fs[0].message;
 }
+
+TEST(Markers, Irreversible) {
+	EXPECT_TRUE(read_markers("-- dbkit:irreversible: the dropped column's data is gone\nSELECT 1;").irreversible);
+	EXPECT_TRUE(read_markers("SELECT 1; -- DBKIT:IRREVERSIBLE").irreversible);
+	EXPECT_FALSE(read_markers("DROP TABLE t;").irreversible);
+}

@@ -1,0 +1,172 @@
+// dbkit rollback (--steps N | --to TAG) --reason TEXT [--dry-run] [--transaction all|each]:
+// ship the folder to dbkit_rollback(), which runs the down files newest first
+// and records the rollback. The server decides and refuses; this prints.
+//   --transaction=all   one call, one transaction: every down file or none
+//   --transaction=each  the dry run lists the migrations, then one call per
+//                       migration ({"steps": 1}), each committed on its own
+#include <cstdio>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+#include "folder_reader.hpp"
+#include "report.hpp"
+
+namespace dbkit::client {
+
+namespace {
+
+struct Rolled {
+	std::string idx, tag, action, statements, duration_ms, hash, down_file, down_hash;
+};
+
+std::optional<std::vector<Rolled>> call(Session &s, const std::string &payload, const nlohmann::json &opts,
+                                        ServerError &err) {
+	auto r = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, hash, down_file, down_hash "
+	                                   "FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
+	                                   s.fn("dbkit_rollback")),
+	                       {payload, opts.dump()}, err);
+	if (!r)
+		return std::nullopt;
+	std::vector<Rolled> out;
+	for (int i = 0; i < r->rows(); ++i) {
+		auto g = [&](int k) { return r->null(i, k) ? std::string() : r->get(i, k); };
+		out.push_back({g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)});
+	}
+	return out;
+}
+
+nlohmann::json row_json(const Rolled &r) {
+	nlohmann::json j = {{"idx", std::stoi(r.idx)}, {"tag", r.tag}, {"action", r.action},
+	                    {"statements", std::stoi(r.statements)}, {"hash", r.hash}, {"down_file", r.down_file},
+	                    {"down_hash", r.down_hash}};
+	if (!r.duration_ms.empty())
+		j["duration_ms"] = std::stod(r.duration_ms);
+	return j;
+}
+
+}  // namespace
+
+int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOptions &m) {
+	nlohmann::json payload_json;
+	if (int rc = load_payload(c, payload_json))
+		return rc;
+	Session s;
+	if (int rc = open_session(c, s))
+		return rc;
+	const std::string what = m.dry_run ? "rollback dry run failed" : "rollback failed";
+	// the same deploy lock as migrate: a rollback and a migrate never run at once
+	if (int rc = take_deploy_lock(c, s, m.wait_ms, what))
+		return rc;
+	std::string payload = payload_text(payload_json);
+	nlohmann::json opts = nlohmann::json::object();
+	if (ro.steps > 0)
+		opts["steps"] = ro.steps;
+	else
+		opts["to"] = ro.to;
+	opts["reason"] = ro.reason;
+	if (m.no_drizzle_sync)
+		opts["drizzle_sync"] = false;
+	if (!m.drizzle_schema.empty())
+		opts["drizzle_schema"] = m.drizzle_schema;
+	if (!m.drizzle_table.empty())
+		opts["drizzle_table"] = m.drizzle_table;
+	if (m.lock_timeout_ms >= 0)
+		opts["lock_timeout"] = m.lock_timeout_ms;
+	if (m.statement_timeout_ms >= 0)
+		opts["statement_timeout"] = m.statement_timeout_ms;
+	if (m.wait_ms >= 0)
+		opts["lock_wait"] = m.wait_ms;
+
+	std::vector<Notice> notices;
+	nlohmann::json rows = nlohmann::json::array();
+	auto failed = [&](const ServerError &err) {
+		for (auto &n : s.conn->take_notices())
+			notices.push_back(n);
+		if (!c.json)
+			print_notices(notices);
+		print_server_error(what, err);
+		if (!rows.empty() && !c.json)
+			fmt::print(stderr, "  {:<8} {} rolled back and committed before the failure (--transaction each)\n", "note",
+			           rows.size() == 1 ? "1 migration was" : fmt::format("{} migrations were", rows.size()));
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}, {"migrations", rows},
+			           {"warnings", notices_json(notices)}});
+		return kFailed;
+	};
+
+	ServerError err;
+	std::vector<Rolled> done;
+	if (m.dry_run || m.transaction == "each") {
+		nlohmann::json dry = opts;
+		dry["dry_run"] = true;
+		auto plan = call(s, payload, dry, err);
+		if (!plan)
+			return failed(err);
+		if (m.dry_run) {
+			for (auto &n : s.conn->take_notices())
+				notices.push_back(n);
+			if (!c.json)
+				print_notices(notices);
+			for (const auto &r : *plan) {
+				rows.push_back(row_json(r));
+				if (!c.json)
+					fmt::print("  would roll back  {:<40} {} ({} statement{})\n", r.tag, r.down_file, r.statements,
+					           r.statements == "1" ? "" : "s");
+			}
+			if (c.json)
+				emit_json({{"ok", true}, {"dry_run", true}, {"migrations", rows}, {"warnings", notices_json(notices)}});
+			else
+				fmt::print("dbkit: rollback dry run: {} migration{} would be rolled back, newest first; nothing was "
+				           "changed\n",
+				           plan->size(), plan->size() == 1 ? "" : "s");
+			return kOk;
+		}
+		nlohmann::json one = opts;
+		one.erase("to");
+		one["steps"] = 1;
+		for (const auto &p : *plan) {
+			auto r = call(s, payload, one, err);
+			if (!r)
+				return failed(err);
+			if (r->size() != 1 || (*r)[0].tag != p.tag) {  // cannot happen while we hold the deploy lock
+				err = ServerError{};
+				err.message = fmt::format("expected to roll back {} next, the server rolled back {}", p.tag,
+				                          r->empty() ? std::string("nothing") : (*r)[0].tag);
+				return failed(err);
+			}
+			for (auto &n : s.conn->take_notices())
+				notices.push_back(n);
+			rows.push_back(row_json((*r)[0]));
+			done.push_back((*r)[0]);
+			if (!c.json)
+				fmt::print("  rolled back  {:<40} {} ({} statement{})  {}\n", p.tag, p.down_file, p.statements,
+				           p.statements == "1" ? "" : "s", human_ms(std::stod((*r)[0].duration_ms)));
+		}
+	} else {
+		auto r = call(s, payload, opts, err);
+		if (!r)
+			return failed(err);
+		for (auto &n : s.conn->take_notices())
+			notices.push_back(n);
+		for (const auto &x : *r) {
+			rows.push_back(row_json(x));
+			done.push_back(x);
+			if (!c.json)
+				fmt::print("  rolled back  {:<40} {} ({} statement{})  {}\n", x.tag, x.down_file, x.statements,
+				           x.statements == "1" ? "" : "s", human_ms(std::stod(x.duration_ms)));
+		}
+	}
+	if (c.json) {
+		emit_json({{"ok", true}, {"rolled_back", done.size()}, {"migrations", rows}, {"warnings", notices_json(notices)}});
+		return kOk;
+	}
+	print_notices(notices);
+	fmt::print("dbkit: rolled back {} migration{}, recorded in dbkit.events (rollback)\n", done.size(),
+	           done.size() == 1 ? "" : "s");
+	return kOk;
+}
+
+}  // namespace dbkit::client
