@@ -72,7 +72,8 @@ BEGIN
             'dbkit_forget(text, text, jsonb)', 'dbkit_accept_change(jsonb, text, text, jsonb)',
             'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
             'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
-            'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)'] LOOP
+            'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
+            'dbkit_rollback(jsonb, jsonb)'] LOOP
         stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
             CASE WHEN stmt LIKE 'dbkit.%' THEN stmt ELSE format('%s.%s', '@extschema@', stmt) END, role);
     END LOOP;
@@ -556,59 +557,4 @@ COMMENT ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) IS
     'Roll back the newest applied migrations with their down files, in the current transaction';
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) FROM PUBLIC;
 
--- dbkit_grant_deployer also grants dbkit_rollback.
-CREATE OR REPLACE FUNCTION @extschema@.dbkit_grant_deployer(role regrole, drizzle_schema name DEFAULT 'drizzle',
-                                                  drizzle_table name DEFAULT '__drizzle_migrations')
-RETURNS SETOF text
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    stmt text;
-    rel regclass;
-    seq regclass;
-    stmts text[] := ARRAY[
-        format('GRANT USAGE ON SCHEMA dbkit, %s TO %s', '@extschema@', role),
-        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress TO %s', role),
-        format('GRANT SELECT ON dbkit.ddl_audit TO %s', role),
-        format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dbkit TO %s', role)];
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'dbkit_grant_deployer: the role is null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    FOREACH stmt IN ARRAY ARRAY['dbkit_apply(jsonb, jsonb)', 'dbkit._repair(text, jsonb, text, text, jsonb)',
-            'dbkit_mark_applied(jsonb, text, text, jsonb)', 'dbkit_baseline(jsonb, text, text, jsonb)',
-            'dbkit_forget(text, text, jsonb)', 'dbkit_accept_change(jsonb, text, text, jsonb)',
-            'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
-            'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
-            'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
-            'dbkit_rollback(jsonb, jsonb)'] LOOP
-        stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
-            CASE WHEN stmt LIKE 'dbkit.%' THEN stmt ELSE format('%s.%s', '@extschema@', stmt) END, role);
-    END LOOP;
-    IF drizzle_schema IS NOT NULL THEN
-        IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = drizzle_schema) THEN
-            stmts := stmts || format('CREATE SCHEMA %I', drizzle_schema);
-        END IF;
-        stmts := stmts || format('GRANT USAGE ON SCHEMA %I TO %s', drizzle_schema, role);
-        SELECT c.oid INTO rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = drizzle_schema AND c.relname = drizzle_table;
-        IF rel IS NULL THEN
-            -- the deployer creates drizzle's table on its first run, and owns it
-            stmts := stmts || format('GRANT CREATE ON SCHEMA %I TO %s', drizzle_schema, role);
-        ELSE
-            stmts := stmts || format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', rel, role);
-            FOR seq IN SELECT d.objid::regclass FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
-                        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-                          AND d.refobjid = rel AND s.relkind = 'S' LOOP
-                stmts := stmts || format('GRANT USAGE, SELECT ON SEQUENCE %s TO %s', seq, role);
-            END LOOP;
-        END IF;
-    END IF;
-    FOREACH stmt IN ARRAY stmts LOOP
-        EXECUTE stmt;
-        RETURN NEXT stmt;
-    END LOOP;
-END
-$$;
 -- end of issue 13 items 1 and 2
