@@ -21,19 +21,8 @@
 
 namespace dbkit::client {
 
-namespace {
-
-struct Totals {
-	int applied = 0, already = 0, adopted = 0, renamed = 0, statements = 0, calls = 0;
-	double server_ms = 0;
-	nlohmann::json rows = nlohmann::json::array();
-	std::vector<Notice> notices;
-};
-
-nlohmann::json options_json(const MigrateOptions &m, bool each) {
+nlohmann::json server_options(const MigrateOptions &m) {
 	nlohmann::json o = nlohmann::json::object();
-	if (m.out_of_order)
-		o["out_of_order"] = true;
 	if (m.no_drizzle_sync)
 		o["drizzle_sync"] = false;
 	if (!m.drizzle_schema.empty())
@@ -44,12 +33,28 @@ nlohmann::json options_json(const MigrateOptions &m, bool each) {
 		o["lock_timeout"] = m.lock_timeout_ms;
 	if (m.statement_timeout_ms >= 0)
 		o["statement_timeout"] = m.statement_timeout_ms;
+	if (m.wait_ms >= 0)
+		o["lock_wait"] = m.wait_ms;
+	return o;
+}
+
+namespace {
+
+struct Totals {
+	int applied = 0, already = 0, adopted = 0, renamed = 0, statements = 0, calls = 0;
+	double server_ms = 0;
+	nlohmann::json rows = nlohmann::json::array();
+	std::vector<Notice> notices;
+};
+
+nlohmann::json options_json(const MigrateOptions &m, bool each) {
+	nlohmann::json o = server_options(m);
+	if (m.out_of_order)
+		o["out_of_order"] = true;
 	if (m.lock_retries >= 0)
 		o["lock_retries"] = m.lock_retries;
 	if (m.resume)
 		o["resume"] = true;
-	if (m.wait_ms >= 0)
-		o["lock_wait"] = m.wait_ms;
 	if (each)
 		o["limit"] = 1;
 	return o;

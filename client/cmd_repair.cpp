@@ -26,15 +26,7 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 	ServerError err;
 	std::optional<Result> r;
 	std::vector<std::string> params;
-	nlohmann::json opts = nlohmann::json::object();  // where drizzle's table is, as for migrate
-	if (m.no_drizzle_sync)
-		opts["drizzle_sync"] = false;
-	if (!m.drizzle_schema.empty())
-		opts["drizzle_schema"] = m.drizzle_schema;
-	if (!m.drizzle_table.empty())
-		opts["drizzle_table"] = m.drizzle_table;
-	if (m.wait_ms >= 0)
-		opts["lock_wait"] = m.wait_ms;
+	nlohmann::json opts = server_options(m);  // where drizzle's table is, as for migrate
 	if (action == "forget") {
 		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2, $3::pg_catalog.jsonb)",
 		                              s.fn("dbkit_forget")),

@@ -61,24 +61,12 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 	if (int rc = take_deploy_lock(c, s, m.wait_ms, what))
 		return rc;
 	std::string payload = payload_text(payload_json);
-	nlohmann::json opts = nlohmann::json::object();
+	nlohmann::json opts = server_options(m);
 	if (ro.steps > 0)
 		opts["steps"] = ro.steps;
 	else
 		opts["to"] = ro.to;
 	opts["reason"] = ro.reason;
-	if (m.no_drizzle_sync)
-		opts["drizzle_sync"] = false;
-	if (!m.drizzle_schema.empty())
-		opts["drizzle_schema"] = m.drizzle_schema;
-	if (!m.drizzle_table.empty())
-		opts["drizzle_table"] = m.drizzle_table;
-	if (m.lock_timeout_ms >= 0)
-		opts["lock_timeout"] = m.lock_timeout_ms;
-	if (m.statement_timeout_ms >= 0)
-		opts["statement_timeout"] = m.statement_timeout_ms;
-	if (m.wait_ms >= 0)
-		opts["lock_wait"] = m.wait_ms;
 
 	std::vector<Notice> notices;
 	nlohmann::json rows = nlohmann::json::array();

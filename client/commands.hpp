@@ -1,4 +1,6 @@
 #pragma once
+#include <nlohmann/json.hpp>
+
 #include "session.hpp"
 
 namespace CLI {
@@ -25,6 +27,10 @@ struct RollbackOptions {
 	long steps = 0;
 	std::string to, reason;
 };
+
+// The options every writing command passes to the server: where drizzle's table
+// is, the timeouts and the deploy lock's wait (only those given on the command line).
+nlohmann::json server_options(const MigrateOptions &m);
 
 int cmd_migrate(const Common &c, const MigrateOptions &m);
 int cmd_status(const Common &c, bool all);
