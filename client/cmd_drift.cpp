@@ -1,8 +1,8 @@
-// dbkit drift: the live schema against what the migrations left (always) and
-// against what the code declares (with a folder that has drizzle snapshots).
-// Exit 0: no drift; 4: drift found; 1: cannot compare (the live side failed, or the
-// folder has snapshots that cannot be compared). A folder without snapshots only
-// makes the comparison with the code unavailable, said so, not a failure.
+// dbkit drift: the live schema against what the migrations left (always) and,
+// with a folder, against the code's schema as PostgreSQL builds it in a shadow.
+// Exit 0: no drift; 4: drift found; 1: cannot compare (the live side failed, or
+// --dir was given and the code's side could not be built). Differences between a
+// folder's snapshot and its migrations are shown apart and are not drift.
 #include <cstdio>
 #include <filesystem>
 
@@ -23,8 +23,15 @@ nlohmann::json parse_or_null(const Result &r, int row, int col) {
 	return nlohmann::json::parse(r.get(row, col), nullptr, false);
 }
 
-void print_rows(const Result &r, bool with_audit) {
-	for (int i = 0; i < r.rows(); ++i) {
+std::vector<int> all_rows(const Result &r) {
+	std::vector<int> v;
+	for (int i = 0; i < r.rows(); ++i)
+		v.push_back(i);
+	return v;
+}
+
+void print_rows(const Result &r, bool with_audit, const std::vector<int> &which) {
+	for (int i : which) {
 		fmt::print("  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
 		if (!with_audit)
 			continue;
@@ -46,9 +53,9 @@ void print_rows(const Result &r, bool with_audit) {
 	}
 }
 
-nlohmann::json rows_json(const Result &r, bool with_audit) {
+nlohmann::json rows_json(const Result &r, bool with_audit, const std::vector<int> &which) {
 	nlohmann::json out = nlohmann::json::array();
-	for (int i = 0; i < r.rows(); ++i) {
+	for (int i : which) {
 		nlohmann::json row = {{"kind", r.get(i, 0)}, {"object", r.get(i, 1)}, {"change", r.get(i, 2)},
 		                      {"detail", r.get(i, 3)}, {"expected", parse_or_null(r, i, 4)},
 		                      {"actual", parse_or_null(r, i, 5)}};
@@ -96,49 +103,52 @@ int cmd_drift(const Common &c) {
 		}
 		live_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")") + " [SQLSTATE DK008]";
 	}
-	// Against the code: only a folder with drizzle snapshots has something to
-	// compare with. Without one (or when the comparison fails) that side is
-	// reported as unavailable, with the reason, and the live drift still counts.
+	// Against the code, as PostgreSQL builds it in the shadow: what the folder's
+	// migrations build and, when it has one, what its newest drizzle snapshot
+	// declares. Rows whose source starts with "folder: " are differences between
+	// the snapshot and the migrations (hand-written migrations after it): the
+	// folder's business, reported apart, never drift.
 	std::optional<Result> code;
 	std::string code_unavailable;
-	bool code_failed = false;  // the folder has snapshots, yet the comparison failed
+	bool code_failed = false;  // --dir was given, yet the comparison failed
+	std::vector<int> code_drift, folder_rows;
+	std::string code_source;
 	if (with_folder) {
-		bool has_snapshot = false;
-		if (payload.contains("files") && payload["files"].is_object())
-			for (const auto &[name, _] : payload["files"].items()) {
-				std::string n = name;
-				auto ends = [&](const std::string &suffix) {
-					return n.size() >= suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0;
-				};
-				has_snapshot |= ends("_snapshot.json") || ends("/snapshot.json") || n == "snapshot.json";
-			}
-		if (!has_snapshot) {
-			code_unavailable = fmt::format("{} has no drizzle snapshot (meta/NNNN_snapshot.json, or "
-			                               "<migration>/snapshot.json, as drizzle-kit generate writes them)",
-			                               c.dir);
+		code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, "
+		                                 "actual::pg_catalog.text, snapshot FROM {}($1::pg_catalog.jsonb)",
+		                                 s.fn("dbkit_drift_code")),
+		                     {payload_text(payload)}, err);
+		if (!code) {
+			code_failed = c.dir_given;
+			code_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")");
+			if (!err.sqlstate.empty())
+				code_unavailable += " [SQLSTATE " + err.sqlstate + "]";
 		} else {
-			code = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, actual::pg_catalog.text, snapshot "
-			                                 "FROM {}($1::pg_catalog.jsonb)",
-			                                 s.fn("dbkit_drift_code")),
-			                     {payload_text(payload)}, err);
-			if (!code) {
-				code_failed = true;
-				code_unavailable = err.message + (err.hint.empty() ? "" : " (" + err.hint + ")");
-				if (!err.sqlstate.empty())
-					code_unavailable += " [SQLSTATE " + err.sqlstate + "]";
+			for (int i = 0; i < code->rows(); ++i) {
+				std::string src = code->get(i, 6);
+				if (src.rfind("folder: ", 0) == 0)
+					folder_rows.push_back(i);
+				else {
+					code_drift.push_back(i);
+					code_source = src;
+				}
 			}
 		}
 	}
-	int total = (db ? db->rows() : 0) + (code ? code->rows() : 0);
+	int total = (db ? db->rows() : 0) + int(code_drift.size());
 	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
 		nlohmann::json j = {{"ok", true}, {"drift", total > 0},
-		                    {"migrations", db ? rows_json(*db, true) : nlohmann::json(nullptr)}};
+		                    {"migrations", db ? rows_json(*db, true, all_rows(*db)) : nlohmann::json(nullptr)}};
 		if (!db)
 			j["migrations_unavailable"] = live_unavailable;
 		if (code) {
-			j["code"] = rows_json(*code, false);
-			j["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
+			j["code"] = rows_json(*code, false, code_drift);
+			j["code_snapshot"] = code_source;
+			nlohmann::json f = rows_json(*code, false, folder_rows);
+			for (size_t k = 0; k < folder_rows.size(); ++k)
+				f[k]["why"] = code->get(folder_rows[k], 6).substr(8);
+			j["folder"] = f;
 		} else if (with_folder) {
 			j["code"] = nullptr;
 			j["code_unavailable"] = code_unavailable;
@@ -151,17 +161,21 @@ int cmd_drift(const Common &c) {
 	} else if (db->rows()) {
 		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
 		           db->rows() == 1 ? "" : "s");
-		print_rows(*db, true);
+		print_rows(*db, true, all_rows(*db));
 	} else {
 		fmt::print("dbkit drift: the live schema is what the migrations left\n");
 	}
 	if (code) {
-		if (code->rows()) {
-			fmt::print("dbkit drift: {} difference{} between the live schema and the code ({}):\n", code->rows(),
-			           code->rows() == 1 ? "" : "s", code->get(0, 6));
-			print_rows(*code, false);
+		if (!code_drift.empty()) {
+			fmt::print("dbkit drift: {} difference{} between the live schema and the code ({}, built by PostgreSQL):\n",
+			           code_drift.size(), code_drift.size() == 1 ? "" : "s", code_source);
+			print_rows(*code, false, code_drift);
 		} else {
-			fmt::print("dbkit drift: the live schema matches the code (newest drizzle snapshot in {})\n", c.dir);
+			fmt::print("dbkit drift: the live schema matches the code in {}, as PostgreSQL builds it\n", c.dir);
+		}
+		if (!folder_rows.empty()) {
+			fmt::print("dbkit drift: not drift, but {}:\n", code->get(folder_rows[0], 6).substr(8));
+			print_rows(*code, false, folder_rows);
 		}
 	} else if (with_folder) {
 		fmt::print("dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);

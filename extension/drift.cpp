@@ -6,9 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "core/code_drift.hpp"
 #include "core/drift_describe.hpp"
-#include "core/drizzle_snapshots.hpp"
 #include "core/json.hpp"
 #include "audit.hpp"
 #include "errcodes.hpp"
@@ -181,51 +179,5 @@ DBKIT_FUNCTION(dbkit_accept_drift) {
 	std::string fp = *spi::get_text(0, 2);
 	spi::finish();
 	out.add({n, fp});
-	return out.done();
-}
-
-DBKIT_FUNCTION(dbkit_drift_code) {
-	if (PG_ARGISNULL(0))
-		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
-	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
-	auto snap = core::newest_snapshot(lf.input, lf.folder);
-	if (!snap)
-		throw Error(DBKIT_FOLDER_INVALID, "the folder has no drizzle snapshot to compare with",
-		            "Drift against the code needs meta/NNNN_snapshot.json (or <folder>/snapshot.json) as drizzle-kit "
-		            "generate writes them; dbkit drift --dir ships them.");
-	core::JsonValue code_json, live_json;
-	core::JsonError err;
-	if (!core::parse_json(snap->second, code_json, err))
-		throw Error(DBKIT_FOLDER_INVALID,
-		            fmt::format("{}: invalid JSON at line {}, column {}: {}", snap->first, err.line, err.column,
-		                        err.message),
-		            "Restore the snapshot from version control.");
-	core::ObjectMap code;
-	std::string why;
-	if (!core::code_objects(code_json, code, why))
-		throw Error(DBKIT_FOLDER_INVALID, fmt::format("{}: {}", snap->first, why));
-
-	spi::connect();
-	spi::execute("SELECT dbkit.snapshot()::text");
-	std::string live_text = *spi::get_text(0, 1);
-	spi::finish();
-	if (!core::parse_json(live_text, live_json, err))
-		throw Error(ERRCODE_INTERNAL_ERROR, "dbkit.snapshot() returned unreadable JSON: " + err.message);
-	core::ObjectMap live = core::live_objects(live_json);
-
-	auto attrs_json = [](const core::ObjectMap &m, const std::string &key) -> Cell {
-		auto it = m.find(key);
-		if (it == m.end())
-			return Cell();
-		std::string j = "{";
-		for (const auto &[k, v] : it->second)
-			j += (j.size() > 1 ? ", " : "") + core::json_quote(k) + ": " + core::json_quote(v);
-		return JsonText{j + "}"};
-	};
-	for (const auto &d : core::compare_objects(code, live)) {
-		std::string key = d.kind + ":" + d.name;
-		out.add({d.kind, d.name, d.change, d.detail, attrs_json(code, key), attrs_json(live, key), snap->first});
-	}
 	return out.done();
 }

@@ -60,7 +60,7 @@ DECLARE
     seq regclass;
     stmts text[] := ARRAY[
         format('GRANT USAGE ON SCHEMA dbkit, %s TO %s', '@extschema@', role),
-        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress TO %s', role),
+        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas TO %s', role),
         format('GRANT SELECT ON dbkit.ddl_audit TO %s', role),
         format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dbkit TO %s', role)];
 BEGIN
@@ -558,3 +558,39 @@ COMMENT ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) IS
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) FROM PUBLIC;
 
 -- end of issue 13 items 1 and 2
+
+------------------------------------------------------------------------------
+-- Issue 10: the schema engine. PostgreSQL builds a desired schema in a shadow
+-- (a subtransaction that is always rolled back) and dbkit.snapshot() reads it
+-- as it reads the live one. They run as the caller: the shadow needs the rights
+-- to rename the live schemas for a moment (their owner, or the database owner).
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.dbkit_schema_from_folder(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_folder' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_folder(jsonb, jsonb) IS
+    'The schema a folder''s migrations build (options.through: up to that tag), built in a shadow and read like dbkit_snapshot()';
+
+CREATE FUNCTION @extschema@.dbkit_schema_from_sql(sql text, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_sql' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_sql(text, jsonb) IS
+    'The schema a SQL file builds (hand-written, or drizzle-kit export), built in a shadow and read like dbkit_snapshot()';
+
+-- The code's side of dbkit drift --dir, kept per source hash: a monitoring poll
+-- builds no shadow while the folder is unchanged.
+CREATE TABLE dbkit.code_schemas (
+    key       text PRIMARY KEY,     -- sha256 of what was built (engine version, server version, statements)
+    source    text NOT NULL,        -- what it was built from, for people
+    built_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    snapshot  jsonb NOT NULL
+);
+
+-- dbkit_drift_code now builds the code's side in the shadow: it changes catalogs
+-- inside a subtransaction it rolls back, which PostgreSQL allows only in a
+-- VOLATILE function. Readers may see the cache (it holds only what
+-- pg_catalog shows anyway); the deployer also writes it.
+ALTER FUNCTION @extschema@.dbkit_drift_code(jsonb) VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
+    'Differences between the live schema and the code''s schema as PostgreSQL builds it: the folder''s migrations and its newest drizzle snapshot';
+GRANT SELECT ON dbkit.code_schemas TO PUBLIC;

@@ -1,0 +1,28 @@
+#pragma once
+// The code's side of a comparison, built in the shadow once per content hash
+// and kept in dbkit.code_schemas (drift_code.cpp).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "schema_engine.hpp"
+
+namespace dbkit {
+
+// dbkit.snapshot() of what `sources` build, from the cache or the shadow. SPI connected.
+std::string code_side(const std::vector<const core::Migration *> &sources, const std::string &label,
+                      const ShadowOptions &opts);
+// A snapshot as "<key>" -> value text without owner and privileges, for comparing.
+std::map<std::string, std::string> comparable(const std::string &snapshot);
+std::string live_snapshot();
+
+// What the folder's newest drizzle snapshot declares, built by PostgreSQL.
+struct CodeSnapshot {
+	std::string file;                          // meta/0005_snapshot.json, <folder>/snapshot.json
+	std::string after;                         // the migrations after it, "0006_x, 0007_y" (empty: none)
+	std::map<std::string, std::string> schema;  // comparable()
+};
+std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts);
+
+}  // namespace dbkit

@@ -1,0 +1,27 @@
+// The shadow builds a schema in one transaction, where PostgreSQL refuses to use
+// an enum value that ALTER TYPE ... ADD VALUE added in that same transaction
+// (SQLSTATE 55P04), although the real run commits in between. Values created by
+// CREATE TYPE ... AS ENUM carry no such restriction, so the shadow folds the
+// values a later ADD VALUE adds into the CREATE TYPE itself. The final label
+// order is the one the ADD VALUEs would have produced.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dbkit::core {
+
+struct EnumAdd {
+	std::string value;
+	std::optional<std::string> neighbor;  // BEFORE / AFTER this label
+	bool before = false;
+	bool if_not_exists = false;
+};
+
+// The labels after applying `adds` to `labels` in order; nullopt when one of
+// them would fail (its neighbour is missing, or the value exists without IF NOT
+// EXISTS): then nothing is folded and the statements run as written.
+std::optional<std::vector<std::string>> fold_enum_labels(std::vector<std::string> labels,
+                                                         const std::vector<EnumAdd> &adds);
+
+}  // namespace dbkit::core

@@ -1,0 +1,145 @@
+// dbkit_drift_code(folder): the live schema against the code's schema as
+// PostgreSQL builds it in the shadow, never against SQL text. The code's side is
+// what the folder's migrations build; when the folder has a drizzle snapshot,
+// also what that snapshot declares (schema.ts). A difference the migrations
+// explain but the newest snapshot does not (hand-written migrations after it,
+// drizzle #3165) is reported apart, as the folder's, not as drift.
+// Each side is built once per content hash and kept in dbkit.code_schemas, so a
+// monitoring poll on an unchanged folder builds no shadow.
+#include <map>
+#include <set>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/drift_describe.hpp"
+#include "core/drizzle_snapshots.hpp"
+#include "errcodes.hpp"
+#include "code_side.hpp"
+#include "run_state.hpp"
+#include "schema_engine.hpp"
+#include "sha256.hpp"
+#include "spi.hpp"
+#include "srf.hpp"
+#include "subxact.hpp"
+
+namespace dbkit {
+namespace {
+
+constexpr const char *kEngineVersion = "dbkit-shadow-1";
+
+std::string cache_key(const std::vector<const core::Migration *> &sources) {
+	std::string basis = fmt::format("{}\n{}\n", kEngineVersion, PG_VERSION_NUM);
+	for (const core::Migration *m : sources)
+		basis += m->file + "\n" + sha256_hex(m->sql) + "\n";
+	return sha256_hex(basis);
+}
+
+}  // namespace
+
+std::string code_side(const std::vector<const core::Migration *> &sources, const std::string &label,
+                      const ShadowOptions &opts) {
+	std::string key = cache_key(sources);
+	spi::execute("SELECT snapshot::text FROM dbkit.code_schemas WHERE key = $1", {spi::text(key)});
+	if (spi::rows())
+		return *spi::get_text(0, 1);
+	std::string snap;
+	{
+		RunScope run;  // the shadow's DDL is dbkit's own: never audited
+		snap = shadow_snapshot(sources, opts);
+	}
+	// Kept for the next poll when this role may write the cache; a role that may
+	// not (a monitoring role) simply builds again next time.
+	Subxact sx;
+	try {
+		spi::execute(
+		    "INSERT INTO dbkit.code_schemas (key, source, snapshot) VALUES ($1, $2, $3::pg_catalog.jsonb) "
+		    "ON CONFLICT (key) DO UPDATE SET built_at = pg_catalog.now()",
+		    {spi::text(key), spi::text(label), spi::text(snap)});
+		spi::execute(
+		    "DELETE FROM dbkit.code_schemas WHERE key NOT IN "
+		    "(SELECT key FROM dbkit.code_schemas ORDER BY built_at DESC LIMIT 20)");
+		sx.commit();
+	} catch (const PgError &) {
+		sx.rollback();
+	}
+	return snap;
+}
+
+std::map<std::string, std::string> comparable(const std::string &snapshot) {
+	// owners and privileges belong to the environment, not to the code
+	spi::execute(
+	    "SELECT key, (value - '{owner,acl}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
+	    "WHERE key <> 'dbkit:format'",
+	    {spi::text(snapshot)});
+	std::map<std::string, std::string> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.emplace(*spi::get_text(i, 1), *spi::get_text(i, 2));
+	return out;
+}
+
+std::string live_snapshot() {
+	spi::execute("SELECT dbkit.snapshot()::text");
+	return *spi::get_text(0, 1);
+}
+
+}  // namespace dbkit
+
+using namespace dbkit;
+
+namespace {
+
+std::optional<std::string> at(const std::map<std::string, std::string> &m, const std::string &k) {
+	auto it = m.find(k);
+	return it == m.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+void add_row(ResultRows &out, const std::string &key, const std::optional<std::string> &expected,
+             const std::optional<std::string> &actual, const std::string &source) {
+	core::DriftItem d = core::describe_drift(key, expected, actual);
+	out.add({d.kind, d.name, d.change, d.detail, expected ? Cell(JsonText{*expected}) : Cell(),
+	         actual ? Cell(JsonText{*actual}) : Cell(), source});
+}
+
+}  // namespace
+
+DBKIT_FUNCTION(dbkit_drift_code) {
+	if (PG_ARGISNULL(0))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
+	ResultRows out(fcinfo);
+	EngineOptions o = read_engine_options(PG_NARGS() > 1 ? jsonb_arg(fcinfo, 1) : nullptr);
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	spi::connect();
+	std::vector<const core::Migration *> all = migrations_through(lf, "");
+	auto live = comparable(live_snapshot());
+	auto built = comparable(code_side(all, "migrations", o.shadow));
+	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow);
+	std::set<std::string> keys;
+	for (const auto *m : {&live, &built})
+		for (const auto &[k, v] : *m)
+			keys.insert(k);
+	if (snap)
+		for (const auto &[k, v] : snap->schema)
+			keys.insert(k);
+	for (const std::string &k : keys) {
+		auto a = at(live, k), b = at(built, k);
+		if (!snap) {
+			if (a != b)
+				add_row(out, k, b, a, "migrations");
+			continue;
+		}
+		auto c = at(snap->schema, k);
+		if (c == a)
+			continue;
+		if (b != a)  // the live schema is not what the migrations build: drift
+			add_row(out, k, c, a, snap->file);
+		else if (!snap->after.empty())  // the migrations after the snapshot explain it
+			add_row(out, k, c, a,
+			        fmt::format("folder: {} does not describe what {} build{}", snap->file, snap->after,
+			                    snap->after.find(',') == std::string::npos ? "s" : ""));
+		else  // the snapshot and its own migrations disagree: the folder's problem, not the database's
+			add_row(out, k, c, a, fmt::format("folder: {} disagrees with what the migrations build", snap->file));
+	}
+	spi::finish();
+	return out.done();
+}

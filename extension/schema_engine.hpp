@@ -1,0 +1,39 @@
+#pragma once
+// Shared by the schema engine's SQL functions (schema_engine.cpp, push.cpp,
+// code drift): their options and the sources a desired schema comes from.
+#include <string>
+#include <vector>
+
+#include "folder_arg.hpp"
+#include "shadow.hpp"
+
+namespace dbkit {
+
+struct EngineOptions {
+	ShadowOptions shadow;
+	std::string through;              // build a folder only up to this tag
+	std::string name = "schema.sql";  // what errors call a schema file
+	bool dry_run = false;
+	bool accept_data_loss = false;
+	bool drop_and_add = false;          // drop+add pairs are not renames
+	std::vector<std::string> renames;   // "public.users.bio=about", "public.posts=articles"
+	std::string reason;
+};
+EngineOptions read_engine_options(Jsonb *options);
+
+// A schema file as one migration: statements split by PostgreSQL's parser (a
+// breakpoint marker splits too, so `drizzle-kit export` output reads as is).
+inline core::Migration schema_file(std::string_view sql, const std::string &name) {
+	core::Migration m;
+	m.tag = name;
+	m.file = name;
+	m.sql = sql;
+	m.breakpoints = true;
+	return m;
+}
+
+std::vector<const core::Migration *> migrations_through(const LoadedFolder &lf, const std::string &through);
+std::string jsonb_text(Jsonb *j);
+Datum jsonb_datum(const std::string &text);
+
+}  // namespace dbkit

@@ -1,0 +1,400 @@
+// The shadow (shadow.hpp). Inside one internal subtransaction, always rolled back:
+//   1. every user schema is renamed out of the way (dbkit_shadow_<oid>) and an
+//      empty `public` (and drizzle's schema) is created in its place;
+//   2. extensions that lived in a renamed schema are moved back under its name
+//      when PostgreSQL lets this role relocate them, otherwise the renamed schema
+//      joins the search_path and its name is mapped back in the snapshot;
+//   3. the sources' statements run as the migration would run them, adapted to
+//      one transaction: transaction control and statements with no effect on a
+//      database's schema are skipped, CONCURRENTLY is dropped, enum values added
+//      after CREATE TYPE are folded into it (core/enum_fold.hpp);
+//   4. dbkit.snapshot() reads the result.
+// Other sessions see none of it (catalog changes are uncommitted); they wait
+// only to create objects in a renamed schema, never to read or write rows.
+#include "shadow.hpp"
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/enum_fold.hpp"
+#include "core/json.hpp"
+#include "errcodes.hpp"
+#include "execute.hpp"
+#include "locks.hpp"
+#include "parse.hpp"
+#include "session_watch.hpp"
+#include "spi.hpp"
+#include "subxact.hpp"
+
+extern "C" {
+#include "parser/scanner.h"
+}
+
+namespace dbkit {
+namespace {
+
+struct RenamedSchema {
+	std::string name;  // the live name
+	std::string oid;
+	std::string shadow_name() const { return kShadowSchemaPrefix + oid; }
+};
+
+std::string quoted_qualified(List *names) {
+	std::string out;
+	ListCell *lc;
+	foreach (lc, names) {
+		if (!out.empty())
+			out += '.';
+		out += spi::sql_ident(strVal(lfirst(lc)));
+	}
+	return out;
+}
+
+// ("", name) or (schema, name): how a statement names an enum type.
+std::pair<std::string, std::string> type_key(List *names) {
+	int n = list_length(names);
+	std::string name = strVal(llast(names));
+	std::string schema = n >= 2 ? strVal(list_nth(names, n - 2)) : "public";
+	return {schema, name};
+}
+
+// `sql` with the keyword CONCURRENTLY blanked out (same length, so error
+// positions still point into the file), found by PostgreSQL's own scanner.
+std::string without_concurrently(const std::string &sql) {
+	std::string out = sql;
+	std::vector<int> at;
+	PgCall([&]() noexcept {
+		core_yy_extra_type extra;
+		core_yyscan_t scanner = scanner_init(sql.c_str(), &extra, &ScanKeywords, ScanKeywordTokens);
+		int kw = ScanKeywordLookup("concurrently", &ScanKeywords);
+		int concurrently = kw >= 0 ? ScanKeywordTokens[kw] : -1;
+		core_YYSTYPE val;
+		YYLTYPE loc;
+		for (;;) {
+			int tok = core_yylex(&val, &loc, scanner);
+			if (tok == 0)
+				break;
+			if (tok == concurrently)  // the keyword, never a quoted "concurrently"
+				at.push_back(loc);
+		}
+		scanner_finish(scanner);
+	});
+	for (int p : at)
+		out.replace(p, 12, std::string(12, ' '));
+	return out;
+}
+
+// What the shadow does with one statement.
+struct Step {
+	const core::Migration *m;
+	PlannedStatement s;
+	Node *tree = nullptr;
+	bool skip = false;
+	std::optional<std::string> text;  // replaces the statement's text
+};
+
+Node *tree_of(std::string_view text) {
+	std::string sql(text);
+	ErrorData *err = nullptr;
+	List *l = raw_parse_noexcept(sql.c_str(), false, &err);
+	if (!l || list_length(l) != 1)
+		return nullptr;
+	return linitial_node(RawStmt, l)->stmt;
+}
+
+// Statements with no effect on the database's schema, or on objects outside it
+// (roles, databases, tablespaces are the cluster's), or that cannot run in a
+// transaction and change nothing a snapshot reads.
+bool has_no_schema_effect(Node *n) {
+	switch (nodeTag(n)) {
+	case T_VacuumStmt:
+	case T_ReindexStmt:
+	case T_ClusterStmt:
+	case T_CheckPointStmt:
+	case T_LoadStmt:
+	case T_NotifyStmt:
+	case T_ListenStmt:
+	case T_UnlistenStmt:
+	case T_AlterSystemStmt:
+	case T_CreatedbStmt:
+	case T_DropdbStmt:
+	case T_AlterDatabaseStmt:
+	case T_AlterDatabaseSetStmt:
+	case T_CreateTableSpaceStmt:
+	case T_DropTableSpaceStmt:
+	case T_AlterTableSpaceOptionsStmt:
+	case T_CreateRoleStmt:
+	case T_AlterRoleStmt:
+	case T_AlterRoleSetStmt:
+	case T_DropRoleStmt:
+	case T_GrantRoleStmt:
+	case T_CreateSubscriptionStmt:
+	case T_AlterSubscriptionStmt:
+	case T_DropSubscriptionStmt:
+	case T_TransactionStmt:
+		return true;
+	default:
+		return false;
+	}
+}
+
+// Folds ADD VALUE into CREATE TYPE ... AS ENUM where the whole history of the
+// type is in the shadow (core/enum_fold.hpp).
+void fold_enums(std::vector<Step> &steps) {
+	struct Open {
+		size_t create;
+		List *names;
+		std::vector<std::string> labels;
+		std::vector<core::EnumAdd> adds;
+		std::vector<size_t> add_steps;
+	};
+	std::map<std::pair<std::string, std::string>, Open> open;
+	std::vector<Open> done;
+	auto close = [&](const std::pair<std::string, std::string> &key) {
+		auto it = open.find(key);
+		if (it != open.end()) {
+			done.push_back(std::move(it->second));
+			open.erase(it);
+		}
+	};
+	for (size_t i = 0; i < steps.size(); ++i) {
+		Node *n = steps[i].tree;
+		if (!n || steps[i].skip)
+			continue;
+		if (IsA(n, CreateEnumStmt)) {
+			auto *c = castNode(CreateEnumStmt, n);
+			auto key = type_key(c->typeName);
+			close(key);
+			Open o{i, c->typeName, {}, {}, {}};
+			ListCell *lc;
+			foreach (lc, c->vals)
+				o.labels.push_back(strVal(lfirst(lc)));
+			open.emplace(key, std::move(o));
+		} else if (IsA(n, AlterEnumStmt)) {
+			auto *a = castNode(AlterEnumStmt, n);
+			auto key = type_key(a->typeName);
+			auto it = open.find(key);
+			if (it == open.end())
+				continue;
+			if (a->oldVal) {  // RENAME VALUE: the rest runs as written
+				close(key);
+				continue;
+			}
+			core::EnumAdd add{a->newVal, std::nullopt, !a->newValIsAfter, a->skipIfNewValExists};
+			if (a->newValNeighbor)
+				add.neighbor = std::string(a->newValNeighbor);
+			it->second.adds.push_back(add);
+			it->second.add_steps.push_back(i);
+		} else if (IsA(n, RenameStmt) && castNode(RenameStmt, n)->renameType == OBJECT_TYPE) {
+			auto *r = castNode(RenameStmt, n);
+			if (r->object && IsA(r->object, List))
+				close(type_key(castNode(List, r->object)));
+		} else if (IsA(n, AlterObjectSchemaStmt) && castNode(AlterObjectSchemaStmt, n)->objectType == OBJECT_TYPE) {
+			auto *r = castNode(AlterObjectSchemaStmt, n);
+			if (r->object && IsA(r->object, List))
+				close(type_key(castNode(List, r->object)));
+		} else if (IsA(n, DropStmt) && castNode(DropStmt, n)->removeType == OBJECT_TYPE) {
+			ListCell *lc;
+			foreach (lc, castNode(DropStmt, n)->objects) {
+				Node *o = static_cast<Node *>(lfirst(lc));
+				if (IsA(o, TypeName))
+					close(type_key(castNode(TypeName, o)->names));
+			}
+		}
+	}
+	for (auto &[key, o] : open)
+		done.push_back(std::move(o));
+	for (Open &o : done) {
+		if (o.adds.empty())
+			continue;
+		auto labels = core::fold_enum_labels(o.labels, o.adds);
+		if (!labels)
+			continue;
+		std::string sql = "CREATE TYPE " + quoted_qualified(o.names) + " AS ENUM (";
+		for (size_t k = 0; k < labels->size(); ++k) {
+			const std::string &l = (*labels)[k];
+			sql += (k ? ", " : "") + std::string(PgCall([&]() noexcept { return quote_literal_cstr(l.c_str()); }));
+		}
+		steps[o.create].text = sql + ")";
+		for (size_t k : o.add_steps)
+			steps[k].skip = true;
+	}
+}
+
+bool extension_exists(const char *name) {
+	return PgCall([&]() noexcept { return OidIsValid(get_extension_oid(name, true)); });
+}
+
+// The statements of every source, adapted to the shadow's single transaction.
+std::vector<Step> plan_steps(const std::vector<const core::Migration *> &sources,
+                             const std::set<std::string> &premade_schemas) {
+	std::vector<Step> steps;
+	for (const core::Migration *m : sources)
+		for (PlannedStatement &s : plan_statements(*m)) {
+			Step st{m, std::move(s)};
+			st.tree = tree_of(st.s.text);
+			Node *n = st.tree;
+			if (st.s.tx != core::TxKind::None || (n && has_no_schema_effect(n)))
+				st.skip = true;
+			else if (n && IsA(n, CreateExtensionStmt))
+				st.skip = extension_exists(castNode(CreateExtensionStmt, n)->extname);  // the live one is kept
+			else if (n && IsA(n, CreateSchemaStmt)) {
+				auto *c = castNode(CreateSchemaStmt, n);
+				st.skip = c->schemaname && premade_schemas.count(c->schemaname) && c->schemaElts == NIL;
+			} else if (st.s.no_transaction)
+				st.text = without_concurrently(std::string(st.s.text));
+			steps.push_back(std::move(st));
+		}
+	fold_enums(steps);
+	return steps;
+}
+
+std::vector<RenamedSchema> live_schemas() {
+	spi::execute(
+	    "SELECT n.nspname::text, n.oid::text FROM pg_catalog.pg_namespace n "
+	    "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit') "
+	    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+	    "AND d.objid = n.oid AND d.deptype = 'e') ORDER BY n.oid");
+	std::vector<RenamedSchema> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2)});
+	return out;
+}
+
+std::string drizzle_schema() {
+	spi::execute(
+	    "SELECT coalesce((SELECT s.snapshot -> 'dbkit:format' ->> 'drizzle_schema' FROM dbkit.snapshots s "
+	    "ORDER BY s.id DESC LIMIT 1), 'drizzle')");
+	return spi::get_text(0, 1).value_or("drizzle");
+}
+
+// `text` with every shadow name of a renamed schema put back (JSON text: the
+// quoted form of a name needing quotes is escaped).
+std::string map_names_back(std::string text, const std::vector<RenamedSchema> &renamed) {
+	for (const RenamedSchema &r : renamed) {
+		std::string from = r.shadow_name() + ".";
+		std::string to = spi::sql_ident(r.name);
+		std::string escaped;
+		for (char c : to)
+			escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+		escaped += ".";
+		for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + escaped.size()))
+			text.replace(at, from.size(), escaped);
+		// the whole name as a JSON string value (an extension's "schema")
+		std::string whole = "\"" + r.shadow_name() + "\"", back = core::json_quote(r.name);
+		for (size_t at = text.find(whole); at != std::string::npos; at = text.find(whole, at + back.size()))
+			text.replace(at, whole.size(), back);
+	}
+	return text;
+}
+
+PgError in_shadow(const PgError &e) {
+	ErrorData *d = e.edata();
+	std::string msg = fmt::format("the shadow could not build the desired schema: {}", d->message ? d->message : "");
+	d->message = pstrdup(msg.c_str());
+	std::string hint =
+	    "The shadow runs the statements in order on an empty schema, in a transaction that is always rolled back "
+	    "(nothing was changed). Fix the statement named above, or the object it needs that nothing creates.";
+	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
+		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
+		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
+	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+		hint = "The shadow renames the live schemas inside a transaction that is rolled back, and needs the rights to "
+		       "do so: run it as the role that owns the schemas (the deployer) or the database owner. Nothing was "
+		       "changed.";
+	d->hint = pstrdup(hint.c_str());
+	return e;
+}
+
+}  // namespace
+
+std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {
+	std::string snapshot;
+	std::string drizzle = drizzle_schema();
+	std::exception_ptr failed;
+	std::vector<RenamedSchema> renamed;
+	Subxact sx;  // rolled back in every case
+	try {
+		set_local_timeouts(opts.lock_timeout_ms, opts.statement_timeout_ms);
+		renamed = live_schemas();
+		std::set<std::string> premade;
+		for (const RenamedSchema &r : renamed) {
+			spi::execute(fmt::format("ALTER SCHEMA {} RENAME TO {}", spi::sql_ident(r.name), r.shadow_name()).c_str());
+			if (r.name == "public" || r.name == drizzle)
+				premade.insert(r.name);
+		}
+		premade.insert("public");  // a PostgreSQL database always starts with one
+		for (const std::string &name : premade)
+			spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
+		// Extensions of the renamed schemas: back under their schema's name if this role may.
+		spi::execute(
+		    "SELECT e.extname::text, n.nspname::text, substr(n.nspname, $1)::text FROM pg_catalog.pg_extension e "
+		    "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+		    "WHERE n.nspname LIKE 'dbkit\\_shadow\\_%' AND e.extname <> 'dbkit' AND e.extrelocatable",
+		    {spi::int4(int32_t(strlen(kShadowSchemaPrefix) + 1))});
+		std::vector<std::pair<std::string, std::string>> exts;  // extension, live schema name
+		for (uint64_t i = 0; i < spi::rows(); ++i) {
+			std::string oid = *spi::get_text(i, 3);
+			for (const RenamedSchema &r : renamed)
+				if (r.oid == oid)
+					exts.emplace_back(*spi::get_text(i, 1), r.name);
+		}
+		for (const auto &[ext, schema] : exts) {
+			Subxact move;
+			try {
+				if (!premade.count(schema))
+					spi::execute(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", spi::sql_ident(schema)).c_str());
+				spi::execute(
+				    fmt::format("ALTER EXTENSION {} SET SCHEMA {}", spi::sql_ident(ext), spi::sql_ident(schema)).c_str());
+				move.commit();
+			} catch (const PgError &) {
+				move.rollback();  // not this role's to move: found through the search_path below
+			}
+		}
+		std::string path;
+		for (const RenamedSchema &r : renamed)
+			path += ", " + r.shadow_name();
+		spi::execute("SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('search_path') || $1, true)",
+		             {spi::text(path)});
+
+		std::vector<Step> steps = plan_steps(sources, premade);
+		const core::Migration *current = nullptr;
+		std::optional<SessionWatch> watch;
+		for (Step &st : steps) {
+			if (st.m != current) {
+				if (current && watch)
+					watch->check(*current);
+				current = st.m;
+				watch.emplace();
+			}
+			if (st.skip)
+				continue;
+			PlannedStatement s = st.s;
+			if (st.text)
+				s.text = *st.text;
+			run_statements(*st.m, {s}, &*watch);
+		}
+		if (current && watch)
+			watch->check(*current);
+		// the renamed live schemas are not part of what was built
+		spi::execute(
+		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
+		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%'");
+		snapshot = spi::get_text(0, 1).value_or("{}");
+	} catch (const PgError &e) {
+		failed = std::make_exception_ptr(in_shadow(e));
+	} catch (...) {
+		failed = std::current_exception();
+	}
+	sx.rollback();
+	if (failed)
+		std::rethrow_exception(failed);
+	return map_names_back(std::move(snapshot), renamed);
+}
+
+}  // namespace dbkit

@@ -1,0 +1,29 @@
+#pragma once
+// The shadow: PostgreSQL itself builds a desired schema in a subtransaction that
+// is always rolled back, and dbkit.snapshot() reads it exactly as it reads the
+// live schema, so both sides go through the same deparser. docs/design.md,
+// "The shadow", says why a subtransaction and not a scratch database.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/folder.hpp"
+
+namespace dbkit {
+
+struct ShadowOptions {
+	int64_t lock_timeout_ms = 5000;  // for renaming the live schemas out of the way
+	int64_t statement_timeout_ms = 0;
+};
+
+// Runs the statements of `sources` in order (migrations of a folder, or one
+// synthetic migration holding a schema file or a drizzle snapshot's DDL) in the
+// shadow and returns dbkit.snapshot() of what they built, as jsonb text. SPI
+// must be connected. A statement that fails raises an error naming the source,
+// the statement and its line; nothing stays behind either way.
+std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts);
+
+// The schema names the shadow gives the live schemas while it runs.
+constexpr const char *kShadowSchemaPrefix = "dbkit_shadow_";
+
+}  // namespace dbkit
