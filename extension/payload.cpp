@@ -1,5 +1,7 @@
 #include "payload.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "errcodes.hpp"
@@ -119,7 +121,7 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 	return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 }
 
-Options read_options(Jsonb *options, RollbackOptions *rollback) {
+Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vector<std::string_view> &also) {
 	Options o;
 	if (!options)
 		return o;
@@ -184,6 +186,8 @@ Options read_options(Jsonb *options, RollbackOptions *rollback) {
 			o.backup_file = std::string(as_view(v));
 		} else if (k == "backup_bytes")
 			o.backup_bytes = want_int(k, v, INT64_C(999999999999));
+		else if (std::find(also.begin(), also.end(), k) != also.end())
+			return;  // the caller's own
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "

@@ -38,7 +38,9 @@ struct RollbackOptions {
 	std::string reason;  // required, recorded in dbkit.events
 	bool dry_run = false;  // list what would run, change nothing
 };
-Options read_options(Jsonb *options, RollbackOptions *rollback = nullptr);  // nullptr: defaults
+// `also`: further keys the caller reads itself (the schema engine's), skipped here.
+Options read_options(Jsonb *options, RollbackOptions *rollback = nullptr,
+                     const std::vector<std::string_view> &also = {});  // nullptr: defaults
 
 // Text argument `n` of a SQL-callable function; empty when NULL.
 std::string text_arg(FunctionCallInfo fcinfo, int n);

@@ -27,9 +27,12 @@ std::string jsonb_text(Jsonb *j) {
 
 EngineOptions read_engine_options(Jsonb *options) {
 	EngineOptions o;
-	Options base = read_options(options);
+	static const std::vector<std::string_view> own = {"through", "name", "dry_run", "accept_data_loss",
+	                                                    "drop_and_add", "renames", "reason"};
+	Options base = read_options(options, nullptr, own);
 	o.shadow.lock_timeout_ms = base.lock_timeout_ms;
 	o.shadow.statement_timeout_ms = base.statement_timeout_ms;
+	o.base = base;
 	core::JsonValue v;
 	core::JsonError err;
 	if (!options || !core::parse_json(jsonb_text(options), v, err) || v.kind != core::JsonValue::Kind::Object)

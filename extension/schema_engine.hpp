@@ -18,6 +18,7 @@ struct EngineOptions {
 	bool drop_and_add = false;          // drop+add pairs are not renames
 	std::vector<std::string> renames;   // "public.users.bio=about", "public.posts=articles"
 	std::string reason;
+	Options base;  // lock_wait, drizzle_schema, ... as dbkit_apply reads them
 };
 EngineOptions read_engine_options(Jsonb *options);
 

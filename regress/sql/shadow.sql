@@ -1,0 +1,67 @@
+-- The shadow: PostgreSQL builds a desired schema in a subtransaction that is always
+-- rolled back; dbkit.snapshot() reads it like the live one. Nothing stays behind,
+-- the live schema is untouched, and both sides go through the same deparser.
+CREATE DATABASE dbkit_shadow;
+\c dbkit_shadow
+CREATE EXTENSION dbkit;
+CREATE EXTENSION pgcrypto;
+\set VERBOSITY default
+\i regress/sql/mkfolder.inc
+
+CREATE TABLE live_t (id int PRIMARY KEY, doc jsonb DEFAULT '{"b":1, "a":2}', wait interval DEFAULT interval '15 minutes');
+INSERT INTO live_t VALUES (1);
+SELECT count(*) AS audit_rows_before FROM dbkit.ddl_audit \gset
+CREATE FUNCTION pg_temp.shape(s jsonb) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_object_agg(key, value - '{owner,acl}'::text[]) FROM jsonb_each(s)
+   WHERE key <> 'dbkit:format' AND key NOT LIKE 'function:public.mkfolder(%' $$;
+CREATE FUNCTION pg_temp.keys(s jsonb) RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(key, ' ' ORDER BY key) FROM jsonb_each(s)
+   WHERE split_part(key, ':', 1) NOT IN ('dbkit', 'extension', 'event_trigger', 'schema') $$;
+
+-- the same table written differently: PostgreSQL stores one thing, so the snapshots are equal
+SELECT pg_temp.shape(dbkit_schema_from_sql($$
+  create table "live_t" (id integer not null primary key,
+    doc jsonb default '{"a": 2,   "b": 1}'::jsonb, wait interval default '00:15:00'::interval);
+$$)) = pg_temp.shape(dbkit_snapshot()) AS same_schema;
+
+-- an enum value added then used in the same build (PostgreSQL refuses that in one
+-- transaction; the shadow folds the value into CREATE TYPE), CONCURRENTLY, the
+-- author's BEGIN/COMMIT, an extension that already exists, a function from it
+SELECT pg_temp.keys(s), s -> 'enum:public.mood' -> 'labels' AS labels,
+       s -> 'column:public.u.m' ->> 'default' AS m_default,
+       s -> 'column:public.u.salt' ->> 'default' AS salt_default,
+       s -> 'index:public.u_m' ->> 'definition' AS index_def
+  FROM dbkit_schema_from_sql($$
+BEGIN;
+CREATE EXTENSION pgcrypto;
+CREATE TYPE mood AS ENUM ('a', 'b');
+COMMIT;
+ALTER TYPE mood ADD VALUE 'c' BEFORE 'b';
+ALTER TYPE mood ADD VALUE IF NOT EXISTS 'a';
+CREATE TABLE u (id int PRIMARY KEY, m mood DEFAULT 'c', salt bytea DEFAULT gen_random_bytes(4));
+CREATE INDEX CONCURRENTLY u_m ON u (m DESC NULLS LAST);
+VACUUM u;
+$$) s;
+
+-- nothing stayed: no shadow schema, the live table and its row, public as it was
+SELECT nspname FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%';
+SELECT to_regclass('public.u') AS u_gone, to_regtype('public.mood') AS mood_gone, count(*) AS live_rows FROM live_t;
+SELECT pg_get_userbyid(nspowner) AS public_owner FROM pg_namespace WHERE nspname = 'public';
+SELECT count(*) - :audit_rows_before AS audited_shadow_ddl FROM dbkit.ddl_audit;
+
+-- a folder's migrations, all of them or up to a tag
+CREATE TEMP TABLE f AS SELECT mkfolder('0000_a', 'CREATE TABLE a (id int PRIMARY KEY);',
+    '0001_b', 'CREATE SCHEMA app;--> statement-breakpoint
+CREATE TABLE app.b (id int REFERENCES public.a (id));',
+    '0002_c', 'ALTER TABLE a ADD COLUMN note text;') AS f;
+SELECT pg_temp.keys(dbkit_schema_from_folder((SELECT f FROM f)));
+SELECT pg_temp.keys(dbkit_schema_from_folder((SELECT f FROM f), '{"through": "0000_a"}'));
+SELECT dbkit_schema_from_folder((SELECT f FROM f), '{"through": "0009_nope"}');
+
+-- errors name the file, the statement and its line, and change nothing
+SELECT dbkit_schema_from_sql(E'CREATE TABLE x (id int);\nCREATE TABLE y (id nosuchtype);', '{"name": "schema.sql"}');
+SELECT dbkit_schema_from_sql(E'CREATE TABLE x (id int);\n\nCREATE TABLE y (id int,);');
+SELECT dbkit_schema_from_sql('DROP SCHEMA dbkit CASCADE;');
+SELECT dbkit_schema_from_sql('INSERT INTO live_t VALUES (2);');
+SELECT dbkit_schema_from_folder((SELECT mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE a (id int);')));
+SELECT count(*) AS live_rows, (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%') AS shadows FROM live_t;
