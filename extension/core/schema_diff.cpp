@@ -386,6 +386,7 @@ struct Planner {
 	std::set<std::string> retyped_tables;      // a column changes type: dependent views go and come back
 	std::set<std::string> recreate;            // keys dropped and created again for a dependency
 	std::map<std::string, std::string> recreated_enums;  // enum qname -> the old one's temporary name
+	std::map<std::string, std::string> view_reason;  // view -> why it is dropped and created again unchanged
 	std::set<std::string> views_going;         // views and materialized views dropped (and maybe created again)
 
 	explicit Planner(const DiffOptions &o) : opts(o) {}
@@ -539,6 +540,54 @@ struct Planner {
 		}
 	}
 
+	// A constraint or index that is gone and one that is new on the same table, with the
+	// same definition: PostgreSQL named them after the table or column (a rename, or
+	// drizzle's naming) -- renaming keeps the index instead of building it again.
+	void rename_lookalikes() {
+		std::map<std::string, std::string> gained;  // table + type + definition -> key on the desired side
+		for (auto &k : keys(to, "constraint"))
+			if (!from.count(k))
+				gained.emplace(constraint_table(k) + "\n" + sget(to.at(k), "type") + "\n" + sget(to.at(k), "definition"), k);
+		for (auto &k : keys(from, "constraint")) {
+			if (to.count(k))
+				continue;
+			auto it = gained.find(constraint_table(k) + "\n" + sget(from.at(k), "type") + "\n" + sget(from.at(k), "definition"));
+			if (it == gained.end() || from.count(it->second))
+				continue;
+			emit(P_RENAMES, "ALTER TABLE " + constraint_table(k) + " RENAME CONSTRAINT " + last_name(k) + " TO " + last_name(it->second), k)
+			    .comment = "same definition, another name: renamed, not built again";
+			JsonValue v = from.at(k);
+			from.erase(k);
+			from[it->second] = v;
+			gained.erase(it);
+		}
+		auto shape = [](const JsonValue &v) {
+			std::string def = sget(v, "definition");
+			size_t on = def.find(" ON ");
+			return sget(v, "table") + "\n" + def.substr(0, def.find(" INDEX ")) + "\n" + (on == std::string::npos ? def : def.substr(on));
+		};
+		std::map<std::string, std::string> gained_idx;
+		for (auto &k : keys(to, "index"))
+			if (!from.count(k))
+				gained_idx.emplace(shape(to.at(k)), k);
+		for (auto &k : keys(from, "index")) {
+			if (to.count(k))
+				continue;
+			auto it = gained_idx.find(shape(from.at(k)));
+			if (it == gained_idx.end() || from.count(it->second))
+				continue;
+			auto pf = split_qualified(name_of(k)), pt = split_qualified(name_of(it->second));
+			if (pf[0] != pt[0])
+				continue;
+			emit(P_RENAMES, "ALTER INDEX " + name_of(k) + " RENAME TO " + pt[1], k).comment =
+			    "same definition, another name: renamed, not built again";
+			JsonValue v = to.at(it->second);
+			from.erase(k);
+			from[it->second] = v;
+			gained_idx.erase(it);
+		}
+	}
+
 	// Lost and gained objects that could be one renamed: refuse unless told.
 	void check_ambiguous() {
 		if (opts.drop_and_add)
@@ -637,14 +686,18 @@ struct Planner {
 		return false;
 	}
 
-	void drop_implicit(Snap &s) {
+	void drop_implicit(Snap &s, std::map<std::string, JsonValue> *kept = nullptr) {
 		std::vector<std::string> gone;
 		for (auto &[k, v] : s)
 			if ((kind_of(k) == "index" || kind_of(k) == "constraint") && implicit(s, k))
 				gone.push_back(k);
+		if (kept)
+			for (auto &k : gone)
+				(*kept)[k] = s.at(k);
 		for (auto &k : gone)
 			s.erase(k);
 	}
+	std::map<std::string, JsonValue> implicit_to;  // what PostgreSQL makes by itself on the desired side (constraint indexes)
 
 	// -----------------------------------------------------------------------
 
@@ -782,6 +835,18 @@ struct Planner {
 				emit(P_TYPES, "CREATE SEQUENCE " + name_of(k) + opts_text, k);
 			else if (canon(*f) != canon(t))
 				emit(P_TYPES, "ALTER SEQUENCE " + name_of(k) + opts_text, k);
+		}
+		// a new sequence that one new column's default draws from: owned by it, as serial makes it
+		for (auto &k : keys(to, "sequence")) {
+			if (from.count(k))
+				continue;
+			std::string draw = "nextval(" + literal(name_of(k)) + "::regclass)";
+			std::vector<std::string> users;
+			for (auto &ck : keys(to, "column"))
+				if (sget(to.at(ck), "default") == draw)
+					users.push_back(ck);
+			if (users.size() == 1 && !from.count(users[0]))
+				emit(P_TABLE_ATTRS, "ALTER SEQUENCE " + name_of(k) + " OWNED BY " + name_of(users[0]), k);
 		}
 		for (auto &k : keys(from, "sequence"))
 			if (!to.count(k))
@@ -1258,7 +1323,8 @@ struct Planner {
 		}
 		if ((type == "primary key" || type == "unique") && opts.concurrent_indexes && !part) {
 			// the index first, concurrently; then the constraint takes it over
-			auto *idx = get(to, "index:" + split_qualified(table)[0] + "." + name);
+			auto it = implicit_to.find("index:" + split_qualified(table)[0] + "." + name);
+			const JsonValue *idx = it == implicit_to.end() ? nullptr : &it->second;
 			if (idx) {
 				std::string idef = concurrently(sget(*idx, "definition"));
 				if (!idef.empty()) {
@@ -1365,7 +1431,8 @@ struct Planner {
 			if (!t || canon(*t) != canon(from.at(k)) || dep) {
 				going.insert(q);
 				if (t && canon(*t) == canon(from.at(k)))
-					recreate.insert(k);
+					view_reason[q] = "created again below: it reads a table whose column types change (the snapshot has "
+					                 "no pg_depend: every view naming the table is taken to depend on it)";
 			}
 		}
 		for (bool grew = true; grew;) {
@@ -1377,8 +1444,8 @@ struct Planner {
 				for (auto &g : std::set<std::string>(going))
 					if (mentions(sget(from.at(k), "definition"), g)) {
 						going.insert(q);
-						if (to.count(k))
-							recreate.insert(k);
+						if (to.count(k) && canon(to.at(k)) == canon(from.at(k)))
+							view_reason[q] = "created again below: it reads " + g + ", which is dropped";
 						grew = true;
 						break;
 					}
@@ -1401,9 +1468,8 @@ struct Planner {
 		for (auto &q : drop_order) {
 			std::string kind = view_kind(from, q);
 			auto &s = emit(P_DROP_VIEWS, std::string(kind == "view" ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") + q, kind + ":" + q);
-			if (recreate.count(kind + ":" + q))
-				s.comment = "created again below: it reads a table whose column types change (the snapshot has no pg_depend; "
-				            "every view naming the table is assumed to depend on it)";
+			if (view_reason.count(q))
+				s.comment = view_reason[q];
 		}
 		// Create: new, changed, or dropped for a dependency; what they read first.
 		std::vector<std::string> make;
@@ -1583,10 +1649,11 @@ struct Planner {
 		load(from_v, from);
 		load(to_v, to);
 		drop_implicit(from);
-		drop_implicit(to);
+		drop_implicit(to, &implicit_to);
 		refuse_unsupported();
 		apply_renames();
 		check_ambiguous();
+		rename_lookalikes();
 		if (!result.refusals.empty())
 			return;
 		plan_schemas_extensions();
