@@ -1119,6 +1119,16 @@ struct Planner {
 		}
 	}
 
+	// Does the partitioned parent of `t` make the same NOT NULL change on column `cn`?
+	bool follows_parent(const std::string &t, const std::string &cn, bool fnn, bool tnn) const {
+		auto *ft = get(from, "table:" + t), *tt = get(to, "table:" + t);
+		if (!ft || !tt || sget(*tt, "partition_of").empty() || sget(*ft, "partition_of") != sget(*tt, "partition_of"))
+			return false;
+		std::string key = "column:" + sget(*tt, "partition_of") + "." + cn;
+		auto *pf = get(from, key), *pt = get(to, key);
+		return pf && pt && bget(*pf, "not_null") == fnn && bget(*pt, "not_null") == tnn;
+	}
+
 	void alter_columns(const std::string &t) {
 		bool existing = existed(t);
 		bool part = partitioned(to, t);
@@ -1193,6 +1203,8 @@ struct Planner {
 			if (!fi.empty() && fi != ti && ti.empty())
 				emit(P_ALTER_COLUMNS, alter + " DROP IDENTITY", ck);
 			bool fnn = bget(f, "not_null"), tnn = bget(c, "not_null");
+			if (fnn != tnn && follows_parent(t, cn, fnn, tnn))
+				fnn = tnn;  // the parent's SET/DROP NOT NULL recurses to its partitions
 			if (fnn && !tnn)
 				emit(P_ALTER_COLUMNS, alter + " DROP NOT NULL", ck);
 			if (!fnn && tnn) {
