@@ -37,6 +37,9 @@ int cmd_status(const Common &c, bool all);
 int cmd_init(const Common &c);
 int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);
+// Hidden, for development: the schema diff between two dbkit.snapshot() files, as SQL.
+int cmd_diff_snapshots(const std::string &from_path, const std::string &to_path, const std::vector<std::string> &renames,
+                       bool drop_and_add, bool no_concurrently);
 int cmd_lint(const Common &c, bool show_info);
 int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_rollback(const Common &c, const RollbackOptions &r, const MigrateOptions &m);

@@ -186,6 +186,18 @@ int run(int argc, char **argv) {
 
 	auto *studio = add_studio_command(app, url, c);
 
+	// Hidden (no group): the schema diff of two snapshot files, for the round-trip scripts.
+	std::string diff_from, diff_to;
+	std::vector<std::string> diff_renames;
+	bool diff_drop_and_add = false, diff_no_concurrently = false;
+	auto *diff_snapshots = app.add_subcommand("diff-snapshots", "The DDL from one dbkit.snapshot() file to another");
+	diff_snapshots->group("");
+	diff_snapshots->add_option("FROM", diff_from, "dbkit.snapshot() of the current schema")->required();
+	diff_snapshots->add_option("TO", diff_to, "dbkit.snapshot() of the desired schema")->required();
+	diff_snapshots->add_option("--rename", diff_renames, "FROM=TO, e.g. public.users.bio=about or public.posts=articles");
+	diff_snapshots->add_flag("--drop-and-add", diff_drop_and_add, "Lost and gained columns/tables are unrelated");
+	diff_snapshots->add_flag("--no-concurrently", diff_no_concurrently, "Build indexes inside the transaction");
+
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
 
@@ -245,6 +257,8 @@ int run(int argc, char **argv) {
 			return cmd_accept_drift(c, drift_reason);
 		if (check->parsed())
 			return cmd_check(c, offline);
+		if (diff_snapshots->parsed())
+			return cmd_diff_snapshots(diff_from, diff_to, diff_renames, diff_drop_and_add, diff_no_concurrently);
 		if (studio->parsed())
 			return cmd_studio(c);
 		for (auto *sub : repairs)

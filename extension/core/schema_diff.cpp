@@ -1,0 +1,1718 @@
+#include "schema_diff.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "code_drift.hpp"
+
+namespace dbkit::core {
+
+const char *hazard_name(Hazard h) {
+	switch (h) {
+	case Hazard::DataLoss: return "data loss";
+	case Hazard::TableRewrite: return "table rewrite";
+	case Hazard::IndexBuild: return "index build";
+	case Hazard::AccessExclusive: return "access exclusive lock";
+	case Hazard::Validation: return "validation scan";
+	case Hazard::FailsOnData: return "fails on some data";
+	case Hazard::NoTransaction: return "outside a transaction";
+	}
+	return "?";
+}
+
+bool parse_rename(const std::string &spec, Rename &out) {
+	size_t eq = spec.rfind('=');
+	if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+		return false;
+	out.from = spec.substr(0, eq);
+	out.to = spec.substr(eq + 1);
+	return true;
+}
+
+namespace {
+
+using Snap = std::map<std::string, JsonValue>;
+
+// ---------------------------------------------------------------------------
+// JSON helpers
+
+void canon_into(const JsonValue &v, std::string &out, bool top) {
+	switch (v.kind) {
+	case JsonValue::Kind::Null: out += "null"; break;
+	case JsonValue::Kind::Bool: out += v.boolean ? "true" : "false"; break;
+	case JsonValue::Kind::Number:
+		if (v.is_integer)
+			out += std::to_string(v.integer);
+		else {
+			char buf[64];
+			std::snprintf(buf, sizeof buf, "%.17g", v.number);
+			out += buf;
+		}
+		break;
+	case JsonValue::Kind::String: append_json_quoted(out, v.string); break;
+	case JsonValue::Kind::Array:
+		out += '[';
+		for (size_t i = 0; i < v.items.size(); ++i) {
+			if (i)
+				out += ',';
+			canon_into(v.items[i], out, false);
+		}
+		out += ']';
+		break;
+	case JsonValue::Kind::Object: {
+		std::map<std::string, const JsonValue *> sorted;
+		for (auto &m : v.members)
+			if (!(top && (m.first == "owner" || m.first == "acl")))
+				sorted[m.first] = &m.second;
+		out += '{';
+		bool first = true;
+		for (auto &m : sorted) {
+			if (!first)
+				out += ',';
+			first = false;
+			append_json_quoted(out, m.first);
+			out += ':';
+			canon_into(*m.second, out, false);
+		}
+		out += '}';
+		break;
+	}
+	}
+}
+
+// The value as comparable text, owner and acl left out.
+std::string canon(const JsonValue &v) {
+	std::string out;
+	canon_into(v, out, true);
+	return out;
+}
+
+std::string sget(const JsonValue &v, const char *key) {
+	const JsonValue *m = v.find(key);
+	if (!m || m->kind == JsonValue::Kind::Null)
+		return "";
+	if (m->kind == JsonValue::Kind::String)
+		return m->string;
+	if (m->kind == JsonValue::Kind::Bool)
+		return m->boolean ? "true" : "false";
+	std::string out;
+	canon_into(*m, out, false);
+	return out;
+}
+
+bool bget(const JsonValue &v, const char *key) {
+	const JsonValue *m = v.find(key);
+	return m && m->kind == JsonValue::Kind::Bool && m->boolean;
+}
+
+std::vector<std::string> strings(const JsonValue &v, const char *key) {
+	std::vector<std::string> out;
+	if (const JsonValue *m = v.find(key); m && m->kind == JsonValue::Kind::Array)
+		for (auto &i : m->items)
+			out.push_back(i.kind == JsonValue::Kind::String ? i.string : canon(i));
+	return out;
+}
+
+void for_each_string(JsonValue &v, const std::function<void(std::string &)> &f) {
+	if (v.kind == JsonValue::Kind::String)
+		f(v.string);
+	for (auto &i : v.items)
+		for_each_string(i, f);
+	for (auto &m : v.members)
+		for_each_string(m.second, f);
+}
+
+std::string kind_of(const std::string &key) { return key.substr(0, key.find(':')); }
+std::string name_of(const std::string &key) {
+	size_t c = key.find(':');
+	return c == std::string::npos ? key : key.substr(c + 1);
+}
+
+std::string join(const std::vector<std::string> &v, const std::string &sep) {
+	std::string out;
+	for (size_t i = 0; i < v.size(); ++i)
+		out += (i ? sep : "") + v[i];
+	return out;
+}
+
+std::string literal(const std::string &s) {
+	std::string out = "'";
+	for (char c : s)
+		out += c == '\'' ? std::string("''") : std::string(1, c);
+	return out + "'";
+}
+
+// ---------------------------------------------------------------------------
+// Identifier tokens in SQL text (definitions as pg_get_*def prints them).
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || (c & 0x80); }
+
+struct Token {
+	size_t begin, end;  // [begin, end) in the text; ident tokens only
+};
+
+// The identifier tokens (plain words and "quoted" ones) outside string literals
+// and dollar-quoted bodies; `dots[i]` tells whether a '.' directly follows token i.
+std::vector<Token> ident_tokens(const std::string &s) {
+	std::vector<Token> out;
+	size_t i = 0, n = s.size();
+	while (i < n) {
+		char c = s[i];
+		if (c == '\'') {
+			for (++i; i < n; ++i)
+				if (s[i] == '\'') {
+					if (i + 1 < n && s[i + 1] == '\'')
+						++i;
+					else
+						break;
+				}
+			++i;
+		} else if (c == '"') {
+			size_t b = i;
+			for (++i; i < n; ++i)
+				if (s[i] == '"') {
+					if (i + 1 < n && s[i + 1] == '"')
+						++i;
+					else
+						break;
+				}
+			++i;
+			out.push_back({b, std::min(i, n)});
+		} else if (ident_char(c) && !std::isdigit(static_cast<unsigned char>(c))) {
+			size_t b = i;
+			while (i < n && ident_char(s[i]))
+				++i;
+			out.push_back({b, i});
+		} else if (std::isdigit(static_cast<unsigned char>(c))) {
+			while (i < n && ident_char(s[i]))
+				++i;
+		} else
+			++i;
+	}
+	return out;
+}
+
+// Where `parts` (e.g. public, users) occurs as a dotted name, not as the tail of a longer one.
+std::vector<std::pair<size_t, size_t>> find_qualified(const std::string &s, const std::vector<std::string> &parts) {
+	std::vector<std::pair<size_t, size_t>> out;
+	auto toks = ident_tokens(s);
+	for (size_t i = 0; i + parts.size() <= toks.size(); ++i) {
+		if (toks[i].begin > 0 && s[toks[i].begin - 1] == '.')
+			continue;
+		bool ok = true;
+		for (size_t k = 0; k < parts.size() && ok; ++k) {
+			const Token &t = toks[i + k];
+			ok = s.compare(t.begin, t.end - t.begin, parts[k]) == 0 && t.end - t.begin == parts[k].size();
+			if (ok && k + 1 < parts.size())
+				ok = t.end < s.size() && s[t.end] == '.' && toks[i + k + 1].begin == t.end + 1;
+		}
+		if (ok)
+			out.emplace_back(toks[i].begin, toks[i + parts.size() - 1].end);
+	}
+	return out;
+}
+
+bool mentions(const std::string &text, const std::string &qname) {
+	return !find_qualified(text, split_qualified(qname)).empty();
+}
+
+std::string replace_qualified(const std::string &s, const std::string &from_q, const std::string &to_q) {
+	auto hits = find_qualified(s, split_qualified(from_q));
+	std::string out = s;
+	for (auto it = hits.rbegin(); it != hits.rend(); ++it)
+		out.replace(it->first, it->second - it->first, to_q);
+	return out;
+}
+
+// Replaces the bare identifier `from` (a column) by `to`, leaving qualified
+// names other than "<alias>.col" alone.
+std::string replace_ident(const std::string &s, const std::string &from, const std::string &to) {
+	auto toks = ident_tokens(s);
+	std::string out = s;
+	for (auto it = toks.rbegin(); it != toks.rend(); ++it)
+		if (s.compare(it->begin, it->end - it->begin, from) == 0 && it->end - it->begin == from.size() &&
+		    !(it->end < s.size() && s[it->end] == '.') && !(it->end < s.size() && s[it->end] == '('))
+			out.replace(it->begin, it->end - it->begin, to);
+	return out;
+}
+
+std::string qname_of(const std::vector<std::string> &p, size_t n) {
+	std::vector<std::string> head(p.begin(), p.begin() + std::min(n, p.size()));
+	return join(head, ".");
+}
+
+std::string unquote_label(std::string s) {
+	if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
+		std::string out;
+		for (size_t i = 1; i + 1 < s.size(); ++i) {
+			out += s[i];
+			if (s[i] == '\'' && s[i + 1] == '\'')
+				++i;
+		}
+		return out;
+	}
+	return s;
+}
+
+// A short, always-valid identifier (never over 63 bytes) derived from `seed`.
+std::string short_name(const std::string &prefix, const std::string &seed) {
+	uint64_t h = 1469598103934665603ULL;
+	for (unsigned char c : seed)
+		h = (h ^ c) * 1099511628211ULL;
+	char buf[32];
+	std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+	return prefix + buf;
+}
+
+// `name` (maybe quoted) with `suffix` appended, kept within 63 bytes.
+std::string suffixed_ident(const std::string &quoted, const std::string &suffix) {
+	bool q = !quoted.empty() && quoted.front() == '"';
+	std::string raw = q ? quoted.substr(1, quoted.size() - 2) : quoted;
+	std::string plain;
+	for (size_t i = 0; i < raw.size(); ++i) {
+		plain += raw[i];
+		if (q && raw[i] == '"')
+			++i;  // "" -> "
+	}
+	size_t room = 63 - suffix.size();
+	if (plain.size() > room) {
+		plain.resize(room);
+		while (!plain.empty() && (static_cast<unsigned char>(plain.back()) & 0xC0) == 0x80)
+			plain.pop_back();  // never cut a UTF-8 character in two
+		if (!plain.empty() && (static_cast<unsigned char>(plain.back()) & 0x80))
+			plain.pop_back();
+	}
+	return catalog_ident(plain + suffix);
+}
+
+// ---------------------------------------------------------------------------
+// Types
+
+std::string base_of(const std::string &type, int &n) {
+	size_t p = type.find('(');
+	if (p == std::string::npos) {
+		n = -1;
+		return type;
+	}
+	n = std::atoi(type.c_str() + p + 1);
+	std::string rest = type.substr(type.find(')', p) + 1);
+	return type.substr(0, p) + rest;
+}
+
+// Is from -> to a conversion that never fails nor loses anything?
+bool widening(const std::string &from, const std::string &to, bool &rewrites) {
+	rewrites = true;
+	static const std::map<std::string, std::set<std::string>> ints = {
+	    {"smallint", {"integer", "bigint", "numeric", "double precision"}},
+	    {"integer", {"bigint", "numeric"}},
+	    {"bigint", {"numeric"}},
+	    {"real", {"double precision"}}};
+	if (auto it = ints.find(from); it != ints.end() && it->second.count(to))
+		return true;
+	int nf, nt;
+	std::string bf = base_of(from, nf), bt = base_of(to, nt);
+	if (bf == "character varying" && (to == "text" || (bt == "character varying" && (nt < 0 || (nf >= 0 && nt >= nf))))) {
+		rewrites = false;
+		return true;
+	}
+	if (bf == "numeric" && bt == "numeric") {
+		if (nt < 0) {
+			rewrites = false;
+			return true;
+		}
+		// numeric(p,s) -> numeric(p2,s) with p2 >= p
+		size_t cf = from.find(','), ct = to.find(',');
+		std::string sf = cf == std::string::npos ? "0" : from.substr(cf + 1), st = ct == std::string::npos ? "0" : to.substr(ct + 1);
+		if (nf >= 0 && nt >= nf && std::atoi(sf.c_str()) == std::atoi(st.c_str())) {
+			rewrites = false;
+			return true;
+		}
+	}
+	if (from == "text" && to == "character varying") {
+		rewrites = false;
+		return true;
+	}
+	return false;
+}
+
+// ---------------------------------------------------------------------------
+// The planner
+
+enum Phase {
+	P_SCHEMAS,
+	P_EXTENSIONS,
+	P_RENAMES,
+	P_ENUMS,
+	P_TYPES,  // sequences, domains, composite types
+	P_DROP_TRIGGERS,
+	P_DROP_POLICIES,
+	P_DROP_VIEWS,
+	P_DROP_FKS,
+	P_DROP_CONSTRAINTS,
+	P_DROP_INDEXES,
+	P_RECREATE_ENUMS,  // after the views and policies reading their columns are gone, before new tables use them
+	P_FUNCTIONS_EARLY,
+	P_CREATE_TABLES,
+	P_ALTER_COLUMNS,
+	P_ADD_CONSTRAINTS,
+	P_ADD_FKS,
+	P_FUNCTIONS,
+	P_VIEWS,
+	P_INDEXES,
+	P_TABLE_ATTRS,
+	P_TRIGGERS,
+	P_POLICIES,
+	P_DROP_TABLES,
+	P_DROP_COLUMNS,
+	P_DROP_SEQUENCES,
+	P_DROP_FUNCTIONS,
+	P_DROP_TYPES,
+	P_DROP_ENUMS,
+	P_DROP_EXTENSIONS,
+	P_DROP_SCHEMAS,
+	P_COUNT
+};
+
+struct Planner {
+	Snap from, to;  // `from` with the declared renames applied
+	const DiffOptions &opts;
+	DiffResult result;
+	std::vector<DiffStatement> phases[P_COUNT];
+	std::set<std::string> new_tables;          // created by this plan
+	std::set<std::string> retyped_tables;      // a column changes type: dependent views go and come back
+	std::set<std::string> recreate;            // keys dropped and created again for a dependency
+	std::map<std::string, std::string> recreated_enums;  // enum qname -> the old one's temporary name
+	std::map<std::string, std::string> view_reason;  // view -> why it is dropped and created again unchanged
+	std::set<std::string> views_going;         // views and materialized views dropped (and maybe created again)
+
+	explicit Planner(const DiffOptions &o) : opts(o) {}
+
+	DiffStatement &emit(Phase p, std::string sql, std::string object) {
+		DiffStatement s;
+		s.sql = std::move(sql);
+		s.object = std::move(object);
+		phases[p].push_back(std::move(s));
+		return phases[p].back();
+	}
+	static void hazard(DiffStatement &s, Hazard h, const std::string &text) {
+		s.hazards.push_back(text);
+		if (std::find(s.hazard_kinds.begin(), s.hazard_kinds.end(), h) == s.hazard_kinds.end())
+			s.hazard_kinds.push_back(h);
+		if (h == Hazard::DataLoss)
+			s.data_loss = true;
+	}
+	void refuse(const std::string &object, const std::string &message, const std::string &hint) {
+		result.refusals.push_back({object, message, hint});
+	}
+
+	const JsonValue *get(const Snap &s, const std::string &key) const {
+		auto it = s.find(key);
+		return it == s.end() ? nullptr : &it->second;
+	}
+	std::vector<std::string> keys(const Snap &s, const std::string &kind) const {
+		std::vector<std::string> out;
+		std::string prefix = kind + ":";
+		for (auto it = s.lower_bound(prefix); it != s.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+			out.push_back(it->first);
+		return out;
+	}
+	// Keys "<kind>:<table>.<name>" of one table.
+	std::vector<std::string> children(const Snap &s, const std::string &kind, const std::string &table) const {
+		std::vector<std::string> out;
+		std::string prefix = kind + ":" + table + ".";
+		for (auto it = s.lower_bound(prefix); it != s.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+			if (split_qualified(name_of(it->first)).size() == 3)
+				out.push_back(it->first);
+		return out;
+	}
+	bool table_in(const Snap &s, const std::string &q) const { return s.count("table:" + q) > 0; }
+	bool partitioned(const Snap &s, const std::string &q) const {
+		auto *t = get(s, "table:" + q);
+		return t && sget(*t, "kind") == "partitioned";
+	}
+	bool existed(const std::string &table) const { return table_in(from, table) && !new_tables.count(table); }
+
+	// -----------------------------------------------------------------------
+	// Renames: rewrite `from` as if they had happened, and plan them.
+
+	void rename_table(const std::string &old_q, const std::string &new_q) {
+		Snap out;
+		auto parts_old = split_qualified(old_q);
+		for (auto &[key, v] : from) {
+			std::string kind = kind_of(key), name = name_of(key);
+			JsonValue nv = v;
+			std::string nkey = key;
+			if (name == old_q && kind == "table")
+				nkey = "table:" + new_q;
+			else if (name.compare(0, old_q.size() + 1, old_q + ".") == 0 && split_qualified(name).size() == 3 &&
+			         qname_of(split_qualified(name), 2) == old_q)
+				nkey = kind + ":" + new_q + name.substr(old_q.size());
+			if (kind == "constraint" || kind == "index" || kind == "view" || kind == "materialized_view" ||
+			    kind == "trigger" || kind == "table" || kind == "policy" || kind == "rule")
+				for_each_string(nv, [&](std::string &s) { s = replace_qualified(s, old_q, new_q); });
+			out[nkey] = std::move(nv);
+		}
+		from = std::move(out);
+	}
+
+	void rename_column(const std::string &table, const std::string &old_c, const std::string &new_c) {
+		JsonValue v = from["column:" + table + "." + old_c];
+		from.erase("column:" + table + "." + old_c);
+		from["column:" + table + "." + new_c] = v;
+		for (auto &[key, val] : from) {
+			std::string kind = kind_of(key);
+			bool own = false;
+			if (kind == "constraint" || kind == "trigger" || kind == "policy")
+				own = qname_of(split_qualified(name_of(key)), 2) == table;
+			else if (kind == "index")
+				own = sget(val, "table") == table;
+			if (own)
+				for_each_string(val, [&](std::string &s) { s = replace_ident(s, old_c, new_c); });
+		}
+	}
+
+	void apply_renames() {
+		std::map<std::string, std::string> table_moves;  // old qname -> new qname
+		// tables first, so that a column's rename may name the table either way
+		for (auto &r : opts.renames) {
+			auto p = split_qualified(r.from);
+			if (p.size() == 2 && table_in(from, r.from)) {
+				std::string nq = p[0] + "." + r.to;
+				if (table_in(from, nq) || !table_in(to, nq)) {
+					refuse("table:" + r.from, "--rename " + r.from + "=" + r.to + ": the desired schema has no new table " + nq, "");
+					continue;
+				}
+				emit(P_RENAMES, "ALTER TABLE " + r.from + " RENAME TO " + r.to, "table:" + r.from);
+				rename_table(r.from, nq);
+				table_moves[r.from] = nq;
+			}
+		}
+		for (auto &r : opts.renames) {
+			auto p = split_qualified(r.from);
+			if (p.size() == 2 && table_moves.count(r.from))
+				continue;
+			if (p.size() == 3) {
+				std::string t = qname_of(p, 2);
+				if (table_moves.count(t))
+					t = table_moves[t];
+				if (from.count("column:" + t + "." + p[2])) {
+					std::string nk = "column:" + t + "." + r.to;
+					if (from.count(nk) || !to.count(nk)) {
+						refuse("column:" + t + "." + p[2],
+						       "--rename " + r.from + "=" + r.to + ": the desired schema has no new column " + name_of(nk), "");
+						continue;
+					}
+					emit(P_RENAMES, "ALTER TABLE " + t + " RENAME COLUMN " + p[2] + " TO " + r.to, "column:" + t + "." + p[2]);
+					rename_column(t, p[2], r.to);
+					continue;
+				}
+				std::string ek = "enum:" + qname_of(p, 2);
+				if (from.count(ek)) {
+					std::string ol = unquote_label(p[2]), nl = unquote_label(r.to);
+					JsonValue &e = from[ek];
+					bool found = false;
+					if (JsonValue *labels = const_cast<JsonValue *>(e.find("labels")))
+						for (auto &l : labels->items)
+							if (l.string == ol) {
+								l.string = nl;
+								found = true;
+							}
+					if (found) {
+						emit(P_RENAMES, "ALTER TYPE " + qname_of(p, 2) + " RENAME VALUE " + literal(ol) + " TO " + literal(nl), ek);
+						std::string enum_q = qname_of(p, 2);
+						for (auto &[key, val] : from)
+							if (kind_of(key) == "column")
+								for_each_string(val, [&](std::string &s) {
+									std::string a = literal(ol) + "::" + enum_q, b = literal(nl) + "::" + enum_q;
+									for (size_t at = s.find(a); at != std::string::npos; at = s.find(a, at + b.size()))
+										s.replace(at, a.size(), b);
+								});
+						continue;
+					}
+				}
+			}
+			refuse(r.from, "--rename " + r.from + "=" + r.to + ": there is no table, column or enum value " + r.from + " to rename",
+			       "");
+		}
+	}
+
+	// A constraint or index that is gone and one that is new on the same table, with the
+	// same definition: PostgreSQL named them after the table or column (a rename, or
+	// drizzle's naming) -- renaming keeps the index instead of building it again.
+	void rename_lookalikes() {
+		std::map<std::string, std::string> gained;  // table + type + definition -> key on the desired side
+		for (auto &k : keys(to, "constraint"))
+			if (!from.count(k))
+				gained.emplace(constraint_table(k) + "\n" + sget(to.at(k), "type") + "\n" + sget(to.at(k), "definition"), k);
+		for (auto &k : keys(from, "constraint")) {
+			if (to.count(k))
+				continue;
+			auto it = gained.find(constraint_table(k) + "\n" + sget(from.at(k), "type") + "\n" + sget(from.at(k), "definition"));
+			if (it == gained.end() || from.count(it->second))
+				continue;
+			emit(P_RENAMES, "ALTER TABLE " + constraint_table(k) + " RENAME CONSTRAINT " + last_name(k) + " TO " + last_name(it->second), k)
+			    .comment = "same definition, another name: renamed, not built again";
+			JsonValue v = from.at(k);
+			from.erase(k);
+			from[it->second] = v;
+			gained.erase(it);
+		}
+		auto shape = [](const JsonValue &v) {
+			std::string def = sget(v, "definition");
+			size_t on = def.find(" ON ");
+			return sget(v, "table") + "\n" + def.substr(0, def.find(" INDEX ")) + "\n" + (on == std::string::npos ? def : def.substr(on));
+		};
+		std::map<std::string, std::string> gained_idx;
+		for (auto &k : keys(to, "index"))
+			if (!from.count(k))
+				gained_idx.emplace(shape(to.at(k)), k);
+		for (auto &k : keys(from, "index")) {
+			if (to.count(k))
+				continue;
+			auto it = gained_idx.find(shape(from.at(k)));
+			if (it == gained_idx.end() || from.count(it->second))
+				continue;
+			auto pf = split_qualified(name_of(k)), pt = split_qualified(name_of(it->second));
+			if (pf[0] != pt[0])
+				continue;
+			emit(P_RENAMES, "ALTER INDEX " + name_of(k) + " RENAME TO " + pt[1], k).comment =
+			    "same definition, another name: renamed, not built again";
+			JsonValue v = to.at(it->second);
+			from.erase(k);
+			from[it->second] = v;
+			gained_idx.erase(it);
+		}
+	}
+
+	// Lost and gained objects that could be one renamed: refuse unless told.
+	void check_ambiguous() {
+		if (opts.drop_and_add)
+			return;
+		std::map<std::string, std::vector<std::string>> gained;  // schema -> new tables
+		for (auto &k : keys(to, "table"))
+			if (!from.count(k))
+				gained[split_qualified(name_of(k))[0]].push_back(name_of(k));
+		for (auto &k : keys(from, "table")) {
+			if (to.count(k))
+				continue;
+			auto p = split_qualified(name_of(k));
+			auto &g = gained[p[0]];
+			if (g.empty())
+				continue;
+			std::string other = split_qualified(g.front())[1];
+			refuse(k,
+			       "the desired schema loses table " + name_of(k) + " and gains " + join(g, ", ") +
+			           ": a rename, or a drop and a create? Say which (--drop-and-add if they are unrelated).",
+			       "--rename " + name_of(k) + "=" + other);
+		}
+		for (auto &tk : keys(from, "table")) {
+			std::string t = name_of(tk);
+			if (!to.count(tk))
+				continue;
+			auto lost = children(from, "column", t), won = children(to, "column", t);
+			for (auto &c : lost) {
+				if (to.count(c))
+					continue;
+				std::string type = sget(from.at(c), "type");
+				for (auto &w : won)
+					if (!from.count(w) && sget(to.at(w), "type") == type) {
+						std::string cn = split_qualified(name_of(c))[2], wn = split_qualified(name_of(w))[2];
+						refuse(c,
+						       "table " + t + " loses column " + cn + " and gains " + wn + " of the same type (" + type +
+						           "): a rename, or a drop and an add? Say which (--drop-and-add if they are unrelated).",
+						       "--rename " + name_of(c) + "=" + wn);
+						break;
+					}
+			}
+		}
+	}
+
+	// -----------------------------------------------------------------------
+	// Objects PostgreSQL makes by itself: constraint indexes, and the constraints
+	// and indexes a partition or an inheriting table gets from its parent.
+
+	std::vector<std::string> parents(const Snap &s, const std::string &table) const {
+		std::vector<std::string> out;
+		if (auto *t = get(s, "table:" + table)) {
+			if (auto p = sget(*t, "partition_of"); !p.empty())
+				out.push_back(p);
+			for (auto &p : strings(*t, "inherits"))
+				out.push_back(p);
+		}
+		return out;
+	}
+
+	static std::string index_tail(const std::string &def) {
+		size_t u = def.find(" USING ");
+		return (def.compare(0, 13, "CREATE UNIQUE") == 0 ? "u" : "") + (u == std::string::npos ? def : def.substr(u));
+	}
+
+	bool implicit(const Snap &s, const std::string &key) const {
+		std::string kind = kind_of(key);
+		if (kind == "index") {
+			const JsonValue &v = s.at(key);
+			std::string table = sget(v, "table");
+			std::string idx = split_qualified(name_of(key)).back();
+			if (auto *c = get(s, "constraint:" + table + "." + idx)) {
+				std::string t = sget(*c, "type");
+				if (t == "primary key" || t == "unique" || t == "exclusion")
+					return true;
+			}
+			auto *tv = get(s, "table:" + table);
+			std::string parent = tv ? sget(*tv, "partition_of") : "";
+			if (!parent.empty()) {
+				std::string tail = index_tail(sget(v, "definition"));
+				for (auto &[k2, v2] : s)
+					if (kind_of(k2) == "index" && sget(v2, "table") == parent && index_tail(sget(v2, "definition")) == tail)
+						return true;
+			}
+			return false;
+		}
+		if (kind == "constraint") {
+			auto p = split_qualified(name_of(key));
+			std::string table = qname_of(p, 2);
+			const JsonValue &v = s.at(key);
+			for (auto &par : parents(s, table))
+				for (auto &ck : children(s, "constraint", par)) {
+					const JsonValue &pv = s.at(ck);
+					if (sget(pv, "type") == sget(v, "type") && sget(pv, "definition") == sget(v, "definition"))
+						return true;
+				}
+		}
+		return false;
+	}
+
+	void drop_implicit(Snap &s, std::map<std::string, JsonValue> *kept = nullptr) {
+		std::vector<std::string> gone;
+		for (auto &[k, v] : s)
+			if ((kind_of(k) == "index" || kind_of(k) == "constraint") && implicit(s, k))
+				gone.push_back(k);
+		if (kept)
+			for (auto &k : gone)
+				(*kept)[k] = s.at(k);
+		for (auto &k : gone)
+			s.erase(k);
+	}
+	std::map<std::string, JsonValue> implicit_to;  // what PostgreSQL makes by itself on the desired side (constraint indexes)
+
+	// -----------------------------------------------------------------------
+
+	void plan_schemas_extensions() {
+		for (auto &k : keys(to, "schema"))
+			if (!from.count(k))
+				emit(P_SCHEMAS, "CREATE SCHEMA " + name_of(k), k);
+		for (auto &k : keys(from, "schema"))
+			if (!to.count(k))
+				emit(P_DROP_SCHEMAS, "DROP SCHEMA " + name_of(k), k);
+		for (auto &k : keys(to, "extension")) {
+			const JsonValue &t = to.at(k);
+			std::string schema = catalog_ident(sget(t, "schema")), version = sget(t, "version");
+			auto *f = get(from, k);
+			if (!f) {
+				emit(P_EXTENSIONS,
+				     "CREATE EXTENSION IF NOT EXISTS " + name_of(k) + " WITH SCHEMA " + schema +
+				         (version.empty() ? "" : " VERSION " + literal(version)),
+				     k);
+				continue;
+			}
+			if (sget(*f, "schema") != sget(t, "schema"))
+				emit(P_EXTENSIONS, "ALTER EXTENSION " + name_of(k) + " SET SCHEMA " + schema, k);
+			if (sget(*f, "version") != version)
+				emit(P_EXTENSIONS, "ALTER EXTENSION " + name_of(k) + " UPDATE TO " + literal(version), k);
+		}
+		for (auto &k : keys(from, "extension"))
+			if (!to.count(k))
+				emit(P_DROP_EXTENSIONS, "DROP EXTENSION " + name_of(k), k);
+	}
+
+	// Columns (of tables on both sides) whose type is the enum, or an array of it.
+	std::vector<std::string> columns_of_type(const std::string &type) const {
+		std::vector<std::string> out;
+		for (auto &k : keys(from, "column")) {
+			std::string t = sget(from.at(k), "type");
+			if ((t == type || t == type + "[]") && to.count(k) && sget(to.at(k), "type") == t)
+				out.push_back(k);
+		}
+		return out;
+	}
+
+	void plan_enums() {
+		for (auto &k : keys(to, "enum")) {
+			auto labels = strings(to.at(k), "labels");
+			std::vector<std::string> lits;
+			for (auto &l : labels)
+				lits.push_back(literal(l));
+			auto *f = get(from, k);
+			if (!f) {
+				emit(P_ENUMS, "CREATE TYPE " + name_of(k) + " AS ENUM (" + join(lits, ", ") + ")", k);
+				continue;
+			}
+			auto old = strings(*f, "labels");
+			if (old == labels)
+				continue;
+			// Kept labels in the same order: ADD VALUE is enough.
+			std::vector<std::string> kept;
+			for (auto &l : labels)
+				if (std::find(old.begin(), old.end(), l) != old.end())
+					kept.push_back(l);
+			if (kept == old) {
+				for (size_t i = 0; i < labels.size(); ++i) {
+					if (std::find(old.begin(), old.end(), labels[i]) != old.end())
+						continue;
+					std::string where = i > 0 ? " AFTER " + literal(labels[i - 1])
+					                          : (labels.size() > 1 ? " BEFORE " + literal(labels[1]) : "");
+					auto &s = emit(P_ENUMS, "ALTER TYPE " + name_of(k) + " ADD VALUE " + literal(labels[i]) + where, k);
+					// A new value cannot be used before the transaction that added it commits.
+					s.no_transaction = true;
+					s.comment = "its own transaction: a value added to an enum cannot be used before it is committed";
+				}
+				continue;
+			}
+			recreate_enum(k, old, labels, lits);
+		}
+		for (auto &k : keys(from, "enum"))
+			if (!to.count(k))
+				emit(P_DROP_ENUMS, "DROP TYPE " + name_of(k), k);
+	}
+
+	void recreate_enum(const std::string &k, const std::vector<std::string> &old, const std::vector<std::string> &labels,
+	                   const std::vector<std::string> &lits) {
+		std::string q = name_of(k);
+		auto p = split_qualified(q);
+		std::string tmp_name = suffixed_ident(p[1], "__dbkit_old");
+		std::string tmp = p[0] + "." + tmp_name;
+		std::vector<std::string> removed;
+		for (auto &l : old)
+			if (std::find(labels.begin(), labels.end(), l) == labels.end())
+				removed.push_back(l);
+		auto &r = emit(P_RECREATE_ENUMS, "ALTER TYPE " + q + " RENAME TO " + tmp_name, k);
+		r.comment = removed.empty() ? "enum " + q + " reorders its values: it is created again"
+		                            : "enum " + q + " loses values " + join(removed, ", ") + ": it is created again";
+		emit(P_RECREATE_ENUMS, "CREATE TYPE " + q + " AS ENUM (" + join(lits, ", ") + ")", k);
+		for (auto &ck : columns_of_type(q)) {
+			auto cp = split_qualified(name_of(ck));
+			std::string table = qname_of(cp, 2), col = cp[2];
+			const JsonValue &fv = from.at(ck);
+			bool arr = sget(fv, "type") == q + "[]";
+			retyped_tables.insert(table);
+			if (!sget(fv, "default").empty())
+				emit(P_RECREATE_ENUMS, "ALTER TABLE " + table + " ALTER COLUMN " + col + " DROP DEFAULT", ck);
+			auto &s = emit(P_RECREATE_ENUMS,
+			               "ALTER TABLE " + table + " ALTER COLUMN " + col + " TYPE " + q + (arr ? "[]" : "") + " USING " +
+			                   col + "::text" + (arr ? "[]" : "") + "::" + q + (arr ? "[]" : ""),
+			               ck);
+			hazard(s, Hazard::TableRewrite, "rewrites table " + table);
+			hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + table);
+			if (!removed.empty()) {
+				hazard(s, Hazard::DataLoss,
+				       "data loss: rows of " + table + " holding " + join(removed, ", ") + " in " + col + " make this fail");
+				s.table_for_rowcount = table;
+			}
+			// the default (if any) is set again by the column diff, in the new type
+			if (!sget(fv, "default").empty())
+				from[ck].members.erase(std::remove_if(from[ck].members.begin(), from[ck].members.end(),
+				                                      [](auto &m) { return m.first == "default"; }),
+				                       from[ck].members.end());
+		}
+		auto &d = emit(P_DROP_ENUMS, "DROP TYPE " + tmp, k);
+		if (!removed.empty())
+			hazard(d, Hazard::DataLoss, "data loss: enum " + q + " loses values " + join(removed, ", "));
+		recreated_enums[q] = tmp;
+	}
+
+	void plan_sequences_domains_types() {
+		for (auto &k : keys(to, "sequence")) {
+			const JsonValue &t = to.at(k);
+			std::string opts_text = " AS " + sget(t, "type") + " INCREMENT BY " + sget(t, "increment") + " MINVALUE " +
+			                        sget(t, "min") + " MAXVALUE " + sget(t, "max") + " START WITH " + sget(t, "start") +
+			                        " CACHE " + sget(t, "cache") + (bget(t, "cycle") ? " CYCLE" : " NO CYCLE");
+			auto *f = get(from, k);
+			if (!f)
+				emit(P_TYPES, "CREATE SEQUENCE " + name_of(k) + opts_text, k);
+			else if (canon(*f) != canon(t))
+				emit(P_TYPES, "ALTER SEQUENCE " + name_of(k) + opts_text, k);
+		}
+		// a new sequence that one new column's default draws from: owned by it, as serial makes it
+		for (auto &k : keys(to, "sequence")) {
+			if (from.count(k))
+				continue;
+			std::string draw = "nextval(" + literal(name_of(k)) + "::regclass)";
+			std::vector<std::string> users;
+			for (auto &ck : keys(to, "column"))
+				if (sget(to.at(ck), "default") == draw)
+					users.push_back(ck);
+			if (users.size() == 1 && !from.count(users[0]))
+				emit(P_TABLE_ATTRS, "ALTER SEQUENCE " + name_of(k) + " OWNED BY " + name_of(users[0]), k);
+		}
+		for (auto &k : keys(from, "sequence"))
+			if (!to.count(k))
+				emit(P_DROP_SEQUENCES, "DROP SEQUENCE IF EXISTS " + name_of(k), k)
+				    .comment = "IF EXISTS: a sequence owned by a dropped column or table is already gone";
+
+		for (auto &k : keys(to, "domain")) {
+			const JsonValue &t = to.at(k);
+			std::map<std::string, std::string> tc, fc;
+			if (auto *c = t.find("constraints"))
+				for (auto &m : c->members)
+					tc[catalog_ident(m.first)] = m.second.string;
+			auto *f = get(from, k);
+			std::string q = name_of(k);
+			if (!f) {
+				std::string sql = "CREATE DOMAIN " + q + " AS " + sget(t, "type");
+				if (!sget(t, "default").empty())
+					sql += " DEFAULT " + sget(t, "default");
+				if (bget(t, "not_null"))
+					sql += " NOT NULL";
+				for (auto &[n, d] : tc)
+					sql += " CONSTRAINT " + n + " " + d;
+				emit(P_TYPES, sql, k);
+				continue;
+			}
+			if (canon(*f) == canon(t))
+				continue;
+			if (auto *c = f->find("constraints"))
+				for (auto &m : c->members)
+					fc[catalog_ident(m.first)] = m.second.string;
+			if (sget(*f, "type") != sget(t, "type")) {
+				refuse(k, "domain " + q + " changes its base type (" + sget(*f, "type") + " -> " + sget(t, "type") +
+				              "): dbkit does not plan that; write the migration by hand", "");
+				continue;
+			}
+			if (sget(*f, "default") != sget(t, "default"))
+				emit(P_TYPES, "ALTER DOMAIN " + q + (sget(t, "default").empty() ? " DROP DEFAULT" : " SET DEFAULT " + sget(t, "default")), k);
+			if (bget(*f, "not_null") != bget(t, "not_null")) {
+				auto &s = emit(P_TYPES, "ALTER DOMAIN " + q + (bget(t, "not_null") ? " SET NOT NULL" : " DROP NOT NULL"), k);
+				if (bget(t, "not_null"))
+					hazard(s, Hazard::Validation, "validates every column of domain " + q);
+			}
+			for (auto &[n, d] : fc)
+				if (!tc.count(n) || tc[n] != d)
+					emit(P_TYPES, "ALTER DOMAIN " + q + " DROP CONSTRAINT " + n, k);
+			for (auto &[n, d] : tc)
+				if (!fc.count(n) || fc[n] != d) {
+					emit(P_TYPES, "ALTER DOMAIN " + q + " ADD CONSTRAINT " + n + " " + d + " NOT VALID", k);
+					auto &s = emit(P_TYPES, "ALTER DOMAIN " + q + " VALIDATE CONSTRAINT " + n, k);
+					hazard(s, Hazard::Validation, "validates every column of domain " + q);
+				}
+		}
+		for (auto &k : keys(from, "domain"))
+			if (!to.count(k))
+				emit(P_DROP_TYPES, "DROP DOMAIN " + name_of(k), k);
+
+		for (auto &k : keys(to, "type")) {
+			auto attrs = [](const JsonValue &v) {
+				std::vector<std::pair<std::string, std::string>> out;
+				if (auto *a = v.find("attributes"))
+					for (auto &i : a->items)
+						if (i.items.size() == 2)
+							out.emplace_back(catalog_ident(i.items[0].string), i.items[1].string);
+				return out;
+			};
+			auto ta = attrs(to.at(k));
+			auto *f = get(from, k);
+			if (!f) {
+				std::vector<std::string> cols;
+				for (auto &[n, t] : ta)
+					cols.push_back(n + " " + t);
+				emit(P_TYPES, "CREATE TYPE " + name_of(k) + " AS (" + join(cols, ", ") + ")", k);
+				continue;
+			}
+			auto fa = attrs(*f);
+			std::map<std::string, std::string> fm(fa.begin(), fa.end()), tm(ta.begin(), ta.end());
+			for (auto &[n, t] : fa)
+				if (!tm.count(n))
+					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " DROP ATTRIBUTE " + n, k);
+			for (auto &[n, t] : ta) {
+				if (!fm.count(n))
+					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ADD ATTRIBUTE " + n + " " + t, k);
+				else if (fm[n] != t)
+					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ALTER ATTRIBUTE " + n + " TYPE " + t, k);
+			}
+		}
+		for (auto &k : keys(from, "type"))
+			if (!to.count(k))
+				emit(P_DROP_TYPES, "DROP TYPE " + name_of(k), k);
+	}
+
+	// -----------------------------------------------------------------------
+	// Tables and columns
+
+	static std::string column_def(const std::string &name, const JsonValue &c) {
+		std::string sql = name + " " + sget(c, "type");
+		if (!sget(c, "collation").empty())
+			sql += " COLLATE " + sget(c, "collation");
+		if (!sget(c, "generated").empty())
+			sql += " GENERATED ALWAYS AS (" + sget(c, "generated") + ") STORED";
+		if (!sget(c, "identity").empty())
+			sql += " GENERATED " + std::string(sget(c, "identity") == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY";
+		if (!sget(c, "default").empty())
+			sql += " DEFAULT " + sget(c, "default");
+		if (bget(c, "not_null"))
+			sql += " NOT NULL";
+		return sql;
+	}
+
+	std::vector<std::string> ordered_columns(const Snap &s, const std::string &table) const {
+		auto cols = children(s, "column", table);
+		std::sort(cols.begin(), cols.end(), [&](const std::string &a, const std::string &b) {
+			return s.at(a).find("position") && s.at(b).find("position")
+			           ? s.at(a).find("position")->integer < s.at(b).find("position")->integer
+			           : a < b;
+		});
+		return cols;
+	}
+
+	void plan_tables() {
+		// New tables, parents before partitions and inheriting tables.
+		std::vector<std::string> todo;
+		for (auto &k : keys(to, "table"))
+			if (!from.count(k))
+				todo.push_back(name_of(k));
+		for (auto &t : todo)
+			new_tables.insert(t);
+		std::set<std::string> done;
+		while (done.size() < todo.size()) {
+			size_t before = done.size();
+			for (auto &t : todo) {
+				if (done.count(t))
+					continue;
+				bool ready = true;
+				for (auto &p : parents(to, t))
+					ready &= !new_tables.count(p) || done.count(p);
+				if (!ready)
+					continue;
+				create_table(t);
+				done.insert(t);
+			}
+			if (done.size() == before) {  // a cycle cannot happen; be safe
+				for (auto &t : todo)
+					if (!done.count(t)) {
+						create_table(t);
+						done.insert(t);
+					}
+			}
+		}
+		for (auto &k : keys(to, "table"))
+			if (from.count(k))
+				alter_table(name_of(k));
+		drop_tables();
+	}
+
+	void create_table(const std::string &t) {
+		const JsonValue &tv = to.at("table:" + t);
+		std::string kind = sget(tv, "kind");
+		if (kind == "foreign") {
+			refuse("table:" + t, "foreign table " + t + ": dbkit does not create foreign tables (they need a server and options the snapshot does not carry)", "");
+			return;
+		}
+		std::string part_of = sget(tv, "partition_of");
+		auto inh = strings(tv, "inherits");
+		// Columns a parent gives are not listed; the alter pass below compares what the
+		// parent gives (default, NOT NULL) with what the desired side shows.
+		std::map<std::string, std::string> inherited;  // column name -> the parent's column key
+		for (auto &p : parents(to, t))
+			for (auto &ck : children(to, "column", p))
+				inherited.emplace(split_qualified(name_of(ck))[2], ck);
+		std::string sql = std::string("CREATE ") + (bget(tv, "unlogged") ? "UNLOGGED " : "") + "TABLE " + t;
+		if (!part_of.empty())
+			sql += " PARTITION OF " + part_of + " " + sget(tv, "partition_bound");
+		else {
+			std::vector<std::string> cols;
+			for (auto &ck : ordered_columns(to, t)) {
+				std::string cn = split_qualified(name_of(ck))[2];
+				if (!inherited.count(cn))
+					cols.push_back(column_def(cn, to.at(ck)));
+			}
+			sql += " (" + (cols.empty() ? std::string() : "\n    " + join(cols, ",\n    ") + "\n") + ")";
+			if (!inh.empty())
+				sql += " INHERITS (" + join(inh, ", ") + ")";
+		}
+		if (!sget(tv, "partition_key").empty())
+			sql += " PARTITION BY " + sget(tv, "partition_key");
+		auto options = strings(tv, "options");
+		if (!options.empty())
+			sql += " WITH (" + join(options, ", ") + ")";
+		emit(P_CREATE_TABLES, sql, "table:" + t);
+		for (auto &ck : children(to, "column", t)) {
+			auto in = inherited.find(split_qualified(name_of(ck))[2]);
+			from[ck] = in == inherited.end() ? to.at(ck) : to.at(in->second);
+		}
+		// the columns a partition or child table gets from its parent, to compare below
+		JsonValue tcopy = tv;
+		tcopy.members.erase(std::remove_if(tcopy.members.begin(), tcopy.members.end(),
+		                                   [](auto &m) { return m.first == "row_security" || m.first == "force_row_security" ||
+		                                                        m.first == "replica_identity"; }),
+		                    tcopy.members.end());
+		from["table:" + t] = tcopy;
+		alter_columns(t);
+		table_flags(t);
+	}
+
+	void alter_table(const std::string &t) {
+		const JsonValue &f = from.at("table:" + t), &tv = to.at("table:" + t);
+		std::string obj = "table:" + t;
+		if (sget(f, "kind") != sget(tv, "kind") || sget(f, "partition_key") != sget(tv, "partition_key")) {
+			refuse(obj, "table " + t + " changes from " + sget(f, "kind") + " " + sget(f, "partition_key") + " to " +
+			                sget(tv, "kind") + " " + sget(tv, "partition_key") +
+			                ": dbkit does not plan that (the table must be created again); write the migration by hand",
+			       "");
+			return;
+		}
+		if (sget(f, "partition_of") != sget(tv, "partition_of") || sget(f, "partition_bound") != sget(tv, "partition_bound")) {
+			if (!sget(f, "partition_of").empty())
+				emit(P_TABLE_ATTRS, "ALTER TABLE " + sget(f, "partition_of") + " DETACH PARTITION " + t, obj);
+			if (!sget(tv, "partition_of").empty()) {
+				auto &s = emit(P_TABLE_ATTRS, "ALTER TABLE " + sget(tv, "partition_of") + " ATTACH PARTITION " + t + " " +
+				                                  sget(tv, "partition_bound"),
+				               obj);
+				hazard(s, Hazard::Validation, "scans " + t + " to check the partition bound");
+			}
+		}
+		auto fi = strings(f, "inherits"), ti = strings(tv, "inherits");
+		for (auto &p : fi)
+			if (std::find(ti.begin(), ti.end(), p) == ti.end())
+				emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " NO INHERIT " + p, obj);
+		for (auto &p : ti)
+			if (std::find(fi.begin(), fi.end(), p) == fi.end())
+				emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " INHERIT " + p, obj);
+		if (bget(f, "unlogged") != bget(tv, "unlogged")) {
+			auto &s = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + (bget(tv, "unlogged") ? " SET UNLOGGED" : " SET LOGGED"), obj);
+			hazard(s, Hazard::TableRewrite, "rewrites table " + t);
+			hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+		}
+		auto fo = strings(f, "options"), to_ = strings(tv, "options");
+		if (fo != to_) {
+			std::vector<std::string> reset;
+			for (auto &o : fo) {
+				std::string n = o.substr(0, o.find('='));
+				bool still = false;
+				for (auto &o2 : to_)
+					still |= o2.substr(0, o2.find('=')) == n;
+				if (!still)
+					reset.push_back(n);
+			}
+			if (!reset.empty())
+				emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " RESET (" + join(reset, ", ") + ")", obj);
+			if (!to_.empty())
+				emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " SET (" + join(to_, ", ") + ")", obj);
+		}
+		alter_columns(t);
+		table_flags(t);
+	}
+
+	// Row security and replica identity, after the indexes it may name.
+	void table_flags(const std::string &t) {
+		const JsonValue &f = from.at("table:" + t), &tv = to.at("table:" + t);
+		std::string obj = "table:" + t;
+		if (bget(f, "row_security") != bget(tv, "row_security"))
+			emit(P_TABLE_ATTRS, "ALTER TABLE " + t + (bget(tv, "row_security") ? " ENABLE" : " DISABLE") + " ROW LEVEL SECURITY", obj);
+		if (bget(f, "force_row_security") != bget(tv, "force_row_security"))
+			emit(P_TABLE_ATTRS, "ALTER TABLE " + t + (bget(tv, "force_row_security") ? " FORCE" : " NO FORCE") + " ROW LEVEL SECURITY", obj);
+		if (sget(f, "replica_identity") != sget(tv, "replica_identity")) {
+			std::string ri = sget(tv, "replica_identity");
+			std::string clause = ri.empty() ? "DEFAULT" : ri == "full" ? "FULL" : ri == "nothing" ? "NOTHING" : "USING INDEX " + ri.substr(6);
+			emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " REPLICA IDENTITY " + clause, obj);
+		}
+	}
+
+	// Does the partitioned parent of `t` make the same NOT NULL change on column `cn`?
+	bool follows_parent(const std::string &t, const std::string &cn, bool fnn, bool tnn) const {
+		auto *ft = get(from, "table:" + t), *tt = get(to, "table:" + t);
+		if (!ft || !tt || sget(*tt, "partition_of").empty() || sget(*ft, "partition_of") != sget(*tt, "partition_of"))
+			return false;
+		std::string key = "column:" + sget(*tt, "partition_of") + "." + cn;
+		auto *pf = get(from, key), *pt = get(to, key);
+		return pf && pt && bget(*pf, "not_null") == fnn && bget(*pt, "not_null") == tnn;
+	}
+
+	void alter_columns(const std::string &t) {
+		bool existing = existed(t);
+		bool part = partitioned(to, t);
+		// added, in the desired order
+		for (auto &ck : ordered_columns(to, t)) {
+			if (from.count(ck))
+				continue;
+			std::string cn = split_qualified(name_of(ck))[2];
+			const JsonValue &c = to.at(ck);
+			auto &s = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, c), ck);
+			if (!sget(c, "generated").empty() || !sget(c, "identity").empty()) {
+				hazard(s, Hazard::TableRewrite, "rewrites table " + t + " (the column is computed for every row)");
+				hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+			} else if (bget(c, "not_null") && sget(c, "default").empty())
+				hazard(s, Hazard::FailsOnData, "fails if " + t + " has rows: NOT NULL without a default");
+		}
+		// changed
+		for (auto &ck : ordered_columns(to, t)) {
+			auto *fp = get(from, ck);
+			if (!fp)
+				continue;
+			const JsonValue &f = *fp, &c = to.at(ck);
+			std::string cn = split_qualified(name_of(ck))[2];
+			std::string alter = "ALTER TABLE " + t + " ALTER COLUMN " + cn;
+			std::string fg = sget(f, "generated"), tg = sget(c, "generated");
+			if (fg != tg) {
+				if (!fg.empty() && tg.empty()) {
+					emit(P_ALTER_COLUMNS, alter + " DROP EXPRESSION", ck);
+				} else {
+					// a new or changed expression: PostgreSQL 15 cannot alter it in place
+					auto &d = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
+					d.comment = "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
+					if (fg.empty()) {
+						hazard(d, Hazard::DataLoss, "data loss: drops column " + t + "." + cn + " to make it generated");
+						d.table_for_rowcount = t;
+					}
+					auto &a = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, c), ck);
+					hazard(a, Hazard::TableRewrite, "rewrites table " + t);
+					hazard(a, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+					continue;
+				}
+			}
+			std::string ft = sget(f, "type"), tt = sget(c, "type");
+			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
+			std::string fd = sget(f, "default"), td = sget(c, "default");
+			bool retype = ft != tt || fcol != tcol;
+			if (retype && !fd.empty()) {
+				emit(P_ALTER_COLUMNS, alter + " DROP DEFAULT", ck);
+				fd.clear();
+			}
+			if (retype) {
+				std::string using_ = ft != tt ? " USING " + cn + "::" + tt : "";
+				auto &s = emit(P_ALTER_COLUMNS,
+				               alter + " TYPE " + tt + (tcol.empty() ? "" : " COLLATE " + tcol) + using_, ck);
+				bool rewrites = true;
+				bool safe = ft == tt || widening(ft, tt, rewrites);
+				if (ft == tt)
+					rewrites = false;  // a collation change alone rebuilds indexes, not the table
+				if (rewrites)
+					hazard(s, Hazard::TableRewrite, "rewrites table " + t);
+				hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+				if (!safe) {
+					hazard(s, Hazard::DataLoss, "data loss: " + ft + " -> " + tt + " can fail or change values of " + t + "." + cn);
+					s.table_for_rowcount = t;
+				}
+				if (ft != tt)
+					retyped_tables.insert(t);
+			}
+			if (fd != td)
+				emit(P_ALTER_COLUMNS, alter + (td.empty() ? " DROP DEFAULT" : " SET DEFAULT " + td), ck);
+			std::string fi = sget(f, "identity"), ti = sget(c, "identity");
+			if (!fi.empty() && fi != ti && ti.empty())
+				emit(P_ALTER_COLUMNS, alter + " DROP IDENTITY", ck);
+			bool fnn = bget(f, "not_null"), tnn = bget(c, "not_null");
+			if (fnn != tnn && follows_parent(t, cn, fnn, tnn))
+				fnn = tnn;  // the parent's SET/DROP NOT NULL recurses to its partitions
+			if (fnn && !tnn)
+				emit(P_ALTER_COLUMNS, alter + " DROP NOT NULL", ck);
+			if (!fnn && tnn) {
+				if (existing && !part) {
+					std::string chk = short_name("dbkit_nn_", t + "." + cn);
+					auto &a = emit(P_ALTER_COLUMNS,
+					               "ALTER TABLE " + t + " ADD CONSTRAINT " + chk + " CHECK (" + cn + " IS NOT NULL) NOT VALID", ck);
+					a.comment = "SET NOT NULL without a long ACCESS EXCLUSIVE scan: a validated check lets PostgreSQL skip it";
+					auto &v = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " VALIDATE CONSTRAINT " + chk, ck);
+					hazard(v, Hazard::Validation, "scans " + t + " (SHARE UPDATE EXCLUSIVE: writes go on)");
+					hazard(v, Hazard::FailsOnData, "fails if " + t + "." + cn + " holds NULLs");
+					emit(P_ALTER_COLUMNS, alter + " SET NOT NULL", ck);
+					emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " DROP CONSTRAINT " + chk, ck);
+				} else {
+					auto &s = emit(P_ALTER_COLUMNS, alter + " SET NOT NULL", ck);
+					if (existing)
+						hazard(s, Hazard::FailsOnData, "fails if " + t + "." + cn + " holds NULLs");
+				}
+			}
+			if (fi.empty() && !ti.empty())
+				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY", ck);
+			else if (!fi.empty() && !ti.empty() && fi != ti)
+				emit(P_ALTER_COLUMNS, alter + " SET GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT"), ck);
+		}
+		// dropped
+		for (auto &ck : ordered_columns(from, t)) {
+			if (to.count(ck))
+				continue;
+			std::string cn = split_qualified(name_of(ck))[2];
+			auto &s = emit(P_DROP_COLUMNS, "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
+			if (sget(from.at(ck), "generated").empty()) {
+				hazard(s, Hazard::DataLoss, "data loss: drops column " + t + "." + cn);
+				s.table_for_rowcount = t;
+			}
+		}
+	}
+
+	// Dropped tables: partitions and inheriting tables before their parents.
+	void drop_tables() {
+		std::vector<std::string> gone;
+		for (auto &k : keys(from, "table"))
+			if (!to.count(k))
+				gone.push_back(name_of(k));
+		std::set<std::string> done;
+		while (done.size() < gone.size()) {
+			size_t before = done.size();
+			for (auto &t : gone) {
+				if (done.count(t))
+					continue;
+				bool ready = true;
+				for (auto &o : gone)
+					if (!done.count(o) && o != t) {
+						auto ps = parents(from, o);
+						ready &= std::find(ps.begin(), ps.end(), t) == ps.end();
+					}
+				if (!ready)
+					continue;
+				auto &s = emit(P_DROP_TABLES, "DROP TABLE " + t, "table:" + t);
+				hazard(s, Hazard::DataLoss, "data loss: drops table " + t);
+				s.table_for_rowcount = t;
+				done.insert(t);
+			}
+			if (done.size() == before)
+				for (auto &t : gone)
+					if (!done.count(t)) {
+						auto &s = emit(P_DROP_TABLES, "DROP TABLE " + t, "table:" + t);
+						hazard(s, Hazard::DataLoss, "data loss: drops table " + t);
+						s.table_for_rowcount = t;
+						done.insert(t);
+					}
+		}
+	}
+
+	// -----------------------------------------------------------------------
+	// Constraints and indexes
+
+	std::string constraint_table(const std::string &key) const { return qname_of(split_qualified(name_of(key)), 2); }
+	std::string last_name(const std::string &key) const { return split_qualified(name_of(key)).back(); }
+
+	void plan_constraints() {
+		for (auto &k : keys(from, "constraint")) {
+			auto *t = get(to, k);
+			std::string table = constraint_table(k);
+			if (t && canon(*t) == canon(from.at(k)) && !recreate.count(k))
+				continue;
+			if (!table_in(to, table) && sget(from.at(k), "type") != "foreign key")
+				continue;  // DROP TABLE takes it along (foreign keys go first: they may point at other dropped tables)
+			if (sget(from.at(k), "type") == "trigger")
+				continue;  // a constraint trigger: dropped with its trigger
+			bool fk = sget(from.at(k), "type") == "foreign key";
+			emit(fk ? P_DROP_FKS : P_DROP_CONSTRAINTS, "ALTER TABLE " + table + " DROP CONSTRAINT " + last_name(k), k);
+		}
+		// Add: primary keys, unique and exclusion first (foreign keys need them), then checks, then foreign keys.
+		std::vector<std::string> order[3];
+		for (auto &k : keys(to, "constraint")) {
+			auto *f = get(from, k);
+			if (f && canon(*f) == canon(to.at(k)) && !recreate.count(k))
+				continue;
+			std::string type = sget(to.at(k), "type");
+			if (type == "trigger")
+				continue;  // created by CREATE CONSTRAINT TRIGGER (the trigger's definition)
+			order[type == "foreign key" ? 2 : type == "check" ? 1 : 0].push_back(k);
+		}
+		for (auto &list : order)
+			for (auto &k : list)
+				add_constraint(k);
+	}
+
+	void add_constraint(const std::string &k) {
+		const JsonValue &c = to.at(k);
+		std::string table = constraint_table(k), name = last_name(k), type = sget(c, "type"), def = sget(c, "definition");
+		bool existing = existed(table);
+		bool part = partitioned(to, table);
+		std::string head = "ALTER TABLE " + table + " ADD CONSTRAINT " + name + " ";
+		Phase ph = type == "foreign key" ? P_ADD_FKS : P_ADD_CONSTRAINTS;
+		bool not_valid = def.size() >= 10 && def.compare(def.size() - 10, 10, " NOT VALID") == 0;
+		if (!existing) {
+			emit(ph, head + def, k);
+			return;
+		}
+		if ((type == "check" || type == "foreign key") && !not_valid && !(part && type == "foreign key")) {
+			auto &a = emit(ph, head + def + " NOT VALID", k);
+			a.comment = "added NOT VALID, then validated without blocking writes";
+			auto &v = emit(ph, "ALTER TABLE " + table + " VALIDATE CONSTRAINT " + name, k);
+			hazard(v, Hazard::Validation, "scans " + table + " (SHARE UPDATE EXCLUSIVE)");
+			hazard(v, Hazard::FailsOnData, "fails if rows of " + table + " break " + def);
+			return;
+		}
+		if ((type == "primary key" || type == "unique") && opts.concurrent_indexes && !part) {
+			// the index first, concurrently; then the constraint takes it over
+			auto it = implicit_to.find("index:" + split_qualified(table)[0] + "." + name);
+			const JsonValue *idx = it == implicit_to.end() ? nullptr : &it->second;
+			if (idx) {
+				std::string idef = concurrently(sget(*idx, "definition"));
+				if (!idef.empty()) {
+					auto &i = emit(ph, idef, k);
+					i.no_transaction = true;
+					hazard(i, Hazard::IndexBuild, "builds index " + split_qualified(table)[0] + "." + name + " on " + table + " (concurrently)");
+					if (type == "unique")
+						hazard(i, Hazard::FailsOnData, "fails if " + table + " holds duplicates (an INVALID index is left: drop it)");
+					std::string attrs;
+					if (def.find("INITIALLY DEFERRED") != std::string::npos)
+						attrs = " DEFERRABLE INITIALLY DEFERRED";
+					else if (def.find("DEFERRABLE") != std::string::npos && def.find("NOT DEFERRABLE") == std::string::npos)
+						attrs = " DEFERRABLE";
+					auto &s = emit(ph, head + (type == "primary key" ? "PRIMARY KEY" : "UNIQUE") + " USING INDEX " + name + attrs, k);
+					if (type == "primary key")
+						hazard(s, Hazard::Validation, "scans " + table + " for NULLs if a column is not yet NOT NULL");
+					return;
+				}
+			}
+		}
+		auto &s = emit(ph, head + def, k);
+		if (type == "primary key" || type == "unique" || type == "exclusion") {
+			hazard(s, Hazard::IndexBuild, "builds an index on " + table + " while holding its lock");
+			hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + table);
+		}
+	}
+
+	static std::string concurrently(const std::string &def) {
+		for (const char *p : {"CREATE INDEX ", "CREATE UNIQUE INDEX "}) {
+			std::string pre = p;
+			if (def.compare(0, pre.size(), pre) == 0)
+				return pre + "CONCURRENTLY " + def.substr(pre.size());
+		}
+		return "";
+	}
+
+	void plan_indexes() {
+		for (auto &k : keys(from, "index")) {
+			auto *t = get(to, k);
+			const JsonValue &f = from.at(k);
+			std::string table = sget(f, "table");
+			if (t && canon(*t) == canon(f) && !recreate.count(k))
+				continue;
+			if (!table_in(to, table) && !to.count("materialized_view:" + table))
+				continue;  // goes with its table
+			if (views_going.count(table))
+				continue;  // goes with its materialized view
+			bool conc = opts.concurrent_indexes && !partitioned(from, table);
+			auto &s = emit(P_DROP_INDEXES, std::string("DROP INDEX ") + (conc ? "CONCURRENTLY " : "") + name_of(k), k);
+			s.no_transaction = conc;
+			if (!conc)
+				hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + table);
+		}
+		for (auto &k : keys(to, "index")) {
+			auto *f = get(from, k);
+			const JsonValue &t = to.at(k);
+			std::string table = sget(t, "table");
+			bool remade_mv = views_going.count(table) || (to.count("materialized_view:" + table) &&
+			                                               !from.count("materialized_view:" + table));
+			if (f && canon(*f) == canon(t) && !recreate.count(k) && !remade_mv)
+				continue;
+			std::string def = sget(t, "definition");
+			bool part = partitioned(to, table);
+			if (part) {
+				size_t on = def.find(" ON ONLY ");
+				if (on != std::string::npos)
+					def.replace(on, 9, " ON ");  // ONLY would leave the partitions unindexed and the index invalid
+			}
+			bool existing = (existed(table) || (from.count("materialized_view:" + table) && !remade_mv));
+			if (existing && opts.concurrent_indexes && !part) {
+				std::string c = concurrently(def);
+				if (!c.empty()) {
+					auto &s = emit(P_INDEXES, c, k);
+					s.no_transaction = true;
+					hazard(s, Hazard::IndexBuild, "builds index " + name_of(k) + " on " + table + " (concurrently)");
+					continue;
+				}
+			}
+			auto &s = emit(P_INDEXES, def, k);
+			if (existing)
+				hazard(s, Hazard::IndexBuild, "builds index " + name_of(k) + " on " + table + " (blocks writes meanwhile)");
+		}
+	}
+
+	// -----------------------------------------------------------------------
+	// Views, functions, triggers, policies
+
+	std::string view_kind(const Snap &s, const std::string &q) const {
+		return s.count("view:" + q) ? "view" : s.count("materialized_view:" + q) ? "materialized_view" : "";
+	}
+
+	void plan_views() {
+		// Which go: removed, changed, or reading a table whose column types change;
+		// then (to a fixed point) every view reading one that goes.
+		std::set<std::string> &going = views_going;  // qualified names
+		auto all_from = keys(from, "view"), mv = keys(from, "materialized_view");
+		all_from.insert(all_from.end(), mv.begin(), mv.end());
+		for (auto &k : all_from) {
+			std::string q = name_of(k);
+			auto *t = get(to, k);
+			bool dep = false;
+			for (auto &rt : retyped_tables)
+				dep |= mentions(sget(from.at(k), "definition"), rt);
+			if (!t || canon(*t) != canon(from.at(k)) || dep) {
+				going.insert(q);
+				if (t && canon(*t) == canon(from.at(k)))
+					view_reason[q] = "created again below: it reads a table whose column types change (the snapshot has "
+					                 "no pg_depend: every view naming the table is taken to depend on it)";
+			}
+		}
+		for (bool grew = true; grew;) {
+			grew = false;
+			for (auto &k : all_from) {
+				std::string q = name_of(k);
+				if (going.count(q))
+					continue;
+				for (auto &g : std::set<std::string>(going))
+					if (mentions(sget(from.at(k), "definition"), g)) {
+						going.insert(q);
+						if (to.count(k) && canon(to.at(k)) == canon(from.at(k)))
+							view_reason[q] = "created again below: it reads " + g + ", which is dropped";
+						grew = true;
+						break;
+					}
+			}
+		}
+		// Drop the readers before what they read.
+		auto deps_from = [&](const std::string &q, const Snap &s) {
+			std::vector<std::string> out;
+			std::string kind = view_kind(s, q);
+			const std::string &def = sget(s.at(kind + ":" + q), "definition");
+			for (auto &k : s)
+				if ((kind_of(k.first) == "view" || kind_of(k.first) == "materialized_view") && name_of(k.first) != q &&
+				    mentions(def, name_of(k.first)))
+					out.push_back(name_of(k.first));
+			return out;
+		};
+		std::vector<std::string> drop_order = topo(std::vector<std::string>(going.begin(), going.end()),
+		                                           [&](const std::string &q) { return deps_from(q, from); });
+		std::reverse(drop_order.begin(), drop_order.end());
+		for (auto &q : drop_order) {
+			std::string kind = view_kind(from, q);
+			auto &s = emit(P_DROP_VIEWS, std::string(kind == "view" ? "DROP VIEW " : "DROP MATERIALIZED VIEW ") + q, kind + ":" + q);
+			if (view_reason.count(q))
+				s.comment = view_reason[q];
+		}
+		// Create: new, changed, or dropped for a dependency; what they read first.
+		std::vector<std::string> make;
+		auto all_to = keys(to, "view"), mvt = keys(to, "materialized_view");
+		all_to.insert(all_to.end(), mvt.begin(), mvt.end());
+		for (auto &k : all_to)
+			if (!from.count(k) || going.count(name_of(k)))
+				make.push_back(name_of(k));
+		for (auto &q : topo(make, [&](const std::string &q) { return deps_from(q, to); })) {
+			std::string kind = view_kind(to, q);
+			const JsonValue &v = to.at(kind + ":" + q);
+			std::string def = sget(v, "definition");
+			while (!def.empty() && (def.back() == ';' || std::isspace(static_cast<unsigned char>(def.back()))))
+				def.pop_back();
+			auto options = strings(v, "options");
+			std::string with = options.empty() ? "" : " WITH (" + join(options, ", ") + ")";
+			auto &s = emit(P_VIEWS, std::string(kind == "view" ? "CREATE VIEW " : "CREATE MATERIALIZED VIEW ") + q + with + " AS\n" + def,
+			               kind + ":" + q);
+			if (kind == "materialized_view")
+				hazard(s, Hazard::Validation, "runs the materialized view's query");
+		}
+	}
+
+	// Orders `items` so that every item's dependencies among them come first.
+	static std::vector<std::string> topo(const std::vector<std::string> &items,
+	                                     const std::function<std::vector<std::string>(const std::string &)> &deps) {
+		std::vector<std::string> out;
+		std::set<std::string> in(items.begin(), items.end()), done, visiting;
+		std::function<void(const std::string &)> visit = [&](const std::string &q) {
+			if (done.count(q) || visiting.count(q))
+				return;
+			visiting.insert(q);
+			for (auto &d : deps(q))
+				if (in.count(d))
+					visit(d);
+			visiting.erase(q);
+			done.insert(q);
+			out.push_back(q);
+		};
+		for (auto &q : items)
+			visit(q);
+		return out;
+	}
+
+	static std::string header_line(const std::string &def) {
+		// "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n ..." -> the first two lines
+		size_t a = def.find('\n');
+		size_t b = a == std::string::npos ? a : def.find('\n', a + 1);
+		std::string head = def.substr(0, b);
+		return head;
+	}
+
+	void plan_functions() {
+		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
+		for (const char *kind : {"function", "procedure"}) {
+			std::string word = std::string(kind) == "function" ? "FUNCTION" : "PROCEDURE";
+			for (auto &k : keys(to, kind)) {
+				auto *f = get(from, k);
+				const JsonValue &t = to.at(k);
+				std::string def = sget(t, "definition");
+				if (f && sget(*f, "definition") == def)
+					continue;
+				bool late = def.find(" LANGUAGE sql") != std::string::npos;
+				Phase ph = late ? P_FUNCTIONS : P_FUNCTIONS_EARLY;
+				if (f && header_line(sget(*f, "definition")) != header_line(def)) {
+					auto &d = emit(ph, "DROP " + word + " " + name_of(k), k);
+					d.comment = "its parameters' names or its result change: CREATE OR REPLACE cannot do that";
+					dropped.insert(name_of(k));
+				}
+				while (!def.empty() && std::isspace(static_cast<unsigned char>(def.back())))
+					def.pop_back();
+				emit(ph, def, k);
+			}
+			for (auto &k : keys(from, kind))
+				if (!to.count(k))
+					emit(P_DROP_FUNCTIONS, "DROP " + word + " " + name_of(k), k);
+		}
+		// triggers calling a function dropped and created again go and come back with it
+		for (auto &k : keys(from, "trigger"))
+			for (auto &fn : dropped) {
+				std::string bare = fn.substr(0, fn.find('('));
+				if (sget(from.at(k), "definition").find(bare + "(") != std::string::npos && to.count(k))
+					recreate.insert(k);
+			}
+	}
+
+	void plan_triggers() {
+		for (auto &k : keys(from, "trigger")) {
+			auto *t = get(to, k);
+			std::string table = constraint_table(k);
+			bool def_same = t && sget(*t, "definition") == sget(from.at(k), "definition");
+			if (def_same && !recreate.count(k))
+				continue;
+			if (!table_in(to, table) && !view_kind(to, table).size())
+				continue;
+			if (views_going.count(table))
+				continue;  // goes with its view
+			emit(P_DROP_TRIGGERS, "DROP TRIGGER " + last_name(k) + " ON " + table, k);
+		}
+		for (auto &k : keys(to, "trigger")) {
+			auto *f = get(from, k);
+			const JsonValue &t = to.at(k);
+			std::string table = constraint_table(k);
+			bool remade = !f || sget(*f, "definition") != sget(t, "definition") || recreate.count(k) ||
+			              views_going.count(table);
+			if (remade)
+				emit(P_TRIGGERS, sget(t, "definition"), k);
+			std::string en = sget(t, "enabled"), fen = f && !remade ? sget(*f, "enabled") : "O";
+			if (en != fen) {
+				std::string clause = en == "D" ? "DISABLE TRIGGER " : en == "R" ? "ENABLE REPLICA TRIGGER "
+				                                                   : en == "A" ? "ENABLE ALWAYS TRIGGER " : "ENABLE TRIGGER ";
+				emit(P_TRIGGERS, "ALTER TABLE " + table + " " + clause + last_name(k), k);
+			}
+		}
+	}
+
+	void plan_policies() {
+		for (auto &k : keys(from, "policy")) {
+			auto *t = get(to, k);
+			std::string table = constraint_table(k);
+			if (t && canon(*t) == canon(from.at(k)) && !retyped_tables.count(table))
+				continue;
+			if (!table_in(to, table))
+				continue;
+			auto &s = emit(P_DROP_POLICIES, "DROP POLICY " + last_name(k) + " ON " + table, k);
+			if (t && canon(*t) == canon(from.at(k)))
+				s.comment = "created again below: a column of " + table + " changes type, which policies block";
+		}
+		for (auto &k : keys(to, "policy")) {
+			auto *f = get(from, k);
+			const JsonValue &t = to.at(k);
+			std::string table = constraint_table(k);
+			if (f && canon(*f) == canon(t) && !retyped_tables.count(table))
+				continue;
+			std::string sql = "CREATE POLICY " + last_name(k) + " ON " + table + " AS " +
+			                  (bget(t, "permissive") ? "PERMISSIVE" : "RESTRICTIVE") + " FOR " + sget(t, "command");
+			std::vector<std::string> roles;
+			for (auto &r : strings(t, "roles"))
+				roles.push_back(r == "public" ? "PUBLIC" : catalog_ident(r));
+			if (!roles.empty())
+				sql += " TO " + join(roles, ", ");
+			if (!sget(t, "using").empty())
+				sql += " USING (" + sget(t, "using") + ")";
+			if (!sget(t, "with_check").empty())
+				sql += " WITH CHECK (" + sget(t, "with_check") + ")";
+			emit(P_POLICIES, sql, k);
+		}
+	}
+
+	void refuse_unsupported() {
+		static const std::set<std::string> handled = {"schema", "table", "column", "constraint", "index", "sequence",
+		                                              "view", "materialized_view", "function", "procedure", "trigger",
+		                                              "enum", "domain", "type", "extension", "policy"};
+		std::set<std::string> all;
+		for (auto &[k, v] : from)
+			all.insert(k);
+		for (auto &[k, v] : to)
+			all.insert(k);
+		for (auto &k : all) {
+			if (handled.count(kind_of(k)))
+				continue;
+			auto *f = get(from, k), *t = get(to, k);
+			if (f && t && canon(*f) == canon(*t))
+				continue;
+			refuse(k, kind_of(k) + " " + name_of(k) + (!f ? " is new" : !t ? " is gone" : " changes") +
+			              ": dbkit's diff does not plan " + kind_of(k) + "s; write that part of the migration by hand",
+			       "");
+		}
+	}
+
+	void run(const JsonValue &from_v, const JsonValue &to_v) {
+		auto load = [](const JsonValue &v, Snap &out) {
+			for (auto &m : v.members)
+				if (m.first != "dbkit:format" && kind_of(m.first) != "default_privileges")
+					out[m.first] = m.second;
+		};
+		load(from_v, from);
+		load(to_v, to);
+		drop_implicit(from);
+		drop_implicit(to, &implicit_to);
+		refuse_unsupported();
+		apply_renames();
+		check_ambiguous();
+		rename_lookalikes();
+		if (!result.refusals.empty())
+			return;
+		plan_schemas_extensions();
+		plan_enums();
+		plan_sequences_domains_types();
+		plan_tables();  // columns too; sets retyped_tables
+		plan_functions();
+		plan_views();  // needs retyped_tables
+		plan_constraints();
+		plan_indexes();
+		plan_triggers();
+		plan_policies();
+		if (!result.refusals.empty())
+			return;
+		for (auto &p : phases)
+			for (auto &s : p) {
+				if (s.no_transaction)
+					hazard(s, Hazard::NoTransaction, "runs outside a transaction (a migration of its own)");
+				result.statements.push_back(std::move(s));
+			}
+	}
+};
+
+}  // namespace
+
+DiffResult diff_schemas(const JsonValue &from, const JsonValue &to, const DiffOptions &opts) {
+	Planner p(opts);
+	p.run(from, to);
+	if (!p.result.refusals.empty())
+		p.result.statements.clear();
+	return p.result;
+}
+
+std::string render_plan(const DiffResult &r) {
+	std::string out;
+	for (auto &f : r.refusals)
+		out += "-- refused: " + f.object + ": " + f.message + (f.hint.empty() ? "" : " (" + f.hint + ")") + "\n";
+	for (auto &s : r.statements) {
+		if (!s.comment.empty())
+			out += "-- " + s.comment + "\n";
+		for (auto &h : s.hazards)
+			out += "-- hazard: " + h + "\n";
+		if (s.no_transaction)
+			out += "-- dbkit:no-transaction\n";
+		out += s.sql + ";\n";
+	}
+	return out;
+}
+
+}  // namespace dbkit::core

@@ -1,0 +1,12 @@
+CREATE TYPE mood AS ENUM ('happy','sad');
+CREATE TABLE users (id int PRIMARY KEY, email text, bio text CHECK (bio <> 'x'), m mood);
+CREATE INDEX users_bio_idx ON users (bio);
+CREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users(id));
+CREATE VIEW pv AS SELECT id FROM posts;
+CREATE VIEW pv2 AS SELECT id FROM pv;
+CREATE MATERIALIZED VIEW um AS SELECT id, email FROM users;
+CREATE UNIQUE INDEX um_id ON um (id);
+CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql AS $$ select a $$;
+CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ begin return new; end $$;
+CREATE TRIGGER t2 BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION trg();
+CREATE TABLE parent (id int, note text, CHECK (id > 0));

@@ -1,0 +1,16 @@
+CREATE TYPE mood AS ENUM ('happy','unhappy');
+CREATE TABLE users (id int PRIMARY KEY, email varchar(100), about text CHECK (about <> 'x'), m mood);
+CREATE INDEX users_bio_idx ON users (about);
+ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+CREATE TABLE articles (id int PRIMARY KEY, user_id int REFERENCES users(id));
+CREATE VIEW pv AS SELECT id FROM articles;
+CREATE VIEW pv2 AS SELECT id FROM pv;
+CREATE MATERIALIZED VIEW um AS SELECT id, email FROM users;
+CREATE UNIQUE INDEX um_id ON um (id);
+CREATE FUNCTION g(a int) RETURNS bigint LANGUAGE sql AS $$ select a::bigint $$;
+CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ begin return new; end $$;
+CREATE TRIGGER t2 BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION trg();
+ALTER TABLE users DISABLE TRIGGER t2;
+CREATE TABLE parent (id int, note text, CHECK (id > 0));
+CREATE TABLE child (extra int) INHERITS (parent);
+CREATE TABLE s (id serial PRIMARY KEY);

@@ -1,0 +1,468 @@
+// The schema diff (issue 10): statements, order, hazards and refusals for each
+// kind of change, on snapshots shaped as dbkit.snapshot() returns them.
+#include <gtest/gtest.h>
+
+#include "core/json.hpp"
+#include "core/schema_diff.hpp"
+
+using namespace dbkit::core;
+
+namespace {
+
+JsonValue J(const std::string &text) {
+	JsonValue v;
+	JsonError err;
+	EXPECT_TRUE(parse_json(text, v, err)) << err.message << " at " << err.line << ":" << err.column;
+	return v;
+}
+
+// A snapshot: the format key, the public schema, and `body` (members, comma-separated).
+JsonValue S(const std::string &body) {
+	return J(R"J({"dbkit:format": {"version": 2}, "schema:public": {"owner": "postgres", "acl": []})J" +
+	         (body.empty() ? std::string() : ", " + body) + "}");
+}
+
+std::vector<std::string> sqls(const DiffResult &r) {
+	std::vector<std::string> out;
+	for (auto &s : r.statements)
+		out.push_back(s.sql);
+	return out;
+}
+
+// Index of the first statement containing `needle`, or -1.
+int at(const DiffResult &r, const std::string &needle) {
+	for (size_t i = 0; i < r.statements.size(); ++i)
+		if (r.statements[i].sql.find(needle) != std::string::npos)
+			return static_cast<int>(i);
+	return -1;
+}
+
+const DiffStatement *stmt(const DiffResult &r, const std::string &needle) {
+	int i = at(r, needle);
+	return i < 0 ? nullptr : &r.statements[i];
+}
+
+std::string dump(const DiffResult &r) { return render_plan(r); }
+
+const std::string kUsers = R"J(
+  "table:public.users": {"kind": "table", "owner": "app"},
+  "column:public.users.id": {"position": 1, "type": "integer", "not_null": true},
+  "column:public.users.email": {"position": 2, "type": "text", "not_null": true},
+  "constraint:public.users.users_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+  "index:public.users_pkey": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)"})J";
+
+}  // namespace
+
+TEST(SchemaDiff, EqualInputsGiveAnEmptyPlan) {
+	auto a = S(kUsers + R"J(, "view:public.v": {"definition": " SELECT users.id\n   FROM public.users;"},
+	  "enum:public.mood": {"labels": ["a", "b"]}, "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$ select a $function$\n"})J");
+	auto r = diff_schemas(a, a);
+	EXPECT_TRUE(r.statements.empty()) << dump(r);
+	EXPECT_TRUE(r.refusals.empty());
+	// owner and acl do not count
+	auto b = S(R"J("table:public.users": {"kind": "table", "owner": "someone else", "acl": ["x=r/y"]},
+	  "column:public.users.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.users.email": {"position": 2, "type": "text", "not_null": true},
+	  "constraint:public.users.users_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+	  "index:public.users_pkey": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)"},
+	  "view:public.v": {"definition": " SELECT users.id\n   FROM public.users;", "owner": "x"},
+	  "enum:public.mood": {"labels": ["a", "b"], "owner": "y"}, "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$ select a $function$\n"})J");
+	EXPECT_TRUE(diff_schemas(a, b).statements.empty()) << dump(diff_schemas(a, b));
+}
+
+TEST(SchemaDiff, NewTablesEnumFirstConstraintsAfterForeignKeysLast) {
+	auto from = S("");
+	auto to = S(kUsers + R"J(,
+	  "enum:public.mood": {"labels": ["happy", "sad"]},
+	  "schema:app": {},
+	  "table:app.posts": {"kind": "table"},
+	  "column:app.posts.id": {"position": 1, "type": "bigint", "not_null": true, "identity": "always"},
+	  "column:app.posts.user_id": {"position": 2, "type": "integer", "not_null": false},
+	  "column:app.posts.mood": {"position": 3, "type": "public.mood", "not_null": false, "default": "'happy'::public.mood"},
+	  "column:app.posts.\"Title\"": {"position": 4, "type": "character varying(20)", "not_null": false, "collation": "pg_catalog.\"C\""},
+	  "column:app.posts.up": {"position": 5, "type": "text", "not_null": false, "generated": "upper((\"Title\")::text)"},
+	  "constraint:app.posts.posts_user_id_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE"},
+	  "constraint:app.posts.posts_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+	  "index:app.posts_pkey": {"table": "app.posts", "definition": "CREATE UNIQUE INDEX posts_pkey ON app.posts USING btree (id)"},
+	  "index:app.posts_user_idx": {"table": "app.posts", "definition": "CREATE INDEX posts_user_idx ON app.posts USING btree (user_id)"})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_TRUE(r.refusals.empty());
+	int schema = at(r, "CREATE SCHEMA app"), mood = at(r, "CREATE TYPE public.mood AS ENUM ('happy', 'sad')"),
+	    posts = at(r, "CREATE TABLE app.posts"), users = at(r, "CREATE TABLE public.users"),
+	    upk = at(r, "ADD CONSTRAINT users_pkey PRIMARY KEY (id)"), fk = at(r, "ADD CONSTRAINT posts_user_id_fkey"),
+	    idx = at(r, "CREATE INDEX posts_user_idx ON app.posts");
+	ASSERT_TRUE(schema >= 0 && mood >= 0 && posts >= 0 && users >= 0 && upk >= 0 && fk >= 0 && idx >= 0) << dump(r);
+	EXPECT_LT(schema, posts);
+	EXPECT_LT(mood, posts);
+	EXPECT_LT(posts, fk);
+	EXPECT_LT(users, fk);
+	EXPECT_LT(upk, fk);
+	// a new table: no NOT VALID dance, no CONCURRENTLY
+	EXPECT_EQ(r.statements[fk].sql,
+	          "ALTER TABLE app.posts ADD CONSTRAINT posts_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE");
+	EXPECT_FALSE(r.statements[idx].no_transaction);
+	// the constraint's own index is not created twice
+	EXPECT_EQ(at(r, "CREATE UNIQUE INDEX"), -1) << dump(r);
+	EXPECT_EQ(r.statements[posts].sql,
+	          "CREATE TABLE app.posts (\n"
+	          "    id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,\n"
+	          "    user_id integer,\n"
+	          "    mood public.mood DEFAULT 'happy'::public.mood,\n"
+	          "    \"Title\" character varying(20) COLLATE pg_catalog.\"C\",\n"
+	          "    up text GENERATED ALWAYS AS (upper((\"Title\")::text)) STORED\n"
+	          ")");
+	for (auto &s : r.statements)
+		EXPECT_FALSE(s.data_loss) << s.sql;
+}
+
+TEST(SchemaDiff, ColumnTypeChangeDropsAndRecreatesTheViewsReadingTheTable) {
+	std::string views = R"J(,
+	  "view:public.v": {"definition": " SELECT users.id,\n    users.email\n   FROM public.users;"},
+	  "view:public.v2": {"definition": " SELECT v.id\n   FROM public.v;"},
+	  "view:public.other": {"definition": " SELECT 1 FROM public.users_archive;"},
+	  "materialized_view:public.mv": {"definition": " SELECT count(*) AS count\n   FROM public.users;"},
+	  "index:public.mv_idx": {"table": "public.mv", "definition": "CREATE UNIQUE INDEX mv_idx ON public.mv USING btree (count)"})J";
+	auto from = S(kUsers + views);
+	std::string to_users = kUsers;
+	to_users.replace(to_users.find("\"type\": \"integer\""), 17, "\"type\": \"bigint\"");
+	auto to = S(to_users + views);
+	auto r = diff_schemas(from, to);
+	ASSERT_TRUE(r.refusals.empty());
+	int alter = at(r, "ALTER TABLE public.users ALTER COLUMN id TYPE bigint USING id::bigint");
+	int dv = at(r, "DROP VIEW public.v;"), dv2 = at(r, "DROP VIEW public.v2"), dmv = at(r, "DROP MATERIALIZED VIEW public.mv");
+	int cv = at(r, "CREATE VIEW public.v AS"), cv2 = at(r, "CREATE VIEW public.v2 AS"),
+	    cmv = at(r, "CREATE MATERIALIZED VIEW public.mv AS"), ci = at(r, "CREATE UNIQUE INDEX mv_idx");
+	dv = at(r, "DROP VIEW public.v") == dv2 ? -1 : dv;
+	for (size_t i = 0; i < r.statements.size(); ++i)
+		if (r.statements[i].sql == "DROP VIEW public.v")
+			dv = static_cast<int>(i);
+	ASSERT_TRUE(alter >= 0 && dv >= 0 && dv2 >= 0 && dmv >= 0 && cv >= 0 && cv2 >= 0 && cmv >= 0 && ci >= 0) << dump(r);
+	EXPECT_LT(dv2, dv);  // the reader first
+	EXPECT_LT(dv, alter);
+	EXPECT_LT(dmv, alter);
+	EXPECT_LT(alter, cv);
+	EXPECT_LT(cv, cv2);
+	EXPECT_LT(cmv, ci);  // the materialized view's index comes back with it
+	EXPECT_FALSE(r.statements[ci].no_transaction);
+	EXPECT_EQ(at(r, "public.other"), -1) << "users_archive is not users";
+	EXPECT_EQ(at(r, "DROP INDEX"), -1) << "the index goes with its materialized view";
+	EXPECT_EQ(r.statements[cv].sql, "CREATE VIEW public.v AS\n SELECT users.id,\n    users.email\n   FROM public.users");
+	EXPECT_NE(r.statements[dv].comment.find("pg_depend"), std::string::npos);
+	// integer -> bigint: a rewrite, no data loss
+	const auto &a = r.statements[alter];
+	EXPECT_FALSE(a.data_loss);
+	EXPECT_EQ(a.hazards, (std::vector<std::string>{"rewrites table public.users", "lock: ACCESS EXCLUSIVE on public.users"}));
+}
+
+TEST(SchemaDiff, NarrowingTypeChangeIsDataLoss) {
+	auto from = S(kUsers);
+	std::string t = kUsers;
+	t.replace(t.find("\"type\": \"text\""), 14, "\"type\": \"character varying(10)\"");
+	auto r = diff_schemas(from, S(t));
+	auto *s = stmt(r, "ALTER COLUMN email TYPE character varying(10) USING email::character varying(10)");
+	ASSERT_NE(s, nullptr) << dump(r);
+	EXPECT_TRUE(s->data_loss);
+	EXPECT_EQ(s->table_for_rowcount, "public.users");
+	// and back: varchar(10) -> text neither rewrites nor loses
+	auto back = diff_schemas(S(t), from);
+	auto *b = stmt(back, "TYPE text");
+	ASSERT_NE(b, nullptr);
+	EXPECT_FALSE(b->data_loss);
+	EXPECT_EQ(b->hazards, std::vector<std::string>{"lock: ACCESS EXCLUSIVE on public.users"});
+}
+
+TEST(SchemaDiff, SetNotNullGoesThroughAValidatedCheck) {
+	std::string f = kUsers + R"J(, "column:public.users.bio": {"position": 3, "type": "text", "not_null": false})J";
+	std::string t = kUsers + R"J(, "column:public.users.bio": {"position": 3, "type": "text", "not_null": true, "default": "''::text"})J";
+	auto r = diff_schemas(S(f), S(t));
+	auto v = sqls(r);
+	ASSERT_EQ(v.size(), 5u) << dump(r);
+	EXPECT_EQ(v[0], "ALTER TABLE public.users ALTER COLUMN bio SET DEFAULT ''::text");
+	std::string chk = v[1].substr(v[1].find("CONSTRAINT ") + 11);
+	chk = chk.substr(0, chk.find(' '));
+	EXPECT_LE(chk.size(), 63u);
+	EXPECT_EQ(v[1], "ALTER TABLE public.users ADD CONSTRAINT " + chk + " CHECK (bio IS NOT NULL) NOT VALID");
+	EXPECT_EQ(v[2], "ALTER TABLE public.users VALIDATE CONSTRAINT " + chk);
+	EXPECT_EQ(v[3], "ALTER TABLE public.users ALTER COLUMN bio SET NOT NULL");
+	EXPECT_EQ(v[4], "ALTER TABLE public.users DROP CONSTRAINT " + chk);
+	// and back
+	EXPECT_EQ(sqls(diff_schemas(S(t), S(f))), (std::vector<std::string>{"ALTER TABLE public.users ALTER COLUMN bio DROP DEFAULT",
+	                                                                     "ALTER TABLE public.users ALTER COLUMN bio DROP NOT NULL"}));
+}
+
+TEST(SchemaDiff, LongNamesStayWithin63Bytes) {
+	std::string t63(63, 'x');
+	std::string col = "column:public." + t63 + "." + t63;
+	auto from = S(R"J("table:public.)J" + t63 + R"J(": {"kind": "table"}, ")J" + col + R"J(": {"position": 1, "type": "integer", "not_null": false},
+	  "enum:public.)J" + t63 + R"J(": {"labels": ["a", "b"]})J");
+	auto to = S(R"J("table:public.)J" + t63 + R"J(": {"kind": "table"}, ")J" + col + R"J(": {"position": 1, "type": "integer", "not_null": true},
+	  "enum:public.)J" + t63 + R"J(": {"labels": ["a"]})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_TRUE(r.refusals.empty());
+	auto *rn = stmt(r, "RENAME TO ");
+	ASSERT_NE(rn, nullptr) << dump(r);
+	std::string tmp = rn->sql.substr(rn->sql.find("RENAME TO ") + 10);
+	EXPECT_LE(tmp.size(), 63u);
+	EXPECT_NE(tmp.find("__dbkit_old"), std::string::npos);
+	auto *chk = stmt(r, "ADD CONSTRAINT ");
+	ASSERT_NE(chk, nullptr);
+	std::string name = chk->sql.substr(chk->sql.find("CONSTRAINT ") + 11);
+	EXPECT_LE(name.substr(0, name.find(' ')).size(), 63u);
+}
+
+TEST(SchemaDiff, DroppedTablesAndColumnsAreDataLossWithRowCountTable) {
+	auto from = S(kUsers + R"J(, "column:public.users.bio": {"position": 3, "type": "text", "not_null": false},
+	  "table:public.old": {"kind": "table"}, "column:public.old.id": {"position": 1, "type": "integer", "not_null": false},
+	  "sequence:public.old_seq": {"type": "bigint", "start": 1, "increment": 1, "min": 1, "max": 9223372036854775807, "cache": 1, "cycle": false})J");
+	auto r = diff_schemas(from, S(kUsers));
+	auto *dc = stmt(r, "ALTER TABLE public.users DROP COLUMN bio");
+	auto *dt = stmt(r, "DROP TABLE public.old");
+	ASSERT_TRUE(dc && dt) << dump(r);
+	EXPECT_TRUE(dc->data_loss);
+	EXPECT_EQ(dc->table_for_rowcount, "public.users");
+	EXPECT_EQ(dc->object, "column:public.users.bio");
+	EXPECT_TRUE(dt->data_loss);
+	EXPECT_EQ(dt->table_for_rowcount, "public.old");
+	EXPECT_EQ(dt->hazards, std::vector<std::string>{"data loss: drops table public.old"});
+	EXPECT_LT(at(r, "DROP TABLE"), at(r, "DROP SEQUENCE IF EXISTS public.old_seq"));
+}
+
+TEST(SchemaDiff, AmbiguousDropAndAddIsRefusedWithTheFlagThatResolvesIt) {
+	auto from = S(kUsers + R"J(, "column:public.users.bio": {"position": 3, "type": "text", "not_null": false})J");
+	auto to = S(kUsers + R"J(, "column:public.users.about": {"position": 3, "type": "text", "not_null": false})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_EQ(r.refusals.size(), 1u);
+	EXPECT_TRUE(r.statements.empty());
+	EXPECT_EQ(r.refusals[0].object, "column:public.users.bio");
+	EXPECT_EQ(r.refusals[0].hint, "--rename public.users.bio=about");
+	EXPECT_NE(r.refusals[0].message.find("--drop-and-add"), std::string::npos);
+
+	DiffOptions rename;
+	rename.renames.push_back({"public.users.bio", "about"});
+	EXPECT_EQ(sqls(diff_schemas(from, to, rename)), std::vector<std::string>{"ALTER TABLE public.users RENAME COLUMN bio TO about"});
+
+	DiffOptions dna;
+	dna.drop_and_add = true;
+	auto d = diff_schemas(from, to, dna);
+	EXPECT_EQ(sqls(d), (std::vector<std::string>{"ALTER TABLE public.users ADD COLUMN about text",
+	                                             "ALTER TABLE public.users DROP COLUMN bio"}));
+	// another type: not a rename candidate
+	auto other = S(kUsers + R"J(, "column:public.users.about": {"position": 3, "type": "integer", "not_null": false})J");
+	EXPECT_TRUE(diff_schemas(from, other).refusals.empty());
+}
+
+TEST(SchemaDiff, TableRenameRenamesThenDiffsTheRenamedTable) {
+	auto from = S(kUsers + R"J(,
+	  "table:public.posts": {"kind": "table"},
+	  "column:public.posts.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.posts.user_id": {"position": 2, "type": "integer", "not_null": false},
+	  "constraint:public.posts.posts_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+	  "index:public.posts_pkey": {"table": "public.posts", "definition": "CREATE UNIQUE INDEX posts_pkey ON public.posts USING btree (id)"},
+	  "constraint:public.posts.posts_user_id_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (user_id) REFERENCES public.users(id)"},
+	  "index:public.posts_user_idx": {"table": "public.posts", "definition": "CREATE INDEX posts_user_idx ON public.posts USING btree (user_id)"})J");
+	auto to = S(kUsers + R"J(,
+	  "table:public.articles": {"kind": "table"},
+	  "column:public.articles.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.articles.user_id": {"position": 2, "type": "integer", "not_null": true},
+	  "constraint:public.articles.articles_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
+	  "index:public.articles_pkey": {"table": "public.articles", "definition": "CREATE UNIQUE INDEX articles_pkey ON public.articles USING btree (id)"},
+	  "constraint:public.articles.posts_user_id_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (user_id) REFERENCES public.users(id)"},
+	  "index:public.posts_user_idx": {"table": "public.articles", "definition": "CREATE INDEX posts_user_idx ON public.articles USING btree (user_id)"})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_EQ(r.refusals.size(), 1u);
+	EXPECT_EQ(r.refusals[0].hint, "--rename public.posts=articles");
+	DiffOptions o;
+	o.renames.push_back({"public.posts", "articles"});
+	r = diff_schemas(from, to, o);
+	ASSERT_TRUE(r.refusals.empty());
+	auto v = sqls(r);
+	ASSERT_GE(v.size(), 3u) << dump(r);
+	EXPECT_EQ(v[0], "ALTER TABLE public.posts RENAME TO articles");
+	EXPECT_EQ(v[1], "ALTER TABLE public.articles RENAME CONSTRAINT posts_pkey TO articles_pkey");
+	EXPECT_NE(at(r, "ALTER TABLE public.articles ALTER COLUMN user_id SET NOT NULL"), -1) << dump(r);
+	EXPECT_EQ(at(r, "INDEX"), -1) << "the index follows its table: " << dump(r);
+	EXPECT_EQ(at(r, "FOREIGN KEY"), -1) << dump(r);
+}
+
+TEST(SchemaDiff, IndexesOnExistingTablesAreBuiltConcurrentlyOutsideTransactions) {
+	std::string idx = R"J(, "index:public.users_email_idx": {"table": "public.users", "definition": "CREATE INDEX users_email_idx ON public.users USING btree (lower(email))"})J";
+	auto r = diff_schemas(S(kUsers), S(kUsers + idx));
+	ASSERT_EQ(r.statements.size(), 1u);
+	EXPECT_EQ(r.statements[0].sql, "CREATE INDEX CONCURRENTLY users_email_idx ON public.users USING btree (lower(email))");
+	EXPECT_TRUE(r.statements[0].no_transaction);
+	EXPECT_NE(render_plan(r).find("-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY"), std::string::npos);
+	DiffOptions plain;
+	plain.concurrent_indexes = false;
+	auto p = diff_schemas(S(kUsers), S(kUsers + idx), plain);
+	EXPECT_EQ(p.statements[0].sql, "CREATE INDEX users_email_idx ON public.users USING btree (lower(email))");
+	EXPECT_FALSE(p.statements[0].no_transaction);
+	// changed definition: dropped (concurrently) then built again
+	std::string idx2 = idx;
+	idx2.replace(idx2.find("lower(email)"), 12, "email");
+	auto c = diff_schemas(S(kUsers + idx), S(kUsers + idx2));
+	EXPECT_EQ(sqls(c), (std::vector<std::string>{"DROP INDEX CONCURRENTLY public.users_email_idx",
+	                                             "CREATE INDEX CONCURRENTLY users_email_idx ON public.users USING btree (email)"}));
+}
+
+TEST(SchemaDiff, UniqueOnAnExistingTableTakesOverAConcurrentIndex) {
+	std::string u = R"J(, "constraint:public.users.users_email_key": {"type": "unique", "definition": "UNIQUE (email)"},
+	  "index:public.users_email_key": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email)"})J";
+	auto r = diff_schemas(S(kUsers), S(kUsers + u));
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{
+	                       "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON public.users USING btree (email)",
+	                       "ALTER TABLE public.users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key"}));
+	EXPECT_TRUE(r.statements[0].no_transaction);
+	EXPECT_FALSE(r.statements[1].no_transaction);
+}
+
+TEST(SchemaDiff, ChecksAndForeignKeysOnExistingTablesAreAddedNotValidThenValidated) {
+	std::string c = R"J(, "constraint:public.users.users_email_check": {"type": "check", "definition": "CHECK (email <> ''::text)"})J";
+	auto r = diff_schemas(S(kUsers), S(kUsers + c));
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{
+	                       "ALTER TABLE public.users ADD CONSTRAINT users_email_check CHECK (email <> ''::text) NOT VALID",
+	                       "ALTER TABLE public.users VALIDATE CONSTRAINT users_email_check"}));
+	EXPECT_EQ(r.statements[1].hazard_kinds, (std::vector<Hazard>{Hazard::Validation, Hazard::FailsOnData}));
+	// a constraint the desired side keeps NOT VALID stays so
+	std::string nv = R"J(, "constraint:public.users.users_email_check": {"type": "check", "definition": "CHECK (email <> ''::text) NOT VALID"})J";
+	EXPECT_EQ(sqls(diff_schemas(S(kUsers), S(kUsers + nv))),
+	          std::vector<std::string>{"ALTER TABLE public.users ADD CONSTRAINT users_email_check CHECK (email <> ''::text) NOT VALID"});
+	// changed: dropped first, added again
+	std::string c2 = R"J(, "constraint:public.users.users_email_check": {"type": "check", "definition": "CHECK (length(email) > 3)"})J";
+	auto ch = diff_schemas(S(kUsers + c), S(kUsers + c2));
+	EXPECT_EQ(at(ch, "DROP CONSTRAINT users_email_check"), 0) << dump(ch);
+}
+
+TEST(SchemaDiff, EnumValuesAddedInPlace) {
+	auto from = S(R"J("enum:public.mood": {"labels": ["happy", "sad"]})J");
+	auto to = S(R"J("enum:public.mood": {"labels": ["ecstatic", "happy", "meh", "sad", "angry"]})J");
+	auto r = diff_schemas(from, to);
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{"ALTER TYPE public.mood ADD VALUE 'ecstatic' BEFORE 'happy'",
+	                                             "ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'happy'",
+	                                             "ALTER TYPE public.mood ADD VALUE 'angry' AFTER 'sad'"}));
+	for (auto &s : r.statements) {
+		EXPECT_TRUE(s.no_transaction);
+		EXPECT_FALSE(s.data_loss);
+	}
+}
+
+TEST(SchemaDiff, EnumValueRemovedRecreatesTheType) {
+	std::string t = R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false, "default": "'happy'::public.mood"},
+	  "column:public.t.ms": {"position": 2, "type": "public.mood[]", "not_null": false},
+	  "view:public.tv": {"definition": " SELECT t.m\n   FROM public.t;"})J";
+	auto from = S(R"J("enum:public.mood": {"labels": ["happy", "sad", "meh"]}, )J" + t);
+	auto to = S(R"J("enum:public.mood": {"labels": ["happy", "meh"]}, )J" + t);
+	auto r = diff_schemas(from, to);
+	ASSERT_TRUE(r.refusals.empty());
+	auto v = sqls(r);
+	int dv = at(r, "DROP VIEW public.tv"), ren = at(r, "ALTER TYPE public.mood RENAME TO mood__dbkit_old"),
+	    cr = at(r, "CREATE TYPE public.mood AS ENUM ('happy', 'meh')"), dd = at(r, "ALTER COLUMN m DROP DEFAULT"),
+	    al = at(r, "ALTER COLUMN m TYPE public.mood USING m::text::public.mood"),
+	    al2 = at(r, "ALTER COLUMN ms TYPE public.mood[] USING ms::text[]::public.mood[]"),
+	    sd = at(r, "ALTER COLUMN m SET DEFAULT 'happy'::public.mood"), cv = at(r, "CREATE VIEW public.tv"),
+	    drop = at(r, "DROP TYPE public.mood__dbkit_old");
+	ASSERT_TRUE(dv >= 0 && ren >= 0 && cr >= 0 && dd >= 0 && al >= 0 && al2 >= 0 && sd >= 0 && cv >= 0 && drop >= 0) << dump(r);
+	EXPECT_LT(dv, ren);
+	EXPECT_LT(ren, cr);
+	EXPECT_LT(cr, dd);
+	EXPECT_LT(dd, al);
+	EXPECT_LT(al, sd);
+	EXPECT_LT(sd, drop);
+	EXPECT_LT(al, cv);
+	EXPECT_TRUE(r.statements[al].data_loss);
+	EXPECT_EQ(r.statements[al].table_for_rowcount, "public.t");
+	EXPECT_TRUE(r.statements[drop].data_loss);
+}
+
+TEST(SchemaDiff, EnumValueRenamedOnlyWithAHint) {
+	auto from = S(R"J("enum:public.mood": {"labels": ["happy", "sad"]})J");
+	auto to = S(R"J("enum:public.mood": {"labels": ["happy", "unhappy"]})J");
+	auto plain = diff_schemas(from, to);
+	EXPECT_NE(at(plain, "RENAME TO mood__dbkit_old"), -1) << "without a hint: sad is removed";
+	DiffOptions o;
+	o.renames.push_back({"public.mood.'sad'", "'unhappy'"});
+	EXPECT_EQ(sqls(diff_schemas(from, to, o)), std::vector<std::string>{"ALTER TYPE public.mood RENAME VALUE 'sad' TO 'unhappy'"});
+	o.renames = {{"public.mood.sad", "unhappy"}};
+	EXPECT_EQ(sqls(diff_schemas(from, to, o)), std::vector<std::string>{"ALTER TYPE public.mood RENAME VALUE 'sad' TO 'unhappy'"});
+	o.renames = {{"public.nothing.x", "y"}};
+	EXPECT_EQ(diff_schemas(from, to, o).refusals.size(), 1u);
+}
+
+TEST(SchemaDiff, PartitionsAreCreatedAsPartitionOfAndInheritTheirParentsObjects) {
+	auto to = S(R"J(
+	  "table:public.m": {"kind": "partitioned", "partition_key": "RANGE (at)"},
+	  "column:public.m.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.m.at": {"position": 2, "type": "date", "not_null": true},
+	  "constraint:public.m.m_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id, at)"},
+	  "index:public.m_pkey": {"table": "public.m", "definition": "CREATE UNIQUE INDEX m_pkey ON ONLY public.m USING btree (id, at)"},
+	  "index:public.m_at_idx": {"table": "public.m", "definition": "CREATE INDEX m_at_idx ON ONLY public.m USING btree (at)"},
+	  "table:public.m_2024": {"kind": "table", "partition_of": "public.m", "partition_bound": "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')"},
+	  "column:public.m_2024.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.m_2024.at": {"position": 2, "type": "date", "not_null": true},
+	  "constraint:public.m_2024.m_2024_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id, at)"},
+	  "index:public.m_2024_pkey": {"table": "public.m_2024", "definition": "CREATE UNIQUE INDEX m_2024_pkey ON public.m_2024 USING btree (id, at)"},
+	  "index:public.m_2024_at_idx": {"table": "public.m_2024", "definition": "CREATE INDEX m_2024_at_idx ON public.m_2024 USING btree (at)"})J");
+	auto r = diff_schemas(S(""), to);
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{
+	                       "CREATE TABLE public.m (\n    id integer NOT NULL,\n    at date NOT NULL\n) PARTITION BY RANGE (at)",
+	                       "CREATE TABLE public.m_2024 PARTITION OF public.m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+	                       "ALTER TABLE public.m ADD CONSTRAINT m_pkey PRIMARY KEY (id, at)",
+	                       "CREATE INDEX m_at_idx ON public.m USING btree (at)"}))
+	    << dump(r);
+	EXPECT_TRUE(diff_schemas(to, to).statements.empty());
+}
+
+TEST(SchemaDiff, FunctionsReplacedOrDroppedWhenTheirResultChanges) {
+	auto fn = [](const std::string &ret, const std::string &body) {
+		return S(R"J("function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS )J" + ret +
+		         R"J(\n LANGUAGE plpgsql\nAS $function$ )J" + body + R"J( $function$\n"})J");
+	};
+	auto body = diff_schemas(fn("integer", "begin return a; end"), fn("integer", "begin return a + 1; end"));
+	ASSERT_EQ(body.statements.size(), 1u);
+	EXPECT_EQ(body.statements[0].sql.rfind("CREATE OR REPLACE FUNCTION public.f(a integer)", 0), 0u);
+	auto ret = diff_schemas(fn("integer", "begin return a; end"), fn("bigint", "begin return a; end"));
+	ASSERT_EQ(ret.statements.size(), 2u) << dump(ret);
+	EXPECT_EQ(ret.statements[0].sql, "DROP FUNCTION public.f(integer)");
+	auto gone = diff_schemas(fn("integer", "x"), S(""));
+	EXPECT_EQ(sqls(gone), std::vector<std::string>{"DROP FUNCTION public.f(integer)"});
+}
+
+TEST(SchemaDiff, TriggersPoliciesAndRowSecurity) {
+	std::string fn = R"J(, "function:public.trg()": {"definition": "CREATE OR REPLACE FUNCTION public.trg()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$ begin return new; end $function$\n"})J";
+	std::string to_extra = R"J(,
+	  "trigger:public.users.t1": {"definition": "CREATE TRIGGER t1 BEFORE INSERT ON public.users FOR EACH ROW EXECUTE FUNCTION public.trg()", "enabled": "D"},
+	  "policy:public.users.p1": {"command": "SELECT", "permissive": true, "roles": ["public"], "using": "(id > 0)"})J";
+	std::string users_rls = kUsers;
+	users_rls.replace(users_rls.find("\"kind\": \"table\""), 15, "\"kind\": \"table\", \"row_security\": true");
+	auto r = diff_schemas(S(kUsers), S(users_rls + fn + to_extra));
+	int f = at(r, "CREATE OR REPLACE FUNCTION public.trg()"), t = at(r, "CREATE TRIGGER t1"),
+	    d = at(r, "ALTER TABLE public.users DISABLE TRIGGER t1"), rls = at(r, "ENABLE ROW LEVEL SECURITY"),
+	    p = at(r, "CREATE POLICY p1 ON public.users AS PERMISSIVE FOR SELECT TO PUBLIC USING ((id > 0))");
+	ASSERT_TRUE(f >= 0 && t >= 0 && d >= 0 && rls >= 0 && p >= 0) << dump(r);
+	EXPECT_LT(f, t);
+	EXPECT_LT(t, d);
+	auto back = diff_schemas(S(users_rls + fn + to_extra), S(kUsers));
+	int dt = at(back, "DROP TRIGGER t1 ON public.users"), dp = at(back, "DROP POLICY p1 ON public.users"),
+	    df = at(back, "DROP FUNCTION public.trg()");
+	ASSERT_TRUE(dt >= 0 && dp >= 0 && df >= 0) << dump(back);
+	EXPECT_LT(dt, df);
+}
+
+TEST(SchemaDiff, KindsItCannotPlanAreRefused) {
+	auto from = S(kUsers);
+	auto to = S(kUsers + R"J(, "rule:public.users.r": {"event": "DELETE", "instead": true, "definition": "CREATE RULE r AS ON DELETE TO public.users DO INSTEAD NOTHING;"})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_EQ(r.refusals.size(), 1u);
+	EXPECT_EQ(r.refusals[0].object, "rule:public.users.r");
+	EXPECT_TRUE(r.statements.empty());
+	EXPECT_TRUE(diff_schemas(to, to).refusals.empty());
+}
+
+TEST(SchemaDiff, ParseRename) {
+	Rename r;
+	EXPECT_TRUE(parse_rename("public.users.bio=about", r));
+	EXPECT_EQ(r.from, "public.users.bio");
+	EXPECT_EQ(r.to, "about");
+	EXPECT_FALSE(parse_rename("public.users.bio", r));
+	EXPECT_FALSE(parse_rename("=x", r));
+}
