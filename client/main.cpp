@@ -186,6 +186,12 @@ int run(int argc, char **argv) {
 
 	auto *studio = add_studio_command(app, url, c);
 
+	// Hidden (no group): a development tool for the schema engine (issue #10).
+	std::string ddl_snapshot;
+	auto *schema_ddl = app.add_subcommand("schema-ddl", "Print the DDL that builds the schema a drizzle snapshot declares");
+	schema_ddl->group("");
+	schema_ddl->add_option("--snapshot", ddl_snapshot, "meta/NNNN_snapshot.json or <migration>/snapshot.json")->required();
+
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
 
@@ -247,6 +253,8 @@ int run(int argc, char **argv) {
 			return cmd_check(c, offline);
 		if (studio->parsed())
 			return cmd_studio(c);
+		if (schema_ddl->parsed())
+			return cmd_schema_ddl(ddl_snapshot);
 		for (auto *sub : repairs)
 			if (sub->parsed())
 				return cmd_repair(c, sub->get_name(), tag, reason, mo);
