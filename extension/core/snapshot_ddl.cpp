@@ -1,5 +1,6 @@
 #include "snapshot_ddl.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -258,11 +259,27 @@ std::string view_sql(const JsonValue &v, const std::string &schema, const std::s
 	if (!using_.empty())
 		s += " USING " + ddl_ident(using_);
 	if (const JsonValue *w = opt_obj(v, "with", path)) {
+		// drizzle-kit writes the options in its schema's order (its zod/ddl definition), not
+		// the snapshot's; PostgreSQL keeps reloptions in the order given, so follow it.
+		static const std::vector<std::string> order = {
+		    "checkOption", "securityBarrier", "securityInvoker", "fillfactor", "toastTupleTarget", "parallelWorkers",
+		    "autovacuumEnabled", "vacuumIndexCleanup", "vacuumTruncate", "autovacuumVacuumThreshold",
+		    "autovacuumVacuumScaleFactor", "autovacuumVacuumCostDelay", "autovacuumVacuumCostLimit",
+		    "autovacuumFreezeMinAge", "autovacuumFreezeMaxAge", "autovacuumFreezeTableAge",
+		    "autovacuumMultixactFreezeMinAge", "autovacuumMultixactFreezeMaxAge", "autovacuumMultixactFreezeTableAge",
+		    "logAutovacuumMinDuration", "userCatalogTable"};
+		std::vector<std::pair<std::string, const JsonValue *>> members;
+		for (const auto &k : order)
+			if (const JsonValue *val = w->find(k))
+				members.emplace_back(k, val);
+		for (const auto &[k, val] : w->members)
+			if (std::find(order.begin(), order.end(), k) == order.end())
+				members.emplace_back(k, &val);
 		std::string opts;
-		for (const auto &[k, val] : w->members) {
-			if (!present(&val))
+		for (const auto &[k, val] : members) {
+			if (!present(val))
 				continue;
-			opts += (opts.empty() ? "" : ", ") + snake_case(k) + " = " + scalar(&val, path + ".with." + k);
+			opts += (opts.empty() ? "" : ", ") + snake_case(k) + " = " + scalar(val, path + ".with." + k);
 		}
 		if (!opts.empty())
 			s += " WITH (" + opts + ")";

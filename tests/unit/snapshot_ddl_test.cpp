@@ -177,7 +177,7 @@ TEST(SnapshotDdl, V7Views) {
 	auto d = ddl_of(v7(R"J("public.t": {"name": "t", "schema": "", "columns": {"a": {"name": "a", "type": "integer"}}})J",
 	                   R"J("views": {
 	    "public.v": {"name": "v", "schema": "public", "definition": "select \"a\" from \"t\"", "materialized": false,
-	                 "with": {"checkOption": "local", "securityBarrier": true}, "isExisting": false},
+	                 "with": {"securityBarrier": true, "checkOption": "local"}, "isExisting": false},
 	    "public.m": {"name": "m", "schema": "public", "definition": "select 1", "materialized": true, "withNoData": true,
 	                 "with": {"fillfactor": 50}, "using": "heap", "isExisting": false},
 	    "public.old": {"name": "old", "schema": "public", "materialized": false, "isExisting": true}})J"));

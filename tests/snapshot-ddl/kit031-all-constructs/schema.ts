@@ -55,7 +55,7 @@ export const invoices = billing.table('invoices', {
   index('invoices_with_idx').on(t.issuedOn).with({ fillfactor: 70 }),
 ]);
 
-export const categories = pgTable('category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63', {
+export const categories = pgTable('category_tree_with_a_long_name_to_push_constraint_names', {
   id: serial('id').primaryKey(),
   parentId: integer('parent_id'),
   Name: text('Name').notNull(),

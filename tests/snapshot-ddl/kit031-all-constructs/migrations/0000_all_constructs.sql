@@ -31,11 +31,11 @@ CREATE TABLE "audit" (
 );
 --> statement-breakpoint
 ALTER TABLE "audit" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
-CREATE TABLE "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63" (
+CREATE TABLE "category_tree_with_a_long_name_to_push_constraint_names" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"parent_id" integer,
 	"Name" text NOT NULL,
-	CONSTRAINT "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63_Name_unique" UNIQUE("Name")
+	CONSTRAINT "category_tree_with_a_long_name_to_push_constraint_names_Name_unique" UNIQUE("Name")
 );
 --> statement-breakpoint
 CREATE TABLE "billing"."invoices" (
@@ -49,7 +49,7 @@ CREATE TABLE "billing"."invoices" (
 	CONSTRAINT "invoices_pk" PRIMARY KEY("account_id","number")
 );
 --> statement-breakpoint
-ALTER TABLE "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63" ADD CONSTRAINT "category_tree_parent_fk" FOREIGN KEY ("parent_id") REFERENCES "public"."category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "category_tree_with_a_long_name_to_push_constraint_names" ADD CONSTRAINT "category_tree_parent_fk" FOREIGN KEY ("parent_id") REFERENCES "public"."category_tree_with_a_long_name_to_push_constraint_names"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "billing"."invoices" ADD CONSTRAINT "invoices_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE restrict;--> statement-breakpoint
 CREATE UNIQUE INDEX "accounts_email_lower_idx" ON "accounts" USING btree (lower("email"));--> statement-breakpoint
 CREATE INDEX "accounts_created_idx" ON "accounts" USING btree ("created_at" DESC NULLS LAST);--> statement-breakpoint

@@ -31,7 +31,7 @@ CREATE TABLE "audit" (
 );
 --> statement-breakpoint
 ALTER TABLE "audit" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint
-CREATE TABLE "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63" (
+CREATE TABLE "category_tree_with_a_long_name_to_push_constraint_names" (
 	"id" serial PRIMARY KEY,
 	"parent_id" integer,
 	"Name" text NOT NULL UNIQUE
@@ -56,7 +56,7 @@ CREATE INDEX "accounts_handle_ops_idx" ON "accounts" ("handle" text_pattern_ops)
 CREATE INDEX "invoices_currency_hash_idx" ON "billing"."invoices" USING hash ("currency");--> statement-breakpoint
 CREATE INDEX "invoices_note_idx" ON "billing"."invoices" ("note" NULLS FIRST,"currency" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "invoices_with_idx" ON "billing"."invoices" ("issued_on") WITH (fillfactor=70);--> statement-breakpoint
-ALTER TABLE "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63" ADD CONSTRAINT "category_tree_parent_fk" FOREIGN KEY ("parent_id") REFERENCES "category_tree_with_a_very_long_name_that_exceeds_postgres_limit_of_63"("id") ON DELETE SET NULL;--> statement-breakpoint
+ALTER TABLE "category_tree_with_a_long_name_to_push_constraint_names" ADD CONSTRAINT "category_tree_parent_fk" FOREIGN KEY ("parent_id") REFERENCES "category_tree_with_a_long_name_to_push_constraint_names"("id") ON DELETE SET NULL;--> statement-breakpoint
 ALTER TABLE "billing"."invoices" ADD CONSTRAINT "invoices_account_id_accounts_id_fkey" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE ON UPDATE RESTRICT;--> statement-breakpoint
 CREATE VIEW "active_accounts" WITH (check_option = local, security_barrier = true) AS (select "id", "handle" from "accounts" where "accounts"."active" = true);--> statement-breakpoint
 CREATE MATERIALIZED VIEW "billing"."account_stats" AS (select "account_id", count(*) as "n" from "billing"."invoices" group by "billing"."invoices"."account_id");--> statement-breakpoint
