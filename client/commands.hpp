@@ -48,5 +48,7 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 // dbkit studio (client/cmd_studio.cpp): registers its options, then runs.
 CLI::App *add_studio_command(CLI::App &app, std::string &url, Common &c);
 int cmd_studio(const Common &c);
+// dbkit schema-ddl --snapshot FILE (hidden): the DDL a drizzle snapshot declares (client/cmd_schema_ddl.cpp).
+int cmd_schema_ddl(const std::string &snapshot_path);
 
 }  // namespace dbkit::client

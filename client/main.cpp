@@ -197,6 +197,11 @@ int run(int argc, char **argv) {
 	diff_snapshots->add_option("--rename", diff_renames, "FROM=TO, e.g. public.users.bio=about or public.posts=articles");
 	diff_snapshots->add_flag("--drop-and-add", diff_drop_and_add, "Lost and gained columns/tables are unrelated");
 	diff_snapshots->add_flag("--no-concurrently", diff_no_concurrently, "Build indexes inside the transaction");
+	// Hidden (no group): a development tool for the schema engine (issue #10).
+	std::string ddl_snapshot;
+	auto *schema_ddl = app.add_subcommand("schema-ddl", "Print the DDL that builds the schema a drizzle snapshot declares");
+	schema_ddl->group("");
+	schema_ddl->add_option("--snapshot", ddl_snapshot, "meta/NNNN_snapshot.json or <migration>/snapshot.json")->required();
 
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
@@ -261,6 +266,8 @@ int run(int argc, char **argv) {
 			return cmd_diff_snapshots(diff_from, diff_to, diff_renames, diff_drop_and_add, diff_no_concurrently);
 		if (studio->parsed())
 			return cmd_studio(c);
+		if (schema_ddl->parsed())
+			return cmd_schema_ddl(ddl_snapshot);
 		for (auto *sub : repairs)
 			if (sub->parsed())
 				return cmd_repair(c, sub->get_name(), tag, reason, mo);
