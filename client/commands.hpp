@@ -41,6 +41,9 @@ int cmd_drift(const Common &c);
 int cmd_diff_snapshots(const std::string &from_path, const std::string &to_path, const std::vector<std::string> &renames,
                        bool drop_and_add, bool no_concurrently);
 int cmd_lint(const Common &c, bool show_info);
+struct SchemaOptions;  // schema_plan.hpp
+int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &o);
+int cmd_push(const Common &c, const SchemaOptions &o);
 int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_rollback(const Common &c, const RollbackOptions &r, const MigrateOptions &m);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,

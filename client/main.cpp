@@ -10,6 +10,7 @@
 #include "core/markers.hpp"
 #include "exit_codes.hpp"
 #include "report.hpp"
+#include "schema_plan.hpp"
 #include "session.hpp"
 #include "version.hpp"
 
@@ -197,6 +198,30 @@ int run(int argc, char **argv) {
 	diff_snapshots->add_option("--rename", diff_renames, "FROM=TO, e.g. public.users.bio=about or public.posts=articles");
 	diff_snapshots->add_flag("--drop-and-add", diff_drop_and_add, "Lost and gained columns/tables are unrelated");
 	diff_snapshots->add_flag("--no-concurrently", diff_no_concurrently, "Build indexes inside the transaction");
+	// The schema engine: the desired schema built by PostgreSQL in a shadow, catalogs diffed.
+	SchemaOptions so;
+	std::string generate_name, push_wait, push_lock_timeout;
+	auto *generate = app.add_subcommand(
+	    "generate", "Write the next migration: what takes the folder's schema to a schema file (or its newest snapshot)");
+	add_common(generate, true);
+	generate->add_option("NAME", generate_name, "The migration's name (its tag is NNNN_NAME)")->required();
+	auto *gen_schema = generate->add_option("--schema", so.schema_file, "SQL that builds the desired schema (drizzle-kit export, or hand-written)");
+	generate->add_flag("--from-snapshot", so.from_snapshot, "The desired schema is the folder's newest drizzle snapshot")
+	    ->excludes(gen_schema);
+	generate->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles (repeatable)");
+	generate->add_flag("--drop-and-add", so.drop_and_add, "Columns/tables lost and gained are unrelated, not renames");
+	generate->add_flag("--check", so.check, "Write nothing; exit 4 when the folder is behind the schema");
+	auto *push = app.add_subcommand("push", "Development: make the database match a schema file, in one transaction");
+	add_common(push, false);
+	push->add_option("--schema", so.schema_file, "SQL that builds the desired schema")->required();
+	push->add_flag("--dry-run", so.dry_run, "Print the plan and change nothing");
+	push->add_flag("--accept-data-loss", so.accept_data_loss, "Allow dropping tables, columns or enum values that hold data");
+	push->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles (repeatable)");
+	push->add_flag("--drop-and-add", so.drop_and_add, "Columns/tables lost and gained are unrelated, not renames");
+	push->add_option("--reason", so.reason, "Why; recorded in dbkit.events");
+	push->add_option("--lock-timeout", push_lock_timeout, "Per statement lock wait (default 5s)");
+	push->add_option("--wait", push_wait, "How long to wait for dbkit's deploy lock (default 10min)");
+
 	// Hidden (no group): a development tool for the schema engine (issue #10).
 	std::string ddl_snapshot;
 	auto *schema_ddl = app.add_subcommand("schema-ddl", "Print the DDL that builds the schema a drizzle snapshot declares");
@@ -224,7 +249,8 @@ int run(int argc, char **argv) {
 	if (!url.empty())
 		c.url = url;
 	for (auto [text, out] : {std::pair{&lock_timeout, &mo.lock_timeout_ms}, std::pair{&statement_timeout, &mo.statement_timeout_ms},
-	                          std::pair{&wait, &mo.wait_ms}}) {
+	                          std::pair{&wait, &mo.wait_ms}, std::pair{&push_wait, &so.wait_ms},
+	                          std::pair{&push_lock_timeout, &so.lock_timeout_ms}}) {
 		if (text->empty())
 			continue;
 		auto ms = dbkit::core::parse_duration_ms(*text);
@@ -243,6 +269,10 @@ int run(int argc, char **argv) {
 	{
 		if (migrate->parsed())
 			return cmd_migrate(c, mo);
+		if (generate->parsed())
+			return cmd_generate(c, generate_name, so);
+		if (push->parsed())
+			return cmd_push(c, so);
 		if (rollback->parsed()) {
 			if ((ro.steps > 0) == !ro.to.empty()) {
 				fmt::print(stderr, "dbkit: rollback needs --steps N or --to TAG (one of them)\n");

@@ -67,9 +67,10 @@ std::string code_side(const std::vector<const core::Migration *> &sources, const
 }
 
 std::map<std::string, std::string> comparable(const std::string &snapshot) {
-	// owners and privileges belong to the environment, not to the code
+	// owners and privileges belong to the environment, not to the code; a column's
+	// position is where ADD COLUMN put it, not something schema.ts can say
 	spi::execute(
-	    "SELECT key, (value - '{owner,acl}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
+	    "SELECT key, (value - '{owner,acl,position}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
 	    "WHERE key <> 'dbkit:format'",
 	    {spi::text(snapshot)});
 	std::map<std::string, std::string> out;
@@ -97,6 +98,12 @@ std::optional<std::string> at(const std::map<std::string, std::string> &m, const
 void add_row(ResultRows &out, const std::string &key, const std::optional<std::string> &expected,
              const std::optional<std::string> &actual, const std::string &source) {
 	core::DriftItem d = core::describe_drift(key, expected, actual);
+	if (source.rfind("folder: ", 0) == 0) {  // the snapshot against the migrations, not the database
+		if (!expected)
+			d.detail = d.kind + " " + d.name + " is built by the migrations but not declared in the snapshot";
+		else if (!actual)
+			d.detail = d.kind + " " + d.name + " is declared in the snapshot but no migration builds it";
+	}
 	out.add({d.kind, d.name, d.change, d.detail, expected ? Cell(JsonText{*expected}) : Cell(),
 	         actual ? Cell(JsonText{*actual}) : Cell(), source});
 }

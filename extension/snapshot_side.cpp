@@ -1,15 +1,100 @@
-// The newest drizzle snapshot of a folder as PostgreSQL builds it: its DDL
-// (core/snapshot_ddl.hpp) run in the shadow.
+// The newest drizzle snapshot of a folder (what schema.ts declared at the last
+// drizzle-kit generate) as PostgreSQL builds it: its DDL (core/snapshot_ddl.hpp)
+// run in the shadow, then read like the live schema.
+#include <fmt/format.h>
+
 #include "code_side.hpp"
 #include "core/drizzle_snapshots.hpp"
+#include "core/snapshot_ddl.hpp"
+#include "errcodes.hpp"
+#include "run_state.hpp"
+#include "spi.hpp"
 
 namespace dbkit {
+namespace {
+
+// The migrations after the one the snapshot was written with: "0006_x, 0007_y".
+std::string migrations_after(const core::Folder &f, const std::string &snapshot_file) {
+	size_t at = f.migrations.size();
+	for (size_t i = 0; i < f.migrations.size(); ++i) {
+		const core::Migration &m = f.migrations[i];
+		bool journal_match = snapshot_file.rfind("meta/", 0) == 0 && snapshot_file.size() > 9 &&
+		                     m.tag.compare(0, 4, snapshot_file, 5, 4) == 0;
+		size_t slash = m.file.find('/');
+		bool folder_match = slash != std::string::npos && snapshot_file == m.file.substr(0, slash) + "/snapshot.json";
+		if (journal_match || folder_match)
+			at = i;
+	}
+	std::string out;
+	for (size_t i = at + 1; i < f.migrations.size(); ++i)
+		out += (out.empty() ? "" : ", ") + f.migrations[i].tag;
+	return out;
+}
+
+}  // namespace
+
+// The newest snapshot's DDL, or nullopt when the folder has none. `unsupported`
+// receives why a snapshot dbkit cannot build was skipped (empty otherwise).
+std::optional<std::pair<std::string, std::string>> snapshot_ddl_of(const LoadedFolder &lf, std::string &unsupported) {
+	auto snap = core::newest_snapshot(lf.input, lf.folder);
+	if (!snap)
+		return std::nullopt;
+	core::JsonValue v;
+	core::JsonError err;
+	if (!core::parse_json(snap->second, v, err))
+		throw Error(DBKIT_FOLDER_INVALID,
+		            fmt::format("{}: invalid JSON at line {}, column {}: {}", snap->first, err.line, err.column,
+		                        err.message),
+		            "Restore the snapshot from version control, or run drizzle-kit generate again.");
+	core::SnapshotDdl ddl;
+	std::string why;
+	if (!core::snapshot_to_ddl(v, ddl, why)) {
+		unsupported = fmt::format("{}: {}", snap->first, why);
+		return std::nullopt;
+	}
+	return std::make_pair(snap->first, core::join_ddl(ddl.statements));
+}
 
 std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts) {
-	(void)opts;
-	if (!core::newest_snapshot(lf.input, lf.folder))
+	std::string unsupported;
+	auto ddl = snapshot_ddl_of(lf, unsupported);
+	if (!ddl) {
+		// a format dbkit cannot build (drizzle 1.0's "diff" snapshots): the
+		// migrations stay the code's side, and the client is told why
+		if (!unsupported.empty()) {
+			std::string msg = unsupported + "; the code's side is what the migrations build";
+			PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
+		}
 		return std::nullopt;
-	return std::nullopt;  // until snapshot_ddl lands
+	}
+	core::Migration m = schema_file(ddl->second, ddl->first);
+	CodeSnapshot out;
+	out.file = ddl->first;
+	out.schema = comparable(code_side({&m}, ddl->first, opts));
+	out.after = migrations_after(lf.folder, ddl->first);
+	return out;
 }
 
 }  // namespace dbkit
+
+using namespace dbkit;
+
+DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
+	if (PG_ARGISNULL(0))
+		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
+	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	std::string unsupported;
+	auto ddl = snapshot_ddl_of(lf, unsupported);
+	if (!ddl)
+		throw Error(DBKIT_NO_SNAPSHOT,
+		            unsupported.empty() ? "the folder has no drizzle snapshot" : unsupported,
+		            "drizzle-kit generate writes meta/NNNN_snapshot.json (or <migration>/snapshot.json); the client "
+		            "ships them with --from-snapshot. Otherwise pass the schema as SQL (--schema FILE).");
+	core::Migration m = schema_file(ddl->second, ddl->first);
+	RunScope run;
+	spi::connect();
+	std::string snap = shadow_snapshot({&m}, o.shadow);
+	spi::finish();
+	return jsonb_datum(snap);
+}

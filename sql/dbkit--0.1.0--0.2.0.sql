@@ -73,7 +73,7 @@ BEGIN
             'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
             'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
             'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
-            'dbkit_rollback(jsonb, jsonb)'] LOOP
+            'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)'] LOOP
         stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
             CASE WHEN stmt LIKE 'dbkit.%' THEN stmt ELSE format('%s.%s', '@extschema@', stmt) END, role);
     END LOOP;
@@ -594,3 +594,28 @@ ALTER FUNCTION @extschema@.dbkit_drift_code(jsonb) VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
     'Differences between the live schema and the code''s schema as PostgreSQL builds it: the folder''s migrations and its newest drizzle snapshot';
 GRANT SELECT ON dbkit.code_schemas TO PUBLIC;
+
+-- The DDL from one snapshot to another, ordered, each statement with its hazards.
+-- options: renames (["public.users.bio=about", ...]), drop_and_add, concurrent_indexes.
+CREATE FUNCTION @extschema@.dbkit_diff(from_schema jsonb, to_schema jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (step integer, statement text, no_transaction boolean, data_loss boolean, hazards jsonb,
+               object text, comment text)
+AS 'MODULE_PATHNAME', 'dbkit_diff' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dbkit_diff(jsonb, jsonb, jsonb) IS
+    'The ordered DDL that turns one schema snapshot into another, with its hazards (data loss, rewrites, locks)';
+
+-- For development: the live database made to match a schema file in the caller's
+-- transaction, under the deploy lock. options: dry_run, accept_data_loss, renames,
+-- drop_and_add, reason, lock_timeout, statement_timeout, lock_wait, name.
+CREATE FUNCTION @extschema@.dbkit_push(sql text, options jsonb DEFAULT '{}')
+RETURNS TABLE (step integer, statement text, hazards jsonb, rows_at_risk bigint, applied boolean, plan_sha256 text)
+AS 'MODULE_PATHNAME', 'dbkit_push' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_push(text, jsonb) IS
+    'Make the live schema match a schema file (development): one transaction, never truncates, data loss only when accepted';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_push(text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.dbkit_schema_from_snapshot(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_snapshot' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_snapshot(jsonb, jsonb) IS
+    'The schema a folder''s newest drizzle snapshot declares (schema.ts at the last drizzle-kit generate), built in a shadow';
