@@ -12,9 +12,11 @@
 
 #include <fmt/format.h>
 
+#include "core/code_drift.hpp"
 #include "core/drift_describe.hpp"
 #include "core/drizzle_snapshots.hpp"
 #include "errcodes.hpp"
+#include "history.hpp"
 #include "code_side.hpp"
 #include "run_state.hpp"
 #include "schema_engine.hpp"
@@ -95,7 +97,14 @@ std::optional<std::string> at(const std::map<std::string, std::string> &m, const
 	return it == m.end() ? std::nullopt : std::optional<std::string>(it->second);
 }
 
-void add_row(ResultRows &out, const std::string &key, const std::optional<std::string> &expected,
+struct Row {
+	std::string key;
+	std::optional<std::string> expected, actual;
+	std::string source;
+	core::DriftItem d;
+};
+
+void add_row(std::vector<Row> &rows, const std::string &key, const std::optional<std::string> &expected,
              const std::optional<std::string> &actual, const std::string &source) {
 	core::DriftItem d = core::describe_drift(key, expected, actual);
 	if (source.rfind("folder: ", 0) == 0) {  // the snapshot against the migrations, not the database
@@ -104,8 +113,43 @@ void add_row(ResultRows &out, const std::string &key, const std::optional<std::s
 		else if (!actual)
 			d.detail = d.kind + " " + d.name + " is declared in the snapshot but no migration builds it";
 	}
-	out.add({d.kind, d.name, d.change, d.detail, expected ? Cell(JsonText{*expected}) : Cell(),
-	         actual ? Cell(JsonText{*actual}) : Cell(), source});
+	rows.push_back({key, expected, actual, source, d});
+}
+
+// The table an entry belongs to ("public.users" for its columns, constraints,
+// triggers, policies and indexes), or empty.
+std::string owning_table(const Row &r) {
+	static const char *kinds[] = {"column", "constraint", "trigger", "policy"};
+	for (const char *k : kinds)
+		if (r.d.kind == k) {
+			auto parts = core::split_qualified(r.d.name);
+			return parts.size() >= 3 ? parts[0] + "." + parts[1] : "";
+		}
+	if (r.d.kind == "index") {
+		const std::optional<std::string> &v = r.expected ? r.expected : r.actual;
+		core::JsonValue j;
+		core::JsonError err;
+		if (v && core::parse_json(*v, j, err))
+			if (const core::JsonValue *t = j.find("table"))
+				return t->string;
+	}
+	return "";
+}
+
+// One change is one difference: a table added or removed carries its columns,
+// keys, indexes and triggers, which are not listed again.
+void emit(ResultRows &out, const std::vector<Row> &rows) {
+	std::set<std::string> whole;  // "<source>|<change>|<table>"
+	for (const Row &r : rows)
+		if (r.d.kind == "table" && (!r.expected || !r.actual))
+			whole.insert(r.source + "|" + r.d.change + "|" + r.d.name);
+	for (const Row &r : rows) {
+		std::string t = owning_table(r);
+		if (!t.empty() && (!r.expected || !r.actual) && whole.count(r.source + "|" + r.d.change + "|" + t))
+			continue;
+		out.add({r.d.kind, r.d.name, r.d.change, r.d.detail, r.expected ? Cell(JsonText{*r.expected}) : Cell(),
+		         r.actual ? Cell(JsonText{*r.actual}) : Cell(), r.source});
+	}
 }
 
 }  // namespace
@@ -114,13 +158,27 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	if (PG_ARGISNULL(0))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
 	ResultRows out(fcinfo);
+	std::vector<Row> rows;
 	EngineOptions o = read_engine_options(PG_NARGS() > 1 ? jsonb_arg(fcinfo, 1) : nullptr);
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
 	spi::connect();
-	std::vector<const core::Migration *> all = migrations_through(lf, "");
+	// The migrations the database has (applied, adopted, marked, baselined):
+	// pending ones are not drift, dbkit status lists them.
+	std::set<std::string> recorded;
+	for (const auto &h : read_history())
+		recorded.insert(h.tag);
+	std::vector<const core::Migration *> applied, all = migrations_through(lf, "");
+	std::string pending;
+	for (const core::Migration *m : all) {
+		if (recorded.count(m->tag))
+			applied.push_back(m);
+		else
+			pending += (pending.empty() ? "" : ", ") + m->tag;
+	}
 	auto live = comparable(live_snapshot());
-	auto built = comparable(code_side(all, "migrations", o.shadow));
+	auto built = comparable(code_side(applied, "applied migrations", o.shadow));
 	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow);
+	std::optional<std::map<std::string, std::string>> built_all;  // with the pending ones, when needed
 	std::set<std::string> keys;
 	for (const auto *m : {&live, &built})
 		for (const auto &[k, v] : *m)
@@ -132,21 +190,30 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		auto a = at(live, k), b = at(built, k);
 		if (!snap) {
 			if (a != b)
-				add_row(out, k, b, a, "migrations");
+				add_row(rows, k, b, a, "migrations");
 			continue;
 		}
 		auto c = at(snap->schema, k);
 		if (c == a)
 			continue;
-		if (b != a)  // the live schema is not what the migrations build: drift
-			add_row(out, k, c, a, snap->file);
-		else if (!snap->after.empty())  // the migrations after the snapshot explain it
-			add_row(out, k, c, a,
+		if (b != a) {  // the live schema is not what its migrations built: drift
+			add_row(rows, k, c, a, snap->file);
+			continue;
+		}
+		// The database is what its migrations built; the snapshot says otherwise.
+		if (!pending.empty() && !built_all)
+			built_all = comparable(code_side(all, "migrations", o.shadow));
+		if (!pending.empty() && at(*built_all, k) == c)
+			add_row(rows, k, c, a,
+			        fmt::format("folder: the pending migrations build this ({}); dbkit migrate applies them", pending));
+		else if (!snap->after.empty())  // hand-written migrations after the snapshot explain it
+			add_row(rows, k, c, a,
 			        fmt::format("folder: {} does not describe what {} build{}", snap->file, snap->after,
 			                    snap->after.find(',') == std::string::npos ? "s" : ""));
 		else  // the snapshot and its own migrations disagree: the folder's problem, not the database's
-			add_row(out, k, c, a, fmt::format("folder: {} disagrees with what the migrations build", snap->file));
+			add_row(rows, k, c, a, fmt::format("folder: {} disagrees with what the migrations build", snap->file));
 	}
 	spi::finish();
+	emit(out, rows);
 	return out.done();
 }

@@ -322,13 +322,21 @@ std::string shadow_snapshot(const std::vector<const core::Migration *> &sources,
 	try {
 		set_local_timeouts(opts.lock_timeout_ms, opts.statement_timeout_ms);
 		renamed = live_schemas();
-		std::set<std::string> premade;
-		for (const RenamedSchema &r : renamed) {
+		// Schemas of the environment, not of the code, are there empty as they are
+		// live: public, drizzle's, and those extensions were installed in (dbkit's too).
+		std::set<std::string> premade = {"public", drizzle};
+		spi::execute("SELECT DISTINCT n.nspname::text FROM pg_catalog.pg_extension e "
+		              "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace");
+		for (uint64_t i = 0; i < spi::rows(); ++i)
+			premade.insert(*spi::get_text(i, 1));
+		for (const RenamedSchema &r : renamed)
 			spi::execute(fmt::format("ALTER SCHEMA {} RENAME TO {}", spi::sql_ident(r.name), r.shadow_name()).c_str());
-			if (r.name == "public" || r.name == drizzle)
-				premade.insert(r.name);
+		for (auto it = premade.begin(); it != premade.end();) {  // only those that exist live (public always)
+			bool live = *it == "public";
+			for (const RenamedSchema &r : renamed)
+				live |= r.name == *it;
+			it = live ? std::next(it) : premade.erase(it);
 		}
-		premade.insert("public");  // a PostgreSQL database always starts with one
 		for (const std::string &name : premade)
 			spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
 		// Extensions of the renamed schemas: back under their schema's name if this role may.

@@ -46,8 +46,23 @@ void drift(Context &ctx, const httplib::Request &, httplib::Response &res) {
 		                                 ctx.fn("dbkit_drift_code")),
 		                     {folder->text}, err);
 		if (code) {
-			out["code"] = drift_rows(*code, false);
-			out["code_snapshot"] = code->rows() ? code->get(0, 6) : "";
+			// rows whose source starts with "folder: " compare the snapshot with the
+			// migrations: the folder's business, not drift (see dbkit drift)
+			json all = drift_rows(*code, false), drift = json::array(), folder_rows = json::array();
+			std::string source;
+			for (int i = 0; i < code->rows(); ++i) {
+				std::string src = code->get(i, 6);
+				if (src.rfind("folder: ", 0) == 0) {
+					all[i]["why"] = src.substr(8);
+					folder_rows.push_back(all[i]);
+				} else {
+					drift.push_back(all[i]);
+					source = src;
+				}
+			}
+			out["code"] = drift;
+			out["code_snapshot"] = source;
+			out["folder"] = folder_rows;
 		} else {
 			c.broken = err.connection_lost;
 			out["code_error"] = error_json(err);

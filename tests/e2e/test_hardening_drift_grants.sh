@@ -2,7 +2,8 @@
 # Issue 16, items 11 and 12.
 # 11. dbkit drift on a folder without drizzle snapshots (with --dir, and without
 #     --dir from a directory with src/db/migrations) still reports the live drift,
-#     exit 4, and says the comparison with the code is unavailable and why.
+#     exit 4; the code's side is then what the folder's migrations build (issue 10:
+#     the schema engine builds it), so a change by hand shows against both.
 # 12. A role with exactly the grants README.md documents deploys with drizzle sync
 #     on; a role without CREATE on the database gets dbkit's own error naming the
 #     grant and --no-drizzle-sync, and --no-drizzle-sync then works.
@@ -36,27 +37,27 @@ fresh_db hdrift
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: migrate exits 0: $ERR"
 run drift --dir "$F"
-assert_eq 0 "$RC" "no drift, no snapshots: exit 0 (the code side is unavailable, not a failure): $OUT $ERR"
-assert_contains "$OUT" "the comparison with the code is unavailable: $F has no drizzle snapshot" "it says why the code side is unavailable"
+assert_eq 0 "$RC" "no drift, no snapshots: exit 0: $OUT $ERR"
+assert_contains "$OUT" "the live schema matches the code in $F, as PostgreSQL builds it" "without snapshots the code's side is what the migrations build"
 q 'ALTER TABLE t1 ADD COLUMN "sneaky" text'
 run drift --dir "$F"
 assert_eq 4 "$RC" "live drift, folder without snapshots: exit 4: $ERR"
 assert_contains "$OUT" "between the live schema and what the migrations left" "the live drift is reported"
 assert_contains "$OUT" "sneaky" "the drifted column is named"
-assert_contains "$OUT" "the comparison with the code is unavailable" "the code side is reported as unavailable"
+assert_match "$OUT" "difference between the live schema and the code \\(migrations, built by PostgreSQL\\)" "and against the code's side, built from the migrations"
 run drift --dir "$F" --json
 assert_eq 4 "$RC" "--json: exit 4"
-assert_eq "true|true|no drizzle snapshot" "$(python3 -c '
+assert_eq "true|1|migrations" "$(python3 -c '
 import json, sys
 j = json.loads(sys.stdin.read())
-print("%s|%s|%s" % (str(j["drift"]).lower(), str(j["code"] is None).lower(), "no drizzle snapshot" if "no drizzle snapshot" in j["code_unavailable"] else j["code_unavailable"]))' <<<"$OUT")" \
-	"--json: drift true, code null, code_unavailable says why"
+print("%s|%s|%s" % (str(j["drift"]).lower(), len(j["code"]), j["code_snapshot"]))' <<<"$OUT")" \
+	"--json: drift true, one difference against the code, built from the migrations"
 (
 	cd "$WORK/proj"
 	run drift
 	assert_eq 4 "$RC" "without --dir, ./src/db/migrations without snapshots: exit 4: $ERR"
 	assert_contains "$OUT" "sneaky" "without --dir: the live drift is reported"
-	assert_contains "$OUT" "the comparison with the code is unavailable" "without --dir: the code side is unavailable"
+	assert_contains "$OUT" "the code (migrations, built by PostgreSQL)" "without --dir: ./src/db/migrations is the code"
 	exit "$FAILS"
 ) || FAILS=$((FAILS + $?))
 # A snapshot that cannot be read is still a failure of the code side (exit 1 when no live drift).
@@ -70,12 +71,15 @@ rm "$F/meta/0001_snapshot.json"
 
 # Same class: no reference recorded yet (DK008) no longer hides the comparison with the code.
 fresh_db hdrift2
+q 'CREATE TABLE by_hand (id int)'
 run drift --dir "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations"
-assert_eq 4 "$RC" "no recorded reference, folder with snapshots: the code side still runs, exit 4 (its tables are missing): $ERR"
+assert_eq 4 "$RC" "no recorded reference, folder with snapshots: the code side still runs, exit 4 (a table by hand): $ERR"
 assert_contains "$OUT" "the comparison with what the migrations left is unavailable: no schema snapshot is recorded yet" "the live side says why it is unavailable"
-assert_contains "$OUT" "between the live schema and the code" "the comparison with the code is reported"
+assert_match "$OUT" "1 difference between the live schema and the code \\(meta/0008_snapshot.json, built by PostgreSQL\\)" "the comparison with the code is reported: one table by hand is one difference"
+assert_match "$OUT" "the pending migrations build this \\(0000_initial_schema, .*0008_add_updated_at_trigger\\)" "what nothing applied yet is pending, not drift"
+q 'DROP TABLE by_hand'
 run drift --dir "$F"
-assert_eq 1 "$RC" "no reference and no snapshots: nothing to compare, exit 1"
+assert_eq 1 "$RC" "no reference and no snapshots, nothing applied: nothing to compare, exit 1"
 "${PSQL[@]}" -d postgres -c "DROP DATABASE hdrift2 WITH (FORCE)"
 
 # ---------------------------------------------------------------------------
