@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Issue 10: the schema engine from the client. dbkit push (plan first, one
+# transaction, data loss refused with row counts, a failing step changes nothing,
+# the deploy lock), dbkit generate (files in drizzle's layout, --check), the shadow
+# (killed mid-evaluation leaves nothing; live readers and writers are not blocked),
+# drift --dir against the code (one out-of-band change is one difference), and bad
+# input (syntax error with its line, unknown type, unresolvable rename, dropping dbkit).
+source "$(dirname "$0")/lib.sh"
+
+###############################################################################
+case_begin push/plan-data-loss-and-one-transaction
+fresh_db eng_push
+q "CREATE TABLE users (id int PRIMARY KEY, bio text, age int); INSERT INTO users VALUES (1, 'a', NULL), (2, 'b', 7)"
+S=$WORK/schema.sql
+cat >"$S" <<'SQL'
+CREATE TABLE users (id int PRIMARY KEY, about text, age bigint);
+CREATE TABLE posts (id int PRIMARY KEY, user_id int REFERENCES users (id) ON DELETE CASCADE, title text NOT NULL);
+CREATE INDEX posts_user_idx ON posts (user_id);
+SQL
+run push --schema "$S"
+assert_eq 1 "$RC" "a drop+add pair without a hint is refused: $OUT"
+assert_contains "$ERR" "--rename public.users.bio=about" "the refusal gives the flag that resolves it"
+assert_eq "bio" "$("${PSQL[@]}" -c "SELECT string_agg(attname, ',') FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname IN ('bio', 'about')")" "nothing changed"
+run push --schema "$S" --rename public.users.bio=about --dry-run
+assert_eq 0 "$RC" "--dry-run exits 0: $ERR"
+assert_match "$OUT" "ALTER TABLE public.users RENAME COLUMN bio TO about" "the plan renames the column"
+assert_contains "$OUT" "dry run, nothing was changed" "and says nothing changed"
+assert_eq "" "$("${PSQL[@]}" -c "SELECT to_regclass('posts')")" "dry run: no table created"
+run push --schema "$S" --rename public.users.bio=about --reason "e2e"
+assert_eq 0 "$RC" "push applies: $ERR"
+assert_contains "$OUT" "applied 6 statements in one transaction" "it says how many, in one transaction"
+assert_eq "about|bigint|2" "$("${PSQL[@]}" -c "SELECT (SELECT attname FROM pg_attribute WHERE attrelid = 'users'::regclass AND attnum = 2) || '|' || format_type(atttypid, atttypmod) || '|' || (SELECT count(*) FROM users) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'age'")" \
+	"renamed, retyped, rows kept"
+assert_eq "push|e2e|6" "$("${PSQL[@]}" -c "SELECT action || '|' || reason || '|' || (detail ->> 'statements') FROM dbkit.events ORDER BY id DESC LIMIT 1")" "a push event with the reason and the plan's size"
+run push --schema "$S"
+assert_contains "$OUT" "the database already matches" "pushing again: nothing to do"
+# data loss: named, with its rows, and refused without the flag
+cat >"$S" <<'SQL'
+CREATE TABLE users (id int PRIMARY KEY, age bigint);
+SQL
+run push --schema "$S"
+assert_eq 1 "$RC" "dropping a column and a table that hold data is refused"
+assert_contains "$ERR" "drops column public.users.about (2 rows in public.users)" "the column, with its table's rows"
+assert_match "$ERR" "drops table public.posts \\(0 rows in public.posts\\)" "the table, with its rows"
+assert_contains "$ERR" "--accept-data-loss" "the flag is named"
+run push --schema "$S" --accept-data-loss
+assert_eq 0 "$RC" "with --accept-data-loss it applies: $ERR"
+assert_eq "" "$("${PSQL[@]}" -c "SELECT to_regclass('posts')")" "posts is gone"
+# a failing step k rolls back steps 1..k-1: the new table, then NOT NULL on a column holding NULLs
+cat >"$S" <<'SQL'
+CREATE TABLE users (id int PRIMARY KEY, age bigint NOT NULL);
+CREATE TABLE audit (id int PRIMARY KEY);
+SQL
+run push --schema "$S"
+assert_eq 1 "$RC" "SET NOT NULL over a NULL fails the push"
+assert_match "$ERR" "dbkit push, step [0-9]+ of [0-9]+ \\(column:public.users.age\\)" "the error names the step and its object"
+assert_contains "$ERR" "Nothing was changed" "and says nothing was changed"
+assert_eq "|true" "$("${PSQL[@]}" -c "SELECT coalesce(to_regclass('audit')::text, '') || '|' || NOT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'age'")" \
+	"the table created by an earlier step is not there, the column is as it was"
+
+###############################################################################
+case_begin push/deploy-lock
+fresh_db eng_lock
+printf 'CREATE TABLE t (id int);\n' >"$S"
+"${PSQL[@]}" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 &
+HOLDER=$!
+wait_until 5 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
+run push --schema "$S" --wait 0
+assert_eq 1 "$RC" "another session holds the deploy lock: --wait 0 fails at once"
+assert_contains "$ERR" "deploy lock" "it names the deploy lock"
+assert_eq "" "$("${PSQL[@]}" -c "SELECT to_regclass('t')")" "nothing applied"
+run push --schema "$S" --wait 20s
+assert_eq 0 "$RC" "with --wait the push waits for the holder, then applies: $ERR"
+wait "$HOLDER" || true
+
+###############################################################################
+case_begin shadow/killed-leaves-nothing-and-blocks-no-reader
+fresh_db eng_kill
+q "CREATE TABLE live (id int); INSERT INTO live VALUES (1)"
+before=$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespace) || '|' || (SELECT count(*) FROM pg_class) || '|' || (SELECT count(*) FROM pg_roles) || '|' || (SELECT count(*) FROM pg_database)")
+"${PSQL[@]}" -c "SET application_name = 'dbkit_e2e_shadow'" -c "SELECT dbkit_schema_from_sql('CREATE TABLE a (id int); CREATE TABLE b (id int); SELECT pg_sleep(60);')" >/dev/null 2>&1 &
+SHADOW=$!
+pid=$(wait_until 10 "SELECT pid FROM pg_stat_activity WHERE application_name = 'dbkit_e2e_shadow' AND query LIKE '%pg_sleep(60)%' AND wait_event = 'PgSleep'")
+assert_match "$pid" "^[0-9]+$" "the shadow is running (pid $pid)"
+# what it holds: locks on schemas (namespaces) and its own new tables, never a live table
+assert_eq "0" "$("${PSQL[@]}" -c "SELECT count(*) FROM pg_locks WHERE pid = $pid AND locktype = 'relation' AND relation = 'live'::regclass")" "no lock on a live table"
+assert_match "$("${PSQL[@]}" -c "SELECT count(*) FROM pg_locks WHERE pid = $pid AND locktype = 'object' AND classid = 'pg_namespace'::regclass AND mode = 'AccessExclusiveLock'")" "^[1-9]" "the renamed schema is locked as an object"
+# live readers and writers go on while it runs
+assert_eq "2" "$("${PSQL[@]}" -c "SET lock_timeout = '1s'" -c "INSERT INTO live VALUES (2)" -c "SELECT count(*) FROM live")" "a live INSERT and SELECT are not blocked"
+assert_eq "live" "$("${PSQL[@]}" -c "SET lock_timeout = '1s'" -c "SELECT string_agg(relname, ',') FROM pg_class WHERE relname IN ('live', 'a', 'b') AND relkind = 'r'")" "others see only the live table"
+"${PSQL[@]}" -c "SELECT pg_terminate_backend($pid)" >/dev/null
+wait "$SHADOW" || true
+assert_eq "$before" "$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespace) || '|' || (SELECT count(*) FROM pg_class) || '|' || (SELECT count(*) FROM pg_roles) || '|' || (SELECT count(*) FROM pg_database)")" \
+	"killed mid-evaluation: pg_namespace, pg_class, pg_roles and pg_database as before"
+assert_eq "0|public" "$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%') || '|' || (SELECT relnamespace::regnamespace FROM pg_class WHERE relname = 'live')")" \
+	"no shadow schema, the live table still in public"
+
+###############################################################################
+case_begin generate/files-check-and-bad-input
+fresh_db eng_gen
+F=$WORK/gen
+mkdir -p "$F"
+printf 'CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);\n' >"$F/0000_init.sql"
+write_journal "$F" 0000_init
+run migrate --dir "$F"
+assert_eq 0 "$RC" "setup: $ERR"
+cat >"$S" <<'SQL'
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL, mood mood DEFAULT 'ok');
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+SQL
+run generate add_mood --dir "$F" --schema "$S" --check
+assert_eq 4 "$RC" "--check: the folder is behind the schema: exit 4"
+assert_eq "0000_init.sql" "$(cd "$F" && ls *.sql | tr '\n' ' ' | sed 's/ $//')" "--check writes nothing"
+run generate add_mood --dir "$F" --schema "$S"
+assert_eq 0 "$RC" "generate: $ERR"
+assert_eq "0000_init.sql 0001_add_mood.sql 0002_add_mood_2.sql" "$(cd "$F" && ls *.sql | tr '\n' ' ' | sed 's/ $//')" \
+	"the index on an existing table goes into a migration of its own"
+assert_contains "$(cat "$F/0002_add_mood_2.sql")" "CREATE UNIQUE INDEX CONCURRENTLY users_email_key" "built concurrently"
+assert_contains "$(cat "$F/0002_add_mood_2.sql")" "dbkit:no-transaction" "marked to run outside a transaction"
+assert_contains "$(cat "$F/0001_add_mood.sql")" "--> statement-breakpoint" "statements split as drizzle splits them"
+assert_eq "0000_init,0001_add_mood,0002_add_mood_2|1,2" "$(python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["entries"]
+print(",".join(x["tag"] for x in e) + "|" + ",".join(str(x["idx"]) for x in e[1:]))' "$F/meta/_journal.json")" "the journal has the new entries, with idx"
+run check --dir "$F"
+assert_eq 0 "$RC" "dbkit check accepts what generate wrote: $OUT"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "and it applies: $ERR"
+run generate again --dir "$F" --schema "$S" --check
+assert_eq 0 "$RC" "afterwards the folder builds the schema: --check exits 0 ($OUT)"
+run drift --dir "$F"
+assert_eq 0 "$RC" "and drift --dir finds nothing: $OUT"
+# bad input: each named, nothing written
+printf 'CREATE TABLE users (id int);\n\nCREATE TABLE x (id int,);\n' >"$WORK/bad.sql"
+run generate x --dir "$F" --schema "$WORK/bad.sql"
+assert_eq 1 "$RC" "a syntax error in the schema file: exit 1"
+assert_match "$ERR" "bad.sql, line 3: syntax error" "named with its line"
+printf 'CREATE TABLE users (id int, v nosuchtype);\n' >"$WORK/bad.sql"
+run generate x --dir "$F" --schema "$WORK/bad.sql"
+assert_match "$ERR" "statement 1 \\(line 1\\): type \"nosuchtype\" does not exist" "an unknown type, named with its statement"
+run generate x --dir "$F" --schema "$S" --rename public.nope.a=b
+assert_eq 1 "$RC" "a rename that matches nothing is refused"
+assert_contains "$ERR" "public.nope.a" "naming the rename"
+printf 'DROP SCHEMA dbkit CASCADE;\n' >"$WORK/bad.sql"
+run push --schema "$WORK/bad.sql"
+assert_eq 1 "$RC" "a schema file that drops dbkit's own schema is refused"
+assert_contains "$ERR" "drops schema dbkit" "saying what it would drop"
+run generate x --dir "$WORK/nope" --schema "$S"
+assert_match "$RC" "^[12]$" "a missing folder is an error"
+run push --schema "$WORK/missing.sql"
+assert_eq 2 "$RC" "a missing schema file: usage error"
+assert_contains "$ERR" "cannot read the schema file" "named"
+assert_eq "0000_init.sql 0001_add_mood.sql 0002_add_mood_2.sql" "$(cd "$F" && ls *.sql | tr '\n' ' ' | sed 's/ $//')" "nothing was written by the failures"
+
+###############################################################################
+case_begin drift/one-change-one-difference
+fresh_db eng_drift
+run migrate --dir "$F"
+assert_eq 0 "$RC" "setup: $ERR"
+for change in "ALTER TABLE users ADD COLUMN note text|column +public.users.note" \
+	"ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'|column +public.users.email" \
+	"DROP INDEX users_email_key|index +public.users_email_key" \
+	"ALTER TYPE mood ADD VALUE 'great'|enum +public.mood" \
+	"CREATE TABLE extra (id int PRIMARY KEY, v text)|table +public.extra"; do
+	sql=${change%%|*} want=${change#*|}
+	q "$sql"
+	run drift --dir "$F" --json
+	assert_eq 4 "$RC" "$sql: drift (exit 4)"
+	assert_eq "1" "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["code"]))' <<<"$OUT")" "$sql: exactly one difference against the code"
+	run drift --dir "$F"
+	assert_match "$OUT" "$want" "$sql: named"
+	run accept-drift --reason "e2e step"
+	fresh_db eng_drift
+	run migrate --dir "$F"
+done
+
+finish
