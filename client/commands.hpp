@@ -20,6 +20,7 @@ struct MigrateOptions {
 	long lock_timeout_ms = -1, statement_timeout_ms = -1;  // -1: the server's default
 	int lock_retries = -1;
 	long wait_ms = -1;  // --wait: for another deploy's lock; -1: the server's default (10min)
+	bool rehearse = false;   // --rehearse: up, down, up for each pending migration, rolled back
 	std::string backup_dir;  // --backup DIR: pg_dump -Fc into DIR before applying anything pending
 };
 
@@ -44,6 +45,8 @@ int cmd_lint(const Common &c, bool show_info);
 struct SchemaOptions;  // schema_plan.hpp
 int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &o);
 int cmd_push(const Common &c, const SchemaOptions &o);
+int cmd_rehearse(const Common &c, const MigrateOptions &m);
+int cmd_down(const Common &c, const std::string &tag, const SchemaOptions &o, bool write, bool force);
 int cmd_accept_drift(const Common &c, const std::string &reason);
 int cmd_rollback(const Common &c, const RollbackOptions &r, const MigrateOptions &m);
 int cmd_repair(const Common &c, const std::string &action, const std::string &tag, const std::string &reason,

@@ -117,6 +117,9 @@ int run(int argc, char **argv) {
 	                    "How long to wait for dbkit's deploy lock while another deploy or repair holds it (default "
 	                    "10min; 0: fail at once)");
 
+	migrate->add_flag("--rehearse", mo.rehearse,
+	                  "For each pending migration run up, down, up in a transaction that is rolled back, and check "
+	                  "the down file gives the schema back");
 	migrate->add_option("--backup", mo.backup_dir,
 	                    "Before applying anything pending, pg_dump -Fc the database into DIR (refuses to migrate if the "
 	                    "dump fails)");
@@ -211,6 +214,15 @@ int run(int argc, char **argv) {
 	generate->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles (repeatable)");
 	generate->add_flag("--drop-and-add", so.drop_and_add, "Columns/tables lost and gained are unrelated, not renames");
 	generate->add_flag("--check", so.check, "Write nothing; exit 4 when the folder is behind the schema");
+	std::string down_tag;
+	bool down_write = false, down_force = false;
+	SchemaOptions down_o;
+	auto *down = app.add_subcommand("down", "Compute a migration's down file from the schemas after and before it");
+	add_common(down, true);
+	down->add_option("TAG", down_tag, "The migration to reverse")->required();
+	down->add_flag("--write", down_write, "Write <tag>.down.sql (or <folder>/down.sql) instead of printing it");
+	down->add_flag("--force", down_force, "Replace an existing down file");
+	down->add_option("--rename", down_o.renames, "How to undo a rename the migration made: public.users.about=bio");
 	auto *push = app.add_subcommand("push", "Development: make the database match a schema file, in one transaction");
 	add_common(push, false);
 	push->add_option("--schema", so.schema_file, "SQL that builds the desired schema")->required();
@@ -268,7 +280,9 @@ int run(int argc, char **argv) {
 
 	{
 		if (migrate->parsed())
-			return cmd_migrate(c, mo);
+			return mo.rehearse ? cmd_rehearse(c, mo) : cmd_migrate(c, mo);
+		if (down->parsed())
+			return cmd_down(c, down_tag, down_o, down_write, down_force);
 		if (generate->parsed())
 			return cmd_generate(c, generate_name, so);
 		if (push->parsed())

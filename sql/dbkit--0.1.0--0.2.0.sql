@@ -73,7 +73,7 @@ BEGIN
             'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
             'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
             'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
-            'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)'] LOOP
+            'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)', 'dbkit_rehearse(jsonb, jsonb)'] LOOP
         stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
             CASE WHEN stmt LIKE 'dbkit.%' THEN stmt ELSE format('%s.%s', '@extschema@', stmt) END, role);
     END LOOP;
@@ -619,3 +619,24 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'dbkit_schema_from_snapshot' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_schema_from_snapshot(jsonb, jsonb) IS
     'The schema a folder''s newest drizzle snapshot declares (schema.ts at the last drizzle-kit generate), built in a shadow';
+
+------------------------------------------------------------------------------
+-- Issue 13, items 3 and 4: reverses computed by the engine, and rehearsals
+------------------------------------------------------------------------------
+-- For each pending migration: up, down, up in a subtransaction that is rolled back;
+-- the schema after the down must be the one before the up. result: ok | wrong |
+-- failed | no down file | irreversible | not rehearsed.
+CREATE FUNCTION @extschema@.dbkit_rehearse(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, result text, detail text)
+AS 'MODULE_PATHNAME', 'dbkit_rehearse' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) IS
+    'Prove the pending migrations'' down files: up, down, up, rolled back, the schema compared at each step';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) FROM PUBLIC;
+
+-- The down file of a migration as the engine computes it: kind 'statement' rows in
+-- order, and kind 'irreversible' rows for what it cannot give back.
+CREATE FUNCTION @extschema@.dbkit_reverse(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (kind text, step integer, statement text, note text)
+AS 'MODULE_PATHNAME', 'dbkit_reverse' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_reverse(jsonb, text, jsonb) IS
+    'The reverse of a migration, computed from the schemas after and before it (built in the shadow)';

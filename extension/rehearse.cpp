@@ -1,0 +1,250 @@
+// dbkit_rehearse(folder, options): a rollback that has never run is a guess. For
+// each pending migration: up, down, up, inside a subtransaction that is always
+// rolled back; after the down the schema must be what it was before the up, and
+// the second up must build what the first built (compared as the schema engine
+// compares: dbkit.snapshot() without owners, privileges and column positions).
+// dbkit_reverse(folder, tag, options): the down file the engine computes for a
+// migration, from the schema after it to the schema before it, with what it
+// cannot restore (data a drop lost, data changes) listed instead of guessed.
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "code_side.hpp"
+#include "core/drift_describe.hpp"
+#include "core/markers.hpp"
+#include "core/schema_diff.hpp"
+#include "core/text.hpp"
+#include "db_plan.hpp"
+#include "deploy_lock.hpp"
+#include "errcodes.hpp"
+#include "execute.hpp"
+#include "history.hpp"
+#include "locks.hpp"
+#include "run_state.hpp"
+#include "schema_engine.hpp"
+#include "spi.hpp"
+#include "srf.hpp"
+#include "subxact.hpp"
+
+namespace dbkit {
+namespace {
+
+// "column public.t.c: added" lines, the first `max` of them.
+std::string differences(const std::map<std::string, std::string> &expected,
+                        const std::map<std::string, std::string> &actual, size_t max = 10) {
+	std::set<std::string> keys;
+	for (const auto *m : {&expected, &actual})
+		for (const auto &[k, v] : *m)
+			keys.insert(k);
+	std::string out;
+	size_t n = 0;
+	for (const auto &k : keys) {
+		auto e = expected.find(k), a = actual.find(k);
+		std::optional<std::string> ev = e == expected.end() ? std::nullopt : std::optional<std::string>(e->second);
+		std::optional<std::string> av = a == actual.end() ? std::nullopt : std::optional<std::string>(a->second);
+		if (ev == av)
+			continue;
+		if (n++ < max) {
+			core::DriftItem d = core::describe_drift(k, ev, av);
+			std::string what = !ev ? d.kind + " " + d.name + " is left behind"
+			                 : !av ? d.kind + " " + d.name + " is missing"
+			                       : d.detail;
+			out += (out.empty() ? "" : "; ") + what;
+		}
+	}
+	if (n > max)
+		out += fmt::format("; and {} more", n - max);
+	return out;
+}
+
+core::Migration down_of(const core::Migration &m) {
+	core::Migration d;
+	d.idx = m.idx;
+	d.tag = m.tag;
+	d.when = m.when;
+	d.breakpoints = m.breakpoints;
+	d.file = m.down_file;
+	d.sql = *m.down_sql;
+	return d;
+}
+
+}  // namespace
+}  // namespace dbkit
+
+using namespace dbkit;
+
+DBKIT_FUNCTION(dbkit_rehearse) {
+	if (PG_ARGISNULL(0))
+		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
+	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
+	ResultRows out(fcinfo);
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	RunScope run;
+	spi::connect();
+	require_deployer("dbkit_rehearse");
+	lock_history(o.base.lock_wait_ms);
+	core::Plan plan = plan_against_database(lf, o.base);
+	if (!plan.refusals.empty())
+		refuse_plan(plan.refusals);
+	std::string stopped;  // once a migration could not be rehearsed, the rest depend on it
+	Subxact sx;           // everything is rolled back
+	std::exception_ptr failed;
+	try {
+		set_local_timeouts(o.shadow.lock_timeout_ms, o.shadow.statement_timeout_ms);
+		for (const auto &it : plan.items) {
+			if (!plan.runs(it))
+				continue;
+			const core::Migration &m = lf.folder.migrations[*it.pos];
+			auto row = [&](const char *result, const std::string &detail) {
+				out.add({m.tag, std::string(result), detail.empty() ? Cell() : Cell(detail)});
+			};
+			if (!stopped.empty()) {
+				row("not rehearsed", stopped);
+				continue;
+			}
+			if (!m.down_sql) {
+				row("no down file", fmt::format("write {} (dbkit down {} --write computes one)",
+				                                m.down_file.empty() ? m.tag + ".down.sql" : m.down_file, m.tag));
+				stopped = fmt::format("it comes after {}, which has no down file", m.tag);
+				continue;
+			}
+			if (core::read_markers(*m.down_sql).irreversible) {
+				row("irreversible", m.down_file + " is marked -- dbkit:irreversible");
+				stopped = fmt::format("it comes after {}, which is irreversible", m.tag);
+				continue;
+			}
+			core::Migration down = down_of(m);
+			std::vector<PlannedStatement> up_stmts = plan_statements(m), down_stmts = plan_statements(down);
+			if (is_non_transactional(m, up_stmts) || is_non_transactional(down, down_stmts)) {
+				row("not rehearsed", "a non-transactional migration or down file cannot run inside the rehearsal's "
+				                     "transaction");
+				stopped = fmt::format("it comes after {}, which could not be rehearsed", m.tag);
+				continue;
+			}
+			Subxact own;
+			try {
+				auto before = comparable(live_snapshot());
+				run_statements(m, up_stmts);
+				auto after_up = comparable(live_snapshot());
+				run_statements(down, down_stmts);
+				auto after_down = comparable(live_snapshot());
+				std::string wrong = differences(before, after_down);
+				if (!wrong.empty()) {
+					row("wrong", fmt::format("after {} the schema is not what it was before {}: {}", m.down_file,
+					                         m.file, wrong));
+					own.rollback();
+					stopped = fmt::format("it comes after {}, whose down file is wrong", m.tag);
+					continue;
+				}
+				run_statements(m, up_stmts);
+				std::string again = differences(after_up, comparable(live_snapshot()));
+				if (!again.empty()) {
+					row("wrong", fmt::format("{} after {} does not build what it built the first time: {}", m.file,
+					                         m.down_file, again));
+					own.rollback();
+					stopped = fmt::format("it comes after {}, whose down file is wrong", m.tag);
+					continue;
+				}
+				own.commit();  // its up stays for the migrations after it
+				row("ok", fmt::format("up, down, up: {} statements, {} statements, schema equal at each step",
+				                      up_stmts.size(), down_stmts.size()));
+			} catch (const PgError &e) {
+				std::string msg = e.edata()->message ? e.edata()->message : "error";
+				own.rollback();
+				row("failed", msg);
+				stopped = fmt::format("it comes after {}, which failed", m.tag);
+			}
+		}
+	} catch (...) {
+		failed = std::current_exception();
+	}
+	sx.rollback();
+	if (failed)
+		std::rethrow_exception(failed);
+	spi::finish();
+	return out.done();
+}
+
+DBKIT_FUNCTION(dbkit_reverse) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "dbkit_reverse: the folder and the tag are required");
+	std::string tag = text_arg(fcinfo, 1);
+	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 2));
+	ResultRows out(fcinfo);
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	std::vector<const core::Migration *> before, after;
+	const core::Migration *m = nullptr;
+	for (const auto &x : lf.folder.migrations) {
+		after.push_back(&x);
+		if (x.tag == tag) {
+			m = &x;
+			break;
+		}
+		before.push_back(&x);
+	}
+	if (!m)
+		throw Error(DBKIT_FOLDER_INVALID, fmt::format("the folder has no migration \"{}\"", tag),
+		            "Name a tag from meta/_journal.json (or a migration folder's name).");
+	spi::connect();
+	std::string s_before, s_after;
+	{
+		RunScope run;
+		s_before = shadow_snapshot(before, o.shadow);
+		s_after = shadow_snapshot(after, o.shadow);
+	}
+	core::JsonValue jb, ja;
+	core::JsonError err;
+	core::parse_json(s_before, jb, err);
+	core::parse_json(s_after, ja, err);
+	core::DiffOptions d;
+	d.concurrent_indexes = false;  // a down file runs in the rollback's transaction
+	d.drop_and_add = o.drop_and_add;
+	for (const std::string &spec : o.renames) {
+		core::Rename r;
+		if (!core::parse_rename(spec, r))
+			throw Error(DBKIT_OPTION_INVALID, fmt::format("rename \"{}\" is not FROM=TO", spec));
+		d.renames.push_back(r);
+	}
+	core::DiffResult back = core::diff_schemas(ja, jb, d);
+	if (!back.refusals.empty()) {
+		std::string detail, hint;
+		for (const auto &f : back.refusals) {
+			detail += (detail.empty() ? "" : "\n") + f.object + ": " + f.message;
+			hint += (hint.empty() ? "" : " ") + f.hint;
+		}
+		throw Error(DBKIT_STATEMENT_REFUSED,
+		            fmt::format("the reverse of {} cannot be computed on its own: {} decision{} needed", tag,
+		                        back.refusals.size(), back.refusals.size() == 1 ? "" : "s"),
+		            "Say what the migration did (a rename is renamed back): " + hint, detail);
+	}
+	// What the down file cannot give back: data the migration dropped, and data it changed.
+	core::DiffOptions fwd_opts;
+	fwd_opts.concurrent_indexes = false;
+	fwd_opts.drop_and_add = true;
+	for (const auto &r : d.renames)  // the forward direction of a rename hint
+		fwd_opts.renames.push_back(r);
+	core::DiffResult fwd = core::diff_schemas(jb, ja, fwd_opts);
+	for (const auto &s : fwd.statements)
+		if (s.data_loss)
+			out.add({std::string("irreversible"), Cell(), s.sql,
+			         fmt::format("{}: the rows it held cannot be restored by a down file",
+			                     s.hazards.empty() ? s.object : s.hazards[0])});
+	for (const auto &s : plan_statements(*m))
+		if (s.command == "INSERT" || s.command == "UPDATE" || s.command == "DELETE" || s.command == "TRUNCATE TABLE" ||
+		    s.command == "MERGE" || s.command == "COPY")
+			out.add({std::string("irreversible"), Cell(int32_t(s.number)), std::string(s.text),
+			         fmt::format("statement {} (line {}) changes data ({}): a down file cannot know what it was",
+			                     s.number, core::line_at(m->sql, s.file_offset), s.command)});
+	int32_t step = 0;
+	for (const auto &s : back.statements) {
+		std::string note;
+		for (const auto &h : s.hazards)
+			note += (note.empty() ? "" : "; ") + h;
+		out.add({std::string("statement"), Cell(++step), s.sql, note.empty() ? Cell() : Cell(note)});
+	}
+	spi::finish();
+	return out.done();
+}
