@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Issue 13, items 3 and 4: down files computed by the engine (dbkit down TAG --write)
+# for each reversible kind, proven by the rehearsal (dbkit migrate --rehearse: up,
+# down, up, rolled back, the schema equal at each step), then applied and rolled
+# back for real. A wrong down file is caught; what cannot be reversed is listed
+# and marked -- dbkit:irreversible, and rollback refuses it.
+source "$(dirname "$0")/lib.sh"
+
+F=$WORK/rev
+mkdir -p "$F"
+cat >"$F/0000_base.sql" <<'SQL'
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+--> statement-breakpoint
+CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, bio text, age int, mood mood DEFAULT 'ok');
+--> statement-breakpoint
+CREATE TABLE posts (id int PRIMARY KEY, user_id int, title varchar(100));
+SQL
+# one reversible kind per migration
+kinds=(
+	"table|CREATE TABLE tags (id int PRIMARY KEY, name text NOT NULL UNIQUE);"
+	"column|ALTER TABLE users ADD COLUMN nickname varchar(40);"
+	"index|CREATE INDEX users_email_idx ON users (lower(email)) WHERE age > 0;"
+	"fk|ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE;"
+	"check|ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0);"
+	"enum_value|ALTER TYPE mood ADD VALUE 'great';"
+	"view|CREATE VIEW adults AS SELECT id, email FROM users WHERE age >= 18;"
+	"function|CREATE FUNCTION add_one(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i + 1';"
+	"rename|ALTER TABLE users RENAME COLUMN bio TO about;"
+	"default|ALTER TABLE users ALTER COLUMN age SET DEFAULT 18;"
+	"not_null|ALTER TABLE posts ALTER COLUMN title SET NOT NULL;"
+	"type_cast|ALTER TABLE posts ALTER COLUMN title TYPE varchar(200);"
+)
+tags=(0000_base)
+i=1
+for k in "${kinds[@]}"; do
+	tag=$(printf '%04d_%s' "$i" "${k%%|*}")
+	printf '%s\n' "${k#*|}" >"$F/$tag.sql"
+	tags+=("$tag")
+	i=$((i + 1))
+done
+write_journal "$F" "${tags[@]}"
+
+###############################################################################
+case_begin down/computed-for-each-kind
+fresh_db rev_db
+for tag in "${tags[@]:1}"; do
+	flags=()
+	[[ $tag == *_rename ]] && flags=(--rename public.users.about=bio)
+	run down "$tag" --dir "$F" --write "${flags[@]}"
+	assert_eq 0 "$RC" "dbkit down $tag --write: $ERR"
+	assert_not_contains "$(cat "$F/$tag.down.sql")" "dbkit:irreversible" "$tag: nothing irreversible"
+done
+assert_contains "$(cat "$F/0009_rename.down.sql")" "RENAME COLUMN about TO bio" "the rename is renamed back"
+assert_contains "$(cat "$F/0002_column.down.sql")" "DROP COLUMN nickname" "an added column is dropped"
+run down 0009_rename --dir "$F"
+assert_eq 1 "$RC" "without the hint a rename is refused, not guessed"
+assert_contains "$ERR" "--rename public.users.about=bio" "naming the flag"
+
+###############################################################################
+case_begin rehearse/up-down-up
+B=$WORK/base
+mkdir -p "$B"
+cp "$F/0000_base.sql" "$B/"
+write_journal "$B" 0000_base
+run migrate --dir "$B"
+assert_eq 0 "$RC" "the base applies: $ERR"
+base_schema=$(schema_dump)
+run migrate --rehearse --dir "$F"
+assert_eq 0 "$RC" "every computed down file passes the rehearsal: $OUT $ERR"
+assert_eq "${#kinds[@]}" "$(grep -c '^  ok ' <<<"$OUT")" "one ok per kind"
+assert_eq "$base_schema" "$(schema_dump)" "the rehearsal changed nothing"
+assert_eq "1" "$("${PSQL[@]}" -c "SELECT count(*) FROM dbkit.migrations")" "and recorded nothing"
+
+###############################################################################
+case_begin rollback/applied-then-rolled-back
+run migrate --dir "$F"
+assert_eq 0 "$RC" "all migrations apply: $ERR"
+run rollback --steps "${#kinds[@]}" --dir "$F" --reason "e2e: computed downs"
+assert_eq 0 "$RC" "rollback with the computed down files: $ERR"
+assert_eq "$base_schema" "$(schema_dump)" "after the rollback the schema is the base again"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "and up again: $ERR"
+
+###############################################################################
+case_begin rehearse/catches-a-wrong-down-file
+fresh_db rev_db
+run migrate --dir "$B"
+printf 'SELECT 1;\n' >"$F/0002_column.down.sql"
+run migrate --rehearse --dir "$F"
+assert_eq 1 "$RC" "a down file that leaves the column: rehearsal fails"
+assert_match "$OUT" "wrong +0002_column +after 0002_column.down.sql the schema is not what it was before 0002_column.sql: column public.users.nickname is left behind" \
+	"naming the migration and what is left behind"
+assert_match "$OUT" "not rehearsed +0003_index" "what follows is not rehearsed"
+
+###############################################################################
+case_begin down/irreversible-listed-and-refused
+I=$WORK/irr
+mkdir -p "$I"
+printf 'CREATE TABLE t (id int PRIMARY KEY, legacy text);\n' >"$I/0000_t.sql"
+printf 'ALTER TABLE t DROP COLUMN legacy;\n--> statement-breakpoint\nUPDATE t SET id = id + 1;\n' >"$I/0001_drop.sql"
+write_journal "$I" 0000_t 0001_drop
+fresh_db rev_irr
+run migrate --dir "$I"
+run down 0001_drop --dir "$I" --write
+assert_eq 0 "$RC" "an irreversible migration still gets its structural reverse: $ERR"
+D=$(cat "$I/0001_drop.down.sql")
+assert_contains "$D" "dbkit:irreversible" "marked for a human"
+assert_contains "$D" "drops column public.t.legacy: the rows it held cannot be restored" "the lost data is listed"
+assert_contains "$D" "statement 2 (line 3) changes data (UPDATE)" "the data change is listed"
+assert_contains "$D" "ADD COLUMN legacy text" "the column comes back, empty"
+run rollback --steps 1 --dir "$I" --reason "e2e"
+assert_eq 1 "$RC" "rollback refuses the marked file"
+assert_contains "$ERR" "irreversible" "saying why"
+run down 0001_drop --dir "$I" --write
+assert_eq 1 "$RC" "an existing down file is not replaced without --force"
+
+finish
