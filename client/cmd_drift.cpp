@@ -25,7 +25,7 @@ nlohmann::json parse_or_null(const Result &r, int row, int col) {
 
 void print_rows(const Result &r, bool with_audit) {
 	for (int i = 0; i < r.rows(); ++i) {
-		fmt::print("  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
+		fmt::print(out_stream(), "  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
 		if (!with_audit)
 			continue;
 		nlohmann::json audit = parse_or_null(r, i, 6);
@@ -39,7 +39,7 @@ void print_rows(const Result &r, bool with_audit) {
 			for (auto &c : stmt)
 				if (c == '\n')
 					c = ' ';
-			fmt::print("  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
+			fmt::print(out_stream(), "  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
 			           s("application_name").empty() ? "no application_name" : s("application_name"),
 			           s("client_addr").empty() ? "" : ", " + s("client_addr"), s("at"), stmt);
 		}
@@ -69,7 +69,7 @@ int cmd_drift(const Common &c) {
 		try {
 			payload = read_folder(c.dir, ReadOptions{true, nullptr});
 		} catch (const FolderError &e) {
-			fmt::print(stderr, "dbkit: {}\n", e.what());
+			fmt::print(err_stream(), "dbkit: {}\n", e.what());
 			if (c.json)
 				emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
 			return e.bad_content ? kFailed : kUsage;
@@ -147,24 +147,24 @@ int cmd_drift(const Common &c) {
 		return rc;
 	}
 	if (!db) {
-		fmt::print("dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
+		fmt::print(out_stream(), "dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
 	} else if (db->rows()) {
-		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
+		fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
 		           db->rows() == 1 ? "" : "s");
 		print_rows(*db, true);
 	} else {
-		fmt::print("dbkit drift: the live schema is what the migrations left\n");
+		fmt::print(out_stream(), "dbkit drift: the live schema is what the migrations left\n");
 	}
 	if (code) {
 		if (code->rows()) {
-			fmt::print("dbkit drift: {} difference{} between the live schema and the code ({}):\n", code->rows(),
+			fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and the code ({}):\n", code->rows(),
 			           code->rows() == 1 ? "" : "s", code->get(0, 6));
 			print_rows(*code, false);
 		} else {
-			fmt::print("dbkit drift: the live schema matches the code (newest drizzle snapshot in {})\n", c.dir);
+			fmt::print(out_stream(), "dbkit drift: the live schema matches the code (newest drizzle snapshot in {})\n", c.dir);
 		}
 	} else if (with_folder) {
-		fmt::print("dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);
+		fmt::print(out_stream(), "dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);
 	}
 	return rc;
 }
@@ -189,7 +189,7 @@ int cmd_accept_drift(const Common &c, const std::string &reason) {
 	if (c.json)
 		emit_json({{"ok", true}, {"objects", std::stoi(r->get(0, 0))}, {"fingerprint", r->get(0, 1)}});
 	else
-		fmt::print("dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
+		fmt::print(out_stream(), "dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
 		           r->get(0, 0), r->get(0, 1).substr(0, 12));
 	return kOk;
 }
