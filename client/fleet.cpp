@@ -319,7 +319,7 @@ int run_fleet(const std::string &command, const Common &c, const FleetOptions &o
 		for (size_t i = 0; i < canary; ++i)
 			canary_failed |= r.ran[i] && is_failure(r.results[i]);
 		if (canary_failed)
-			board.say(fmt::format("fleet: the canary failed: the other {} target{} will not run",
+			board.say(fmt::format("fleet: the canary failed: {} other target{} will not run",
 			                      targets.size() - canary, targets.size() - canary == 1 ? "" : "s"));
 	}
 	if (!canary_failed && !r.stop)
