@@ -43,13 +43,13 @@ int report(const Common &c, const std::vector<core::Finding> &findings, const st
 		           {"skipped", skipped}});
 	} else {
 		for (const auto &f : findings) {
-			fmt::print("{:<8} {:<30} {}\n", core::severity_name(f.severity), f.code, f.message);
+			fmt::print(out_stream(), "{:<8} {:<30} {}\n", core::severity_name(f.severity), f.code, f.message);
 			if (!f.hint.empty())
-				fmt::print("{:<8} {:<30} hint: {}\n", "", "", f.hint);
+				fmt::print(out_stream(), "{:<8} {:<30} hint: {}\n", "", "", f.hint);
 		}
 		for (const auto &s : skipped)
-			fmt::print("skipped  {}\n", s);
-		fmt::print("dbkit check: {} error{}, {} warning{} in {}\n", errors, errors == 1 ? "" : "s", warnings,
+			fmt::print(out_stream(), "skipped  {}\n", s);
+		fmt::print(out_stream(), "dbkit check: {} error{}, {} warning{} in {}\n", errors, errors == 1 ? "" : "s", warnings,
 		           warnings == 1 ? "" : "s", c.dir);
 	}
 	return errors ? kInvalid : kOk;
@@ -63,7 +63,7 @@ int cmd_check(const Common &c, bool offline) {
 	try {
 		payload = read_folder(c.dir, ReadOptions{true, &findings});
 	} catch (const FolderError &e) {
-		fmt::print(stderr, "dbkit: {}\n", e.what());
+		fmt::print(err_stream(), "dbkit: {}\n", e.what());
 		if (c.json)
 			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
 		return e.bad_content ? kFailed : kUsage;  // as every other command: 2 only for a missing folder

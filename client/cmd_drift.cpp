@@ -32,7 +32,7 @@ std::vector<int> all_rows(const Result &r) {
 
 void print_rows(const Result &r, bool with_audit, const std::vector<int> &which) {
 	for (int i : which) {
-		fmt::print("  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
+		fmt::print(out_stream(), "  {:<9} {:<11} {:<44} {}\n", r.get(i, 2), r.get(i, 0), r.get(i, 1), r.get(i, 3));
 		if (!with_audit)
 			continue;
 		nlohmann::json audit = parse_or_null(r, i, 6);
@@ -46,7 +46,7 @@ void print_rows(const Result &r, bool with_audit, const std::vector<int> &which)
 			for (auto &c : stmt)
 				if (c == '\n')
 					c = ' ';
-			fmt::print("  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
+			fmt::print(out_stream(), "  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
 			           s("application_name").empty() ? "no application_name" : s("application_name"),
 			           s("client_addr").empty() ? "" : ", " + s("client_addr"), s("at"), stmt);
 		}
@@ -76,7 +76,7 @@ int cmd_drift(const Common &c) {
 		try {
 			payload = read_folder(c.dir, ReadOptions{true, nullptr});
 		} catch (const FolderError &e) {
-			fmt::print(stderr, "dbkit: {}\n", e.what());
+			fmt::print(err_stream(), "dbkit: {}\n", e.what());
 			if (c.json)
 				emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
 			return e.bad_content ? kFailed : kUsage;
@@ -157,28 +157,28 @@ int cmd_drift(const Common &c) {
 		return rc;
 	}
 	if (!db) {
-		fmt::print("dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
+		fmt::print(out_stream(), "dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
 	} else if (db->rows()) {
-		fmt::print("dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
+		fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and what the migrations left:\n", db->rows(),
 		           db->rows() == 1 ? "" : "s");
 		print_rows(*db, true, all_rows(*db));
 	} else {
-		fmt::print("dbkit drift: the live schema is what the migrations left\n");
+		fmt::print(out_stream(), "dbkit drift: the live schema is what the migrations left\n");
 	}
 	if (code) {
 		if (!code_drift.empty()) {
-			fmt::print("dbkit drift: {} difference{} between the live schema and the code ({}, built by PostgreSQL):\n",
+			fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and the code ({}, built by PostgreSQL):\n",
 			           code_drift.size(), code_drift.size() == 1 ? "" : "s", code_source);
 			print_rows(*code, false, code_drift);
 		} else {
-			fmt::print("dbkit drift: the live schema matches the code in {}, as PostgreSQL builds it\n", c.dir);
+			fmt::print(out_stream(), "dbkit drift: the live schema matches the code in {}, as PostgreSQL builds it\n", c.dir);
 		}
 		if (!folder_rows.empty()) {
-			fmt::print("dbkit drift: not drift, but {}:\n", code->get(folder_rows[0], 6).substr(8));
+			fmt::print(out_stream(), "dbkit drift: not drift, but {}:\n", code->get(folder_rows[0], 6).substr(8));
 			print_rows(*code, false, folder_rows);
 		}
 	} else if (with_folder) {
-		fmt::print("dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);
+		fmt::print(out_stream(), "dbkit drift: the comparison with the code is unavailable: {}\n", code_unavailable);
 	}
 	return rc;
 }
@@ -203,7 +203,7 @@ int cmd_accept_drift(const Common &c, const std::string &reason) {
 	if (c.json)
 		emit_json({{"ok", true}, {"objects", std::stoi(r->get(0, 0))}, {"fingerprint", r->get(0, 1)}});
 	else
-		fmt::print("dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
+		fmt::print(out_stream(), "dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
 		           r->get(0, 0), r->get(0, 1).substr(0, 12));
 	return kOk;
 }

@@ -39,13 +39,13 @@ int cmd_lint(const Common &c, bool show_info) {
 		                {"message", r->get(i, 6)}, {"hint", r->get(i, 7)}});
 		if (c.json || (sev == "info" && !show_info))
 			continue;
-		fmt::print("{:<8} {:<26} {}: {}\n", sev, r->get(i, 3), r->get(i, 1), r->get(i, 6));
-		fmt::print("{:<8} {:<26} hint: {}\n", "", "", r->get(i, 7));
+		fmt::print(out_stream(), "{:<8} {:<26} {}: {}\n", sev, r->get(i, 3), r->get(i, 1), r->get(i, 6));
+		fmt::print(out_stream(), "{:<8} {:<26} hint: {}\n", "", "", r->get(i, 7));
 	}
 	if (c.json)
 		emit_json({{"ok", errors == 0}, {"errors", errors}, {"warnings", warnings}, {"findings", list}});
 	else
-		fmt::print("dbkit lint: {} error{}, {} warning{} in the pending migrations of {}\n", errors,
+		fmt::print(out_stream(), "dbkit lint: {} error{}, {} warning{} in the pending migrations of {}\n", errors,
 		           errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", c.dir);
 	return errors ? kInvalid : kOk;
 }

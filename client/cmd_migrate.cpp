@@ -65,12 +65,12 @@ void print_row(const Common &c, const MigrateOptions &m, const std::string &acti
 	if (c.json)
 		return;
 	if (action == "applied")
-		fmt::print("  applied  {:<40} {:>4} statement{}  {:>9}{}\n", tag, n, n == 1 ? " " : "s", human_ms(ms),
+		fmt::print(out_stream(), "  applied  {:<40} {:>4} statement{}  {:>9}{}\n", tag, n, n == 1 ? " " : "s", human_ms(ms),
 		           note.empty() ? "" : "  (" + note + ")");
 	else if (action == "adopted" || action == "renamed")
-		fmt::print("  {:<8} {:<40} {}\n", action, tag, note);
+		fmt::print(out_stream(), "  {:<8} {:<40} {}\n", action, tag, note);
 	else if (m.verbose && action == "already_applied")
-		fmt::print("  ok       {}\n", tag);
+		fmt::print(out_stream(), "  ok       {}\n", tag);
 }
 
 int fail(const Common &c, const ServerError &err, Totals &t, const char *what) {
@@ -78,7 +78,7 @@ int fail(const Common &c, const ServerError &err, Totals &t, const char *what) {
 		print_notices(t.notices);
 	print_server_error(what, err);
 	if (err.connection_lost)
-		fmt::print(stderr, "  {:<8} {}\n", "note",
+		fmt::print(err_stream(), "  {:<8} {}\n", "note",
 		           "The connection was lost: the server rolled the run back unless it had already committed. "
 		           "Run `dbkit status` to see where the database stands.");
 	if (c.json)
@@ -99,7 +99,7 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 	if (!plan)
 		return fail(c, err, t, "migrate failed");
 	if (!c.json)
-		fmt::print("  {:<8} {:<40} outside a transaction, statement by statement\n", "running", tag);
+		fmt::print(out_stream(), "  {:<8} {:<40} outside a transaction, statement by statement\n", "running", tag);
 	std::minstd_rand jitter(std::random_device{}());
 	const std::string step_sql = fmt::format("SELECT {}($1, $2::pg_catalog.int4, true)", s.fn("dbkit_nontx_step"));
 	const std::string check_sql = fmt::format(
@@ -134,7 +134,7 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 			if (ok) {
 				action = chk->get(0, 1);
 				if (!chk->null(0, 3))
-					fmt::print(stderr, "dbkit: warning: migration {}, statement {}: {}\n", tag, n, chk->get(0, 3));
+					fmt::print(err_stream(), "dbkit: warning: migration {}, statement {}: {}\n", tag, n, chk->get(0, 3));
 				if (action == "skip")
 					break;  // recorded below
 				if (!chk->null(0, 2))
@@ -179,7 +179,7 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 			int &tries = block_failed ? block_retries : attempt;
 			if (retryable && lock && tries < retries) {
 				long wait = delay * (1L << std::min(tries, 10)) + static_cast<long>(jitter() % (delay + 1));
-				fmt::print(stderr, "dbkit: warning: migration {}, statement {}: {}; retry {} of {} in {} ms{}\n", tag,
+				fmt::print(err_stream(), "dbkit: warning: migration {}, statement {}: {}; retry {} of {} in {} ms{}\n", tag,
 				           n, stmt_err.message, tries + 1, retries, wait,
 				           block_failed ? " (the whole BEGIN ... COMMIT block is rolled back and run again)" : "");
 				std::this_thread::sleep_for(std::chrono::milliseconds(wait));
@@ -220,7 +220,7 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 		if (!recorded && !s.conn->query(step_sql, {tag, n}, err))
 			return fail(c, err, t, "migrate failed");
 		if (!c.json && m.verbose)
-			fmt::print("           statement {} (line {}) {:>9}\n", n, line, human_ms(ms));
+			fmt::print(out_stream(), "           statement {} (line {}) {:>9}\n", n, line, human_ms(ms));
 	}
 	auto done = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}("
 	                                      "$1::pg_catalog.jsonb, $2, $3::pg_catalog.jsonb)",
@@ -265,15 +265,15 @@ int dry_run(const Common &c, Session &s, const std::string &payload, const std::
 		                {"locks", opt(6)}, {"rewrites", opt(7)}, {"note", opt(8)}});
 		if (c.json)
 			continue;
-		fmt::print("  {:<36} #{:<3} {:<24} {:>9} {:>8} rows", r->get(i, 0), r->get(i, 1), r->get(i, 3),
+		fmt::print(out_stream(), "  {:<36} #{:<3} {:<24} {:>9} {:>8} rows", r->get(i, 0), r->get(i, 1), r->get(i, 3),
 		           r->null(i, 4) ? "-" : human_ms(std::stod(r->get(i, 4))), r->null(i, 5) ? "-" : r->get(i, 5));
 		if (!opt(7).empty())
-			fmt::print("  REWRITES {}", opt(7));
-		fmt::print("\n");
+			fmt::print(out_stream(), "  REWRITES {}", opt(7));
+		fmt::print(out_stream(), "\n");
 		if (!opt(6).empty())
-			fmt::print("  {:<36}      locks: {}\n", "", opt(6));
+			fmt::print(out_stream(), "  {:<36}      locks: {}\n", "", opt(6));
 		if (!opt(8).empty())
-			fmt::print("  {:<36}      {}\n", "", opt(8));
+			fmt::print(out_stream(), "  {:<36}      {}\n", "", opt(8));
 	}
 	int not_rehearsed = 0;
 	for (int i = 0; i < r->rows(); ++i)
@@ -282,7 +282,7 @@ int dry_run(const Common &c, Session &s, const std::string &payload, const std::
 		emit_json({{"ok", true}, {"dry_run", true}, {"statements", rows}, {"not_run", not_rehearsed},
 		           {"warnings", notices_json(notices)}});
 	else
-		fmt::print("dbkit: dry run of {} statement{} done and rolled back{}: nothing remains in the database "
+		fmt::print(out_stream(), "dbkit: dry run of {} statement{} done and rolled back{}: nothing remains in the database "
 		           "(sequence values and files written by COPY ... TO do)\n",
 		           r->rows() - not_rehearsed, r->rows() - not_rehearsed == 1 ? "" : "s",
 		           not_rehearsed ? fmt::format(", {} not run (see their notes)", not_rehearsed) : "");
@@ -324,7 +324,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 			return fail(c, err, t, "migrate failed");
 		if (st->get(0, 0) != "0") {
 			if (!c.json)
-				fmt::print("  backup   pg_dump --format=custom into {} ...\n", m.backup_dir);
+				fmt::print(out_stream(), "  backup   pg_dump --format=custom into {} ...\n", m.backup_dir);
 			auto b0 = std::chrono::steady_clock::now();
 			Backup b;
 			std::string why;
@@ -337,7 +337,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 				return fail(c, be, t, "migrate refused");
 			}
 			if (!c.json)
-				fmt::print("  backup   {} ({}, {})\n", b.file,
+				fmt::print(out_stream(), "  backup   {} ({}, {})\n", b.file,
 				           b.bytes < 1048576 ? fmt::format("{:.1f} kB", b.bytes / 1024.0)
 				                             : fmt::format("{:.1f} MB", b.bytes / 1048576.0),
 				           human_ms(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0)
@@ -348,7 +348,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 			options = o.dump();
 			backup = b;
 		} else if (!c.json) {
-			fmt::print("  backup   nothing pending: no dump taken\n");
+			fmt::print(out_stream(), "  backup   nothing pending: no dump taken\n");
 		}
 	}
 	for (;;) {
@@ -432,16 +432,16 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		return kOk;
 	}
 	if (t.applied == 0 && t.adopted == 0 && t.renamed == 0)
-		fmt::print("dbkit: nothing to apply: {} migration{} already applied ({})\n", t.already, t.already == 1 ? "" : "s",
+		fmt::print(out_stream(), "dbkit: nothing to apply: {} migration{} already applied ({})\n", t.already, t.already == 1 ? "" : "s",
 		           human_ms(total_ms));
 	else
-		fmt::print("dbkit: applied {} migration{} ({} statements, {} in SQL){}{}{}, total {}\n", t.applied,
+		fmt::print(out_stream(), "dbkit: applied {} migration{} ({} statements, {} in SQL){}{}{}, total {}\n", t.applied,
 		           t.applied == 1 ? "" : "s", t.statements, human_ms(t.server_ms),
 		           t.adopted ? fmt::format(", adopted {} from drizzle", t.adopted) : "",
 		           t.renamed ? fmt::format(", followed {} renamed", t.renamed) : "",
 		           t.already ? fmt::format(", {} already applied", t.already) : "", human_ms(total_ms));
 	if (backup)
-		fmt::print("dbkit: the backup taken before this run restores with:\n  {}\n", backup->restore);
+		fmt::print(out_stream(), "dbkit: the backup taken before this run restores with:\n  {}\n", backup->restore);
 	return kOk;
 }
 

@@ -60,12 +60,12 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 		rows.push_back({{"tag", r->get(i, 0)}, {"idx", std::stoi(r->get(i, 1))}, {"action", r->get(i, 2)},
 		                {"hash", r->get(i, 3)}});
 		if (!c.json)
-			fmt::print("  {:<9} {}\n", r->get(i, 2), r->get(i, 0));
+			fmt::print(out_stream(), "  {:<9} {}\n", r->get(i, 2), r->get(i, 0));
 	}
 	if (c.json)
 		emit_json({{"ok", true}, {"migrations", rows}});
 	else
-		fmt::print("dbkit: {} {}: {} history row{} changed, recorded in dbkit.events\n", action, tag, r->rows(),
+		fmt::print(out_stream(), "dbkit: {} {}: {} history row{} changed, recorded in dbkit.events\n", action, tag, r->rows(),
 		           r->rows() == 1 ? "" : "s");
 	return kOk;
 }

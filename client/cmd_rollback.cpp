@@ -77,7 +77,7 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 			print_notices(notices);
 		print_server_error(what, err);
 		if (!rows.empty() && !c.json)
-			fmt::print(stderr, "  {:<8} {} rolled back and committed before the failure (--transaction each)\n", "note",
+			fmt::print(err_stream(), "  {:<8} {} rolled back and committed before the failure (--transaction each)\n", "note",
 			           rows.size() == 1 ? "1 migration was" : fmt::format("{} migrations were", rows.size()));
 		if (c.json)
 			emit_json({{"ok", false}, {"error", server_error_json(err)}, {"migrations", rows},
@@ -101,13 +101,13 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 			for (const auto &r : *plan) {
 				rows.push_back(row_json(r));
 				if (!c.json)
-					fmt::print("  would roll back  {:<40} {} ({} statement{})\n", r.tag, r.down_file, r.statements,
+					fmt::print(out_stream(), "  would roll back  {:<40} {} ({} statement{})\n", r.tag, r.down_file, r.statements,
 					           r.statements == "1" ? "" : "s");
 			}
 			if (c.json)
 				emit_json({{"ok", true}, {"dry_run", true}, {"migrations", rows}, {"warnings", notices_json(notices)}});
 			else
-				fmt::print("dbkit: rollback dry run: {} migration{} would be rolled back, newest first; nothing was "
+				fmt::print(out_stream(), "dbkit: rollback dry run: {} migration{} would be rolled back, newest first; nothing was "
 				           "changed\n",
 				           plan->size(), plan->size() == 1 ? "" : "s");
 			return kOk;
@@ -130,7 +130,7 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 			rows.push_back(row_json((*r)[0]));
 			done.push_back((*r)[0]);
 			if (!c.json)
-				fmt::print("  rolled back  {:<40} {} ({} statement{})  {}\n", p.tag, p.down_file, p.statements,
+				fmt::print(out_stream(), "  rolled back  {:<40} {} ({} statement{})  {}\n", p.tag, p.down_file, p.statements,
 				           p.statements == "1" ? "" : "s", human_ms(std::stod((*r)[0].duration_ms)));
 		}
 	} else {
@@ -143,7 +143,7 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 			rows.push_back(row_json(x));
 			done.push_back(x);
 			if (!c.json)
-				fmt::print("  rolled back  {:<40} {} ({} statement{})  {}\n", x.tag, x.down_file, x.statements,
+				fmt::print(out_stream(), "  rolled back  {:<40} {} ({} statement{})  {}\n", x.tag, x.down_file, x.statements,
 				           x.statements == "1" ? "" : "s", human_ms(std::stod(x.duration_ms)));
 		}
 	}
@@ -152,7 +152,7 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 		return kOk;
 	}
 	print_notices(notices);
-	fmt::print("dbkit: rolled back {} migration{}, recorded in dbkit.events (rollback)\n", done.size(),
+	fmt::print(out_stream(), "dbkit: rolled back {} migration{}, recorded in dbkit.events (rollback)\n", done.size(),
 	           done.size() == 1 ? "" : "s");
 	return kOk;
 }

@@ -50,7 +50,7 @@ bool read_stopped(Session &s, nlohmann::json &stopped, ServerError &err) {
 void print_stopped(const nlohmann::json &stopped) {
 	for (const auto &p : stopped) {
 		std::string error = p["error"].get<std::string>();
-		fmt::print("stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
+		fmt::print(out_stream(), "stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
 		           "dbkit mark-applied)\n",
 		           p["tag"].get<std::string>(), p["status"].get<std::string>(), p["next_statement"].get<int>(),
 		           p["statements"].get<int>(), error.empty() ? "" : ": " + error);
@@ -88,12 +88,12 @@ int history_only(const Common &c, Session &s, bool all) {
 	std::string out = fmt::format("{:<40} {:<9} {:<32} {}\n", "migration", "how", "applied at", "by");
 	for (int i = 0; i < r->rows(); ++i)
 		out += fmt::format("{:<40} {:<9} {:<32} {}\n", r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3));
-	std::fputs(out.c_str(), stdout);
+	std::fputs(out.c_str(), out_stream());
 	if (r->rows() < total)
-		fmt::print("{} migrations recorded in {}; the newest {} are shown (--all lists every one)\n", total,
+		fmt::print(out_stream(), "{} migrations recorded in {}; the newest {} are shown (--all lists every one)\n", total,
 		           s.conn->describe(), r->rows());
 	else
-		fmt::print("{} migration{} recorded in {}\n", total, total == 1 ? "" : "s", s.conn->describe());
+		fmt::print(out_stream(), "{} migration{} recorded in {}\n", total, total == 1 ? "" : "s", s.conn->describe());
 	print_stopped(stopped);
 	return kOk;
 }
@@ -150,12 +150,12 @@ int cmd_status(const Common &c, bool all) {
 		std::string note = r->null(i, 5) ? "" : "  " + r->get(i, 5);
 		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r->get(i, 0), r->get(i, 1), state, when, how, note);
 	}
-	std::fputs(out.c_str(), stdout);
+	std::fputs(out.c_str(), out_stream());
 	std::string summary;
 	for (const char *st : {"applied", "renamed", "adoptable", "pending", "out_of_order", "modified", "missing"})
 		if (counts[st])
 			summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[st], st);
-	fmt::print("{} migration{} in {}: {}\n", r->rows(), r->rows() == 1 ? "" : "s", c.dir,
+	fmt::print(out_stream(), "{} migration{} in {}: {}\n", r->rows(), r->rows() == 1 ? "" : "s", c.dir,
 	           summary.empty() ? "none" : summary);
 	return kOk;
 }
@@ -194,13 +194,13 @@ int cmd_init(const Common &c) {
 		warned |= n.message.find("can CREATE in schema") != std::string::npos;
 	print_notices(notices);
 	if (r && r->rows() == 1 && !r->null(0, 1) && !warned) {
-		fmt::print(stderr, "dbkit: warning: roles other than superusers can CREATE in schema {}, where dbkit's functions "
+		fmt::print(err_stream(), "dbkit: warning: roles other than superusers can CREATE in schema {}, where dbkit's functions "
 		                   "are: {}\n",
 		           r->get(0, 0), r->get(0, 1));
-		fmt::print(stderr, "  {:<8} {}\n", "detail",
+		fmt::print(err_stream(), "  {:<8} {}\n", "detail",
 		           "They can add functions named like dbkit's that calls typed by hand resolve to (running their code "
 		           "with your rights), or that make dbkit's calls ambiguous.");
-		fmt::print(stderr, "  {:<8} Install dbkit into a schema only its owner can create in: DROP EXTENSION dbkit; "
+		fmt::print(err_stream(), "  {:<8} Install dbkit into a schema only its owner can create in: DROP EXTENSION dbkit; "
 		                   "CREATE SCHEMA dbkit_api; CREATE EXTENSION dbkit SCHEMA dbkit_api; or REVOKE CREATE ON SCHEMA "
 		                   "{} FROM {}.\n",
 		           "hint", r->get(0, 0), r->get(0, 1));
@@ -211,9 +211,9 @@ int cmd_init(const Common &c) {
 	if (c.json)
 		emit_json({{"ok", true}, {"database", s.conn->describe()}, {"version", now}, {"updated_from", was.empty() || was == now ? nlohmann::json() : nlohmann::json(was)}});
 	else if (!was.empty() && was != now)
-		fmt::print("dbkit: extension updated from {} to {} in {}\n", was, now, s.conn->describe());
+		fmt::print(out_stream(), "dbkit: extension updated from {} to {} in {}\n", was, now, s.conn->describe());
 	else
-		fmt::print("dbkit: extension {} ready in {}\n", now, s.conn->describe());
+		fmt::print(out_stream(), "dbkit: extension {} ready in {}\n", now, s.conn->describe());
 	return kOk;
 }
 

@@ -5,12 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <exception>
+#include <map>
+#include <mutex>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -130,13 +134,62 @@ bool ends_with(const std::string &s, const std::string &suf) {
 
 nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts);
 
-nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
+namespace {
+
+nlohmann::json read_folder_once(const std::string &dir, const ReadOptions &opts) {
 	try {
 		return read_folder_unchecked(dir, opts);
 	} catch (const fs::filesystem_error &e) {
 		std::string what = e.code().message();
 		throw FolderError(fmt::format("cannot read {}: {}", e.path1().empty() ? dir : e.path1().string(), what), true);
 	}
+}
+
+// share_folder_reads(): one read per (directory, snapshots, findings wanted).
+struct SharedRead {
+	bool ok = false;
+	nlohmann::json payload;
+	std::vector<core::Finding> findings;
+	std::string error;
+	bool bad_content = false;
+};
+std::atomic<bool> sharing{false};
+std::mutex shared_mutex;
+std::map<std::tuple<std::string, bool, bool>, SharedRead> shared_reads;
+
+}  // namespace
+
+void share_folder_reads(bool on) {
+	std::lock_guard<std::mutex> lock(shared_mutex);
+	sharing = on;
+	if (!on)
+		shared_reads.clear();
+}
+
+nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
+	if (!sharing)
+		return read_folder_once(dir, opts);
+	std::lock_guard<std::mutex> lock(shared_mutex);
+	auto key = std::make_tuple(dir, opts.snapshots, opts.findings != nullptr);
+	auto it = shared_reads.find(key);
+	if (it == shared_reads.end()) {
+		SharedRead r;
+		ReadOptions o = opts;
+		o.findings = opts.findings ? &r.findings : nullptr;
+		try {
+			r.payload = read_folder_once(dir, o);
+			r.ok = true;
+		} catch (const FolderError &e) {
+			r.error = e.what();
+			r.bad_content = e.bad_content;
+		}
+		it = shared_reads.emplace(key, std::move(r)).first;
+	}
+	if (!it->second.ok)
+		throw FolderError(it->second.error, it->second.bad_content);
+	if (opts.findings)
+		opts.findings->insert(opts.findings->end(), it->second.findings.begin(), it->second.findings.end());
+	return it->second.payload;
 }
 
 nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts) {

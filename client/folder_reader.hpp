@@ -29,6 +29,12 @@ struct ReadOptions {
 
 nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts = {});
 
+// A fleet run (client/fleet.cpp) applies one folder to many databases. While
+// sharing is on, the first read_folder() of a directory (with given options) is
+// kept, and every later one, on any thread, returns that read: the same bytes,
+// findings and error for every target, whatever changes on disk meanwhile.
+void share_folder_reads(bool on);
+
 // The payload as JSON text, as payload.dump() would write it but several times
 // faster on megabytes of SQL (it scans for the few bytes that need escaping).
 std::string payload_text(const nlohmann::json &payload);

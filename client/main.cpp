@@ -2,6 +2,7 @@
 // dbkit extension in one call, prints what the server did and exits with a code
 // a deploy script can rely on. Every decision is made in the server.
 #include <cstdio>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "commands.hpp"
 #include "core/markers.hpp"
 #include "exit_codes.hpp"
+#include "fleet.hpp"
 #include "report.hpp"
 #include "schema_plan.hpp"
 #include "session.hpp"
@@ -124,6 +126,10 @@ int run(int argc, char **argv) {
 	                    "Before applying anything pending, pg_dump -Fc the database into DIR (refuses to migrate if the "
 	                    "dump fails)");
 
+	// --targets: migrate, status, drift and check over many databases (client/fleet.hpp)
+	fleet::FleetOptions fo;
+	fleet::add_fleet_options(migrate, fo);
+
 	RollbackOptions ro;
 	auto *rollback = app.add_subcommand("rollback", "Run the down files of the newest applied migrations, newest first");
 	add_common(rollback, true);
@@ -148,15 +154,18 @@ int run(int argc, char **argv) {
 	add_common(status, true);
 	bool status_all = false;
 	status->add_flag("--all", status_all, "List every migration (by default a long list shows what needs attention and the newest 20)");
+	fleet::add_fleet_options(status, fo);
 
 	bool offline = false;
 	auto *check = app.add_subcommand("check", "Check the folder (and it against the database) and list every finding");
 	add_common(check, true);
 	check->add_flag("--offline", offline, "No database: the same server-free rules, parser checks skipped");
+	fleet::add_fleet_options(check, fo);
 
 	auto *drift = app.add_subcommand("drift", "Compare the live schema with what the migrations left and, with a folder, "
 	                                          "with what the code declares (exit 4 on drift)");
 	add_common(drift, true);
+	fleet::add_fleet_options(drift, fo);
 
 	bool lint_info = false;
 	auto *lint = app.add_subcommand("lint", "Lint the pending migrations with PostgreSQL's parser (exit 5 on errors)");
@@ -243,6 +252,9 @@ int run(int argc, char **argv) {
 	auto *init = app.add_subcommand("init", "CREATE EXTENSION IF NOT EXISTS dbkit (needs a superuser)");
 	add_common(init, false);
 
+	// set last: subcommands copy the footer of their parent when they are made
+	app.footer("Many databases: dbkit migrate|status|drift|check --targets FILE [--parallel N] [--canary K] "
+	           "[--fail-fast] [--log-dir DIR] (one connection string or service name a line).");
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -278,6 +290,36 @@ int run(int argc, char **argv) {
 				if (opt->get_name() == "--dir" && opt->count() > 0)
 					c.dir_given = true;
 
+	for (auto *sub : {migrate, status, check, drift}) {
+		if (!sub->parsed())
+			continue;
+		if (fo.targets.empty() && fleet::fleet_options_given(sub)) {
+			fmt::print(stderr, "dbkit: --parallel, --canary, --fail-fast and --log-dir go with --targets FILE\n");
+			return usage_error(json, "--parallel, --canary, --fail-fast and --log-dir go with --targets FILE");
+		}
+		if (!fo.targets.empty() && sub == check && offline) {
+			fmt::print(stderr, "dbkit: check --offline reads no database: --targets does not go with it\n");
+			return usage_error(json, "check --offline reads no database: --targets does not go with it");
+		}
+	}
+	if (!fo.targets.empty()) {
+		using fleet::Target;
+		if (migrate->parsed())
+			return fleet::run_fleet("migrate", c, fo, [&](const Common &tc, const Target &t, size_t) {
+				MigrateOptions m = mo;
+				if (!m.backup_dir.empty())  // a directory per target: two databases may share a name
+					m.backup_dir = (std::filesystem::path(mo.backup_dir) / t.stem).string();
+				return cmd_migrate(tc, m);
+			});
+		if (status->parsed())
+			return fleet::run_fleet("status", c, fo,
+			                        [&](const Common &tc, const Target &, size_t) { return cmd_status(tc, status_all); });
+		if (drift->parsed())
+			return fleet::run_fleet("drift", c, fo, [&](const Common &tc, const Target &, size_t) { return cmd_drift(tc); });
+		if (check->parsed())
+			return fleet::run_fleet("check", c, fo,
+			                        [&](const Common &tc, const Target &, size_t) { return cmd_check(tc, false); });
+	}
 	{
 		if (migrate->parsed())
 			return mo.rehearse ? cmd_rehearse(c, mo) : cmd_migrate(c, mo);

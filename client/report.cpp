@@ -16,7 +16,7 @@ void print_indented(const char *label, const std::string &text) {
 	for (;;) {
 		size_t nl = text.find('\n', start);
 		std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-		fmt::print(stderr, "  {:<8} {}\n", first ? label : "", line);
+		fmt::print(err_stream(), "  {:<8} {}\n", first ? label : "", line);
 		first = false;
 		if (nl == std::string::npos)
 			break;
@@ -45,7 +45,7 @@ void print_caret(const std::string &query, int char_pos) {
 	std::string pad;
 	for (size_t i = 0; i < col; ++i)
 		pad += line.size() > i && line[i] == '\t' ? '\t' : ' ';
-	fmt::print(stderr, "  {:<8} {}\n  {:<8} {}^\n", "at", line, "", pad);
+	fmt::print(err_stream(), "  {:<8} {}\n  {:<8} {}^\n", "at", line, "", pad);
 }
 
 }  // namespace
@@ -55,13 +55,23 @@ struct Remembered {
 	std::string kind;
 	ServerError error;
 	bool set = false;
-} last_error;
+};
+thread_local Remembered last_error;
+thread_local nlohmann::json *json_capture = nullptr;
 }  // namespace
 
 int &json_documents_printed() {
-	static int n = 0;
+	thread_local int n = 0;
 	return n;
 }
+
+void reset_json_state() {
+	json_documents_printed() = 0;
+	last_error = Remembered{};
+}
+
+void capture_json(nlohmann::json *into) { json_capture = into; }
+nlohmann::json *captured_json() { return json_capture; }
 
 void remember_error(const std::string &kind, const ServerError &e) {
 	last_error.kind = kind;
@@ -82,7 +92,7 @@ void print_server_error(const std::string &what, const ServerError &e) {
 	ServerError named = e;
 	named.message = what + ": " + e.message;
 	remember_error("server", named);
-	fmt::print(stderr, "dbkit: {}: {}\n", what, e.message);
+	fmt::print(err_stream(), "dbkit: {}: {}\n", what, e.message);
 	print_indented("detail", e.detail);
 	if (!e.internal_query.empty() && e.internal_position > 0)
 		print_caret(e.internal_query, e.internal_position);
@@ -92,7 +102,7 @@ void print_server_error(const std::string &what, const ServerError &e) {
 	print_indented("hint", e.hint);
 	print_indented("context", e.context);
 	if (!e.sqlstate.empty())
-		fmt::print(stderr, "  {:<8} {}\n", "sqlstate", e.sqlstate);
+		fmt::print(err_stream(), "  {:<8} {}\n", "sqlstate", e.sqlstate);
 }
 
 nlohmann::json server_error_json(const ServerError &e) {
@@ -110,7 +120,7 @@ void print_notices(const std::vector<Notice> &notices) {
 		std::string sev = n.severity;
 		for (auto &c : sev)
 			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-		fmt::print(stderr, "dbkit: {}: {}\n", sev, n.message);
+		fmt::print(err_stream(), "dbkit: {}: {}\n", sev, n.message);
 		print_indented("hint", n.hint);
 	}
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connection.hpp"
+#include "output.hpp"
 
 namespace dbkit::client {
 
@@ -19,8 +20,15 @@ nlohmann::json notices_json(const std::vector<Notice> &notices);
 // --json: every run prints exactly one JSON document on stdout. emit_json()
 // counts what it prints; main() prints a document for a path that printed none
 // (usage errors, a failed init, ...) from the last error reported here.
+// Both are per thread: a fleet worker runs one command per target on its own
+// thread (client/fleet.cpp) and starts each with reset_json_state().
 int &json_documents_printed();
 void remember_error(const std::string &kind, const ServerError &e);
+void reset_json_state();  // no document printed, no error remembered
+// While `into` is set, emit_json() on this thread stores its document there
+// instead of printing it (nullptr: print again).
+void capture_json(nlohmann::json *into);
+nlohmann::json *captured_json();
 // {"ok": false, "exit_code": rc, "error": {...}} for the last remembered error.
 nlohmann::json last_error_json(int exit_code, const std::string &fallback_kind);
 

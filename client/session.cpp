@@ -14,7 +14,11 @@ namespace dbkit::client {
 void emit_json(const nlohmann::json &j) {
 	if (json_documents_printed()++ > 0)
 		return;  // one document per run: the first (the failure's own) wins
-	fmt::print("{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+	if (nlohmann::json *into = captured_json()) {  // a fleet worker keeps it
+		*into = j;
+		return;
+	}
+	fmt::print(out_stream(), "{}\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // The client and the extension's SQL functions change together: a database still at an
@@ -39,8 +43,8 @@ static int check_version(const Common &c, const Session &s, const std::string &i
 		hint = fmt::format("Use the dbkit client of version {}, or install dbkit {} on the database host and run "
 		                   "`dbkit init`.",
 		                   installed, kVersion);
-	fmt::print(stderr, "dbkit: {}\n", message);
-	fmt::print(stderr, "  {:<8} {}\n", "hint", hint);
+	fmt::print(err_stream(), "dbkit: {}\n", message);
+	fmt::print(err_stream(), "  {:<8} {}\n", "hint", hint);
 	if (c.json)
 		emit_json({{"ok", false},
 		           {"error",
@@ -57,8 +61,8 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	try {
 		s.conn = std::make_unique<Connection>(c.url);
 	} catch (const ConnectError &e) {
-		fmt::print(stderr, "dbkit: cannot connect: {}\n", e.what());
-		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		fmt::print(err_stream(), "dbkit: cannot connect: {}\n", e.what());
+		fmt::print(err_stream(), "  {:<8} {}\n", "hint",
 		           "Pass --url postgres://user@host/db, set DATABASE_URL, or set PGHOST/PGPORT/PGUSER/PGDATABASE.");
 		if (c.json)
 			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "connection"}}}});
@@ -84,12 +88,12 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	}
 	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	bool available = avail && avail->rows() > 0;
-	fmt::print(stderr, "dbkit: the dbkit extension is not installed in {}\n", s.conn->describe());
+	fmt::print(err_stream(), "dbkit: the dbkit extension is not installed in {}\n", s.conn->describe());
 	if (available)
-		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		fmt::print(err_stream(), "  {:<8} {}\n", "hint",
 		           "Create it once, as a superuser: run `dbkit init` or `psql -c 'CREATE EXTENSION dbkit'`.");
 	else
-		fmt::print(stderr, "  {:<8} {}\n", "hint",
+		fmt::print(err_stream(), "  {:<8} {}\n", "hint",
 		           "The server does not have it: on the database host run `make install` from the dbkit sources "
 		           "(PostgreSQL 15), then `dbkit init`.");
 	if (c.json)
@@ -107,9 +111,9 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))
 			holders.replace(at, 1, "\n  ");
 		if (wait_ms == 0)
-			fmt::print(stderr, "dbkit: dbkit's deploy lock is held (--wait 0: not waiting) by:\n  {}\n", holders);
+			fmt::print(err_stream(), "dbkit: dbkit's deploy lock is held (--wait 0: not waiting) by:\n  {}\n", holders);
 		else
-			fmt::print(stderr, "dbkit: waiting up to {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
+			fmt::print(err_stream(), "dbkit: waiting up to {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
 			           wait_ms < 0 ? std::string("10min") : human_ms(double(wait_ms)), holders);
 	}
 	std::vector<std::string> params;
@@ -131,9 +135,9 @@ int load_payload(const Common &c, nlohmann::json &payload, bool snapshots) {
 		payload = read_folder(c.dir, ReadOptions{snapshots});
 		return kOk;
 	} catch (const FolderError &e) {
-		fmt::print(stderr, "dbkit: {}\n", e.what());
+		fmt::print(err_stream(), "dbkit: {}\n", e.what());
 		if (!c.dir_given)
-			fmt::print(stderr, "  {:<8} {}\n", "hint", "Pass the folder drizzle-kit writes with --dir DIR.");
+			fmt::print(err_stream(), "  {:<8} {}\n", "hint", "Pass the folder drizzle-kit writes with --dir DIR.");
 		if (c.json)
 			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "folder"}}}});
 		return e.bad_content ? kFailed : kUsage;
