@@ -759,7 +759,7 @@ struct Planner {
 			for (auto &l : labels)
 				if (std::find(old.begin(), old.end(), l) != old.end())
 					kept.push_back(l);
-			if (kept == old) {
+			if (kept == old && !opts.one_transaction) {
 				for (size_t i = 0; i < labels.size(); ++i) {
 					if (std::find(old.begin(), old.end(), labels[i]) != old.end())
 						continue;
@@ -790,7 +790,9 @@ struct Planner {
 			if (std::find(labels.begin(), labels.end(), l) == labels.end())
 				removed.push_back(l);
 		auto &r = emit(P_RECREATE_ENUMS, "ALTER TYPE " + q + " RENAME TO " + tmp_name, k);
-		r.comment = removed.empty() ? "enum " + q + " reorders its values: it is created again"
+		r.comment = removed.empty() ? (old.size() < labels.size() && opts.one_transaction
+		                                   ? "enum " + q + " gains values in one transaction: it is created again"
+		                                   : "enum " + q + " reorders its values: it is created again")
 		                            : "enum " + q + " loses values " + join(removed, ", ") + ": it is created again";
 		emit(P_RECREATE_ENUMS, "CREATE TYPE " + q + " AS ENUM (" + join(lits, ", ") + ")", k);
 		for (auto &ck : columns_of_type(q)) {

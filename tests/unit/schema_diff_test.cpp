@@ -345,6 +345,40 @@ TEST(SchemaDiff, EnumValuesAddedInPlace) {
 	}
 }
 
+// Push runs the plan in one transaction, where a value ADD VALUE added cannot be
+// used (a column default 'meh' failed with "unsafe use of new value"): there the
+// enum is created again, and the new default is set in the new type.
+TEST(SchemaDiff, EnumValuesAddedInOneTransactionRecreateTheType) {
+	std::string t = R"J(, "table:public.t": {"kind": "table"},
+	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false, "default": DEF})J";
+	auto with = [&](const std::string &labels, const std::string &def) {
+		std::string body = t;
+		body.replace(body.find("DEF"), 3, "\"'" + def + "'::public.mood\"");
+		return S(R"J("enum:public.mood": {"labels": )J" + labels + "}" + body);
+	};
+	auto from = with(R"(["happy", "sad"])", "happy");
+	auto to = with(R"(["happy", "meh", "sad"])", "meh");
+	DiffOptions o;
+	o.one_transaction = true;
+	auto r = diff_schemas(from, to, o);
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{
+	                       "ALTER TYPE public.mood RENAME TO mood__dbkit_old",
+	                       "CREATE TYPE public.mood AS ENUM ('happy', 'meh', 'sad')",
+	                       "ALTER TABLE public.t ALTER COLUMN m DROP DEFAULT",
+	                       "ALTER TABLE public.t ALTER COLUMN m TYPE public.mood USING m::text::public.mood",
+	                       "ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'meh'::public.mood",
+	                       "DROP TYPE public.mood__dbkit_old"}))
+	    << dump(r);
+	for (auto &s : r.statements) {
+		EXPECT_FALSE(s.no_transaction);
+		EXPECT_FALSE(s.data_loss);
+	}
+	// a migration (generate) keeps ADD VALUE, in its own transaction
+	auto g = diff_schemas(from, to);
+	EXPECT_EQ(sqls(g).at(0), "ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'happy'");
+	EXPECT_TRUE(g.statements.at(0).no_transaction);
+}
+
 TEST(SchemaDiff, EnumValueRemovedRecreatesTheType) {
 	std::string t = R"J("table:public.t": {"kind": "table"},
 	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false, "default": "'happy'::public.mood"},
