@@ -11,6 +11,8 @@
 #   dbkit.snapshot() of A and B are equal, owner, acl and column positions aside.
 # `expect` lines: strings the written migrations must hold; the line `no-change`
 # instead says generate must write nothing and push must find nothing (a known gap).
+# data.sql + data.out: a query whose output in both databases must be data.out (rows
+# that survive a rename, a cast, an enum change).
 # ROUNDTRIP_ONLY=REGEX runs the matching cases only (development).
 source "$(dirname "$0")/lib.sh"
 
@@ -104,6 +106,12 @@ roundtrip_case() { # case_dir
 		assert_contains "$OUT" "already matches" "$name: push finds nothing to do (known gap)"
 	fi
 
+	if [[ -f $dir/data.sql ]]; then
+		local want
+		want=$(cat "$dir/data.out")
+		assert_eq "$want" "$("${PSQL[@]}" -d $DB_A -f "$dir/data.sql")" "$name: the rows kept their data (generate+migrate)"
+		assert_eq "$want" "$("${PSQL[@]}" -d $DB_B -f "$dir/data.sql")" "$name: the rows kept their data (push)"
+	fi
 	a=$(snapshot_of $DB_A)
 	b=$(snapshot_of $DB_B)
 	assert_eq "$a" "$b" "$name: snapshot after generate+migrate == snapshot after push"
