@@ -1287,6 +1287,22 @@ struct Planner {
 	std::string last_name(const std::string &key) const { return split_qualified(name_of(key)).back(); }
 
 	void plan_constraints() {
+		// A primary key or unique constraint dropped (or changed) on a table that stays:
+		// the foreign keys that reference that table depend on its index and would stop
+		// DROP CONSTRAINT, so they are dropped first and added again (NOT VALID + VALIDATE).
+		for (auto &k : keys(from, "constraint")) {
+			std::string type = sget(from.at(k), "type");
+			if (type != "primary key" && type != "unique")
+				continue;
+			auto *t = get(to, k);
+			std::string table = constraint_table(k);
+			if ((t && canon(*t) == canon(from.at(k)) && !recreate.count(k)) || !table_in(to, table))
+				continue;
+			for (auto &fk : keys(from, "constraint"))
+				if (sget(from.at(fk), "type") == "foreign key" && to.count(fk) &&
+				    mentions(sget(from.at(fk), "definition"), table))
+					recreate.insert(fk);
+		}
 		for (auto &k : keys(from, "constraint")) {
 			auto *t = get(to, k);
 			std::string table = constraint_table(k);

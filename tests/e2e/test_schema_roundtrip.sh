@@ -115,12 +115,7 @@ roundtrip_case() { # case_dir
 	a=$(snapshot_of $DB_A)
 	b=$(snapshot_of $DB_B)
 	assert_eq "$a" "$b" "$name: snapshot after generate+migrate == snapshot after push"
-	if [[ -n $nochange ]]; then
-		# Known gap (docs/design.md, "The schema diff"): snapshots carry no comments, so
-		# neither generate nor push writes COMMENT ON; the database keeps none.
-		assert_eq 0 "$("${PSQL[@]}" -d $DB_A -c "SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid WHERE c.relnamespace = 'public'::regnamespace")" \
-			"$name: no comment reached the database (known gap: comments are not diffed)"
-	fi
+
 }
 
 n=0
