@@ -32,9 +32,11 @@ core::JsonValue parse_snapshot(const std::string &text, const char *which) {
 	return v;
 }
 
-core::DiffResult plan(const std::string &from, const std::string &to, const EngineOptions &o, bool concurrent) {
+core::DiffResult plan(const std::string &from, const std::string &to, const EngineOptions &o, bool concurrent,
+                      bool one_transaction = false) {
 	core::DiffOptions d;
 	d.concurrent_indexes = concurrent;
+	d.one_transaction = one_transaction;
 	d.drop_and_add = o.drop_and_add;
 	for (const std::string &spec : o.renames) {
 		core::Rename r;
@@ -111,7 +113,7 @@ DBKIT_FUNCTION(dbkit_push) {
 		RunScope run;
 		desired = shadow_snapshot({&m}, o.shadow);
 	}
-	core::DiffResult r = plan(live, desired, o, false);  // one transaction: no CONCURRENTLY
+	core::DiffResult r = plan(live, desired, o, false, true);  // one transaction: no CONCURRENTLY, no ADD VALUE
 
 	// Data loss is named, object by object, with the rows at stake.
 	std::string losses;

@@ -759,7 +759,7 @@ struct Planner {
 			for (auto &l : labels)
 				if (std::find(old.begin(), old.end(), l) != old.end())
 					kept.push_back(l);
-			if (kept == old) {
+			if (kept == old && !opts.one_transaction) {
 				for (size_t i = 0; i < labels.size(); ++i) {
 					if (std::find(old.begin(), old.end(), labels[i]) != old.end())
 						continue;
@@ -790,7 +790,9 @@ struct Planner {
 			if (std::find(labels.begin(), labels.end(), l) == labels.end())
 				removed.push_back(l);
 		auto &r = emit(P_RECREATE_ENUMS, "ALTER TYPE " + q + " RENAME TO " + tmp_name, k);
-		r.comment = removed.empty() ? "enum " + q + " reorders its values: it is created again"
+		r.comment = removed.empty() ? (old.size() < labels.size() && opts.one_transaction
+		                                   ? "enum " + q + " gains values in one transaction: it is created again"
+		                                   : "enum " + q + " reorders its values: it is created again")
 		                            : "enum " + q + " loses values " + join(removed, ", ") + ": it is created again";
 		emit(P_RECREATE_ENUMS, "CREATE TYPE " + q + " AS ENUM (" + join(lits, ", ") + ")", k);
 		for (auto &ck : columns_of_type(q)) {
@@ -1285,6 +1287,22 @@ struct Planner {
 	std::string last_name(const std::string &key) const { return split_qualified(name_of(key)).back(); }
 
 	void plan_constraints() {
+		// A primary key or unique constraint dropped (or changed) on a table that stays:
+		// the foreign keys that reference that table depend on its index and would stop
+		// DROP CONSTRAINT, so they are dropped first and added again (NOT VALID + VALIDATE).
+		for (auto &k : keys(from, "constraint")) {
+			std::string type = sget(from.at(k), "type");
+			if (type != "primary key" && type != "unique")
+				continue;
+			auto *t = get(to, k);
+			std::string table = constraint_table(k);
+			if ((t && canon(*t) == canon(from.at(k)) && !recreate.count(k)) || !table_in(to, table))
+				continue;
+			for (auto &fk : keys(from, "constraint"))
+				if (sget(from.at(fk), "type") == "foreign key" && to.count(fk) &&
+				    mentions(sget(from.at(fk), "definition"), table))
+					recreate.insert(fk);
+		}
 		for (auto &k : keys(from, "constraint")) {
 			auto *t = get(to, k);
 			std::string table = constraint_table(k);

@@ -33,6 +33,10 @@ struct DiffOptions {
 	// The user declares that the columns/tables lost and gained are unrelated:
 	// drop and add them instead of refusing.
 	bool drop_and_add = false;
+	// The whole plan runs in one transaction (push): an enum that gains values is
+	// created again instead of ALTER TYPE ... ADD VALUE, whose values cannot be used
+	// (a default, a check) before the transaction that added them commits.
+	bool one_transaction = false;
 };
 
 enum class Hazard { DataLoss, TableRewrite, IndexBuild, AccessExclusive, Validation, FailsOnData, NoTransaction };

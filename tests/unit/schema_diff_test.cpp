@@ -345,6 +345,67 @@ TEST(SchemaDiff, EnumValuesAddedInPlace) {
 	}
 }
 
+// Push runs the plan in one transaction, where a value ADD VALUE added cannot be
+// used (a column default 'meh' failed with "unsafe use of new value"): there the
+// enum is created again, and the new default is set in the new type.
+// A primary key replaced by a unique constraint on the same column: the unchanged
+// foreign key that references the table depends on the key's index, so DROP
+// CONSTRAINT users_pkey failed (2BP01) until the foreign key was dropped first and
+// added again.
+TEST(SchemaDiff, ForeignKeysReferencingADroppedKeyAreRecreated) {
+	std::string posts = R"J(, "table:public.posts": {"kind": "table"},
+	  "column:public.posts.user_id": {"position": 1, "type": "integer", "not_null": false},
+	  "constraint:public.posts.posts_user_id_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (user_id) REFERENCES public.users(id)"})J";
+	std::string users_unique = R"J(
+	  "table:public.users": {"kind": "table", "owner": "app"},
+	  "column:public.users.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.users.email": {"position": 2, "type": "text", "not_null": true},
+	  "constraint:public.users.users_id_key": {"type": "unique", "definition": "UNIQUE (id)"},
+	  "index:public.users_id_key": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_id_key ON public.users USING btree (id)"})J";
+	DiffOptions o;
+	o.concurrent_indexes = false;
+	auto r = diff_schemas(S(kUsers + posts), S(users_unique + posts), o);
+	int drop_fk = at(r, "DROP CONSTRAINT posts_user_id_fkey"), drop_pk = at(r, "DROP CONSTRAINT users_pkey"),
+	    add_uq = at(r, "ADD CONSTRAINT users_id_key"), add_fk = at(r, "ADD CONSTRAINT posts_user_id_fkey");
+	EXPECT_GE(drop_fk, 0) << dump(r);
+	EXPECT_LT(drop_fk, drop_pk) << dump(r);
+	EXPECT_LT(drop_pk, add_uq) << dump(r);
+	EXPECT_LT(add_uq, add_fk) << dump(r);
+	// the key unchanged: the foreign key is left alone
+	EXPECT_TRUE(diff_schemas(S(kUsers + posts), S(kUsers + posts)).statements.empty());
+}
+
+TEST(SchemaDiff, EnumValuesAddedInOneTransactionRecreateTheType) {
+	std::string t = R"J(, "table:public.t": {"kind": "table"},
+	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false, "default": DEF})J";
+	auto with = [&](const std::string &labels, const std::string &def) {
+		std::string body = t;
+		body.replace(body.find("DEF"), 3, "\"'" + def + "'::public.mood\"");
+		return S(R"J("enum:public.mood": {"labels": )J" + labels + "}" + body);
+	};
+	auto from = with(R"(["happy", "sad"])", "happy");
+	auto to = with(R"(["happy", "meh", "sad"])", "meh");
+	DiffOptions o;
+	o.one_transaction = true;
+	auto r = diff_schemas(from, to, o);
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{
+	                       "ALTER TYPE public.mood RENAME TO mood__dbkit_old",
+	                       "CREATE TYPE public.mood AS ENUM ('happy', 'meh', 'sad')",
+	                       "ALTER TABLE public.t ALTER COLUMN m DROP DEFAULT",
+	                       "ALTER TABLE public.t ALTER COLUMN m TYPE public.mood USING m::text::public.mood",
+	                       "ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'meh'::public.mood",
+	                       "DROP TYPE public.mood__dbkit_old"}))
+	    << dump(r);
+	for (auto &s : r.statements) {
+		EXPECT_FALSE(s.no_transaction);
+		EXPECT_FALSE(s.data_loss);
+	}
+	// a migration (generate) keeps ADD VALUE, in its own transaction
+	auto g = diff_schemas(from, to);
+	EXPECT_EQ(sqls(g).at(0), "ALTER TYPE public.mood ADD VALUE 'meh' AFTER 'happy'");
+	EXPECT_TRUE(g.statements.at(0).no_transaction);
+}
+
 TEST(SchemaDiff, EnumValueRemovedRecreatesTheType) {
 	std::string t = R"J("table:public.t": {"kind": "table"},
 	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false, "default": "'happy'::public.mood"},

@@ -1,0 +1,1 @@
+SELECT about FROM users

@@ -1,0 +1,1 @@
+SELECT coalesce(code::text, 'null') FROM items ORDER BY id

@@ -1,0 +1,1 @@
+CREATE TABLE items (id int PRIMARY KEY, status text DEFAULT 'new', at timestamptz DEFAULT now());

@@ -1,0 +1,1 @@
+CREATE TABLE bookings (id int PRIMARY KEY, room int, during int4range, EXCLUDE USING gist (during WITH &&));

@@ -1,0 +1,2 @@
+CREATE SEQUENCE old_seq;
+CREATE TABLE t (id int PRIMARY KEY);

@@ -1,0 +1,3 @@
+CREATE TABLE users (id int PRIMARY KEY, age int);
+CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
+CREATE VIEW adult_ids AS SELECT id FROM adults;

@@ -1,0 +1,3 @@
+CREATE TABLE keep (id int PRIMARY KEY);
+CREATE TABLE gone (id int PRIMARY KEY);
+INSERT INTO gone VALUES (1);

@@ -1,0 +1,2 @@
+CREATE TABLE customers_with_a_really_quite_extraordinarily_long_table_name_beyond_sixty_three_bytes (id int PRIMARY KEY);
+CREATE TABLE orders_with_a_really_quite_extraordinarily_long_table_name_beyond_sixty_three_bytes (id int PRIMARY KEY, customer_reference_identifier_that_is_also_very_long_indeed_and_then_some_more int);

@@ -1,0 +1,1 @@
+SELECT s || ' ' || history::text FROM tickets

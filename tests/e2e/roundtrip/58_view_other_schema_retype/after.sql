@@ -1,0 +1,3 @@
+CREATE SCHEMA reports;
+CREATE TABLE orders (id int PRIMARY KEY, total numeric(12,2));
+CREATE VIEW reports.big_orders AS SELECT id, total FROM public.orders WHERE total > 100;
