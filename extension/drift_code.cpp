@@ -137,8 +137,10 @@ std::string owning_table(const Row &r) {
 }
 
 // One change is one difference: a table added or removed carries its columns,
-// keys, indexes and triggers, which are not listed again.
-void emit(ResultRows &out, const std::vector<Row> &rows) {
+// keys, indexes and triggers, which are not listed again. Returns the rows as
+// JSON, for the result cache.
+std::string emit(ResultRows &out, const std::vector<Row> &rows) {
+	std::string json = "[";
 	std::set<std::string> whole;  // "<source>|<change>|<table>"
 	for (const Row &r : rows)
 		if (r.d.kind == "table" && (!r.expected || !r.actual))
@@ -149,6 +151,46 @@ void emit(ResultRows &out, const std::vector<Row> &rows) {
 			continue;
 		out.add({r.d.kind, r.d.name, r.d.change, r.d.detail, r.expected ? Cell(JsonText{*r.expected}) : Cell(),
 		         r.actual ? Cell(JsonText{*r.actual}) : Cell(), r.source});
+		json += (json.size() > 1 ? ", " : "") + fmt::format("[{}, {}, {}, {}, {}, {}, {}]", core::json_quote(r.d.kind),
+		                                                    core::json_quote(r.d.name), core::json_quote(r.d.change),
+		                                                    core::json_quote(r.d.detail),
+		                                                    r.expected ? *r.expected : "null",
+		                                                    r.actual ? *r.actual : "null", core::json_quote(r.source));
+	}
+	return json + "]";
+}
+
+// The rows a poll found for this key, when nothing changed since: the live
+// catalog's fingerprint, the folder's files and the history are in the key.
+bool emit_cached(ResultRows &out, const std::string &key) {
+	spi::execute(
+	    "SELECT r ->> 0, r ->> 1, r ->> 2, r ->> 3, nullif(r -> 4, 'null')::text, nullif(r -> 5, 'null')::text, r ->> 6 "
+	    "FROM dbkit.code_drift_results c, pg_catalog.jsonb_array_elements(c.rows) r WHERE c.key = $1",
+	    {spi::text(key)});
+	uint64_t n = spi::rows();
+	for (uint64_t i = 0; i < n; ++i)
+		out.add({opt(spi::get_text(i, 1)), opt(spi::get_text(i, 2)), opt(spi::get_text(i, 3)), opt(spi::get_text(i, 4)),
+		         spi::get_text(i, 5) ? Cell(JsonText{*spi::get_text(i, 5)}) : Cell(),
+		         spi::get_text(i, 6) ? Cell(JsonText{*spi::get_text(i, 6)}) : Cell(), opt(spi::get_text(i, 7))});
+	if (n)
+		return true;
+	spi::execute("SELECT 1 FROM dbkit.code_drift_results WHERE key = $1", {spi::text(key)});
+	return spi::rows() > 0;  // cached: no difference
+}
+
+void store_result(const std::string &key, const std::string &rows) {
+	Subxact sx;  // a role that may not write the cache polls without it
+	try {
+		spi::execute(
+		    "INSERT INTO dbkit.code_drift_results (key, rows) VALUES ($1, $2::pg_catalog.jsonb) "
+		    "ON CONFLICT (key) DO UPDATE SET at = pg_catalog.now()",
+		    {spi::text(key), spi::text(rows)});
+		spi::execute(
+		    "DELETE FROM dbkit.code_drift_results WHERE key NOT IN "
+		    "(SELECT key FROM dbkit.code_drift_results ORDER BY at DESC LIMIT 20)");
+		sx.commit();
+	} catch (const PgError &) {
+		sx.rollback();
 	}
 }
 
@@ -174,6 +216,21 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 			applied.push_back(m);
 		else
 			pending += (pending.empty() ? "" : ", ") + m->tag;
+	}
+	// Nothing changed since the last poll (the catalog fingerprint, the folder's
+	// files, the history): its answer, without reading the schema.
+	spi::execute("SELECT dbkit.catalog_fingerprint()");
+	std::string key_basis = "drift-code-1\n" + spi::get_text(0, 1).value_or("") + "\n";
+	if (lf.input.journal)
+		key_basis += "journal " + sha256_hex(*lf.input.journal) + "\n";
+	for (const auto &[path, content] : lf.input.files)
+		key_basis += std::string(path) + " " + sha256_hex(content) + "\n";
+	for (const auto &t : recorded)
+		key_basis += "applied " + t + "\n";
+	std::string result_key = sha256_hex(key_basis);
+	if (emit_cached(out, result_key)) {
+		spi::finish();
+		return out.done();
 	}
 	auto live = comparable(live_snapshot());
 	auto built = comparable(code_side(applied, "applied migrations", o.shadow));
@@ -213,7 +270,7 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		else  // the snapshot and its own migrations disagree: the folder's problem, not the database's
 			add_row(rows, k, c, a, fmt::format("folder: {} disagrees with what the migrations build", snap->file));
 	}
+	store_result(result_key, emit(out, rows));
 	spi::finish();
-	emit(out, rows);
 	return out.done();
 }

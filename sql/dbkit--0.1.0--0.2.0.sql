@@ -60,7 +60,7 @@ DECLARE
     seq regclass;
     stmts text[] := ARRAY[
         format('GRANT USAGE ON SCHEMA dbkit, %s TO %s', '@extschema@', role),
-        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas TO %s', role),
+        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas, dbkit.code_drift_results TO %s', role),
         format('GRANT SELECT ON dbkit.ddl_audit TO %s', role),
         format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dbkit TO %s', role)];
 BEGIN
@@ -640,3 +640,13 @@ RETURNS TABLE (kind text, step integer, statement text, note text)
 AS 'MODULE_PATHNAME', 'dbkit_reverse' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_reverse(jsonb, text, jsonb) IS
     'The reverse of a migration, computed from the schemas after and before it (built in the shadow)';
+
+-- The answer of the last dbkit_drift_code polls, keyed by the live catalog's
+-- fingerprint, the folder's files and the history: a poll when nothing changed
+-- reads no schema (issue 10's drift on the engine, measured in bench/RESULTS.md).
+CREATE TABLE dbkit.code_drift_results (
+    key   text PRIMARY KEY,
+    at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    rows  jsonb NOT NULL
+);
+GRANT SELECT ON dbkit.code_drift_results TO PUBLIC;

@@ -158,6 +158,11 @@ case_begin drift/one-change-one-difference
 fresh_db eng_drift
 run migrate --dir "$F"
 assert_eq 0 "$RC" "setup: $ERR"
+run drift --dir "$F"
+assert_eq 0 "$RC" "clean after the deploy: $OUT"
+run drift --dir "$F"
+assert_eq "0|1|1" "$RC|$("${PSQL[@]}" -c "SELECT count(*) FROM dbkit.code_drift_results")|$("${PSQL[@]}" -c "SELECT count(*) FROM dbkit.code_schemas")" \
+	"a second poll answers from the result cache (one answer, one code side kept)"
 for change in "ALTER TABLE users ADD COLUMN note text|column +public.users.note" \
 	"ALTER TABLE users ALTER COLUMN email SET DEFAULT 'x'|column +public.users.email" \
 	"DROP INDEX users_email_key|index +public.users_email_key" \
@@ -165,7 +170,7 @@ for change in "ALTER TABLE users ADD COLUMN note text|column +public.users.note"
 	"CREATE TABLE extra (id int PRIMARY KEY, v text)|table +public.extra"; do
 	sql=${change%%|*} want=${change#*|}
 	q "$sql"
-	run drift --dir "$F" --json
+	run drift --dir "$F" --json  # the change moves the catalog fingerprint: never the cached answer
 	assert_eq 4 "$RC" "$sql: drift (exit 4)"
 	assert_eq "1" "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["code"]))' <<<"$OUT")" "$sql: exactly one difference against the code"
 	run drift --dir "$F"
