@@ -10,7 +10,7 @@
 # to the previous table, 2 indexes, a COMMENT), applied with `dbkit migrate --dir`.
 #   cold      the first `dbkit drift --dir` after migrate: builds the shadow (replays the
 #             TABLES migrations in a rolled-back subtransaction) and fills the cache
-#   uncached  SHADOW_RUNS more runs, each after `DELETE FROM dbkit.code_schemas` (not timed):
+#   uncached  SHADOW_RUNS more runs, each after emptying both caches, dbkit.code_schemas and dbkit.code_drift_results (not timed):
 #             the shadow built every time
 #   cached    RUNS runs alternating with RUNS `pg_dump -s -f /dev/null` (order swapping every
 #             run): the code's side comes from the cache, no shadow
@@ -53,7 +53,7 @@ log "cold drift: $COLD ms (cache: $(cache_rows) rows, $CACHE_KB kB)"
 
 unc=()
 for ((i = 1; i <= SHADOW_RUNS; i++)); do
-	q -c "DELETE FROM dbkit.code_schemas"
+	q -c "DELETE FROM dbkit.code_schemas" -c "DELETE FROM dbkit.code_drift_results"
 	timed 0 drift; unc+=("$T_MS")
 	log "uncached drift $i/$SHADOW_RUNS: $T_MS ms"
 done
