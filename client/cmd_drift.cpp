@@ -12,6 +12,7 @@
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
+#include "schema_plan.hpp"
 
 namespace dbkit::client {
 
@@ -206,6 +207,42 @@ int cmd_accept_drift(const Common &c, const std::string &reason) {
 		fmt::print(out_stream(), "dbkit: the live schema ({} objects, fingerprint {}) is now the reference for dbkit drift\n",
 		           r->get(0, 0), r->get(0, 1).substr(0, 12));
 	return kOk;
+}
+
+}  // namespace dbkit::client
+
+namespace dbkit::client {
+
+// dbkit drift --schema FILE: the live schema against what FILE builds, as
+// PostgreSQL builds it (dbkit_drift_schema). Exit 4 on a difference.
+int cmd_drift_schema(const Common &c, const std::string &schema_file) {
+	auto sql = read_schema_file(schema_file, c.json);
+	if (!sql)
+		return kUsage;
+	Session s;
+	if (int rc = open_session(c, s))
+		return rc;
+	ServerError err;
+	auto r = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, "
+	                                   "actual::pg_catalog.text, schema FROM {}($1, $2::pg_catalog.jsonb)",
+	                                   s.fn("dbkit_drift_schema")),
+	                       {*sql, nlohmann::json{{"name", schema_file}}.dump()}, err);
+	if (!r) {
+		print_server_error("drift check failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
+	if (c.json) {
+		emit_json({{"ok", true}, {"drift", r->rows() > 0}, {"schema", rows_json(*r, false, all_rows(*r))}});
+	} else if (r->rows()) {
+		fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and {} (built by PostgreSQL):\n",
+		           r->rows(), r->rows() == 1 ? "" : "s", schema_file);
+		print_rows(*r, false, all_rows(*r));
+	} else {
+		fmt::print(out_stream(), "dbkit drift: the live schema is what {} builds\n", schema_file);
+	}
+	return r->rows() ? kDrift : kOk;
 }
 
 }  // namespace dbkit::client

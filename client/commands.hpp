@@ -38,6 +38,7 @@ int cmd_status(const Common &c, bool all);
 int cmd_init(const Common &c);
 int cmd_check(const Common &c, bool offline);
 int cmd_drift(const Common &c);
+int cmd_drift_schema(const Common &c, const std::string &schema_file);  // dbkit drift --schema FILE
 // Hidden, for development: the schema diff between two dbkit.snapshot() files, as SQL.
 int cmd_diff_snapshots(const std::string &from_path, const std::string &to_path, const std::vector<std::string> &renames,
                        bool drop_and_add, bool no_concurrently);

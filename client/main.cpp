@@ -165,6 +165,9 @@ int run(int argc, char **argv) {
 	auto *drift = app.add_subcommand("drift", "Compare the live schema with what the migrations left and, with a folder, "
 	                                          "with what the code declares (exit 4 on drift)");
 	add_common(drift, true);
+	std::string drift_schema;
+	drift->add_option("--schema", drift_schema,
+	                  "Compare the live schema with the schema this SQL file builds (drizzle-kit export), instead of a folder");
 	fleet::add_fleet_options(drift, fo);
 
 	bool lint_info = false;
@@ -341,7 +344,7 @@ int run(int argc, char **argv) {
 		if (init->parsed())
 			return cmd_init(c);
 		if (drift->parsed())
-			return cmd_drift(c);
+			return drift_schema.empty() ? cmd_drift(c) : cmd_drift_schema(c, drift_schema);
 		if (lint->parsed())
 			return cmd_lint(c, lint_info);
 		if (accept_drift->parsed())

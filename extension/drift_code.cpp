@@ -274,3 +274,30 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	spi::finish();
 	return out.done();
 }
+
+// dbkit_drift_schema(sql, options): the live schema against a schema file (the
+// output of drizzle-kit export, or hand-written SQL), built by PostgreSQL.
+DBKIT_FUNCTION(dbkit_drift_schema) {
+	if (PG_ARGISNULL(0))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the schema SQL is null");
+	std::string sql = text_arg(fcinfo, 0);
+	EngineOptions o = read_engine_options(PG_NARGS() > 1 ? jsonb_arg(fcinfo, 1) : nullptr);
+	ResultRows out(fcinfo);
+	std::vector<Row> rows;
+	core::Migration m = schema_file(sql, o.name);
+	spi::connect();
+	auto code = comparable(code_side({&m}, o.name, o.shadow));
+	auto live = comparable(live_snapshot());
+	std::set<std::string> keys;
+	for (const auto *x : {&live, &code})
+		for (const auto &[k, v] : *x)
+			keys.insert(k);
+	for (const std::string &k : keys) {
+		auto a = at(live, k), c = at(code, k);
+		if (a != c)
+			add_row(rows, k, c, a, o.name);
+	}
+	emit(out, rows);
+	spi::finish();
+	return out.done();
+}

@@ -650,3 +650,10 @@ CREATE TABLE dbkit.code_drift_results (
     rows  jsonb NOT NULL
 );
 GRANT SELECT ON dbkit.code_drift_results TO PUBLIC;
+
+-- The live schema against a schema file (drizzle-kit export, hand-written), built by PostgreSQL.
+CREATE FUNCTION @extschema@.dbkit_drift_schema(sql text, options jsonb DEFAULT '{}')
+RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb, actual jsonb, schema text)
+AS 'MODULE_PATHNAME', 'dbkit_drift_schema' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
+    'Differences between the live schema and the schema a SQL file builds (as PostgreSQL builds it)';

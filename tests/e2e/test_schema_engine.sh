@@ -179,5 +179,13 @@ for change in "ALTER TABLE users ADD COLUMN note text|column +public.users.note"
 	fresh_db eng_drift
 	run migrate --dir "$F"
 done
+# against a schema file instead of a folder: the same file generate used
+run drift --schema "$S"
+assert_eq 0 "$RC" "drift --schema: the live schema is what the file builds ($OUT)"
+assert_contains "$OUT" "the live schema is what $S builds" "said so"
+q "ALTER TABLE users ADD COLUMN note text"
+run drift --schema "$S"
+assert_eq 4 "$RC" "drift --schema after a change by hand: exit 4"
+assert_match "$OUT" "1 difference between the live schema and $S .*added +column +public.users.note" "the column, once"
 
 finish
