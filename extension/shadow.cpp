@@ -306,7 +306,8 @@ PgError in_shadow(const PgError &e) {
 	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
 		hint = "The shadow renames the live schemas inside a transaction that is rolled back, and needs the rights to "
 		       "do so: run it as the role that owns the schemas (the deployer) or the database owner. Nothing was "
-		       "changed.";
+		       "changed. For dbkit drift --dir, one run by the deployer is enough: the code's side it builds is "
+		       "kept in dbkit.code_schemas, which every role reads, so a monitoring role's polls need no rights.";
 	d->hint = pstrdup(hint.c_str());
 	return e;
 }

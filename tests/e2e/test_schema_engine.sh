@@ -179,6 +179,22 @@ for change in "ALTER TABLE users ADD COLUMN note text|column +public.users.note"
 	fresh_db eng_drift
 	run migrate --dir "$F"
 done
+# a monitoring role (pg_monitor, no rights to rename schemas) cannot build the shadow,
+# but reads the code's side a deployer's run left in the cache
+"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS dk_eng_mon" -c "CREATE ROLE dk_eng_mon LOGIN IN ROLE pg_monitor" >/dev/null
+drop_mon() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS eng_mon WITH (FORCE)" -c "DROP ROLE IF EXISTS dk_eng_mon" >/dev/null 2>&1 || true; }
+E2E_CLEANUP+=(drop_mon)
+fresh_db eng_mon
+run migrate --dir "$F"
+"${PSQL[@]}" -c "GRANT USAGE ON SCHEMA dbkit TO dk_eng_mon" >/dev/null
+PGUSER=dk_eng_mon run drift --dir "$F"
+assert_eq 1 "$RC" "a monitoring role's first poll cannot build the shadow: exit 1 ($OUT $ERR)"
+assert_contains "$OUT$ERR" "one run by the deployer is enough" "and says what to do"
+run drift --dir "$F"
+assert_eq 0 "$RC" "the deployer's poll builds and keeps the code's side"
+PGUSER=dk_eng_mon run drift --dir "$F"
+assert_eq 0 "$RC" "then the monitoring role's poll works: $OUT $ERR"
+assert_contains "$OUT" "matches the code" "from the cache"
 # against a schema file instead of a folder: the same file generate used
 run drift --schema "$S"
 assert_eq 0 "$RC" "drift --schema: the live schema is what the file builds ($OUT)"
