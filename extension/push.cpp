@@ -10,6 +10,7 @@
 
 #include "code_side.hpp"
 #include "core/schema_diff.hpp"
+#include "diff_plan.hpp"
 #include "deploy_lock.hpp"
 #include "errcodes.hpp"
 #include "history.hpp"
@@ -34,31 +35,10 @@ core::JsonValue parse_snapshot(const std::string &text, const char *which) {
 
 core::DiffResult plan(const std::string &from, const std::string &to, const EngineOptions &o, bool concurrent,
                       bool one_transaction = false) {
-	core::DiffOptions d;
-	d.concurrent_indexes = concurrent;
+	core::DiffOptions d = diff_options(o, concurrent);
 	d.one_transaction = one_transaction;
-	d.drop_and_add = o.drop_and_add;
-	for (const std::string &spec : o.renames) {
-		core::Rename r;
-		if (!core::parse_rename(spec, r))
-			throw Error(DBKIT_OPTION_INVALID, fmt::format("rename \"{}\" is not FROM=TO", spec),
-			            "Write the old qualified name and the new last name: public.users.bio=about, "
-			            "public.posts=articles, public.mood.sad=unhappy.");
-		d.renames.push_back(r);
-	}
 	core::DiffResult r = core::diff_schemas(parse_snapshot(from, "current"), parse_snapshot(to, "desired"), d);
-	if (!r.refusals.empty()) {
-		std::string detail, hint;
-		for (const auto &f : r.refusals) {
-			detail += (detail.empty() ? "" : "\n") + f.object + ": " + f.message;
-			if (!f.hint.empty() && hint.find(f.hint) == std::string::npos)
-				hint += (hint.empty() ? "" : " ") + f.hint;
-		}
-		throw Error(DBKIT_STATEMENT_REFUSED,
-		            fmt::format("the schema change cannot be planned on its own: {} decision{} needed",
-		                        r.refusals.size(), r.refusals.size() == 1 ? "" : "s"),
-		            "Nothing was changed. Say what was meant: " + hint, detail);
-	}
+	refuse_undecided(r, "the schema change cannot be planned on its own", "Nothing was changed. Say what was meant: ");
 	return r;
 }
 

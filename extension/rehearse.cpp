@@ -18,6 +18,7 @@
 #include "core/schema_diff.hpp"
 #include "core/text.hpp"
 #include "db_plan.hpp"
+#include "diff_plan.hpp"
 #include "deploy_lock.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
@@ -199,27 +200,10 @@ DBKIT_FUNCTION(dbkit_reverse) {
 	core::JsonError err;
 	core::parse_json(s_before, jb, err);
 	core::parse_json(s_after, ja, err);
-	core::DiffOptions d;
-	d.concurrent_indexes = false;  // a down file runs in the rollback's transaction
-	d.drop_and_add = o.drop_and_add;
-	for (const std::string &spec : o.renames) {
-		core::Rename r;
-		if (!core::parse_rename(spec, r))
-			throw Error(DBKIT_OPTION_INVALID, fmt::format("rename \"{}\" is not FROM=TO", spec));
-		d.renames.push_back(r);
-	}
+	core::DiffOptions d = diff_options(o, false);  // a down file runs in the rollback's transaction
 	core::DiffResult back = core::diff_schemas(ja, jb, d);
-	if (!back.refusals.empty()) {
-		std::string detail, hint;
-		for (const auto &f : back.refusals) {
-			detail += (detail.empty() ? "" : "\n") + f.object + ": " + f.message;
-			hint += (hint.empty() ? "" : " ") + f.hint;
-		}
-		throw Error(DBKIT_STATEMENT_REFUSED,
-		            fmt::format("the reverse of {} cannot be computed on its own: {} decision{} needed", tag,
-		                        back.refusals.size(), back.refusals.size() == 1 ? "" : "s"),
-		            "Say what the migration did (a rename is renamed back): " + hint, detail);
-	}
+	refuse_undecided(back, fmt::format("the reverse of {} cannot be computed on its own", tag),
+	                 "Say what the migration did (a rename is renamed back): ");
 	// What the down file cannot give back: data the migration dropped, and data it changed.
 	core::DiffOptions fwd_opts;
 	fwd_opts.concurrent_indexes = false;
