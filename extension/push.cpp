@@ -52,9 +52,18 @@ std::string hazards_json(const core::DiffStatement &s) {
 std::optional<int64_t> row_count(const std::string &table) {
 	if (table.empty())
 		return std::nullopt;
-	if (resolve_relation(table) == InvalidOid)
+	Oid rel = resolve_relation(table);
+	if (rel == InvalidOid)
 		return std::nullopt;
-	spi::execute(fmt::format("SELECT count(*) FROM {}", table).c_str());
+	// The name counted is the catalog's, looked up by oid and quoted by
+	// PostgreSQL: no text from the plan reaches the query.
+	spi::execute("SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c "
+	             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::pg_catalog.oid",
+	             {spi::int8(static_cast<int64_t>(rel))});
+	if (spi::rows() != 1)
+		return std::nullopt;
+	std::string name = spi::sql_ident(*spi::get_text(0, 1)) + "." + spi::sql_ident(*spi::get_text(0, 2));
+	spi::execute(fmt::format("SELECT count(*) FROM {}", name).c_str());
 	return spi::get_int64(0, 1);
 }
 

@@ -13,6 +13,7 @@
 // only to create objects in a renamed schema, never to read or write rows.
 #include "shadow.hpp"
 
+#include <cctype>
 #include <deque>
 #include <map>
 #include <optional>
@@ -66,7 +67,19 @@ std::pair<std::string, std::string> type_key(List *names) {
 // positions still point into the file), found by PostgreSQL's own scanner.
 std::string without_concurrently(const std::string &sql) {
 	std::string out = sql;
+	// Every keyword token is the 12 letters in some case, so their count bounds
+	// the tokens found: reserved here, push_back inside the noexcept body below
+	// never allocates (an allocation failure there would end the backend).
+	std::string lower = sql;
+	for (char &c : lower)
+		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+	size_t bound = 0;
+	for (size_t p = lower.find("concurrently"); p != std::string::npos; p = lower.find("concurrently", p + 1))
+		++bound;
+	if (bound == 0)
+		return out;
 	std::vector<int> at;
+	at.reserve(bound);
 	PgCall([&]() noexcept {
 		core_yy_extra_type extra;
 		core_yyscan_t scanner = scanner_init(sql.c_str(), &extra, &ScanKeywords, ScanKeywordTokens);
@@ -78,7 +91,7 @@ std::string without_concurrently(const std::string &sql) {
 			int tok = core_yylex(&val, &loc, scanner);
 			if (tok == 0)
 				break;
-			if (tok == concurrently)  // the keyword, never a quoted "concurrently"
+			if (tok == concurrently && at.size() < at.capacity())  // the keyword, never a quoted "concurrently"
 				at.push_back(loc);
 		}
 		scanner_finish(scanner);
