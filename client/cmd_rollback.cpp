@@ -4,6 +4,10 @@
 //   --transaction=all   one call, one transaction: every down file or none
 //   --transaction=each  the dry run lists the migrations, then one call per
 //                       migration ({"steps": 1}), each committed on its own
+// A down file that cannot run in a transaction (DROP INDEX CONCURRENTLY) is
+// handed back by the server (action non_transactional): its statements run here
+// one by one (nontx_runner), then dbkit_rollback_nontx_finish records it, and
+// the rollback goes on with the migrations before it.
 #include <cstdio>
 #include <optional>
 
@@ -12,6 +16,7 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
+#include "nontx_runner.hpp"
 #include "report.hpp"
 
 namespace dbkit::client {
@@ -47,6 +52,40 @@ nlohmann::json row_json(const Rolled &r) {
 	return j;
 }
 
+// Rolls back `tag`, whose down file runs outside a transaction, statement by statement.
+std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payload, const nlohmann::json &opts,
+                                             const std::string &tag, bool resume, bool verbose, ServerError &err) {
+	auto plan = s.conn->query(fmt::format("SELECT statement, line, sql, lock_timeout_ms, statement_timeout_ms, "
+	                                      "lock_retries, retry_delay_ms FROM {}($1::pg_catalog.jsonb, $2, "
+	                                      "$3::pg_catalog.jsonb)",
+	                                      s.fn("dbkit_rollback_nontx_start")),
+	                          {payload, tag, opts.dump()}, err);
+	if (!plan)
+		return std::nullopt;
+	if (verbose)
+		fmt::print(out_stream(), "  {:<12} {:<40} down file outside a transaction, statement by statement\n",
+		           "rolling back", tag);
+	TopLevelRun run{tag, "rollback of", "dbkit rollback --resume (with the same --steps/--to and --reason)", resume,
+	                verbose};
+	if (auto failed = run_at_top_level(s, *plan, run)) {
+		err = *failed;
+		return std::nullopt;
+	}
+	auto done = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, hash, down_file, down_hash "
+	                                      "FROM {}($1::pg_catalog.jsonb, $2, $3::pg_catalog.jsonb)",
+	                                      s.fn("dbkit_rollback_nontx_finish")),
+	                          {payload, tag, opts.dump()}, err);
+	if (!done)
+		return std::nullopt;
+	if (done->rows() != 1) {
+		err = ServerError{};
+		err.message = fmt::format("the rollback of {} recorded nothing", tag);
+		return std::nullopt;
+	}
+	auto g = [&](int k) { return done->null(0, k) ? std::string() : done->get(0, k); };
+	return Rolled{g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)};
+}
+
 }  // namespace
 
 int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOptions &m) {
@@ -67,6 +106,8 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 	else
 		opts["to"] = ro.to;
 	opts["reason"] = ro.reason;
+	if (m.resume)
+		opts["resume"] = true;
 
 	std::vector<Notice> notices;
 	nlohmann::json rows = nlohmann::json::array();
@@ -77,7 +118,7 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 			print_notices(notices);
 		print_server_error(what, err);
 		if (!rows.empty() && !c.json)
-			fmt::print(err_stream(), "  {:<8} {} rolled back and committed before the failure (--transaction each)\n", "note",
+			fmt::print(err_stream(), "  {:<8} {} rolled back and committed before the failure\n", "note",
 			           rows.size() == 1 ? "1 migration was" : fmt::format("{} migrations were", rows.size()));
 		if (c.json)
 			emit_json({{"ok", false}, {"error", server_error_json(err)}, {"migrations", rows},
@@ -87,65 +128,77 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 
 	ServerError err;
 	std::vector<Rolled> done;
-	if (m.dry_run || m.transaction == "each") {
-		nlohmann::json dry = opts;
-		dry["dry_run"] = true;
-		auto plan = call(s, payload, dry, err);
-		if (!plan)
-			return failed(err);
-		if (m.dry_run) {
-			for (auto &n : s.conn->take_notices())
-				notices.push_back(n);
-			if (!c.json)
-				print_notices(notices);
-			for (const auto &r : *plan) {
-				rows.push_back(row_json(r));
-				if (!c.json)
-					fmt::print(out_stream(), "  would roll back  {:<40} {} ({} statement{})\n", r.tag, r.down_file, r.statements,
-					           r.statements == "1" ? "" : "s");
-			}
-			if (c.json)
-				emit_json({{"ok", true}, {"dry_run", true}, {"migrations", rows}, {"warnings", notices_json(notices)}});
-			else
-				fmt::print(out_stream(), "dbkit: rollback dry run: {} migration{} would be rolled back, newest first; nothing was "
-				           "changed\n",
-				           plan->size(), plan->size() == 1 ? "" : "s");
-			return kOk;
-		}
-		nlohmann::json one = opts;
-		one.erase("to");
-		one["steps"] = 1;
-		for (const auto &p : *plan) {
-			auto r = call(s, payload, one, err);
-			if (!r)
-				return failed(err);
-			if (r->size() != 1 || (*r)[0].tag != p.tag) {  // cannot happen while we hold the deploy lock
-				err = ServerError{};
-				err.message = fmt::format("expected to roll back {} next, the server rolled back {}", p.tag,
-				                          r->empty() ? std::string("nothing") : (*r)[0].tag);
-				return failed(err);
-			}
-			for (auto &n : s.conn->take_notices())
-				notices.push_back(n);
-			rows.push_back(row_json((*r)[0]));
-			done.push_back((*r)[0]);
-			if (!c.json)
-				fmt::print(out_stream(), "  rolled back  {:<40} {} ({} statement{})  {}\n", p.tag, p.down_file, p.statements,
-				           p.statements == "1" ? "" : "s", human_ms(std::stod((*r)[0].duration_ms)));
-		}
-	} else {
-		auto r = call(s, payload, opts, err);
-		if (!r)
-			return failed(err);
+	// The dry run first: what will be rolled back, newest first, and which down
+	// files run outside a transaction.
+	nlohmann::json dry = opts;
+	dry["dry_run"] = true;
+	auto plan = call(s, payload, dry, err);
+	if (!plan)
+		return failed(err);
+	auto outside = [](const Rolled &r) { return r.action == "would_roll_back_non_transactional"; };
+	if (m.dry_run) {
 		for (auto &n : s.conn->take_notices())
 			notices.push_back(n);
-		for (const auto &x : *r) {
-			rows.push_back(row_json(x));
-			done.push_back(x);
+		if (!c.json)
+			print_notices(notices);
+		for (const auto &r : *plan) {
+			rows.push_back(row_json(r));
 			if (!c.json)
-				fmt::print(out_stream(), "  rolled back  {:<40} {} ({} statement{})  {}\n", x.tag, x.down_file, x.statements,
-				           x.statements == "1" ? "" : "s", human_ms(std::stod(x.duration_ms)));
+				fmt::print(out_stream(), "  would roll back  {:<40} {} ({} statement{}{})\n", r.tag, r.down_file,
+				           r.statements, r.statements == "1" ? "" : "s",
+				           outside(r) ? ", outside a transaction, one by one" : "");
 		}
+		if (c.json)
+			emit_json({{"ok", true}, {"dry_run", true}, {"migrations", rows}, {"warnings", notices_json(notices)}});
+		else
+			fmt::print(out_stream(), "dbkit: rollback dry run: {} migration{} would be rolled back, newest first; nothing was "
+			           "changed\n",
+			           plan->size(), plan->size() == 1 ? "" : "s");
+		return kOk;
+	}
+	auto record = [&](const Rolled &x, bool top_level) {
+		for (auto &n : s.conn->take_notices())
+			notices.push_back(n);
+		rows.push_back(row_json(x));
+		done.push_back(x);
+		if (!c.json)
+			fmt::print(out_stream(), "  rolled back  {:<40} {} ({} statement{}{})  {}\n", x.tag, x.down_file, x.statements,
+			           x.statements == "1" ? "" : "s", top_level ? ", outside a transaction" : "",
+			           human_ms(x.duration_ms.empty() ? 0.0 : std::stod(x.duration_ms)));
+	};
+	// Stretches of transactional down files run in one call each (--transaction
+	// all) or one per migration (each); a non-transactional one on its own.
+	size_t next = 0;
+	while (next < plan->size()) {
+		const Rolled &p = (*plan)[next];
+		if (outside(p)) {
+			auto r = roll_back_at_top_level(s, payload, opts, p.tag, m.resume && next == 0, !c.json, err);
+			if (!r)
+				return failed(err);
+			record(*r, true);
+			++next;
+			continue;
+		}
+		size_t stretch = 1;
+		if (m.transaction != "each")
+			while (next + stretch < plan->size() && !outside((*plan)[next + stretch]))
+				++stretch;
+		nlohmann::json part = opts;
+		part.erase("to");
+		part["steps"] = stretch;
+		auto r = call(s, payload, part, err);
+		if (!r)
+			return failed(err);
+		for (size_t k = 0; k < stretch; ++k)
+			if (k >= r->size() || (*r)[k].tag != (*plan)[next + k].tag || (*r)[k].action != "rolled_back") {
+				// cannot happen while we hold the deploy lock
+				err = ServerError{};
+				err.message = fmt::format("expected to roll back {} next, the server did not", (*plan)[next + k].tag);
+				return failed(err);
+			}
+		for (size_t k = 0; k < stretch; ++k)
+			record((*r)[k], false);
+		next += stretch;
 	}
 	if (c.json) {
 		emit_json({{"ok", true}, {"rolled_back", done.size()}, {"migrations", rows}, {"warnings", notices_json(notices)}});

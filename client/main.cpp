@@ -143,6 +143,8 @@ int run(int argc, char **argv) {
 	    ->check(CLI::IsMember({"all", "each"}))
 	    ->capture_default_str();
 	rollback->add_flag("--dry-run", mo.dry_run, "List what would run (down files, statements) and change nothing");
+	rollback->add_flag("--resume", mo.resume,
+	                   "Continue a non-transactional down file that stopped half-way, from its stopping point");
 	rollback->add_flag("--no-drizzle-sync", mo.no_drizzle_sync, "Leave drizzle's table alone");
 	rollback->add_option("--drizzle-schema", mo.drizzle_schema, "Schema of drizzle's table (default drizzle)");
 	rollback->add_option("--drizzle-table", mo.drizzle_table, "Name of drizzle's table (default __drizzle_migrations)");

@@ -18,6 +18,7 @@
 #include "progress.hpp"
 #include "run_state.hpp"
 #include "reference_store.hpp"
+#include "nontx_session.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
@@ -51,28 +52,7 @@ Target next_non_transactional(const LoadedFolder &lf, const core::Plan &plan, co
 	throw Error(DBKIT_REPAIR_REFUSED, fmt::format("migration {} has nothing to run: it is not pending", tag));
 }
 
-// Holds the session lock; gives it back unless kept. The statements handed out
-// are registered (set_session_statements) only once everything else succeeded.
-struct SessionHold {
-	bool keep = false;
-	SessionHold() {
-		clear_session_statements();
-		hold_session_lock();  // waits for any other deploy
-	}
-	~SessionHold() {
-		if (keep)
-			return;
-		clear_session_statements();
-		try {
-			release_session_lock();
-		} catch (...) {
-		}
-	}
-};
-
-// The statement a resumed run starts from (0: the run is not a resume): the only
-// one that may have completed without its progress row.
-int64_t g_resumed_at = 0;
+int64_t g_resumed_at = 0;  // see nontx_resumed_at()
 
 Statement parse_one(const std::string &sql) {
 	std::vector<Statement> st = parse_statements(sql);
@@ -82,6 +62,11 @@ Statement parse_one(const std::string &sql) {
 }
 
 }  // namespace
+
+namespace dbkit {
+void set_nontx_resumed_at(int64_t statement) { g_resumed_at = statement; }
+int64_t nontx_resumed_at() { return g_resumed_at; }
+}  // namespace dbkit
 
 DBKIT_FUNCTION(dbkit_nontx_start) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -161,7 +146,7 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 		if (s.number >= start)
 			handed_out.emplace_back(s.text);
 	set_session_statements(std::move(handed_out));  // only these escape the DDL audit
-	g_resumed_at = resuming ? start : 0;
+	set_nontx_resumed_at(resuming ? start : 0);
 	hold.keep = true;
 	for (const auto &s : t.stmts) {
 		if (s.number < start)
@@ -347,7 +332,7 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 			note = fmt::format("index {} is invalid (a failed or interrupted concurrent build left it): dropping "
 			                   "it before building it again",
 			                   is.qualified);
-		} else if (phase == "resume" && n == g_resumed_at && is.state == "valid") {
+		} else if (phase == "resume" && n == nontx_resumed_at() && is.state == "valid") {
 			action = "skip";
 			note = fmt::format("index {} exists and is valid: statement {} completed before the interruption; "
 			                   "not run again",

@@ -55,29 +55,49 @@ std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStateme
 	return {0, ""};
 }
 
-void refuse_if_interrupted(bool resume) {
-	spi::execute("SELECT tag, status, next_statement, statements, coalesce(error, '') FROM dbkit.progress");
-	if (spi::rows() == 0 || resume)
+void refuse_if_interrupted(bool resume, const char *direction) {
+	// to_jsonb: the column `direction` is 0.2.0's; the module may meet a 0.1.0 table
+	spi::execute("SELECT tag, status, next_statement, statements, coalesce(error, ''), "
+	             "coalesce(pg_catalog.to_jsonb(p) ->> 'direction', 'up') FROM dbkit.progress p");
+	if (spi::rows() == 0)
 		return;
 	std::string tag = *spi::get_text(0, 1), status = *spi::get_text(0, 2), error = *spi::get_text(0, 5);
+	std::string dir = *spi::get_text(0, 6);
+	if (resume && dir == direction)
+		return;
 	int64_t next = spi::get_int64(0, 3).value_or(1), total = spi::get_int64(0, 4).value_or(0);
 	std::string invalid = invalid_indexes();
+	const bool down = dir == "down";
+	std::string why =
+	    status == "failed"
+	        ? error
+	        : fmt::format("the run was interrupted (client or server stopped); statement {} may have completed if it "
+	                      "runs outside a transaction (CONCURRENTLY, VACUUM, ...){}",
+	                      next,
+	                      down ? ": check its effect before resuming"
+	                           : ": --resume skips a concurrent index build whose index exists and is valid, and "
+	                             "drops and rebuilds an invalid one; check the effect of any other such statement "
+	                             "before resuming");
+	std::string invalid_note =
+	    invalid.empty() ? ""
+	                    : "Invalid indexes left by a failed concurrent build: " + invalid +
+	                          (down ? " (DROP INDEX CONCURRENTLY drops them). "
+	                                : " (--resume drops and builds again those the migration builds; DROP INDEX "
+	                                  "CONCURRENTLY any other). ");
+	if (down)
+		throw Error(DBKIT_INTERRUPTED,
+		            fmt::format("the rollback of migration {} (non-transactional down file) stopped at statement {} "
+		                        "of {}: {}",
+		                        tag, next, total, why),
+		            fmt::format("{}The migration is still recorded as applied. Fix the cause, then `dbkit rollback "
+		                        "--resume --steps N --reason TEXT` runs the down file again from statement {}; nothing "
+		                        "else (migrate included) runs until then. If you finished it by hand: dbkit forget {} --reason TEXT.",
+		                        invalid_note, next, tag));
 	throw Error(DBKIT_INTERRUPTED,
-	            fmt::format("migration {} (non-transactional) stopped at statement {} of {}: {}", tag, next, total,
-	                        status == "failed"
-	                            ? error
-	                            : fmt::format("the run was interrupted (client or server stopped); statement {} may "
-	                                          "have completed if it runs outside a transaction (CONCURRENTLY, "
-	                                          "VACUUM, ...): --resume skips a concurrent index build whose index "
-	                                          "exists and is valid, and drops and rebuilds an invalid one; check "
-	                                          "the effect of any other such statement before resuming",
-	                                          next)),
+	            fmt::format("migration {} (non-transactional) stopped at statement {} of {}: {}", tag, next, total, why),
 	            fmt::format("{}Fix the cause, then `dbkit migrate --resume` runs it again from statement {}; if you "
 	                        "finished it by hand, record it: dbkit mark-applied {} --reason \"...\"",
-	                        invalid.empty() ? "" : "Invalid indexes left by a failed concurrent build: " + invalid +
-	                                                   " (--resume drops and builds again those the migration "
-	                                                   "builds; DROP INDEX CONCURRENTLY any other). ",
-	                        next, tag));
+	                        invalid_note, next, tag));
 }
 
 }  // namespace dbkit

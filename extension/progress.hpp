@@ -9,9 +9,11 @@
 
 namespace dbkit {
 
-// Raises DK009 when a non-transactional migration stopped half-way (unless
-// `resume`): nothing else may run until it is resumed or resolved.
-void refuse_if_interrupted(bool resume);
+// Raises DK009 when a non-transactional migration (or the non-transactional
+// down file of a rollback) stopped half-way, unless `resume` and the stopped
+// run goes the same `direction` ("up": migrate, "down": rollback): nothing
+// else may run until it is resumed or resolved.
+void refuse_if_interrupted(bool resume, const char *direction = "up");
 
 // Session-level hold on dbkit's deploy lock across the statements' transactions.
 void hold_session_lock(int64_t wait_ms = 600000);

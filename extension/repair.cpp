@@ -90,6 +90,8 @@ DBKIT_FUNCTION(dbkit_repair) {
 		std::optional<int64_t> when = spi::get_int64(0, 2);
 		int64_t idx = spi::get_int64(0, 3).value_or(0);
 		HistoryWriter w("forget", tag, reason, detail_json({{"hash", hash}}));
+		// a rollback whose non-transactional down file stopped half-way and was finished by hand
+		spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
 		if (dz && dz->exists())
 			dz->remove(hash, when);
 		store_reference(w.run_id(), tag, &opts, carried);

@@ -3,7 +3,10 @@
 // transaction; remove their rows from dbkit's history and drizzle's table;
 // record a `rollback` event with who, why and the hashes. Everything that can
 // refuse does so before the first down file runs, naming every migration in
-// the way.
+// the way. A down file that cannot run in a transaction (DROP INDEX
+// CONCURRENTLY, a no-transaction marker) is not run here: the newer ones before
+// it are rolled back and committed, and a row `non_transactional` tells the
+// client to run it statement by statement (rollback_nontx.cpp), as migrate does.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -20,26 +23,13 @@
 #include "progress.hpp"
 #include "run_state.hpp"
 #include "reference_store.hpp"
+#include "rollback_target.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 
 using namespace dbkit;
 
 namespace {
-
-struct Row {  // a row of dbkit.migrations
-	std::string tag, hash, how;
-	std::optional<std::string> down_hash;
-	std::optional<int64_t> when;
-};
-
-struct Target {
-	Row row;
-	const core::Migration *m = nullptr;
-	std::optional<std::string> down_hash;  // of the down file in the folder now
-	core::Migration down;                  // the down file as a migration (file = the down file)
-	std::vector<PlannedStatement> stmts;
-};
 
 std::string replace_all(std::string s, const std::string &from, const std::string &to) {
 	for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
@@ -71,18 +61,9 @@ DBKIT_FUNCTION(dbkit_rollback) {
 	spi::connect();
 	require_deployer("dbkit_rollback");
 	lock_history(opts.lock_wait_ms);  // a concurrent migrate or rollback waits here (the dry run too: it reads the history)
-	refuse_if_interrupted(false);
+	refuse_if_interrupted(opts.resume, "down");  // --resume: a non-transactional down file that stopped half-way
 
-	std::map<std::string, size_t> by_tag;
-	for (size_t i = 0; i < lf.folder.migrations.size(); ++i)
-		by_tag.emplace(lf.folder.migrations[i].tag, i);
-
-	// the history, newest first: the order the migrations were applied in, reversed
-	spi::execute("SELECT tag, hash, how, down_hash, created_at FROM dbkit.migrations ORDER BY id DESC");
-	std::vector<Row> history;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		history.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), spi::get_text(i, 4),
-		                   spi::get_int64(i, 5)});
+	std::vector<HistoryRow> history = history_newest_first();
 	size_t count = 0;
 	if (ro.steps > 0) {
 		if (static_cast<size_t>(ro.steps) > history.size())
@@ -103,55 +84,11 @@ DBKIT_FUNCTION(dbkit_rollback) {
 	}
 
 	// every refusal, for every migration, before anything runs
-	std::vector<Target> targets(count);
+	std::vector<RollbackTarget> targets(count);
 	std::vector<std::string> refusals;
-	for (size_t i = 0; i < count; ++i) {
-		Target &t = targets[i];
-		t.row = history[i];
-		const std::string &tag = t.row.tag;
-		if (t.row.how != "applied") {
-			const char *what = t.row.how == "baseline" ? "baselined"
-			                   : t.row.how == "marked" ? "marked applied"
-			                                           : "adopted from drizzle's table";
-			refusals.push_back(fmt::format("{} was {} (dbkit never ran it): a rollback stops before it", tag, what));
-			continue;
-		}
-		auto f = by_tag.find(tag);
-		if (f == by_tag.end()) {
-			refusals.push_back(fmt::format("{} is not in the folder (its files are missing)", tag));
-			continue;
-		}
-		t.m = &lf.folder.migrations[f->second];
-		if (lf.hashes[f->second] != t.row.hash) {
-			refusals.push_back(fmt::format("{} was modified after it was applied: its down file may not reverse what "
-			                               "ran",
-			                               t.m->file));
-			continue;
-		}
-		if (!t.m->down_sql) {
-			refusals.push_back(fmt::format("{} has no down file ({})", tag,
-			                               lf.folder.layout == core::Folder::Layout::Folders
-			                                   ? tag + "/down.sql"
-			                                   : tag + ".down.sql"));
-			continue;
-		}
-		if (core::read_markers(*t.m->down_sql).irreversible) {
-			refusals.push_back(fmt::format("{} is irreversible: {} is marked -- dbkit:irreversible", tag, t.m->down_file));
-			continue;
-		}
-		t.down_hash = lf.down_hashes[f->second];
-		t.down.idx = t.m->idx;
-		t.down.tag = tag;
-		t.down.when = t.m->when;
-		t.down.breakpoints = t.m->breakpoints;
-		t.down.file = t.m->down_file;
-		t.down.sql = *t.m->down_sql;
-		t.stmts = plan_statements(t.down);  // a syntax error is reported against the down file
-		if (is_non_transactional(t.down, t.stmts))
-			refusals.push_back(fmt::format("{} needs statements that cannot run in a transaction block (or carries a "
-			                               "no-transaction marker); dbkit rollback does not run those",
-			                               t.m->down_file));
-	}
+	for (size_t i = 0; i < count; ++i)
+		if (std::string why = prepare_rollback_target(targets[i], history[i], lf); !why.empty())
+			refusals.push_back(why);
 	if (!refusals.empty()) {
 		std::string detail = fmt::format("{} problem{}:", refusals.size(), refusals.size() == 1 ? "" : "s");
 		for (const auto &r : refusals)
@@ -159,19 +96,35 @@ DBKIT_FUNCTION(dbkit_rollback) {
 		throw Error(DBKIT_ROLLBACK_REFUSED, "refusing to roll back: " + refusals.front(),
 		            "Write the missing down files (<tag>.down.sql beside the migration, <folder>/down.sql in drizzle-kit "
 		            "1.0's layout), or roll back fewer migrations (--steps, --to). A migration that was baselined, "
-		            "marked applied or adopted, or a down file that needs CONCURRENTLY, is undone by hand, then "
-		            "dbkit forget TAG --reason TEXT. Nothing was rolled back.",
+		            "marked applied or adopted is undone by hand, then dbkit forget TAG --reason TEXT. "
+		            "Nothing was rolled back.",
 		            detail);
 	}
 
-	std::string remaining = count < history.size() ? history[count].tag : std::string();
 	if (ro.dry_run) {
 		for (const auto &t : targets)
-			out.add({int32_t(t.m->idx), t.row.tag, std::string("would_roll_back"), int32_t(t.stmts.size()), Cell(),
-			         t.row.hash, t.down.file, opt(t.down_hash)});
+			out.add({int32_t(t.m->idx), t.row.tag,
+			         std::string(t.non_transactional ? "would_roll_back_non_transactional" : "would_roll_back"),
+			         int32_t(t.stmts.size()), Cell(), t.row.hash, t.down.file, opt(t.down_hash)});
 		spi::finish();
 		return out.done();
 	}
+	// The stretch this call runs: up to the first down file that must run outside a transaction.
+	size_t run_count = 0;
+	while (run_count < count && !targets[run_count].non_transactional)
+		++run_count;
+	auto hand_over = [&](const RollbackTarget &t) {  // the client runs it statement by statement
+		out.add({int32_t(t.m->idx), t.row.tag, std::string("non_transactional"), int32_t(t.stmts.size()), Cell(),
+		         t.row.hash, t.down.file, opt(t.down_hash)});
+	};
+	if (run_count > 0)
+		refuse_if_interrupted(false);  // what stopped half-way is resumed first (it is the newest)
+	if (run_count == 0) {
+		hand_over(targets[0]);
+		spi::finish();
+		return out.done();
+	}
+	std::string remaining = run_count < history.size() ? history[run_count].tag : std::string();
 
 	std::optional<std::string> carried = drift_before_run();
 	if (carried)
@@ -183,10 +136,10 @@ DBKIT_FUNCTION(dbkit_rollback) {
 	std::optional<DrizzleTable> dz;
 	if (opts.drizzle_sync)
 		dz.emplace(opts);
-	HistoryWriter w("rollback", targets.back().row.tag, ro.reason);
+	HistoryWriter w("rollback", targets[run_count - 1].row.tag, ro.reason);
 	std::string detail = "{\"rolled_back\": [";
-	for (size_t i = 0; i < targets.size(); ++i) {
-		const Target &t = targets[i];
+	for (size_t i = 0; i < run_count; ++i) {
+		const RollbackTarget &t = targets[i];
 		core::Markers mk = core::read_markers(t.down.sql);
 		set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
 		                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
@@ -219,6 +172,8 @@ DBKIT_FUNCTION(dbkit_rollback) {
 	                      remaining.empty() ? "null" : core::json_quote(remaining), carried ? "true" : "false");
 	w.set_detail(detail);
 	store_reference(w.run_id(), remaining, &opts, carried);
+	if (run_count < count)
+		hand_over(targets[run_count]);
 	spi::finish();
 	return out.done();
 }

@@ -73,7 +73,8 @@ BEGIN
             'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
             'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
             'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
-            'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)', 'dbkit_rehearse(jsonb, jsonb)'] LOOP
+            'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)', 'dbkit_rehearse(jsonb, jsonb)',
+            'dbkit_rollback_nontx_start(jsonb, text, jsonb)', 'dbkit_rollback_nontx_finish(jsonb, text, jsonb)'] LOOP
         stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
             CASE WHEN stmt LIKE 'dbkit.%' THEN stmt ELSE format('%s.%s', '@extschema@', stmt) END, role);
     END LOOP;
@@ -657,3 +658,27 @@ RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb,
 AS 'MODULE_PATHNAME', 'dbkit_drift_schema' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
     'Differences between the live schema and the schema a SQL file builds (as PostgreSQL builds it)';
+
+------------------------------------------------------------------------------
+-- Issue 13, item 2: a down file that cannot run in a transaction (DROP INDEX
+-- CONCURRENTLY) runs statement by statement, as a non-transactional migration
+-- does; its progress row says which way it runs.
+------------------------------------------------------------------------------
+ALTER TABLE dbkit.progress
+    ADD COLUMN direction text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down')),
+    ADD COLUMN reason text;  -- a rollback's --reason, for the event its finish records
+
+CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,
+               lock_retries integer, retry_delay_ms bigint)
+AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_start' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) IS
+    'The statements of the newest migration''s non-transactional down file, for the client to run one by one';
+CREATE FUNCTION @extschema@.dbkit_rollback_nontx_finish(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
+               hash text, down_file text, down_hash text)
+AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_finish' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) IS
+    'Record the rollback of a migration whose non-transactional down file ran statement by statement';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) FROM PUBLIC;

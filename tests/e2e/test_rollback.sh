@@ -283,21 +283,77 @@ assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'posts'")" "post
 run rollback --dir "$m" --steps 1 --reason "v1 users"
 assert_contains "$ERR" "has no down file (20261125221325_users/down.sql)" "a missing down.sql is named"
 
-# --- non-transactional down files are refused, clearly
-case_begin "a down file that needs CONCURRENTLY is refused"
+# --- non-transactional down files run statement by statement (issue 13 item 2)
+case_begin "a down file that needs CONCURRENTLY runs outside a transaction"
 fresh_db e2e_rb_nontx
 m=$WORK/nontx
 mkdir -p "$m"
-printf 'CREATE TABLE "n" ("id" integer);' >"$m/0000_n.sql"
+printf 'CREATE TABLE "n" ("id" integer, "v" integer);' >"$m/0000_n.sql"
+printf 'DROP TABLE "n";' >"$m/0000_n.down.sql"
 printf 'CREATE INDEX CONCURRENTLY "n_id" ON "n" ("id");' >"$m/0001_idx.sql"
 printf 'DROP INDEX CONCURRENTLY "n_id";' >"$m/0001_idx.down.sql"
-write_journal "$m" 0000_n 0001_idx
-run migrate --dir "$m"
-assert_eq 0 "$RC" "applies (the index concurrently)"
+printf 'ALTER TABLE "n" ADD COLUMN "w" integer;' >"$m/0002_w.sql"
+printf 'ALTER TABLE "n" DROP COLUMN "w";' >"$m/0002_w.down.sql"
+printf 'CREATE INDEX CONCURRENTLY "n_v" ON "n" ("v");\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "n_w" ON "n" ("w");' >"$m/0003_idx2.sql"
+printf 'DROP INDEX CONCURRENTLY "n_w";\n--> statement-breakpoint\nDROP INDEX CONCURRENTLY "n_v";' >"$m/0003_idx2.down.sql"
+write_journal "$m" 0000_n 0001_idx 0002_w 0003_idx2
+declare -A NB
+for t in 0000_n 0001_idx 0002_w 0003_idx2; do
+	NB[$t]=$(schema_dump)
+	write_journal "$m" $(ls "$m" | sed -n 's/^\(.*\)\.down\.sql$/\1/p' | sort | sed "/^${t}\$/q")
+	run migrate --dir "$m"
+	assert_eq 0 "$RC" "applies $t${ERR:+: $ERR}"
+done
+q "INSERT INTO n SELECT g, g FROM generate_series(1, 1000) g" >/dev/null
+run rollback --dir "$m" --steps 3 --reason "cic" --dry-run
+assert_eq 0 "$RC" "the dry run works"
+assert_contains "$OUT" "0003_idx2.down.sql (2 statements, outside a transaction, one by one)" "and says which down files run outside a transaction"
 run rollback --dir "$m" --steps 1 --reason "cic"
-assert_eq 1 "$RC" "refused"
-assert_contains "$ERR" "0001_idx.down.sql needs statements that cannot run in a transaction block" "naming the file and why"
-assert_eq 1 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'n_id'")" "the index stays"
+assert_eq 0 "$RC" "a down file with DROP INDEX CONCURRENTLY rolls back${ERR:+: $ERR}"
+assert_contains "$OUT" "outside a transaction" "saying how it ran"
+assert_eq "${NB[0003_idx2]}" "$(schema_dump)" "the schema is the one before 0003_idx2"
+assert_eq "0000_n 0001_idx 0002_w" "$(history)" "its history row is gone"
+assert_eq "$(file_hashes "$m" 0000_n 0001_idx 0002_w)" "$(drizzle_hashes)" "drizzle's row too"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.progress")" "no progress row is left"
+assert_eq "cic" "$(q "SELECT reason FROM dbkit.events WHERE action = 'rollback' ORDER BY id DESC LIMIT 1")" "the rollback event has the reason"
+assert_eq "true" "$(q "SELECT detail -> 'rolled_back' -> 0 ->> 'non_transactional' FROM dbkit.events WHERE action = 'rollback' ORDER BY id DESC LIMIT 1")" "and says it ran outside a transaction"
+run drift --dir "$m"
+assert_eq 0 "$RC" "no drift: the reference followed${ERR:+: $ERR}"
+run migrate --dir "$m"
+assert_eq 0 "$RC" "migrate applies it again"
+# a mix: transactional ones in one transaction, the CONCURRENTLY ones on their own, newest first
+run rollback --dir "$m" --to 0000_n --reason "mixed"
+assert_eq 0 "$RC" "a mixed rollback works${ERR:+: $ERR}"
+assert_eq "${NB[0001_idx]}" "$(schema_dump)" "the schema is the one before 0001_idx"
+assert_eq "0000_n" "$(history)" "three migrations rolled back"
+assert_eq 1000 "$(q "SELECT count(*) FROM n")" "the rows are untouched"
+run migrate --dir "$m"
+run rollback --dir "$m" --to 0000_n --reason "each" --transaction each
+assert_eq 0 "$RC" "--transaction each too${ERR:+: $ERR}"
+assert_eq "0000_n" "$(history)" "three migrations rolled back"
+
+case_begin "a non-transactional down file that fails is resumed"
+run migrate --dir "$m"
+cp "$m/0003_idx2.down.sql" "$WORK/idx2.down.sql"
+printf 'DROP INDEX CONCURRENTLY "n_w";\n--> statement-breakpoint\nDROP INDEX CONCURRENTLY "n_vv";' >"$m/0003_idx2.down.sql"
+run rollback --dir "$m" --steps 1 --reason "typo"
+assert_eq 1 "$RC" "a failing statement stops the rollback"
+assert_contains "$ERR" "rollback of 0003_idx2, statement 2 (line 3)" "naming the migration, statement and line"
+assert_contains "$ERR" "dbkit rollback --resume" "and how to continue"
+assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'n_w'")" "the statement before it stays done (outside a transaction)"
+assert_eq "0000_n 0001_idx 0002_w 0003_idx2" "$(history)" "the migration is still recorded as applied"
+assert_eq "down failed 2" "$(q "SELECT direction || ' ' || status || ' ' || next_statement FROM dbkit.progress")" "the stopping point is recorded"
+run migrate --dir "$m"
+assert_eq 1 "$RC" "migrate refuses while the rollback is half-done"
+assert_contains "$ERR" "the rollback of migration 0003_idx2 (non-transactional down file) stopped at statement 2 of 2" "saying so"
+run rollback --dir "$m" --steps 1 --reason "again"
+assert_eq 1 "$RC" "a rollback without --resume is refused too"
+cp "$WORK/idx2.down.sql" "$m/0003_idx2.down.sql"
+run rollback --dir "$m" --steps 1 --reason "resumed" --resume
+assert_eq 0 "$RC" "--resume continues from statement 2${ERR:+: $ERR}"
+assert_eq "${NB[0003_idx2]}" "$(schema_dump)" "the schema is the one before 0003_idx2"
+assert_eq "0000_n 0001_idx 0002_w" "$(history)" "and the history follows"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.progress")" "no progress row is left"
 
 # --- migrate --backup
 case_begin "migrate --backup"
