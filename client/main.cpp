@@ -162,6 +162,10 @@ int run(int argc, char **argv) {
 	auto *check = app.add_subcommand("check", "Check the folder (and it against the database) and list every finding");
 	add_common(check, true);
 	check->add_flag("--offline", offline, "No database: the same server-free rules, parser checks skipped");
+	bool check_rehearse = false;
+	check->add_flag("--rehearse", check_rehearse,
+	                "Also rehearse the pending migrations' down files: up, down, up, rolled back (run it against a "
+	                "scratch or CI database)");
 	fleet::add_fleet_options(check, fo);
 
 	auto *drift = app.add_subcommand("drift", "Compare the live schema with what the migrations left and, with a folder, "
@@ -351,8 +355,21 @@ int run(int argc, char **argv) {
 			return cmd_lint(c, lint_info);
 		if (accept_drift->parsed())
 			return cmd_accept_drift(c, drift_reason);
-		if (check->parsed())
-			return cmd_check(c, offline);
+		if (check->parsed()) {
+			if (check_rehearse && (offline || json)) {
+				std::string why = offline ? "check --rehearse needs a database (not --offline)"
+				                          : "check --rehearse prints text; for JSON run check --json and migrate "
+				                            "--rehearse --json";
+				if (!json)
+					fmt::print(stderr, "dbkit: {}\n", why);
+				return usage_error(json, why);
+			}
+			int rc = cmd_check(c, offline);
+			if (!check_rehearse)
+				return rc;
+			int rehearsed = cmd_rehearse(c, mo);
+			return rc != kOk ? rc : rehearsed;  // the check's finding first, then the rehearsal's
+		}
 		if (diff_snapshots->parsed())
 			return cmd_diff_snapshots(diff_from, diff_to, diff_renames, diff_drop_and_add, diff_no_concurrently);
 		if (studio->parsed())

@@ -6,6 +6,7 @@
 // dbkit_reverse(folder, tag, options): the down file the engine computes for a
 // migration, from the schema after it to the schema before it, with what it
 // cannot restore (data a drop lost, data changes) listed instead of guessed.
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -26,6 +27,7 @@
 #include "locks.hpp"
 #include "run_state.hpp"
 #include "schema_engine.hpp"
+#include "shadow.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
@@ -119,11 +121,19 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 			}
 			core::Migration down = down_of(m);
 			std::vector<PlannedStatement> up_stmts = plan_statements(m), down_stmts = plan_statements(down);
-			if (is_non_transactional(m, up_stmts) || is_non_transactional(down, down_stmts)) {
-				row("not rehearsed", "a non-transactional migration or down file cannot run inside the rehearsal's "
-				                     "transaction");
-				stopped = fmt::format("it comes after {}, which could not be rehearsed", m.tag);
-				continue;
+			// A non-transactional file is rehearsed by its schema effect, as the shadow builds
+			// it: CONCURRENTLY removed, VACUUM and the like left out, inside the rolled-back
+			// transaction. What CONCURRENTLY itself does (no lock, an invalid index on
+			// failure) is not rehearsed.
+			std::deque<std::string> texts;
+			std::string adapted;
+			if (is_non_transactional(m, up_stmts)) {
+				up_stmts = in_transaction_equivalent(up_stmts, texts);
+				adapted = m.file;
+			}
+			if (is_non_transactional(down, down_stmts)) {
+				down_stmts = in_transaction_equivalent(down_stmts, texts);
+				adapted += (adapted.empty() ? "" : " and ") + down.file;
 			}
 			Subxact own;
 			try {
@@ -150,8 +160,11 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 					continue;
 				}
 				own.commit();  // its up stays for the migrations after it
-				row("ok", fmt::format("up, down, up: {} statements, {} statements, schema equal at each step",
-				                      up_stmts.size(), down_stmts.size()));
+				row("ok", fmt::format("up, down, up: {} statements, {} statements, schema equal at each step{}",
+				                      up_stmts.size(), down_stmts.size(),
+				                      adapted.empty() ? ""
+				                                      : " (" + adapted + " rehearsed inside the transaction, "
+				                                                         "without CONCURRENTLY)"));
 			} catch (const PgError &e) {
 				std::string msg = e.edata()->message ? e.edata()->message : "error";
 				own.rollback();

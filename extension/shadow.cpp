@@ -327,6 +327,24 @@ PgError in_shadow(const PgError &e) {
 
 }  // namespace
 
+std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<PlannedStatement> &stmts,
+                                                        std::deque<std::string> &texts) {
+	std::vector<PlannedStatement> out;
+	for (const PlannedStatement &s : stmts) {
+		Node *n = tree_of(s.text);
+		if (s.tx != core::TxKind::None || (n && has_no_schema_effect(n)))
+			continue;
+		PlannedStatement t = s;
+		if (s.no_transaction) {
+			texts.push_back(without_concurrently(std::string(s.text)));
+			t.text = texts.back();
+			t.no_transaction = false;
+		}
+		out.push_back(std::move(t));
+	}
+	return out;
+}
+
 std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {
 	std::string snapshot;
 	std::string drizzle = drizzle_schema();

@@ -4,10 +4,12 @@
 // live schema, so both sides go through the same deparser. docs/design.md,
 // "The shadow", says why a subtransaction and not a scratch database.
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
 #include "core/folder.hpp"
+#include "execute.hpp"
 
 namespace dbkit {
 
@@ -22,6 +24,13 @@ struct ShadowOptions {
 // must be connected. A statement that fails raises an error naming the source,
 // the statement and its line; nothing stays behind either way.
 std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts);
+
+// A non-transactional migration's statements as they run inside a transaction
+// with the same effect on the schema, as the shadow runs them: the author's
+// transaction control and statements with no schema effect (VACUUM, REINDEX,
+// ...) left out, CONCURRENTLY removed. `texts` owns the rewritten texts.
+std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<PlannedStatement> &stmts,
+                                                        std::deque<std::string> &texts);
 
 // The schema names the shadow gives the live schemas while it runs.
 constexpr const char *kShadowSchemaPrefix = "dbkit_shadow_";

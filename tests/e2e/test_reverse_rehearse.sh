@@ -93,6 +93,47 @@ assert_match "$OUT" "wrong +0002_column +after 0002_column.down.sql the schema i
 assert_match "$OUT" "not rehearsed +0003_index" "what follows is not rehearsed"
 
 ###############################################################################
+# Non-transactional files are rehearsed by their schema effect (CONCURRENTLY removed)
+case_begin rehearse/non-transactional
+N=$WORK/nontx
+mkdir -p "$N"
+printf 'CREATE TABLE n (id int PRIMARY KEY, v int);\n' >"$N/0000_n.sql"
+printf 'CREATE INDEX CONCURRENTLY n_v ON n (v);\n' >"$N/0001_idx.sql"
+printf 'DROP INDEX CONCURRENTLY n_v;\n' >"$N/0001_idx.down.sql"
+printf 'ALTER TABLE n ADD COLUMN w int;\n--> statement-breakpoint\nVACUUM n;\n' >"$N/0002_w.sql"
+printf 'ALTER TABLE n DROP COLUMN w;\n' >"$N/0002_w.down.sql"
+write_journal "$N" 0000_n 0001_idx 0002_w
+fresh_db rev_nontx
+write_journal "$N" 0000_n
+run migrate --dir "$N"
+write_journal "$N" 0000_n 0001_idx 0002_w
+before=$(schema_dump)
+run migrate --rehearse --dir "$N"
+assert_eq 0 "$RC" "CONCURRENTLY up and down files are rehearsed: $OUT $ERR"
+assert_match "$OUT" "ok +0001_idx +up, down, up: 1 statements, 1 statements, schema equal at each step \(0001_idx.sql and 0001_idx.down.sql rehearsed inside the transaction, without CONCURRENTLY\)" \
+	"saying how"
+assert_match "$OUT" "ok +0002_w +up, down, up: 1 statements" "VACUUM is left out"
+assert_eq "$before" "$(schema_dump)" "nothing stays"
+printf 'SELECT 1;\n' >"$N/0001_idx.down.sql"
+run migrate --rehearse --dir "$N"
+assert_eq 1 "$RC" "a non-transactional down file that leaves the index is caught"
+assert_match "$OUT" "wrong +0001_idx .*index public.n_v is left behind" "naming the index"
+
+###############################################################################
+case_begin check/rehearse
+run check --rehearse --dir "$N"
+assert_eq 1 "$RC" "check --rehearse fails on the wrong down file"
+assert_match "$OUT" "wrong +0001_idx" "with the rehearsal's finding"
+printf 'DROP INDEX CONCURRENTLY n_v;\n' >"$N/0001_idx.down.sql"
+run check --rehearse --dir "$N"
+assert_eq 0 "$RC" "and passes once it is right: $OUT $ERR"
+assert_contains "$OUT" "rehearsal passed" "saying so"
+assert_eq "$before" "$(schema_dump)" "nothing was applied"
+run check --rehearse --offline --dir "$N"
+assert_eq 2 "$RC" "--offline cannot rehearse"
+assert_contains "$ERR" "check --rehearse needs a database" "saying so"
+
+###############################################################################
 case_begin down/irreversible-listed-and-refused
 I=$WORK/irr
 mkdir -p "$I"

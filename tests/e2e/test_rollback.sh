@@ -305,6 +305,7 @@ for t in 0000_n 0001_idx 0002_w 0003_idx2; do
 	assert_eq 0 "$RC" "applies $t${ERR:+: $ERR}"
 done
 q "INSERT INTO n SELECT g, g FROM generate_series(1, 1000) g" >/dev/null
+NFULL=$(schema_dump)
 run rollback --dir "$m" --steps 3 --reason "cic" --dry-run
 assert_eq 0 "$RC" "the dry run works"
 assert_contains "$OUT" "0003_idx2.down.sql (2 statements, outside a transaction, one by one)" "and says which down files run outside a transaction"
@@ -321,6 +322,7 @@ run drift --dir "$m"
 assert_eq 0 "$RC" "no drift: the reference followed${ERR:+: $ERR}"
 run migrate --dir "$m"
 assert_eq 0 "$RC" "migrate applies it again"
+assert_eq "$NFULL" "$(schema_dump)" "up, down, up: the schema is the one the first up built"
 # a mix: transactional ones in one transaction, the CONCURRENTLY ones on their own, newest first
 run rollback --dir "$m" --to 0000_n --reason "mixed"
 assert_eq 0 "$RC" "a mixed rollback works${ERR:+: $ERR}"
