@@ -62,11 +62,26 @@ Statements parse_pending(const core::Plan &plan, const std::vector<core::Migrati
 
 // Whether the run writes anything: a migration to apply, adopt or rename, or an
 // applied one missing from drizzle's table.
-bool run_writes(const core::Plan &plan, const std::unordered_set<std::string> *drizzle_hashes) {
+// Whether this call writes anything: a history row, drizzle's table, a new
+// reference. A call whose first pending migration is non-transactional applies
+// nothing (the client runs that one next, statement by statement), so it opens no
+// event and takes no snapshot: those cost O(schema) per migration in a folder of
+// CONCURRENTLY files (bench/nontx_bench.sh).
+bool run_writes(const core::Plan &plan, const LoadedFolder &lf, const Statements &stmts,
+                const std::unordered_set<std::string> *drizzle_hashes) {
+	bool first_pending_seen = false;
 	for (const auto &it : plan.items) {
-		if (it.state != core::State::Applied)
-			return true;
-		if (drizzle_hashes && !drizzle_hashes->count(it.applied_hash))
+		if (it.state == core::State::Applied) {
+			if (drizzle_hashes && !drizzle_hashes->count(it.applied_hash))
+				return true;
+			continue;
+		}
+		if (!it.pos || !plan.runs(it) || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
+			return true;  // adopted, renamed, ...: recorded whatever comes first
+		if (first_pending_seen)
+			continue;  // after the first pending one, which does not run here
+		first_pending_seen = true;
+		if (!is_non_transactional(lf.folder.migrations[*it.pos], stmts[*it.pos]))
 			return true;
 	}
 	return false;
@@ -312,7 +327,7 @@ DBKIT_FUNCTION(dbkit_apply) {
 		drizzle_hashes.insert(r.hash);
 	std::optional<HistoryWriter> history;
 	DriftBeforeRun drift;
-	if (run_writes(plan, dz ? &drizzle_hashes : nullptr)) {
+	if (run_writes(plan, lf, stmts, dz ? &drizzle_hashes : nullptr)) {
 		drift = drift_before_writing(opts.resume);
 		history.emplace("apply");
 		if (dz)
