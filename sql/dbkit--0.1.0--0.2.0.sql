@@ -1019,65 +1019,55 @@ $$;
 -- dependents of them, of a table's row and array types, of everything in a
 -- touched schema); again the tables of all those. Computed from the live
 -- catalogs and from the stored reference (what was dropped is only there).
-CREATE FUNCTION dbkit._expand_touched(touched oid[])
+CREATE FUNCTION dbkit._owners_of(objects oid[])
 RETURNS oid[]
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-WITH RECURSIVE t0(o) AS (
-    SELECT unnest(touched)
-), owner0(o) AS (
-    SELECT o FROM t0
-    UNION SELECT x.o FROM t0, LATERAL (
-        SELECT conrelid FROM pg_constraint WHERE oid = t0.o AND conrelid <> 0
-        UNION ALL SELECT contypid FROM pg_constraint WHERE oid = t0.o AND contypid <> 0
-        UNION ALL SELECT tgrelid FROM pg_trigger WHERE oid = t0.o
-        UNION ALL SELECT polrelid FROM pg_policy WHERE oid = t0.o
-        UNION ALL SELECT ev_class FROM pg_rewrite WHERE oid = t0.o
-        UNION ALL SELECT indrelid FROM pg_index WHERE indexrelid = t0.o
-        UNION ALL SELECT adrelid FROM pg_attrdef WHERE oid = t0.o
-        UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = t0.o
-        UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = t0.o
-        UNION ALL SELECT typrelid FROM pg_type WHERE oid = t0.o AND typrelid <> 0
-        UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = t0.o AND r.relid IS NOT NULL) x(o)
-), nsp(o) AS (
-    SELECT n.oid FROM pg_namespace n WHERE n.oid IN (SELECT o FROM owner0)
-), members(o) AS (
+-- objects, with the table (or domain, publication) whose entry each is a part of
+SELECT array(SELECT DISTINCT o FROM (
+    SELECT unnest(objects)
+    UNION ALL SELECT conrelid FROM pg_constraint WHERE oid = ANY (objects) AND conrelid <> 0
+    UNION ALL SELECT contypid FROM pg_constraint WHERE oid = ANY (objects) AND contypid <> 0
+    UNION ALL SELECT tgrelid FROM pg_trigger WHERE oid = ANY (objects)
+    UNION ALL SELECT polrelid FROM pg_policy WHERE oid = ANY (objects)
+    UNION ALL SELECT ev_class FROM pg_rewrite WHERE oid = ANY (objects)
+    UNION ALL SELECT indrelid FROM pg_index WHERE indexrelid = ANY (objects)
+    UNION ALL SELECT adrelid FROM pg_attrdef WHERE oid = ANY (objects)
+    UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = ANY (objects)
+    UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = ANY (objects)
+    UNION ALL SELECT typrelid FROM pg_type WHERE oid = ANY (objects) AND typrelid <> 0
+    UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = ANY (objects) AND r.relid IS NOT NULL) x(o)
+  WHERE o IS NOT NULL AND o <> 0)
+$$;
+
+CREATE FUNCTION dbkit._expand_touched(touched oid[])
+RETURNS oid[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owners oid[] := dbkit._owners_of(touched);
+    nsps oid[] := array(SELECT oid FROM pg_namespace WHERE oid = ANY (owners));
+    named oid[];
+BEGIN
     -- a touched schema: everything in it (a rename changes every key there)
-    SELECT c.oid FROM pg_class c WHERE EXISTS (SELECT FROM nsp) AND c.relnamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT p.oid FROM pg_proc p WHERE EXISTS (SELECT FROM nsp) AND p.pronamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT t.oid FROM pg_type t WHERE EXISTS (SELECT FROM nsp) AND t.typnamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT op.oid FROM pg_operator op WHERE EXISTS (SELECT FROM nsp) AND op.oprnamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT da.oid FROM pg_default_acl da WHERE EXISTS (SELECT FROM nsp) AND da.defaclnamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT e.oid FROM pg_extension e WHERE EXISTS (SELECT FROM nsp) AND e.extnamespace IN (SELECT o FROM nsp)
-    UNION ALL SELECT pn.pnpubid FROM pg_publication_namespace pn WHERE EXISTS (SELECT FROM nsp) AND pn.pnnspid IN (SELECT o FROM nsp)
-), named0(o) AS (
-    SELECT o FROM owner0 UNION SELECT o FROM members
-), named(o) AS (
+    IF cardinality(nsps) > 0 THEN
+        owners := owners
+            || array(SELECT oid FROM pg_class WHERE relnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_proc WHERE pronamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_type WHERE typnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_operator WHERE oprnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_default_acl WHERE defaclnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_extension WHERE extnamespace = ANY (nsps))
+            || array(SELECT pnpubid FROM pg_publication_namespace WHERE pnnspid = ANY (nsps));
+    END IF;
     -- a table's row type and the array types carry its name too
-    SELECT o FROM named0
-    UNION SELECT c.reltype FROM pg_class c JOIN named0 n ON n.o = c.oid WHERE c.reltype <> 0
-    UNION SELECT t.typarray FROM pg_type t WHERE t.typarray <> 0
-        AND (t.oid IN (SELECT o FROM named0) OR t.oid IN (SELECT c.reltype FROM pg_class c JOIN named0 n ON n.o = c.oid))
-), dep(o) AS (
-    SELECT o FROM named
-    UNION SELECT d.objid FROM named n
-            JOIN pg_class k ON k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r'
-            JOIN pg_depend d ON d.refclassid = k.oid AND d.refobjid = n.o
-), e0(o) AS (
-    SELECT o FROM dep
-    UNION SELECT x.o FROM dep, LATERAL (
-        SELECT conrelid FROM pg_constraint WHERE oid = dep.o AND conrelid <> 0
-        UNION ALL SELECT contypid FROM pg_constraint WHERE oid = dep.o AND contypid <> 0
-        UNION ALL SELECT tgrelid FROM pg_trigger WHERE oid = dep.o
-        UNION ALL SELECT polrelid FROM pg_policy WHERE oid = dep.o
-        UNION ALL SELECT ev_class FROM pg_rewrite WHERE oid = dep.o
-        UNION ALL SELECT indrelid FROM pg_index WHERE indexrelid = dep.o
-        UNION ALL SELECT adrelid FROM pg_attrdef WHERE oid = dep.o
-        UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = dep.o
-        UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = dep.o
-        UNION ALL SELECT typrelid FROM pg_type WHERE oid = dep.o AND typrelid <> 0
-        UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = dep.o AND r.relid IS NOT NULL) x(o)
-)
-SELECT coalesce(array_agg(DISTINCT o), '{}') FROM e0 WHERE o IS NOT NULL AND o <> 0
+    named := owners || array(SELECT reltype FROM pg_class WHERE oid = ANY (owners) AND reltype <> 0);
+    named := named || array(SELECT typarray FROM pg_type WHERE oid = ANY (named) AND typarray <> 0);
+    -- what renders their names: their pg_depend dependents, and the tables those are parts of
+    RETURN dbkit._owners_of(named || array(
+        SELECT d.objid FROM pg_class k JOIN pg_depend d ON d.refclassid = k.oid AND d.refobjid = ANY (named)
+         WHERE k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r'));
+END
 $$;
