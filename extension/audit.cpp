@@ -16,6 +16,7 @@
 #include "audit.hpp"
 #include "guard.hpp"
 #include "run_state.hpp"
+#include "touched.hpp"
 
 #include "commands/extension.h"
 #include "miscadmin.h"
@@ -165,9 +166,12 @@ void purge_expired(TimestampTz now) {
 void flush() {
 	List *rows = g_pending;
 	g_pending = NIL;  // whatever happens below, they are written at most once
+	bool dirty = dbkit_touched_has_outside();
 	// DROP EXTENSION dbkit in this transaction took dbkit.ddl_audit with it
-	if (rows == NIL || !OidIsValid(g_writer) || !OidIsValid(get_extension_oid("dbkit", true)))
+	if ((rows == NIL && !dirty) || !OidIsValid(g_writer) || !OidIsValid(get_extension_oid("dbkit", true))) {
+		dbkit_touched_reset();
 		return;
+	}
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	Oid save_uid;
@@ -227,7 +231,10 @@ void flush() {
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
 		}
-		purge_expired(GetCurrentTimestamp());
+		dbkit_touched_write_outside();  // the drift flag (dbkit.dirty_objects)
+		dbkit_touched_reset();
+		if (rows != NIL)
+			purge_expired(GetCurrentTimestamp());
 		SPI_finish();
 		AtEOXact_GUC(true, guc_level);
 		PopActiveSnapshot();
@@ -270,6 +277,7 @@ void at_xact(XactEvent event, void *) {
 	case XACT_EVENT_PARALLEL_COMMIT:
 	case XACT_EVENT_PARALLEL_ABORT:
 		g_pending = NIL;  // its memory went with TopTransactionContext
+		dbkit_touched_reset();
 		g_stmt_copy = nullptr;
 		g_stmt_src = nullptr;
 		break;
@@ -283,9 +291,12 @@ void at_xact(XactEvent event, void *) {
 // are always the list's tail (levels never decrease along it), so only the tail
 // is touched: no walk of the whole list at every savepoint.
 void at_subxact(SubXactEvent event, SubTransactionId, SubTransactionId, void *) {
-	if (g_pending == NIL || (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	int level = GetCurrentTransactionNestLevel();
+	dbkit_touched_subxact(event == SUBXACT_EVENT_ABORT_SUB, level);
+	if (g_pending == NIL)
+		return;
 	int n = list_length(g_pending);
 	int first = n;  // index of the first row of this subtransaction (or deeper)
 	while (first > 0 && static_cast<PendingRow *>(list_nth(g_pending, first - 1))->level >= level)
@@ -304,13 +315,24 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("dbkit audit functions run only as event triggers")));
-	if (!dbkit::audit_enabled() || dbkit::in_run() || creating_extension)
+	if (creating_extension)
 		PG_RETURN_NULL();
 	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
 	// A temporary table (CREATE TEMP TABLE, often one per request) is never schema
 	// drift: skipped here without a query; kSelectDdl drops the other pg_temp objects.
 	if (trig->parsetree && IsA(trig->parsetree, CreateStmt) &&
 	    castNode(CreateStmt, trig->parsetree)->relation->relpersistence == RELPERSISTENCE_TEMP)
+		PG_RETURN_NULL();
+	if (!g_callbacks) {
+		RegisterXactCallback(at_xact, NULL);
+		RegisterSubXactCallback(at_subxact, NULL);
+		g_callbacks = true;
+	}
+	g_writer = GetUserId();  // SECURITY DEFINER: the functions' owner
+	// What the statement touched, for the references and the drift flag: dbkit's own
+	// runs too, and whatever dbkit.audit says (the flag is not the audit).
+	dbkit_touched_capture(trig, select == kSelectDrop, dbkit::in_run());
+	if (!dbkit::audit_enabled() || dbkit::in_run())
 		PG_RETURN_NULL();
 	// pg_restore replays a dump's DDL, which is not a change to the schema (and the
 	// dump carries the audit rows it had). application_name is the client's to set,
@@ -319,12 +341,6 @@ Datum audit(FunctionCallInfo fcinfo, const char *select, const char *event) noex
 	const char *app = GetConfigOption("application_name", true, false);
 	if (app && strcmp(app, "pg_restore") == 0 && superuser_arg(GetSessionUserId()))
 		PG_RETURN_NULL();
-	if (!g_callbacks) {
-		RegisterXactCallback(at_xact, NULL);
-		RegisterSubXactCallback(at_subxact, NULL);
-		g_callbacks = true;
-	}
-	g_writer = GetUserId();  // SECURITY DEFINER: the functions' owner
 	// The role that ran the DDL is the outer one.
 	const char *user = GetUserNameFromId(GetOuterUserId(), true);
 	capture(select, event, GetCommandTagName(trig->tag), user ? user : "", app);

@@ -4,6 +4,8 @@
 #include "locks.hpp"
 #include "spi.hpp"
 #include "subxact.hpp"
+#include "touched.hpp"
+#include "as_owner.hpp"
 
 namespace dbkit {
 
@@ -30,10 +32,105 @@ bool with_short_lock_wait(F &&f) {
 		return false;
 	}
 }
+// Whether the newest reference can be carried forward object by object: the
+// per-object copy is of it, it carries no drift, no DDL outside dbkit committed
+// since (dbkit.dirty_objects) or is pending in this transaction, roles and event
+// triggers are as they were, and no run since failed to record its snapshot.
+// format: the drizzle table the run leaves out must be the one recorded.
+bool reference_is_current(const std::optional<std::string> &format) {
+	if (touched_outside_pending())
+		return false;
+	spi::execute(
+	    "SELECT 1 FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
+	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects) "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
+	    "                 AND e.id > coalesce(s.run_id, 0)) "
+	    "AND ($1::pg_catalog.jsonb IS NULL OR (SELECT o.value FROM dbkit.reference_objects o "
+	    "     WHERE o.key = 'dbkit:format') = $1::pg_catalog.jsonb)",
+	    {spi::text_or_null(format)});
+	return spi::rows() > 0;
+}
+
+std::string format_of(const Options &opts) {
+	spi::execute("SELECT pg_catalog.jsonb_build_object('version', 2, 'drizzle_schema', $1, 'drizzle_table', $2)::text",
+	             {spi::text(opts.drizzle_schema), spi::text(opts.drizzle_table)});
+	return *spi::get_text(0, 1);
+}
+
+// The reference after a run, re-reading only what the run's statements touched
+// (and what depends on them): the previous one with those objects' entries
+// replaced. false: it cannot be done safely this way (nothing written; the
+// caller takes the full snapshot).
+bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts) {
+	Touched t = touched_by_runs();
+	if (t.unknown || t.outside)
+		return false;
+	AsExtensionOwner owner;
+	if (!reference_is_current(format_of(opts)))
+		return false;
+	spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[])::text", {spi::text(t.oids)});
+	std::string objects = *spi::get_text(0, 1);
+	std::vector<spi::Arg> args{spi::text(opts.drizzle_schema), spi::text(opts.drizzle_table), spi::text(objects)};
+	spi::execute(
+	    "WITH o AS (DELETE FROM dbkit.reference_objects WHERE objid = ANY ($3::pg_catalog.oid[]) "
+	    "            OR relid = ANY ($3::pg_catalog.oid[]) RETURNING key, value) "
+	    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM o",
+	    args);
+	std::string before = *spi::get_text(0, 1);
+	// a key still held by an object outside the set (a unique violation) means the
+	// stored copy no longer matches the catalogs: the caller's full read settles it
+	spi::execute(
+	    "WITH n AS (INSERT INTO dbkit.reference_objects (key, value, objid, relid) "
+	    "           SELECT key, value, objid, relid FROM dbkit.snapshot_entries($1, $2, $3::pg_catalog.oid[]) "
+	    "           RETURNING key, value) "
+	    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM n",
+	    args);
+	std::string after = *spi::get_text(0, 1);
+	spi::execute(
+	    "WITH c AS (SELECT coalesce(pg_catalog.jsonb_object_agg(k, pg_catalog.jsonb_build_array("
+	    "             $4::pg_catalog.jsonb OPERATOR(pg_catalog.->) k, $5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), '{}') AS changes "
+	    "           FROM (SELECT pg_catalog.jsonb_object_keys($4::pg_catalog.jsonb) UNION "
+	    "                 SELECT pg_catalog.jsonb_object_keys($5::pg_catalog.jsonb)) keys(k) "
+	    "           WHERE ($4::pg_catalog.jsonb OPERATOR(pg_catalog.->) k) IS DISTINCT FROM "
+	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
+	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes) "
+	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes FROM c RETURNING id) "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint()",
+	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after)});
+	return true;
+}
+
+// The full read of a reference without carried drift, kept per object as well.
+void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
+	AsExtensionOwner owner;
+	spi::execute("DELETE FROM dbkit.reference_objects");
+	if (with_opts)
+		spi::execute("INSERT INTO dbkit.reference_objects (key, value, objid, relid) "
+		             "SELECT key, value, objid, relid FROM dbkit.snapshot_entries($4, $5, NULL)",
+		             args);
+	else
+		spi::execute("INSERT INTO dbkit.reference_objects (key, value, objid, relid) "
+		             "SELECT e.key, e.value, e.objid, e.relid FROM (SELECT dbkit._reference_format() f) x, "
+		             "LATERAL dbkit.snapshot_entries(coalesce(x.f ->> 'drizzle_schema', 'drizzle'), "
+		             "  coalesce(x.f ->> 'drizzle_table', '__drizzle_migrations'), NULL) e");
+	spi::execute(
+	    "WITH s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
+	    "  SELECT $1, $2, pg_catalog.md5(m::text), dbkit.catalog_fingerprint(), m "
+	    "  FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}'::pg_catalog.jsonb) m "
+	    "        FROM dbkit.reference_objects) x RETURNING id) "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint()",
+	    {args[0], args[1]});
+}
 }  // namespace
 
+bool reference_current_for_drift() {
+	AsExtensionOwner owner;
+	return reference_is_current(std::nullopt);
+}
+
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts,
-                    const std::optional<std::string> &carried) {
+                    const std::optional<std::string> &carried, bool incremental) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
 	std::vector<spi::Arg> args{spi::int8(run_id), spi::text(tag), spi::text_or_null(carried)};
@@ -42,12 +139,35 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		args.push_back(spi::text(opts->drizzle_table));
 	}
 	const char *live = opts ? "dbkit.snapshot($4, $5)" : "dbkit.snapshot()";
+	if (incremental && !carried && opts) {
+		bool done = false;
+		bool stored_inc = with_short_lock_wait([&] {
+			Subxact sx;  // a failure here (the copy no longer matches): nothing stays, the full read follows
+			try {
+				done = store_incremental(run_id, tag, *opts);
+				sx.commit();
+			} catch (const PgError &e) {
+				int code = e.edata()->sqlerrcode;
+				sx.rollback();
+				if (code != ERRCODE_UNIQUE_VIOLATION)
+					throw;
+			}
+		});
+		if (stored_inc && done) {
+			touched_taken_in();
+			spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
+			return;
+		}
+	}
 	bool stored = with_short_lock_wait([&] {
+		{
+			AsExtensionOwner owner;
+			spi::execute("DELETE FROM dbkit.dirty_objects");  // this reference reads (or carries) them
+			if (carried)
+				spi::execute("UPDATE dbkit.reference_state SET snapshot_id = NULL, guard = NULL");
+		}
 		if (!carried) {
-			std::string sql = std::string("INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot) "
-			                              "SELECT $1, $2, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s "
-			                              "FROM ") + live + " s";  // $3 (no drift to carry) is NULL and unused
-			spi::execute(sql.c_str(), args);
+			store_full(args, opts != nullptr);  // $3 (no drift to carry) is NULL and unused
 			return;
 		}
 		// Per object: what the run changed (live now differs from live before it) is
@@ -68,6 +188,7 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		    "  LEFT JOIN LATERAL pg_catalog.jsonb_each($3::pg_catalog.jsonb) c ON c.key OPERATOR(pg_catalog.=) keys.k) x) y";
 		spi::execute(sql.c_str(), args);
 	});
+	touched_taken_in();
 	if (!stored) {
 		spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"snapshot_skipped\": true}' WHERE id = $1",
 		             {spi::int8(run_id)});
@@ -81,6 +202,10 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 }
 
 std::optional<std::string> drift_before_run() {
+	// No DDL outside dbkit since the reference (the event triggers' flag), roles and
+	// event triggers unchanged: nothing to carry, and no catalog to read.
+	if (reference_current_for_drift())
+		return std::nullopt;
 	spi::execute(
 	    "SELECT catalog_fingerprint = dbkit.catalog_fingerprint() "
 	    "FROM (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s");
@@ -88,10 +213,11 @@ std::optional<std::string> drift_before_run() {
 		return std::nullopt;  // no reference yet, or no catalog row changed since it
 	std::optional<std::string> drift;
 	if (!with_short_lock_wait([&] {
+		    AsExtensionOwner owner;  // an incremental reference is read from dbkit.reference_objects
 		    spi::execute(
 		        "SELECT pg_catalog.jsonb_object_agg(keys.k, pg_catalog.jsonb_build_object("
 		        "         'ref', r.s OPERATOR(pg_catalog.->) keys.k, 'live', n.s OPERATOR(pg_catalog.->) keys.k)) "
-		        "FROM (SELECT snapshot AS s FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) r, "
+		        "FROM (SELECT dbkit.reference() AS s) r, "
 		        "     LATERAL (SELECT dbkit._live_like(r.s) AS s) l, "
 		        "     LATERAL (SELECT CASE WHEN r.s OPERATOR(pg_catalog.?) 'dbkit:format' THEN l.s "
 		        "                          ELSE dbkit.snapshot('drizzle', '__drizzle_migrations') END AS s) n, "

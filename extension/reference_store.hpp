@@ -27,8 +27,16 @@ std::optional<std::string> drift_before_run();
 // snapshot (dbkit.snapshot(schema, table)), and the snapshot records it so that
 // dbkit_drift() leaves out the same one; without (accept-drift), the one the newest
 // snapshot recorded.
+// incremental: the run's own statements are all in this transaction (not a
+// non-transactional migration's), so the reference may be the previous one with
+// only what they touched re-read (docs/design.md, "Incremental references"); it
+// falls back to the full read whenever that is not known to be equal.
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
-                    const std::optional<std::string> &carried = std::nullopt);
+                    const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
+
+// The newest reference is the live schema as far as the event triggers and the
+// guard (roles, event triggers) can tell: a drift poll needs no catalog read.
+bool reference_current_for_drift();
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
 // drift that a fingerprint cannot show while a non-transactional migration's own

@@ -185,7 +185,7 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_finish) {
 	                         remaining.empty() ? "null" : core::json_quote(remaining), carried ? "true" : "false",
 	                         absorbed_drift ? "true" : "false"));
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	store_reference(w.run_id(), remaining, &opts, carried);
+	store_reference(w.run_id(), remaining, &opts, carried, /*incremental=*/false);  // its statements span transactions
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("rolled_back"), int32_t(total), ms, t.row.hash, t.down.file,

@@ -281,8 +281,7 @@ std::vector<RenamedSchema> live_schemas() {
 
 std::string drizzle_schema() {
 	spi::execute(
-	    "SELECT coalesce((SELECT s.snapshot -> 'dbkit:format' ->> 'drizzle_schema' FROM dbkit.snapshots s "
-	    "ORDER BY s.id DESC LIMIT 1), 'drizzle')");
+	    "SELECT coalesce(dbkit._reference_format() ->> 'drizzle_schema', 'drizzle')");
 	return spi::get_text(0, 1).value_or("drizzle");
 }
 

@@ -682,3 +682,415 @@ COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) 
     'Record the rollback of a migration whose non-transactional down file ran statement by statement';
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) FROM PUBLIC;
+-- Issue 14 item 1: incremental references. The reference is also kept per
+-- object (dbkit.reference_objects); a deploy re-reads only the objects its
+-- statements touched (the event triggers follow dbkit's own statements too) and
+-- what depends on them; DDL outside dbkit leaves rows in dbkit.dirty_objects,
+-- so a drift poll with none answers without reading the schema. docs/design.md,
+-- "Incremental references".
+------------------------------------------------------------------------------
+-- The one definition of what a snapshot entry is: every entry with the object it
+-- belongs to (objid) and, for the parts of a table (constraints, indexes,
+-- triggers, policies, rules), that table (relid). objects NULL: the whole schema;
+-- else only the entries of those objects (a table brings all its parts).
+CREATE FUNCTION dbkit.snapshot_entries(drizzle_schema text, drizzle_table text, objects oid[])
+RETURNS TABLE (key text, value jsonb, objid oid, relid oid)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET extra_float_digits = 1
+AS $$
+WITH dz AS (
+    -- drizzle's migrations table the runs are configured with, and the sequences it owns
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = drizzle_schema AND c.relname = drizzle_table
+    UNION ALL
+    SELECT d.objid FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+       AND n.nspname = drizzle_schema AND c.relname = drizzle_table
+), ns AS (
+    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_namespace'::regclass AND x.objid = n.oid AND x.objsubid = 0 AND x.deptype = 'e')
+), rel AS (
+    SELECT c.oid, c.relname, c.relkind, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qname,
+           c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
+           c.relowner, c.relacl, c.relreplident
+      FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.objsubid = 0 AND x.deptype = 'e')
+       AND c.oid NOT IN (SELECT oid FROM dz)
+       AND (objects IS NULL OR c.oid = ANY (objects))
+), item(key, value, objid, relid) AS (
+    SELECT 'dbkit:format', jsonb_build_object('version', 2, 'drizzle_schema', drizzle_schema, 'drizzle_table', drizzle_table), NULL::oid, NULL::oid
+     WHERE objects IS NULL
+    UNION ALL
+    SELECT 'schema:' || quote_ident(nspname),
+           jsonb_build_object('owner', pg_get_userbyid(nspowner), 'acl', dbkit._acl(nspacl, 'n', nspowner)), oid, NULL::oid
+      FROM ns WHERE (objects IS NULL OR oid = ANY (objects))
+    UNION ALL
+    SELECT 'table:' || r.qname,
+           jsonb_strip_nulls(jsonb_build_object(
+               'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' WHEN 'f' THEN 'foreign' ELSE 'table' END,
+               'unlogged', CASE WHEN r.relpersistence = 'u' THEN true END,
+               'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
+               'partition_of', (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i
+                                  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                                 WHERE i.inhrelid = r.oid AND r.relispartition),
+               'partition_bound', CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
+               'inherits', (SELECT jsonb_agg(format('%I.%I', pn.nspname, p.relname) ORDER BY i.inhseqno) FROM pg_inherits i
+                              JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
+                             WHERE i.inhrelid = r.oid AND NOT r.relispartition),
+               'row_security', CASE WHEN r.relrowsecurity THEN true END,
+               'force_row_security', CASE WHEN r.relforcerowsecurity THEN true END,
+               'options', to_jsonb(r.reloptions),
+               'owner', pg_get_userbyid(r.relowner),
+               'acl', dbkit._acl(r.relacl, 'r', r.relowner),
+               'replica_identity', CASE r.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
+                                   WHEN 'i' THEN (SELECT 'index ' || quote_ident(ic.relname) FROM pg_index i
+                                                    JOIN pg_class ic ON ic.oid = i.indexrelid
+                                                   WHERE i.indrelid = r.oid AND i.indisreplident) END)), r.oid, NULL::oid
+      FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'column:' || r.qname || '.' || quote_ident(a.attname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'position', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+               'type', format_type(a.atttypid, a.atttypmod),
+               'not_null', a.attnotnull,
+               'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
+               'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+               'collation', CASE WHEN a.attcollation <> t.typcollation
+                                 THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
+                                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
+               'acl', CASE WHEN cardinality(a.attacl) > 0 THEN dbkit._acl(a.attacl, 'c', r.relowner) END)), r.oid, NULL::oid
+      FROM rel r
+      JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+      JOIN pg_type t ON t.oid = a.atttypid
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'constraint:' || r.qname || '.' || quote_ident(co.conname),
+           jsonb_build_object('type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
+                                      WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
+                                      WHEN 't' THEN 'trigger' ELSE co.contype::text END,
+                              'definition', pg_get_constraintdef(co.oid, true)), co.oid, r.oid
+      FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+     WHERE r.relkind IN ('r', 'p', 'f')
+    UNION ALL
+    SELECT 'index:' || format('%I.%I', ns.nspname, ic.relname),
+           jsonb_strip_nulls(jsonb_build_object('table', r.qname, 'definition', pg_get_indexdef(i.indexrelid),
+                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END)), i.indexrelid, r.oid
+      FROM pg_index i JOIN rel r ON r.oid = i.indrelid
+      JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
+    UNION ALL
+    SELECT 'sequence:' || r.qname,
+           jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
+                              'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+                              'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner)), r.oid, NULL::oid
+      FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                          AND d.deptype = 'i')
+    UNION ALL
+    SELECT CASE r.relkind WHEN 'v' THEN 'view:' ELSE 'materialized_view:' END || r.qname,
+           jsonb_strip_nulls(jsonb_build_object(
+               'definition', pg_get_viewdef(r.oid, true),
+               'options', to_jsonb(r.reloptions),   -- security_invoker, security_barrier, check_option, storage
+               'owner', pg_get_userbyid(r.relowner),
+               'acl', dbkit._acl(r.relacl, 'r', r.relowner))), r.oid, NULL::oid
+      FROM rel r WHERE r.relkind IN ('v', 'm')
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
+               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+           jsonb_build_object('definition', pg_get_functiondef(p.oid),
+                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)), p.oid, NULL::oid
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w')
+       AND (objects IS NULL OR p.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
+           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text), tg.oid, r.oid
+      FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+     WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
+    UNION ALL
+    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+                                          WHERE e.enumtypid = t.oid),
+                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)), t.oid, NULL::oid
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'e'
+       AND (objects IS NULL OR t.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
+               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
+                                 FROM pg_constraint c WHERE c.contypid = t.oid),
+               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))), t.oid, NULL::oid
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'd'
+       AND (objects IS NULL OR t.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'type:' || r.qname,
+           jsonb_build_object('attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
+                                                               ORDER BY a.attnum)
+                                               FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0
+                                                AND NOT a.attisdropped),
+                              'owner', pg_get_userbyid(r.relowner)), r.oid, NULL::oid
+      FROM rel r WHERE r.relkind = 'c'
+    UNION ALL
+    SELECT 'extension:' || quote_ident(e.extname),
+           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace)), e.oid, NULL::oid
+      FROM pg_extension e WHERE e.extname <> 'dbkit'
+       AND (objects IS NULL OR e.oid = ANY (objects))
+    UNION ALL
+    SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+               'permissive', pol.polpermissive,
+               'roles', (SELECT jsonb_agg(CASE WHEN x = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = x) END
+                                          ORDER BY 1) FROM unnest(pol.polroles) x),
+               'using', pg_get_expr(pol.polqual, pol.polrelid),
+               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid))), pol.oid, r.oid
+      FROM pg_policy pol JOIN rel r ON r.oid = pol.polrelid
+    UNION ALL
+    -- rules other than a view's own _RETURN (CREATE RULE ... DO INSTEAD NOTHING swallows writes)
+    SELECT 'rule:' || r.qname || '.' || quote_ident(rw.rulename),
+           jsonb_build_object('event', CASE rw.ev_type WHEN '1' THEN 'SELECT' WHEN '2' THEN 'UPDATE' WHEN '3' THEN 'INSERT'
+                                                       WHEN '4' THEN 'DELETE' ELSE rw.ev_type::text END,
+                              'instead', rw.is_instead, 'enabled', rw.ev_enabled::text,
+                              'definition', pg_get_ruledef(rw.oid, true)), rw.oid, r.oid
+      FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
+     WHERE rw.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'aggregate:' || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+           jsonb_strip_nulls(jsonb_build_object(
+               'kind', CASE ag.aggkind WHEN 'n' THEN 'normal' WHEN 'o' THEN 'ordered-set' ELSE 'hypothetical-set' END,
+               'sfunc', ag.aggtransfn::regprocedure::text, 'stype', format_type(ag.aggtranstype, NULL),
+               'finalfunc', nullif(ag.aggfinalfn, 0)::regprocedure::text,
+               'combinefunc', nullif(ag.aggcombinefn, 0)::regprocedure::text,
+               'msfunc', nullif(ag.aggmtransfn, 0)::regprocedure::text,
+               'initcond', ag.agginitval, 'sortop', nullif(ag.aggsortop, 0)::regoperator::text,
+               'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner))), p.oid, NULL::oid
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
+     WHERE p.prokind = 'a'
+       AND (objects IS NULL OR p.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'operator:' || (pg_identify_object('pg_operator'::regclass, o.oid, 0)).identity,
+           jsonb_strip_nulls(jsonb_build_object(
+               'function', o.oprcode::regprocedure::text,
+               'commutator', nullif(o.oprcom, 0)::regoperator::text, 'negator', nullif(o.oprnegate, 0)::regoperator::text,
+               'restrict', nullif(o.oprrest, 0)::regprocedure::text, 'join', nullif(o.oprjoin, 0)::regprocedure::text,
+               'hashes', o.oprcanhash, 'merges', o.oprcanmerge, 'owner', pg_get_userbyid(o.oprowner))), o.oid, NULL::oid
+      FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+     WHERE (objects IS NULL OR o.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_operator'::regclass AND x.objid = o.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    -- casts belong to no schema: the ones created after initdb, not by an extension
+    SELECT 'cast:' || format('(%s AS %s)', format_type(ca.castsource, NULL), format_type(ca.casttarget, NULL)),
+           jsonb_strip_nulls(jsonb_build_object(
+               'function', nullif(ca.castfunc, 0)::regprocedure::text,
+               'context', CASE ca.castcontext WHEN 'e' THEN 'explicit' WHEN 'a' THEN 'assignment' ELSE 'implicit' END,
+               'method', CASE ca.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END)), ca.oid, NULL::oid
+      FROM pg_cast ca
+     WHERE (objects IS NULL OR ca.oid = ANY (objects))
+       AND ca.oid >= 16384
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = ca.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'publication:' || quote_ident(pub.pubname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'owner', pg_get_userbyid(pub.pubowner), 'all_tables', pub.puballtables,
+               'actions', concat_ws(', ', CASE WHEN pub.pubinsert THEN 'insert' END, CASE WHEN pub.pubupdate THEN 'update' END,
+                                    CASE WHEN pub.pubdelete THEN 'delete' END, CASE WHEN pub.pubtruncate THEN 'truncate' END),
+               'via_root', pub.pubviaroot,
+               'tables', (SELECT jsonb_agg(format('%I.%I', pn.nspname, pc.relname)
+                                           || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                                                                  FROM pg_attribute a WHERE a.attrelid = pr.prrelid
+                                                                   AND a.attnum = ANY (pr.prattrs::int2[])) || ')', '')
+                                           || coalesce(' WHERE ' || pg_get_expr(pr.prqual, pr.prrelid), '')
+                                           ORDER BY 1)
+                            FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid
+                            JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = pub.oid),
+               'schemas', (SELECT jsonb_agg(quote_ident(pn.nspname) ORDER BY 1) FROM pg_publication_namespace pns
+                             JOIN pg_namespace pn ON pn.oid = pns.pnnspid WHERE pns.pnpubid = pub.oid))), pub.oid, NULL::oid
+      FROM pg_publication pub
+     WHERE (objects IS NULL OR pub.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_publication'::regclass AND x.objid = pub.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    -- event triggers run code on every DDL; dbkit's own audit triggers are listed too (disabling them shows)
+    SELECT 'event_trigger:' || quote_ident(et.evtname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'event', et.evtevent, 'function', et.evtfoid::regprocedure::text,
+               'enabled', et.evtenabled::text, 'tags', to_jsonb(et.evttags), 'owner', pg_get_userbyid(et.evtowner))), et.oid, NULL::oid
+      FROM pg_event_trigger et
+     WHERE (objects IS NULL OR et.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+                        WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = et.oid AND d.deptype = 'e'
+                          AND e.extname <> 'dbkit')
+    UNION ALL
+    -- ALTER DEFAULT PRIVILEGES: what every future table, function, ... will grant
+    SELECT 'default_privileges:' || quote_ident(pg_get_userbyid(da.defaclrole))
+               || coalesce(' in ' || quote_ident(dn.nspname), '')
+               || ' on ' || CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                                                  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE da.defaclobjtype::text END,
+           jsonb_build_object('acl', (SELECT jsonb_agg(regexp_replace(x::text, '^=', 'PUBLIC=') ORDER BY x::text)
+                                        FROM unnest(da.defaclacl) x)), da.oid, NULL::oid
+      FROM pg_default_acl da LEFT JOIN pg_namespace dn ON dn.oid = da.defaclnamespace
+     WHERE (objects IS NULL OR da.oid = ANY (objects))
+)
+SELECT key, value, objid, relid FROM item
+$$;
+
+-- dbkit.snapshot(schema, table) is now the whole set of entries as one map.
+CREATE OR REPLACE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) FROM dbkit.snapshot_entries(drizzle_schema, drizzle_table, NULL) e
+$$;
+
+-- The newest reference, per object: valid only while reference_state.snapshot_id
+-- is the newest row of dbkit.snapshots.
+CREATE TABLE dbkit.reference_objects (
+    key    text PRIMARY KEY,
+    value  jsonb NOT NULL,
+    objid  oid,
+    relid  oid
+);
+CREATE INDEX ON dbkit.reference_objects (objid);
+CREATE INDEX ON dbkit.reference_objects (relid);
+CREATE TABLE dbkit.reference_state (
+    one          boolean PRIMARY KEY DEFAULT true CHECK (one),
+    snapshot_id  bigint,      -- the dbkit.snapshots row reference_objects holds
+    guard        text         -- dbkit._guard_fingerprint() when it was stored
+);
+INSERT INTO dbkit.reference_state DEFAULT VALUES;
+-- Objects DDL outside dbkit's runs touched (written by the event triggers at
+-- commit, whatever dbkit.audit says); classid 0: a command that names no object
+-- (GRANT, ALTER DEFAULT PRIVILEGES, ...).
+CREATE TABLE dbkit.dirty_objects (
+    id       bigserial PRIMARY KEY,
+    at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    classid  oid NOT NULL,
+    objid    oid NOT NULL
+);
+-- An incremental reference row holds what changed (changes: {key: [before, after]})
+-- instead of the whole snapshot, which is reference_objects.
+ALTER TABLE dbkit.snapshots ALTER COLUMN snapshot DROP NOT NULL, ALTER COLUMN fingerprint DROP NOT NULL,
+    ADD COLUMN changes jsonb;
+-- Readable by every role, like dbkit.code_schemas: what they hold is what pg_catalog shows anyway
+-- (and dbkit.snapshot(), which every role may call, reads them for the drizzle table left out).
+GRANT SELECT ON dbkit.reference_objects, dbkit.reference_state, dbkit.dirty_objects TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('dbkit.dirty_objects', '');
+
+-- What event triggers cannot see and is cheap to read: roles (shared, renamed from
+-- any database) and event triggers (their own DDL fires none).
+CREATE FUNCTION dbkit._guard_fingerprint()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(coalesce((SELECT string_agg(oid::text || ':' || rolname, ',' ORDER BY oid) FROM pg_roles), '') || '|' ||
+           coalesce((SELECT string_agg(oid::text || ':' || xmin::text || ':' || evtenabled::text, ',' ORDER BY oid)
+                       FROM pg_event_trigger), ''))
+$$;
+
+-- The newest reference as one map (an incremental row's is reference_objects).
+CREATE FUNCTION dbkit.reference()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN s.snapshot IS NOT NULL THEN s.snapshot
+            WHEN s.id = (SELECT snapshot_id FROM dbkit.reference_state)
+            THEN (SELECT coalesce(jsonb_object_agg(o.key, o.value), '{}'::jsonb) FROM dbkit.reference_objects o) END
+  FROM (SELECT id, snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s
+$$;
+
+-- The drizzle table the newest reference left out ({"drizzle_schema", "drizzle_table"}; NULL: none).
+CREATE FUNCTION dbkit._reference_format()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(s.snapshot -> 'dbkit:format',
+                (SELECT o.value FROM dbkit.reference_objects o WHERE o.key = 'dbkit:format'
+                    AND s.id = (SELECT snapshot_id FROM dbkit.reference_state)))
+  FROM (SELECT NULL) one LEFT JOIN LATERAL (SELECT id, snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s ON true
+$$;
+
+CREATE OR REPLACE FUNCTION dbkit.snapshot()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT dbkit.snapshot(coalesce(f ->> 'drizzle_schema', 'drizzle'), coalesce(f ->> 'drizzle_table', '__drizzle_migrations'))
+  FROM (SELECT dbkit._reference_format() AS f) x
+$$;
+
+-- The objects whose entries a change to `touched` can alter: their tables (a
+-- constraint's, an index's, ...); what renders their names (pg_depend
+-- dependents of them, of a table's row and array types, of everything in a
+-- touched schema); again the tables of all those. Computed from the live
+-- catalogs and from the stored reference (what was dropped is only there).
+CREATE FUNCTION dbkit._owners_of(objects oid[])
+RETURNS oid[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+-- objects, with the table (or domain, publication) whose entry each is a part of
+SELECT array(SELECT DISTINCT o FROM (
+    SELECT unnest(objects)
+    UNION ALL SELECT conrelid FROM pg_constraint WHERE oid = ANY (objects) AND conrelid <> 0
+    UNION ALL SELECT contypid FROM pg_constraint WHERE oid = ANY (objects) AND contypid <> 0
+    UNION ALL SELECT tgrelid FROM pg_trigger WHERE oid = ANY (objects)
+    UNION ALL SELECT polrelid FROM pg_policy WHERE oid = ANY (objects)
+    UNION ALL SELECT ev_class FROM pg_rewrite WHERE oid = ANY (objects)
+    UNION ALL SELECT indrelid FROM pg_index WHERE indexrelid = ANY (objects)
+    UNION ALL SELECT adrelid FROM pg_attrdef WHERE oid = ANY (objects)
+    UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = ANY (objects)
+    UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = ANY (objects)
+    UNION ALL SELECT typrelid FROM pg_type WHERE oid = ANY (objects) AND typrelid <> 0
+    UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = ANY (objects) AND r.relid IS NOT NULL) x(o)
+  WHERE o IS NOT NULL AND o <> 0)
+$$;
+
+CREATE FUNCTION dbkit._expand_touched(touched oid[])
+RETURNS oid[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    owners oid[] := dbkit._owners_of(touched);
+    nsps oid[] := array(SELECT oid FROM pg_namespace WHERE oid = ANY (owners));
+    named oid[];
+BEGIN
+    -- a touched schema: everything in it (a rename changes every key there)
+    IF cardinality(nsps) > 0 THEN
+        owners := owners
+            || array(SELECT oid FROM pg_class WHERE relnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_proc WHERE pronamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_type WHERE typnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_operator WHERE oprnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_default_acl WHERE defaclnamespace = ANY (nsps))
+            || array(SELECT oid FROM pg_extension WHERE extnamespace = ANY (nsps))
+            || array(SELECT pnpubid FROM pg_publication_namespace WHERE pnnspid = ANY (nsps));
+    END IF;
+    -- a table's row type and the array types carry its name too
+    named := owners || array(SELECT reltype FROM pg_class WHERE oid = ANY (owners) AND reltype <> 0);
+    named := named || array(SELECT typarray FROM pg_type WHERE oid = ANY (named) AND typarray <> 0);
+    -- what renders their names: their pg_depend dependents, and the tables those are parts of
+    RETURN dbkit._owners_of(named || array(
+        SELECT d.objid FROM pg_class k JOIN pg_depend d ON d.refclassid = k.oid AND d.refobjid = ANY (named)
+         WHERE k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r'));
+END
+$$;

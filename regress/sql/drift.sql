@@ -101,8 +101,7 @@ $m$);
 SELECT * FROM show_drift();
 SELECT count(*) - :audit_rows AS audit_rows_added FROM dbkit.ddl_audit;
 -- what the snapshot holds, by kind
-SELECT split_part(key, ':', 1) AS kind, count(*) FROM dbkit.snapshots s, jsonb_object_keys(s.snapshot) key
- WHERE s.id = (SELECT max(id) FROM dbkit.snapshots) GROUP BY 1 ORDER BY 1;
+SELECT split_part(key, ':', 1) AS kind, count(*) FROM jsonb_object_keys(dbkit.reference()) key GROUP BY 1 ORDER BY 1;
 
 ------------------------------------------------------------------------------
 -- schema

@@ -43,7 +43,8 @@ CREATE TABLE kept AS
 -- dbkit.migrations: 0.1.0's columns (0.2.0 adds down_hash, NULL for rows recorded before)
 SELECT 'migrations' AS what, count(*) AS n, md5(string_agg((m.id, m.tag, m.idx, m.hash, m.created_at, m.applied_at, m.applied_by, m.duration_ms, m.statements, m.how, m.run_id)::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
 UNION ALL SELECT 'events', count(*), md5(string_agg(e::text, '|' ORDER BY e.id)) FROM dbkit.events e
-UNION ALL SELECT 'snapshots', count(*), md5(string_agg(s::text, '|' ORDER BY s.id)) FROM dbkit.snapshots s
+-- (0.2.0 adds a column to dbkit.snapshots, `changes`: the rows are compared on 0.1.0's columns)
+UNION ALL SELECT 'snapshots', count(*), md5(string_agg((s.id, s.run_id, s.tag, s.taken_at, s.fingerprint, s.catalog_fingerprint, s.snapshot)::text, '|' ORDER BY s.id)) FROM dbkit.snapshots s
 UNION ALL SELECT 'ddl_audit', count(*), md5(string_agg(a::text, '|' ORDER BY a.id)) FROM dbkit.ddl_audit a
 UNION ALL SELECT 'drizzle', count(*), md5(string_agg(d::text, '|' ORDER BY d.id)) FROM drizzle.__drizzle_migrations d;
 SELECT what, n FROM kept ORDER BY what;
@@ -57,7 +58,7 @@ SELECT k.what, k.n, k.digest = now.digest AS unchanged
   JOIN (SELECT 'migrations' AS what, md5(string_agg((m.id, m.tag, m.idx, m.hash, m.created_at, m.applied_at, m.applied_by, m.duration_ms, m.statements, m.how, m.run_id)::text, '|' ORDER BY m.id)) AS digest FROM dbkit.migrations m
         UNION ALL SELECT 'events', md5(string_agg(e::text, '|' ORDER BY e.id))
                     FROM dbkit.events e WHERE e.id <= (SELECT n FROM kept WHERE what = 'events')
-        UNION ALL SELECT 'snapshots', md5(string_agg(s::text, '|' ORDER BY s.id))
+        UNION ALL SELECT 'snapshots', md5(string_agg((s.id, s.run_id, s.tag, s.taken_at, s.fingerprint, s.catalog_fingerprint, s.snapshot)::text, '|' ORDER BY s.id))
                     FROM dbkit.snapshots s WHERE s.id <= (SELECT n FROM kept WHERE what = 'snapshots')
         UNION ALL SELECT 'ddl_audit', md5(string_agg(a::text, '|' ORDER BY a.id))
                     FROM dbkit.ddl_audit a WHERE a.id <= (SELECT n FROM kept WHERE what = 'ddl_audit')

@@ -1,0 +1,196 @@
+// The objects a transaction's DDL touched (touched.hpp). C-style like audit.cpp:
+// these run inside event triggers and commit callbacks, with no C++ object alive
+// across a PostgreSQL call that may raise.
+#include <string>
+
+#include "touched.hpp"
+#include "guard.hpp"
+#include "spi.hpp"
+
+#include "catalog/namespace.h"
+#include "commands/event_trigger.h"
+#include "nodes/parsenodes.h"
+
+namespace {
+
+struct Entry {
+	int level;     // transaction nesting level that recorded it
+	bool in_run;   // dbkit's own statement
+	Oid classid;   // InvalidOid: a command that names no object
+	Oid objid;
+};
+
+List *g_entries = NIL;  // of Entry *, in TopTransactionContext
+
+// classid/objid of what the command created or altered; NULL objid: GRANT,
+// ALTER DEFAULT PRIVILEGES, ... (no object identity reported).
+const char *kDdl =
+    "SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+    "WHERE c.schema_name IS DISTINCT FROM 'pg_temp'";
+// What was dropped, and the survivor whose entry it was part of (found by name:
+// its own catalog row is gone): the table of a default, the publication of a
+// publication's table, the domain of a domain constraint.
+const char *kDrop =
+    "SELECT d.classid, d.objid, CASE d.object_type "
+    "  WHEN 'default value' THEN (SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+    "       ON n.oid = c.relnamespace WHERE n.nspname = d.address_names[1] AND c.relname = d.address_names[2]) "
+    "  WHEN 'publication relation' THEN (SELECT p.oid FROM pg_catalog.pg_publication p WHERE p.pubname = d.address_args[1]) "
+    "  WHEN 'publication namespace' THEN (SELECT p.oid FROM pg_catalog.pg_publication p WHERE p.pubname = d.address_args[1]) "
+    "  WHEN 'domain constraint' THEN pg_catalog.to_regtype(d.address_names[1])::pg_catalog.oid END "
+    "FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE NOT d.is_temporary";
+
+void add(bool in_run, Oid classid, Oid objid) {
+	Entry *e = static_cast<Entry *>(MemoryContextAllocZero(TopTransactionContext, sizeof(Entry)));
+	e->level = GetCurrentTransactionNestLevel();
+	e->in_run = in_run;
+	e->classid = classid;
+	e->objid = objid;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	g_entries = lappend(g_entries, e);
+	MemoryContextSwitchTo(old);
+}
+
+Oid oid_at(HeapTuple tup, TupleDesc desc, int col, bool *isnull) {
+	Datum d = SPI_getbinval(tup, desc, col, isnull);
+	return *isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+// ATTACH/DETACH PARTITION report only the parent; the partition's own entry
+// (partition_of, partition_bound) changes too.
+void partitions_of(Node *parsetree, bool in_run) {
+	if (!parsetree || !IsA(parsetree, AlterTableStmt))
+		return;
+	ListCell *lc;
+	foreach (lc, castNode(AlterTableStmt, parsetree)->cmds) {
+		AlterTableCmd *cmd = static_cast<AlterTableCmd *>(lfirst(lc));
+		if ((cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition ||
+		     cmd->subtype == AT_DetachPartitionFinalize) && cmd->def && IsA(cmd->def, PartitionCmd)) {
+			Oid rel = RangeVarGetRelid(castNode(PartitionCmd, cmd->def)->name, NoLock, true);
+			add(in_run, OidIsValid(rel) ? RelationRelationId : InvalidOid, rel);
+		}
+	}
+}
+
+}  // namespace
+
+void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(drop ? kDrop : kDdl, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dbkit: reading the event's objects failed");
+	uint64 n = SPI_processed;
+	for (uint64 i = 0; i < n; ++i) {
+		HeapTuple tup = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool null_class, null_obj, null_owner = true;
+		Oid classid = oid_at(tup, desc, 1, &null_class);
+		Oid objid = oid_at(tup, desc, 2, &null_obj);
+		add(in_run, null_obj ? InvalidOid : classid, objid);
+		if (drop) {
+			Oid owner = oid_at(tup, desc, 3, &null_owner);
+			if (!null_owner)
+				add(in_run, RelationRelationId, owner);  // the classid only says "an object"
+		}
+	}
+	SPI_finish();
+	// A command that reports no object (ALTER PUBLICATION ... DROP TABLE, REASSIGN
+	// OWNED, a CREATE ... IF NOT EXISTS that did nothing): nothing tells what it
+	// changed, so only a full read is safe. DROP reports through sql_drop.
+	const char *tag = GetCommandTagName(trig->tag);
+	if (!drop && n == 0 && strncmp(tag, "DROP ", 5) != 0)
+		add(in_run, InvalidOid, InvalidOid);
+	if (!drop && strcmp(tag, "ALTER EXTENSION") == 0)
+		add(in_run, InvalidOid, InvalidOid);  // ADD/DROP of a member shows or hides it
+	if (!drop)
+		partitions_of(trig->parsetree, in_run);
+}
+
+bool dbkit_touched_has_outside() { return g_entries != NIL; }
+
+// With SPI connected, as the audit's writer: what no reference took in (DDL
+// outside dbkit, and statements of a run that stored no reference in this
+// transaction, such as a non-transactional migration's).
+void dbkit_touched_write_outside() {
+	if (g_entries == NIL)
+		return;
+	// a database whose dbkit SQL objects are still 0.1.0 (before ALTER EXTENSION UPDATE) has no such table
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	                "WHERE n.nspname = 'dbkit' AND c.relname = 'dirty_objects'", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "dirty objects: lookup failed");
+	if (SPI_processed == 0)
+		return;
+	Oid types[2] = {OIDOID, OIDOID};
+	SPIPlanPtr plan = nullptr;
+	ListCell *lc;
+	foreach (lc, g_entries) {
+		Entry *e = static_cast<Entry *>(lfirst(lc));
+		if (!plan && !(plan = SPI_prepare("INSERT INTO dbkit.dirty_objects (classid, objid) VALUES ($1, $2)", 2, types)))
+			elog(ERROR, "dirty objects: %s", SPI_result_code_string(SPI_result));
+		Datum values[2] = {ObjectIdGetDatum(e->classid), ObjectIdGetDatum(e->objid)};
+		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "dirty objects: insert failed");
+	}
+}
+
+// Same tail walk as the audit's rows (levels never decrease along the list).
+void dbkit_touched_subxact(bool abort, int level) {
+	int n = list_length(g_entries);
+	int first = n;
+	while (first > 0 && static_cast<Entry *>(list_nth(g_entries, first - 1))->level >= level)
+		--first;
+	if (first == n)
+		return;
+	if (abort) {
+		g_entries = list_truncate(g_entries, first);
+		return;
+	}
+	for (int i = first; i < n; ++i)
+		static_cast<Entry *>(list_nth(g_entries, i))->level = level - 1;
+}
+
+void dbkit_touched_reset() { g_entries = NIL; }
+
+namespace dbkit {
+
+Touched touched_by_runs() {
+	Touched t;
+	std::string oids = "{";
+	ListCell *lc;
+	foreach (lc, g_entries) {
+		Entry *e = static_cast<Entry *>(lfirst(lc));
+		if (!e->in_run) {
+			t.outside = true;
+			continue;
+		}
+		if (!OidIsValid(e->classid) || !OidIsValid(e->objid)) {
+			t.unknown = true;
+			continue;
+		}
+		if (oids.size() > 1)
+			oids += ',';
+		oids += std::to_string(e->objid);
+	}
+	t.oids = oids + "}";
+	return t;
+}
+
+bool touched_outside_pending() {
+	ListCell *lc;
+	foreach (lc, g_entries)
+		if (!static_cast<Entry *>(lfirst(lc))->in_run)
+			return true;
+	return false;
+}
+
+void touched_taken_in() {
+	List *kept = NIL;
+	ListCell *lc;
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	foreach (lc, g_entries)
+		if (!static_cast<Entry *>(lfirst(lc))->in_run)
+			kept = lappend(kept, lfirst(lc));
+	MemoryContextSwitchTo(old);
+	g_entries = kept;
+}
+
+}  // namespace dbkit

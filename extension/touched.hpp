@@ -1,0 +1,33 @@
+#pragma once
+// The objects this transaction's DDL touched, as the event triggers report them:
+// dbkit's own runs included (their objects are what an incremental reference
+// re-reads), and DDL outside them (written to dbkit.dirty_objects at commit: the
+// drift flag). Rolled-back savepoints drop their entries. See docs/design.md,
+// "Incremental references".
+#include <string>
+
+namespace dbkit {
+
+struct Touched {
+	bool unknown = false;  // a command that names no object (GRANT, ...): only a full read is safe
+	bool outside = false;  // DDL outside a dbkit run in this transaction
+	std::string oids;      // the run's objects, as an oid[] literal
+};
+
+// What this transaction's dbkit runs touched so far.
+Touched touched_by_runs();
+// DDL outside dbkit's runs in this transaction, not yet written.
+bool touched_outside_pending();
+// A reference now holds what the runs touched: their entries are not drift.
+void touched_taken_in();
+
+}  // namespace dbkit
+
+// For audit.cpp (plain C calls, no C++ objects alive): capture at each event,
+// write the outside entries with SPI connected, follow (sub)transaction ends.
+struct EventTriggerData;
+void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run);
+void dbkit_touched_write_outside();  // every entry left (see touched.cpp)
+bool dbkit_touched_has_outside();    // any entry left
+void dbkit_touched_subxact(bool abort, int level);
+void dbkit_touched_reset();

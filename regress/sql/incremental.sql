@@ -1,0 +1,144 @@
+-- Incremental references (issue 14 item 1): after every migration the reference
+-- is the previous one with only the touched objects re-read. It must always equal
+-- the full rebuild, dbkit.snapshot(): same_as_full() says so after each kind of
+-- DDL, savepoints rolled back inside a migration, failed runs, and DDL outside.
+CREATE DATABASE dbkit_incremental;
+\c dbkit_incremental
+CREATE EXTENSION dbkit;
+\set VERBOSITY terse
+\i regress/sql/mkfolder.inc
+CREATE TEMP TABLE mig (tag text PRIMARY KEY, body text NOT NULL);
+CREATE FUNCTION migrate(t text, body text) RETURNS TABLE (tag text, action text) LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mig VALUES (t, body);
+  RETURN QUERY SELECT a.tag, a.action
+    FROM dbkit_apply((SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n))
+                        FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n))) a
+   WHERE a.action <> 'already_applied';
+END $$;
+-- how the newest reference was stored, and whether it equals the full rebuild
+-- (naming the keys that differ otherwise)
+CREATE FUNCTION same_as_full() RETURNS TABLE (stored text, equal text) LANGUAGE sql AS $$
+  SELECT CASE WHEN s.snapshot IS NULL THEN 'incremental' ELSE 'full' END,
+         CASE WHEN dbkit.reference() = dbkit.snapshot() THEN 'equal' ELSE 'DIFFERS: ' ||
+           (SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT jsonb_object_keys(dbkit.reference())
+                UNION SELECT jsonb_object_keys(dbkit.snapshot())) x(k)
+             WHERE dbkit.reference() -> k IS DISTINCT FROM dbkit.snapshot() -> k) END
+    FROM (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s
+$$;
+CREATE ROLE dbkit_inc_owner;
+
+SELECT * FROM migrate('0000_base', $m$
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+CREATE DOMAIN app.pos AS int CHECK (VALUE > 0);
+CREATE SEQUENCE app.counter;
+CREATE TABLE app.users (id serial PRIMARY KEY, email text NOT NULL UNIQUE, mood app.mood, score app.pos DEFAULT 1,
+                        n bigint DEFAULT nextval('app.counter'));
+CREATE TABLE app.posts (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int REFERENCES app.users (id),
+                        body text CHECK (length(body) > 0));
+CREATE INDEX posts_user ON app.posts (user_id);
+CREATE VIEW app.user_posts AS SELECT u.email, p.body FROM app.users u JOIN app.posts p ON p.user_id = u.id;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TABLE app.events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE app.events_2025 (id int, at date);
+$m$);
+SELECT * FROM same_as_full();
+-- a migration without DDL
+SELECT * FROM migrate('0001_data', 'SELECT 1');
+SELECT * FROM same_as_full();
+-- columns, defaults, constraints, indexes
+SELECT * FROM migrate('0002_columns', $m$
+ALTER TABLE app.users ADD COLUMN name text DEFAULT 'anon';
+ALTER TABLE app.users ALTER COLUMN score DROP DEFAULT;
+ALTER TABLE app.posts DROP CONSTRAINT posts_body_check;
+ALTER TABLE app.posts ADD CONSTRAINT posts_body_len CHECK (length(body) < 1000);
+DROP INDEX app.posts_user;
+CREATE UNIQUE INDEX posts_user_body ON app.posts (user_id, body);
+ALTER TABLE app.users DROP COLUMN n;
+$m$);
+SELECT * FROM same_as_full();
+-- renames: a table (its view, foreign keys, indexes), a column, a type, a sequence, a schema
+SELECT * FROM migrate('0003_renames', $m$
+ALTER TABLE app.users RENAME TO people;
+ALTER TABLE app.people RENAME COLUMN email TO mail;
+ALTER TYPE app.mood RENAME TO feeling;
+ALTER SEQUENCE app.counter RENAME TO tally;
+ALTER INDEX app.posts_user_body RENAME TO posts_ub;
+$m$);
+SELECT * FROM same_as_full();
+SELECT * FROM migrate('0004_schema_rename', 'ALTER SCHEMA app RENAME TO core');
+SELECT * FROM same_as_full();
+-- partitions attached and detached, triggers, functions, enum values, views replaced
+SELECT * FROM migrate('0005_partitions', $m$
+ALTER TABLE core.events ATTACH PARTITION core.events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+ALTER TABLE core.events DETACH PARTITION core.events_2024;
+DROP TRIGGER users_touch ON core.people;
+CREATE OR REPLACE FUNCTION core.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN OLD; END';
+ALTER TYPE core.feeling ADD VALUE 'glad';
+CREATE OR REPLACE VIEW core.user_posts AS SELECT u.mail AS email, p.body, p.id FROM core.people u JOIN core.posts p ON p.user_id = u.id;
+ALTER FUNCTION core.touch() RENAME TO touched;
+$m$);
+SELECT * FROM same_as_full();
+-- owners, row security, policies, rules, replica identity, drops with CASCADE
+SELECT * FROM migrate('0006_security', $m$
+ALTER TABLE core.posts OWNER TO dbkit_inc_owner;
+ALTER TABLE core.posts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON core.posts USING (user_id > 0);
+CREATE RULE no_del AS ON DELETE TO core.people DO INSTEAD NOTHING;
+ALTER TABLE core.people REPLICA IDENTITY USING INDEX users_email_key;
+ALTER INDEX core.users_email_key RENAME TO people_mail_uq;
+DROP DOMAIN core.pos CASCADE;
+$m$);
+SELECT * FROM same_as_full();
+-- a savepoint rolled back inside a migration: its DDL never happened
+SELECT * FROM migrate('0007_savepoint', $m$
+CREATE TABLE core.kept (id int);
+DO $$ BEGIN
+  BEGIN
+    CREATE TABLE core.gone (id int);
+    ALTER TABLE core.people ADD COLUMN gone int;
+    RAISE EXCEPTION 'roll back to the savepoint';
+  EXCEPTION WHEN raise_exception THEN NULL;
+  END;
+END $$;
+$m$);
+SELECT * FROM same_as_full();
+-- a failed run: nothing of it stays, the reference neither
+SELECT * FROM migrate('0008_fails', 'CREATE TABLE core.half (id int); SELECT 1/0;');
+SELECT * FROM same_as_full();
+-- GRANT names no object to event triggers: the full read is taken, and is equal
+SELECT * FROM migrate('0009_grant', 'GRANT SELECT ON core.people TO PUBLIC');
+SELECT * FROM same_as_full();
+-- drift: DDL outside dbkit, then a migration; the drift is carried, not absorbed
+SELECT count(*) AS dirty_before FROM dbkit.dirty_objects;
+ALTER TABLE core.kept ADD COLUMN by_hand int;
+SELECT count(*) > 0 AS dirty_after FROM dbkit.dirty_objects;
+SELECT kind, object, change FROM dbkit_drift();
+SELECT * FROM migrate('0010_after_drift', 'CREATE TABLE core.later (id int)');
+SELECT kind, object, change FROM dbkit_drift();
+SELECT count(*) AS dirty FROM dbkit.dirty_objects;
+SELECT count(*) FROM dbkit_accept_drift('take the hand change');
+SELECT * FROM same_as_full();
+-- DDL outside dbkit in an aborted transaction, or rolled back to a savepoint: no flag
+BEGIN; CREATE TABLE core.never (id int); ROLLBACK;
+BEGIN; SAVEPOINT s; CREATE TABLE core.never (id int); ROLLBACK TO SAVEPOINT s; COMMIT;
+SELECT count(*) AS dirty FROM dbkit.dirty_objects;
+SELECT count(*) AS drift FROM dbkit_drift();
+SELECT * FROM migrate('0011_after_rollbacks', 'CREATE INDEX later_id ON core.later (id)');
+SELECT * FROM same_as_full();
+-- drops
+SELECT * FROM migrate('0012_drops', $m$
+DROP VIEW core.user_posts;
+DROP TABLE core.posts;
+DROP SEQUENCE core.tally;
+DROP FUNCTION core.touched();
+DROP SCHEMA core CASCADE;
+$m$);
+SELECT * FROM same_as_full();
+SELECT count(*) FILTER (WHERE snapshot IS NULL) > 0 AS some_incremental FROM dbkit.snapshots;
+\c regression
+DROP DATABASE dbkit_incremental;
+DROP ROLE dbkit_inc_owner;
