@@ -1,4 +1,5 @@
 #include "as_owner.hpp"
+
 #include "spi.hpp"
 
 #include "miscadmin.h"
@@ -9,7 +10,8 @@ AsExtensionOwner::AsExtensionOwner() {
 	spi::execute("SELECT extowner::pg_catalog.int8 FROM pg_catalog.pg_extension WHERE extname = 'dbkit'");
 	Oid owner = static_cast<Oid>(spi::get_int64(0, 1).value_or(0));
 	GetUserIdAndSecContext(&uid_, &sec_);
-	SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE);
+	// a restricted operation, as PostgreSQL's own maintenance run as a table's owner
+	SetUserIdAndSecContext(owner, sec_ | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 }
 
 AsExtensionOwner::~AsExtensionOwner() { SetUserIdAndSecContext(uid_, sec_); }

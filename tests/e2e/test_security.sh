@@ -16,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 chmod 755 "$WORK"
 cd "$WORK" # no src/db/migrations here: status and drift run without a folder
-DBS=(sec_view sec_shapes sec_overload sec_own_schema sec_elsewhere sec_status sec_accept sec_rename sec_deployer)
+DBS=(sec_owner_path sec_view sec_shapes sec_overload sec_own_schema sec_elsewhere sec_status sec_accept sec_rename sec_deployer)
 ROLES=(dk_evil dk_deployer dk_half dk_reader)
 cleanup() {
 	local d r
@@ -46,6 +46,45 @@ mkdir -p "$F"
 printf 'CREATE TABLE "t1" ("id" integer PRIMARY KEY);\n' >"$F/0000_a.sql"
 printf 'CREATE TABLE "t2" ("id" integer PRIMARY KEY);\n' >"$F/0001_b.sql"
 mk_journal "$F" 0000_a 0001_b
+
+# ---------------------------------------------------------------------------
+# issue 14 item 1: the per-object reference is read and written as the
+# extension's owner; an operator on the caller's search_path never runs there
+# ---------------------------------------------------------------------------
+fresh_db sec_owner_path
+run migrate --dir "$F"
+assert_eq 0 "$RC" "owner path: migrate ($ERR)"
+q "GRANT CREATE ON SCHEMA public TO dk_evil"
+q "GRANT pg_monitor TO dk_evil" # a monitoring role may poll drift
+as_evil <<'SQL'
+CREATE FUNCTION public.escalate() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    EXECUTE 'ALTER ROLE dk_evil SUPERUSER';
+  END IF;
+  RETURN true;
+END $$;
+CREATE FUNCTION public.text_eq(text, text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.escalate(); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE FUNCTION public.int8_eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.escalate(); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE FUNCTION public.int8_gt(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.escalate(); RETURN $1 OPERATOR(pg_catalog.>) $2; END $$;
+CREATE FUNCTION public.oid_eq(oid, oid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN PERFORM public.escalate(); RETURN $1 OPERATOR(pg_catalog.=) $2; END $$;
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.text_eq);
+CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.int8_eq);
+CREATE OPERATOR public.> (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = public.int8_gt);
+CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = public.oid_eq);
+SQL
+OWNER_OUT=$(as_evil -c "SET search_path = public, pg_catalog" -c "SELECT count(*) FROM dbkit_drift()" 2>&1 || true)
+assert_eq f "$(is_super dk_evil)" "owner path: dbkit_drift() with the caller's operators first on search_path: dk_evil is still not superuser ($OWNER_OUT)"
+q "ALTER TABLE t1 ADD COLUMN owner_path int" >/dev/null
+OWNER_OUT=$(as_evil -c "SET search_path = public, pg_catalog" -c "SELECT count(*) FROM dbkit_drift()" 2>&1 || true)
+assert_eq f "$(is_super dk_evil)" "owner path: the same with drift pending ($OWNER_OUT)"
+assert_not_contains "$OWNER_OUT" "permission denied" "owner path: the poll itself runs (pg_monitor)"
+q "ALTER ROLE dk_evil NOSUPERUSER" >/dev/null
+q "REVOKE pg_monitor FROM dk_evil" >/dev/null
 
 # ---------------------------------------------------------------------------
 # 1. the escalation: a view named like drizzle's table, INSTEAD OF INSERT
