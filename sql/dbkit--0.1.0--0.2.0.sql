@@ -712,7 +712,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT r.idx, r.tag, r.state, r.file, r.applied_at, r.applied_by, r.how, r.file_hash, r.applied_hash, r.note
       FROM dbkit.status_results c,
-           pg_catalog.jsonb_to_recordset(c.rows) WITH ORDINALITY
+           pg_catalog.jsonb_to_recordset(c.rows)
                AS r(idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
                     how text, file_hash text, applied_hash text, note text, n bigint)
      WHERE c.key = dbkit._status_key(digest, options)
@@ -736,7 +736,8 @@ DECLARE
     answer jsonb;
     k text;
 BEGIN
-    SELECT pg_catalog.coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY s.n), '[]')
+    -- each row keeps its place as "n": the answer's order when it is read back
+    SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY s.n), '[]'::jsonb)
       INTO answer
       FROM @extschema@.dbkit_status(folder, options) WITH ORDINALITY
                AS s(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n);
@@ -756,7 +757,7 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT r.idx, r.tag, r.state, r.file, r.applied_at, r.applied_by, r.how, r.file_hash, r.applied_hash, r.note
-          FROM pg_catalog.jsonb_to_recordset(answer) WITH ORDINALITY
+          FROM pg_catalog.jsonb_to_recordset(answer)
                    AS r(idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
                         how text, file_hash text, applied_hash text, note text, n bigint)
          ORDER BY r.n;
