@@ -7,7 +7,10 @@
 #
 # bench/gen_folder.py N --small (one tiny table per migration), applied with `dbkit migrate
 # --dir`; then RUNS rounds, the order of the methods rotating each round:
-#   status    `dbkit status --dir F` (whole process)
+#   status    `dbkit status --dir F` (whole process), warm: file hashes from the hash cache
+#             (XDG_CACHE_HOME in the bench's temp dir), the answer from dbkit.status_results
+#   status_nocache  the same with DBKIT_NO_CACHE=1: every file read and sent, the answer
+#             computed (the path before the caches, and a miss's cost)
 #   check     `dbkit check --dir F` (whole process)
 #   baseline  `dbkit status` without a folder (connect, find the extension, the newest 20 rows
 #             of the history): what any connected command costs here
@@ -22,6 +25,8 @@
 #   server+json  the same call with the payload's text cast to jsonb in it (what the client's
 #             query costs the server: parsing the argument, then the call)
 #   validate  dbkit_validate(folder) the same way (what `dbkit check` calls)
+#   cached    dbkit_status_cached(digest) alone (\timing in psql): the fingerprint of the
+#             history, progress and drizzle's table, and the stored answer read back
 # Wall clock; every run is a fresh process and a fresh connection (a cold backend).
 set -euo pipefail
 STARTED=$(date -u)
@@ -50,6 +55,7 @@ PG_VERSION=$(q -c 'SHOW server_version')
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 q -c "CREATE DATABASE st" && export PGDATABASE=st
 q -c "CREATE EXTENSION dbkit"
+export XDG_CACHE_HOME=$TMP/xdg-cache  # the hash cache of this run only
 log "dbkit migrate --dir ($N migrations)"
 timed 0 "$DBKIT" migrate --dir "$F"
 log "applied in $(fmt_s "$T_MS")"
@@ -76,11 +82,24 @@ server_call() {
 	T_MS=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
 }
 
-METHODS=(status check baseline select1 read stat server server_json validate)
+# the folder's digest as the server computes it, for the cached call alone
+DIGEST=$("$PG_BIN/psql" -X -qAt -v ON_ERROR_STOP=1 -c "SELECT dbkit._folder_digest(pg_catalog.pg_read_file('$TMP/payload.json')::pg_catalog.jsonb)")
+[[ $DIGEST =~ ^[0-9a-f]{64}$ ]] || die "no folder digest: $DIGEST"
+cached_call() {
+	local out
+	out=$("$PG_BIN/psql" -X -qAt -v ON_ERROR_STOP=1 -c '\timing on' -c "SELECT count(*) FROM dbkit_status_cached('$DIGEST')") ||
+		die dbkit_status_cached
+	[[ $(sed -n 1p <<<"$out") == "$N" ]] || die "dbkit_status_cached: not $N rows (not stored?)"
+	T_MS=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+}
+
+METHODS=(status status_nocache check baseline select1 read stat server server_json validate cached)
 declare -A T
 run() {
 	case $1 in
 	status) timed 0 "$DBKIT" status --dir "$F"
+		grep -q "^$N migrations in .*: $N applied$" "$TMP/out" || { cat "$TMP/out" >&2; die "status --dir is not $N applied"; } ;;
+	status_nocache) DBKIT_NO_CACHE=1 timed 0 "$DBKIT" status --dir "$F"
 		grep -q "^$N migrations in .*: $N applied$" "$TMP/out" || { cat "$TMP/out" >&2; die "status --dir is not $N applied"; } ;;
 	check) timed 0 "$DBKIT" check --dir "$F"
 		grep -q "0 errors, 0 warnings" "$TMP/out" || { cat "$TMP/out" >&2; die "check found something"; } ;;
@@ -92,6 +111,7 @@ run() {
 	server) server_call dbkit._folder_status ;;
 	server_json) server_call dbkit._folder_status json ;;
 	validate) server_call dbkit_validate ;;
+	cached) cached_call ;;
 	esac
 	T[$1]+="$T_MS "
 }
@@ -120,7 +140,8 @@ $(machine_lines)
 
 | what (fresh process, fresh connection, nothing changed) | median (min–max) | ratio to baseline |
 |---|---|---|
-$(row "\`dbkit status --dir\` ($N applied)" status)
+$(row "\`dbkit status --dir\` ($N applied), warm caches" status)
+$(row "\`DBKIT_NO_CACHE=1 dbkit status --dir\` (every file read and sent)" status_nocache)
 $(row "\`dbkit check --dir\`" check)
 $(row "baseline: \`dbkit status\` (history only, newest 20 rows)" baseline)
 $(row "\`psql -X -c 'SELECT 1'\`" select1)
@@ -129,6 +150,7 @@ $(row "stat floor: \`find -newer\` (a stat of each of the $N files)" stat)
 $(row "server alone: \`dbkit._folder_status(folder)\` (what status calls)" server)
 $(row "server alone with the argument's text-to-jsonb cast" server_json)
 $(row "server alone: \`dbkit_validate(folder)\` (what check calls)" validate)
+$(row "server alone: \`dbkit_status_cached(digest)\` (what a warm status calls)" cached)
 
 - Target \`status --dir\` under 50 ms: $(awk -v m="$(med "${S[status]}")" 'BEGIN { print (m < 50) ? "**met**" : "**missed**" }') ($(fmt_s "$(med "${S[status]}")")); the server's call alone takes $(fmt_s "$(med "${S[server]}")").
 EOF

@@ -171,9 +171,10 @@ int cmd_status(const Common &c, bool all) {
 				print_notices(notices);
 			return print_folder_status(c, *hit, notices, all);
 		}
-		// a miss; an error (an older extension, a history this role may not
-		// read) is the full path's to report
-		store = hit.has_value() || err.sqlstate != "42883";
+		// A miss: the folder is sent, and the answer stored. An error (an
+		// older extension without the function, a table this role may not
+		// read) takes the path without caches, which reports it as before.
+		store = hit.has_value();
 		if (int rc = load_payload(c, payload))
 			return rc;
 	} else {

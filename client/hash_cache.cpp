@@ -4,13 +4,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <system_error>
+#include <thread>
+#include <type_traits>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "core/folder_digest.hpp"
 
@@ -74,6 +78,27 @@ std::string HashCache::file_for(const std::string &cache_dir, const std::string 
 	return cache_dir + "/hashes-" + core::sha256_hex_plain(abs_folder).substr(0, 32);
 }
 
+namespace {
+
+// Unsigned / signed decimal at p, then one space; false if not there.
+template <typename T>
+bool number(const char *&p, const char *end, T &out) {
+	bool neg = std::is_signed_v<T> && p < end && *p == '-';
+	if (neg)
+		++p;
+	const char *start = p;
+	uint64_t v = 0;
+	while (p < end && *p >= '0' && *p <= '9' && p - start < 20)
+		v = v * 10 + uint64_t(*p++ - '0');
+	if (p == start || p >= end || *p != ' ')
+		return false;
+	++p;
+	out = neg ? T(-int64_t(v)) : T(v);
+	return true;
+}
+
+}  // namespace
+
 // One line per entry: sha dev ino size mtime_ns ctime_ns hashed_at_ns <length>:<path>.
 // Anything unexpected discards the whole file: a cache is never worth a doubt.
 void HashCache::load() {
@@ -82,33 +107,44 @@ void HashCache::load() {
 	std::string text;
 	if (!read_all(file_, text))
 		return;
-	std::istringstream in(text);
-	std::string line;
-	if (!std::getline(in, line) || line != kHeader)
+	std::string header = std::string(kHeader) + "\n";
+	if (text.compare(0, header.size(), header) != 0)
 		return;
-	std::map<std::string, Entry> entries;
-	while (std::getline(in, line)) {
-		std::istringstream ls(line);
+	std::unordered_map<std::string, Entry> entries;
+	const char *p = text.data() + header.size(), *end = text.data() + text.size();
+	while (p < end) {
 		Entry e;
+		if (end - p < 65 || p[64] != ' ')
+			return;
+		e.sha.assign(p, 64);
+		if (e.sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+			return;
+		p += 65;
 		size_t len = 0;
-		char colon = 0;
-		if (!(ls >> e.sha >> e.key.dev >> e.key.ino >> e.key.size >> e.key.mtime_ns >> e.key.ctime_ns >> e.hashed_at_ns >>
-		      len >> colon) ||
-		    colon != ':' || e.sha.size() != 64 || e.sha.find_first_not_of("0123456789abcdef") != std::string::npos)
+		if (!number(p, end, e.key.dev) || !number(p, end, e.key.ino) || !number(p, end, e.key.size) ||
+		    !number(p, end, e.key.mtime_ns) || !number(p, end, e.key.ctime_ns) || !number(p, end, e.hashed_at_ns))
 			return;
-		std::string path;
-		std::getline(ls, path);
-		if (path.size() != len)
+		const char *colon = static_cast<const char *>(std::memchr(p, ':', size_t(end - p)));
+		if (!colon || colon == p)
 			return;
-		entries[path] = std::move(e);
+		for (const char *d = p; d < colon; ++d)
+			if (*d < '0' || *d > '9' || colon - p > 9)
+				return;
+		len = size_t(std::strtoull(p, nullptr, 10));
+		p = colon + 1;
+		if (size_t(end - p) < len + 1 || p[len] != '\n')
+			return;
+		entries[std::string(p, len)] = std::move(e);
+		p += len + 1;
 	}
 	old_ = std::move(entries);
 }
 
-std::optional<std::string> HashCache::hash(const std::string &path) {
+HashCache::Probe HashCache::probe(const std::string &path) const {
+	Probe r;
 	struct stat st {};
 	if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-		return std::nullopt;
+		return r;
 	int64_t g = opts_.granularity_ns > 0 ? opts_.granularity_ns : 1;
 	FileKey key{uint64_t(st.st_dev), uint64_t(st.st_ino), uint64_t(st.st_size), ns_of(st.st_mtim) / g * g,
 	            ns_of(st.st_ctim) / g * g};
@@ -119,25 +155,75 @@ std::optional<std::string> HashCache::hash(const std::string &path) {
 		bool racy = key.mtime_ns >= e.hashed_at_ns - opts_.racy_margin_ns ||
 		            key.ctime_ns >= e.hashed_at_ns - opts_.racy_margin_ns;
 		if (e.key == key && !racy) {
-			used_[path] = e;
-			++reused_;
-			return e.sha;
+			r.ok = r.reused = true;
+			r.entry = e;
+			return r;
 		}
 	}
 	std::string bytes;
 	if (!read_all(path, bytes))
-		return std::nullopt;
+		return r;
 	// the stat again: a file that changed while it was read is hashed but not kept
 	struct stat after {};
-	bool steady = ::stat(path.c_str(), &after) == 0 && after.st_ino == st.st_ino && after.st_size == st.st_size &&
-	              ns_of(after.st_mtim) == ns_of(st.st_mtim) && ns_of(after.st_ctim) == ns_of(st.st_ctim);
-	std::string sha = core::sha256_hex_plain(bytes);
-	++hashed_;
-	if (steady) {
-		used_[path] = Entry{key, run_start_ns_, sha};
-		dirty_ = true;
+	r.steady = ::stat(path.c_str(), &after) == 0 && after.st_ino == st.st_ino && after.st_size == st.st_size &&
+	           ns_of(after.st_mtim) == ns_of(st.st_mtim) && ns_of(after.st_ctim) == ns_of(st.st_ctim);
+	r.ok = true;
+	r.entry = Entry{key, run_start_ns_, core::sha256_hex_plain(bytes)};
+	return r;
+}
+
+std::optional<std::string> HashCache::hash(const std::string &path) { return hash_all({path}).front(); }
+
+std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<std::string> &paths) {
+	std::vector<Probe> probes(paths.size());
+	unsigned threads = paths.size() < 256 ? 1 : std::min(4u, std::max(1u, std::thread::hardware_concurrency()));
+	std::vector<std::exception_ptr> failed(threads);  // bad_alloc in a worker must not end the process
+	auto work = [&](unsigned k) noexcept {
+		try {
+			for (size_t i = k; i < paths.size(); i += threads)
+				probes[i] = probe(paths[i]);
+		} catch (...) {
+			failed[k] = std::current_exception();
+		}
+	};
+	{
+		std::vector<std::thread> pool;
+		struct Join {  // joined on every way out, a failed thread start included
+			std::vector<std::thread> &p;
+			~Join() {
+				for (auto &t : p)
+					t.join();
+			}
+		} join{pool};
+		for (unsigned k = 1; k < threads; ++k) {
+			try {
+				pool.emplace_back(work, k);
+			} catch (const std::system_error &) {  // no thread: this one does its share
+				work(k);
+			}
+		}
+		work(0);
 	}
-	return sha;
+	for (const auto &f : failed)
+		if (f)
+			std::rethrow_exception(f);
+	std::vector<std::optional<std::string>> out(paths.size());
+	used_.reserve(used_.size() + paths.size());
+	for (size_t i = 0; i < paths.size(); ++i) {
+		Probe &r = probes[i];
+		if (!r.ok)
+			continue;
+		out[i] = r.entry.sha;
+		if (r.reused)
+			++reused_;
+		else
+			++hashed_;
+		if (r.reused || r.steady) {
+			dirty_ |= !r.reused;
+			used_.emplace_back(paths[i], std::move(r.entry));
+		}
+	}
+	return out;
 }
 
 void HashCache::save() {

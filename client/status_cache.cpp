@@ -25,14 +25,20 @@ std::optional<std::string> cached_folder_digest(const Common &c) {
 		HashCache cache(HashCache::file_for(HashCache::default_dir(), root));
 		std::optional<std::string> journal;
 		std::vector<std::pair<std::string, std::string>> files;
-		for (const FolderFile &f : list_folder(root, /*snapshots=*/false)) {
-			std::optional<std::string> sha = cache.hash(f.path.string());
-			if (!sha)
+		std::vector<FolderFile> listing = list_folder(root, /*snapshots=*/false);
+		std::vector<std::string> paths;
+		paths.reserve(listing.size());
+		for (const FolderFile &f : listing)
+			paths.push_back(f.path.string());
+		std::vector<std::optional<std::string>> shas = cache.hash_all(paths);
+		files.reserve(listing.size());
+		for (size_t i = 0; i < listing.size(); ++i) {
+			if (!shas[i])
 				return std::nullopt;
-			if (f.name == "meta/_journal.json")
-				journal = std::move(*sha);
+			if (listing[i].name == "meta/_journal.json")
+				journal = std::move(*shas[i]);
 			else
-				files.emplace_back(f.name, std::move(*sha));
+				files.emplace_back(std::move(listing[i].name), std::move(*shas[i]));
 		}
 		cache.save();
 		return core::folder_digest(journal, std::move(files));

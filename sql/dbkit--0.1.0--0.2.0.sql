@@ -668,13 +668,19 @@ COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
 -- the folder itself (never the client's).
 ------------------------------------------------------------------------------
 
+-- One row of a stored answer: dbkit_status(folder)'s columns. Stored as an
+-- array of these rather than jsonb: reading 10,000 rows back from jsonb took
+-- 60 ms (every field looked up and parsed), unnest of the array 5.
+CREATE TYPE dbkit.status_row AS (idx integer, tag text, state text, file text, applied_at timestamptz,
+                                 applied_by text, how text, file_hash text, applied_hash text, note text);
+
 -- The last answers (20 kept). Readable by every role, as the answers are
 -- dbkit_status's, which every role may call; written only by a role with
 -- INSERT on it (the extension's owner): a monitoring role reads, never stores.
 CREATE TABLE dbkit.status_results (
     key   text PRIMARY KEY,
     at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    rows  jsonb NOT NULL
+    rows  dbkit.status_row[] NOT NULL
 );
 GRANT SELECT ON dbkit.status_results TO PUBLIC;
 
@@ -710,13 +716,12 @@ RETURNS TABLE (idx integer, tag text, state text, file text, applied_at timestam
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT r.idx, r.tag, r.state, r.file, r.applied_at, r.applied_by, r.how, r.file_hash, r.applied_hash, r.note
+    SELECT u.idx, u.tag, u.state, u.file, u.applied_at, u.applied_by, u.how, u.file_hash, u.applied_hash, u.note
       FROM dbkit.status_results c,
-           pg_catalog.jsonb_to_recordset(c.rows)
-               AS r(idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
-                    how text, file_hash text, applied_hash text, note text, n bigint)
+           pg_catalog.unnest(c.rows) WITH ORDINALITY
+               AS u(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n)
      WHERE c.key = dbkit._status_key(digest, options)
-     ORDER BY r.n
+     ORDER BY u.n
 $$;
 COMMENT ON FUNCTION @extschema@.dbkit_status_cached(text, jsonb) IS
     'dbkit_status(folder) for the folder with this digest, when that answer is stored and nothing changed since';
@@ -733,16 +738,17 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    answer jsonb;
+    answer dbkit.status_row[];
     k text;
 BEGIN
-    -- each row keeps its place as "n": the answer's order when it is read back
-    SELECT COALESCE(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY s.n), '[]'::jsonb)
+    SELECT COALESCE(pg_catalog.array_agg(ROW(s.idx, s.tag, s.state, s.file, s.applied_at, s.applied_by, s.how,
+                                             s.file_hash, s.applied_hash, s.note)::dbkit.status_row ORDER BY s.n),
+                    '{}')
       INTO answer
       FROM @extschema@.dbkit_status(folder, options) WITH ORDINALITY
                AS s(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n);
     IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable')
-       AND pg_catalog.jsonb_array_length(answer) > 0 THEN
+       AND pg_catalog.cardinality(answer) > 0 THEN
         BEGIN
             k := dbkit._status_key(dbkit._folder_digest(folder), options);
             IF k IS NOT NULL AND pg_catalog.has_table_privilege('dbkit.status_results', 'INSERT, UPDATE, DELETE') THEN
@@ -756,11 +762,10 @@ BEGIN
         END;
     END IF;
     RETURN QUERY
-        SELECT r.idx, r.tag, r.state, r.file, r.applied_at, r.applied_by, r.how, r.file_hash, r.applied_hash, r.note
-          FROM pg_catalog.jsonb_to_recordset(answer)
-                   AS r(idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
-                        how text, file_hash text, applied_hash text, note text, n bigint)
-         ORDER BY r.n;
+        SELECT u.idx, u.tag, u.state, u.file, u.applied_at, u.applied_by, u.how, u.file_hash, u.applied_hash, u.note
+          FROM pg_catalog.unnest(answer) WITH ORDINALITY
+                   AS u(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n)
+         ORDER BY u.n;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.dbkit_status_store(jsonb, jsonb) IS

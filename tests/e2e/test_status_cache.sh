@@ -113,7 +113,7 @@ PGUSER=dk_sc_monitor run status --dir "$m" --all --json
 assert_eq "$want" "$OUT" "monitor after a change: a miss, the right answer"
 assert_eq "$before" "$(stored)" "monitor: its answer is not stored"
 set +e
-out=$(PGUSER=dk_sc_monitor "${PSQL[@]}" -c "INSERT INTO dbkit.status_results (key, rows) VALUES ('x', '[]')" 2>&1)
+out=$(PGUSER=dk_sc_monitor "${PSQL[@]}" -c "INSERT INTO dbkit.status_results (key, rows) VALUES ('x', '{}')" 2>&1)
 set -e
 assert_contains "$out" "permission denied" "monitor: cannot write dbkit.status_results"
 
