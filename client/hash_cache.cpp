@@ -26,8 +26,8 @@ constexpr const char *kHeader = "dbkit-hash-cache 1";
 
 int64_t ns_of(const struct timespec &t) { return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec; }
 
-bool read_all(const std::string &path, std::string &out) {
-	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+bool read_all(int dirfd, const char *path, std::string &out) {
+	int fd = ::openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	char buf[65536];
@@ -105,20 +105,22 @@ void HashCache::load() {
 	if (file_.empty())
 		return;
 	std::string text;
-	if (!read_all(file_, text))
+	if (!read_all(AT_FDCWD, file_.c_str(), text))
 		return;
 	std::string header = std::string(kHeader) + "\n";
 	if (text.compare(0, header.size(), header) != 0)
 		return;
 	std::unordered_map<std::string, Entry> entries;
+	entries.reserve(text.size() / 128);  // a line is about 150 bytes
 	const char *p = text.data() + header.size(), *end = text.data() + text.size();
 	while (p < end) {
 		Entry e;
 		if (end - p < 65 || p[64] != ' ')
 			return;
+		for (int i = 0; i < 64; ++i)
+			if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+				return;
 		e.sha.assign(p, 64);
-		if (e.sha.find_first_not_of("0123456789abcdef") != std::string::npos)
-			return;
 		p += 65;
 		size_t len = 0;
 		if (!number(p, end, e.key.dev) || !number(p, end, e.key.ino) || !number(p, end, e.key.size) ||
@@ -140,10 +142,10 @@ void HashCache::load() {
 	old_ = std::move(entries);
 }
 
-HashCache::Probe HashCache::probe(const std::string &path) const {
+HashCache::Probe HashCache::probe(const std::string &path, int dirfd, const char *rel) const {
 	Probe r;
 	struct stat st {};
-	if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+	if (::fstatat(dirfd, rel, &st, 0) != 0 || !S_ISREG(st.st_mode))
 		return r;
 	int64_t g = opts_.granularity_ns > 0 ? opts_.granularity_ns : 1;
 	FileKey key{uint64_t(st.st_dev), uint64_t(st.st_ino), uint64_t(st.st_size), ns_of(st.st_mtim) / g * g,
@@ -161,11 +163,11 @@ HashCache::Probe HashCache::probe(const std::string &path) const {
 		}
 	}
 	std::string bytes;
-	if (!read_all(path, bytes))
+	if (!read_all(dirfd, rel, bytes))
 		return r;
 	// the stat again: a file that changed while it was read is hashed but not kept
 	struct stat after {};
-	r.steady = ::stat(path.c_str(), &after) == 0 && after.st_ino == st.st_ino && after.st_size == st.st_size &&
+	r.steady = ::fstatat(dirfd, rel, &after, 0) == 0 && after.st_ino == st.st_ino && after.st_size == st.st_size &&
 	           ns_of(after.st_mtim) == ns_of(st.st_mtim) && ns_of(after.st_ctim) == ns_of(st.st_ctim);
 	r.ok = true;
 	r.entry = Entry{key, run_start_ns_, core::sha256_hex_plain(bytes)};
@@ -174,14 +176,29 @@ HashCache::Probe HashCache::probe(const std::string &path) const {
 
 std::optional<std::string> HashCache::hash(const std::string &path) { return hash_all({path}).front(); }
 
-std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<std::string> &paths) {
+std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<std::string> &paths,
+                                                            const std::string &base) {
 	std::vector<Probe> probes(paths.size());
+	int basefd = base.empty() ? -1 : ::open(base.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct CloseFd {
+		int fd;
+		~CloseFd() {
+			if (fd >= 0)
+				::close(fd);
+		}
+	} close_base{basefd};
+	auto one = [&](size_t i) {
+		const std::string &p = paths[i];
+		if (basefd >= 0 && p.size() > base.size() + 1 && p.compare(0, base.size(), base) == 0 && p[base.size()] == '/')
+			return probe(p, basefd, p.c_str() + base.size() + 1);
+		return probe(p, AT_FDCWD, p.c_str());
+	};
 	unsigned threads = paths.size() < 256 ? 1 : std::min(4u, std::max(1u, std::thread::hardware_concurrency()));
 	std::vector<std::exception_ptr> failed(threads);  // bad_alloc in a worker must not end the process
 	auto work = [&](unsigned k) noexcept {
 		try {
 			for (size_t i = k; i < paths.size(); i += threads)
-				probes[i] = probe(paths[i]);
+				probes[i] = one(i);
 		} catch (...) {
 			failed[k] = std::current_exception();
 		}

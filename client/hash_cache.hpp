@@ -53,7 +53,10 @@ public:
 	// The same for many files, stat'ed (and read, when needed) on a few
 	// threads: on a VM where a syscall costs microseconds, 10,000 stats are
 	// most of a cached `status --dir`.
-	std::vector<std::optional<std::string>> hash_all(const std::vector<std::string> &paths);
+	// `base`: a directory most paths are under; they are then stat'ed
+	// relative to it (one path component to resolve instead of every one).
+	std::vector<std::optional<std::string>> hash_all(const std::vector<std::string> &paths,
+	                                                 const std::string &base = "");
 
 	// Writes the entries used by this run (temp file + rename). Failures are
 	// ignored. Nothing is written when nothing changed.
@@ -80,7 +83,7 @@ private:
 	};
 	void load();
 	int64_t now() const;
-	Probe probe(const std::string &path) const;
+	Probe probe(const std::string &path, int dirfd, const char *rel) const;
 
 	std::string file_;
 	HashCacheOptions opts_;

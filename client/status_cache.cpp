@@ -30,7 +30,7 @@ std::optional<std::string> cached_folder_digest(const Common &c) {
 		paths.reserve(listing.size());
 		for (const FolderFile &f : listing)
 			paths.push_back(f.path.string());
-		std::vector<std::optional<std::string>> shas = cache.hash_all(paths);
+		std::vector<std::optional<std::string>> shas = cache.hash_all(paths, root);
 		files.reserve(listing.size());
 		for (size_t i = 0; i < listing.size(); ++i) {
 			if (!shas[i])

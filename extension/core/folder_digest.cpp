@@ -71,8 +71,15 @@ std::string folder_digest(const std::optional<std::string> &journal_sha,
 	// Lengths before names: a name may hold a space or a newline, and the
 	// listing must still read one way only.
 	std::string listing = "dbkit-folder-digest-1\njournal " + (journal_sha ? *journal_sha : std::string("-")) + "\n";
-	for (const auto &[path, sha] : files)
-		listing += std::to_string(path.size()) + ":" + path + " " + sha + "\n";
+	listing.reserve(listing.size() + files.size() * 100);
+	for (const auto &[path, sha] : files) {
+		listing += std::to_string(path.size());
+		listing += ':';
+		listing += path;
+		listing += ' ';
+		listing += sha;
+		listing += '\n';
+	}
 	return sha256_hex_plain(listing);
 }
 
