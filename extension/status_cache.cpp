@@ -86,7 +86,9 @@ DBKIT_FUNCTION(dbkit_status_fingerprint) {
 	    "# pg_catalog.hashtextextended(m.hash, m.id * 8 + 2) "
 	    "# pg_catalog.hashint8extended(m.idx, m.id * 8 + 3) "
 	    "# COALESCE(pg_catalog.hashint8extended(m.created_at, m.id * 8 + 4), 4) "
-	    "# pg_catalog.hashint8extended((EXTRACT(EPOCH FROM m.applied_at) * 1000000)::pg_catalog.int8, m.id * 8 + 5) "
+	    // the instant, whatever the session's TimeZone: its distance from a fixed one
+	    "# pg_catalog.interval_hash_extended(m.applied_at OPERATOR(pg_catalog.-) "
+	    "'2000-01-01 00:00:00+00'::pg_catalog.timestamptz, m.id * 8 + 5) "
 	    "# pg_catalog.hashtextextended(m.applied_by, m.id * 8 + 6) "
 	    "# pg_catalog.hashtextextended(m.how, m.id * 8 + 7)) "
 	    "FROM dbkit.migrations m",
