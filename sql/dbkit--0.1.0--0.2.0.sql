@@ -60,7 +60,7 @@ DECLARE
     seq regclass;
     stmts text[] := ARRAY[
         format('GRANT USAGE ON SCHEMA dbkit, %s TO %s', '@extschema@', role),
-        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas, dbkit.code_drift_results TO %s', role),
+        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas, dbkit.code_drift_results, dbkit.status_results TO %s', role),
         format('GRANT SELECT ON dbkit.ddl_audit TO %s', role),
         format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dbkit TO %s', role)];
 BEGIN
@@ -676,7 +676,8 @@ CREATE TYPE dbkit.status_row AS (idx integer, tag text, state text, file text, a
 
 -- The last answers (20 kept). Readable by every role, as the answers are
 -- dbkit_status's, which every role may call; written only by a role with
--- INSERT on it (the extension's owner): a monitoring role reads, never stores.
+-- INSERT on it (the extension's owner, a deployer: dbkit_grant_deployer, at the
+-- top of this file, grants it): a monitoring role reads, never stores.
 CREATE TABLE dbkit.status_results (
     key   text PRIMARY KEY,
     at    timestamptz NOT NULL DEFAULT pg_catalog.now(),

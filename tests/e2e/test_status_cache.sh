@@ -117,6 +117,23 @@ out=$(PGUSER=dk_sc_monitor "${PSQL[@]}" -c "INSERT INTO dbkit.status_results (ke
 set -e
 assert_contains "$out" "permission denied" "monitor: cannot write dbkit.status_results"
 
+case_begin "status_cache/deployer stores"
+"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS dk_sc_deployer" -c "CREATE ROLE dk_sc_deployer LOGIN" \
+	-c "GRANT CONNECT ON DATABASE e2e_status_cache TO dk_sc_deployer"
+E2E_CLEANUP+=("\"\${PSQL[@]}\" -d postgres -c 'DROP DATABASE IF EXISTS e2e_status_cache' -c 'DROP ROLE IF EXISTS dk_sc_deployer'")
+q "SELECT count(*) FROM dbkit_grant_deployer('dk_sc_deployer')" >/dev/null
+q "UPDATE dbkit.migrations SET applied_by = 'fourth' WHERE tag = '0001_b'"
+before=$(stored)
+DBKIT_NO_CACHE=1 run status --dir "$m" --all --json
+want=$OUT
+PGUSER=dk_sc_deployer run status --dir "$m" --all --json
+assert_eq "$want" "$OUT" "deployer after a change: a miss, the right answer"
+[[ $before != "$(stored)" ]] && pass "deployer: its answer is stored" || fail "deployer: nothing stored"
+after=$(stored)
+PGUSER=dk_sc_deployer run status --dir "$m" --all --json
+assert_eq "$want" "$OUT" "deployer again: a hit, the right answer"
+assert_eq "$after" "$(stored)" "deployer again: a hit stores nothing"
+
 case_begin "status_cache/corrupt cache"
 for f in "$XDG_CACHE_HOME"/dbkit/hashes-*; do printf 'garbage' >"$f"; done
 status_same "corrupt hash cache"
