@@ -9,6 +9,7 @@
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
+#include "status_cache.hpp"
 
 namespace dbkit::client {
 
@@ -100,42 +101,20 @@ int history_only(const Common &c, Session &s, bool all) {
 
 }  // namespace
 
-int cmd_status(const Common &c, bool all) {
-	std::error_code ec;
-	bool with_folder = c.dir_given || std::filesystem::is_directory(c.dir, ec);
-	nlohmann::json payload;
-	if (with_folder)
-		if (int rc = load_payload(c, payload))
-			return rc;
-	Session s;
-	if (int rc = open_session(c, s))
-		return rc;
-	if (!with_folder)
-		return history_only(c, s, all);
+namespace {
 
-	ServerError err;
-	auto r = s.conn->query(fmt::format("SELECT idx, tag, state, applied_at::pg_catalog.text, how, note FROM {}($1::pg_catalog.jsonb)",
-	                                   s.fn("dbkit_status")),
-	                       {payload_text(payload)}, err);
-	auto notices = s.conn->take_notices();
-	if (!c.json)
-		print_notices(notices);
-	if (!r) {
-		print_server_error("status failed", err);
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}});
-		return kFailed;
-	}
+// The rows of a folder's status (idx, tag, state, applied_at, how, note), as text or JSON.
+int print_folder_status(const Common &c, const Result &r, const std::vector<Notice> &notices, bool all) {
 	if (c.json) {
-		emit_json({{"ok", true}, {"migrations", rows_json(*r)}, {"warnings", notices_json(notices)}});
+		emit_json({{"ok", true}, {"migrations", rows_json(r)}, {"warnings", notices_json(notices)}});
 		return kOk;
 	}
 	// Without --all: every row that needs attention, and the newest applied ones.
 	std::map<std::string, int> counts;
-	int rows = r->rows(), hidden = 0;
+	int rows = r.rows(), hidden = 0;
 	std::string out = fmt::format("{:>5}  {:<40} {:<13} {}\n", "idx", "migration", "state", "applied at");
 	for (int i = 0; i < rows; ++i) {
-		std::string state = r->get(i, 2);
+		std::string state = r.get(i, 2);
 		++counts[state];
 		if (!all && state == "applied" && i < rows - kRecent) {
 			++hidden;
@@ -145,19 +124,93 @@ int cmd_status(const Common &c, bool all) {
 			out += fmt::format("  ... {} applied migration{} not shown (--all lists every one)\n", hidden, hidden == 1 ? "" : "s");
 			hidden = 0;
 		}
-		std::string when = r->null(i, 3) ? "" : r->get(i, 3);
-		std::string how = r->null(i, 4) || r->get(i, 4) == "applied" ? "" : " (" + r->get(i, 4) + ")";
-		std::string note = r->null(i, 5) ? "" : "  " + r->get(i, 5);
-		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r->get(i, 0), r->get(i, 1), state, when, how, note);
+		std::string when = r.null(i, 3) ? "" : r.get(i, 3);
+		std::string how = r.null(i, 4) || r.get(i, 4) == "applied" ? "" : " (" + r.get(i, 4) + ")";
+		std::string note = r.null(i, 5) ? "" : "  " + r.get(i, 5);
+		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r.get(i, 0), r.get(i, 1), state, when, how, note);
 	}
 	std::fputs(out.c_str(), out_stream());
 	std::string summary;
 	for (const char *st : {"applied", "renamed", "adoptable", "pending", "out_of_order", "modified", "missing"})
 		if (counts[st])
 			summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[st], st);
-	fmt::print(out_stream(), "{} migration{} in {}: {}\n", r->rows(), r->rows() == 1 ? "" : "s", c.dir,
+	fmt::print(out_stream(), "{} migration{} in {}: {}\n", r.rows(), r.rows() == 1 ? "" : "s", c.dir,
 	           summary.empty() ? "none" : summary);
 	return kOk;
+}
+
+constexpr const char *kStatusColumns = "idx, tag, state, applied_at::pg_catalog.text, how, note";
+
+}  // namespace
+
+int cmd_status(const Common &c, bool all) {
+	std::error_code ec;
+	bool with_folder = c.dir_given || std::filesystem::is_directory(c.dir, ec);
+	if (!with_folder) {
+		Session s;
+		if (int rc = open_session(c, s))
+			return rc;
+		return history_only(c, s, all);
+	}
+	// Nothing changed since the last run (the files' hashes from the hash cache,
+	// the server's history in its key): the stored answer, no file read or sent.
+	std::optional<std::string> digest = status_cache_enabled(c) ? cached_folder_digest(c) : std::nullopt;
+	bool store = false;  // the server can store the answer (dbkit_status_cached exists)
+	Session s;
+	nlohmann::json payload;
+	ServerError err;
+	if (digest) {
+		if (int rc = open_session(c, s))
+			return rc;
+		auto hit = s.conn->query(fmt::format("SELECT {} FROM {}($1, '{{}}'::pg_catalog.jsonb)", kStatusColumns,
+		                                     s.fn("dbkit_status_cached")),
+		                         {*digest}, err);
+		auto notices = s.conn->take_notices();
+		if (hit && hit->rows() > 0) {
+			if (!c.json)
+				print_notices(notices);
+			return print_folder_status(c, *hit, notices, all);
+		}
+		// A miss: the folder is sent, and the answer stored. An error (an
+		// older extension without the function, a table this role may not
+		// read) takes the path without caches, which reports it as before.
+		store = hit.has_value();
+		if (int rc = load_payload(c, payload))
+			return rc;
+	} else {
+		if (int rc = load_payload(c, payload))
+			return rc;
+		if (int rc = open_session(c, s))
+			return rc;
+	}
+	std::optional<Result> r;
+	if (store) {
+		// One snapshot for the answer and its key (dbkit_status_store stores
+		// only under REPEATABLE READ): a deploy committing in between cannot
+		// file an answer under a history it was not computed from.
+		if (!s.conn->query("BEGIN ISOLATION LEVEL REPEATABLE READ", {}, err)) {
+			print_server_error("status failed", err);
+			return kFailed;
+		}
+		r = s.conn->query(fmt::format("SELECT {} FROM {}($1::pg_catalog.jsonb)", kStatusColumns, s.fn("dbkit_status_store")),
+		                  {payload_text(payload)}, err);
+		ServerError end_err;
+		if (!s.conn->query(r ? "COMMIT" : "ROLLBACK", {}, r ? err : end_err))
+			r.reset();
+	} else {
+		r = s.conn->query(fmt::format("SELECT {} FROM {}($1::pg_catalog.jsonb)", kStatusColumns, s.fn("dbkit_status")),
+		                  {payload_text(payload)}, err);
+	}
+	auto notices = s.conn->take_notices();
+	if (!c.json)
+		print_notices(notices);
+	if (!r) {
+		print_server_error("status failed", err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
+	return print_folder_status(c, *r, notices, all);
 }
 
 int cmd_init(const Common &c) {

@@ -159,6 +159,8 @@ std::map<std::tuple<std::string, bool, bool>, SharedRead> shared_reads;
 
 }  // namespace
 
+bool folder_reads_shared() { return sharing; }
+
 void share_folder_reads(bool on) {
 	std::lock_guard<std::mutex> lock(shared_mutex);
 	sharing = on;
@@ -192,21 +194,19 @@ nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
 	return it->second.payload;
 }
 
-nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts) {
+std::vector<FolderFile> list_folder(const std::string &dir, bool snapshots) {
 	fs::path root(dir);
 	std::error_code ec;
 	if (!fs::is_directory(root, ec))
 		throw FolderError(fmt::format("migrations folder {} does not exist or is not a directory", dir));
 	// what to ship: (path on disk, name in the payload)
-	std::vector<fs::path> paths;
-	std::vector<std::string> names;
+	std::vector<FolderFile> out;
 	auto want = [&](fs::path p, std::string name) {
 		size_t bad = 0;
 		if (!core::valid_utf8(name, &bad))  // JSON carries UTF-8 names only, as the server expects
 			throw FolderError(
 			    fmt::format("{}: the file name is not valid UTF-8 (byte {}); rename the file", p.string(), bad), true);
-		paths.push_back(std::move(p));
-		names.push_back(std::move(name));
+		out.push_back({std::move(p), std::move(name)});
 	};
 	fs::path journal = root / "meta" / "_journal.json";
 	if (fs::is_regular_file(journal))  // throws on a permission error instead of calling it absent
@@ -223,16 +223,26 @@ nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &
 			if (fs::is_regular_file(down, ec))
 				want(down, name + "/down.sql");
 			fs::path snap = e.path() / "snapshot.json";
-			if (opts.snapshots && fs::is_regular_file(snap, ec))
+			if (snapshots && fs::is_regular_file(snap, ec))
 				want(snap, name + "/snapshot.json");
 		}
 	}
-	if (opts.snapshots && fs::is_directory(root / "meta", ec)) {
+	if (snapshots && fs::is_directory(root / "meta", ec)) {
 		for (const auto &e : fs::directory_iterator(root / "meta")) {
 			std::string name = e.path().filename().string();
 			if (e.is_regular_file() && ends_with(name, "_snapshot.json"))
 				want(e.path(), "meta/" + name);
 		}
+	}
+	return out;
+}
+
+nlohmann::json read_folder_unchecked(const std::string &dir, const ReadOptions &opts) {
+	std::vector<fs::path> paths;
+	std::vector<std::string> names;
+	for (auto &f : list_folder(dir, opts.snapshots)) {
+		paths.push_back(std::move(f.path));
+		names.push_back(std::move(f.name));
 	}
 	std::vector<std::string> texts = slurp_all(paths);
 	nlohmann::json payload;

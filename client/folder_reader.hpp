@@ -3,6 +3,7 @@
 //   {"journal": "<meta/_journal.json>", "files": {"<relative path>": "<text>"}}
 // It decides nothing about the migrations; it only refuses bytes that JSON
 // cannot carry (invalid UTF-8, NUL), naming the file and the offset.
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,11 +30,20 @@ struct ReadOptions {
 
 nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts = {});
 
+// The files read_folder() ships, without reading them: where each is on disk
+// and its name in the payload (the journal is "meta/_journal.json").
+struct FolderFile {
+	std::filesystem::path path;
+	std::string name;
+};
+std::vector<FolderFile> list_folder(const std::string &dir, bool snapshots);
+
 // A fleet run (client/fleet.cpp) applies one folder to many databases. While
 // sharing is on, the first read_folder() of a directory (with given options) is
 // kept, and every later one, on any thread, returns that read: the same bytes,
 // findings and error for every target, whatever changes on disk meanwhile.
 void share_folder_reads(bool on);
+bool folder_reads_shared();
 
 // The payload as JSON text, as payload.dump() would write it but several times
 // faster on megabytes of SQL (it scans for the few bytes that need escaping).

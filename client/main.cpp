@@ -155,6 +155,8 @@ int run(int argc, char **argv) {
 	auto *status = app.add_subcommand("status", "Show every migration of the folder with its state (or the history)");
 	add_common(status, true);
 	bool status_all = false;
+	status->add_flag("--no-cache", c.no_cache,
+	                 "Read and send every file, and compute the answer again (also DBKIT_NO_CACHE=1)");
 	status->add_flag("--all", status_all, "List every migration (by default a long list shows what needs attention and the newest 20)");
 	fleet::add_fleet_options(status, fo);
 

@@ -15,6 +15,7 @@ struct Common {
 	std::string dir = "src/db/migrations";
 	bool dir_given = false;
 	bool json = false;
+	bool no_cache = false;  // status --no-cache (or DBKIT_NO_CACHE=1): no hash cache, no server-side answer cache
 };
 
 struct Session {

@@ -259,14 +259,17 @@ void DrizzleTable::refuse_if_elsewhere(const std::vector<std::string> &hashes) c
 	}
 }
 
+std::string DrizzleTable::read_sql() const {
+	return fmt::format("SELECT {}, hash::text, {}, {} FROM {}", has_id_ ? "id::bigint" : "NULL::bigint",
+	                   has_created_at_ ? "created_at::bigint" : "NULL::bigint", has_name_ ? "name::text" : "NULL::text",
+	                   qualified_);
+}
+
 std::vector<core::DrizzleRow> DrizzleTable::read() const {
 	std::vector<core::DrizzleRow> out;
 	if (!exists_)
 		return out;
-	std::string sql = fmt::format("SELECT {}, hash::text, {}, {} FROM {}", has_id_ ? "id::bigint" : "NULL::bigint",
-	                              has_created_at_ ? "created_at::bigint" : "NULL::bigint",
-	                              has_name_ ? "name::text" : "NULL::text", qualified_);
-	spi::execute(sql.c_str());
+	spi::execute(read_sql().c_str());
 	for (uint64_t i = 0; i < spi::rows(); ++i) {
 		core::DrizzleRow r;
 		r.id = spi::get_int64(i, 1).value_or(0);

@@ -24,6 +24,9 @@ public:
 	DrizzleTable(const Options &o);
 	bool exists() const { return exists_; }
 	std::vector<core::DrizzleRow> read() const;
+	// The query read() runs: id, hash, created_at, name (NULL where the column
+	// is absent). Only when exists().
+	std::string read_sql() const;
 	// When this table is absent: refuses (DK017) if another table with drizzle's
 	// shape (hash text, created_at bigint) records any of `hashes`, naming it and
 	// the flags that point at it.

@@ -60,7 +60,7 @@ DECLARE
     seq regclass;
     stmts text[] := ARRAY[
         format('GRANT USAGE ON SCHEMA dbkit, %s TO %s', '@extschema@', role),
-        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas, dbkit.code_drift_results TO %s', role),
+        format('GRANT SELECT, INSERT, UPDATE, DELETE ON dbkit.migrations, dbkit.events, dbkit.snapshots, dbkit.progress, dbkit.code_schemas, dbkit.code_drift_results, dbkit.status_results TO %s', role),
         format('GRANT SELECT ON dbkit.ddl_audit TO %s', role),
         format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA dbkit TO %s', role)];
 BEGIN
@@ -1094,3 +1094,115 @@ BEGIN
          WHERE k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r'));
 END
 $$;
+-- Issue 14 item 3: `dbkit status --dir` answered from a cache when nothing
+-- changed (docs/design.md, "status from a cache"). The client sends the
+-- folder's digest (core/folder_digest.hpp: sha256 over every file's sha256)
+-- instead of 10,000 files; the answer is found under a key that also covers
+-- everything else the answer reads. A miss sends the folder as before, through
+-- dbkit_status_store, which files the answer under the digest it computes from
+-- the folder itself (never the client's).
+------------------------------------------------------------------------------
+
+-- One row of a stored answer: dbkit_status(folder)'s columns. Stored as an
+-- array of these rather than jsonb: reading 10,000 rows back from jsonb took
+-- 60 ms (every field looked up and parsed), unnest of the array 5.
+CREATE TYPE dbkit.status_row AS (idx integer, tag text, state text, file text, applied_at timestamptz,
+                                 applied_by text, how text, file_hash text, applied_hash text, note text);
+
+-- The last answers (20 kept). Readable by every role, as the answers are
+-- dbkit_status's, which every role may call; written only by a role with
+-- INSERT on it (the extension's owner, a deployer: dbkit_grant_deployer, at the
+-- top of this file, grants it): a monitoring role reads, never stores.
+CREATE TABLE dbkit.status_results (
+    key   text PRIMARY KEY,
+    at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    rows  dbkit.status_row[] NOT NULL
+);
+GRANT SELECT ON dbkit.status_results TO PUBLIC;
+
+-- The folder's digest, computed from the payload; NULL when the folder has
+-- findings (its status raises WARNINGs, which a cached answer would not).
+CREATE FUNCTION dbkit._folder_digest(folder jsonb)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbkit_folder_digest' LANGUAGE C STABLE;
+
+-- sha256 of everything a folder's status reads besides the folder: the
+-- history's rows, dbkit.progress, drizzle's table (when synced), the options,
+-- the versions and the parser's settings. Read with the caller's rights.
+CREATE FUNCTION dbkit._status_fingerprint(options jsonb DEFAULT '{}')
+RETURNS text
+AS 'MODULE_PATHNAME', 'dbkit_status_fingerprint' LANGUAGE C STABLE;
+
+CREATE FUNCTION dbkit._status_key(digest text, options jsonb)
+RETURNS text
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+               'dbkit-status-1' || E'\n' || digest || E'\n' || options::text || E'\n' ||
+               dbkit._status_fingerprint(options), 'UTF8')), 'hex')
+$$;
+
+-- The answer dbkit_status(folder, options) gave for a folder with this digest,
+-- when nothing it reads changed since; no rows when it is not known (the
+-- caller then sends the folder to dbkit_status_store).
+CREATE FUNCTION @extschema@.dbkit_status_cached(digest text, options jsonb DEFAULT '{}')
+RETURNS TABLE (idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
+               how text, file_hash text, applied_hash text, note text)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT u.idx, u.tag, u.state, u.file, u.applied_at, u.applied_by, u.how, u.file_hash, u.applied_hash, u.note
+      FROM dbkit.status_results c,
+           pg_catalog.unnest(c.rows) WITH ORDINALITY
+               AS u(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n)
+     WHERE c.key = dbkit._status_key(digest, options)
+     ORDER BY u.n
+$$;
+COMMENT ON FUNCTION @extschema@.dbkit_status_cached(text, jsonb) IS
+    'dbkit_status(folder) for the folder with this digest, when that answer is stored and nothing changed since';
+
+-- dbkit_status(folder, options), and its answer stored for dbkit_status_cached
+-- when the caller may write dbkit.status_results. Stored only in a REPEATABLE
+-- READ (or SERIALIZABLE) transaction: the answer and its key then read one
+-- snapshot, so a deploy committing in between cannot file an answer under a
+-- history it was not computed from. A failure to store only skips the store.
+CREATE FUNCTION @extschema@.dbkit_status_store(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (idx integer, tag text, state text, file text, applied_at timestamptz, applied_by text,
+               how text, file_hash text, applied_hash text, note text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    answer dbkit.status_row[];
+    k text;
+BEGIN
+    SELECT COALESCE(pg_catalog.array_agg(ROW(s.idx, s.tag, s.state, s.file, s.applied_at, s.applied_by, s.how,
+                                             s.file_hash, s.applied_hash, s.note)::dbkit.status_row ORDER BY s.n),
+                    '{}')
+      INTO answer
+      FROM @extschema@.dbkit_status(folder, options) WITH ORDINALITY
+               AS s(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n);
+    IF pg_catalog.current_setting('transaction_isolation') IN ('repeatable read', 'serializable')
+       AND pg_catalog.cardinality(answer) > 0 THEN
+        BEGIN
+            k := dbkit._status_key(dbkit._folder_digest(folder), options);
+            IF k IS NOT NULL AND pg_catalog.has_table_privilege('dbkit.status_results', 'INSERT, UPDATE, DELETE') THEN
+                INSERT INTO dbkit.status_results (key, rows) VALUES (k, answer)
+                    ON CONFLICT (key) DO UPDATE SET at = pg_catalog.now(), rows = EXCLUDED.rows;
+                DELETE FROM dbkit.status_results
+                 WHERE key NOT IN (SELECT r.key FROM dbkit.status_results r ORDER BY r.at DESC LIMIT 20);
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            NULL;  -- a read-only server, a concurrent store, ...: the answer is still returned
+        END;
+    END IF;
+    RETURN QUERY
+        SELECT u.idx, u.tag, u.state, u.file, u.applied_at, u.applied_by, u.how, u.file_hash, u.applied_hash, u.note
+          FROM pg_catalog.unnest(answer) WITH ORDINALITY
+                   AS u(idx, tag, state, file, applied_at, applied_by, how, file_hash, applied_hash, note, n)
+         ORDER BY u.n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dbkit_status_store(jsonb, jsonb) IS
+    'dbkit_status(folder), its answer stored for dbkit_status_cached (in a REPEATABLE READ transaction, by a role that may write dbkit.status_results)';

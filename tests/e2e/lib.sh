@@ -10,6 +10,8 @@ source "$E2E_STATE"
 unset DATABASE_URL
 PSQL=(psql -X -A -t -q -v ON_ERROR_STOP=1)
 WORK=$(mktemp -d /tmp/dbkit-e2e.XXXXXX)
+# status --dir keeps a hash cache (client/hash_cache.hpp): this test's own, never the user's
+export XDG_CACHE_HOME=$WORK/.cache
 E2E_CLEANUP=()
 FAILS=0
 PASSES=0
