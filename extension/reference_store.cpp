@@ -37,18 +37,21 @@ bool with_short_lock_wait(F &&f) {
 // since (dbkit.dirty_objects) or is pending in this transaction, roles and event
 // triggers are as they were, and no run since failed to record its snapshot.
 // format: the drizzle table the run leaves out must be the one recorded.
-bool reference_is_current(const std::optional<std::string> &format) {
+// dbkit_dirty: rows dbkit's own committed statements left (by_dbkit, each naming an
+// object) do not count: the caller re-reads their objects.
+bool reference_is_current(const std::optional<std::string> &format, bool dbkit_dirty = false) {
 	if (touched_outside_pending())
 		return false;
 	spi::execute(
 	    "SELECT 1 FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
 	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
-	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects) "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d "
+	    "                 WHERE NOT ($2::pg_catalog.bool AND d.by_dbkit AND d.classid <> 0)) "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
 	    "                 AND e.id > coalesce(s.run_id, 0)) "
 	    "AND ($1::pg_catalog.jsonb IS NULL OR (SELECT o.value FROM dbkit.reference_objects o "
 	    "     WHERE o.key = 'dbkit:format') = $1::pg_catalog.jsonb)",
-	    {spi::text_or_null(format)});
+	    {spi::text_or_null(format), spi::text(dbkit_dirty ? "true" : "false")});
 	return spi::rows() > 0;
 }
 
@@ -61,15 +64,24 @@ std::string format_of(const Options &opts) {
 // The reference after a run, re-reading only what the run's statements touched
 // (and what depends on them): the previous one with those objects' entries
 // replaced. false: it cannot be done safely this way (nothing written; the
-// caller takes the full snapshot).
-bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts) {
+// caller takes the full snapshot). dbkit_dirty: the objects of dbkit's own
+// statements that committed earlier (a non-transactional migration's) are the run's too.
+bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts, bool dbkit_dirty) {
 	Touched t = touched_by_runs();
 	if (t.unknown || t.outside)
 		return false;
 	AsExtensionOwner owner;
-	if (!reference_is_current(format_of(opts)))
+	if (!reference_is_current(format_of(opts), dbkit_dirty))
 		return false;
-	spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[])::text", {spi::text(t.oids)});
+	std::string touched = t.oids;
+	if (dbkit_dirty) {
+		spi::execute("SELECT pg_catalog.array_cat($1::pg_catalog.oid[], "
+		             "coalesce((SELECT pg_catalog.array_agg(d.objid) FROM dbkit.dirty_objects d), '{}'))::text",
+		             {spi::text(t.oids)});
+		touched = *spi::get_text(0, 1);
+		spi::execute("DELETE FROM dbkit.dirty_objects");  // all by dbkit (checked above): taken in now
+	}
+	spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[])::text", {spi::text(touched)});
 	std::string objects = *spi::get_text(0, 1);
 	std::vector<spi::Arg> args{spi::text(opts.drizzle_schema), spi::text(opts.drizzle_table), spi::text(objects)};
 	spi::execute(
@@ -130,7 +142,7 @@ bool reference_current_for_drift() {
 }
 
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts,
-                    const std::optional<std::string> &carried, bool incremental) {
+                    const std::optional<std::string> &carried, bool incremental, bool dbkit_dirty) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
 	std::vector<spi::Arg> args{spi::int8(run_id), spi::text(tag), spi::text_or_null(carried)};
@@ -144,7 +156,7 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		bool stored_inc = with_short_lock_wait([&] {
 			Subxact sx;  // a failure here (the copy no longer matches): nothing stays, the full read follows
 			try {
-				done = store_incremental(run_id, tag, *opts);
+				done = store_incremental(run_id, tag, *opts, dbkit_dirty);
 				sx.commit();
 			} catch (const PgError &e) {
 				int code = e.edata()->sqlerrcode;

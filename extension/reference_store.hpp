@@ -31,8 +31,12 @@ std::optional<std::string> drift_before_run();
 // non-transactional migration's), so the reference may be the previous one with
 // only what they touched re-read (docs/design.md, "Incremental references"); it
 // falls back to the full read whenever that is not known to be equal.
+// dbkit_dirty: a non-transactional migration's finish: its statements committed one
+// by one and left dbkit.dirty_objects rows (by_dbkit); when those are the only
+// rows, their objects are re-read with the run's, else the full read.
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
-                    const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
+                    const std::optional<std::string> &carried = std::nullopt, bool incremental = true,
+                    bool dbkit_dirty = false);
 
 // The newest reference is the live schema as far as the event triggers and the
 // guard (roles, event triggers) can tell: a drift poll needs no catalog read.

@@ -119,14 +119,15 @@ void dbkit_touched_write_outside() {
 		elog(ERROR, "dirty objects: lookup failed");
 	if (SPI_processed == 0)
 		return;
-	Oid types[2] = {OIDOID, OIDOID};
+	Oid types[3] = {OIDOID, OIDOID, BOOLOID};
 	SPIPlanPtr plan = nullptr;
 	ListCell *lc;
 	foreach (lc, g_entries) {
 		Entry *e = static_cast<Entry *>(lfirst(lc));
-		if (!plan && !(plan = SPI_prepare("INSERT INTO dbkit.dirty_objects (classid, objid) VALUES ($1, $2)", 2, types)))
+		if (!plan && !(plan = SPI_prepare("INSERT INTO dbkit.dirty_objects (classid, objid, by_dbkit) VALUES ($1, $2, $3)",
+		                                  3, types)))
 			elog(ERROR, "dirty objects: %s", SPI_result_code_string(SPI_result));
-		Datum values[2] = {ObjectIdGetDatum(e->classid), ObjectIdGetDatum(e->objid)};
+		Datum values[3] = {ObjectIdGetDatum(e->classid), ObjectIdGetDatum(e->objid), BoolGetDatum(e->in_run)};
 		if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "dirty objects: insert failed");
 	}

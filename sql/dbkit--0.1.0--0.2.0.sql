@@ -976,12 +976,15 @@ CREATE TABLE dbkit.reference_state (
 INSERT INTO dbkit.reference_state DEFAULT VALUES;
 -- Objects DDL outside dbkit's runs touched (written by the event triggers at
 -- commit, whatever dbkit.audit says); classid 0: a command that names no object
--- (GRANT, ALTER DEFAULT PRIVILEGES, ...).
+-- (GRANT, ALTER DEFAULT PRIVILEGES, ...). by_dbkit: a statement dbkit ran that
+-- committed without a reference taking it in (a non-transactional migration's,
+-- one by one): its finish re-reads those objects when they are the only rows.
 CREATE TABLE dbkit.dirty_objects (
     id       bigserial PRIMARY KEY,
     at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     classid  oid NOT NULL,
-    objid    oid NOT NULL
+    objid    oid NOT NULL,
+    by_dbkit boolean NOT NULL DEFAULT false
 );
 -- An incremental reference row holds what changed (changes: {key: [before, after]})
 -- instead of the whole snapshot, which is reference_objects.

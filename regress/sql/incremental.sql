@@ -16,6 +16,10 @@ BEGIN
                         FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n))) a
    WHERE a.action <> 'already_applied';
 END $$;
+-- the whole folder so far, for the non-transactional protocol called by hand
+CREATE FUNCTION all_folder() RETURNS jsonb LANGUAGE sql AS $$
+  SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n)) FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n)
+$$;
 -- how the newest reference was stored, and whether it equals the full rebuild
 -- (naming the keys that differ otherwise)
 CREATE FUNCTION same_as_full() RETURNS TABLE (stored text, equal text) LANGUAGE sql AS $$
@@ -139,6 +143,26 @@ DROP SCHEMA core CASCADE;
 $m$);
 SELECT * FROM same_as_full();
 SELECT count(*) FILTER (WHERE snapshot IS NULL) > 0 AS some_incremental FROM dbkit.snapshots;
+-- a non-transactional migration: its statements commit one by one (by_dbkit dirty
+-- rows); its finish re-reads their objects when no other DDL came in between
+SELECT * FROM migrate('0013_nt_table', 'CREATE TABLE nt_t (id int, v int); CREATE INDEX nt_t_id ON nt_t (id)');
+INSERT INTO mig VALUES ('0014_nontx', E'CREATE INDEX CONCURRENTLY nt_t_v ON nt_t (v);\n--> statement-breakpoint\nDROP INDEX CONCURRENTLY nt_t_id;');
+SELECT action, tag FROM dbkit_apply(all_folder()) WHERE action <> 'already_applied';
+SELECT s FROM dbkit_nontx_start(all_folder(), '0014_nontx') st,
+  LATERAL (VALUES (1, st.sql), (2, format('SELECT dbkit_nontx_step(%L, %s, true) IS NOT NULL AS stepped', '0014_nontx', st.statement))) v(k, s)
+  ORDER BY st.statement, v.k \gexec
+SELECT bool_and(by_dbkit) AS all_by_dbkit, count(*) > 0 AS some FROM dbkit.dirty_objects;
+SELECT tag, action FROM dbkit_nontx_finish(all_folder(), '0014_nontx');
+SELECT count(*) AS dirty FROM dbkit.dirty_objects;
+SELECT * FROM same_as_full();
+-- the same with DDL by someone else while it ran: the full read
+INSERT INTO mig VALUES ('0015_nontx', 'CREATE INDEX CONCURRENTLY nt_t_v2 ON nt_t (v);');
+SELECT s FROM dbkit_nontx_start(all_folder(), '0015_nontx') st,
+  LATERAL (VALUES (1, st.sql), (2, format('SELECT dbkit_nontx_step(%L, %s, true) IS NOT NULL AS stepped', '0015_nontx', st.statement))) v(k, s)
+  ORDER BY st.statement, v.k \gexec
+ALTER TABLE nt_t ADD COLUMN by_someone int;
+SELECT tag, action FROM dbkit_nontx_finish(all_folder(), '0015_nontx');
+SELECT * FROM same_as_full();
 \c regression
 DROP DATABASE dbkit_incremental;
 DROP ROLE dbkit_inc_owner;
