@@ -207,19 +207,13 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	spi::connect();
 	require_deployer("dbkit_nontx_finish");
 	lock_history();
-	spi::execute(
-	    "SELECT statements, next_statement, "
-	    "extract(epoch FROM pg_catalog.clock_timestamp() - started_at)::float8 * 1000, absorbed_drift, "
-	    "carried_drift::text, EXISTS (SELECT 1 FROM dbkit.ddl_audit a WHERE a.id > coalesce(audit_mark, 0)) "
-	    "FROM dbkit.progress WHERE tag = $1 AND status = 'running'",
-	    {spi::text(tag)});
-	if (spi::rows() == 0)
+	std::optional<RunningProgress> run_state = running_progress(tag, "up");
+	if (!run_state)
 		throw Error(DBKIT_REPAIR_REFUSED, fmt::format("no non-transactional run of {} is in progress", tag));
-	int64_t total = spi::get_int64(0, 1).value_or(0), next = spi::get_int64(0, 2).value_or(1);
-	double ms = std::stod(spi::get_text(0, 3).value_or("0"));
-	bool absorbed_drift = spi::get_text(0, 4) == std::optional<std::string>("t") ||
-	                      spi::get_text(0, 6) == std::optional<std::string>("t");
-	std::optional<std::string> carried = spi::get_text(0, 5);
+	const int64_t total = run_state->total, next = run_state->next;
+	const double ms = run_state->ms;
+	const bool absorbed_drift = run_state->absorbed_drift;
+	const std::optional<std::string> carried = run_state->carried;
 	if (next <= total)
 		throw Error(DBKIT_REPAIR_REFUSED,
 		            fmt::format("migration {} is not finished: statement {} of {} has not run", tag, next, total));

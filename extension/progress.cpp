@@ -55,6 +55,27 @@ std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStateme
 	return {0, ""};
 }
 
+std::optional<RunningProgress> running_progress(const std::string &tag, const char *direction) {
+	spi::execute(
+	    "SELECT statements, next_statement, "
+	    "extract(epoch FROM pg_catalog.clock_timestamp() - started_at)::float8 * 1000, absorbed_drift, "
+	    "carried_drift::text, EXISTS (SELECT 1 FROM dbkit.ddl_audit a WHERE a.id > coalesce(audit_mark, 0)), "
+	    "coalesce(pg_catalog.to_jsonb(p) ->> 'reason', '') FROM dbkit.progress p "
+	    "WHERE tag = $1 AND status = 'running' AND coalesce(pg_catalog.to_jsonb(p) ->> 'direction', 'up') = $2",
+	    {spi::text(tag), spi::text(direction)});
+	if (spi::rows() == 0)
+		return std::nullopt;
+	RunningProgress r;
+	r.total = spi::get_int64(0, 1).value_or(0);
+	r.next = spi::get_int64(0, 2).value_or(1);
+	r.ms = std::stod(spi::get_text(0, 3).value_or("0"));
+	r.absorbed_drift = spi::get_text(0, 4) == std::optional<std::string>("t") ||
+	                   spi::get_text(0, 6) == std::optional<std::string>("t");
+	r.carried = spi::get_text(0, 5);
+	r.reason = spi::get_text(0, 7).value_or("");
+	return r;
+}
+
 void refuse_if_interrupted(bool resume, const char *direction) {
 	// to_jsonb: the column `direction` is 0.2.0's; the module may meet a 0.1.0 table
 	spi::execute("SELECT tag, status, next_statement, statements, coalesce(error, ''), "

@@ -3,6 +3,7 @@
 // progress is committed as it happens in dbkit.progress, so a run that failed
 // or was interrupted half-way is known exactly.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,17 @@ namespace dbkit {
 // run goes the same `direction` ("up": migrate, "down": rollback): nothing
 // else may run until it is resumed or resolved.
 void refuse_if_interrupted(bool resume, const char *direction = "up");
+
+// The running non-transactional run of `tag` going `direction` ("up": a migration,
+// "down": a rollback's down file), as dbkit.progress records it; nullopt if none.
+struct RunningProgress {
+	int64_t total = 0, next = 1;  // statements, and the first one not yet done
+	double ms = 0;                // since the run started
+	bool absorbed_drift = false;  // DDL by others since the start (the audit, after its mark), or recorded so
+	std::optional<std::string> carried;  // drift found at the start
+	std::string reason;                  // a rollback's --reason
+};
+std::optional<RunningProgress> running_progress(const std::string &tag, const char *direction);
 
 // Session-level hold on dbkit's deploy lock across the statements' transactions.
 void hold_session_lock(int64_t wait_ms = 600000);
