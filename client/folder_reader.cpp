@@ -1,4 +1,5 @@
 #include "folder_reader.hpp"
+#include "parallel_for.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -59,37 +60,7 @@ int slurp(const fs::path &p, std::string &out) {
 std::vector<std::string> slurp_all(const std::vector<fs::path> &paths) {
 	std::vector<std::string> out(paths.size());
 	std::vector<int> errs(paths.size(), 0);
-	unsigned threads = paths.size() < 256 ? 1 : std::min(4u, std::max(1u, std::thread::hardware_concurrency()));
-	std::vector<std::exception_ptr> failed(threads);  // bad_alloc in a worker must not end the process
-	auto work = [&](unsigned k) noexcept {
-		try {
-			for (size_t i = k; i < paths.size(); i += threads)
-				errs[i] = slurp(paths[i], out[i]);
-		} catch (...) {
-			failed[k] = std::current_exception();
-		}
-	};
-	{
-		std::vector<std::thread> pool;
-		struct Join {  // joined on every way out, a failed thread start included
-			std::vector<std::thread> &p;
-			~Join() {
-				for (auto &t : p)
-					t.join();
-			}
-		} join{pool};
-		for (unsigned k = 1; k < threads; ++k) {
-			try {
-				pool.emplace_back(work, k);
-			} catch (const std::system_error &) {  // no thread: this one does its share
-				work(k);
-			}
-		}
-		work(0);
-	}
-	for (const auto &f : failed)
-		if (f)
-			std::rethrow_exception(f);
+	parallel_for(paths.size(), [&](size_t i) { errs[i] = slurp(paths[i], out[i]); });
 	for (size_t i = 0; i < paths.size(); ++i)
 		if (errs[i])
 			throw FolderError(fmt::format("cannot read {}: {}", paths[i].string(), std::strerror(errs[i])), true);

@@ -1,4 +1,5 @@
 #include "hash_cache.hpp"
+#include "parallel_for.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -193,37 +194,7 @@ std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<st
 			return probe(p, basefd, p.c_str() + base.size() + 1);
 		return probe(p, AT_FDCWD, p.c_str());
 	};
-	unsigned threads = paths.size() < 256 ? 1 : std::min(4u, std::max(1u, std::thread::hardware_concurrency()));
-	std::vector<std::exception_ptr> failed(threads);  // bad_alloc in a worker must not end the process
-	auto work = [&](unsigned k) noexcept {
-		try {
-			for (size_t i = k; i < paths.size(); i += threads)
-				probes[i] = one(i);
-		} catch (...) {
-			failed[k] = std::current_exception();
-		}
-	};
-	{
-		std::vector<std::thread> pool;
-		struct Join {  // joined on every way out, a failed thread start included
-			std::vector<std::thread> &p;
-			~Join() {
-				for (auto &t : p)
-					t.join();
-			}
-		} join{pool};
-		for (unsigned k = 1; k < threads; ++k) {
-			try {
-				pool.emplace_back(work, k);
-			} catch (const std::system_error &) {  // no thread: this one does its share
-				work(k);
-			}
-		}
-		work(0);
-	}
-	for (const auto &f : failed)
-		if (f)
-			std::rethrow_exception(f);
+	parallel_for(paths.size(), [&](size_t i) { probes[i] = one(i); });
 	std::vector<std::optional<std::string>> out(paths.size());
 	used_.reserve(used_.size() + paths.size());
 	for (size_t i = 0; i < paths.size(); ++i) {
