@@ -92,32 +92,39 @@ DBKIT_FUNCTION(dbkit_drift) {
 		spi::finish();
 		return out.done();
 	}
-	spi::execute(
-	    "SELECT (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) = "
-	    "dbkit.catalog_fingerprint()");
-	if (spi::get_text(0, 1).value_or("f") == "t") {
-		spi::finish();
-		return out.done();
-	}
 
-	// Differing entries only: the full join runs in SQL, the description in core.
-	// The live side is built in the reference's format (dbkit._live_like): a
-	// reference a 0.1.0 dbkit took has no owners, privileges or rules, and is
-	// compared only with what it can describe. "dbkit:format" is not an object.
+	// DDL outside dbkit named only objects since the reference: compare just those
+	// objects (and what their change can alter) with their stored entries.
+	// (As the owner to the end: dbkit.ddl_audit is read below, as it always was.)
 	AsExtensionOwner owner;
-	spi::execute(
-	    "WITH last AS (SELECT dbkit.reference() AS snapshot) "
-	    "SELECT coalesce(a.key, b.key), a.value::text, b.value::text "
-	    "FROM pg_catalog.jsonb_each((SELECT snapshot FROM last)) a "
-	    "FULL JOIN pg_catalog.jsonb_each(dbkit._live_like((SELECT snapshot FROM last))) b ON a.key = b.key "
-	    "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' ORDER BY 1");
-	struct Diff {
-		std::string key;
-		std::optional<std::string> expected, actual;
-	};
-	std::vector<Diff> diffs;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		diffs.push_back({*spi::get_text(i, 1), spi::get_text(i, 2), spi::get_text(i, 3)});
+	std::vector<DirtyDiff> diffs;
+	std::optional<std::vector<DirtyDiff>> dirty;
+	if (auto set = dirty_set())
+		dirty = dirty_diff(*set);
+	if (dirty) {
+		diffs = std::move(*dirty);
+	} else {
+		// Otherwise: no catalog row changed since the snapshot, or the full comparison.
+		spi::execute(
+		    "SELECT (SELECT catalog_fingerprint FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) = "
+		    "dbkit.catalog_fingerprint()");
+		if (spi::get_text(0, 1).value_or("f") == "t") {
+			spi::finish();
+			return out.done();
+		}
+		// Differing entries only: the full join runs in SQL, the description in core.
+		// The live side is built in the reference's format (dbkit._live_like): a
+		// reference a 0.1.0 dbkit took has no owners, privileges or rules, and is
+		// compared only with what it can describe. "dbkit:format" is not an object.
+		spi::execute(
+		    "WITH last AS (SELECT dbkit.reference() AS snapshot) "
+		    "SELECT coalesce(a.key, b.key), a.value::text, b.value::text "
+		    "FROM pg_catalog.jsonb_each((SELECT snapshot FROM last)) a "
+		    "FULL JOIN pg_catalog.jsonb_each(dbkit._live_like((SELECT snapshot FROM last))) b ON a.key = b.key "
+		    "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' ORDER BY 1");
+		for (uint64_t i = 0; i < spi::rows(); ++i)
+			diffs.push_back({*spi::get_text(i, 1), spi::get_text(i, 2), spi::get_text(i, 3)});
+	}
 
 	std::vector<AuditEntry> audit;
 	if (!diffs.empty()) {

@@ -13,16 +13,22 @@ namespace dbkit {
 void require_deployer(const char *fn) {
 	// by oid: a name lookup would itself fail on the schema's USAGE check
 	spi::execute(
-	    "WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'dbkit') "
+	    // the extension's own relations through pg_depend's index: a scan of pg_class
+	    // for schema dbkit grows with the user's schema (40 ms at 10,000 tables)
+	    "WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'dbkit'), "
+	    "m AS (SELECT c.oid, c.relname, c.relkind FROM pg_catalog.pg_depend d "
+	    "      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid "
+	    "      WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass "
+	    "        AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'dbkit') "
+	    "        AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'e' "
+	    "        AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT oid FROM s)) "
 	    "SELECT pg_catalog.string_agg(lacks, ', ' ORDER BY n) FROM ("
 	    "SELECT 0 AS n, 'USAGE on schema dbkit' AS lacks FROM s WHERE NOT pg_catalog.has_schema_privilege(s.oid, 'USAGE') "
-	    "UNION ALL SELECT 1, pg_catalog.format('SELECT, INSERT, UPDATE, DELETE on dbkit.%I', c.relname) "
-	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
-	    "WHERE CASE WHEN c.relkind = 'r' AND c.relname IN ('migrations', 'events', 'snapshots', 'progress') "
-	    "THEN NOT pg_catalog.has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE') END "
-	    "UNION ALL SELECT 2, pg_catalog.format('USAGE on sequence dbkit.%I', c.relname) "
-	    "FROM pg_catalog.pg_class c JOIN s ON s.oid = c.relnamespace "
-	    "WHERE CASE WHEN c.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(c.oid, 'USAGE') END) x");
+	    "UNION ALL SELECT 1, pg_catalog.format('SELECT, INSERT, UPDATE, DELETE on dbkit.%I', m.relname) FROM m "
+	    "WHERE CASE WHEN m.relkind = 'r' AND m.relname IN ('migrations', 'events', 'snapshots', 'progress') "
+	    "THEN NOT pg_catalog.has_table_privilege(m.oid, 'SELECT, INSERT, UPDATE, DELETE') END "
+	    "UNION ALL SELECT 2, pg_catalog.format('USAGE on sequence dbkit.%I', m.relname) FROM m "
+	    "WHERE CASE WHEN m.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(m.oid, 'USAGE') END) x");
 	auto lacks = spi::get_text(0, 1);
 	if (!lacks)
 		return;

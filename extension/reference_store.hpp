@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dbkit {
 
@@ -41,6 +42,27 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 // The newest reference is the live schema as far as the event triggers and the
 // guard (roles, event triggers) can tell: a drift poll needs no catalog read.
 bool reference_current_for_drift();
+
+// DDL outside dbkit since the newest reference named only objects (every
+// dbkit.dirty_objects row names one; nothing else changed as far as the event
+// triggers and the guard can tell): those objects and everything whose entries
+// they can change (dbkit._expand_touched), as oid[] text. Everything else is in
+// the reference as it is live. nullopt: only a full read can tell.
+std::optional<std::string> dirty_set();
+
+// One entry that differs between the reference and the live schema.
+struct DirtyDiff {
+	std::string key;
+	std::optional<std::string> expected, actual;  // jsonb text; nullopt: absent on that side
+};
+// The differing entries on the set dirty_set() returned: the reference's entries of
+// those objects against their live entries, nothing else read. nullopt: a live key
+// is held in the reference by an object outside the set, or a lock was not granted
+// in time: the caller reads the whole schema.
+std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects);
+// The live schema as the reference with the set's entries re-read (what
+// dbkit.snapshot() returns, as jsonb text), or nullopt as for dirty_diff.
+std::optional<std::string> dirty_snapshot(const std::string &objects);
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
 // drift that a fingerprint cannot show while a non-transactional migration's own

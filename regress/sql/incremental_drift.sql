@@ -1,0 +1,107 @@
+-- Incremental drift (issue 14 item 1): DDL outside dbkit leaves the objects it
+-- named in dbkit.dirty_objects; dbkit_drift() and dbkit_snapshot(full => false)
+-- then re-read only those objects (and what their change can alter). The
+-- incremental live schema must always equal the full read, after every kind of
+-- DDL, savepoints rolled back and aborted transactions included, and the dirty
+-- set must stay small (the path was really taken).
+CREATE DATABASE dbkit_incdrift;
+\c dbkit_incdrift
+CREATE EXTENSION dbkit;
+\set VERBOSITY terse
+\i regress/sql/mkfolder.inc
+-- the incremental live schema against the full read (naming the keys that differ),
+-- and how many objects the incremental read re-read (NULL: it fell back to the full read)
+CREATE FUNCTION same_live() RETURNS TABLE (reread int, equal text) LANGUAGE sql AS $$
+  SELECT cardinality(dbkit._dirty_set()),
+         CASE WHEN dbkit_snapshot(full => false) = dbkit_snapshot(full => true) THEN 'equal' ELSE 'DIFFERS: ' ||
+           (SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT jsonb_object_keys(dbkit_snapshot(full => false))
+                UNION SELECT jsonb_object_keys(dbkit_snapshot(full => true))) x(k)
+             WHERE dbkit_snapshot(full => false) -> k IS DISTINCT FROM dbkit_snapshot(full => true) -> k) END
+$$;
+CREATE TEMP TABLE mig (tag text PRIMARY KEY, body text NOT NULL);
+CREATE FUNCTION migrate(t text, body text) RETURNS TABLE (tag text, action text) LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO mig VALUES (t, body);
+  RETURN QUERY SELECT a.tag, a.action
+    FROM dbkit_apply((SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n))
+                        FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n))) a
+   WHERE a.action <> 'already_applied';
+END $$;
+CREATE ROLE dbkit_incdrift_owner;
+SELECT * FROM migrate('0000_base', $m$
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+CREATE TABLE app.users (id serial PRIMARY KEY, email text NOT NULL UNIQUE, mood app.mood);
+CREATE TABLE app.posts (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int REFERENCES app.users (id),
+                        body text CHECK (length(body) > 0));
+CREATE INDEX posts_user ON app.posts (user_id);
+CREATE VIEW app.user_posts AS SELECT u.email, p.body FROM app.users u JOIN app.posts p ON p.user_id = u.id;
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE TABLE app.events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE other (id int PRIMARY KEY);
+$m$);
+-- nothing changed: nothing to re-read, and no drift
+SELECT * FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
+-- every change accumulates in the dirty set; after each one the incremental read
+-- equals the full one, and dbkit_drift() names exactly what changed
+ALTER TABLE app.users ADD COLUMN name text DEFAULT 'anon';
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+CREATE INDEX users_name ON app.users (name);
+DROP INDEX app.posts_user;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+-- a rename: the view, the foreign key and the indexes render the new name
+ALTER TABLE app.users RENAME TO people;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+ALTER TABLE app.people RENAME COLUMN email TO mail;
+ALTER TYPE app.mood ADD VALUE 'glad';
+CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN OLD; END';
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+-- owners, row security, policies, partitions detached
+ALTER TABLE app.posts OWNER TO dbkit_incdrift_owner;
+ALTER TABLE app.posts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON app.posts USING (user_id > 0);
+ALTER TABLE app.events DETACH PARTITION app.events_2024;
+SELECT * FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
+-- a savepoint rolled back and an aborted transaction leave nothing
+BEGIN; SAVEPOINT s; CREATE TABLE app.never (id int); ALTER TABLE other ADD COLUMN never int;
+ROLLBACK TO SAVEPOINT s; ALTER TABLE other ADD COLUMN kept int; COMMIT;
+BEGIN; CREATE TABLE app.never2 (id int); DROP VIEW app.user_posts; ROLLBACK;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift() WHERE object LIKE '%other%' OR object LIKE '%never%' OR kind = 'view';
+-- a schema renamed: every key in it changes
+ALTER SCHEMA app RENAME TO core;
+SELECT * FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
+-- drops, CASCADE included
+DROP TABLE core.people CASCADE;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift() WHERE change = 'removed' ORDER BY 2;
+-- GRANT names no object to the event triggers: the full read, still equal
+GRANT SELECT ON other TO PUBLIC;
+SELECT * FROM same_live();
+-- a deploy carries the drift found on the dirty set and takes in its own change
+SELECT count(*) FROM dbkit_accept_drift('take the hand changes');
+SELECT * FROM same_live();
+ALTER TABLE other ADD COLUMN by_hand int;
+SELECT * FROM migrate('0001_next', 'CREATE TABLE next_t (id int)');
+SELECT kind, object, change FROM dbkit_drift();
+SELECT * FROM same_live();
+-- a role without rights on dbkit's tables polls the same answer
+CREATE ROLE dbkit_incdrift_monitor IN ROLE pg_monitor;
+GRANT USAGE ON SCHEMA dbkit TO dbkit_incdrift_monitor;
+GRANT SELECT ON ALL TABLES IN SCHEMA dbkit TO dbkit_incdrift_monitor;
+SET ROLE dbkit_incdrift_monitor;
+SELECT kind, object, change FROM dbkit_drift();
+RESET ROLE;
+\c regression
+DROP DATABASE dbkit_incdrift;
+DROP ROLE dbkit_incdrift_owner;
+DROP ROLE dbkit_incdrift_monitor;
