@@ -115,7 +115,12 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
 	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes) "
 	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes FROM c RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint()",
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
+	    // still invalid: the ones that were, the set's, and any index newer than the last store
+	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid "
+	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
+	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
+	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
 	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after)});
 	return true;
 }
@@ -138,7 +143,9 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 	    "  SELECT $1, $2, pg_catalog.md5(m::text), dbkit.catalog_fingerprint(), m "
 	    "  FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}'::pg_catalog.jsonb) m "
 	    "        FROM dbkit.reference_objects) x RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint()",
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
+	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid), "
+	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
 	    {args[0], args[1]});
 }
 }  // namespace
@@ -251,7 +258,8 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 			AsExtensionOwner owner;
 			spi::execute("DELETE FROM dbkit.dirty_objects");  // this reference reads (or carries) them
 			if (carried)
-				spi::execute("UPDATE dbkit.reference_state SET snapshot_id = NULL, guard = NULL");
+				spi::execute("UPDATE dbkit.reference_state SET snapshot_id = NULL, guard = NULL, invalid_indexes = NULL, "
+				             "max_class_oid = NULL");
 		}
 		if (!carried) {
 			store_full(args, opts != nullptr);  // $3 (no drift to carry) is NULL and unused

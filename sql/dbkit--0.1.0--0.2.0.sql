@@ -979,7 +979,12 @@ CREATE INDEX ON dbkit.reference_objects (relid);
 CREATE TABLE dbkit.reference_state (
     one          boolean PRIMARY KEY DEFAULT true CHECK (one),
     snapshot_id  bigint,      -- the dbkit.snapshots row reference_objects holds
-    guard        text         -- dbkit._guard_fingerprint() when it was stored
+    guard        text,        -- dbkit._guard_fingerprint() when it was stored
+    -- what a poll needs to find invalid indexes without scanning pg_index (a failed
+    -- CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY fires no ddl_command_end):
+    -- the ones invalid then, and pg_class's highest oid then (a new index has a higher one)
+    invalid_indexes oid[],
+    max_class_oid   oid
 );
 INSERT INTO dbkit.reference_state DEFAULT VALUES;
 -- Objects DDL outside dbkit's runs touched (written by the event triggers at

@@ -94,6 +94,19 @@ ALTER TABLE other ADD COLUMN by_hand int;
 SELECT * FROM migrate('0001_next', 'CREATE TABLE next_t (id int)');
 SELECT kind, object, change FROM dbkit_drift();
 SELECT * FROM same_live();
+-- a failed CREATE INDEX CONCURRENTLY fires no ddl_command_end: the poll still finds
+-- the invalid index it left (newer than the reference), without reading the schema
+SELECT count(*) FROM dbkit_accept_drift('before the failed build');
+SELECT * FROM migrate('0002_dups', 'CREATE TABLE dups (v int); INSERT INTO dups VALUES (1), (1)');
+CREATE UNIQUE INDEX CONCURRENTLY dups_v ON dups (v);
+SELECT cardinality(dbkit._dirty_set()) AS reread;
+SELECT kind, object, change FROM dbkit_drift();
+-- an index invalid when the reference was stored stays reported
+SELECT count(*) FROM dbkit_accept_drift('with the invalid index');
+SELECT cardinality(dbkit._dirty_set()) AS reread;
+SELECT kind, object, change FROM dbkit_drift();
+DROP INDEX dups_v;
+SELECT kind, object, change FROM dbkit_drift();
 -- a role without rights on dbkit's tables polls the same answer
 CREATE ROLE dbkit_incdrift_monitor IN ROLE pg_monitor;
 GRANT USAGE ON SCHEMA dbkit TO dbkit_incdrift_monitor;
