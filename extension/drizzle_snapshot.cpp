@@ -270,5 +270,6 @@ DBKIT_FUNCTION(dbkit_drizzle_snapshot_from_sql) {
 	spi::connect();
 	std::string snap = shadow_drizzle_snapshot({&m}, o.shadow);
 	spi::finish();
-	return jsonb_datum(snap);
+	const char *p = snap.c_str();
+	return PgCall([&]() noexcept { return DirectFunctionCall1(json_in, CStringGetDatum(p)); });  // json: key order kept
 }

@@ -1356,7 +1356,8 @@ END
 $$;
 
 -- A column's type as drizzle-kit names it (PgColumn.getSQLType()): varchar(255),
--- numeric(10, 2), timestamp (3) with time zone, an enum by its name, [] per dimension.
+-- numeric(10, 2), timestamp (3) with time zone, an enum by its name, another type of
+-- the database as format_type() prints it outside public, [] per dimension.
 CREATE FUNCTION dbkit._drizzle_type(typid oid, typmod integer, ndims integer)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -1374,7 +1375,7 @@ BEGIN
     IF base <> typid THEN
         dims := greatest(ndims, 1);
     END IF;
-    SELECT n.nspname, ty.typname INTO nsp, name
+    SELECT n.nspname, CASE WHEN ty.typtype = 'e' THEN ty.typname::text END INTO nsp, name
       FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace WHERE ty.oid = base;
     IF nsp = 'pg_catalog' THEN
         t := format_type(base, typmod);
@@ -1383,8 +1384,10 @@ BEGIN
         t := regexp_replace(t, '^numeric\((\d+),(\d+)\)', 'numeric(\1, \2)');
         t := regexp_replace(t, '^timestamp\((\d+)\)', 'timestamp (\1)');
         t := replace(t, ' without time zone', '');
+    ELSIF name IS NOT NULL THEN
+        t := name;  -- an enum by its name; the column's typeSchema says where
     ELSE
-        t := name;
+        t := regexp_replace(format_type(base, typmod), '^public\.', '');  -- vector(3), app.money
     END IF;
     RETURN t || repeat('[]', dims);
 END
@@ -1394,13 +1397,13 @@ $$;
 -- without id and prevId. Every user schema but drizzle's (drizzle_schema), dbkit's
 -- and the shadow's renamed ones; objects of extensions left out.
 CREATE FUNCTION dbkit._drizzle_snapshot(drizzle_schema text, spellings jsonb DEFAULT '{}')
-RETURNS jsonb
+RETURNS json
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     nsps oid[];
-    result jsonb;
+    result json;
 BEGIN
     SELECT coalesce(array_agg(n.oid), '{}') INTO nsps
       FROM pg_namespace n
@@ -1566,8 +1569,28 @@ BEGIN
           LEFT JOIN ckjson kj ON kj.conrelid = r.oid
          WHERE r.relkind = 'r'
     ),
+    -- views in dependency order (a view after those it reads), which json keeps and
+    -- jsonb would not: drizzle-kit and dbkit create them in the snapshot's order
+    vdeps AS (
+        SELECT DISTINCT rw.ev_class AS v, d.refobjid AS dep
+          FROM pg_rewrite rw
+          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                          AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> rw.ev_class
+          JOIN rels r1 ON r1.oid = rw.ev_class AND r1.relkind IN ('v', 'm')
+          JOIN rels r2 ON r2.oid = d.refobjid AND r2.relkind IN ('v', 'm')
+    ),
+    vdepth AS (
+        SELECT v, max(n) AS n FROM (
+            WITH RECURSIVE walk(v, n) AS (
+                SELECT r.oid, 0 FROM rels r WHERE r.relkind IN ('v', 'm')
+                UNION ALL
+                SELECT vd.v, w.n + 1 FROM vdeps vd JOIN walk w ON w.v = vd.dep WHERE w.n < 100
+            )
+            SELECT v, n FROM walk) x
+         GROUP BY v
+    ),
     views AS (
-        SELECT jsonb_object_agg(r.nsp || '.' || r.name, jsonb_strip_nulls(jsonb_build_object(
+        SELECT json_object_agg(r.nsp || '.' || r.name, jsonb_strip_nulls(jsonb_build_object(
                    'name', r.name, 'schema', r.nsp, 'columns', '{}'::jsonb,
                    'definition', coalesce(dbkit._drizzle_spelled(spellings, 'v:' || r.oid),
                                           btrim(replace(regexp_replace(pg_get_viewdef(r.oid), '\s+', ' ', 'g'), ';', ''))),
@@ -1580,8 +1603,9 @@ BEGIN
                                             WHEN substr(o, strpos(o, '=') + 1) ~ '^-?[0-9.]+$'
                                             THEN to_jsonb(substr(o, strpos(o, '=') + 1)::numeric)
                                             ELSE to_jsonb(substr(o, strpos(o, '=') + 1)) END)
-                              FROM pg_class vc, unnest(vc.reloptions) o WHERE vc.oid = r.oid)))) AS j
-          FROM rels r WHERE r.relkind IN ('v', 'm')
+                              FROM pg_class vc, unnest(vc.reloptions) o WHERE vc.oid = r.oid)))
+                   ORDER BY vd.n, r.nsp, r.name) AS j
+          FROM rels r JOIN vdepth vd ON vd.v = r.oid WHERE r.relkind IN ('v', 'm')
     ),
     enums AS (
         SELECT jsonb_object_agg(n.nspname || '.' || t.typname, jsonb_build_object(
@@ -1610,14 +1634,14 @@ BEGIN
          WHERE n.oid = ANY (nsps) AND n.nspname <> 'public'
            AND NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid)
     )
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
                'version', '7', 'dialect', 'postgresql',
                'tables', coalesce((SELECT j FROM tables), '{}'),
                'enums', coalesce((SELECT j FROM enums), '{}'),
                'schemas', coalesce((SELECT j FROM schemas), '{}'),
                'sequences', coalesce((SELECT j FROM seqs), '{}'),
                'roles', '{}'::jsonb, 'policies', '{}'::jsonb,
-               'views', coalesce((SELECT j FROM views), '{}'),
+               'views', coalesce((SELECT j FROM views), '{}'::json),
                '_meta', jsonb_build_object('schemas', '{}'::jsonb, 'tables', '{}'::jsonb, 'columns', '{}'::jsonb))
       INTO result;
     RETURN result;
@@ -1627,7 +1651,7 @@ $$;
 -- What a schema file builds, as drizzle-kit's snapshot: built in the shadow and
 -- read by dbkit._drizzle_snapshot. dbkit generate writes it beside the migration.
 CREATE FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(sql text, options jsonb DEFAULT '{}')
-RETURNS jsonb
+RETURNS json
 AS 'MODULE_PATHNAME', 'dbkit_drizzle_snapshot_from_sql' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(text, jsonb) IS
-    'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId), read from the catalogs of the shadow where PostgreSQL built it';
+    'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId; json: views in dependency order), read from the catalogs of the shadow where PostgreSQL built it';
