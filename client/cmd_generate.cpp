@@ -7,6 +7,12 @@
 // (CREATE INDEX CONCURRENTLY on an existing table, ALTER TYPE ... ADD VALUE) go
 // into a migration of their own, marked -- dbkit:no-transaction.
 // --check writes nothing and exits 4 when the folder is behind the schema.
+// In the journal layout each migration also gets drizzle-kit's snapshot,
+// meta/NNNN_snapshot.json: the desired schema read from the shadow's catalogs by
+// dbkit_drizzle_snapshot_from_sql (--from-snapshot: the newest snapshot itself,
+// as drizzle-kit generate --custom copies it), its prevId chained to the
+// snapshot drizzle-kit would take as the previous one, so that a later
+// drizzle-kit generate finds nothing already covered.
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -17,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "drizzle_snapshot_file.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
@@ -59,6 +66,17 @@ std::string migration_text(const Group &g, const std::string &source) {
 		out += p.sql + ";";
 	}
 	return out + "\n";
+}
+
+std::optional<std::string> read_text(const fs::path &p) {
+	std::ifstream in(p, std::ios::binary);
+	if (!in)
+		return std::nullopt;
+	std::stringstream ss;
+	ss << in.rdbuf();
+	if (in.bad())
+		return std::nullopt;
+	return ss.str();
 }
 
 bool write_file(const fs::path &p, const std::string &text) {
@@ -156,6 +174,57 @@ int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &
 			return usage(fmt::format("{} is not a drizzle journal; dbkit check --dir {} says why", journal_path.string(),
 			                         c.dir));
 		auto &entries = journal["entries"];
+
+		// drizzle-kit's snapshots: the previous one (drizzle-kit's choice: the last
+		// name in meta/), then one per migration written, read before anything is written.
+		std::vector<std::string> meta_entries;
+		for (const auto &e : fs::directory_iterator(dir / "meta", ec))
+			meta_entries.push_back(e.path().filename().string());
+		std::optional<std::string> prev_name = newest_snapshot_name(meta_entries);
+		std::string prev_id = kNoPrevSnapshotId;
+		std::optional<std::string> prev_text;
+		if (prev_name) {
+			fs::path prev_path = dir / "meta" / *prev_name;
+			prev_text = read_text(prev_path);
+			try {
+				if (!prev_text)
+					throw SnapshotError(fmt::format("{} cannot be read", prev_path.string()));
+				prev_id = snapshot_id(*prev_text, prev_path.string());
+			} catch (const SnapshotError &e) {
+				return usage(fmt::format("{}: it is the drizzle snapshot the new one would follow (prevId), so nothing "
+				                         "was written; restore it from version control, or remove it if it is not a "
+				                         "drizzle-kit snapshot", e.what()));
+			}
+		} else if (o.from_snapshot) {
+			return usage(fmt::format("{} holds no drizzle snapshot for --from-snapshot", (dir / "meta").string()));
+		}
+		nlohmann::ordered_json snapshot_body;
+		if (o.from_snapshot) {
+			snapshot_body = nlohmann::ordered_json::parse(*prev_text, nullptr, false);
+		} else {
+			auto sr = s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.jsonb)::pg_catalog.text",
+			                                    s.fn("dbkit_drizzle_snapshot_from_sql")),
+			                        {*sql, opts.dump()}, err);
+			if (!sr || sr->rows() != 1) {
+				print_server_error("generate failed: the drizzle snapshot", err);
+				if (c.json)
+					emit_json({{"ok", false}, {"error", server_error_json(err)}});
+				return kFailed;
+			}
+			snapshot_body = nlohmann::ordered_json::parse(sr->get(0, 0), nullptr, false);
+		}
+		auto chain = snapshot_chain(groups.size(), prev_id);
+		for (size_t k = 0; k < groups.size(); ++k) {
+			fs::path p = dir / "meta" / snapshot_file_name(entries.size() + k);
+			if (fs::exists(p, ec))
+				return usage(fmt::format("{} exists already: the journal has {} entries, so the next migration's "
+				                         "snapshot would replace it; nothing was written (dbkit check --dir {} says "
+				                         "what is wrong with the folder)", p.string(), entries.size(), c.dir));
+		}
+		if (!prev_name && !c.json)
+			fmt::print(stderr, "dbkit generate: {} holds no drizzle snapshot: the new one starts the chain (prevId {})\n",
+			           (dir / "meta").string(), kNoPrevSnapshotId);
+
 		long long when = now;
 		std::string version = journal.value("version", std::string("7"));
 		if (!entries.empty()) {
@@ -175,6 +244,10 @@ int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &
 			e["breakpoints"] = true;
 			entries.push_back(e);
 			written.push_back(tag + ".sql");
+			std::string snap = "meta/" + snapshot_file_name(idx);
+			if (!write_file(dir / snap, snapshot_text(snapshot_body, chain[k].first, chain[k].second)))
+				return usage(fmt::format("cannot write {}", (dir / snap).string()));
+			written.push_back(snap);
 		}
 		std::string out = journal.dump(2);
 		if (!text.empty() && text.back() == '\n')

@@ -344,7 +344,28 @@ std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<Planne
 	return out;
 }
 
+namespace {
+
+// dbkit.snapshot() of what was built, without the renamed live schemas' objects.
+class CatalogSnapshot : public ShadowReader {
+public:
+	std::string read() override {
+		spi::execute(
+		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
+		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%'");
+		return spi::get_text(0, 1).value_or("{}");
+	}
+};
+
+}  // namespace
+
 std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {
+	CatalogSnapshot reader;
+	return shadow_read(sources, opts, reader);
+}
+
+std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
+                        ShadowReader &reader) {
 	std::string snapshot;
 	std::string drizzle = drizzle_schema();
 	std::exception_ptr failed;
@@ -417,14 +438,11 @@ std::string shadow_snapshot(const std::vector<const core::Migration *> &sources,
 			if (st.text)
 				s.text = *st.text;
 			run_statements(*st.m, {s}, &*watch);
+			reader.after_statement(st.tree, s.text);
 		}
 		if (current && watch)
 			watch->check(*current);
-		// the renamed live schemas are not part of what was built
-		spi::execute(
-		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
-		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%'");
-		snapshot = spi::get_text(0, 1).value_or("{}");
+		snapshot = reader.read();  // the renamed live schemas are not part of what was built
 	} catch (const PgError &e) {
 		failed = std::make_exception_ptr(in_shadow(e));
 	} catch (...) {

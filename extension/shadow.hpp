@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/folder.hpp"
@@ -24,6 +25,19 @@ struct ShadowOptions {
 // must be connected. A statement that fails raises an error naming the source,
 // the statement and its line; nothing stays behind either way.
 std::string shadow_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts);
+
+// What the shadow reads once the statements ran, and what it notes after each
+// statement that ran (the raw parse tree, NULL when there is none, and the text
+// it was parsed from). Both are called inside the shadow, SPI connected.
+class ShadowReader {
+public:
+	virtual ~ShadowReader() = default;
+	virtual void after_statement(Node *tree, std::string_view text) {}
+	virtual std::string read() = 0;  // text; shadow schema names are mapped back
+};
+// The shadow of shadow_snapshot with another reader.
+std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
+                        ShadowReader &reader);
 
 // A non-transactional migration's statements as they run inside a transaction
 // with the same effect on the schema, as the shadow runs them: the author's

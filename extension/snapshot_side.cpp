@@ -70,7 +70,25 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 	core::Migration m = schema_file(ddl->second, ddl->first);
 	CodeSnapshot out;
 	out.file = ddl->first;
-	out.schema = comparable(code_side({&m}, ddl->first, opts));
+	std::string built;
+	try {
+		built = code_side({&m}, ddl->first, opts);
+	} catch (const PgError &e) {
+		// A snapshot naming what no snapshot can define (a domain or composite type
+		// made by a hand-written migration, as drizzle's customType names it): the
+		// migrations stay the code's side, and the client is told why. The shadow
+		// rolled its subtransaction back; a cancel, a lock timeout or missing rights
+		// are not the snapshot's and still fail.
+		int code = e.edata()->sqlerrcode;
+		if (ERRCODE_TO_CATEGORY(code) != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+		    code == ERRCODE_INSUFFICIENT_PRIVILEGE)
+			throw;
+		std::string msg = fmt::format("{}: PostgreSQL cannot build it ({}); the code's side is what the migrations build",
+		                              ddl->first, e.what());
+		PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
+		return std::nullopt;
+	}
+	out.schema = comparable(built);
 	out.after = migrations_after(lf.folder, ddl->first);
 	return out;
 }

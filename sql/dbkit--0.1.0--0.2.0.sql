@@ -1240,3 +1240,448 @@ RETURNS oid[]
 AS 'MODULE_PATHNAME', 'dbkit_dirty_set' LANGUAGE C STABLE;
 COMMENT ON FUNCTION dbkit._dirty_set() IS
     'The objects an incremental read (dbkit_snapshot(full => false), dbkit_drift()) re-reads now; NULL: it reads the whole schema';
+------------------------------------------------------------------------------
+-- Issue 10, item 3: drizzle-kit's snapshot of a desired schema. dbkit generate
+-- writes meta/NNNN_snapshot.json (or <migration>/snapshot.json) read from
+-- PostgreSQL's catalogs in the shadow where the desired schema is built, in the
+-- shape drizzle-kit 0.31 writes from schema.ts (its pgSerializer), so that a
+-- later drizzle-kit generate finds nothing already covered. The texts drizzle
+-- compares as text (check expressions, index predicates, view queries) are
+-- spelled as the schema file wrote them when PostgreSQL still prints the object
+-- as that statement built it ("spellings", collected by the shadow); otherwise
+-- as PostgreSQL prints them.
+------------------------------------------------------------------------------
+-- How PostgreSQL prints an object a spelling names: "c:<constraint oid>",
+-- "w:<index oid>" (its predicate), "v:<view oid>"; search_path fixed, so the
+-- print does not depend on the caller's.
+CREATE FUNCTION dbkit._drizzle_deparse(key text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE split_part(key, ':', 1)
+        WHEN 'c' THEN (SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c
+                        WHERE c.oid = split_part(key, ':', 2)::oid)
+        WHEN 'w' THEN (SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i
+                        WHERE i.indexrelid = split_part(key, ':', 2)::oid)
+        WHEN 'v' THEN (SELECT pg_get_viewdef(c.oid) FROM pg_class c
+                        WHERE c.oid = split_part(key, ':', 2)::oid AND c.relkind IN ('v', 'm'))
+    END
+$$;
+
+-- A spelling's text when it still describes the object (see above), else NULL.
+CREATE FUNCTION dbkit._drizzle_spelled(spellings jsonb, key text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT spellings -> key ->> 'text'
+     WHERE spellings -> key ->> 'deparsed' IS NOT DISTINCT FROM dbkit._drizzle_deparse(key)
+       AND spellings ? key
+$$;
+
+-- JSON text without the spaces jsonb prints between tokens (JavaScript's
+-- JSON.stringify spacing), strings untouched.
+CREATE FUNCTION dbkit._drizzle_json_compact(j text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    out text := '';
+    in_string boolean := false;
+    escaped boolean := false;
+    ch text;
+BEGIN
+    FOR i IN 1 .. length(j) LOOP
+        ch := substr(j, i, 1);
+        IF in_string THEN
+            out := out || ch;
+            IF escaped THEN escaped := false;
+            ELSIF ch = '\' THEN escaped := true;
+            ELSIF ch = '"' THEN in_string := false;
+            END IF;
+        ELSIF ch = '"' THEN
+            in_string := true;
+            out := out || ch;
+        ELSIF ch NOT IN (' ', E'\n', E'\t', E'\r') THEN
+            out := out || ch;
+        END IF;
+    END LOOP;
+    RETURN out;
+END
+$$;
+
+-- An expression without one pair of parentheses around all of it: "(a > 0)" -> "a > 0"
+-- (PostgreSQL prints a check's expression in parentheses; schema.ts has none).
+CREATE FUNCTION dbkit._drizzle_unwrap(e text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    depth integer := 0;
+    quote text := NULL;
+    ch text;
+BEGIN
+    IF e IS NULL OR left(e, 1) <> '(' OR right(e, 1) <> ')' THEN
+        RETURN e;
+    END IF;
+    FOR i IN 1 .. length(e) LOOP
+        ch := substr(e, i, 1);
+        IF quote IS NOT NULL THEN
+            IF ch = quote THEN quote := NULL; END IF;  -- a doubled quote reopens at once
+        ELSIF ch IN ('''', '"') THEN
+            quote := ch;
+        ELSIF ch = '(' THEN
+            depth := depth + 1;
+        ELSIF ch = ')' THEN
+            depth := depth - 1;
+            IF depth = 0 AND i < length(e) THEN
+                RETURN e;  -- the first parenthesis closes before the end: not one pair around all
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN substr(e, 2, length(e) - 2);
+END
+$$;
+
+-- A column default as drizzle-kit's snapshot holds it (pgSerializer): numbers
+-- and booleans as JSON values, a literal without its cast ('active', not
+-- 'active'::text), json compacted, expressions as PostgreSQL prints them.
+CREATE FUNCTION dbkit._drizzle_default(def text, dtype text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d text := def;
+    lit text;
+BEGIN
+    IF def IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- a quoted literal with a cast: the literal alone
+    lit := substring(d FROM '^(''(?:[^'']|'''')*'')::[^'']+$');
+    IF lit IS NOT NULL THEN
+        d := lit;
+    END IF;
+    IF dtype IN ('integer', 'smallint', 'bigint', 'double precision', 'real') THEN
+        IF d ~ '^''-?[0-9.]+(e-?[0-9]+)?''$' THEN
+            d := substr(d, 2, length(d) - 2);
+        END IF;
+        IF d ~ '^-?[0-9.]+(e-?[0-9]+)?$' THEN
+            RETURN d::numeric::text::jsonb;
+        END IF;
+        RETURN to_jsonb(d);
+    ELSIF dtype = 'boolean' AND d IN ('true', 'false') THEN
+        RETURN d::jsonb;
+    ELSIF dtype LIKE 'numeric%' THEN
+        RETURN to_jsonb(CASE WHEN d LIKE '%''%' THEN d ELSE '''' || d || '''' END);
+    ELSIF dtype IN ('json', 'jsonb') AND lit IS NOT NULL THEN
+        RETURN to_jsonb('''' || dbkit._drizzle_json_compact(substr(lit, 2, length(lit) - 2)) || '''::' || dtype);
+    END IF;
+    RETURN to_jsonb(d);
+END
+$$;
+
+-- A column's type as drizzle-kit names it (PgColumn.getSQLType()): varchar(255),
+-- numeric(10, 2), timestamp (3) with time zone, an enum by its name, another type of
+-- the database as format_type() prints it outside public, [] per dimension.
+CREATE FUNCTION dbkit._drizzle_type(typid oid, typmod integer, ndims integer)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    base oid := typid;
+    dims integer := 0;
+    nsp text;
+    name text;
+    t text;
+BEGIN
+    SELECT CASE WHEN ty.typelem <> 0 AND ty.typlen = -1 AND ty.typcategory = 'A' THEN ty.typelem ELSE ty.oid END
+      INTO base FROM pg_type ty WHERE ty.oid = typid;
+    IF base <> typid THEN
+        dims := greatest(ndims, 1);
+    END IF;
+    SELECT n.nspname, CASE WHEN ty.typtype = 'e' THEN ty.typname::text END INTO nsp, name
+      FROM pg_type ty JOIN pg_namespace n ON n.oid = ty.typnamespace WHERE ty.oid = base;
+    IF nsp = 'pg_catalog' THEN
+        t := format_type(base, typmod);
+        t := regexp_replace(t, '^character varying', 'varchar');
+        t := regexp_replace(t, '^character', 'char');
+        t := regexp_replace(t, '^numeric\((\d+),(\d+)\)', 'numeric(\1, \2)');
+        t := regexp_replace(t, '^timestamp\((\d+)\)', 'timestamp (\1)');
+        t := replace(t, ' without time zone', '');
+    ELSIF name IS NOT NULL THEN
+        t := name;  -- an enum by its name; the column's typeSchema says where
+    ELSE
+        t := regexp_replace(format_type(base, typmod), '^public\.', '');  -- vector(3), app.money
+    END IF;
+    RETURN t || repeat('[]', dims);
+END
+$$;
+
+-- The schema as drizzle-kit's snapshot (version 7, postgresql) describes it,
+-- without id and prevId. Every user schema but drizzle's (drizzle_schema), dbkit's
+-- and the shadow's renamed ones; objects of extensions left out.
+CREATE FUNCTION dbkit._drizzle_snapshot(drizzle_schema text, spellings jsonb DEFAULT '{}')
+RETURNS json
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsps oid[];
+    result json;
+BEGIN
+    SELECT coalesce(array_agg(n.oid), '{}') INTO nsps
+      FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit', drizzle_schema)
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND n.nspname NOT LIKE 'dbkit\_shadow\_%'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                          AND d.objid = n.oid AND d.deptype = 'e');
+
+    WITH rels AS (
+        SELECT c.oid, c.relname::text AS name, n.nspname::text AS nsp, c.relkind, c.relrowsecurity
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relnamespace = ANY (nsps) AND c.relkind IN ('r', 'v', 'm', 'S') AND NOT c.relispartition
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                              AND d.objid = c.oid AND d.deptype = 'e')
+    ),
+    cols AS (
+        SELECT a.attrelid, a.attname::text AS name, a.attnum, a.attnotnull, a.attidentity, a.attgenerated,
+               dbkit._drizzle_type(a.atttypid, a.atttypmod, a.attndims) AS dtype,
+               ty.typtype, tn.nspname::text AS typnsp, et.typtype AS elemtyptype, etn.nspname::text AS elemnsp,
+               pg_get_expr(ad.adbin, ad.adrelid) AS def,
+               pg_get_serial_sequence(format('%I.%I', r.nsp, r.name), a.attname) AS seq,
+               EXISTS (SELECT 1 FROM pg_constraint pk WHERE pk.conrelid = a.attrelid AND pk.contype = 'p'
+                          AND pk.conkey = ARRAY[a.attnum]) AS pk
+          FROM pg_attribute a
+          JOIN rels r ON r.oid = a.attrelid AND r.relkind = 'r'
+          JOIN pg_type ty ON ty.oid = a.atttypid
+          JOIN pg_namespace tn ON tn.oid = ty.typnamespace
+          LEFT JOIN pg_type et ON et.oid = ty.typelem AND ty.typcategory = 'A'
+          LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
+          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+         WHERE a.attnum > 0 AND NOT a.attisdropped
+    ),
+    cols2 AS (
+        SELECT c.*,
+               c.attidentity = '' AND c.attgenerated = '' AND c.seq IS NOT NULL
+                   AND c.dtype IN ('integer', 'bigint', 'smallint')
+                   AND c.def = format('nextval(%L::regclass)', c.seq::regclass::text) AS is_serial
+          FROM cols c
+    ),
+    coljson AS (
+        SELECT c.attrelid, jsonb_object_agg(c.name, jsonb_strip_nulls(jsonb_build_object(
+                   'name', c.name,
+                   'type', CASE WHEN c.is_serial THEN CASE c.dtype WHEN 'integer' THEN 'serial'
+                                     WHEN 'bigint' THEN 'bigserial' ELSE 'smallserial' END
+                                ELSE c.dtype END,
+                   'typeSchema', CASE WHEN c.typtype = 'e' THEN c.typnsp
+                                      WHEN c.elemtyptype = 'e' THEN c.elemnsp END,
+                   'primaryKey', c.pk,
+                   'notNull', c.attnotnull,
+                   'default', CASE WHEN NOT c.is_serial AND c.attgenerated = '' THEN dbkit._drizzle_default(c.def, c.dtype) END,
+                   'generated', CASE WHEN c.attgenerated = 's' THEN jsonb_build_object('as', c.def, 'type', 'stored') END,
+                   'identity', CASE WHEN c.attidentity <> '' THEN (
+                       SELECT jsonb_build_object(
+                                  'type', CASE c.attidentity WHEN 'a' THEN 'always' ELSE 'byDefault' END,
+                                  'name', sc.relname::text, 'schema', sn.nspname::text,
+                                  'increment', s.seqincrement::text, 'startWith', s.seqstart::text,
+                                  'minValue', s.seqmin::text, 'maxValue', s.seqmax::text,
+                                  'cache', s.seqcache::text, 'cycle', s.seqcycle)
+                         FROM pg_sequence s JOIN pg_class sc ON sc.oid = s.seqrelid
+                         JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+                        WHERE s.seqrelid = c.seq::regclass) END)))
+                   AS columns
+          FROM cols2 c GROUP BY c.attrelid
+    ),
+    cons AS (
+        SELECT k.oid, k.conrelid, k.conname::text AS name, k.contype, k.confrelid, k.confupdtype, k.confdeltype,
+               k.conindid,
+               ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
+                       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS cols,
+               ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, o)
+                       JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.o) AS fcols
+          FROM pg_constraint k JOIN rels r ON r.oid = k.conrelid AND r.relkind = 'r'
+    ),
+    action(code, word) AS (
+        VALUES ('a'::"char", 'no action'), ('r', 'restrict'), ('n', 'set null'), ('c', 'cascade'), ('d', 'set default')
+    ),
+    fkjson AS (
+        SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object(
+                   'name', k.name, 'tableFrom', r.name, 'tableTo', fc.relname::text, 'schemaTo', fn.nspname::text,
+                   'columnsFrom', to_jsonb(k.cols), 'columnsTo', to_jsonb(k.fcols),
+                   'onDelete', (SELECT word FROM action WHERE code = k.confdeltype),
+                   'onUpdate', (SELECT word FROM action WHERE code = k.confupdtype))) AS fks
+          FROM cons k JOIN rels r ON r.oid = k.conrelid
+          JOIN pg_class fc ON fc.oid = k.confrelid JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+         WHERE k.contype = 'f' GROUP BY k.conrelid
+    ),
+    pkjson AS (
+        SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object('name', k.name, 'columns', to_jsonb(k.cols))) AS pks
+          FROM cons k WHERE k.contype = 'p' AND cardinality(k.cols) > 1 GROUP BY k.conrelid
+    ),
+    uqjson AS (
+        SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object(
+                   'name', k.name, 'columns', to_jsonb(k.cols),
+                   'nullsNotDistinct', coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean
+                                                   FROM pg_index i WHERE i.indexrelid = k.conindid), false))) AS uqs
+          FROM cons k WHERE k.contype = 'u' GROUP BY k.conrelid
+    ),
+    ckjson AS (
+        SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object(
+                   'name', k.name,
+                   'value', coalesce(dbkit._drizzle_spelled(spellings, 'c:' || k.oid),
+                                     dbkit._drizzle_unwrap(regexp_replace(regexp_replace(
+                                         dbkit._drizzle_deparse('c:' || k.oid), ' NOT VALID$', ''),
+                                         '^CHECK \((.*)\)$', '\1'))))) AS cks
+          FROM cons k WHERE k.contype = 'c' GROUP BY k.conrelid
+    ),
+    idx AS (
+        SELECT i.indrelid, ic.oid, ic.relname::text AS name, i.indisunique, am.amname::text AS method, ic.reloptions,
+               i.indpred IS NOT NULL AS has_where,
+               (SELECT jsonb_agg(CASE WHEN i.indkey[k.n - 1] = 0 THEN
+                           jsonb_build_object('expression', pg_get_indexdef(i.indexrelid, k.n, false),
+                                              'isExpression', true, 'asc', true, 'nulls', 'last')
+                       ELSE jsonb_strip_nulls(jsonb_build_object(
+                           'expression', (SELECT a.attname::text FROM pg_attribute a
+                                           WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.n - 1]),
+                           'isExpression', false,
+                           'asc', i.indoption[k.n - 1] & 1 = 0,
+                           'nulls', CASE WHEN i.indoption[k.n - 1] & 2 = 2 THEN 'first' ELSE 'last' END,
+                           'opclass', (SELECT o.opcname::text FROM pg_opclass o
+                                        WHERE o.oid = i.indclass[k.n - 1] AND NOT o.opcdefault))) END
+                       ORDER BY k.n)
+                  FROM generate_series(1, i.indnkeyatts) k(n)) AS columns
+          FROM pg_index i JOIN rels r ON r.oid = i.indrelid AND r.relkind = 'r'
+          JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+         WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid
+                              AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
+    ),
+    idxjson AS (
+        SELECT x.indrelid, jsonb_object_agg(x.name, jsonb_strip_nulls(jsonb_build_object(
+                   'name', x.name, 'columns', x.columns, 'isUnique', x.indisunique, 'concurrently', false,
+                   'method', x.method,
+                   'where', CASE WHEN x.has_where THEN coalesce(dbkit._drizzle_spelled(spellings, 'w:' || x.oid),
+                                                               dbkit._drizzle_deparse('w:' || x.oid)) END,
+                   'with', coalesce((SELECT jsonb_object_agg(split_part(o, '=', 1), substr(o, strpos(o, '=') + 1))
+                                       FROM unnest(x.reloptions) o), '{}')))) AS indexes
+          FROM idx x GROUP BY x.indrelid
+    ),
+    poljson AS (
+        SELECT p.polrelid, jsonb_object_agg(p.polname::text, jsonb_strip_nulls(jsonb_build_object(
+                   'name', p.polname::text,
+                   'as', CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                   'for', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                        WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                   'to', (SELECT jsonb_agg(x ORDER BY x) FROM (
+                             SELECT CASE WHEN ro = 0 THEN 'public' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = ro) END
+                               FROM unnest(p.polroles) ro) t(x)),
+                   'using', pg_get_expr(p.polqual, p.polrelid),
+                   'withCheck', pg_get_expr(p.polwithcheck, p.polrelid)))) AS policies
+          FROM pg_policy p JOIN rels r ON r.oid = p.polrelid GROUP BY p.polrelid
+    ),
+    tables AS (
+        SELECT jsonb_object_agg(r.nsp || '.' || r.name, jsonb_build_object(
+                   'name', r.name, 'schema', CASE WHEN r.nsp = 'public' THEN '' ELSE r.nsp END,
+                   'columns', coalesce(cj.columns, '{}'), 'indexes', coalesce(ij.indexes, '{}'),
+                   'foreignKeys', coalesce(fj.fks, '{}'), 'compositePrimaryKeys', coalesce(pj.pks, '{}'),
+                   'uniqueConstraints', coalesce(uj.uqs, '{}'), 'policies', coalesce(plj.policies, '{}'),
+                   'checkConstraints', coalesce(kj.cks, '{}'), 'isRLSEnabled', r.relrowsecurity)) AS j
+          FROM rels r
+          LEFT JOIN coljson cj ON cj.attrelid = r.oid LEFT JOIN idxjson ij ON ij.indrelid = r.oid
+          LEFT JOIN fkjson fj ON fj.conrelid = r.oid LEFT JOIN pkjson pj ON pj.conrelid = r.oid
+          LEFT JOIN uqjson uj ON uj.conrelid = r.oid LEFT JOIN poljson plj ON plj.polrelid = r.oid
+          LEFT JOIN ckjson kj ON kj.conrelid = r.oid
+         WHERE r.relkind = 'r'
+    ),
+    -- views in dependency order (a view after those it reads), which json keeps and
+    -- jsonb would not: drizzle-kit and dbkit create them in the snapshot's order
+    vdeps AS (
+        SELECT DISTINCT rw.ev_class AS v, d.refobjid AS dep
+          FROM pg_rewrite rw
+          JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid
+                          AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> rw.ev_class
+          JOIN rels r1 ON r1.oid = rw.ev_class AND r1.relkind IN ('v', 'm')
+          JOIN rels r2 ON r2.oid = d.refobjid AND r2.relkind IN ('v', 'm')
+    ),
+    vdepth AS (
+        SELECT v, max(n) AS n FROM (
+            WITH RECURSIVE walk(v, n) AS (
+                SELECT r.oid, 0 FROM rels r WHERE r.relkind IN ('v', 'm')
+                UNION ALL
+                SELECT vd.v, w.n + 1 FROM vdeps vd JOIN walk w ON w.v = vd.dep WHERE w.n < 100
+            )
+            SELECT v, n FROM walk) x
+         GROUP BY v
+    ),
+    views AS (
+        SELECT json_object_agg(r.nsp || '.' || r.name, jsonb_strip_nulls(jsonb_build_object(
+                   'name', r.name, 'schema', r.nsp, 'columns', '{}'::jsonb,
+                   'definition', coalesce(dbkit._drizzle_spelled(spellings, 'v:' || r.oid),
+                                          btrim(replace(regexp_replace(pg_get_viewdef(r.oid), '\s+', ' ', 'g'), ';', ''))),
+                   'materialized', r.relkind = 'm', 'isExisting', false,
+                   'with', (SELECT jsonb_object_agg(
+                                       (SELECT string_agg(CASE WHEN u.o = 1 THEN u.p ELSE initcap(u.p) END, '' ORDER BY u.o)
+                                          FROM unnest(string_to_array(split_part(o, '=', 1), '_')) WITH ORDINALITY u(p, o)),
+                                       CASE WHEN substr(o, strpos(o, '=') + 1) IN ('true', 'false', 'on', 'off')
+                                            THEN to_jsonb(substr(o, strpos(o, '=') + 1) IN ('true', 'on'))
+                                            WHEN substr(o, strpos(o, '=') + 1) ~ '^-?[0-9.]+$'
+                                            THEN to_jsonb(substr(o, strpos(o, '=') + 1)::numeric)
+                                            ELSE to_jsonb(substr(o, strpos(o, '=') + 1)) END)
+                              FROM pg_class vc, unnest(vc.reloptions) o WHERE vc.oid = r.oid)))
+                   ORDER BY vd.n, r.nsp, r.name) AS j
+          FROM rels r JOIN vdepth vd ON vd.v = r.oid WHERE r.relkind IN ('v', 'm')
+    ),
+    enums AS (
+        SELECT jsonb_object_agg(n.nspname || '.' || t.typname, jsonb_build_object(
+                   'name', t.typname::text, 'schema', n.nspname::text,
+                   'values', (SELECT jsonb_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+                                FROM pg_enum e WHERE e.enumtypid = t.oid))) AS j
+          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE t.typtype = 'e' AND t.typnamespace = ANY (nsps)
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                              AND d.objid = t.oid AND d.deptype = 'e')
+    ),
+    seqs AS (
+        SELECT jsonb_object_agg(r.nsp || '.' || r.name, jsonb_build_object(
+                   'name', r.name, 'schema', r.nsp,
+                   'increment', s.seqincrement::text, 'startWith', s.seqstart::text,
+                   'minValue', s.seqmin::text, 'maxValue', s.seqmax::text,
+                   'cache', s.seqcache::text, 'cycle', s.seqcycle)) AS j
+          FROM rels r JOIN pg_sequence s ON s.seqrelid = r.oid
+         WHERE r.relkind = 'S'
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
+                              AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i'))
+    ),
+    schemas AS (
+        SELECT jsonb_object_agg(n.nspname::text, n.nspname::text) AS j
+          FROM pg_namespace n
+         WHERE n.oid = ANY (nsps) AND n.nspname <> 'public'
+           AND NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extnamespace = n.oid)
+    )
+    SELECT json_build_object(
+               'version', '7', 'dialect', 'postgresql',
+               'tables', coalesce((SELECT j FROM tables), '{}'),
+               'enums', coalesce((SELECT j FROM enums), '{}'),
+               'schemas', coalesce((SELECT j FROM schemas), '{}'),
+               'sequences', coalesce((SELECT j FROM seqs), '{}'),
+               'roles', '{}'::jsonb, 'policies', '{}'::jsonb,
+               'views', coalesce((SELECT j FROM views), '{}'::json),
+               '_meta', jsonb_build_object('schemas', '{}'::jsonb, 'tables', '{}'::jsonb, 'columns', '{}'::jsonb))
+      INTO result;
+    RETURN result;
+END
+$$;
+
+-- What a schema file builds, as drizzle-kit's snapshot: built in the shadow and
+-- read by dbkit._drizzle_snapshot. dbkit generate writes it beside the migration.
+CREATE FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(sql text, options jsonb DEFAULT '{}')
+RETURNS json
+AS 'MODULE_PATHNAME', 'dbkit_drizzle_snapshot_from_sql' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(text, jsonb) IS
+    'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId; json: views in dependency order), read from the catalogs of the shadow where PostgreSQL built it';

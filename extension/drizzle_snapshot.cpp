@@ -1,0 +1,275 @@
+// dbkit_drizzle_snapshot_from_sql(sql, options): what a schema file builds, as
+// drizzle-kit's snapshot JSON (meta/NNNN_snapshot.json without id and prevId).
+// The schema is built by PostgreSQL in the shadow (shadow.hpp) and read from its
+// catalogs by dbkit._drizzle_snapshot (sql/dbkit--0.1.0--0.2.0.sql).
+//
+// drizzle-kit compares a few fields as text: a check's expression, an index's
+// predicate, a view's query. schema.ts spells them its own way ("users"."age" > 0)
+// and PostgreSQL prints them another (age > 0), so the reader takes the schema
+// file's spelling (drizzle-kit export writes exactly schema.ts's) when PostgreSQL
+// still prints the object as the statement that spelled it built it: after each
+// statement the shadow runs, the spelled objects are located with PostgreSQL's
+// parser and scanner, and their print at that moment is kept beside the text.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/json.hpp"
+#include "errcodes.hpp"
+#include "run_state.hpp"
+#include "schema_engine.hpp"
+#include "shadow.hpp"
+#include "spi.hpp"
+
+extern "C" {
+#include "parser/scanner.h"
+}
+
+namespace dbkit {
+namespace {
+
+struct Tok {
+	int type;
+	int start;  // byte offset
+};
+
+// The statement's tokens, by PostgreSQL's scanner.
+std::vector<Tok> tokens_of(const std::string &sql) {
+	std::vector<Tok> toks;
+	toks.reserve(sql.size() + 1);  // a token takes at least one byte: push_back below never allocates
+	PgCall([&]() noexcept {
+		core_yy_extra_type extra;
+		core_yyscan_t scanner = scanner_init(sql.c_str(), &extra, &ScanKeywords, ScanKeywordTokens);
+		core_YYSTYPE val;
+		YYLTYPE loc;
+		for (;;) {
+			int tok = core_yylex(&val, &loc, scanner);
+			if (tok == 0 || toks.size() == toks.capacity())
+				break;
+			toks.push_back({tok, loc});
+		}
+		scanner_finish(scanner);
+	});
+	return toks;
+}
+
+int keyword(const char *word) {
+	int kw = ScanKeywordLookup(word, &ScanKeywords);
+	return kw >= 0 ? ScanKeywordTokens[kw] : -1;
+}
+
+std::string trimmed(std::string_view s) {
+	size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n;");
+	return b == std::string_view::npos || e < b ? std::string() : std::string(s.substr(b, e - b + 1));
+}
+
+// The index of the token closing the parenthesis opened at `open`, or npos.
+size_t closing(const std::vector<Tok> &t, size_t open) {
+	int depth = 0;
+	for (size_t i = open; i < t.size(); ++i) {
+		if (t[i].type == '(')
+			++depth;
+		else if (t[i].type == ')' && --depth == 0)
+			return i;
+	}
+	return std::string::npos;
+}
+
+// The first token of type `type` at parenthesis depth 0 from `from` on, or npos.
+size_t top_level(const std::vector<Tok> &t, int type, size_t from = 0) {
+	int depth = 0;
+	for (size_t i = from; i < t.size(); ++i) {
+		if (t[i].type == type && depth == 0)
+			return i;
+		if (t[i].type == '(')
+			++depth;
+		else if (t[i].type == ')')
+			--depth;
+	}
+	return std::string::npos;
+}
+
+std::string between(const std::string &sql, const std::vector<Tok> &t, size_t open, size_t close) {
+	size_t b = t[open].start + 1;
+	return trimmed(std::string_view(sql).substr(b, t[close].start - b));
+}
+
+// CHECK ( <value> ) of the constraint written at byte `location`.
+std::optional<std::string> check_value(const std::string &sql, const std::vector<Tok> &t, int location) {
+	static const int check = keyword("check");
+	for (size_t i = 0; i + 1 < t.size(); ++i)
+		if (t[i].start >= location && t[i].type == check) {
+			if (t[i + 1].type != '(')
+				return std::nullopt;
+			size_t c = closing(t, i + 1);
+			if (c == std::string::npos)
+				return std::nullopt;
+			return between(sql, t, i + 1, c);
+		}
+	return std::nullopt;
+}
+
+// The relation as the statement that just ran resolved it (the session's
+// search_path: dbkit's own queries run with pg_catalog's); 0 when absent.
+int64_t relation_oid(RangeVar *rv) {
+	Oid oid = PgCall([&]() noexcept { return RangeVarGetRelid(rv, NoLock, true); });
+	return static_cast<int64_t>(oid);
+}
+
+class DrizzleReader : public ShadowReader {
+public:
+	explicit DrizzleReader(std::string drizzle_schema) : drizzle_schema_(std::move(drizzle_schema)) {}
+
+	void after_statement(Node *tree, std::string_view text) override {
+		if (!tree)
+			return;
+		std::string sql(text);
+		switch (nodeTag(tree)) {
+		case T_CreateStmt: {
+			auto *c = castNode(CreateStmt, tree);
+			std::vector<Tok> t;
+			ListCell *lc;
+			auto one = [&](Constraint *k) {
+				if (k->contype != CONSTR_CHECK || !k->conname)
+					return;
+				if (t.empty())
+					t = tokens_of(sql);
+				if (auto v = check_value(sql, t, k->location))
+					spell_check(relation_oid(c->relation), k->conname, *v);
+			};
+			foreach (lc, c->tableElts) {
+				Node *e = static_cast<Node *>(lfirst(lc));
+				if (IsA(e, Constraint))
+					one(castNode(Constraint, e));
+				else if (IsA(e, ColumnDef)) {
+					ListCell *lc2;
+					foreach (lc2, castNode(ColumnDef, e)->constraints)
+						one(castNode(Constraint, lfirst(lc2)));
+				}
+			}
+			foreach (lc, c->constraints)
+				one(castNode(Constraint, lfirst(lc)));
+			break;
+		}
+		case T_AlterTableStmt: {
+			auto *a = castNode(AlterTableStmt, tree);
+			std::vector<Tok> t;
+			ListCell *lc;
+			foreach (lc, a->cmds) {
+				auto *cmd = castNode(AlterTableCmd, lfirst(lc));
+				if (cmd->subtype != AT_AddConstraint || !cmd->def || !IsA(cmd->def, Constraint))
+					continue;
+				auto *k = castNode(Constraint, cmd->def);
+				if (k->contype != CONSTR_CHECK || !k->conname)
+					continue;
+				if (t.empty())
+					t = tokens_of(sql);
+				if (auto v = check_value(sql, t, k->location))
+					spell_check(relation_oid(a->relation), k->conname, *v);
+			}
+			break;
+		}
+		case T_IndexStmt: {
+			auto *ix = castNode(IndexStmt, tree);
+			if (!ix->whereClause || !ix->idxname)
+				break;
+			std::vector<Tok> t = tokens_of(sql);
+			size_t w = top_level(t, keyword("where"));
+			if (w == std::string::npos)
+				break;
+			std::string v = trimmed(std::string_view(sql).substr(t[w].start + 5));
+			spell("SELECT 'w:' || i.indexrelid FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c "
+			      "ON c.oid = i.indexrelid WHERE i.indrelid = $1::pg_catalog.oid AND c.relname = $2",
+			      relation_oid(ix->relation), ix->idxname, v);
+			break;
+		}
+		case T_ViewStmt: {
+			auto *vs = castNode(ViewStmt, tree);
+			std::vector<Tok> t = tokens_of(sql);
+			size_t as = top_level(t, keyword("as"));
+			if (as == std::string::npos || as + 1 >= t.size())
+				break;
+			std::string v;
+			size_t c = t[as + 1].type == '(' ? closing(t, as + 1) : std::string::npos;
+			if (c != std::string::npos && c + 1 == t.size())
+				v = between(sql, t, as + 1, c);  // drizzle-kit writes AS (<definition>)
+			else
+				v = trimmed(std::string_view(sql).substr(t[as].start + 2));
+			spell("SELECT 'v:' || c.oid FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
+			      "AND c.relkind IN ('v', 'm') AND $2 IS NOT NULL",
+			      relation_oid(vs->view), "-", v);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+
+	std::string read() override {
+		spi::execute("SELECT dbkit._drizzle_snapshot($1, $2::pg_catalog.jsonb)::pg_catalog.text",
+		             {spi::text(drizzle_schema_), spi::text(spellings_json())});
+		return spi::get_text(0, 1).value_or("{}");
+	}
+
+private:
+	void spell_check(int64_t relation, const std::string &name, const std::string &value) {
+		spell("SELECT 'c:' || c.oid FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
+		      "AND c.conname = $2 AND c.contype = 'c'",
+		      relation, name, value);
+	}
+	// `locate` (parameters: the relation's oid, a name) finds the object's key.
+	void spell(const char *locate, int64_t relation, const std::string &name, const std::string &value) {
+		if (relation == 0)
+			return;
+		std::string q = fmt::format("SELECT s.k, dbkit._drizzle_deparse(s.k) FROM ({}) s(k)", locate);
+		spi::execute(q.c_str(), {spi::int8(relation), spi::text(name)});
+		if (spi::rows() != 1)
+			return;
+		std::optional<std::string> key = spi::get_text(0, 1), deparsed = spi::get_text(0, 2);
+		if (!key || !deparsed)
+			return;
+		spellings_[*key] = {value, *deparsed};
+	}
+	// {"<key>": {"text": ..., "deparsed": ...}, ...}
+	std::string spellings_json() const {
+		std::string out = "{";
+		for (const auto &[key, v] : spellings_) {
+			if (out.size() > 1)
+				out += ", ";
+			out += core::json_quote(key) + ": {\"text\": " + core::json_quote(v.first) +
+			       ", \"deparsed\": " + core::json_quote(v.second) + "}";
+		}
+		return out + "}";
+	}
+
+	std::string drizzle_schema_;
+	std::map<std::string, std::pair<std::string, std::string>> spellings_;  // key -> (text, print)
+};
+
+std::string shadow_drizzle_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {
+	spi::execute("SELECT coalesce(dbkit._reference_format() ->> 'drizzle_schema', 'drizzle')");
+	DrizzleReader reader(spi::get_text(0, 1).value_or("drizzle"));
+	return shadow_read(sources, opts, reader);
+}
+
+}  // namespace
+}  // namespace dbkit
+
+using namespace dbkit;
+
+DBKIT_FUNCTION(dbkit_drizzle_snapshot_from_sql) {
+	if (PG_ARGISNULL(0))
+		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the schema SQL is null");
+	std::string sql = text_arg(fcinfo, 0);
+	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
+	core::Migration m = schema_file(sql, o.name);
+	RunScope run;  // the shadow's DDL is dbkit's own: never audited
+	spi::connect();
+	std::string snap = shadow_drizzle_snapshot({&m}, o.shadow);
+	spi::finish();
+	const char *p = snap.c_str();
+	return PgCall([&]() noexcept { return DirectFunctionCall1(json_in, CStringGetDatum(p)); });  // json: key order kept
+}

@@ -1,0 +1,45 @@
+// tests/e2e/test_generate_drizzle_snapshot.sh: the schema before the change.
+import { sql } from "drizzle-orm";
+import {
+  boolean, check, index, integer, jsonb, numeric, pgEnum, pgTable, pgView, primaryKey, serial, text,
+  timestamp, unique, uuid, varchar,
+} from "drizzle-orm/pg-core";
+
+export const postStatus = pgEnum("post_status", ["draft", "published", "archived"]);
+
+export const users = pgTable("users", {
+  id: serial("id").primaryKey(),
+  email: varchar("email", { length: 255 }).notNull().unique(),
+  name: text("name"),
+  age: integer("age"),
+  active: boolean("active").notNull().default(true),
+  score: integer("score").notNull().default(0),
+  balance: numeric("balance", { precision: 10, scale: 2 }).default("0.00"),
+  settings: jsonb("settings").default({}),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  check("users_age_check", sql`${t.age} >= 0`),
+  index("users_name_idx").on(t.name),
+]);
+
+export const posts = pgTable("posts", {
+  id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+  authorId: integer("author_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  title: text("title").notNull(),
+  status: postStatus("status").notNull().default("draft"),
+  publicId: uuid("public_id").notNull().defaultRandom(),
+  deletedAt: timestamp("deleted_at"),
+  createdAt: timestamp("created_at").notNull().defaultNow(),
+}, (t) => [
+  index("posts_created_idx").on(t.createdAt.desc()),
+  index("posts_live_idx").on(t.authorId).where(sql`${t.deletedAt} is null`),
+  unique("posts_author_title_unique").on(t.authorId, t.title),
+]);
+
+export const postTags = pgTable("post_tags", {
+  postId: integer("post_id").notNull().references(() => posts.id),
+  tag: text("tag").notNull(),
+}, (t) => [primaryKey({ columns: [t.postId, t.tag] })]);
+
+export const activeUsers = pgView("active_users").as((qb) =>
+  qb.select({ id: users.id, email: users.email }).from(users).where(sql`${users.active} = true`));
