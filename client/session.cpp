@@ -72,9 +72,7 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 		return kOk;
 	ServerError err;
 	auto r = s.conn->query(
-	    "SELECT pg_catalog.quote_ident(n.nspname), e.extversion, "
-	    "(SELECT a.default_version FROM pg_catalog.pg_available_extensions a "
-	    "WHERE a.name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name) FROM pg_catalog.pg_extension e "
+	    "SELECT pg_catalog.quote_ident(n.nspname), e.extversion FROM pg_catalog.pg_extension e "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
 	    {}, err);
@@ -84,7 +82,15 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	}
 	if (r->rows() == 1) {
 		s.schema = r->get(0, 0);
-		return check_version(c, s, r->get(0, 1), r->null(0, 2) ? "" : r->get(0, 2));
+		if (r->get(0, 1) == kVersion)
+			return kOk;
+		// Only on a mismatch: which version the server could update to (reading
+		// pg_available_extensions reads every extension's control file).
+		auto a = s.conn->query(
+		    "SELECT a.default_version FROM pg_catalog.pg_available_extensions a "
+		    "WHERE a.name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
+		    {}, err);
+		return check_version(c, s, r->get(0, 1), a && a->rows() == 1 && !a->null(0, 0) ? a->get(0, 0) : "");
 	}
 	auto avail = s.conn->query("SELECT 1 FROM pg_catalog.pg_available_extensions WHERE name OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name", {}, err);
 	bool available = avail && avail->rows() > 0;
@@ -103,6 +109,16 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
 	ServerError err;
+	// The usual case, a free lock: one round trip. Only when it is held is the
+	// holder looked up and announced before waiting.
+	if (s.conn->query(fmt::format("CALL {}(0::pg_catalog.int8)", s.fn("dbkit_deploy_lock")), {}, err))
+		return kOk;
+	if (err.sqlstate != "55P03" && err.sqlstate != "42883") {
+		print_server_error(what, err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
 	auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, err);
 	if (!h && err.sqlstate == "42883")
 		return kOk;  // an extension older than 0.2.0: dbkit_apply takes its lock itself
