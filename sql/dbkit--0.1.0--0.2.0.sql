@@ -707,7 +707,15 @@ SET extra_float_digits = 1
 SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
+DECLARE
+    every boolean := objects IS NULL;
 BEGIN
+-- One statement per group of catalogs, run only when the list names an object of
+-- that group (every group for the whole schema): a deploy touching a table plans
+-- the relations' statement alone.
+-- relations and their parts, schemas (and the format when reading the whole schema)
+IF every OR EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_namespace n WHERE n.oid = ANY (objects)) THEN
 RETURN QUERY
 WITH dz AS (
     -- drizzle's migrations table the runs are configured with, and the sequences it owns
@@ -731,7 +739,8 @@ WITH dz AS (
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.objsubid = 0 AND x.deptype = 'e')
        AND c.oid NOT IN (SELECT oid FROM dz)
        AND (objects IS NULL OR c.oid = ANY (objects))
-), item(key, value, objid, relid) AS (
+)
+SELECT * FROM (
     SELECT 'dbkit:format', jsonb_build_object('version', 2, 'drizzle_schema', drizzle_schema, 'drizzle_table', drizzle_table), NULL::oid, NULL::oid
      WHERE objects IS NULL
     UNION ALL
@@ -810,39 +819,10 @@ WITH dz AS (
                'acl', dbkit._acl(r.relacl, 'r', r.relowner))), r.oid, NULL::oid
       FROM rel r WHERE r.relkind IN ('v', 'm')
     UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
-               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
-           jsonb_build_object('definition', pg_get_functiondef(p.oid),
-                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)), p.oid, NULL::oid
-      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-     WHERE p.prokind IN ('f', 'p', 'w')
-       AND (objects IS NULL OR p.oid = ANY (objects))
-       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
-    UNION ALL
     SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
            jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text), tg.oid, r.oid
       FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
      WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
-    UNION ALL
-    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
-           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-                                          WHERE e.enumtypid = t.oid),
-                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)), t.oid, NULL::oid
-      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype = 'e'
-       AND (objects IS NULL OR t.oid = ANY (objects))
-       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
-    UNION ALL
-    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
-               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
-                                 FROM pg_constraint c WHERE c.contypid = t.oid),
-               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))), t.oid, NULL::oid
-      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype = 'd'
-       AND (objects IS NULL OR t.oid = ANY (objects))
-       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
     UNION ALL
     SELECT 'type:' || r.qname,
            jsonb_build_object('attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
@@ -851,11 +831,6 @@ WITH dz AS (
                                                 AND NOT a.attisdropped),
                               'owner', pg_get_userbyid(r.relowner)), r.oid, NULL::oid
       FROM rel r WHERE r.relkind = 'c'
-    UNION ALL
-    SELECT 'extension:' || quote_ident(e.extname),
-           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace)), e.oid, NULL::oid
-      FROM pg_extension e WHERE e.extname <> 'dbkit'
-       AND (objects IS NULL OR e.oid = ANY (objects))
     UNION ALL
     SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
            jsonb_strip_nulls(jsonb_build_object(
@@ -876,6 +851,26 @@ WITH dz AS (
                               'definition', pg_get_ruledef(rw.oid, true)), rw.oid, r.oid
       FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
      WHERE rw.rulename <> '_RETURN'
+) item(key, value, objid, relid);
+END IF;
+-- functions, procedures, aggregates
+IF every OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.oid = ANY (objects)) THEN
+RETURN QUERY
+WITH ns AS (
+    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_namespace'::regclass AND x.objid = n.oid AND x.objsubid = 0 AND x.deptype = 'e')
+)
+SELECT * FROM (
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
+               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
+           jsonb_build_object('definition', pg_get_functiondef(p.oid),
+                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)), p.oid, NULL::oid
+      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+     WHERE p.prokind IN ('f', 'p', 'w')
+       AND (objects IS NULL OR p.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
     UNION ALL
     SELECT 'aggregate:' || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
            jsonb_strip_nulls(jsonb_build_object(
@@ -890,6 +885,58 @@ WITH dz AS (
      WHERE p.prokind = 'a'
        AND (objects IS NULL OR p.oid = ANY (objects))
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
+) item(key, value, objid, relid);
+END IF;
+-- enums and domains
+IF every OR EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = ANY (objects) AND t.typtype IN ('e', 'd')) THEN
+RETURN QUERY
+WITH ns AS (
+    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_namespace'::regclass AND x.objid = n.oid AND x.objsubid = 0 AND x.deptype = 'e')
+)
+SELECT * FROM (
+    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
+                                          WHERE e.enumtypid = t.oid),
+                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)), t.oid, NULL::oid
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'e'
+       AND (objects IS NULL OR t.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
+    UNION ALL
+    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
+           jsonb_strip_nulls(jsonb_build_object(
+               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
+               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
+                                 FROM pg_constraint c WHERE c.contypid = t.oid),
+               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))), t.oid, NULL::oid
+      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+     WHERE t.typtype = 'd'
+       AND (objects IS NULL OR t.oid = ANY (objects))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
+) item(key, value, objid, relid);
+END IF;
+-- extensions, operators, casts, publications, event triggers, default privileges
+IF every OR EXISTS (SELECT 1 FROM pg_extension e WHERE e.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_operator o WHERE o.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_cast ca WHERE ca.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_publication pub WHERE pub.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_event_trigger et WHERE et.oid = ANY (objects))
+   OR EXISTS (SELECT 1 FROM pg_default_acl da WHERE da.oid = ANY (objects)) THEN
+RETURN QUERY
+WITH ns AS (
+    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
+       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+       AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_namespace'::regclass AND x.objid = n.oid AND x.objsubid = 0 AND x.deptype = 'e')
+)
+SELECT * FROM (
+    SELECT 'extension:' || quote_ident(e.extname),
+           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace)), e.oid, NULL::oid
+      FROM pg_extension e WHERE e.extname <> 'dbkit'
+       AND (objects IS NULL OR e.oid = ANY (objects))
     UNION ALL
     SELECT 'operator:' || (pg_identify_object('pg_operator'::regclass, o.oid, 0)).identity,
            jsonb_strip_nulls(jsonb_build_object(
@@ -952,8 +999,8 @@ WITH dz AS (
                                         FROM unnest(da.defaclacl) x)), da.oid, NULL::oid
       FROM pg_default_acl da LEFT JOIN pg_namespace dn ON dn.oid = da.defaclnamespace
      WHERE (objects IS NULL OR da.oid = ANY (objects))
-)
-SELECT key, value, objid, relid FROM item;
+) item(key, value, objid, relid);
+END IF;
 END
 $$;
 
