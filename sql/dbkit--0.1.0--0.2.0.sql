@@ -221,6 +221,12 @@ WITH ext AS (
                'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+               'identity_options', CASE WHEN a.attidentity <> '' THEN (
+                   SELECT jsonb_build_object('start', s.seqstart, 'increment', s.seqincrement, 'min', s.seqmin,
+                                             'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)
+                     FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid
+                    WHERE sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum
+                      AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i') END,
                'collation', CASE WHEN a.attcollation <> t.typcollation
                                  THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                                          JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
@@ -418,7 +424,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
                                            THEN value - '{owner,acl,options}'::text[]
-                                           ELSE value - '{owner,acl,replica_identity}'::text[] END), '{}'::jsonb)
+                                           ELSE value - '{owner,acl,replica_identity,identity_options}'::text[] END), '{}'::jsonb)
   FROM jsonb_each(s)
  WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
                                    'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',
@@ -779,6 +785,13 @@ SELECT * FROM (
                'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
+               -- the identity's sequence options (not its name: a table rename keeps the old one)
+               'identity_options', CASE WHEN a.attidentity <> '' THEN (
+                   SELECT jsonb_build_object('start', s.seqstart, 'increment', s.seqincrement, 'min', s.seqmin,
+                                             'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)
+                     FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid
+                    WHERE sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum
+                      AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i') END,
                'collation', CASE WHEN a.attcollation <> t.typcollation
                                  THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                                          JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
@@ -1123,6 +1136,10 @@ SELECT array(SELECT DISTINCT o FROM (
     UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = ANY (objects)
     UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = ANY (objects)
     UNION ALL SELECT typrelid FROM pg_type WHERE oid = ANY (objects) AND typrelid <> 0
+    -- an identity's sequence (ALTER SEQUENCE on it): its column's table
+    UNION ALL SELECT d.refobjid FROM pg_depend d JOIN pg_class q ON q.oid = d.objid AND q.relkind = 'S'
+     WHERE d.classid = 'pg_class'::regclass AND d.objid = ANY (objects) AND d.refclassid = 'pg_class'::regclass
+       AND d.deptype = 'i'
     UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = ANY (objects) AND r.relid IS NOT NULL) x(o)
   WHERE o IS NOT NULL AND o <> 0)
 $$;

@@ -199,6 +199,18 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 			            (x ? render(*x) : "default") + " -> " + (y ? render(*y) : "default");
 			continue;
 		}
+		if (k == "identity_options" && x && y && x->kind == JsonValue::Kind::Object &&
+		    y->kind == JsonValue::Kind::Object) {  // only the options that changed
+			std::string opts;
+			for (const auto &m : y->members) {
+				const JsonValue *was = x->find(m.first);
+				if (!was || !same(*was, m.second))
+					opts += (opts.empty() ? "" : ", ") + m.first + " " + (was ? render(*was) : "(none)") + " -> " +
+					        render(m.second);
+			}
+			d.detail += (d.detail.empty() ? "" : "; ") + std::string("identity options: ") + opts;
+			continue;
+		}
 		std::string was = x ? render(*x) : "(none)", now = y ? render(*y) : "(none)";
 		if (was.size() > 120 || now.size() > 120)  // function bodies, view definitions
 			d.detail += (d.detail.empty() ? "" : "; ") + k + " differs";

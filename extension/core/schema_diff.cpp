@@ -943,6 +943,58 @@ struct Planner {
 	// -----------------------------------------------------------------------
 	// Tables and columns
 
+	// An identity's sequence options (the column entry's "identity_options") as the
+	// clause of GENERATED ... AS IDENTITY: only those that differ from what PostgreSQL
+	// picks by itself for the column's type, so a plain identity stays plain.
+	static std::string identity_options_clause(const JsonValue &c) {
+		const JsonValue *o = c.find("identity_options");
+		if (!o || o->kind != JsonValue::Kind::Object)
+			return "";
+		auto num = [&](const char *k, int64_t dflt) {
+			const JsonValue *v = o->find(k);
+			return v && v->kind == JsonValue::Kind::Number && v->is_integer ? v->integer : dflt;
+		};
+		std::string type = sget(c, "type");
+		int64_t tmax = type == "smallint" ? 32767 : type == "integer" ? 2147483647 : INT64_MAX;
+		int64_t tmin = type == "smallint" ? -32768 : type == "integer" ? -2147483647 - 1 : INT64_MIN;
+		int64_t inc = num("increment", 1);
+		int64_t mn = num("min", inc > 0 ? 1 : tmin), mx = num("max", inc > 0 ? tmax : -1);
+		std::string out;
+		auto add = [&](const std::string &s) { out += (out.empty() ? "" : " ") + s; };
+		if (inc != 1)
+			add("INCREMENT BY " + std::to_string(inc));
+		if (mn != (inc > 0 ? 1 : tmin))
+			add("MINVALUE " + std::to_string(mn));
+		if (mx != (inc > 0 ? tmax : -1))
+			add("MAXVALUE " + std::to_string(mx));
+		if (num("start", inc > 0 ? mn : mx) != (inc > 0 ? mn : mx))
+			add("START WITH " + std::to_string(num("start", 0)));
+		if (num("cache", 1) != 1)
+			add("CACHE " + std::to_string(num("cache", 1)));
+		if (bget(*o, "cycle"))
+			add("CYCLE");
+		return out.empty() ? "" : " (" + out + ")";
+	}
+
+	// SET clauses for the identity options that differ between two column entries
+	// that are both identities ("" when none does).
+	static std::string identity_options_changes(const JsonValue &f, const JsonValue &c) {
+		const JsonValue *fo = f.find("identity_options"), *to = c.find("identity_options");
+		if (!to || to->kind != JsonValue::Kind::Object)
+			return "";
+		auto val = [](const JsonValue *o, const char *k) { return o ? sget(*o, k) : std::string(); };
+		std::string out;
+		static const std::pair<const char *, const char *> opts[] = {
+		    {"increment", " SET INCREMENT BY "}, {"min", " SET MINVALUE "}, {"max", " SET MAXVALUE "},
+		    {"start", " SET START WITH "},       {"cache", " SET CACHE "}};
+		for (auto &[k, clause] : opts)
+			if (!val(to, k).empty() && val(fo, k) != val(to, k))
+				out += clause + val(to, k);
+		if (val(fo, "cycle") != val(to, "cycle") && !val(to, "cycle").empty())
+			out += bget(*to, "cycle") ? " SET CYCLE" : " SET NO CYCLE";
+		return out;
+	}
+
 	static std::string column_def(const std::string &name, const JsonValue &c) {
 		std::string sql = name + " " + sget(c, "type");
 		if (!sget(c, "collation").empty())
@@ -950,7 +1002,8 @@ struct Planner {
 		if (!sget(c, "generated").empty())
 			sql += " GENERATED ALWAYS AS (" + sget(c, "generated") + ") STORED";
 		if (!sget(c, "identity").empty())
-			sql += " GENERATED " + std::string(sget(c, "identity") == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY";
+			sql += " GENERATED " + std::string(sget(c, "identity") == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
+			       identity_options_clause(c);
 		if (!sget(c, "default").empty())
 			sql += " DEFAULT " + sget(c, "default");
 		if (bget(c, "not_null"))
@@ -1227,9 +1280,17 @@ struct Planner {
 				}
 			}
 			if (fi.empty() && !ti.empty())
-				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY", ck);
+				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") +
+				                          " AS IDENTITY" + identity_options_clause(c), ck);
 			else if (!fi.empty() && !ti.empty() && fi != ti)
 				emit(P_ALTER_COLUMNS, alter + " SET GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT"), ck);
+			// the identity's sequence options, after a type change (which moves a default
+			// MAXVALUE/MINVALUE to the new type's by itself)
+			if (!fi.empty() && !ti.empty()) {
+				std::string changes = identity_options_changes(f, c);
+				if (!changes.empty())
+					emit(P_ALTER_COLUMNS, alter + changes, ck);
+			}
 		}
 		// dropped
 		for (auto &ck : ordered_columns(from, t)) {

@@ -114,6 +114,19 @@ GRANT SELECT ON ALL TABLES IN SCHEMA dbkit TO dbkit_incdrift_monitor;
 SET ROLE dbkit_incdrift_monitor;
 SELECT kind, object, change FROM dbkit_drift();
 RESET ROLE;
+SELECT count(*) FROM dbkit_accept_drift('before the identity changes');
+-- an identity's sequence options changed by hand: through ALTER SEQUENCE on its
+-- sequence (the event names the sequence; its column's table is re-read), then
+-- through the column
+ALTER SEQUENCE core.posts_id_seq MAXVALUE 100000;
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift();
+ALTER TABLE core.posts ALTER COLUMN id SET INCREMENT BY 5;
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift();
+ALTER TABLE core.posts ALTER COLUMN id SET INCREMENT BY 1 SET MAXVALUE 2147483647;
+SELECT * FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
 \c regression
 DROP DATABASE dbkit_incdrift;
 DROP ROLE dbkit_incdrift_owner;

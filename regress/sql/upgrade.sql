@@ -20,6 +20,8 @@ SELECT * FROM dbkit_status();
 CREATE TABLE "users" ("id" serial PRIMARY KEY, "email" text NOT NULL);
 CREATE TABLE "posts" ("id" serial PRIMARY KEY, "user_id" integer);
 CREATE INDEX "posts_user_id_idx" ON "posts" ("user_id");
+-- (an identity with sequence options, which 0.1.0's snapshot did not describe)
+CREATE TABLE "ids" ("id" integer GENERATED ALWAYS AS IDENTITY (START WITH 5 INCREMENT BY 3) PRIMARY KEY);
 INSERT INTO dbkit.events (action, tag, detail) VALUES ('apply', '0001_posts', '{"applied": 2}');
 INSERT INTO dbkit.migrations (tag, idx, hash, created_at, duration_ms, statements, how, run_id)
 SELECT f.key, left(f.key, 4)::int, encode(sha256(convert_to(f.value #>> '{}', 'UTF8')), 'hex'),
@@ -83,6 +85,12 @@ SELECT kind, object, change FROM dbkit_drift() WHERE object LIKE '%hand_made%';
 SELECT kind, object, change FROM dbkit_drift() WHERE object NOT LIKE '%hand_made%';  -- this test's own table kept, made by hand too
 SELECT objects > 0 AS accepted FROM dbkit_accept_drift('hand_made was made on purpose');
 SELECT count(*) AS drift_after_accept FROM dbkit_drift();
+-- the reference now holds the identity's sequence options: changing one is drift
+SELECT dbkit.reference() -> 'column:public.ids.id' -> 'identity_options' AS ids_options;
+ALTER TABLE ids ALTER COLUMN id SET INCREMENT BY 4;
+SELECT kind, object, change, detail FROM dbkit_drift();
+ALTER TABLE ids ALTER COLUMN id SET INCREMENT BY 3;
+SELECT count(*) AS drift_after_undo FROM dbkit_drift();
 SELECT count(*) AS history, (SELECT count(*) FROM drizzle.__drizzle_migrations) AS drizzle FROM dbkit.migrations;
 
 -- Fresh and upgraded installs are identical: every object of the extension with what

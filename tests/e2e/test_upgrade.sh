@@ -27,6 +27,12 @@ assert_contains "$err" "the dbkit library is version 0.2.0, but the extension's 
 	"a dbkit function called from SQL names both versions"
 assert_contains "$err" "ALTER EXTENSION dbkit UPDATE" "and the command that fixes it"
 q "CREATE TABLE kept_through_update (id int)"
+# a reference stored by 0.1.0 (its dbkit.snapshot(), which had no identity options)
+# that matches the live schema, an identity with options in it: the update stores a
+# format-2 reference at once, and the identity is not drift
+q "CREATE TABLE ids (id integer GENERATED ALWAYS AS IDENTITY (START WITH 5 INCREMENT BY 3) PRIMARY KEY)"
+q "INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+   SELECT NULL, NULL, md5(s::text), dbkit.catalog_fingerprint(), s FROM dbkit.snapshot() s"
 
 run init
 assert_eq 0 "$RC" "dbkit init updates the extension"
@@ -35,12 +41,22 @@ assert_eq 0.2.0 "$(q "SELECT extversion FROM pg_extension WHERE extname = 'dbkit
 
 run status
 assert_eq 0 "$RC" "status works after the update"
+assert_eq 1 "$(q "SELECT count(*) FROM dbkit.events WHERE action = 'upgrade-snapshot'")" \
+	"the clean 0.1.0 reference was replaced by a format-2 one at the update"
+assert_eq '{"max": 2147483647, "min": 1, "cache": 1, "cycle": false, "start": 5, "increment": 3}' \
+	"$(q "SELECT snapshot -> 'column:public.ids.id' -> 'identity_options' FROM dbkit.snapshots ORDER BY id DESC LIMIT 1")" \
+	"the new reference holds the identity's sequence options"
+run drift
+assert_eq 0 "$RC" "no drift right after the update (identity options are no change): ${OUT:0:2000} ${ERR:0:1000}"
 
 run migrate --dir "$WORK/m"
 assert_eq 0 "$RC" "migrate works after the update"
 assert_eq 5 "$(q "SELECT count(*) FROM dbkit.migrations")" "history: the five example migrations"
 assert_eq 1 "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 'kept_through_update'")" "the database's own tables are untouched"
 
+q "ALTER TABLE ids ALTER COLUMN id SET INCREMENT BY 4"
+run drift
+assert_contains "$OUT" "identity_options" "an identity option changed by hand is drift: ${OUT:0:2000}"
 run init
 assert_eq 0 "$RC" "init on a current extension is a no-op"
 assert_contains "$OUT" "extension 0.2.0 ready" "init reports the version"

@@ -18,6 +18,15 @@ TEST(Drift, DescribesAddedRemovedChanged) {
 	EXPECT_EQ(c.detail, "type: text -> character varying(20)");
 }
 
+TEST(Drift, IdentityOptionsNameOnlyWhatChanged) {
+	auto d = describe_drift(
+	    "column:public.items.id",
+	    std::string(R"J({"type": "bigint", "identity": "always", "identity_options": {"max": 9223372036854775807, "min": 1, "cache": 1, "cycle": false, "start": 1, "increment": 1}})J"),
+	    std::string(R"J({"type": "bigint", "identity": "always", "identity_options": {"max": 9223372036854775807, "min": 1, "cache": 1, "cycle": false, "start": 1, "increment": 5}})J"));
+	EXPECT_EQ(d.change, "changed");
+	EXPECT_EQ(d.detail, "identity options: increment 1 -> 5");
+}
+
 TEST(Drift, AuditIdentityMatching) {
 	EXPECT_TRUE(audit_concerns("public.users.nick", "public.users"));
 	EXPECT_TRUE(audit_concerns("public.users", "public.users"));
