@@ -199,7 +199,9 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 			            (x ? render(*x) : "default") + " -> " + (y ? render(*y) : "default");
 			continue;
 		}
-		if (k == "identity_options" && x && y && x->kind == JsonValue::Kind::Object &&
+		if (k == "identity_options" && (!x || !y))
+			continue;  // an identity added or dropped: the "identity" member says so
+		if (k == "identity_options" && x->kind == JsonValue::Kind::Object &&
 		    y->kind == JsonValue::Kind::Object) {  // only the options that changed
 			std::string opts;
 			for (const auto &m : y->members) {

@@ -25,6 +25,10 @@ TEST(Drift, IdentityOptionsNameOnlyWhatChanged) {
 	    std::string(R"J({"type": "bigint", "identity": "always", "identity_options": {"max": 9223372036854775807, "min": 1, "cache": 1, "cycle": false, "start": 1, "increment": 5}})J"));
 	EXPECT_EQ(d.change, "changed");
 	EXPECT_EQ(d.detail, "identity options: increment 1 -> 5");
+	// an identity added: said once, by "identity"
+	d = describe_drift("column:public.items.id", std::string(R"J({"type": "bigint"})J"),
+	                   std::string(R"J({"type": "bigint", "identity": "always", "identity_options": {"max": 1, "min": 1, "cache": 1, "cycle": false, "start": 1, "increment": 1}})J"));
+	EXPECT_EQ(d.detail, "identity: (none) -> always");
 }
 
 TEST(Drift, AuditIdentityMatching) {
