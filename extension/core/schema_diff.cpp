@@ -1288,8 +1288,18 @@ struct Planner {
 			// MAXVALUE/MINVALUE to the new type's by itself)
 			if (!fi.empty() && !ti.empty()) {
 				std::string changes = identity_options_changes(f, c);
-				if (!changes.empty())
-					emit(P_ALTER_COLUMNS, alter + changes, ck);
+				if (!changes.empty()) {
+					auto &s = emit(P_ALTER_COLUMNS, alter + changes, ck);
+					// narrower bounds: PostgreSQL refuses them when the sequence's current value is outside
+					const JsonValue *fo = f.find("identity_options"), *to = c.find("identity_options");
+					auto n = [](const JsonValue *o, const char *k, int64_t d) {
+						const JsonValue *v = o ? o->find(k) : nullptr;
+						return v && v->kind == JsonValue::Kind::Number && v->is_integer ? v->integer : d;
+					};
+					if (n(to, "max", INT64_MAX) < n(fo, "max", INT64_MAX) || n(to, "min", INT64_MIN) > n(fo, "min", INT64_MIN))
+						hazard(s, Hazard::FailsOnData,
+						       "fails if the identity sequence of " + t + "." + cn + " is already past the new MINVALUE/MAXVALUE");
+				}
 			}
 		}
 		// dropped

@@ -548,7 +548,14 @@ TEST(SchemaDiff, IdentityOptionsChangedInPlaceAndRenderedWhenNotTheDefaults) {
 	EXPECT_EQ(r.statements[0].sql,
 	          "ALTER TABLE public.items ALTER COLUMN id SET INCREMENT BY 1 SET START WITH 1 SET CACHE 1 SET NO CYCLE")
 	    << dump(r);
+	EXPECT_TRUE(r.statements[0].hazards.empty()) << dump(r);
 	EXPECT_TRUE(diff_schemas(S(table(custom)), S(table(custom))).statements.empty());
+	// a lower MAXVALUE can fail on the sequence's current value
+	const std::string lower = R"J({"start": 1, "increment": 1, "min": 1, "max": 1000, "cache": 1, "cycle": false})J";
+	r = diff_schemas(S(table(plain)), S(table(lower)));
+	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
+	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.items ALTER COLUMN id SET MAXVALUE 1000");
+	EXPECT_NE(dump(r).find("past the new MINVALUE/MAXVALUE"), std::string::npos) << dump(r);
 	// a new table: the options that differ from the type's defaults only
 	r = diff_schemas(S(""), S(table(custom)));
 	EXPECT_GE(at(r, "id bigint GENERATED ALWAYS AS IDENTITY (INCREMENT BY 10 START WITH 1000 CACHE 20 CYCLE) NOT NULL"), 0)
