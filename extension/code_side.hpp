@@ -14,7 +14,9 @@ namespace dbkit {
 std::string code_side(const std::vector<const core::Migration *> &sources, const std::string &label,
                       const ShadowOptions &opts);
 // A snapshot as "<key>" -> value text without owner and privileges, for comparing.
-std::map<std::string, std::string> comparable(const std::string &snapshot);
+// With `comments_from`, each entry's comment is the one that snapshot gives it
+// (for a side that cannot declare comments: a drizzle snapshot's).
+std::map<std::string, std::string> comparable(const std::string &snapshot, const std::string *comments_from = nullptr);
 std::string live_snapshot();
 
 // What the folder's newest drizzle snapshot declares, built by PostgreSQL.
@@ -23,6 +25,8 @@ struct CodeSnapshot {
 	std::string after;                         // the migrations after it, "0006_x, 0007_y" (empty: none)
 	std::map<std::string, std::string> schema;  // comparable()
 };
-std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts);
+// Comments, which drizzle snapshots cannot declare, are taken from `comments_from`.
+std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts,
+                                          const std::string &comments_from);
 
 }  // namespace dbkit

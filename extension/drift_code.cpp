@@ -68,13 +68,22 @@ std::string code_side(const std::vector<const core::Migration *> &sources, const
 	return snap;
 }
 
-std::map<std::string, std::string> comparable(const std::string &snapshot) {
+std::map<std::string, std::string> comparable(const std::string &snapshot, const std::string *comments_from) {
 	// owners and privileges belong to the environment, not to the code; a column's
 	// position is where ADD COLUMN put it, not something schema.ts can say
-	spi::execute(
-	    "SELECT key, (value - '{owner,acl,position}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
-	    "WHERE key <> 'dbkit:format'",
-	    {spi::text(snapshot)});
+	if (!comments_from)
+		spi::execute(
+		    "SELECT key, (value - '{owner,acl,position}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
+		    "WHERE key <> 'dbkit:format'",
+		    {spi::text(snapshot)});
+	else  // a side that cannot say comments (a drizzle snapshot) has those of `comments_from`
+		spi::execute(
+		    "SELECT s.key, ((s.value - '{owner,acl,position,comment}'::text[]) "
+		    "  || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('comment', f.value -> 'comment')))::text "
+		    "FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) s "
+		    "LEFT JOIN pg_catalog.jsonb_each($2::pg_catalog.jsonb) f ON f.key = s.key "
+		    "WHERE s.key <> 'dbkit:format'",
+		    {spi::text(snapshot), spi::text(*comments_from)});
 	std::map<std::string, std::string> out;
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		out.emplace(*spi::get_text(i, 1), *spi::get_text(i, 2));
@@ -233,8 +242,10 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		return out.done();
 	}
 	auto live = comparable(live_snapshot());
-	auto built = comparable(code_side(applied, "applied migrations", o.shadow));
-	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow);
+	std::string built_text = code_side(applied, "applied migrations", o.shadow);
+	auto built = comparable(built_text);
+	// drizzle snapshots carry no comments: the snapshot's side has the applied migrations'
+	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow, built_text);
 	std::optional<std::map<std::string, std::string>> built_all;  // with the pending ones, when needed
 	std::set<std::string> keys;
 	for (const auto *m : {&live, &built})

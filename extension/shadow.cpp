@@ -391,6 +391,20 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 		}
 		for (const std::string &name : premade)
 			spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
+		// ... with the live one's comment ("standard public schema"): the environment's, not the code's
+		for (const RenamedSchema &r : renamed) {
+			if (!premade.count(r.name))
+				continue;
+			spi::execute(
+			    "SELECT pg_catalog.format('COMMENT ON SCHEMA %I IS %L', $1, d.description) FROM pg_catalog.pg_description d "
+			    "WHERE d.objoid = $2::pg_catalog.oid AND d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass "
+			    "AND d.objsubid = 0",
+			    {spi::text(r.name), spi::text(r.oid)});
+			if (spi::rows()) {
+				std::string comment = *spi::get_text(0, 1);
+				spi::execute(comment.c_str());
+			}
+		}
 		// Extensions of the renamed schemas: back under their schema's name if this role may.
 		spi::execute(
 		    "SELECT e.extname::text, n.nspname::text, substr(n.nspname, $1)::text FROM pg_catalog.pg_extension e "

@@ -55,7 +55,8 @@ std::optional<std::pair<std::string, std::string>> snapshot_ddl_of(const LoadedF
 	return std::make_pair(snap->first, core::join_ddl(ddl.statements));
 }
 
-std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts) {
+std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts,
+                                          const std::string &comments_from) {
 	std::string unsupported;
 	auto ddl = snapshot_ddl_of(lf, unsupported);
 	if (!ddl) {
@@ -88,7 +89,7 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 		PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
 		return std::nullopt;
 	}
-	out.schema = comparable(built);
+	out.schema = comparable(built, &comments_from);
 	out.after = migrations_after(lf.folder, ddl->first);
 	return out;
 }
@@ -113,6 +114,11 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 	RunScope run;
 	spi::connect();
 	std::string snap = shadow_snapshot({&m}, o.shadow);
+	// drizzle snapshots declare no comments: dbkit_diff keeps the other side's (schema_diff.hpp)
+	spi::execute(
+	    "SELECT pg_catalog.jsonb_set($1::pg_catalog.jsonb, '{dbkit:format,comments}', 'false')::text",
+	    {spi::text(snap)});
+	snap = *spi::get_text(0, 1);
 	spi::finish();
 	return jsonb_datum(snap);
 }

@@ -423,8 +423,8 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
-                                           THEN value - '{owner,acl,options}'::text[]
-                                           ELSE value - '{owner,acl,replica_identity,identity_options}'::text[] END), '{}'::jsonb)
+                                           THEN value - '{owner,acl,options,comment}'::text[]
+                                           ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
   FROM jsonb_each(s)
  WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
                                    'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',
@@ -484,31 +484,6 @@ SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
     UNION ALL SELECT 'default_acl' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_default_acl
 ) f(part)
 $$;
-
--- An upgraded database whose 0.1.0 reference still matches the live schema (no
--- pending drift, as 0.1.0 saw it) gets a format-2 reference at once, recorded as
--- an event: from now on owners, privileges, rules, ... are watched. One with
--- drift pending keeps its 0.1.0 reference, compared in 0.1.0's terms, until the
--- next run or accept-drift stores a new one (docs/design.md).
-WITH ref AS (
-    SELECT s.id, s.run_id, s.tag, s.snapshot FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1
-), ok AS (
-    SELECT ref.id, ref.tag FROM ref
-     WHERE NOT (ref.snapshot ? 'dbkit:format')
-       AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool
-                          AND e.id > coalesce(ref.run_id, 0))
-       AND ref.snapshot = dbkit._live_like(ref.snapshot)
-), ev AS (
-    INSERT INTO dbkit.events (action, tag, reason, detail)
-    SELECT 'upgrade-snapshot', ok.tag, 'dbkit 0.2.0: the schema reference now also covers owners, privileges, rules, '
-           'view options, aggregates, operators, casts, publications and replica identity',
-           jsonb_build_object('from_snapshot', ok.id, 'format', 2)
-      FROM ok
-    RETURNING id, tag
-)
-INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
-SELECT ev.id, ev.tag, md5(s::text), dbkit.catalog_fingerprint(), s
-  FROM ev, dbkit.snapshot() s;
 
 -- Deleting old audit rows by hand (the setting dbkit.audit_retention, 90 days by
 -- default, does it as the audit writes). Not SECURITY DEFINER: only a role that
@@ -739,7 +714,7 @@ WITH dz AS (
 ), rel AS (
     SELECT c.oid, c.relname, c.relkind, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qname,
            c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
-           c.relowner, c.relacl, c.relreplident
+           c.relowner, c.relacl, c.relreplident, c.reltype
       FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.objsubid = 0 AND x.deptype = 'e')
@@ -750,9 +725,11 @@ SELECT * FROM (
     SELECT 'dbkit:format', jsonb_build_object('version', 2, 'drizzle_schema', drizzle_schema, 'drizzle_table', drizzle_table), NULL::oid, NULL::oid
      WHERE objects IS NULL
     UNION ALL
-    SELECT 'schema:' || quote_ident(nspname),
-           jsonb_build_object('owner', pg_get_userbyid(nspowner), 'acl', dbkit._acl(nspacl, 'n', nspowner)), oid, NULL::oid
-      FROM ns WHERE (objects IS NULL OR oid = ANY (objects))
+    SELECT 'schema:' || quote_ident(ns.nspname),
+           jsonb_build_object('owner', pg_get_userbyid(ns.nspowner), 'acl', dbkit._acl(ns.nspacl, 'n', ns.nspowner))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), ns.oid, NULL::oid
+      FROM ns LEFT JOIN pg_description ds ON ds.objoid = ns.oid AND ds.classoid = 'pg_namespace'::regclass AND ds.objsubid = 0
+     WHERE (objects IS NULL OR ns.oid = ANY (objects))
     UNION ALL
     SELECT 'table:' || r.qname,
            jsonb_strip_nulls(jsonb_build_object(
@@ -774,8 +751,10 @@ SELECT * FROM (
                'replica_identity', CASE r.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
                                    WHEN 'i' THEN (SELECT 'index ' || quote_ident(ic.relname) FROM pg_index i
                                                     JOIN pg_class ic ON ic.oid = i.indexrelid
-                                                   WHERE i.indrelid = r.oid AND i.indisreplident) END)), r.oid, NULL::oid
-      FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
+                                                   WHERE i.indrelid = r.oid AND i.indisreplident) END,
+               'comment', ds.description)), r.oid, NULL::oid
+      FROM rel r LEFT JOIN pg_description ds ON ds.objoid = r.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
+     WHERE r.relkind IN ('r', 'p', 'f')
     UNION ALL
     SELECT 'column:' || r.qname || '.' || quote_ident(a.attname),
            jsonb_strip_nulls(jsonb_build_object(
@@ -795,32 +774,40 @@ SELECT * FROM (
                'collation', CASE WHEN a.attcollation <> t.typcollation
                                  THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                                          JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-               'acl', CASE WHEN cardinality(a.attacl) > 0 THEN dbkit._acl(a.attacl, 'c', r.relowner) END)), r.oid, NULL::oid
+               'acl', CASE WHEN cardinality(a.attacl) > 0 THEN dbkit._acl(a.attacl, 'c', r.relowner) END,
+               'comment', ds.description)), r.oid, NULL::oid
       FROM rel r
       JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
       JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = a.attnum
      WHERE r.relkind IN ('r', 'p', 'f')
     UNION ALL
     SELECT 'constraint:' || r.qname || '.' || quote_ident(co.conname),
            jsonb_build_object('type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
                                       WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
                                       WHEN 't' THEN 'trigger' ELSE co.contype::text END,
-                              'definition', pg_get_constraintdef(co.oid, true)), co.oid, r.oid
+                              'definition', pg_get_constraintdef(co.oid, true))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), co.oid, r.oid
       FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
+      LEFT JOIN pg_description ds ON ds.objoid = co.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0
      WHERE r.relkind IN ('r', 'p', 'f')
     UNION ALL
     SELECT 'index:' || format('%I.%I', ns.nspname, ic.relname),
            jsonb_strip_nulls(jsonb_build_object('table', r.qname, 'definition', pg_get_indexdef(i.indexrelid),
-                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END)), i.indexrelid, r.oid
+                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END,
+                                                'comment', ds.description)), i.indexrelid, r.oid
       FROM pg_index i JOIN rel r ON r.oid = i.indrelid
       JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
+      LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
     UNION ALL
     SELECT 'sequence:' || r.qname,
            jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
                               'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
-                              'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner)), r.oid, NULL::oid
+                              'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), r.oid, NULL::oid
       FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
+      LEFT JOIN pg_description ds ON ds.objoid = r.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
      WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
                           AND d.deptype = 'i')
     UNION ALL
@@ -829,12 +816,16 @@ SELECT * FROM (
                'definition', pg_get_viewdef(r.oid, true),
                'options', to_jsonb(r.reloptions),   -- security_invoker, security_barrier, check_option, storage
                'owner', pg_get_userbyid(r.relowner),
-               'acl', dbkit._acl(r.relacl, 'r', r.relowner))), r.oid, NULL::oid
-      FROM rel r WHERE r.relkind IN ('v', 'm')
+               'acl', dbkit._acl(r.relacl, 'r', r.relowner),
+               'comment', ds.description)), r.oid, NULL::oid
+      FROM rel r LEFT JOIN pg_description ds ON ds.objoid = r.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
+     WHERE r.relkind IN ('v', 'm')
     UNION ALL
     SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
-           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text), tg.oid, r.oid
+           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text)
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), tg.oid, r.oid
       FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+      LEFT JOIN pg_description ds ON ds.objoid = tg.oid AND ds.classoid = 'pg_trigger'::regclass AND ds.objsubid = 0
      WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
     UNION ALL
     SELECT 'type:' || r.qname,
@@ -842,8 +833,10 @@ SELECT * FROM (
                                                                ORDER BY a.attnum)
                                                FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0
                                                 AND NOT a.attisdropped),
-                              'owner', pg_get_userbyid(r.relowner)), r.oid, NULL::oid
-      FROM rel r WHERE r.relkind = 'c'
+                              'owner', pg_get_userbyid(r.relowner))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), r.oid, NULL::oid
+      FROM rel r LEFT JOIN pg_description ds ON ds.objoid = r.reltype AND ds.classoid = 'pg_type'::regclass AND ds.objsubid = 0
+     WHERE r.relkind = 'c'
     UNION ALL
     SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
            jsonb_strip_nulls(jsonb_build_object(
@@ -853,8 +846,10 @@ SELECT * FROM (
                'roles', (SELECT jsonb_agg(CASE WHEN x = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = x) END
                                           ORDER BY 1) FROM unnest(pol.polroles) x),
                'using', pg_get_expr(pol.polqual, pol.polrelid),
-               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid))), pol.oid, r.oid
+               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid),
+               'comment', ds.description)), pol.oid, r.oid
       FROM pg_policy pol JOIN rel r ON r.oid = pol.polrelid
+      LEFT JOIN pg_description ds ON ds.objoid = pol.oid AND ds.classoid = 'pg_policy'::regclass AND ds.objsubid = 0
     UNION ALL
     -- rules other than a view's own _RETURN (CREATE RULE ... DO INSTEAD NOTHING swallows writes)
     SELECT 'rule:' || r.qname || '.' || quote_ident(rw.rulename),
@@ -879,8 +874,10 @@ SELECT * FROM (
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
                || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
            jsonb_build_object('definition', pg_get_functiondef(p.oid),
-                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)), p.oid, NULL::oid
+                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), p.oid, NULL::oid
       FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+      LEFT JOIN pg_description ds ON ds.objoid = p.oid AND ds.classoid = 'pg_proc'::regclass AND ds.objsubid = 0
      WHERE p.prokind IN ('f', 'p', 'w')
        AND (objects IS NULL OR p.oid = ANY (objects))
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid AND x.objsubid = 0 AND x.deptype = 'e')
@@ -913,8 +910,10 @@ SELECT * FROM (
     SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
            jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
                                           WHERE e.enumtypid = t.oid),
-                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)), t.oid, NULL::oid
+                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))
+               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), t.oid, NULL::oid
       FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+      LEFT JOIN pg_description ds ON ds.objoid = t.oid AND ds.classoid = 'pg_type'::regclass AND ds.objsubid = 0
      WHERE t.typtype = 'e'
        AND (objects IS NULL OR t.oid = ANY (objects))
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
@@ -924,8 +923,10 @@ SELECT * FROM (
                'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
                'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
                                  FROM pg_constraint c WHERE c.contypid = t.oid),
-               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))), t.oid, NULL::oid
+               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner),
+               'comment', ds.description)), t.oid, NULL::oid
       FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+      LEFT JOIN pg_description ds ON ds.objoid = t.oid AND ds.classoid = 'pg_type'::regclass AND ds.objsubid = 0
      WHERE t.typtype = 'd'
        AND (objects IS NULL OR t.oid = ANY (objects))
        AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.objsubid = 0 AND x.deptype = 'e')
@@ -1749,3 +1750,29 @@ RETURNS json
 AS 'MODULE_PATHNAME', 'dbkit_drizzle_snapshot_from_sql' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(text, jsonb) IS
     'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId; json: views in dependency order), read from the catalogs of the shadow where PostgreSQL built it';
+
+-- An upgraded database whose 0.1.0 reference still matches the live schema (no
+-- pending drift, as 0.1.0 saw it) gets a format-2 reference at once, recorded as
+-- an event: from now on owners, privileges, rules, ... are watched. One with
+-- drift pending keeps its 0.1.0 reference, compared in 0.1.0's terms, until the
+-- next run or accept-drift stores a new one (docs/design.md). Last in this
+-- script, so that the reference is read by the final dbkit.snapshot().
+WITH ref AS (
+    SELECT s.id, s.run_id, s.tag, s.snapshot FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1
+), ok AS (
+    SELECT ref.id, ref.tag FROM ref
+     WHERE NOT (ref.snapshot ? 'dbkit:format')
+       AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool
+                          AND e.id > coalesce(ref.run_id, 0))
+       AND ref.snapshot = dbkit._live_like(ref.snapshot)
+), ev AS (
+    INSERT INTO dbkit.events (action, tag, reason, detail)
+    SELECT 'upgrade-snapshot', ok.tag, 'dbkit 0.2.0: the schema reference now also covers owners, privileges, rules, '
+           'view options, aggregates, operators, casts, publications and replica identity',
+           jsonb_build_object('from_snapshot', ok.id, 'format', 2)
+      FROM ok
+    RETURNING id, tag
+)
+INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
+SELECT ev.id, ev.tag, md5(s::text), dbkit.catalog_fingerprint(), s
+  FROM ev, dbkit.snapshot() s;

@@ -213,6 +213,14 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 			d.detail += (d.detail.empty() ? "" : "; ") + std::string("identity options: ") + opts;
 			continue;
 		}
+		if (k == "comment") {  // quoted: a comment is prose, spaces and all
+			auto q = [](const JsonValue *v) { return v ? "'" + render(*v) + "'" : std::string("(none)"); };
+			std::string was = q(x), now = q(y);
+			d.detail += (d.detail.empty() ? "" : "; ") +
+			            (was.size() > 120 || now.size() > 120 ? std::string("comment differs")
+			                                                   : "comment: " + was + " -> " + now);
+			continue;
+		}
 		std::string was = x ? render(*x) : "(none)", now = y ? render(*y) : "(none)";
 		if (was.size() > 120 || now.size() > 120)  // function bodies, view definitions
 			d.detail += (d.detail.empty() ? "" : "; ") + k + " differs";

@@ -66,7 +66,7 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 	case JsonValue::Kind::Object: {
 		std::map<std::string, const JsonValue *> sorted;
 		for (auto &m : v.members)
-			if (!(top && (m.first == "owner" || m.first == "acl")))
+			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment")))
 				sorted[m.first] = &m.second;
 		out += '{';
 		bool first = true;
@@ -84,7 +84,8 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 	}
 }
 
-// The value as comparable text, owner and acl left out.
+// The value as comparable text, owner, acl and comment left out (a comment is
+// planned on its own, COMMENT ON, and never makes an object be created again).
 std::string canon(const JsonValue &v) {
 	std::string out;
 	canon_into(v, out, true);
@@ -374,6 +375,7 @@ enum Phase {
 	P_DROP_ENUMS,
 	P_DROP_EXTENSIONS,
 	P_DROP_SCHEMAS,
+	P_COMMENTS,  // last: on what exists by then, including what was created again
 	P_COUNT
 };
 
@@ -1720,6 +1722,83 @@ struct Planner {
 		}
 	}
 
+	// -----------------------------------------------------------------------
+	// Comments
+
+	// "COMMENT ON <what>" for an entry, or empty for kinds that carry no comment.
+	std::string comment_target(const std::string &k) const {
+		std::string kind = kind_of(k), q = name_of(k);
+		if (kind == "schema") return "SCHEMA " + q;
+		if (kind == "table") return (sget(to.at(k), "kind") == "foreign" ? "FOREIGN TABLE " : "TABLE ") + q;
+		if (kind == "column") return "COLUMN " + q;
+		if (kind == "constraint") return "CONSTRAINT " + last_name(k) + " ON " + constraint_table(k);
+		if (kind == "index") return "INDEX " + q;
+		if (kind == "sequence") return "SEQUENCE " + q;
+		if (kind == "view") return "VIEW " + q;
+		if (kind == "materialized_view") return "MATERIALIZED VIEW " + q;
+		if (kind == "function") return "FUNCTION " + q;
+		if (kind == "procedure") return "PROCEDURE " + q;
+		if (kind == "trigger") return "TRIGGER " + last_name(k) + " ON " + constraint_table(k);
+		if (kind == "enum" || kind == "type") return "TYPE " + q;
+		if (kind == "domain") return "DOMAIN " + q;
+		if (kind == "policy") return "POLICY " + last_name(k) + " ON " + constraint_table(k);
+		return "";
+	}
+
+	// Did the plan create `k` (again)? Then its comment, if any, must be set again.
+	bool created(const std::string &k, const std::set<std::string> &made) const {
+		if (made.count(k))
+			return true;
+		std::string kind = kind_of(k);
+		if (kind == "column" || kind == "constraint" || kind == "trigger" || kind == "policy")
+			return new_tables.count(constraint_table(k)) > 0;  // in its CREATE TABLE
+		return false;
+	}
+
+	void plan_comments() {
+		std::set<std::string> made;  // keys a statement creates
+		for (auto &p : phases)
+			for (auto &s : p) {
+				std::string kind = kind_of(s.object);
+				// created, or dropped while it stays (created again: DROP FUNCTION + CREATE OR REPLACE)
+				bool create = (s.sql.rfind("CREATE ", 0) == 0 && s.sql.rfind("CREATE OR REPLACE ", 0) != 0) ||
+				              (s.sql.rfind("DROP ", 0) == 0 && to.count(s.object));
+				if (create || (kind == "column" && s.sql.find(" ADD COLUMN ") != std::string::npos) ||
+				    (kind == "constraint" && s.sql.find(" ADD CONSTRAINT ") != std::string::npos))
+					made.insert(s.object);
+			}
+		for (auto &[k, t] : to) {
+			std::string target = comment_target(k);
+			if (target.empty())
+				continue;
+			auto *f = get(from, k);
+			std::string want = sget(t, "comment"), had = f ? sget(*f, "comment") : "";
+			bool again = created(k, made);
+			if (want == had && !(again && !want.empty()))
+				continue;
+			if (want.empty() && (again || !f))
+				continue;
+			emit(P_COMMENTS, "COMMENT ON " + target + " IS " + (want.empty() ? "NULL" : literal(want)), k);
+		}
+	}
+
+	// A side that cannot declare comments (a drizzle snapshot's schema) keeps the
+	// other side's: generate --from-snapshot never drops the comments a migration made.
+	static void carry_comments(Snap &dst, const Snap &src) {
+		for (auto &[k, v] : dst) {
+			auto it = src.find(k);
+			const JsonValue *c = it == src.end() ? nullptr : it->second.find("comment");
+			if (!c || v.kind != JsonValue::Kind::Object || v.find("comment"))
+				continue;
+			v.members.emplace_back("comment", *c);
+		}
+	}
+	static bool declares_comments(const JsonValue &snapshot) {
+		const JsonValue *f = snapshot.find("dbkit:format");
+		const JsonValue *c = f ? f->find("comments") : nullptr;
+		return !(c && c->kind == JsonValue::Kind::Bool && !c->boolean);
+	}
+
 	void refuse_unsupported() {
 		static const std::set<std::string> handled = {"schema", "table", "column", "constraint", "index", "sequence",
 		                                              "view", "materialized_view", "function", "procedure", "trigger",
@@ -1753,6 +1832,10 @@ struct Planner {
 		drop_implicit(to, &implicit_to);
 		refuse_unsupported();
 		apply_renames();
+		if (!declares_comments(to_v))
+			carry_comments(to, from);
+		else if (!declares_comments(from_v))
+			carry_comments(from, to);
 		check_ambiguous();
 		rename_lookalikes();
 		if (!result.refusals.empty())
@@ -1767,6 +1850,7 @@ struct Planner {
 		plan_indexes();
 		plan_triggers();
 		plan_policies();
+		plan_comments();
 		if (!result.refusals.empty())
 			return;
 		for (auto &p : phases)

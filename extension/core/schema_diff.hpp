@@ -67,6 +67,9 @@ struct DiffResult {
 
 // from = current schema, to = desired; both dbkit.snapshot() objects. The keys
 // "dbkit:format" and "default_privileges:*" and the members "owner" and "acl" are ignored.
+// A member "comment" is planned as COMMENT ON, last; a side whose "dbkit:format" has
+// "comments": false (a drizzle snapshot's schema, which cannot declare any) keeps
+// the other side's comments.
 DiffResult diff_schemas(const JsonValue &from, const JsonValue &to, const DiffOptions &opts = {});
 
 // The plan as one SQL script, for people and for the round-trip scripts: each

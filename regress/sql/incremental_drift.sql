@@ -127,6 +127,25 @@ SELECT kind, object, change, detail FROM dbkit_drift();
 ALTER TABLE core.posts ALTER COLUMN id SET INCREMENT BY 1 SET MAXVALUE 2147483647;
 SELECT * FROM same_live();
 SELECT count(*) AS drift FROM dbkit_drift();
+-- comments (issue 10): a change of their object's entry, found on the dirty set
+SELECT count(*) FROM dbkit_accept_drift('before the comments');
+COMMENT ON TABLE core.posts IS 'what people write';
+COMMENT ON COLUMN core.posts.body IS 'markdown';
+COMMENT ON CONSTRAINT posts_body_check ON core.posts IS 'never empty';
+COMMENT ON POLICY own ON core.posts IS 'authors only';
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift() ORDER BY 1, 2;
+COMMENT ON TYPE core.mood IS 'how they feel';
+COMMENT ON FUNCTION core.touch() IS 'it''s a trigger';
+COMMENT ON INDEX other_pkey IS 'by id';
+COMMENT ON SCHEMA core IS 'the application';
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift() ORDER BY 1, 2;
+-- a comment removed is one change too
+SELECT count(*) FROM dbkit_accept_drift('the comments');
+COMMENT ON COLUMN core.posts.body IS NULL;
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift();
 \c regression
 DROP DATABASE dbkit_incdrift;
 DROP ROLE dbkit_incdrift_owner;

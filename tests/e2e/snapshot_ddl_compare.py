@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Compares two dbkit.snapshot() documents: MIGRATIONS (the folder applied) and
 SNAPSHOT (snapshot_to_ddl's DDL applied). Owners and privileges are left out (the
-schema engine compares them apart). Prints one sorted line per difference:
+schema engine compares them apart), and comments (a drizzle snapshot cannot declare
+them; the engine takes the migrations' comments for the snapshot's side). Prints one sorted line per difference:
   only-in-migrations KEY | only-in-snapshot KEY | differs KEY ATTR
 Column order ("position") is printed apart, as `position KEY m->s`: drizzle-kit's
 ALTER TABLE ... ADD COLUMN appends a column while the snapshot lists columns in
@@ -9,7 +10,7 @@ schema.ts order, so order differs by design wherever a column was added later.""
 import json
 import sys
 
-IGNORED = {"owner", "acl"}
+IGNORED = {"owner", "acl", "comment"}
 
 
 def load(path):

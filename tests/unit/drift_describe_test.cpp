@@ -137,6 +137,18 @@ TEST(Drift, DescribesOwnerAndReplicaIdentity) {
 	EXPECT_EQ(v.detail, "options: (none) -> [security_invoker=true]");
 }
 
+TEST(Drift, DescribesComments) {
+	auto d = describe_drift("column:public.t.a", std::string(R"J({"type": "integer"})J"),
+	                        std::string(R"J({"type": "integer", "comment": "in cents"})J"));
+	EXPECT_EQ(d.detail, "comment: (none) -> 'in cents'");
+	d = describe_drift("table:public.t", std::string(R"J({"kind": "table", "comment": "a"})J"),
+	                   std::string(R"J({"kind": "table"})J"));
+	EXPECT_EQ(d.detail, "comment: 'a' -> (none)");
+	d = describe_drift("table:public.t", std::string(R"J({"kind": "table", "comment": "a"})J"),
+	                   std::string("{\"kind\": \"table\", \"comment\": \"" + std::string(200, 'x') + "\"}"));
+	EXPECT_EQ(d.detail, "comment differs");
+}
+
 TEST(Drift, NewKindsSayWhatTheyDo) {
 	auto r = describe_drift("rule:public.users.swallow", std::nullopt,
 	                        std::string(R"J({"event": "INSERT", "instead": true, "enabled": "O", "definition": "CREATE RULE swallow AS ON INSERT TO public.users DO INSTEAD NOTHING;"})J"));

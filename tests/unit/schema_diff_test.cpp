@@ -576,3 +576,57 @@ TEST(SchemaDiff, IdentityOptionsChangedInPlaceAndRenderedWhenNotTheDefaults) {
 	EXPECT_GE(at(r, "ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (INCREMENT BY 10 START WITH 1000 CACHE 20 CYCLE)"), 0)
 	    << dump(r);
 }
+
+// Comments: planned as COMMENT ON, last; never a reason to create an object again;
+// set again on what the plan creates again; kept when the desired side cannot say them.
+TEST(SchemaDiff, Comments) {
+	const std::string view = R"J("view:public.v": {"definition": " SELECT 1 AS one;")J";
+	const std::string table = R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.a": {"position": 1, "type": "integer")J";
+	// a changed comment: one COMMENT ON, the view is not created again
+	auto r = diff_schemas(S(view + R"J(, "comment": "old"})J"), S(view + R"J(, "comment": "it's new"})J"));
+	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
+	EXPECT_EQ(r.statements[0].sql, "COMMENT ON VIEW public.v IS 'it''s new'");
+	// removed: IS NULL; unchanged: nothing
+	r = diff_schemas(S(table + R"J(, "comment": "x"}, "sequence:public.s": {"type": "bigint", "comment": "y"})J"),
+	                 S(table + R"J(}, "sequence:public.s": {"type": "bigint"})J"));
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{"COMMENT ON COLUMN public.t.a IS NULL", "COMMENT ON SEQUENCE public.s IS NULL"}))
+	    << dump(r);
+	EXPECT_TRUE(diff_schemas(S(view + R"J(, "comment": "a"})J"), S(view + R"J(, "comment": "a"})J")).statements.empty());
+	// a new table: its comments after it, on the table and its column
+	r = diff_schemas(S(""), S(R"J("table:public.t": {"kind": "table", "comment": "T"},
+	  "column:public.t.a": {"position": 1, "type": "integer", "comment": "A"})J"));
+	int create = at(r, "CREATE TABLE public.t"), ct = at(r, "COMMENT ON TABLE public.t IS 'T'"),
+	    cc = at(r, "COMMENT ON COLUMN public.t.a IS 'A'");
+	EXPECT_GE(create, 0) << dump(r);
+	EXPECT_GT(ct, create) << dump(r);
+	EXPECT_GT(cc, create) << dump(r);
+	// a view created again (its definition changed) gets its unchanged comment again
+	r = diff_schemas(S(R"J("view:public.v": {"definition": " SELECT 1 AS one;", "comment": "c"})J"),
+	                 S(R"J("view:public.v": {"definition": " SELECT 2 AS one;", "comment": "c"})J"));
+	EXPECT_GT(at(r, "COMMENT ON VIEW public.v IS 'c'"), at(r, "CREATE VIEW public.v")) << dump(r);
+	// the desired side is a drizzle snapshot's ("comments": false): the comments stay
+	auto to = J(R"J({"dbkit:format": {"version": 2, "comments": false}, "schema:public": {"owner": "postgres", "acl": []},
+	  )J" + table + R"J(}})J");
+	EXPECT_TRUE(diff_schemas(S(table + R"J(, "comment": "keep"})J"), to).statements.empty())
+	    << dump(diff_schemas(S(table + R"J(, "comment": "keep"})J"), to));
+	// the comment target of each kind
+	r = diff_schemas(S(R"J("constraint:public.t.t_pkey": {"type": "primary key", "definition": "PRIMARY KEY (a)"},
+	  "trigger:public.t.trg": {"definition": "x", "enabled": "O"}, "policy:public.t.p": {"command": "ALL", "permissive": true},
+	  "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n"},
+	  "domain:public.d": {"type": "text", "not_null": false}, "enum:public.e": {"labels": ["a"]},
+	  "materialized_view:public.m": {"definition": " SELECT 1;"}, "index:public.i": {"table": "public.t", "definition": "CREATE INDEX i ON public.t USING btree (a)"}, )J" +
+	                     table + "}"),
+	                 S(R"J("constraint:public.t.t_pkey": {"type": "primary key", "definition": "PRIMARY KEY (a)", "comment": "1"},
+	  "trigger:public.t.trg": {"definition": "x", "enabled": "O", "comment": "2"}, "policy:public.t.p": {"command": "ALL", "permissive": true, "comment": "3"},
+	  "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n", "comment": "4"},
+	  "domain:public.d": {"type": "text", "not_null": false, "comment": "5"}, "enum:public.e": {"labels": ["a"], "comment": "6"},
+	  "materialized_view:public.m": {"definition": " SELECT 1;", "comment": "7"}, "index:public.i": {"table": "public.t", "definition": "CREATE INDEX i ON public.t USING btree (a)", "comment": "8"}, )J" +
+	                     table + "}"));
+	for (const char *want : {"COMMENT ON CONSTRAINT t_pkey ON public.t IS '1'", "COMMENT ON TRIGGER trg ON public.t IS '2'",
+	                         "COMMENT ON POLICY p ON public.t IS '3'", "COMMENT ON FUNCTION public.f(integer) IS '4'",
+	                         "COMMENT ON DOMAIN public.d IS '5'", "COMMENT ON TYPE public.e IS '6'",
+	                         "COMMENT ON MATERIALIZED VIEW public.m IS '7'", "COMMENT ON INDEX public.i IS '8'"})
+		EXPECT_GE(at(r, want), 0) << want << "\n" << dump(r);
+	EXPECT_EQ(r.statements.size(), 8u) << dump(r);
+}

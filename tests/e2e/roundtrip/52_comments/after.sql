@@ -1,0 +1,33 @@
+-- comments added, changed and removed; objects the plan creates again (a view over
+-- a retyped column, a function whose parameter is renamed) keep theirs
+CREATE TABLE users (id int PRIMARY KEY, email text, age bigint);
+COMMENT ON TABLE users IS 'people who sign in';
+COMMENT ON COLUMN users.email IS 'lower case';
+COMMENT ON COLUMN users.age IS 'years';
+COMMENT ON CONSTRAINT users_pkey ON users IS 'by id';
+CREATE INDEX users_email ON users (email);
+COMMENT ON INDEX users_email IS 'for sign-in';
+CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
+COMMENT ON VIEW adults IS 'of age';
+CREATE MATERIALIZED VIEW ages AS SELECT age, count(*) AS n FROM users GROUP BY age;
+COMMENT ON MATERIALIZED VIEW ages IS 'a histogram';
+CREATE FUNCTION f(b int) RETURNS int LANGUAGE sql AS 'SELECT b';
+COMMENT ON FUNCTION f(int) IS 'identity';
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();
+COMMENT ON TRIGGER users_touch ON users IS 'does nothing yet';
+ALTER TABLE users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY adults_only ON users USING (age >= 18);
+COMMENT ON POLICY adults_only ON users IS 'grown-ups';
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+COMMENT ON TYPE mood IS 'how they feel';
+CREATE TYPE pair AS (a int, b int);
+COMMENT ON TYPE pair IS 'two numbers';
+CREATE DOMAIN email_t AS text CHECK (VALUE LIKE '%@%');
+COMMENT ON DOMAIN email_t IS 'an address';
+CREATE SEQUENCE tickets;
+CREATE SCHEMA extra;
+COMMENT ON SCHEMA extra IS 'more';
+CREATE TABLE extra.notes (id int, body text);
+COMMENT ON TABLE extra.notes IS 'new, with comments';
+COMMENT ON COLUMN extra.notes.body IS 'it''s markdown';

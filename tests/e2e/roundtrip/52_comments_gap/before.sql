@@ -1,1 +1,0 @@
-CREATE TABLE users (id int PRIMARY KEY, email text);
