@@ -423,7 +423,7 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
-                                           THEN value - '{owner,acl,options,comment}'::text[]
+                                           THEN value - '{owner,acl,options,comment,depends_on}'::text[]
                                            ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
   FROM jsonb_each(s)
  WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
@@ -817,7 +817,22 @@ SELECT * FROM (
                'options', to_jsonb(r.reloptions),   -- security_invoker, security_barrier, check_option, storage
                'owner', pg_get_userbyid(r.relowner),
                'acl', dbkit._acl(r.relacl, 'r', r.relowner),
-               'comment', ds.description)), r.oid, NULL::oid
+               'comment', ds.description,
+               -- what its query reads, from pg_depend: tables and views ("s.t"), their columns
+               -- ("s.t.c") and functions ("s.f(integer)"), built-in ones left out; the diff
+               -- drops and creates it again only when one of those changes
+               'depends_on', coalesce((SELECT jsonb_agg(x ORDER BY x) FROM (
+                   SELECT DISTINCT CASE WHEN d.refclassid = 'pg_class'::regclass
+                                        THEN format('%I.%I', dn.nspname, dc.relname)
+                                             || CASE WHEN d.refobjsubid > 0 THEN '.' || quote_ident(da.attname) ELSE '' END
+                                        ELSE (pg_identify_object(d.refclassid, d.refobjid, 0)).identity END
+                     FROM pg_rewrite rw
+                     JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid AND d.deptype = 'n'
+                     LEFT JOIN pg_class dc ON d.refclassid = 'pg_class'::regclass AND dc.oid = d.refobjid
+                     LEFT JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+                     LEFT JOIN pg_attribute da ON da.attrelid = dc.oid AND da.attnum = d.refobjsubid AND d.refobjsubid > 0
+                    WHERE rw.ev_class = r.oid AND d.refobjid >= 16384 AND d.refobjid <> r.oid
+                      AND d.refclassid IN ('pg_class'::regclass, 'pg_proc'::regclass)) y(x)), '[]'::jsonb))), r.oid, NULL::oid
       FROM rel r LEFT JOIN pg_description ds ON ds.objoid = r.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
      WHERE r.relkind IN ('v', 'm')
     UNION ALL

@@ -33,6 +33,10 @@ std::string render(const JsonValue &v) {
 }
 
 bool same(const JsonValue &a, const JsonValue &b) { return render(a) == render(b) && a.kind == b.kind; }
+bool same_member(const JsonValue &a, const JsonValue &b, const char *key) {
+	const JsonValue *x = a.find(key), *y = b.find(key);
+	return x && y ? same(*x, *y) : !x && !y;
+}
 
 const char *privilege_name(char c) {
 	switch (c) {
@@ -199,6 +203,8 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 			            (x ? render(*x) : "default") + " -> " + (y ? render(*y) : "default");
 			continue;
 		}
+		if (k == "depends_on" && !same_member(a, b, "definition"))
+			continue;  // a view's pg_depend follows its definition, which says it
 		if (k == "identity_options" && (!x || !y))
 			continue;  // an identity added or dropped: the "identity" member says so
 		if (k == "identity_options" && x->kind == JsonValue::Kind::Object &&

@@ -66,7 +66,7 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 	case JsonValue::Kind::Object: {
 		std::map<std::string, const JsonValue *> sorted;
 		for (auto &m : v.members)
-			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment")))
+			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment" || m.first == "depends_on")))
 				sorted[m.first] = &m.second;
 		out += '{';
 		bool first = true;
@@ -85,7 +85,8 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 }
 
 // The value as comparable text, owner, acl and comment left out (a comment is
-// planned on its own, COMMENT ON, and never makes an object be created again).
+// planned on its own, COMMENT ON, and never makes an object be created again),
+// and a view's depends_on (derived from its definition, which is compared).
 std::string canon(const JsonValue &v) {
 	std::string out;
 	canon_into(v, out, true);
@@ -386,6 +387,8 @@ struct Planner {
 	std::vector<DiffStatement> phases[P_COUNT];
 	std::set<std::string> new_tables;          // created by this plan
 	std::set<std::string> retyped_tables;      // a column changes type: dependent views go and come back
+	std::set<std::string> retyped_columns;     // "s.t.c" of those columns
+	std::set<std::string> functions_recreated;  // "s.f(integer)" dropped and created again
 	std::set<std::string> recreate;            // keys dropped and created again for a dependency
 	std::map<std::string, std::string> recreated_enums;  // enum qname -> the old one's temporary name
 	std::map<std::string, std::string> view_reason;  // view -> why it is dropped and created again unchanged
@@ -474,6 +477,11 @@ struct Planner {
 				own = sget(val, "table") == table;
 			if (own)
 				for_each_string(val, [&](std::string &s) { s = replace_ident(s, old_c, new_c); });
+			if (kind == "view" || kind == "materialized_view")
+				if (JsonValue *deps = const_cast<JsonValue *>(val.find("depends_on")))
+					for (auto &d : deps->items)
+						if (d.string == table + "." + old_c)
+							d.string = table + "." + new_c;
 		}
 	}
 
@@ -803,6 +811,7 @@ struct Planner {
 			const JsonValue &fv = from.at(ck);
 			bool arr = sget(fv, "type") == q + "[]";
 			retyped_tables.insert(table);
+			retyped_columns.insert(name_of(ck));
 			if (!sget(fv, "default").empty())
 				emit(P_RECREATE_ENUMS, "ALTER TABLE " + table + " ALTER COLUMN " + col + " DROP DEFAULT", ck);
 			auto &s = emit(P_RECREATE_ENUMS,
@@ -1251,8 +1260,10 @@ struct Planner {
 					hazard(s, Hazard::DataLoss, "data loss: " + ft + " -> " + tt + " can fail or change values of " + t + "." + cn);
 					s.table_for_rowcount = t;
 				}
-				if (ft != tt)
+				if (ft != tt) {
 					retyped_tables.insert(t);
+					retyped_columns.insert(name_of(ck));
+				}
 			}
 			if (fd != td)
 				emit(P_ALTER_COLUMNS, alter + (td.empty() ? " DROP DEFAULT" : " SET DEFAULT " + td), ck);
@@ -1519,6 +1530,24 @@ struct Planner {
 		return s.count("view:" + q) ? "view" : s.count("materialized_view:" + q) ? "materialized_view" : "";
 	}
 
+	// A view's "depends_on" (pg_depend, read with the snapshot), or null for a snapshot without it.
+	static const JsonValue *depends_on(const JsonValue &view) {
+		const JsonValue *d = view.find("depends_on");
+		return d && d->kind == JsonValue::Kind::Array ? d : nullptr;
+	}
+	// Does the view read the table or view `q`? From pg_depend when the snapshot has it,
+	// else from its definition's text.
+	static bool reads(const JsonValue &view, const std::string &q) {
+		if (const JsonValue *deps = depends_on(view)) {  // "s.t" (rows counted, whole rows) or "s.t.c"
+			for (auto &d : deps->items)
+				if (d.string == q || (d.string.compare(0, q.size() + 1, q + ".") == 0 &&
+				                      d.string.find('(') == std::string::npos))
+					return true;
+			return false;
+		}
+		return mentions(sget(view, "definition"), q);
+	}
+
 	void plan_views() {
 		// Which go: removed, changed, or reading a table whose column types change;
 		// then (to a fixed point) every view reading one that goes.
@@ -1528,14 +1557,23 @@ struct Planner {
 		for (auto &k : all_from) {
 			std::string q = name_of(k);
 			auto *t = get(to, k);
-			bool dep = false;
-			for (auto &rt : retyped_tables)
-				dep |= mentions(sget(from.at(k), "definition"), rt);
-			if (!t || canon(*t) != canon(from.at(k)) || dep) {
+			std::string why;
+			if (const JsonValue *deps = depends_on(from.at(k))) {  // pg_depend: exactly what it reads
+				for (auto &d : deps->items)
+					if (why.empty() && retyped_columns.count(d.string))
+						why = "created again below: it reads " + d.string + ", whose type changes";
+					else if (why.empty() && functions_recreated.count(d.string))
+						why = "created again below: it calls " + d.string + ", which is dropped and created again";
+			} else {  // a snapshot without pg_depend's answer: every view naming the table is taken to depend on it
+				for (auto &rt : retyped_tables)
+					if (why.empty() && mentions(sget(from.at(k), "definition"), rt))
+						why = "created again below: it names " + rt + ", whose column types change (the snapshot has no "
+						      "pg_depend for it: every view naming the table is taken to depend on it)";
+			}
+			if (!t || canon(*t) != canon(from.at(k)) || !why.empty()) {
 				going.insert(q);
 				if (t && canon(*t) == canon(from.at(k)))
-					view_reason[q] = "created again below: it reads a table whose column types change (the snapshot has "
-					                 "no pg_depend: every view naming the table is taken to depend on it)";
+					view_reason[q] = why;
 			}
 		}
 		for (bool grew = true; grew;) {
@@ -1545,7 +1583,7 @@ struct Planner {
 				if (going.count(q))
 					continue;
 				for (auto &g : std::set<std::string>(going))
-					if (mentions(sget(from.at(k), "definition"), g)) {
+					if (reads(from.at(k), g)) {
 						going.insert(q);
 						if (to.count(k) && canon(to.at(k)) == canon(from.at(k)))
 							view_reason[q] = "created again below: it reads " + g + ", which is dropped";
@@ -1557,11 +1595,10 @@ struct Planner {
 		// Drop the readers before what they read.
 		auto deps_from = [&](const std::string &q, const Snap &s) {
 			std::vector<std::string> out;
-			std::string kind = view_kind(s, q);
-			const std::string &def = sget(s.at(kind + ":" + q), "definition");
+			const JsonValue &v = s.at(view_kind(s, q) + ":" + q);
 			for (auto &k : s)
 				if ((kind_of(k.first) == "view" || kind_of(k.first) == "materialized_view") && name_of(k.first) != q &&
-				    mentions(def, name_of(k.first)))
+				    reads(v, name_of(k.first)))
 					out.push_back(name_of(k.first));
 			return out;
 		};
@@ -1641,6 +1678,7 @@ struct Planner {
 					auto &d = emit(ph, "DROP " + word + " " + name_of(k), k);
 					d.comment = "its parameters' names or its result change: CREATE OR REPLACE cannot do that";
 					dropped.insert(name_of(k));
+					functions_recreated.insert(name_of(k));
 				}
 				while (!def.empty() && std::isspace(static_cast<unsigned char>(def.back())))
 					def.pop_back();

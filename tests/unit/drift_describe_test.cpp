@@ -149,6 +149,12 @@ TEST(Drift, DescribesComments) {
 	EXPECT_EQ(d.detail, "comment differs");
 }
 
+TEST(Drift, ViewDependenciesFollowTheDefinition) {
+	auto d = describe_drift("view:public.v", std::string(R"J({"definition": "SELECT a", "depends_on": ["public.t.a"]})J"),
+	                        std::string(R"J({"definition": "SELECT b", "depends_on": ["public.t.b"]})J"));
+	EXPECT_EQ(d.detail, "definition: SELECT a -> SELECT b");
+}
+
 TEST(Drift, NewKindsSayWhatTheyDo) {
 	auto r = describe_drift("rule:public.users.swallow", std::nullopt,
 	                        std::string(R"J({"event": "INSERT", "instead": true, "enabled": "O", "definition": "CREATE RULE swallow AS ON INSERT TO public.users DO INSTEAD NOTHING;"})J"));

@@ -630,3 +630,35 @@ TEST(SchemaDiff, Comments) {
 		EXPECT_GE(at(r, want), 0) << want << "\n" << dump(r);
 	EXPECT_EQ(r.statements.size(), 8u) << dump(r);
 }
+
+// With pg_depend's answer in the snapshot (depends_on), a view goes and comes back
+// only when a column it reads changes type or a function it calls is created again:
+// a view counting the rows of the retyped table stays.
+TEST(SchemaDiff, ViewsFollowPgDepend) {
+	std::string views = R"J(,
+	  "view:public.v": {"definition": " SELECT users.id\n   FROM public.users;", "depends_on": ["public.users.id"]},
+	  "view:public.v2": {"definition": " SELECT v.id\n   FROM public.v;", "depends_on": ["public.v.id"]},
+	  "view:public.mails": {"definition": " SELECT users.email\n   FROM public.users;", "depends_on": ["public.users.email"]},
+	  "materialized_view:public.n": {"definition": " SELECT count(*) AS count\n   FROM public.users;", "depends_on": ["public.users"]},
+	  "view:public.calls": {"definition": " SELECT public.f(1) AS f;", "depends_on": ["public.f(integer)"]})J";
+	std::string fn_from = R"J(, "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(a integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT a$function$\n"})J";
+	std::string fn_to = R"J(, "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f(b integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT b$function$\n"})J";
+	std::string to_users = kUsers;
+	to_users.replace(to_users.find("\"type\": \"integer\""), 17, "\"type\": \"bigint\"");
+	auto r = diff_schemas(S(kUsers + views + fn_from), S(to_users + views + fn_to));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int alter = at(r, "ALTER COLUMN id TYPE bigint"), dv = -1, dv2 = at(r, "DROP VIEW public.v2"), dc = at(r, "DROP VIEW public.calls"),
+	    df = at(r, "DROP FUNCTION public.f(integer)"), cc = at(r, "CREATE VIEW public.calls");
+	for (size_t i = 0; i < r.statements.size(); ++i)
+		if (r.statements[i].sql == "DROP VIEW public.v")
+			dv = static_cast<int>(i);
+	ASSERT_TRUE(alter >= 0 && dv >= 0 && dv2 >= 0 && dc >= 0 && df >= 0 && cc >= 0) << dump(r);
+	EXPECT_LT(dv2, dv) << dump(r);
+	EXPECT_LT(dv, alter) << dump(r);
+	EXPECT_LT(dc, df) << dump(r);
+	EXPECT_LT(df, cc) << dump(r);
+	EXPECT_NE(r.statements[dv].comment.find("public.users.id, whose type changes"), std::string::npos) << r.statements[dv].comment;
+	EXPECT_NE(r.statements[dc].comment.find("calls public.f(integer)"), std::string::npos) << r.statements[dc].comment;
+	EXPECT_EQ(at(r, "public.mails"), -1) << "reads email, not id\n" << dump(r);
+	EXPECT_EQ(at(r, "MATERIALIZED VIEW public.n"), -1) << "counts rows: no column of users\n" << dump(r);
+}
