@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "code_drift.hpp"
 
@@ -708,6 +709,7 @@ struct Planner {
 			s.erase(k);
 	}
 	std::map<std::string, JsonValue> implicit_to;  // what PostgreSQL makes by itself on the desired side (constraint indexes)
+	std::map<std::string, JsonValue> implicit_from;  // ... and on the current side (for their comments)
 
 	// -----------------------------------------------------------------------
 
@@ -1805,11 +1807,24 @@ struct Planner {
 				    (kind == "constraint" && s.sql.find(" ADD CONSTRAINT ") != std::string::npos))
 					made.insert(s.object);
 			}
-		for (auto &[k, t] : to) {
-			std::string target = comment_target(k);
+		// a constraint's index (left out of the plan, PostgreSQL makes it) is created with its constraint
+		for (auto &[k, t] : implicit_to) {
+			std::string c = "constraint:" + sget(t, "table") + "." + split_qualified(name_of(k)).back();
+			if (made.count(c) || new_tables.count(sget(t, "table")))
+				made.insert(k);
+		}
+		std::vector<std::tuple<std::string, const JsonValue *, const JsonValue *>> entries;  // key, from, to
+		for (auto &[k, t] : to)
+			entries.emplace_back(k, get(from, k), &t);
+		for (auto &[k, t] : implicit_to) {
+			auto it = implicit_from.find(k);
+			entries.emplace_back(k, it == implicit_from.end() ? nullptr : &it->second, &t);
+		}
+		for (auto &[k, f, tp] : entries) {
+			const JsonValue &t = *tp;
+			std::string target = kind_of(k) == "index" ? "INDEX " + name_of(k) : comment_target(k);
 			if (target.empty())
 				continue;
-			auto *f = get(from, k);
 			std::string want = sget(t, "comment"), had = f ? sget(*f, "comment") : "";
 			bool again = created(k, made);
 			if (want == had && !(again && !want.empty()))
@@ -1866,7 +1881,7 @@ struct Planner {
 		};
 		load(from_v, from);
 		load(to_v, to);
-		drop_implicit(from);
+		drop_implicit(from, &implicit_from);
 		drop_implicit(to, &implicit_to);
 		refuse_unsupported();
 		apply_renames();

@@ -629,6 +629,15 @@ TEST(SchemaDiff, Comments) {
 	                         "COMMENT ON MATERIALIZED VIEW public.m IS '7'", "COMMENT ON INDEX public.i IS '8'"})
 		EXPECT_GE(at(r, want), 0) << want << "\n" << dump(r);
 	EXPECT_EQ(r.statements.size(), 8u) << dump(r);
+	// a primary key's index (PostgreSQL makes it with the constraint): its comment too
+	std::string pk_index = R"J("index:public.users_pkey": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)")J";
+	std::string with_comment = kUsers;
+	with_comment.replace(with_comment.find(pk_index), pk_index.size(), pk_index + R"J(, "comment": "by id")J");
+	r = diff_schemas(S(kUsers), S(with_comment));
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{"COMMENT ON INDEX public.users_pkey IS 'by id'"})) << dump(r);
+	r = diff_schemas(S(""), S(with_comment));
+	EXPECT_GT(at(r, "COMMENT ON INDEX public.users_pkey IS 'by id'"), at(r, "CREATE TABLE public.users")) << dump(r);
+	EXPECT_TRUE(diff_schemas(S(with_comment), S(with_comment)).statements.empty());
 }
 
 // With pg_depend's answer in the snapshot (depends_on), a view goes and comes back

@@ -7,6 +7,7 @@ COMMENT ON COLUMN users.age IS 'years';
 COMMENT ON CONSTRAINT users_pkey ON users IS 'by id';
 CREATE INDEX users_email ON users (email);
 COMMENT ON INDEX users_email IS 'for sign-in';
+COMMENT ON INDEX users_pkey IS 'the key''s index';
 CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
 COMMENT ON VIEW adults IS 'of age';
 CREATE MATERIALIZED VIEW ages AS SELECT age, count(*) AS n FROM users GROUP BY age;
