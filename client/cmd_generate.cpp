@@ -27,6 +27,7 @@
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
+#include "rename_prompt.hpp"
 #include "schema_plan.hpp"
 
 namespace dbkit::client {
@@ -96,7 +97,7 @@ std::string utc_stamp(long long ms) {
 
 }  // namespace
 
-int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &o) {
+int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 	auto usage = [&](const std::string &msg) {
 		fmt::print(stderr, "dbkit: {}\n", msg);
 		if (c.json)
@@ -117,16 +118,19 @@ int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &
 	Session s;
 	if (int rc = open_session(c, s))
 		return rc;
-	nlohmann::json opts = engine_options(o);
 	std::string desired = o.from_snapshot
 	                          ? fmt::format("{}($1::pg_catalog.jsonb, $3::pg_catalog.jsonb)", s.fn("dbkit_schema_from_snapshot"))
 	                          : fmt::format("{}($2, $3::pg_catalog.jsonb)", s.fn("dbkit_schema_from_sql"));
 	ServerError err;
-	auto r = s.conn->query(
-	    fmt::format("SELECT step, statement, no_transaction, data_loss, hazards::pg_catalog.text, object, comment "
-	                "FROM {}({}($1::pg_catalog.jsonb, $3::pg_catalog.jsonb), {}, $3::pg_catalog.jsonb)",
-	                s.fn("dbkit_diff"), s.fn("dbkit_schema_from_folder"), desired),
-	    {payload_text(payload), sql.value_or(""), opts.dump()}, err);
+	std::optional<Result> r;
+	for (bool again = true; again;) {  // again when a rename the engine refused to guess was answered on a terminal
+		r = s.conn->query(
+		    fmt::format("SELECT step, statement, no_transaction, data_loss, hazards::pg_catalog.text, object, comment "
+		                "FROM {}({}($1::pg_catalog.jsonb, $3::pg_catalog.jsonb), {}, $3::pg_catalog.jsonb)",
+		                s.fn("dbkit_diff"), s.fn("dbkit_schema_from_folder"), desired),
+		    {payload_text(payload), sql.value_or(""), engine_options(o).dump()}, err);
+		again = !r && !c.json && ask_renames(err, o);
+	}
 	if (!r) {
 		print_server_error("generate failed", err);
 		if (c.json)
@@ -204,7 +208,7 @@ int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &
 		} else {
 			auto sr = s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.jsonb)::pg_catalog.text",
 			                                    s.fn("dbkit_drizzle_snapshot_from_sql")),
-			                        {*sql, opts.dump()}, err);
+			                        {*sql, engine_options(o).dump()}, err);
 			if (!sr || sr->rows() != 1) {
 				print_server_error("generate failed: the drizzle snapshot", err);
 				if (c.json)

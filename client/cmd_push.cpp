@@ -9,11 +9,12 @@
 #include "commands.hpp"
 #include "exit_codes.hpp"
 #include "report.hpp"
+#include "rename_prompt.hpp"
 #include "schema_plan.hpp"
 
 namespace dbkit::client {
 
-int cmd_push(const Common &c, const SchemaOptions &o) {
+int cmd_push(const Common &c, SchemaOptions o) {
 	auto sql = read_schema_file(o.schema_file, c.json);
 	if (!sql)
 		return kUsage;
@@ -41,6 +42,8 @@ int cmd_push(const Common &c, const SchemaOptions &o) {
 	// The plan first, from a dry run: what will change, and what it risks.
 	ServerError err;
 	auto preview = call(true, err);
+	while (!preview && !c.json && ask_renames(err, o))  // a rename answered on a terminal: plan again
+		preview = call(true, err);
 	if (!preview)
 		return fail(err);
 	std::vector<PlanStep> plan = plan_from_push(*preview);

@@ -44,8 +44,8 @@ int cmd_diff_snapshots(const std::string &from_path, const std::string &to_path,
                        bool drop_and_add, bool no_concurrently);
 int cmd_lint(const Common &c, bool show_info);
 struct SchemaOptions;  // schema_plan.hpp
-int cmd_generate(const Common &c, const std::string &name, const SchemaOptions &o);
-int cmd_push(const Common &c, const SchemaOptions &o);
+int cmd_generate(const Common &c, const std::string &name, SchemaOptions o);
+int cmd_push(const Common &c, SchemaOptions o);
 int cmd_rehearse(const Common &c, const MigrateOptions &m);
 int cmd_down(const Common &c, const std::string &tag, const SchemaOptions &o, bool write, bool force);
 int cmd_accept_drift(const Common &c, const std::string &reason);

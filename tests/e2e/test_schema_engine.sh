@@ -59,6 +59,39 @@ assert_eq "|true" "$("${PSQL[@]}" -c "SELECT coalesce(to_regclass('audit')::text
 	"the table created by an earlier step is not there, the column is as it was"
 
 ###############################################################################
+# On a terminal the undecided rename is asked (script(1) gives the client one);
+# without a terminal, or under CI, the refusal stands (the case above).
+case_begin push/rename-asked-on-a-terminal
+fresh_db eng_ask
+q "CREATE TABLE users (id int PRIMARY KEY, bio text); INSERT INTO users VALUES (1, 'kept')"
+S=$WORK/ask.sql
+echo "CREATE TABLE users (id int PRIMARY KEY, about text);" >"$S"
+tty_run() { # answers, dbkit arguments...: stdout+stderr of the client on a pseudo-terminal
+	local answers=$1 cmd
+	shift
+	printf -v cmd '%q ' "$DBKIT" "$@"
+	printf '%s' "$answers" | env -u CI script -qec "$cmd" /dev/null 2>&1 | tr -d '\r' || true
+}
+out=$(tty_run $'y\n' push --schema "$S" --reason e2e-ask)
+assert_contains "$out" "Is public.users.bio renamed to about?" "the rename is asked"
+assert_contains "$out" "next time: --rename public.users.bio=about" "with the flag that says it next time"
+assert_contains "$out" "ALTER TABLE public.users RENAME COLUMN bio TO about" "the plan renames"
+assert_eq "kept" "$(q "SELECT about FROM users")" "the column was renamed, its rows kept"
+q "ALTER TABLE users RENAME COLUMN about TO bio"
+out=$(tty_run $'n\n' push --schema "$S" --dry-run)
+assert_contains "$out" "next time: --drop-and-add" "no: drop and add"
+assert_contains "$out" "DROP COLUMN bio" "the plan drops the old column"
+out=$(tty_run $'q\n' push --schema "$S" --dry-run)
+assert_contains "$out" "decision needed" "quit: the refusal stands"
+F=$WORK/ask_folder
+mkdir -p "$F"
+echo "CREATE TABLE users (id int PRIMARY KEY, bio text);" >"$F/0000_init.sql"
+write_journal "$F" 0000_init
+out=$(tty_run $'y\n' generate rename_bio --dir "$F" --schema "$S")
+assert_contains "$out" "Is public.users.bio renamed to about?" "generate asks too"
+assert_contains "$(cat "$F"/0001_rename_bio.sql 2>/dev/null)" "RENAME COLUMN bio TO about" "and writes the rename"
+
+###############################################################################
 case_begin push/deploy-lock
 fresh_db eng_lock
 printf 'CREATE TABLE t (id int);\n' >"$S"
