@@ -152,525 +152,9 @@ $$;
 -- privileges; and every schema but PostgreSQL's and dbkit's, `drizzle` included:
 -- only drizzle's migrations table named here (with the sequences it owns) is
 -- left out. The key "dbkit:format" records the format and that table.
-CREATE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-SET DateStyle = 'ISO, YMD'
-SET IntervalStyle = 'postgres'
-SET TimeZone = 'UTC'
-SET extra_float_digits = 1
-AS $$
-WITH ext AS (
-    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
-), dz AS (
-    -- drizzle's migrations table the runs are configured with, and the sequences it owns
-    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = drizzle_schema AND c.relname = drizzle_table
-    UNION ALL
-    SELECT d.objid FROM pg_depend d JOIN pg_class c ON c.oid = d.refobjid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-       AND n.nspname = drizzle_schema AND c.relname = drizzle_table
-), ns AS (
-    SELECT n.oid, n.nspname, n.nspowner, n.nspacl FROM pg_namespace n
-     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit')
-       AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = n.oid)
-), rel AS (
-    SELECT c.oid, c.relname, c.relkind, ns.nspname, format('%I.%I', ns.nspname, c.relname) AS qname,
-           c.relpersistence, c.relispartition, c.relpartbound, c.relrowsecurity, c.relforcerowsecurity, c.reloptions,
-           c.relowner, c.relacl, c.relreplident
-      FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = c.oid)
-       AND c.oid NOT IN (SELECT oid FROM dz)
-), item(key, value) AS (
-    SELECT 'dbkit:format', jsonb_build_object('version', 2, 'drizzle_schema', drizzle_schema, 'drizzle_table', drizzle_table)
-    UNION ALL
-    SELECT 'schema:' || quote_ident(nspname),
-           jsonb_build_object('owner', pg_get_userbyid(nspowner), 'acl', dbkit._acl(nspacl, 'n', nspowner)) FROM ns
-    UNION ALL
-    SELECT 'table:' || r.qname,
-           jsonb_strip_nulls(jsonb_build_object(
-               'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' WHEN 'f' THEN 'foreign' ELSE 'table' END,
-               'unlogged', CASE WHEN r.relpersistence = 'u' THEN true END,
-               'partition_key', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
-               'partition_of', (SELECT format('%I.%I', pn.nspname, p.relname) FROM pg_inherits i
-                                  JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
-                                 WHERE i.inhrelid = r.oid AND r.relispartition),
-               'partition_bound', CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
-               'inherits', (SELECT jsonb_agg(format('%I.%I', pn.nspname, p.relname) ORDER BY i.inhseqno) FROM pg_inherits i
-                              JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
-                             WHERE i.inhrelid = r.oid AND NOT r.relispartition),
-               'row_security', CASE WHEN r.relrowsecurity THEN true END,
-               'force_row_security', CASE WHEN r.relforcerowsecurity THEN true END,
-               'options', to_jsonb(r.reloptions),
-               'owner', pg_get_userbyid(r.relowner),
-               'acl', dbkit._acl(r.relacl, 'r', r.relowner),
-               'replica_identity', CASE r.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
-                                   WHEN 'i' THEN (SELECT 'index ' || quote_ident(ic.relname) FROM pg_index i
-                                                    JOIN pg_class ic ON ic.oid = i.indexrelid
-                                                   WHERE i.indrelid = r.oid AND i.indisreplident) END))
-      FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
-    UNION ALL
-    SELECT 'column:' || r.qname || '.' || quote_ident(a.attname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'position', row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
-               'type', format_type(a.atttypid, a.atttypmod),
-               'not_null', a.attnotnull,
-               'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-               'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
-               'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
-               'identity_options', CASE WHEN a.attidentity <> '' THEN (
-                   SELECT jsonb_build_object('start', s.seqstart, 'increment', s.seqincrement, 'min', s.seqmin,
-                                             'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)
-                     FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid
-                    WHERE sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum
-                      AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i') END,
-               'collation', CASE WHEN a.attcollation <> t.typcollation
-                                 THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
-                                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END,
-               'acl', CASE WHEN cardinality(a.attacl) > 0 THEN dbkit._acl(a.attacl, 'c', r.relowner) END))
-      FROM rel r
-      JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-      JOIN pg_type t ON t.oid = a.atttypid
-      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE r.relkind IN ('r', 'p', 'f')
-    UNION ALL
-    SELECT 'constraint:' || r.qname || '.' || quote_ident(co.conname),
-           jsonb_build_object('type', CASE co.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'
-                                      WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion'
-                                      WHEN 't' THEN 'trigger' ELSE co.contype::text END,
-                              'definition', pg_get_constraintdef(co.oid, true))
-      FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
-     WHERE r.relkind IN ('r', 'p', 'f')
-    UNION ALL
-    SELECT 'index:' || format('%I.%I', ns.nspname, ic.relname),
-           jsonb_strip_nulls(jsonb_build_object('table', r.qname, 'definition', pg_get_indexdef(i.indexrelid),
-                                                'invalid', CASE WHEN NOT i.indisvalid THEN true END))
-      FROM pg_index i JOIN rel r ON r.oid = i.indrelid
-      JOIN pg_class ic ON ic.oid = i.indexrelid JOIN ns ON ns.oid = ic.relnamespace
-    UNION ALL
-    SELECT 'sequence:' || r.qname,
-           jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
-                              'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
-                              'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner))
-      FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
-     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
-                          AND d.deptype = 'i')
-    UNION ALL
-    SELECT CASE r.relkind WHEN 'v' THEN 'view:' ELSE 'materialized_view:' END || r.qname,
-           jsonb_strip_nulls(jsonb_build_object(
-               'definition', pg_get_viewdef(r.oid, true),
-               'options', to_jsonb(r.reloptions),   -- security_invoker, security_barrier, check_option, storage
-               'owner', pg_get_userbyid(r.relowner),
-               'acl', dbkit._acl(r.relacl, 'r', r.relowner)))
-      FROM rel r WHERE r.relkind IN ('v', 'm')
-    UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure:' ELSE 'function:' END
-               || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
-           jsonb_build_object('definition', pg_get_functiondef(p.oid),
-                              'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner))
-      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
-     WHERE p.prokind IN ('f', 'p', 'w')
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
-    UNION ALL
-    SELECT 'trigger:' || r.qname || '.' || quote_ident(tg.tgname),
-           jsonb_build_object('definition', pg_get_triggerdef(tg.oid, true), 'enabled', tg.tgenabled::text)
-      FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
-     WHERE NOT tg.tgisinternal AND tg.tgparentid = 0
-    UNION ALL
-    SELECT 'enum:' || format('%I.%I', ns.nspname, t.typname),
-           jsonb_build_object('labels', (SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e
-                                          WHERE e.enumtypid = t.oid),
-                              'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner))
-      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype = 'e'
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
-    UNION ALL
-    SELECT 'domain:' || format('%I.%I', ns.nspname, t.typname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'type', format_type(t.typbasetype, t.typtypmod), 'not_null', t.typnotnull, 'default', t.typdefault,
-               'constraints', (SELECT jsonb_object_agg(c.conname, pg_get_constraintdef(c.oid, true))
-                                 FROM pg_constraint c WHERE c.contypid = t.oid),
-               'owner', pg_get_userbyid(t.typowner), 'acl', dbkit._acl(t.typacl, 'T', t.typowner)))
-      FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
-     WHERE t.typtype = 'd'
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
-    UNION ALL
-    SELECT 'type:' || r.qname,
-           jsonb_build_object('attributes', (SELECT jsonb_agg(jsonb_build_array(a.attname, format_type(a.atttypid, a.atttypmod))
-                                                               ORDER BY a.attnum)
-                                               FROM pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0
-                                                AND NOT a.attisdropped),
-                              'owner', pg_get_userbyid(r.relowner))
-      FROM rel r WHERE r.relkind = 'c'
-    UNION ALL
-    SELECT 'extension:' || quote_ident(e.extname),
-           jsonb_build_object('version', e.extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = e.extnamespace))
-      FROM pg_extension e WHERE e.extname <> 'dbkit'
-    UNION ALL
-    SELECT 'policy:' || r.qname || '.' || quote_ident(pol.polname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'command', CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
-                                          WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-               'permissive', pol.polpermissive,
-               'roles', (SELECT jsonb_agg(CASE WHEN x = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = x) END
-                                          ORDER BY 1) FROM unnest(pol.polroles) x),
-               'using', pg_get_expr(pol.polqual, pol.polrelid),
-               'with_check', pg_get_expr(pol.polwithcheck, pol.polrelid)))
-      FROM pg_policy pol JOIN rel r ON r.oid = pol.polrelid
-    UNION ALL
-    -- rules other than a view's own _RETURN (CREATE RULE ... DO INSTEAD NOTHING swallows writes)
-    SELECT 'rule:' || r.qname || '.' || quote_ident(rw.rulename),
-           jsonb_build_object('event', CASE rw.ev_type WHEN '1' THEN 'SELECT' WHEN '2' THEN 'UPDATE' WHEN '3' THEN 'INSERT'
-                                                       WHEN '4' THEN 'DELETE' ELSE rw.ev_type::text END,
-                              'instead', rw.is_instead, 'enabled', rw.ev_enabled::text,
-                              'definition', pg_get_ruledef(rw.oid, true))
-      FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
-     WHERE rw.rulename <> '_RETURN'
-    UNION ALL
-    SELECT 'aggregate:' || (pg_identify_object('pg_proc'::regclass, p.oid, 0)).identity,
-           jsonb_strip_nulls(jsonb_build_object(
-               'kind', CASE ag.aggkind WHEN 'n' THEN 'normal' WHEN 'o' THEN 'ordered-set' ELSE 'hypothetical-set' END,
-               'sfunc', ag.aggtransfn::regprocedure::text, 'stype', format_type(ag.aggtranstype, NULL),
-               'finalfunc', nullif(ag.aggfinalfn, 0)::regprocedure::text,
-               'combinefunc', nullif(ag.aggcombinefn, 0)::regprocedure::text,
-               'msfunc', nullif(ag.aggmtransfn, 0)::regprocedure::text,
-               'initcond', ag.agginitval, 'sortop', nullif(ag.aggsortop, 0)::regoperator::text,
-               'owner', pg_get_userbyid(p.proowner), 'acl', dbkit._acl(p.proacl, 'f', p.proowner)))
-      FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace JOIN pg_aggregate ag ON ag.aggfnoid = p.oid
-     WHERE p.prokind = 'a'
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
-    UNION ALL
-    SELECT 'operator:' || (pg_identify_object('pg_operator'::regclass, o.oid, 0)).identity,
-           jsonb_strip_nulls(jsonb_build_object(
-               'function', o.oprcode::regprocedure::text,
-               'commutator', nullif(o.oprcom, 0)::regoperator::text, 'negator', nullif(o.oprnegate, 0)::regoperator::text,
-               'restrict', nullif(o.oprrest, 0)::regprocedure::text, 'join', nullif(o.oprjoin, 0)::regprocedure::text,
-               'hashes', o.oprcanhash, 'merges', o.oprcanmerge, 'owner', pg_get_userbyid(o.oprowner)))
-      FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
-     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass AND ext.objid = o.oid)
-    UNION ALL
-    -- casts belong to no schema: the ones created after initdb, not by an extension
-    SELECT 'cast:' || format('(%s AS %s)', format_type(ca.castsource, NULL), format_type(ca.casttarget, NULL)),
-           jsonb_strip_nulls(jsonb_build_object(
-               'function', nullif(ca.castfunc, 0)::regprocedure::text,
-               'context', CASE ca.castcontext WHEN 'e' THEN 'explicit' WHEN 'a' THEN 'assignment' ELSE 'implicit' END,
-               'method', CASE ca.castmethod WHEN 'f' THEN 'function' WHEN 'i' THEN 'inout' ELSE 'binary' END))
-      FROM pg_cast ca
-     WHERE ca.oid >= 16384
-       AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass AND ext.objid = ca.oid)
-    UNION ALL
-    SELECT 'publication:' || quote_ident(pub.pubname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'owner', pg_get_userbyid(pub.pubowner), 'all_tables', pub.puballtables,
-               'actions', concat_ws(', ', CASE WHEN pub.pubinsert THEN 'insert' END, CASE WHEN pub.pubupdate THEN 'update' END,
-                                    CASE WHEN pub.pubdelete THEN 'delete' END, CASE WHEN pub.pubtruncate THEN 'truncate' END),
-               'via_root', pub.pubviaroot,
-               'tables', (SELECT jsonb_agg(format('%I.%I', pn.nspname, pc.relname)
-                                           || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
-                                                                  FROM pg_attribute a WHERE a.attrelid = pr.prrelid
-                                                                   AND a.attnum = ANY (pr.prattrs::int2[])) || ')', '')
-                                           || coalesce(' WHERE ' || pg_get_expr(pr.prqual, pr.prrelid), '')
-                                           ORDER BY 1)
-                            FROM pg_publication_rel pr JOIN pg_class pc ON pc.oid = pr.prrelid
-                            JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE pr.prpubid = pub.oid),
-               'schemas', (SELECT jsonb_agg(quote_ident(pn.nspname) ORDER BY 1) FROM pg_publication_namespace pns
-                             JOIN pg_namespace pn ON pn.oid = pns.pnnspid WHERE pns.pnpubid = pub.oid)))
-      FROM pg_publication pub
-     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_publication'::regclass AND ext.objid = pub.oid)
-    UNION ALL
-    -- event triggers run code on every DDL; dbkit's own audit triggers are listed too (disabling them shows)
-    SELECT 'event_trigger:' || quote_ident(et.evtname),
-           jsonb_strip_nulls(jsonb_build_object(
-               'event', et.evtevent, 'function', et.evtfoid::regprocedure::text,
-               'enabled', et.evtenabled::text, 'tags', to_jsonb(et.evttags), 'owner', pg_get_userbyid(et.evtowner)))
-      FROM pg_event_trigger et
-     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
-                        WHERE d.classid = 'pg_event_trigger'::regclass AND d.objid = et.oid AND d.deptype = 'e'
-                          AND e.extname <> 'dbkit')
-    UNION ALL
-    -- ALTER DEFAULT PRIVILEGES: what every future table, function, ... will grant
-    SELECT 'default_privileges:' || quote_ident(pg_get_userbyid(da.defaclrole))
-               || coalesce(' in ' || quote_ident(dn.nspname), '')
-               || ' on ' || CASE da.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
-                                                  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE da.defaclobjtype::text END,
-           jsonb_build_object('acl', (SELECT jsonb_agg(regexp_replace(x::text, '^=', 'PUBLIC=') ORDER BY x::text)
-                                        FROM unnest(da.defaclacl) x))
-      FROM pg_default_acl da LEFT JOIN pg_namespace dn ON dn.oid = da.defaclnamespace
-)
-SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM item
-$$;
-
--- The live schema, leaving out the drizzle table the newest reference left out
--- (drizzle.__drizzle_migrations when there is none, or it is a 0.1.0 one).
-CREATE OR REPLACE FUNCTION dbkit.snapshot()
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT dbkit.snapshot(coalesce(f ->> 'drizzle_schema', 'drizzle'), coalesce(f ->> 'drizzle_table', '__drizzle_migrations'))
-  FROM (SELECT (SELECT s.snapshot -> 'dbkit:format' FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1) AS f) x
-$$;
-
--- A format-2 snapshot as 0.1.0's dbkit.snapshot() would have described the same
--- schema: its kinds only, without the attributes added since, and without the
--- `drizzle` schema, which 0.1.0 left out whole.
-CREATE FUNCTION dbkit._snapshot_as_v1(s jsonb)
-RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
-                                           THEN value - '{owner,acl,options,comment,depends_on}'::text[]
-                                           ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
-  FROM jsonb_each(s)
- WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
-                                   'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',
-                                   'extension', 'policy')
-   AND key <> 'schema:drizzle'
-   AND (split_part(key, ':', 1) = 'extension' OR substr(key, strpos(key, ':') + 1) NOT LIKE 'drizzle.%')
-$$;
-
--- The live schema in the format of a stored reference, for comparing with it:
--- a 0.1.0 reference (no "dbkit:format") is compared only with what it could
--- describe, so an upgrade never reports every owner and privilege as drift.
-CREATE FUNCTION dbkit._live_like(reference jsonb)
-RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT CASE WHEN reference IS NULL OR reference ? 'dbkit:format'
-            THEN dbkit.snapshot(coalesce(reference -> 'dbkit:format' ->> 'drizzle_schema', 'drizzle'),
-                                coalesce(reference -> 'dbkit:format' ->> 'drizzle_table', '__drizzle_migrations'))
-            ELSE dbkit._snapshot_as_v1(dbkit.snapshot('drizzle', '__drizzle_migrations')) END
-$$;
-
--- The fingerprint also covers the catalogs format 2 reads (GRANT, ALTER ... OWNER
--- and REPLICA IDENTITY rewrite pg_class/pg_proc/pg_namespace/pg_type rows, which
--- it already covered).
-CREATE OR REPLACE FUNCTION dbkit.catalog_fingerprint()
-RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
-    SELECT 'class' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_class
-    UNION ALL SELECT 'attribute' || count(*) || ':' || sum(hashtext(attrelid::text || ':' || attnum || ':' || xmin::text)) FROM pg_attribute WHERE attnum > 0
-    UNION ALL SELECT 'attrdef' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_attrdef
-    UNION ALL SELECT 'constraint' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_constraint
-    UNION ALL SELECT 'index' || count(*) || ':' || sum(hashtext(indexrelid::text || ':' || xmin::text)) FROM pg_index
-    UNION ALL SELECT 'namespace' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_namespace
-    UNION ALL SELECT 'type' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_type
-    UNION ALL SELECT 'enum' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_enum
-    UNION ALL SELECT 'proc' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_proc
-    UNION ALL SELECT 'trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_trigger
-    UNION ALL SELECT 'policy' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_policy
-    UNION ALL SELECT 'rewrite' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_rewrite
-    UNION ALL SELECT 'sequence' || count(*) || ':' || sum(hashtext(seqrelid::text || ':' || xmin::text)) FROM pg_sequence
-    UNION ALL SELECT 'inherits' || count(*) || ':' || sum(hashtext(inhrelid::text || ':' || xmin::text)) FROM pg_inherits
-    UNION ALL SELECT 'extension' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_extension
-    UNION ALL SELECT 'collation' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_collation
-    UNION ALL SELECT 'depend' || count(*) || ':' || sum(hashtext(objid::text || ':' || refobjid::text || ':' || xmin::text)) FROM pg_depend
-    UNION ALL SELECT 'roles' || count(*) || ':' || sum(hashtext(oid::text || ':' || rolname)) FROM pg_roles
-    UNION ALL SELECT 'aggregate' || count(*) || ':' || sum(hashtext(aggfnoid::oid::text || ':' || xmin::text)) FROM pg_aggregate
-    UNION ALL SELECT 'operator' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_operator
-    UNION ALL SELECT 'cast' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_cast
-    UNION ALL SELECT 'publication' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication
-    UNION ALL SELECT 'publication_rel' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_rel
-    UNION ALL SELECT 'publication_ns' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_namespace
-    UNION ALL SELECT 'event_trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_event_trigger
-    UNION ALL SELECT 'default_acl' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_default_acl
-) f(part)
-$$;
-
--- Deleting old audit rows by hand (the setting dbkit.audit_retention, 90 days by
--- default, does it as the audit writes). Not SECURITY DEFINER: only a role that
--- may DELETE from dbkit.ddl_audit (dbkit's owner, a deployer) can use it.
-CREATE FUNCTION @extschema@.dbkit_purge_audit(older_than interval)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'dbkit_purge_audit' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_purge_audit(interval) IS
-    'Delete dbkit.ddl_audit rows older than the interval; recorded in dbkit.events';
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_purge_audit(interval) FROM PUBLIC;
--- end of issue 16 item 6 / issue 17 item 11
-
-------------------------------------------------------------------------------
--- Issue 16, items 3 and 4: dbkit's deploy lock
-------------------------------------------------------------------------------
--- An advisory lock tag no SQL function can produce (its fourth field is dbkit's,
--- not pg_advisory_lock's 1 or 2), taken only by dbkit's code and only for a role
--- that may write dbkit.migrations. The client takes it first with CALL, which
--- commits before waiting, so a waiting deploy holds no snapshot (a running
--- CREATE INDEX CONCURRENTLY never waits for it); dbkit_apply and the repairs still
--- take it for their transaction, as the guard. wait_ms bounds the wait (0: do not
--- wait); when it runs out the error names the holder.
-CREATE PROCEDURE @extschema@.dbkit_deploy_lock(wait_ms bigint DEFAULT 600000)
-AS 'MODULE_PATHNAME', 'dbkit_deploy_lock' LANGUAGE C;
-COMMENT ON PROCEDURE @extschema@.dbkit_deploy_lock(bigint) IS
-    'Wait (at most wait_ms) for dbkit''s deploy lock and hold it until the session ends; call it outside a transaction block';
-CREATE FUNCTION @extschema@.dbkit_deploy_unlock() RETURNS boolean
-AS 'MODULE_PATHNAME', 'dbkit_deploy_unlock' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_deploy_unlock() IS
-    'Release the deploy lock this session took with CALL dbkit_deploy_lock()';
-CREATE FUNCTION @extschema@.dbkit_deploy_lock_holder() RETURNS text
-AS 'MODULE_PATHNAME', 'dbkit_deploy_lock_holder' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_deploy_lock_holder() IS
-    'The sessions holding dbkit''s deploy lock (pid, user, application, since when), or NULL when it is free';
-
-------------------------------------------------------------------------------
--- Issue 13, items 1 and 2: down files and dbkit_rollback
-------------------------------------------------------------------------------
--- The sha256 of a migration's down file (<tag>.down.sql, <folder>/down.sql) when
--- it was recorded, so that dbkit check reports a down file edited since.
-ALTER TABLE dbkit.migrations ADD COLUMN down_hash text;
-
--- Runs the down files of the newest applied migrations (newest first) in the
--- caller's transaction, removes their rows from dbkit's history and drizzle's
--- table, and records a 'rollback' event. options: {"steps": N} or {"to": "tag"}
--- (roll back everything applied after tag), "reason" (required), "dry_run",
--- and the drizzle/lock_wait options of dbkit_apply.
-CREATE FUNCTION @extschema@.dbkit_rollback(folder jsonb, options jsonb)
-RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
-               hash text, down_file text, down_hash text)
-AS 'MODULE_PATHNAME', 'dbkit_rollback' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) IS
-    'Roll back the newest applied migrations with their down files, in the current transaction';
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) FROM PUBLIC;
-
--- end of issue 13 items 1 and 2
-
-------------------------------------------------------------------------------
--- Issue 10: the schema engine. PostgreSQL builds a desired schema in a shadow
--- (a subtransaction that is always rolled back) and dbkit.snapshot() reads it
--- as it reads the live one. They run as the caller: the shadow needs the rights
--- to rename the live schemas for a moment (their owner, or the database owner).
-------------------------------------------------------------------------------
-CREATE FUNCTION @extschema@.dbkit_schema_from_folder(folder jsonb, options jsonb DEFAULT '{}')
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'dbkit_schema_from_folder' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_schema_from_folder(jsonb, jsonb) IS
-    'The schema a folder''s migrations build (options.through: up to that tag), built in a shadow and read like dbkit_snapshot()';
-
-CREATE FUNCTION @extschema@.dbkit_schema_from_sql(sql text, options jsonb DEFAULT '{}')
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'dbkit_schema_from_sql' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_schema_from_sql(text, jsonb) IS
-    'The schema a SQL file builds (hand-written, or drizzle-kit export), built in a shadow and read like dbkit_snapshot()';
-
--- The code's side of dbkit drift --dir, kept per source hash: a monitoring poll
--- builds no shadow while the folder is unchanged.
-CREATE TABLE dbkit.code_schemas (
-    key       text PRIMARY KEY,     -- sha256 of what was built (engine version, server version, statements)
-    source    text NOT NULL,        -- what it was built from, for people
-    built_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    snapshot  jsonb NOT NULL
-);
-
--- dbkit_drift_code now builds the code's side in the shadow: it changes catalogs
--- inside a subtransaction it rolls back, which PostgreSQL allows only in a
--- VOLATILE function. Readers may see the cache (it holds only what
--- pg_catalog shows anyway); the deployer also writes it.
-ALTER FUNCTION @extschema@.dbkit_drift_code(jsonb) VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
-    'Differences between the live schema and the code''s schema as PostgreSQL builds it: the folder''s migrations and its newest drizzle snapshot';
-GRANT SELECT ON dbkit.code_schemas TO PUBLIC;
-
--- The DDL from one snapshot to another, ordered, each statement with its hazards.
--- options: renames (["public.users.bio=about", ...]), drop_and_add, concurrent_indexes.
-CREATE FUNCTION @extschema@.dbkit_diff(from_schema jsonb, to_schema jsonb, options jsonb DEFAULT '{}')
-RETURNS TABLE (step integer, statement text, no_transaction boolean, data_loss boolean, hazards jsonb,
-               object text, comment text)
-AS 'MODULE_PATHNAME', 'dbkit_diff' LANGUAGE C STABLE;
-COMMENT ON FUNCTION @extschema@.dbkit_diff(jsonb, jsonb, jsonb) IS
-    'The ordered DDL that turns one schema snapshot into another, with its hazards (data loss, rewrites, locks)';
-
--- For development: the live database made to match a schema file in the caller's
--- transaction, under the deploy lock. options: dry_run, accept_data_loss, renames,
--- drop_and_add, reason, lock_timeout, statement_timeout, lock_wait, name.
-CREATE FUNCTION @extschema@.dbkit_push(sql text, options jsonb DEFAULT '{}')
-RETURNS TABLE (step integer, statement text, hazards jsonb, rows_at_risk bigint, applied boolean, plan_sha256 text)
-AS 'MODULE_PATHNAME', 'dbkit_push' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_push(text, jsonb) IS
-    'Make the live schema match a schema file (development): one transaction, never truncates, data loss only when accepted';
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_push(text, jsonb) FROM PUBLIC;
-
-CREATE FUNCTION @extschema@.dbkit_schema_from_snapshot(folder jsonb, options jsonb DEFAULT '{}')
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'dbkit_schema_from_snapshot' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_schema_from_snapshot(jsonb, jsonb) IS
-    'The schema a folder''s newest drizzle snapshot declares (schema.ts at the last drizzle-kit generate), built in a shadow';
-
-------------------------------------------------------------------------------
--- Issue 13, items 3 and 4: reverses computed by the engine, and rehearsals
-------------------------------------------------------------------------------
--- For each pending migration: up, down, up in a subtransaction that is rolled back;
--- the schema after the down must be the one before the up. result: ok | wrong |
--- failed | no down file | irreversible | not rehearsed.
-CREATE FUNCTION @extschema@.dbkit_rehearse(folder jsonb, options jsonb DEFAULT '{}')
-RETURNS TABLE (tag text, result text, detail text)
-AS 'MODULE_PATHNAME', 'dbkit_rehearse' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) IS
-    'Prove the pending migrations'' down files: up, down, up, rolled back, the schema compared at each step';
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) FROM PUBLIC;
-
--- The down file of a migration as the engine computes it: kind 'statement' rows in
--- order, and kind 'irreversible' rows for what it cannot give back.
-CREATE FUNCTION @extschema@.dbkit_reverse(folder jsonb, tag text, options jsonb DEFAULT '{}')
-RETURNS TABLE (kind text, step integer, statement text, note text)
-AS 'MODULE_PATHNAME', 'dbkit_reverse' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_reverse(jsonb, text, jsonb) IS
-    'The reverse of a migration, computed from the schemas after and before it (built in the shadow)';
-
--- The answer of the last dbkit_drift_code polls, keyed by the live catalog's
--- fingerprint, the folder's files and the history: a poll when nothing changed
--- reads no schema (issue 10's drift on the engine, measured in bench/RESULTS.md).
-CREATE TABLE dbkit.code_drift_results (
-    key   text PRIMARY KEY,
-    at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    rows  jsonb NOT NULL
-);
-GRANT SELECT ON dbkit.code_drift_results TO PUBLIC;
-
--- The live schema against a schema file (drizzle-kit export, hand-written), built by PostgreSQL.
-CREATE FUNCTION @extschema@.dbkit_drift_schema(sql text, options jsonb DEFAULT '{}')
-RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb, actual jsonb, schema text)
-AS 'MODULE_PATHNAME', 'dbkit_drift_schema' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
-    'Differences between the live schema and the schema a SQL file builds (as PostgreSQL builds it)';
-
-------------------------------------------------------------------------------
--- Issue 13, item 2: a down file that cannot run in a transaction (DROP INDEX
--- CONCURRENTLY) runs statement by statement, as a non-transactional migration
--- does; its progress row says which way it runs.
-------------------------------------------------------------------------------
-ALTER TABLE dbkit.progress
-    ADD COLUMN direction text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down')),
-    ADD COLUMN reason text;  -- a rollback's --reason, for the event its finish records
-
-CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
-RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,
-               lock_retries integer, retry_delay_ms bigint)
-AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_start' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) IS
-    'The statements of the newest migration''s non-transactional down file, for the client to run one by one';
-CREATE FUNCTION @extschema@.dbkit_rollback_nontx_finish(folder jsonb, tag text, options jsonb DEFAULT '{}')
-RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
-               hash text, down_file text, down_hash text)
-AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_finish' LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) IS
-    'Record the rollback of a migration whose non-transactional down file ran statement by statement';
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) FROM PUBLIC;
--- Issue 14 item 1: incremental references. The reference is also kept per
--- object (dbkit.reference_objects); a deploy re-reads only the objects its
--- statements touched (the event triggers follow dbkit's own statements too) and
--- what depends on them; DDL outside dbkit leaves rows in dbkit.dirty_objects,
--- so a drift poll with none answers without reading the schema. docs/design.md,
--- "Incremental references".
-------------------------------------------------------------------------------
--- The one definition of what a snapshot entry is: every entry with the object it
+--
+-- The one definition of what a snapshot entry is (a deploy also re-reads its entries
+-- per object, issue 14 item 1 below): every entry with the object it
 -- belongs to (objid) and, for the parts of a table (constraints, indexes,
 -- triggers, policies, rules), that table (relid). objects NULL: the whole schema;
 -- else only the entries of those objects (a table brings all its parts).
@@ -1033,14 +517,282 @@ END IF;
 END
 $$;
 
--- dbkit.snapshot(schema, table) is now the whole set of entries as one map.
-CREATE OR REPLACE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)
+-- The whole set of entries as one map.
+CREATE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) FROM dbkit.snapshot_entries(drizzle_schema, drizzle_table, NULL) e
 $$;
+
+-- The live schema, leaving out the drizzle table the newest reference left out
+-- (drizzle.__drizzle_migrations when there is none, or it is a 0.1.0 one).
+CREATE OR REPLACE FUNCTION dbkit.snapshot()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT dbkit.snapshot(coalesce(f ->> 'drizzle_schema', 'drizzle'), coalesce(f ->> 'drizzle_table', '__drizzle_migrations'))
+  FROM (SELECT (SELECT s.snapshot -> 'dbkit:format' FROM dbkit.snapshots s ORDER BY s.id DESC LIMIT 1) AS f) x
+$$;
+
+-- A format-2 snapshot as 0.1.0's dbkit.snapshot() would have described the same
+-- schema: its kinds only, without the attributes added since, and without the
+-- `drizzle` schema, which 0.1.0 left out whole.
+CREATE FUNCTION dbkit._snapshot_as_v1(s jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
+                                           THEN value - '{owner,acl,options,comment,depends_on}'::text[]
+                                           ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
+  FROM jsonb_each(s)
+ WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
+                                   'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',
+                                   'extension', 'policy')
+   AND key <> 'schema:drizzle'
+   AND (split_part(key, ':', 1) = 'extension' OR substr(key, strpos(key, ':') + 1) NOT LIKE 'drizzle.%')
+$$;
+
+-- The live schema in the format of a stored reference, for comparing with it:
+-- a 0.1.0 reference (no "dbkit:format") is compared only with what it could
+-- describe, so an upgrade never reports every owner and privilege as drift.
+CREATE FUNCTION dbkit._live_like(reference jsonb)
+RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT CASE WHEN reference IS NULL OR reference ? 'dbkit:format'
+            THEN dbkit.snapshot(coalesce(reference -> 'dbkit:format' ->> 'drizzle_schema', 'drizzle'),
+                                coalesce(reference -> 'dbkit:format' ->> 'drizzle_table', '__drizzle_migrations'))
+            ELSE dbkit._snapshot_as_v1(dbkit.snapshot('drizzle', '__drizzle_migrations')) END
+$$;
+
+-- The fingerprint also covers the catalogs format 2 reads (GRANT, ALTER ... OWNER
+-- and REPLICA IDENTITY rewrite pg_class/pg_proc/pg_namespace/pg_type rows, which
+-- it already covered).
+CREATE OR REPLACE FUNCTION dbkit.catalog_fingerprint()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
+    SELECT 'class' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_class
+    UNION ALL SELECT 'attribute' || count(*) || ':' || sum(hashtext(attrelid::text || ':' || attnum || ':' || xmin::text)) FROM pg_attribute WHERE attnum > 0
+    UNION ALL SELECT 'attrdef' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_attrdef
+    UNION ALL SELECT 'constraint' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_constraint
+    UNION ALL SELECT 'index' || count(*) || ':' || sum(hashtext(indexrelid::text || ':' || xmin::text)) FROM pg_index
+    UNION ALL SELECT 'namespace' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_namespace
+    UNION ALL SELECT 'type' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_type
+    UNION ALL SELECT 'enum' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_enum
+    UNION ALL SELECT 'proc' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_proc
+    UNION ALL SELECT 'trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_trigger
+    UNION ALL SELECT 'policy' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_policy
+    UNION ALL SELECT 'rewrite' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_rewrite
+    UNION ALL SELECT 'sequence' || count(*) || ':' || sum(hashtext(seqrelid::text || ':' || xmin::text)) FROM pg_sequence
+    UNION ALL SELECT 'inherits' || count(*) || ':' || sum(hashtext(inhrelid::text || ':' || xmin::text)) FROM pg_inherits
+    UNION ALL SELECT 'extension' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_extension
+    UNION ALL SELECT 'collation' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_collation
+    UNION ALL SELECT 'depend' || count(*) || ':' || sum(hashtext(objid::text || ':' || refobjid::text || ':' || xmin::text)) FROM pg_depend
+    UNION ALL SELECT 'roles' || count(*) || ':' || sum(hashtext(oid::text || ':' || rolname)) FROM pg_roles
+    UNION ALL SELECT 'aggregate' || count(*) || ':' || sum(hashtext(aggfnoid::oid::text || ':' || xmin::text)) FROM pg_aggregate
+    UNION ALL SELECT 'operator' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_operator
+    UNION ALL SELECT 'cast' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_cast
+    UNION ALL SELECT 'publication' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication
+    UNION ALL SELECT 'publication_rel' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_rel
+    UNION ALL SELECT 'publication_ns' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_namespace
+    UNION ALL SELECT 'event_trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_event_trigger
+    UNION ALL SELECT 'default_acl' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_default_acl
+) f(part)
+$$;
+
+-- Deleting old audit rows by hand (the setting dbkit.audit_retention, 90 days by
+-- default, does it as the audit writes). Not SECURITY DEFINER: only a role that
+-- may DELETE from dbkit.ddl_audit (dbkit's owner, a deployer) can use it.
+CREATE FUNCTION @extschema@.dbkit_purge_audit(older_than interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dbkit_purge_audit' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_purge_audit(interval) IS
+    'Delete dbkit.ddl_audit rows older than the interval; recorded in dbkit.events';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_purge_audit(interval) FROM PUBLIC;
+-- end of issue 16 item 6 / issue 17 item 11
+
+------------------------------------------------------------------------------
+-- Issue 16, items 3 and 4: dbkit's deploy lock
+------------------------------------------------------------------------------
+-- An advisory lock tag no SQL function can produce (its fourth field is dbkit's,
+-- not pg_advisory_lock's 1 or 2), taken only by dbkit's code and only for a role
+-- that may write dbkit.migrations. The client takes it first with CALL, which
+-- commits before waiting, so a waiting deploy holds no snapshot (a running
+-- CREATE INDEX CONCURRENTLY never waits for it); dbkit_apply and the repairs still
+-- take it for their transaction, as the guard. wait_ms bounds the wait (0: do not
+-- wait); when it runs out the error names the holder.
+CREATE PROCEDURE @extschema@.dbkit_deploy_lock(wait_ms bigint DEFAULT 600000)
+AS 'MODULE_PATHNAME', 'dbkit_deploy_lock' LANGUAGE C;
+COMMENT ON PROCEDURE @extschema@.dbkit_deploy_lock(bigint) IS
+    'Wait (at most wait_ms) for dbkit''s deploy lock and hold it until the session ends; call it outside a transaction block';
+CREATE FUNCTION @extschema@.dbkit_deploy_unlock() RETURNS boolean
+AS 'MODULE_PATHNAME', 'dbkit_deploy_unlock' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_deploy_unlock() IS
+    'Release the deploy lock this session took with CALL dbkit_deploy_lock()';
+CREATE FUNCTION @extschema@.dbkit_deploy_lock_holder() RETURNS text
+AS 'MODULE_PATHNAME', 'dbkit_deploy_lock_holder' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_deploy_lock_holder() IS
+    'The sessions holding dbkit''s deploy lock (pid, user, application, since when), or NULL when it is free';
+
+------------------------------------------------------------------------------
+-- Issue 13, items 1 and 2: down files and dbkit_rollback
+------------------------------------------------------------------------------
+-- The sha256 of a migration's down file (<tag>.down.sql, <folder>/down.sql) when
+-- it was recorded, so that dbkit check reports a down file edited since.
+ALTER TABLE dbkit.migrations ADD COLUMN down_hash text;
+
+-- Runs the down files of the newest applied migrations (newest first) in the
+-- caller's transaction, removes their rows from dbkit's history and drizzle's
+-- table, and records a 'rollback' event. options: {"steps": N} or {"to": "tag"}
+-- (roll back everything applied after tag), "reason" (required), "dry_run",
+-- and the drizzle/lock_wait options of dbkit_apply.
+CREATE FUNCTION @extschema@.dbkit_rollback(folder jsonb, options jsonb)
+RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
+               hash text, down_file text, down_hash text)
+AS 'MODULE_PATHNAME', 'dbkit_rollback' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) IS
+    'Roll back the newest applied migrations with their down files, in the current transaction';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback(jsonb, jsonb) FROM PUBLIC;
+
+-- end of issue 13 items 1 and 2
+
+------------------------------------------------------------------------------
+-- Issue 10: the schema engine. PostgreSQL builds a desired schema in a shadow
+-- (a subtransaction that is always rolled back) and dbkit.snapshot() reads it
+-- as it reads the live one. They run as the caller: the shadow needs the rights
+-- to rename the live schemas for a moment (their owner, or the database owner).
+------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.dbkit_schema_from_folder(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_folder' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_folder(jsonb, jsonb) IS
+    'The schema a folder''s migrations build (options.through: up to that tag), built in a shadow and read like dbkit_snapshot()';
+
+CREATE FUNCTION @extschema@.dbkit_schema_from_sql(sql text, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_sql' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_sql(text, jsonb) IS
+    'The schema a SQL file builds (hand-written, or drizzle-kit export), built in a shadow and read like dbkit_snapshot()';
+
+-- The code's side of dbkit drift --dir, kept per source hash: a monitoring poll
+-- builds no shadow while the folder is unchanged.
+CREATE TABLE dbkit.code_schemas (
+    key       text PRIMARY KEY,     -- sha256 of what was built (engine version, server version, statements)
+    source    text NOT NULL,        -- what it was built from, for people
+    built_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    snapshot  jsonb NOT NULL
+);
+
+-- dbkit_drift_code now builds the code's side in the shadow: it changes catalogs
+-- inside a subtransaction it rolls back, which PostgreSQL allows only in a
+-- VOLATILE function. Readers may see the cache (it holds only what
+-- pg_catalog shows anyway); the deployer also writes it.
+ALTER FUNCTION @extschema@.dbkit_drift_code(jsonb) VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift_code(jsonb) IS
+    'Differences between the live schema and the code''s schema as PostgreSQL builds it: the folder''s migrations and its newest drizzle snapshot';
+GRANT SELECT ON dbkit.code_schemas TO PUBLIC;
+
+-- The DDL from one snapshot to another, ordered, each statement with its hazards.
+-- options: renames (["public.users.bio=about", ...]), drop_and_add, concurrent_indexes.
+CREATE FUNCTION @extschema@.dbkit_diff(from_schema jsonb, to_schema jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (step integer, statement text, no_transaction boolean, data_loss boolean, hazards jsonb,
+               object text, comment text)
+AS 'MODULE_PATHNAME', 'dbkit_diff' LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dbkit_diff(jsonb, jsonb, jsonb) IS
+    'The ordered DDL that turns one schema snapshot into another, with its hazards (data loss, rewrites, locks)';
+
+-- For development: the live database made to match a schema file in the caller's
+-- transaction, under the deploy lock. options: dry_run, accept_data_loss, renames,
+-- drop_and_add, reason, lock_timeout, statement_timeout, lock_wait, name.
+CREATE FUNCTION @extschema@.dbkit_push(sql text, options jsonb DEFAULT '{}')
+RETURNS TABLE (step integer, statement text, hazards jsonb, rows_at_risk bigint, applied boolean, plan_sha256 text)
+AS 'MODULE_PATHNAME', 'dbkit_push' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_push(text, jsonb) IS
+    'Make the live schema match a schema file (development): one transaction, never truncates, data loss only when accepted';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_push(text, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.dbkit_schema_from_snapshot(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'dbkit_schema_from_snapshot' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_schema_from_snapshot(jsonb, jsonb) IS
+    'The schema a folder''s newest drizzle snapshot declares (schema.ts at the last drizzle-kit generate), built in a shadow';
+
+------------------------------------------------------------------------------
+-- Issue 13, items 3 and 4: reverses computed by the engine, and rehearsals
+------------------------------------------------------------------------------
+-- For each pending migration: up, down, up in a subtransaction that is rolled back;
+-- the schema after the down must be the one before the up. result: ok | wrong |
+-- failed | no down file | irreversible | not rehearsed.
+CREATE FUNCTION @extschema@.dbkit_rehearse(folder jsonb, options jsonb DEFAULT '{}')
+RETURNS TABLE (tag text, result text, detail text)
+AS 'MODULE_PATHNAME', 'dbkit_rehearse' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) IS
+    'Prove the pending migrations'' down files: up, down, up, rolled back, the schema compared at each step';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rehearse(jsonb, jsonb) FROM PUBLIC;
+
+-- The down file of a migration as the engine computes it: kind 'statement' rows in
+-- order, and kind 'irreversible' rows for what it cannot give back.
+CREATE FUNCTION @extschema@.dbkit_reverse(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (kind text, step integer, statement text, note text)
+AS 'MODULE_PATHNAME', 'dbkit_reverse' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_reverse(jsonb, text, jsonb) IS
+    'The reverse of a migration, computed from the schemas after and before it (built in the shadow)';
+
+-- The answer of the last dbkit_drift_code polls, keyed by the live catalog's
+-- fingerprint, the folder's files and the history: a poll when nothing changed
+-- reads no schema (issue 10's drift on the engine, measured in bench/RESULTS.md).
+CREATE TABLE dbkit.code_drift_results (
+    key   text PRIMARY KEY,
+    at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    rows  jsonb NOT NULL
+);
+GRANT SELECT ON dbkit.code_drift_results TO PUBLIC;
+
+-- The live schema against a schema file (drizzle-kit export, hand-written), built by PostgreSQL.
+CREATE FUNCTION @extschema@.dbkit_drift_schema(sql text, options jsonb DEFAULT '{}')
+RETURNS TABLE (kind text, object text, change text, detail text, expected jsonb, actual jsonb, schema text)
+AS 'MODULE_PATHNAME', 'dbkit_drift_schema' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
+    'Differences between the live schema and the schema a SQL file builds (as PostgreSQL builds it)';
+
+------------------------------------------------------------------------------
+-- Issue 13, item 2: a down file that cannot run in a transaction (DROP INDEX
+-- CONCURRENTLY) runs statement by statement, as a non-transactional migration
+-- does; its progress row says which way it runs.
+------------------------------------------------------------------------------
+ALTER TABLE dbkit.progress
+    ADD COLUMN direction text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down')),
+    ADD COLUMN reason text;  -- a rollback's --reason, for the event its finish records
+
+CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,
+               lock_retries integer, retry_delay_ms bigint)
+AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_start' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) IS
+    'The statements of the newest migration''s non-transactional down file, for the client to run one by one';
+CREATE FUNCTION @extschema@.dbkit_rollback_nontx_finish(folder jsonb, tag text, options jsonb DEFAULT '{}')
+RETURNS TABLE (idx integer, tag text, action text, statements integer, duration_ms double precision,
+               hash text, down_file text, down_hash text)
+AS 'MODULE_PATHNAME', 'dbkit_rollback_nontx_finish' LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) IS
+    'Record the rollback of a migration whose non-transactional down file ran statement by statement';
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_start(jsonb, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_rollback_nontx_finish(jsonb, text, jsonb) FROM PUBLIC;
+-- Issue 14 item 1: incremental references. The reference is also kept per
+-- object (dbkit.reference_objects); a deploy re-reads only the objects its
+-- statements touched (the event triggers follow dbkit's own statements too) and
+-- what depends on them; DDL outside dbkit leaves rows in dbkit.dirty_objects,
+-- so a drift poll with none answers without reading the schema. docs/design.md,
+-- "Incremental references".
+------------------------------------------------------------------------------
 
 -- The newest reference, per object: valid only while reference_state.snapshot_id
 -- is the newest row of dbkit.snapshots.
