@@ -7,15 +7,7 @@ CREATE DATABASE dbkit_incremental;
 CREATE EXTENSION dbkit;
 \set VERBOSITY terse
 \i regress/sql/mkfolder.inc
-CREATE TEMP TABLE mig (tag text PRIMARY KEY, body text NOT NULL);
-CREATE FUNCTION migrate(t text, body text) RETURNS TABLE (tag text, action text) LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO mig VALUES (t, body);
-  RETURN QUERY SELECT a.tag, a.action
-    FROM dbkit_apply((SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n))
-                        FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n))) a
-   WHERE a.action <> 'already_applied';
-END $$;
+\i regress/sql/migrate.inc
 -- the whole folder so far, for the non-transactional protocol called by hand
 CREATE FUNCTION all_folder() RETURNS jsonb LANGUAGE sql AS $$
   SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n)) FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n)

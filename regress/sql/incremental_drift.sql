@@ -18,15 +18,7 @@ CREATE FUNCTION same_live() RETURNS TABLE (reread int, equal text) LANGUAGE sql 
                 UNION SELECT jsonb_object_keys(dbkit_snapshot(full => true))) x(k)
              WHERE dbkit_snapshot(full => false) -> k IS DISTINCT FROM dbkit_snapshot(full => true) -> k) END
 $$;
-CREATE TEMP TABLE mig (tag text PRIMARY KEY, body text NOT NULL);
-CREATE FUNCTION migrate(t text, body text) RETURNS TABLE (tag text, action text) LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO mig VALUES (t, body);
-  RETURN QUERY SELECT a.tag, a.action
-    FROM dbkit_apply((SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n))
-                        FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n))) a
-   WHERE a.action <> 'already_applied';
-END $$;
+\i regress/sql/migrate.inc
 CREATE ROLE dbkit_incdrift_owner;
 SELECT * FROM migrate('0000_base', $m$
 CREATE SCHEMA app;
