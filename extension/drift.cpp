@@ -72,7 +72,8 @@ DBKIT_FUNCTION(dbkit_drift) {
 	// Such a failure fires no ddl_command_end, so the flag below cannot tell. While
 	// the reference is current, only the indexes invalid when it was stored and those
 	// created since (a higher oid) can be: found through pg_index's oid index, not a scan.
-	bool current = reference_current_for_drift();
+	DriftBasis basis = drift_basis();
+	bool current = basis.current;
 	std::string invalid_sql =
 	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), "
 	    "pg_catalog.jsonb_build_object('table', pg_catalog.format('%I.%I', tn.nspname, t.relname), 'valid', false)::text "
@@ -107,8 +108,8 @@ DBKIT_FUNCTION(dbkit_drift) {
 	AsExtensionOwner owner;
 	std::vector<DirtyDiff> diffs;
 	std::optional<std::vector<DirtyDiff>> dirty;
-	if (auto set = dirty_set())
-		dirty = dirty_diff(*set);
+	if (basis.dirty)
+		dirty = dirty_diff(*basis.dirty);
 	if (dirty) {
 		diffs = std::move(*dirty);
 	} else {

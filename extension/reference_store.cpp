@@ -150,18 +150,30 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 }
 }  // namespace
 
-bool reference_current_for_drift() {
+DriftBasis drift_basis() {
 	AsExtensionOwner owner;
-	return reference_is_current(std::nullopt);
-}
-
-std::optional<std::string> dirty_set() {
-	AsExtensionOwner owner;
-	if (!reference_is_current(std::nullopt, Dirty::Named))
-		return std::nullopt;
-	spi::execute("SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
-	             "FROM dbkit.dirty_objects d), '{}'))::text");
-	return spi::get_text(0, 1);
+	DriftBasis b;
+	if (touched_outside_pending())
+		return b;
+	// the checks of reference_is_current, once for both answers
+	spi::execute(
+	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
+	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
+	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
+	    "                 AND e.id > coalesce(s.run_id, 0))");
+	if (spi::rows() == 0)
+		return b;
+	b.current = spi::get_text(0, 1) == std::optional<std::string>("t");
+	if (b.current) {
+		b.dirty = "{}";
+	} else if (spi::get_text(0, 2) == std::optional<std::string>("t")) {
+		spi::execute("SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
+		             "FROM dbkit.dirty_objects d), '{}'))::text");
+		b.dirty = spi::get_text(0, 1);
+	}
+	return b;
 }
 
 namespace {
@@ -300,11 +312,12 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 std::optional<std::string> drift_before_run() {
 	// No DDL outside dbkit since the reference (the event triggers' flag), roles and
 	// event triggers unchanged: nothing to carry, and no catalog to read.
-	if (reference_current_for_drift())
+	DriftBasis basis = drift_basis();
+	if (basis.current)
 		return std::nullopt;
 	// Only named objects changed: their entries alone tell the drift.
-	if (auto set = dirty_set())
-		if (auto diffs = dirty_diff(*set)) {
+	if (basis.dirty)
+		if (auto diffs = dirty_diff(*basis.dirty)) {
 			if (diffs->empty())
 				return std::nullopt;
 			std::string json;

@@ -39,23 +39,26 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
                     const std::optional<std::string> &carried = std::nullopt, bool incremental = true,
                     bool dbkit_dirty = false);
 
-// The newest reference is the live schema as far as the event triggers and the
-// guard (roles, event triggers) can tell: a drift poll needs no catalog read.
-bool reference_current_for_drift();
-
-// DDL outside dbkit since the newest reference named only objects (every
-// dbkit.dirty_objects row names one; nothing else changed as far as the event
-// triggers and the guard can tell): those objects and everything whose entries
-// they can change (dbkit._expand_touched), as oid[] text. Everything else is in
-// the reference as it is live. nullopt: only a full read can tell.
-std::optional<std::string> dirty_set();
+// What a drift read may rely on, from one look at dbkit's state:
+// - current: the newest reference is the live schema as far as the event triggers
+//   and the guard (roles, event triggers) can tell: a poll needs no catalog read;
+// - dirty: DDL outside dbkit since the reference named only objects (every
+//   dbkit.dirty_objects row names one): those objects and everything whose entries
+//   they can change (dbkit._expand_touched), as oid[] text ("{}" when current).
+//   Everything else is in the reference as it is live.
+// Neither: only a full read can tell.
+struct DriftBasis {
+	bool current = false;
+	std::optional<std::string> dirty;
+};
+DriftBasis drift_basis();
 
 // One entry that differs between the reference and the live schema.
 struct DirtyDiff {
 	std::string key;
 	std::optional<std::string> expected, actual;  // jsonb text; nullopt: absent on that side
 };
-// The differing entries on the set dirty_set() returned: the reference's entries of
+// The differing entries on the set drift_basis() returned: the reference's entries of
 // those objects against their live entries, nothing else read. nullopt: a live key
 // is held in the reference by an object outside the set, or a lock was not granted
 // in time: the caller reads the whole schema.

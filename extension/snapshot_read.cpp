@@ -15,7 +15,7 @@ DBKIT_FUNCTION(dbkit_snapshot_read) {
 	spi::connect();
 	std::optional<std::string> snap;
 	if (!full)
-		if (auto set = dirty_set())
+		if (auto set = drift_basis().dirty)
 			snap = dirty_snapshot(*set);
 	if (!snap) {
 		spi::execute("SELECT dbkit.snapshot()::pg_catalog.text");
@@ -30,7 +30,7 @@ DBKIT_FUNCTION(dbkit_snapshot_read) {
 // for the tests that prove the incremental path was taken.
 DBKIT_FUNCTION(dbkit_dirty_set) {
 	spi::connect();
-	std::optional<std::string> set = dirty_set();
+	std::optional<std::string> set = drift_basis().dirty;
 	spi::finish();
 	if (!set)
 		PG_RETURN_NULL();
