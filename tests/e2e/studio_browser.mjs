@@ -65,6 +65,9 @@ try {
   const cols = await page.$$eval('#schema-table .col-name', (cs) => cs.map((c) => c.textContent));
   ok(['id', 'email', 'name', 'created_at', 'nickname'].every((c) => cols.includes(c)), 'schema: the users table\'s columns', cols);
   ok((await page.textContent('#schema-table')).includes('users_email_unique'), 'schema: its constraints');
+  ok((await page.textContent('#schema-table .table-comment')) === 'people who <b>sign in</b>', 'schema: the table\'s comment, as text');
+  ok((await page.$$eval('#schema-table .col-comment', (cs) => cs.map((c) => c.textContent))).includes('<img src=x onerror=alert(1)>')
+    && (await page.$$('#schema-table img')).length === 0, 'schema: a column\'s comment, as text (no markup)');
   await page.fill('#schema-filter', 'memberships');
   ok((await page.$$('#tlist [data-q]')).length === 1, 'schema: the filter box narrows the list');
   await page.fill('#schema-filter', '');

@@ -23,6 +23,8 @@ assert_eq 0 "$RC" "the example folder migrates"
 q "INSERT INTO users (email, name) SELECT 'user' || g || '@example.com', 'User ' || g FROM generate_series(1, 75) g"
 # A drift made by hand, from an application that names itself.
 PGAPPNAME=hotfix-console q 'ALTER TABLE users ADD COLUMN nickname text'
+# Comments are shown as text, never as markup.
+q "COMMENT ON TABLE users IS 'people who <b>sign in</b>'; COMMENT ON COLUMN users.email IS '<img src=x onerror=alert(1)>'"
 
 # start_studio NAME ARGS...: sets URL, BASE, TOKEN (and the PID is killed on exit).
 start_studio() {
@@ -256,7 +258,7 @@ assert_eq 0 "$(grep -c '^FAIL' "$WORK/browser.out" || true)" "no browser check f
 assert_eq "Browser edit" "$(q "SELECT name FROM users WHERE email = 'user2@example.com'")" "the edit made in the browser is in the database"
 # --- accepting drift (after the browser has seen it): a reason is required, then recorded
 assert_contains "$(post /api/drift/accept '{"reason": "  "}')" "a reason is required" "accept drift without a reason: refused"
-assert_eq 1 "$(get /api/drift | js 'len(d["migrations"])')" "the drift is still there"
+assert_eq 3 "$(get /api/drift | js 'len(d["migrations"])')" "the drift is still there (the column and the two comments)"
 assert_eq True "$(post /api/drift/accept '{"reason": "nickname added during the studio test"}' | js 'd["ok"]')" "accept drift with a reason"
 assert_eq 0 "$(get /api/drift | js 'len(d["migrations"])')" "no drift after accepting"
 assert_eq "nickname added during the studio test" "$(q "SELECT reason FROM dbkit.events WHERE action = 'accept-drift'")" "the reason is recorded in dbkit.events"

@@ -75,10 +75,14 @@ function renderSchemaMain() {
   const main = $('#schema-main');
   if (!t) { main.innerHTML = `<div class="muted">${state.schema.tables.length ? 'no such table' : 'no tables'}</div>`; return; }
   let h = `<div class="panel" id="schema-table"><h3 class="mono">${esc(t.q)} <span class="muted">${esc(t.kind)}</span></h3>` +
+    (t.comment ? `<div class="table-comment">${esc(t.comment)}</div>` : '') +
     `<a href="#data/${encodeURIComponent(t.schema)}/${encodeURIComponent(t.name)}">browse its rows →</a>`;
-  h += '<table class="grid columns" style="margin-top:8px"><tr><th>column</th><th>type</th><th>null</th><th>default</th></tr>' +
+  const commented = t.columns.some((c) => c.comment);
+  h += '<table class="grid columns" style="margin-top:8px"><tr><th>column</th><th>type</th><th>null</th><th>default</th>' +
+    (commented ? '<th>comment</th>' : '') + '</tr>' +
     t.columns.map((c) => `<tr><td class="mono col-name">${esc(c.name)}</td><td class="mono">${esc(c.type)}</td><td>${c.not_null ? 'not null' : ''}</td>` +
-      `<td class="mono">${esc(c.default ?? (c.identity ? 'identity ' + c.identity : c.generated ? 'generated ' + c.generated : ''))}</td></tr>`).join('') + '</table>';
+      `<td class="mono">${esc(c.default ?? (c.identity ? 'identity ' + c.identity : c.generated ? 'generated ' + c.generated : ''))}</td>` +
+      (commented ? `<td class="col-comment">${esc(c.comment ?? '')}</td>` : '') + '</tr>').join('') + '</table>';
   if (t.constraints.length) h += '<h3>Constraints</h3><table class="grid">' + t.constraints.map((c) => `<tr><td class="mono">${esc(c.name)}</td><td>${esc(c.type)}</td><td class="mono">${esc(c.definition)}</td></tr>`).join('') + '</table>';
   if (t.indexes.length) h += '<h3>Indexes</h3><table class="grid">' + t.indexes.map((i) => `<tr><td class="mono">${esc(i.name)}${i.invalid ? ' <span class="error">invalid</span>' : ''}</td><td class="mono">${esc(i.definition)}</td></tr>`).join('') + '</table>';
   const refs = state.schema.refs.get(t.q) || [];
