@@ -298,8 +298,11 @@ DBKIT_FUNCTION(dbkit_drift_schema) {
 	std::vector<Row> rows;
 	core::Migration m = schema_file(sql, o.name);
 	spi::connect();
-	auto code = comparable(code_side({&m}, o.name, o.shadow));
-	auto live = comparable(live_snapshot());
+	std::string live_text = live_snapshot();
+	auto live = comparable(live_text);
+	std::string code_text = code_side({&m}, o.name, o.shadow);
+	// a schema file with no COMMENT statement (drizzle-kit export) says nothing about comments
+	auto code = declares_comments(sql) ? comparable(code_text) : comparable(code_text, &live_text);
 	std::set<std::string> keys;
 	for (const auto *x : {&live, &code})
 		for (const auto &[k, v] : *x)

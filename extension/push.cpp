@@ -102,6 +102,8 @@ DBKIT_FUNCTION(dbkit_push) {
 		RunScope run;
 		desired = shadow_snapshot({&m}, o.shadow);
 	}
+	if (!declares_comments(sql))
+		desired = marked_without_comments(desired);
 	core::DiffResult r = plan(live, desired, o, false, true);  // one transaction: no CONCURRENTLY, no ADD VALUE
 
 	// Data loss is named, object by object, with the rows at stake.

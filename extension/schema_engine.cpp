@@ -11,6 +11,7 @@
 #include "core/json.hpp"
 #include "errcodes.hpp"
 #include "folder_arg.hpp"
+#include "parse.hpp"
 #include "run_state.hpp"
 #include "schema_engine.hpp"
 #include "shadow.hpp"
@@ -78,6 +79,19 @@ std::vector<const core::Migration *> migrations_through(const LoadedFolder &lf, 
 	return out;
 }
 
+bool declares_comments(std::string_view sql) {
+	for (const Statement &s : parse_statements(sql, true))
+		if (s.command == "COMMENT")
+			return true;
+	return false;
+}
+
+std::string marked_without_comments(const std::string &snapshot) {
+	spi::execute("SELECT pg_catalog.jsonb_set($1::pg_catalog.jsonb, '{dbkit:format,comments}', 'false')::text",
+	             {spi::text(snapshot)});
+	return *spi::get_text(0, 1);
+}
+
 Datum jsonb_datum(const std::string &text) {
 	const char *p = text.c_str();
 	return PgCall([&]() noexcept { return DirectFunctionCall1(jsonb_in, CStringGetDatum(p)); });
@@ -108,6 +122,8 @@ DBKIT_FUNCTION(dbkit_schema_from_sql) {
 	RunScope run;
 	spi::connect();
 	std::string snap = shadow_snapshot({&m}, o.shadow);
+	if (!declares_comments(sql))
+		snap = marked_without_comments(snap);
 	spi::finish();
 	return jsonb_datum(snap);
 }

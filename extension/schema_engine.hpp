@@ -34,6 +34,15 @@ inline core::Migration schema_file(std::string_view sql, const std::string &name
 	return m;
 }
 
+// Comments on a side that cannot declare them. A drizzle snapshot never can; a
+// schema file that holds no COMMENT statement at all (drizzle-kit export writes
+// none) is taken not to either, so its side keeps the other side's comments
+// instead of dropping or reporting them. SPI connected.
+bool declares_comments(std::string_view sql);
+// The snapshot marked "dbkit:format": {"comments": false} (dbkit_diff then keeps the
+// other side's comments, core/schema_diff.hpp).
+std::string marked_without_comments(const std::string &snapshot);
+
 std::vector<const core::Migration *> migrations_through(const LoadedFolder &lf, const std::string &through);
 std::string jsonb_text(Jsonb *j);
 Datum jsonb_datum(const std::string &text);

@@ -114,11 +114,7 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 	RunScope run;
 	spi::connect();
 	std::string snap = shadow_snapshot({&m}, o.shadow);
-	// drizzle snapshots declare no comments: dbkit_diff keeps the other side's (schema_diff.hpp)
-	spi::execute(
-	    "SELECT pg_catalog.jsonb_set($1::pg_catalog.jsonb, '{dbkit:format,comments}', 'false')::text",
-	    {spi::text(snap)});
-	snap = *spi::get_text(0, 1);
+	snap = marked_without_comments(snap);  // drizzle snapshots declare no comments
 	spi::finish();
 	return jsonb_datum(snap);
 }

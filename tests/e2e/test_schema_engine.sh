@@ -92,6 +92,32 @@ assert_contains "$out" "Is public.users.bio renamed to about?" "generate asks to
 assert_contains "$(cat "$F"/0001_rename_bio.sql 2>/dev/null)" "RENAME COLUMN bio TO about" "and writes the rename"
 
 ###############################################################################
+# A schema file with no COMMENT statement (drizzle-kit export writes none) says
+# nothing about comments: the ones a migration or a DBA made are kept, not dropped
+# by push or generate, nor reported by drift --schema. One COMMENT in the file and
+# the file's comments are the schema's.
+case_begin schema-file/comments-only-when-declared
+fresh_db eng_comments
+F=$WORK/comments_folder
+mkdir -p "$F"
+printf '%s\n' "CREATE TABLE notes (id int PRIMARY KEY, body text);" "COMMENT ON TABLE notes IS 'hand-written';" >"$F/0000_init.sql"
+write_journal "$F" 0000_init
+run migrate --dir "$F"
+assert_eq 0 "$RC" "migrate: $ERR"
+S=$WORK/export.sql
+echo "CREATE TABLE \"notes\" (\"id\" integer PRIMARY KEY NOT NULL, \"body\" text);" >"$S"
+run push --schema "$S" --dry-run
+assert_contains "$OUT" "already matches" "push of an export without comments: nothing to do"
+run generate next --dir "$F" --schema "$S" --check
+assert_eq 0 "$RC" "generate --check: the folder is not behind ($OUT)"
+run drift --schema "$S"
+assert_eq 0 "$RC" "drift --schema: no difference ($OUT)"
+echo "COMMENT ON COLUMN notes.body IS 'markdown';" >>"$S"
+run push --schema "$S" --dry-run
+assert_contains "$OUT" "COMMENT ON TABLE public.notes IS NULL" "a file that declares comments: the table's is dropped"
+assert_contains "$OUT" "COMMENT ON COLUMN public.notes.body IS 'markdown'" "and the column's is set"
+
+###############################################################################
 case_begin push/deploy-lock
 fresh_db eng_lock
 printf 'CREATE TABLE t (id int);\n' >"$S"
