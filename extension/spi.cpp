@@ -37,6 +37,9 @@ namespace {
 // dbkit's own queries run with search_path = pg_catalog, pg_temp, so objects a
 // role placed earlier on the caller's search_path cannot stand in for the
 // functions, operators and types they use. User migrations never go through here.
+// And without JIT: they are catalog reads and bookkeeping on dbkit's small,
+// never-analyzed tables, whose estimates pass jit_above_cost at 10,000 tables;
+// compiling one deploy's bookkeeping UPDATE took 300 ms for a 1 ms query.
 class SafeSearchPath {
 public:
 	SafeSearchPath() {
@@ -44,6 +47,7 @@ public:
 			int l = NewGUCNestLevel();
 			(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 			                        true, 0, false);
+			(void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 			return l;
 		});
 	}
