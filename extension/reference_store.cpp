@@ -40,26 +40,36 @@ bool with_short_lock_wait(F &&f) {
 // since (dbkit.dirty_objects) or is pending in this transaction, roles and event
 // triggers are as they were, and no run since failed to record its snapshot.
 // format: the drizzle table the run leaves out must be the one recorded.
-// dirty: which dbkit.dirty_objects rows do not count, because the caller re-reads
-// their objects: none; those dbkit's own committed statements left (by_dbkit, each
-// naming an object); or every row that names an object (a drift read of the dirty set).
-enum class Dirty { None, ByDbkit, Named };
+// Then, which dbkit.dirty_objects rows stand in the way: none at all (clean); none
+// that names no object (named: a drift read can re-read their objects); none but
+// those dbkit's own committed statements left (by_dbkit: a run re-reads them).
+struct ReferenceCheck {
+	bool usable = false, clean = false, named = false, by_dbkit = false;
+};
 
-bool reference_is_current(const std::optional<std::string> &format, Dirty dirty = Dirty::None) {
+ReferenceCheck check_reference(const std::optional<std::string> &format) {
+	ReferenceCheck c;
 	if (touched_outside_pending())
-		return false;
+		return c;
 	spi::execute(
-	    "SELECT 1 FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
+	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0), "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0 OR NOT d.by_dbkit) "
+	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
 	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
-	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d "
-	    "                 WHERE NOT (d.classid <> 0 AND ($2 = 'named' OR ($2 = 'by_dbkit' AND d.by_dbkit)))) "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
 	    "                 AND e.id > coalesce(s.run_id, 0)) "
 	    "AND ($1::pg_catalog.jsonb IS NULL OR (SELECT o.value FROM dbkit.reference_objects o "
 	    "     WHERE o.key = 'dbkit:format') = $1::pg_catalog.jsonb)",
-	    {spi::text_or_null(format),
-	     spi::text(dirty == Dirty::Named ? "named" : dirty == Dirty::ByDbkit ? "by_dbkit" : "none")});
-	return spi::rows() > 0;
+	    {spi::text_or_null(format)});
+	if (spi::rows() == 0)
+		return c;
+	auto yes = [](int col) { return spi::get_text(0, col) == std::optional<std::string>("t"); };
+	c.usable = true;
+	c.clean = yes(1);
+	c.named = yes(2);
+	c.by_dbkit = yes(3);
+	return c;
 }
 
 std::string format_of(const Options &opts) {
@@ -78,7 +88,8 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	if (t.unknown || t.outside)
 		return false;
 	AsExtensionOwner owner;
-	if (!reference_is_current(format_of(opts), dbkit_dirty ? Dirty::ByDbkit : Dirty::None))
+	ReferenceCheck c = check_reference(format_of(opts));
+	if (!c.usable || !(dbkit_dirty ? c.by_dbkit : c.clean))
 		return false;
 	std::string touched = t.oids;
 	if (dbkit_dirty) {
@@ -153,22 +164,13 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 DriftBasis drift_basis() {
 	AsExtensionOwner owner;
 	DriftBasis b;
-	if (touched_outside_pending())
+	ReferenceCheck c = check_reference(std::nullopt);
+	if (!c.usable)
 		return b;
-	// the checks of reference_is_current, once for both answers
-	spi::execute(
-	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
-	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
-	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
-	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
-	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
-	    "                 AND e.id > coalesce(s.run_id, 0))");
-	if (spi::rows() == 0)
-		return b;
-	b.current = spi::get_text(0, 1) == std::optional<std::string>("t");
+	b.current = c.clean;
 	if (b.current) {
 		b.dirty = "{}";
-	} else if (spi::get_text(0, 2) == std::optional<std::string>("t")) {
+	} else if (c.named) {
 		spi::execute("SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
 		             "FROM dbkit.dirty_objects d), '{}'))::text");
 		b.dirty = spi::get_text(0, 1);

@@ -1822,7 +1822,7 @@ struct Planner {
 		}
 		for (auto &[k, f, tp] : entries) {
 			const JsonValue &t = *tp;
-			std::string target = kind_of(k) == "index" ? "INDEX " + name_of(k) : comment_target(k);
+			std::string target = comment_target(k);
 			if (target.empty())
 				continue;
 			std::string want = sget(t, "comment"), had = f ? sget(*f, "comment") : "";
@@ -1846,7 +1846,7 @@ struct Planner {
 			v.members.emplace_back("comment", *c);
 		}
 	}
-	static bool declares_comments(const JsonValue &snapshot) {
+	static bool carries_comments(const JsonValue &snapshot) {
 		const JsonValue *f = snapshot.find("dbkit:format");
 		const JsonValue *c = f ? f->find("comments") : nullptr;
 		return !(c && c->kind == JsonValue::Kind::Bool && !c->boolean);
@@ -1885,9 +1885,9 @@ struct Planner {
 		drop_implicit(to, &implicit_to);
 		refuse_unsupported();
 		apply_renames();
-		if (!declares_comments(to_v))
+		if (!carries_comments(to_v))
 			carry_comments(to, from);
-		else if (!declares_comments(from_v))
+		else if (!carries_comments(from_v))
 			carry_comments(from, to);
 		check_ambiguous();
 		rename_lookalikes();
