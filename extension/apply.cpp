@@ -378,7 +378,8 @@ DBKIT_FUNCTION(dbkit_apply) {
 		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}}}",
 		    run.applied, run.adopted, retries_total, drift.absorbed ? "true" : "false",
 		    drift.carried ? "true" : "false", backup));
-		store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
+		// absorbed: the warning above says the reference takes others' DDL in, which only the full read does
+		store_reference(history->run_id(), run.last_tag, &opts, drift.carried, /*incremental=*/!drift.absorbed);
 	}
 	spi::finish();
 	return out.done();

@@ -51,7 +51,8 @@ DBKIT_FUNCTION(dbkit_drift) {
 	// Audit entries since the last reference that carried no drift forward: a change made
 	// before earlier deploys is still explained by who made it.
 	spi::execute(
-	    "SELECT coalesce((SELECT taken_at FROM dbkit.snapshots WHERE catalog_fingerprint IS NOT NULL OR changes IS NOT NULL "
+	    "SELECT coalesce((SELECT taken_at FROM dbkit.snapshots WHERE (catalog_fingerprint IS NOT NULL OR changes IS NOT NULL) "
+	    "AND NOT carries_drift "
 	    "ORDER BY id DESC LIMIT 1), '-infinity')::text FROM dbkit.snapshots HAVING count(*) > 0");
 	if (spi::rows() == 0)
 		throw Error(DBKIT_NO_SNAPSHOT, "no schema snapshot is recorded yet: there is nothing to compare with",

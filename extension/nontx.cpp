@@ -253,8 +253,9 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		dz->insert(hash, t.m->when, t.m->tag);
 	}
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit)
-	store_reference(w.run_id(), tag, &opts, carried, /*incremental=*/true, /*dbkit_dirty=*/true);
+	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit);
+	// absorbed: the warning above says the reference takes others' DDL in, which only the full read does
+	store_reference(w.run_id(), tag, &opts, carried, /*incremental=*/!absorbed_drift);
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,

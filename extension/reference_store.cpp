@@ -41,10 +41,9 @@ bool with_short_lock_wait(F &&f) {
 // triggers are as they were, and no run since failed to record its snapshot.
 // format: the drizzle table the run leaves out must be the one recorded.
 // Then, which dbkit.dirty_objects rows stand in the way: none at all (clean); none
-// that names no object (named: a drift read can re-read their objects); none but
-// those dbkit's own committed statements left (by_dbkit: a run re-reads them).
+// that names no object (named: a drift read, or a run, can re-read their objects).
 struct ReferenceCheck {
-	bool usable = false, clean = false, named = false, by_dbkit = false;
+	bool usable = false, clean = false, named = false;
 };
 
 ReferenceCheck check_reference(const std::optional<std::string> &format) {
@@ -53,8 +52,7 @@ ReferenceCheck check_reference(const std::optional<std::string> &format) {
 		return c;
 	spi::execute(
 	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
-	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0), "
-	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0 OR NOT d.by_dbkit) "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
 	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
 	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
@@ -68,7 +66,6 @@ ReferenceCheck check_reference(const std::optional<std::string> &format) {
 	c.usable = true;
 	c.clean = yes(1);
 	c.named = yes(2);
-	c.by_dbkit = yes(3);
 	return c;
 }
 
@@ -81,26 +78,42 @@ std::string format_of(const Options &opts) {
 // The reference after a run, re-reading only what the run's statements touched
 // (and what depends on them): the previous one with those objects' entries
 // replaced. false: it cannot be done safely this way (nothing written; the
-// caller takes the full snapshot). dbkit_dirty: the objects of dbkit's own
-// statements that committed earlier (a non-transactional migration's) are the run's too.
-bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts, bool dbkit_dirty) {
+// caller takes the full snapshot).
+// dbkit.dirty_objects rows left by dbkit's own statements that committed earlier
+// (a non-transactional migration's, by_dbkit) are the run's too. The others are
+// drift not yet accepted: their objects keep their stored entries and their rows
+// stay, so dbkit drift keeps reporting them from the dirty set. That holds only
+// while the run touched none of those objects (both sides expanded by
+// dbkit._expand_touched, which includes the tables their entries belong to, so
+// disjoint object sets mean disjoint entries); otherwise the caller's full read
+// with the drift carried key by key decides.
+bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts) {
 	Touched t = touched_by_runs();
 	if (t.unknown || t.outside)
 		return false;
 	AsExtensionOwner owner;
 	ReferenceCheck c = check_reference(format_of(opts));
-	if (!c.usable || !(dbkit_dirty ? c.by_dbkit : c.clean))
+	if (!c.usable || !c.named)
 		return false;
-	std::string touched = t.oids;
-	if (dbkit_dirty) {
-		spi::execute("SELECT pg_catalog.array_cat($1::pg_catalog.oid[], "
-		             "coalesce((SELECT pg_catalog.array_agg(d.objid) FROM dbkit.dirty_objects d), '{}'))::text",
-		             {spi::text(t.oids)});
-		touched = *spi::get_text(0, 1);
-		spi::execute("DELETE FROM dbkit.dirty_objects");  // all by dbkit (checked above): taken in now
-	}
+	spi::execute(
+	    "SELECT coalesce(pg_catalog.max(d.id), 0)::text, "
+	    "       pg_catalog.array_cat($1::pg_catalog.oid[], "
+	    "         coalesce(pg_catalog.array_agg(d.objid) FILTER (WHERE d.by_dbkit), '{}'))::text, "
+	    "       coalesce(pg_catalog.array_agg(DISTINCT d.objid) FILTER (WHERE NOT d.by_dbkit), '{}')::text "
+	    "FROM dbkit.dirty_objects d",
+	    {spi::text(t.oids)});
+	std::string last_row = *spi::get_text(0, 1), touched = *spi::get_text(0, 2), drifted = *spi::get_text(0, 3);
 	spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[])::text", {spi::text(touched)});
 	std::string objects = *spi::get_text(0, 1);
+	bool carries_drift = drifted != "{}";
+	if (carries_drift) {
+		spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[]) OPERATOR(pg_catalog.&&) $2::pg_catalog.oid[]",
+		             {spi::text(drifted), spi::text(objects)});
+		if (spi::get_text(0, 1) != std::optional<std::string>("f"))
+			return false;
+	}
+	// taken in now (rows written later are not: another session's, kept for drift)
+	spi::execute("DELETE FROM dbkit.dirty_objects WHERE by_dbkit AND id <= $1::pg_catalog.int8", {spi::text(last_row)});
 	std::vector<spi::Arg> args{spi::text(opts.drizzle_schema), spi::text(opts.drizzle_table), spi::text(objects)};
 	spi::execute(
 	    "WITH o AS (DELETE FROM dbkit.reference_objects WHERE objid = ANY ($3::pg_catalog.oid[]) "
@@ -124,15 +137,16 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	    "                 SELECT pg_catalog.jsonb_object_keys($5::pg_catalog.jsonb)) keys(k) "
 	    "           WHERE ($4::pg_catalog.jsonb OPERATOR(pg_catalog.->) k) IS DISTINCT FROM "
 	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
-	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes) "
-	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes FROM c RETURNING id) "
+	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes, carries_drift) "
+	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes, $6::pg_catalog.bool FROM c RETURNING id) "
 	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
 	    // still invalid: the ones that were, the set's, and any index newer than the last store
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid "
 	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
 	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
 	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
-	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after)});
+	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after),
+	     spi::text(carries_drift ? "true" : "false")});
 	return true;
 }
 
@@ -238,7 +252,7 @@ std::optional<std::string> dirty_snapshot(const std::string &objects) {
 }
 
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts,
-                    const std::optional<std::string> &carried, bool incremental, bool dbkit_dirty) {
+                    const std::optional<std::string> &carried, bool incremental) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
 	std::vector<spi::Arg> args{spi::int8(run_id), spi::text(tag), spi::text_or_null(carried)};
@@ -247,12 +261,14 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		args.push_back(spi::text(opts->drizzle_table));
 	}
 	const char *live = opts ? "dbkit.snapshot($4, $5)" : "dbkit.snapshot()";
-	if (incremental && !carried && opts) {
+	// Drift carried forward does not stop it: store_incremental keeps the drifted
+	// objects' entries (and says no when the run touched one of them).
+	if (incremental && opts) {
 		bool done = false;
 		bool stored_inc = with_short_lock_wait([&] {
 			Subxact sx;  // a failure here (the copy no longer matches): nothing stays, the full read follows
 			try {
-				done = store_incremental(run_id, tag, *opts, dbkit_dirty);
+				done = store_incremental(run_id, tag, *opts);
 				sx.commit();
 			} catch (const PgError &e) {
 				int code = e.edata()->sqlerrcode;

@@ -32,12 +32,14 @@ std::optional<std::string> drift_before_run();
 // non-transactional migration's), so the reference may be the previous one with
 // only what they touched re-read (docs/design.md, "Incremental references"); it
 // falls back to the full read whenever that is not known to be equal.
-// dbkit_dirty: a non-transactional migration's finish: its statements committed one
-// by one and left dbkit.dirty_objects rows (by_dbkit); when those are the only
-// rows, their objects are re-read with the run's, else the full read.
+// dbkit.dirty_objects rows of dbkit's own statements that committed one by one (a
+// non-transactional migration's, by_dbkit) are re-read with the run's objects. Other
+// rows are drift: with `carried` or not, while the run touched none of their
+// objects the incremental reference keeps their entries and their rows, so drift
+// is still told from the dirty set (a deploy with drift pending stays O(touched));
+// else the full read carries it key by key.
 void store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
-                    const std::optional<std::string> &carried = std::nullopt, bool incremental = true,
-                    bool dbkit_dirty = false);
+                    const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
 
 // What a drift read may rely on, from one look at dbkit's state:
 // - current: the newest reference is the live schema as far as the event triggers

@@ -828,9 +828,10 @@ CREATE TABLE dbkit.dirty_objects (
     by_dbkit boolean NOT NULL DEFAULT false
 );
 -- An incremental reference row holds what changed (changes: {key: [before, after]})
--- instead of the whole snapshot, which is reference_objects.
+-- instead of the whole snapshot, which is reference_objects. carries_drift: the
+-- run left drift not yet accepted as it was (its dbkit.dirty_objects rows stay).
 ALTER TABLE dbkit.snapshots ALTER COLUMN snapshot DROP NOT NULL, ALTER COLUMN fingerprint DROP NOT NULL,
-    ADD COLUMN changes jsonb;
+    ADD COLUMN changes jsonb, ADD COLUMN carries_drift boolean NOT NULL DEFAULT false;
 -- Readable by every role, like dbkit.code_schemas: what they hold is what pg_catalog shows anyway
 -- (and dbkit.snapshot(), which every role may call, reads them for the drizzle table left out).
 GRANT SELECT ON dbkit.reference_objects, dbkit.reference_state, dbkit.dirty_objects TO PUBLIC;

@@ -22,6 +22,15 @@ CREATE FUNCTION same_as_full() RETURNS TABLE (stored text, equal text) LANGUAGE 
              WHERE dbkit.reference() -> k IS DISTINCT FROM dbkit.snapshot() -> k) END
     FROM (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s
 $$;
+-- with drift carried: how it was stored, and the keys where the reference differs from
+-- the full rebuild (exactly the drift's, when right)
+CREATE FUNCTION carried_as_full() RETURNS TABLE (stored text, differs text) LANGUAGE sql AS $$
+  SELECT CASE WHEN s.snapshot IS NULL THEN 'incremental' ELSE 'full' END,
+         (SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT jsonb_object_keys(dbkit.reference())
+              UNION SELECT jsonb_object_keys(dbkit.snapshot())) x(k)
+           WHERE dbkit.reference() -> k IS DISTINCT FROM dbkit.snapshot() -> k)
+    FROM (SELECT snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s
+$$;
 CREATE ROLE dbkit_inc_owner;
 
 SELECT * FROM migrate('0000_base', $m$
@@ -115,6 +124,12 @@ SELECT count(*) > 0 AS dirty_after FROM dbkit.dirty_objects;
 SELECT kind, object, change FROM dbkit_drift();
 SELECT * FROM migrate('0010_after_drift', 'CREATE TABLE core.later (id int)');
 SELECT kind, object, change FROM dbkit_drift();
+-- the run touched no drifted object: its reference is still incremental, the drift's
+-- rows stay, and it differs from the full rebuild in the hand-made column alone
+SELECT * FROM carried_as_full();
+SELECT count(*) > 0 AS dirty_kept FROM dbkit.dirty_objects;
+SELECT carries_drift FROM dbkit.snapshots ORDER BY id DESC LIMIT 1;
+SELECT kind, object, change, jsonb_array_length(audit) AS audit_entries FROM dbkit_drift();
 SELECT count(*) AS dirty FROM dbkit.dirty_objects;
 SELECT count(*) FROM dbkit_accept_drift('take the hand change');
 SELECT * FROM same_as_full();
@@ -165,6 +180,19 @@ SELECT dbkit.reference() -> 'column:public.ids.id' -> 'identity_options' AS id_o
 SELECT * FROM migrate('0018_identity_col', 'ALTER TABLE ids ALTER COLUMN other SET CACHE 3 SET CYCLE');
 SELECT * FROM same_as_full();
 SELECT dbkit.reference() -> 'column:public.ids.other' -> 'identity_options' AS other_options;
+-- drift carried by several runs: each stays incremental while it touches no drifted
+-- object; the drift is still explained by the audit entry of who made it
+ALTER TABLE ids ADD COLUMN by_hand int;
+SELECT * FROM migrate('0019_beside_drift', 'CREATE TABLE beside (id int)');
+SELECT * FROM migrate('0020_beside_drift', 'ALTER TABLE beside ADD COLUMN note text');
+SELECT * FROM carried_as_full();
+SELECT kind, object, change, jsonb_array_length(audit) AS audit_entries FROM dbkit_drift();
+-- a run that touches the drifted table: the full read, carrying the drift key by key
+SELECT * FROM migrate('0021_drifted_table', 'ALTER TABLE ids ADD COLUMN by_migration int');
+SELECT * FROM carried_as_full();
+SELECT kind, object, change FROM dbkit_drift();
+SELECT count(*) FROM dbkit_accept_drift('take the hand change');
+SELECT * FROM same_as_full();
 \c regression
 DROP DATABASE dbkit_incremental;
 DROP ROLE dbkit_inc_owner;
