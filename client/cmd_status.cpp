@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -103,22 +104,56 @@ int history_only(const Common &c, Session &s, bool all) {
 
 namespace {
 
+constexpr const char *kStatusColumns = "idx, tag, state, applied_at::pg_catalog.text, how, note";
+
+// The query of a folder's status from `call` (a function call returning its rows).
+// summary: only the rows the text view prints (every row that needs attention,
+// and the newest applied ones), each with its place (n), and the count of every
+// state and of all rows, so that 10,000 rows are neither cast to text nor sent.
+std::string status_query(const std::string &call, bool summary) {
+	if (!summary)
+		return fmt::format("SELECT {} FROM {}", kStatusColumns, call);
+	return fmt::format(
+	    "WITH s AS MATERIALIZED (SELECT f.idx, f.tag, f.state, f.applied_at, f.how, f.note, "
+	    "                          pg_catalog.row_number() OVER () AS n FROM {} f), "
+	    "     c AS (SELECT pg_catalog.sum(g.k) AS total, pg_catalog.jsonb_object_agg(g.state, g.k) AS counts "
+	    "           FROM (SELECT s.state, pg_catalog.count(*) AS k FROM s GROUP BY s.state) g) "
+	    "SELECT s.idx, s.tag, s.state, s.applied_at::pg_catalog.text, s.how, s.note, s.n, c.total, c.counts::pg_catalog.text "
+	    "FROM s, c WHERE s.state OPERATOR(pg_catalog.<>) 'applied' OR s.n OPERATOR(pg_catalog.>) (c.total OPERATOR(pg_catalog.-) {}) "
+	    "ORDER BY s.n",
+	    call, kRecent);
+}
+
 // The rows of a folder's status (idx, tag, state, applied_at, how, note), as text or JSON.
-int print_folder_status(const Common &c, const Result &r, const std::vector<Notice> &notices, bool all) {
+// summary: `r` is status_query(..., true)'s: the printed rows only, with their place,
+// the total and the counts.
+int print_folder_status(const Common &c, const Result &r, const std::vector<Notice> &notices, bool all, bool summary) {
 	if (c.json) {
 		emit_json({{"ok", true}, {"migrations", rows_json(r)}, {"warnings", notices_json(notices)}});
 		return kOk;
 	}
 	// Without --all: every row that needs attention, and the newest applied ones.
-	std::map<std::string, int> counts;
-	int rows = r.rows(), hidden = 0;
+	std::map<std::string, long> counts;
+	long rows = r.rows(), hidden = 0, place = 0;
+	if (summary && rows > 0) {
+		rows = std::stol(r.get(0, 7));
+		nlohmann::json by_state = nlohmann::json::parse(r.get(0, 8));
+		for (const auto &[state, n] : by_state.items())
+			counts[state] = n.get<long>();
+	}
 	std::string out = fmt::format("{:>5}  {:<40} {:<13} {}\n", "idx", "migration", "state", "applied at");
-	for (int i = 0; i < rows; ++i) {
+	for (int i = 0; i < r.rows(); ++i) {
 		std::string state = r.get(i, 2);
-		++counts[state];
-		if (!all && state == "applied" && i < rows - kRecent) {
-			++hidden;
-			continue;
+		if (summary) {
+			long n = std::stol(r.get(i, 6));  // 1-based: the rows before it not sent are hidden applied ones
+			hidden += n - place - 1;
+			place = n;
+		} else {
+			++counts[state];
+			if (!all && state == "applied" && i < rows - kRecent) {
+				++hidden;
+				continue;
+			}
 		}
 		if (hidden) {
 			out += fmt::format("  ... {} applied migration{} not shown (--all lists every one)\n", hidden, hidden == 1 ? "" : "s");
@@ -130,16 +165,14 @@ int print_folder_status(const Common &c, const Result &r, const std::vector<Noti
 		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r.get(i, 0), r.get(i, 1), state, when, how, note);
 	}
 	std::fputs(out.c_str(), out_stream());
-	std::string summary;
+	std::string line;
 	for (const char *st : {"applied", "renamed", "adoptable", "pending", "out_of_order", "modified", "missing"})
 		if (counts[st])
-			summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[st], st);
-	fmt::print(out_stream(), "{} migration{} in {}: {}\n", r.rows(), r.rows() == 1 ? "" : "s", c.dir,
-	           summary.empty() ? "none" : summary);
+			line += fmt::format("{}{} {}", line.empty() ? "" : ", ", counts[st], st);
+	fmt::print(out_stream(), "{} migration{} in {}: {}\n", rows, rows == 1 ? "" : "s", c.dir,
+	           line.empty() ? "none" : line);
 	return kOk;
 }
-
-constexpr const char *kStatusColumns = "idx, tag, state, applied_at::pg_catalog.text, how, note";
 
 }  // namespace
 
@@ -154,22 +187,35 @@ int cmd_status(const Common &c, bool all) {
 	}
 	// Nothing changed since the last run (the files' hashes from the hash cache,
 	// the server's history in its key): the stored answer, no file read or sent.
-	std::optional<std::string> digest = status_cache_enabled(c) ? cached_folder_digest(c) : std::nullopt;
-	bool store = false;  // the server can store the answer (dbkit_status_cached exists)
+	// The connection is made meanwhile, on another thread, quietly: when it
+	// fails, open_session below tries again and reports why, after any problem
+	// with the folder, as without the cache.
+	std::optional<std::string> digest;
 	Session s;
+	if (status_cache_enabled(c)) {
+		std::thread ahead([&] {
+			try {
+				s.conn = std::make_unique<Connection>(c.url);
+			} catch (...) {
+			}
+		});
+		digest = cached_folder_digest(c);
+		ahead.join();
+	}
+	bool store = false;  // the server can store the answer (dbkit_status_cached exists)
 	nlohmann::json payload;
 	ServerError err;
+	const bool summary = !all && !c.json;
 	if (digest) {
 		if (int rc = open_session(c, s))
 			return rc;
-		auto hit = s.conn->query(fmt::format("SELECT {} FROM {}($1, '{{}}'::pg_catalog.jsonb)", kStatusColumns,
-		                                     s.fn("dbkit_status_cached")),
+		auto hit = s.conn->query(status_query(s.fn("dbkit_status_cached") + "($1, '{}'::pg_catalog.jsonb)", summary),
 		                         {*digest}, err);
 		auto notices = s.conn->take_notices();
 		if (hit && hit->rows() > 0) {
 			if (!c.json)
 				print_notices(notices);
-			return print_folder_status(c, *hit, notices, all);
+			return print_folder_status(c, *hit, notices, all, summary);
 		}
 		// A miss: the folder is sent, and the answer stored. An error (an
 		// older extension without the function, a table this role may not
@@ -180,6 +226,7 @@ int cmd_status(const Common &c, bool all) {
 	} else {
 		if (int rc = load_payload(c, payload))
 			return rc;
+		s.conn.reset();  // connected ahead for a digest the folder did not give: as without the cache
 		if (int rc = open_session(c, s))
 			return rc;
 	}
@@ -192,13 +239,13 @@ int cmd_status(const Common &c, bool all) {
 			print_server_error("status failed", err);
 			return kFailed;
 		}
-		r = s.conn->query(fmt::format("SELECT {} FROM {}($1::pg_catalog.jsonb)", kStatusColumns, s.fn("dbkit_status_store")),
+		r = s.conn->query(status_query(s.fn("dbkit_status_store") + "($1::pg_catalog.jsonb)", summary),
 		                  {payload_text(payload)}, err);
 		ServerError end_err;
 		if (!s.conn->query(r ? "COMMIT" : "ROLLBACK", {}, r ? err : end_err))
 			r.reset();
 	} else {
-		r = s.conn->query(fmt::format("SELECT {} FROM {}($1::pg_catalog.jsonb)", kStatusColumns, s.fn("dbkit_status")),
+		r = s.conn->query(status_query(s.fn("dbkit_status") + "($1::pg_catalog.jsonb)", summary),
 		                  {payload_text(payload)}, err);
 	}
 	auto notices = s.conn->take_notices();
@@ -210,7 +257,7 @@ int cmd_status(const Common &c, bool all) {
 			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
-	return print_folder_status(c, *r, notices, all);
+	return print_folder_status(c, *r, notices, all, summary);
 }
 
 int cmd_init(const Common &c) {

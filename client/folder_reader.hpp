@@ -33,7 +33,7 @@ nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts = {})
 // The files read_folder() ships, without reading them: where each is on disk
 // and its name in the payload (the journal is "meta/_journal.json").
 struct FolderFile {
-	std::filesystem::path path;
+	std::string path;
 	std::string name;
 };
 std::vector<FolderFile> list_folder(const std::string &dir, bool snapshots);

@@ -18,6 +18,7 @@
 #include <filesystem>
 
 #include "core/folder_digest.hpp"
+#include "sha256.hpp"
 
 namespace dbkit::client {
 
@@ -31,6 +32,9 @@ bool read_all(int dirfd, const char *path, std::string &out) {
 	int fd = ::openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
+	struct stat st {};
+	if (::fstat(fd, &st) == 0 && st.st_size > 0)
+		out.reserve(size_t(st.st_size));
 	char buf[65536];
 	for (;;) {
 		ssize_t n = ::read(fd, buf, sizeof buf);
@@ -105,13 +109,13 @@ bool number(const char *&p, const char *end, T &out) {
 void HashCache::load() {
 	if (file_.empty())
 		return;
-	std::string text;
+	std::string &text = text_;  // old_'s paths point into it: it is read in place, never moved
 	if (!read_all(AT_FDCWD, file_.c_str(), text))
 		return;
 	std::string header = std::string(kHeader) + "\n";
 	if (text.compare(0, header.size(), header) != 0)
 		return;
-	std::unordered_map<std::string, Entry> entries;
+	std::vector<std::pair<std::string_view, Entry>> entries;
 	entries.reserve(text.size() / 128);  // a line is about 150 bytes
 	const char *p = text.data() + header.size(), *end = text.data() + text.size();
 	while (p < end) {
@@ -137,13 +141,27 @@ void HashCache::load() {
 		p = colon + 1;
 		if (size_t(end - p) < len + 1 || p[len] != '\n')
 			return;
-		entries[std::string(p, len)] = std::move(e);
+		entries.emplace_back(std::string_view(p, len), std::move(e));
 		p += len + 1;
 	}
 	old_ = std::move(entries);
 }
 
-HashCache::Probe HashCache::probe(const std::string &path, int dirfd, const char *rel) const {
+// The stored entry of `path`, which is the `at`-th file asked for: entry `at`
+// when the folder lists as it did, else looked up by path.
+const HashCache::Entry *HashCache::stored(const std::string &path, size_t at) {
+	if (at < old_.size() && old_[at].first == path)
+		return &old_[at].second;
+	if (by_path_.empty() && !old_.empty()) {
+		by_path_.reserve(old_.size());
+		for (size_t i = 0; i < old_.size(); ++i)
+			by_path_.emplace(old_[i].first, i);  // a path twice (a hand-edited file): the first
+	}
+	auto it = by_path_.find(path);
+	return it == by_path_.end() ? nullptr : &old_[it->second].second;
+}
+
+HashCache::Probe HashCache::probe(const Entry *old, int dirfd, const char *rel) const {
 	Probe r;
 	struct stat st {};
 	if (::fstatat(dirfd, rel, &st, 0) != 0 || !S_ISREG(st.st_mode))
@@ -151,8 +169,8 @@ HashCache::Probe HashCache::probe(const std::string &path, int dirfd, const char
 	int64_t g = opts_.granularity_ns > 0 ? opts_.granularity_ns : 1;
 	FileKey key{uint64_t(st.st_dev), uint64_t(st.st_ino), uint64_t(st.st_size), ns_of(st.st_mtim) / g * g,
 	            ns_of(st.st_ctim) / g * g};
-	if (auto it = old_.find(path); it != old_.end()) {
-		const Entry &e = it->second;
+	if (old) {
+		const Entry &e = *old;
 		// git's racy rule: a file changed within the margin of its hashing may
 		// have been changed again since, with the same stat
 		bool racy = key.mtime_ns >= e.hashed_at_ns - opts_.racy_margin_ns ||
@@ -171,7 +189,7 @@ HashCache::Probe HashCache::probe(const std::string &path, int dirfd, const char
 	r.steady = ::fstatat(dirfd, rel, &after, 0) == 0 && after.st_ino == st.st_ino && after.st_size == st.st_size &&
 	           ns_of(after.st_mtim) == ns_of(st.st_mtim) && ns_of(after.st_ctim) == ns_of(st.st_ctim);
 	r.ok = true;
-	r.entry = Entry{key, run_start_ns_, core::sha256_hex_plain(bytes)};
+	r.entry = Entry{key, run_start_ns_, sha256_hex(bytes)};
 	return r;
 }
 
@@ -188,11 +206,15 @@ std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<st
 				::close(fd);
 		}
 	} close_base{basefd};
+	// the stored entries first, on this thread (the map, if built, is built once)
+	std::vector<const Entry *> olds(paths.size());
+	for (size_t i = 0; i < paths.size(); ++i)
+		olds[i] = stored(paths[i], used_.size() + i);
 	auto one = [&](size_t i) {
 		const std::string &p = paths[i];
 		if (basefd >= 0 && p.size() > base.size() + 1 && p.compare(0, base.size(), base) == 0 && p[base.size()] == '/')
-			return probe(p, basefd, p.c_str() + base.size() + 1);
-		return probe(p, AT_FDCWD, p.c_str());
+			return probe(olds[i], basefd, p.c_str() + base.size() + 1);
+		return probe(olds[i], AT_FDCWD, p.c_str());
 	};
 	parallel_for(paths.size(), [&](size_t i) { probes[i] = one(i); });
 	std::vector<std::optional<std::string>> out(paths.size());

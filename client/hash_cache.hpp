@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -83,12 +84,18 @@ private:
 	};
 	void load();
 	int64_t now() const;
-	Probe probe(const std::string &path, int dirfd, const char *rel) const;
+	const Entry *stored(const std::string &path, size_t at);
+	Probe probe(const Entry *old, int dirfd, const char *rel) const;
 
 	std::string file_;
 	HashCacheOptions opts_;
 	int64_t run_start_ns_;
-	std::unordered_map<std::string, Entry> old_;
+	// The file's entries in its order, which is the order the files were listed
+	// in last time: an unchanged folder lists them in the same order, so entry i
+	// is file i's and no map is built. The map (by path) only when they differ.
+	std::string text_;  // the file, which old_'s paths point into
+	std::vector<std::pair<std::string_view, Entry>> old_;
+	std::unordered_map<std::string_view, size_t> by_path_;
 	std::vector<std::pair<std::string, Entry>> used_;  // what save() writes
 	bool dirty_ = false;
 	size_t hashed_ = 0, reused_ = 0;

@@ -59,7 +59,8 @@ static int check_version(const Common &c, const Session &s, const std::string &i
 
 int open_session(const Common &c, Session &s, bool need_extension) {
 	try {
-		s.conn = std::make_unique<Connection>(c.url);
+		if (!s.conn)  // else connected ahead by the caller (cmd_status, while it stats the folder)
+			s.conn = std::make_unique<Connection>(c.url);
 	} catch (const ConnectError &e) {
 		fmt::print(err_stream(), "dbkit: cannot connect: {}\n", e.what());
 		fmt::print(err_stream(), "  {:<8} {}\n", "hint",

@@ -24,7 +24,8 @@ struct Session {
 	std::string fn(const char *name) const { return schema + "." + name; }
 };
 
-// Connects and finds the extension. On failure prints why and returns the exit code.
+// Connects (unless s.conn is already connected) and finds the extension. On
+// failure prints why and returns the exit code.
 int open_session(const Common &c, Session &s, bool need_extension = true);
 
 // Waits (at most wait_ms; -1: the server's default) for dbkit's deploy lock and

@@ -8,6 +8,7 @@
 #include "core/folder_digest.hpp"
 #include "folder_reader.hpp"
 #include "hash_cache.hpp"
+#include "sha256.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,7 +30,7 @@ std::optional<std::string> cached_folder_digest(const Common &c) {
 		std::vector<std::string> paths;
 		paths.reserve(listing.size());
 		for (const FolderFile &f : listing)
-			paths.push_back(f.path.string());
+			paths.push_back(f.path);
 		std::vector<std::optional<std::string>> shas = cache.hash_all(paths, root);
 		files.reserve(listing.size());
 		for (size_t i = 0; i < listing.size(); ++i) {
@@ -41,7 +42,7 @@ std::optional<std::string> cached_folder_digest(const Common &c) {
 				files.emplace_back(std::move(listing[i].name), std::move(*shas[i]));
 		}
 		cache.save();
-		return core::folder_digest(journal, std::move(files));
+		return sha256_hex(core::folder_listing(journal, std::move(files)));
 	} catch (...) {  // a folder that cannot be listed: the ordinary path says why
 		return std::nullopt;
 	}

@@ -4,7 +4,7 @@
 set -euo pipefail
 # The second line: tools the tests use (tests/e2e, tests/faults): node and npm (the real
 # drizzle migrator), jq, bc, GNU time (/usr/bin/time), python3.
-pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev
+pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
       libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest
       jq bc time python3 python3-yaml
       libcpp-httplib-dev chromium)  # dbkit studio: its HTTP server; its browser tests

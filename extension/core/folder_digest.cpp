@@ -67,6 +67,11 @@ std::string sha256_hex_plain(std::string_view bytes) {
 
 std::string folder_digest(const std::optional<std::string> &journal_sha,
                           std::vector<std::pair<std::string, std::string>> files) {
+	return sha256_hex_plain(folder_listing(journal_sha, std::move(files)));
+}
+
+std::string folder_listing(const std::optional<std::string> &journal_sha,
+                           std::vector<std::pair<std::string, std::string>> files) {
 	std::sort(files.begin(), files.end());
 	// Lengths before names: a name may hold a space or a newline, and the
 	// listing must still read one way only.
@@ -80,7 +85,7 @@ std::string folder_digest(const std::optional<std::string> &journal_sha,
 		listing += sha;
 		listing += '\n';
 	}
-	return sha256_hex_plain(listing);
+	return listing;
 }
 
 }  // namespace dbkit::core

@@ -26,5 +26,9 @@ std::string sha256_hex_plain(std::string_view bytes);
 // "0002_y/down.sql"); the journal is not among them.
 std::string folder_digest(const std::optional<std::string> &journal_sha,
                           std::vector<std::pair<std::string, std::string>> files);
+// The listing folder_digest() hashes, for a caller with a faster sha256 (the
+// client has OpenSSL's: 850 kB at 10,000 files took 14 ms with the plain one).
+std::string folder_listing(const std::optional<std::string> &journal_sha,
+                           std::vector<std::pair<std::string, std::string>> files);
 
 }  // namespace dbkit::core

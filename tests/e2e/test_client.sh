@@ -107,6 +107,12 @@ assert_contains "$OUT" "... 3 applied migrations not shown (--all lists every on
 assert_contains "$OUT" "0003_t3" "status --dir: a modified one is always shown"
 assert_contains "$OUT" "modified" "status --dir: its state"
 assert_contains "$OUT" "30 migrations in $L: 29 applied, 1 modified" "status --dir: the summary counts every row"
+assert_contains "$OUT" "... 6 applied migrations not shown (--all lists every one)" "status --dir: a second gap, after the modified one"
+FIRST=$OUT
+run status --dir "$L"  # from the answer the server stored for this folder (only the printed rows are sent)
+assert_eq "$FIRST" "$OUT" "status --dir: the stored answer prints the same"
+DBKIT_NO_CACHE=1 run status --dir "$L"
+assert_eq "$FIRST" "$OUT" "status --dir: without the caches, the same"
 run status --dir "$L" --all
 assert_contains "$OUT" "0000_t0" "status --dir --all: every row"
 export PGDATABASE=client_b
