@@ -206,6 +206,11 @@ std::vector<DirEntry> entries_of(const std::string &dir) {
 			if (::fstatat(::dirfd(d), e->d_name, &st, 0) == 0) {
 				x.file = S_ISREG(st.st_mode);
 				x.dir = S_ISDIR(st.st_mode);
+			} else if (errno != ENOENT && errno != ENOTDIR) {
+				// as std::filesystem::status(): a dangling link is no file, a loop (ELOOP)
+				// or a permission error is an error naming it
+				throw fs::filesystem_error("cannot stat", fs::path(dir) / e->d_name,
+				                           std::error_code(errno, std::generic_category()));
 			}
 		}
 		out.push_back(std::move(x));

@@ -12,7 +12,7 @@ namespace dbkit {
 
 void require_deployer(const char *fn) {
 	// by oid: a name lookup would itself fail on the schema's USAGE check
-	spi::execute(
+	spi::execute_cached(
 	    // the extension's own relations through pg_depend's index: a scan of pg_class
 	    // for schema dbkit grows with the user's schema (40 ms at 10,000 tables)
 	    "WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'dbkit'), "
@@ -26,7 +26,9 @@ void require_deployer(const char *fn) {
 	    "SELECT 0 AS n, 'USAGE on schema dbkit' AS lacks FROM s WHERE NOT pg_catalog.has_schema_privilege(s.oid, 'USAGE') "
 	    "UNION ALL SELECT 1, pg_catalog.format('SELECT, INSERT, UPDATE, DELETE on dbkit.%I', m.relname) FROM m "
 	    "WHERE CASE WHEN m.relkind = 'r' AND m.relname IN ('migrations', 'events', 'snapshots', 'progress') "
-	    "THEN NOT pg_catalog.has_table_privilege(m.oid, 'SELECT, INSERT, UPDATE, DELETE') END "
+	    // each privilege: has_table_privilege with a list is true when any one is held
+	    "THEN NOT (pg_catalog.has_table_privilege(m.oid, 'SELECT') AND pg_catalog.has_table_privilege(m.oid, 'INSERT') "
+	    "          AND pg_catalog.has_table_privilege(m.oid, 'UPDATE') AND pg_catalog.has_table_privilege(m.oid, 'DELETE')) END "
 	    "UNION ALL SELECT 2, pg_catalog.format('USAGE on sequence dbkit.%I', m.relname) FROM m "
 	    "WHERE CASE WHEN m.relkind = 'S' THEN NOT pg_catalog.has_sequence_privilege(m.oid, 'USAGE') END) x");
 	auto lacks = spi::get_text(0, 1);
@@ -61,7 +63,7 @@ void DrizzleTable::detect() {
 	// mistaken for "absent" (CREATE TABLE IF NOT EXISTS would then skip it and
 	// our INSERT would go wherever its rules or triggers send it).
 	check_trust();
-	spi::execute(
+	spi::execute_cached(
 	    "SELECT a.attname::text FROM pg_catalog.pg_attribute a "
 	    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
@@ -135,7 +137,7 @@ void DrizzleTable::check_trust() {
 	                "--no-drizzle-sync; if {} is not drizzle's, drop it (as its owner or a superuser).",
 	                qualified_);
 	// the schema: whoever owns it can swap the table under us
-	spi::execute(fmt::format("SELECT pg_catalog.pg_get_userbyid(n.nspowner), {} FROM pg_catalog.pg_namespace n "
+	spi::execute_cached(fmt::format("SELECT pg_catalog.pg_get_userbyid(n.nspowner), {} FROM pg_catalog.pg_namespace n "
 	                         "WHERE n.nspname = $1",
 	                         trusted_sql("n.nspowner"))
 	                 .c_str(),
@@ -151,7 +153,7 @@ void DrizzleTable::check_trust() {
 		                        "or keep drizzle's table elsewhere (--drizzle-schema), or run with --no-drizzle-sync.",
 		                        spi::sql_ident(schema_)));
 
-	spi::execute(
+	spi::execute_cached(
 	    fmt::format(
 	        "SELECT c.oid::text, c.relkind::text, c.relispartition, pg_catalog.pg_get_userbyid(c.relowner), {}, "
 	        "EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) "
@@ -186,7 +188,7 @@ void DrizzleTable::check_trust() {
 
 	// triggers of any kind (also clones on partitions), rules, and expressions
 	// that call functions or operators outside pg_catalog
-	spi::execute(
+	spi::execute_cached(
 	    "SELECT 'trigger ' || pg_catalog.quote_ident(t.tgname) FROM pg_catalog.pg_trigger t "
 	    "WHERE t.tgrelid = $1::pg_catalog.oid AND NOT t.tgisinternal "
 	    "UNION ALL SELECT 'rule ' || pg_catalog.quote_ident(w.rulename) FROM pg_catalog.pg_rewrite w "

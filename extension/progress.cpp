@@ -32,7 +32,7 @@ IndexState index_state(const std::string &table, const std::string &name) {
 	Oid relid = resolve_relation(table);
 	if (relid == InvalidOid)
 		return {"absent", ""};
-	spi::execute(
+	spi::execute_cached(
 	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), i.indisvalid "
 	    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

@@ -50,7 +50,7 @@ ReferenceCheck check_reference(const std::optional<std::string> &format) {
 	ReferenceCheck c;
 	if (touched_outside_pending())
 		return c;
-	spi::execute(
+	spi::execute_cached(
 	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
 	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
 	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "

@@ -1,5 +1,9 @@
 #include "spi.hpp"
 
+#include <unordered_map>
+
+#include <fmt/format.h>
+
 namespace dbkit::spi {
 
 Arg text(std::string_view s) {
@@ -91,6 +95,41 @@ int execute(const char *sql, const std::vector<Arg> &args, bool read_only) {
 		                             n ? p.nulls.c_str() : nullptr, read_only, 0);
 	});
 	check(rc, "SPI_execute");
+	return rc;
+}
+
+int execute_cached(const char *sql, const std::vector<Arg> &args, bool read_only) {
+	// for the backend's life, like plpgsql's plans; never freed
+	static auto *plans = new std::unordered_map<std::string, SPIPlanPtr>();
+	constexpr size_t kMaxPlans = 256;
+	std::string key(sql);
+	for (const auto &a : args)
+		key += fmt::format("\n{}", a.type);
+	auto it = plans->find(key);
+	SPIPlanPtr plan = nullptr;
+	if (it != plans->end()) {
+		plan = it->second;
+	} else {
+		if (plans->size() >= kMaxPlans)
+			return execute(sql, args, read_only);
+		std::vector<Oid> types;
+		for (const auto &a : args)
+			types.push_back(a.type);
+		int n = static_cast<int>(types.size());
+		SafeSearchPath safe;
+		// one generic plan: these are small lookups by key, whose plan does not depend
+		// on the values (the default would plan each of the first five calls anew)
+		plan = PgCall([&]() noexcept { return SPI_prepare_cursor(sql, n, n ? types.data() : nullptr, CURSOR_OPT_GENERIC_PLAN); });
+		if (!plan)
+			throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI_prepare failed: ") + SPI_result_code_string(SPI_result));
+		if (PgCall([&]() noexcept { return SPI_keepplan(plan); }) != 0)
+			return execute(sql, args, read_only);
+		plans->emplace(std::move(key), plan);
+	}
+	Packed p(args);
+	SafeSearchPath safe;
+	int rc = PgCall([&]() noexcept { return SPI_execute_plan(plan, p.values.data(), p.nulls.c_str(), read_only, 0); });
+	check(rc, "SPI_execute_plan");
 	return rc;
 }
 

@@ -30,6 +30,16 @@ void finish();
 // Runs `sql` with parameters; returns the SPI result code (>= 0) or throws.
 int execute(const char *sql, const std::vector<Arg> &args = {}, bool read_only = false);
 
+// execute() for dbkit's own fixed queries that a session runs again and again (a
+// non-transactional run's checks around each statement, the trust checks of
+// every call): prepared once per backend and kept (SPI_keepplan), so PostgreSQL's
+// plan cache plans it once (and again only after DDL on what it reads) instead
+// of parsing and planning it on every call. One generic plan: only for lookups
+// whose best plan does not depend on the values. Keyed by the text and the
+// argument types; never for text that varies with user input (the cache holds
+// at most a few hundred plans, then runs the rest uncached).
+int execute_cached(const char *sql, const std::vector<Arg> &args = {}, bool read_only = false);
+
 // Prepared statement kept for the rest of the call.
 SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types);
 int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args);

@@ -113,9 +113,18 @@ bool dbkit_touched_has_outside() { return g_entries != NIL; }
 void dbkit_touched_write_outside() {
 	if (g_entries == NIL)
 		return;
-	// a database whose dbkit SQL objects are still 0.1.0 (before ALTER EXTENSION UPDATE) has no such table
-	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-	                "WHERE n.nspname = 'dbkit' AND c.relname = 'dirty_objects'", true, 1) != SPI_OK_SELECT)
+	// a database whose dbkit SQL objects are still 0.1.0 (before ALTER EXTENSION UPDATE) has no such table;
+	// planned once per backend (a non-transactional run commits after every statement)
+	static SPIPlanPtr exists_plan = nullptr;
+	if (!exists_plan) {
+		SPIPlanPtr p = SPI_prepare("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+		                           "ON n.oid = c.relnamespace WHERE n.nspname = 'dbkit' AND c.relname = 'dirty_objects'",
+		                           0, nullptr);
+		if (!p || SPI_keepplan(p) != 0)
+			elog(ERROR, "dirty objects: %s", SPI_result_code_string(SPI_result));
+		exists_plan = p;
+	}
+	if (SPI_execute_plan(exists_plan, nullptr, nullptr, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "dirty objects: lookup failed");
 	if (SPI_processed == 0)
 		return;

@@ -839,14 +839,19 @@ SELECT pg_catalog.pg_extension_config_dump('dbkit.dirty_objects', '');
 
 -- What event triggers cannot see and is cheap to read: roles (shared, renamed from
 -- any database) and event triggers (their own DDL fires none).
+-- PL/pgSQL, as _owners_of below: its plan is kept for the session (an SQL function
+-- that cannot be inlined is planned again at every call; a non-transactional run
+-- calls these a few times per statement)
 CREATE FUNCTION dbkit._guard_fingerprint()
 RETURNS text
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT md5(coalesce((SELECT string_agg(oid::text || ':' || rolname, ',' ORDER BY oid) FROM pg_roles), '') || '|' ||
+BEGIN
+RETURN md5(coalesce((SELECT string_agg(oid::text || ':' || rolname, ',' ORDER BY oid) FROM pg_roles), '') || '|' ||
            coalesce((SELECT string_agg(oid::text || ':' || xmin::text || ':' || evtenabled::text, ',' ORDER BY oid)
-                       FROM pg_event_trigger), ''))
+                       FROM pg_event_trigger), ''));
+END
 $$;
 
 -- The newest reference as one map (an incremental row's is reference_objects).
@@ -889,11 +894,12 @@ $$;
 -- catalogs and from the stored reference (what was dropped is only there).
 CREATE FUNCTION dbkit._owners_of(objects oid[])
 RETURNS oid[]
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
 -- objects, with the table (or domain, publication) whose entry each is a part of
-SELECT array(SELECT DISTINCT o FROM (
+RETURN array(SELECT DISTINCT o FROM (
     SELECT unnest(objects)
     UNION ALL SELECT conrelid FROM pg_constraint WHERE oid = ANY (objects) AND conrelid <> 0
     UNION ALL SELECT contypid FROM pg_constraint WHERE oid = ANY (objects) AND contypid <> 0
@@ -910,7 +916,8 @@ SELECT array(SELECT DISTINCT o FROM (
      WHERE d.classid = 'pg_class'::regclass AND d.objid = ANY (objects) AND d.refclassid = 'pg_class'::regclass
        AND d.deptype = 'i'
     UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = ANY (objects) AND r.relid IS NOT NULL) x(o)
-  WHERE o IS NOT NULL AND o <> 0)
+  WHERE o IS NOT NULL AND o <> 0);
+END
 $$;
 
 CREATE FUNCTION dbkit._expand_touched(touched oid[])
