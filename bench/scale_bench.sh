@@ -9,7 +9,8 @@
 # copy with dbkit and a full reference) and `ps` (a plain copy) are made from it. Then, alternating
 # the order every run:
 #   deploy   one more migration `ALTER TABLE tK ADD COLUMN extra_K int`: `dbkit migrate --dir F`
-#            on dk against `psql -f` of the same file on ps (fresh process and connection each)
+#            on dk against `psql -f` of the same file on ps (fresh process and connection each);
+#            and one more while the change below is pending (drift carried by the deploy)
 #   poll     `dbkit drift` with nothing changed (fresh process), and its server time: the query's
 #            own clock (clock_timestamp() - statement_timestamp()) in a fresh connection (cold:
 #            the first dbkit call of a backend) and in the same connection again (warm)
@@ -71,9 +72,9 @@ for N in $SIZES; do
 	F=$TMP/folder$N
 	mkdir -p "$F/meta"
 	export PGDATABASE=dk$N
-	DEP=() PSQL=() BASE=() POLL=() POLL_COLD=() POLL_WARM=() CHG=() CHG_SRV=() DUMP=()
+	DEP=() DEP_DRIFT=() PSQL=() BASE=() POLL=() POLL_COLD=() POLL_WARM=() CHG=() CHG_SRV=() DUMP=()
 	for ((r = 0; r <= RUNS; r++)); do  # run 0 warms up, not counted
-		file=$(step "$F" "$((r + 1))")
+		file=$(step "$F" "$((2 * r + 1))")
 		dep() { timed 0 "$DBKIT" migrate --dir "$F" --url "dbname=dk$N"; ((r)) && DEP+=("$T_MS"); true; }
 		run_ps() { timed 0 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "ps$N" -f "$file"; ((r)) && PSQL+=("$T_MS"); true; }
 		if ((r % 2)); then dep; run_ps; else run_ps; dep; fi
@@ -92,11 +93,15 @@ for N in $SIZES; do
 		}
 		dump() { timed 0 "$PG_BIN/pg_dump" -s -d "dk$N" -f /dev/null; ((r)) && DUMP+=("$T_MS"); true; }
 		if ((r % 2)); then chg; dump; else dump; chg; fi
+		# a deploy while that change is pending (not accepted): it carries the drift
+		step "$F" "$((2 * r + 2))" >/dev/null
+		timed 0 "$DBKIT" migrate --dir "$F" --url "dbname=dk$N"; ((r)) && DEP_DRIFT+=("$T_MS")
+		grep -q "drift_$r" <("$DBKIT" drift --url "dbname=dk$N" 2>&1) || die "the drift pending before a deploy is no longer reported"
 		"$DBKIT" accept-drift --reason "bench run $r" --url "dbname=dk$N" >/dev/null
 		((r)) && log "N=$N run $r/$RUNS: deploy ${DEP[-1]} ms, psql ${PSQL[-1]} ms, poll ${POLL[-1]} ms (server cold $pc), change ${CHG[-1]} ms, pg_dump ${DUMP[-1]} ms"
 	done
 	unset PGDATABASE
-	S_DEP=$(stats "${DEP[@]}") S_PS=$(stats "${PSQL[@]}") S_BASE=$(stats "${BASE[@]}") S_POLL=$(stats "${POLL[@]}")
+	S_DEP=$(stats "${DEP[@]}") S_DEPD=$(stats "${DEP_DRIFT[@]}") S_PS=$(stats "${PSQL[@]}") S_BASE=$(stats "${BASE[@]}") S_POLL=$(stats "${POLL[@]}")
 	S_PC=$(stats "${POLL_COLD[@]}") S_PW=$(stats "${POLL_WARM[@]}") S_CHG=$(stats "${CHG[@]}")
 	S_CS=$(stats "${CHG_SRV[@]}") S_DUMP=$(stats "${DUMP[@]}")
 	REPORT+="
@@ -106,6 +111,7 @@ for N in $SIZES; do
 |---|---|---|
 | psql -f (the same one-statement migration), baseline of the deploy | $(fmt_row "$S_PS") | 1.00 |
 | **dbkit migrate --dir**, one migration | $(fmt_row "$S_DEP") | $(ratio "$(med "$S_DEP")" "$(med "$S_PS")") (psql + $(awk -v a="$(med "$S_DEP")" -v b="$(med "$S_PS")" 'BEGIN { printf "%.0f", a - b }') ms) |
+| dbkit migrate --dir, one migration, with a column added by hand pending (drift carried) | $(fmt_row "$S_DEPD") | $(ratio "$(med "$S_DEPD")" "$(med "$S_PS")") (psql + $(awk -v a="$(med "$S_DEPD")" -v b="$(med "$S_PS")" 'BEGIN { printf "%.0f", a - b }') ms) |
 | psql -c 'SELECT 1', baseline of a poll | $(fmt_row "$S_BASE") | 1.00 |
 | dbkit drift, nothing changed (whole process) | $(fmt_row "$S_POLL") | $(ratio "$(med "$S_POLL")" "$(med "$S_BASE")") |
 | dbkit_drift() server time, nothing changed, fresh connection | $S_PC ms (median min max) | |

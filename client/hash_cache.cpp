@@ -110,6 +110,11 @@ void HashCache::load() {
 	if (file_.empty())
 		return;
 	std::string &text = text_;  // old_'s paths point into it: it is read in place, never moved
+	struct stat st {};
+	if (::stat(file_.c_str(), &st) == 0) {
+		existed_ = true;
+		file_mtime_ns_ = ns_of(st.st_mtim);
+	}
 	if (!read_all(AT_FDCWD, file_.c_str(), text))
 		return;
 	std::string header = std::string(kHeader) + "\n";
@@ -236,11 +241,30 @@ std::vector<std::optional<std::string>> HashCache::hash_all(const std::vector<st
 	return out;
 }
 
+void HashCache::prune_others() const {
+	std::error_code ec;
+	std::filesystem::path dir = std::filesystem::path(file_).parent_path();
+	int64_t cutoff = now() - opts_.prune_after_ns;
+	for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+	     it.increment(ec)) {
+		std::string name = it->path().filename().string();
+		struct stat st {};
+		if (name.compare(0, 7, "hashes-") != 0 || it->path() == file_ || ::lstat(it->path().c_str(), &st) != 0 ||
+		    !S_ISREG(st.st_mode) || ns_of(st.st_mtim) >= cutoff)
+			continue;
+		::unlink(it->path().c_str());  // another run may be writing it: then it is only rebuilt
+	}
+}
+
 void HashCache::save() {
 	if (file_.empty())
 		return;
-	if (!dirty_ && used_.size() == old_.size())
+	if (!dirty_ && used_.size() == old_.size()) {
+		// in use, unchanged: touched once a day so that pruning leaves it
+		if (existed_ && file_mtime_ns_ < now() - 24LL * 3600 * 1'000'000'000)
+			::utimensat(AT_FDCWD, file_.c_str(), nullptr, 0);
 		return;
+	}
 	std::string text = std::string(kHeader) + "\n";
 	for (const auto &[path, e] : used_) {
 		if (path.find('\n') != std::string::npos)
@@ -269,8 +293,12 @@ void HashCache::save() {
 		off += size_t(n);
 	}
 	ok = ::close(fd) == 0 && ok;
-	if (!ok || ::rename(tmp.c_str(), file_.c_str()) != 0)
+	if (!ok || ::rename(tmp.c_str(), file_.c_str()) != 0) {
 		::unlink(tmp.c_str());
+		return;
+	}
+	if (!existed_)
+		prune_others();  // a folder seen for the first time: the moment to drop forgotten ones
 }
 
 }  // namespace dbkit::client

@@ -40,6 +40,11 @@ struct HashCacheOptions {
 	// clock.
 	int64_t granularity_ns = 1;
 	std::function<int64_t()> now_ns;  // empty: the system's realtime clock
+	// Cache files (of any folder) not written or used for this long are removed
+	// when a folder's cache is written for the first time: one file per folder
+	// ever seen (CI checkouts in fresh paths) would otherwise pile up. A cache
+	// in use is touched once a day, so only forgotten folders age out.
+	int64_t prune_after_ns = 30LL * 24 * 3600 * 1'000'000'000;
 };
 
 class HashCache {
@@ -83,6 +88,7 @@ private:
 		Entry entry;
 	};
 	void load();
+	void prune_others() const;
 	int64_t now() const;
 	const Entry *stored(const std::string &path, size_t at);
 	Probe probe(const Entry *old, int dirfd, const char *rel) const;
@@ -93,6 +99,8 @@ private:
 	// The file's entries in its order, which is the order the files were listed
 	// in last time: an unchanged folder lists them in the same order, so entry i
 	// is file i's and no map is built. The map (by path) only when they differ.
+	bool existed_ = false;      // the cache file was there to read
+	int64_t file_mtime_ns_ = 0;  // and when it was last written or touched
 	std::string text_;  // the file, which old_'s paths point into
 	std::vector<std::pair<std::string_view, Entry>> old_;
 	std::unordered_map<std::string_view, size_t> by_path_;

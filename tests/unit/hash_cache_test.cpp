@@ -174,3 +174,40 @@ TEST(HashCache, CacheFileNamedByFolderUnderXdg) {
 	EXPECT_NE(HashCache::file_for("/c", "/p/a"), HashCache::file_for("/c", "/p/b"));
 	EXPECT_EQ(HashCache::file_for("", "/p/a"), "");
 }
+
+// One cache file per folder ever seen: a folder seen for the first time removes
+// the files of folders not used for 30 days (and old temp files); recent ones stay.
+TEST(HashCache, ForgottenFoldersCachesArePruned) {
+	TempDir d;
+	fs::create_directories(d.path / "cache");
+	write(d.path / "cache" / "hashes-old", "dbkit-hash-cache 1\n");
+	write(d.path / "cache" / "hashes-old.tmp.123", "partial");
+	write(d.path / "cache" / "hashes-recent", "dbkit-hash-cache 1\n");
+	write(d.path / "cache" / "not-ours", "x");
+	struct timespec old_times[2] = {{time(nullptr) - 40 * 24 * 3600, 0}, {time(nullptr) - 40 * 24 * 3600, 0}};
+	for (const char *n : {"hashes-old", "hashes-old.tmp.123", "not-ours"})
+		ASSERT_EQ(::utimensat(AT_FDCWD, (d.path / "cache" / n).c_str(), old_times, 0), 0);
+	write(d.path / "a.sql", "SELECT 1;");
+	{
+		HashCache c((d.path / "cache" / "hashes-new").string(), later());
+		c.hash((d.path / "a.sql").string());
+		c.save();
+	}
+	EXPECT_TRUE(fs::exists(d.path / "cache" / "hashes-new"));
+	EXPECT_TRUE(fs::exists(d.path / "cache" / "hashes-recent"));
+	EXPECT_TRUE(fs::exists(d.path / "cache" / "not-ours"));
+	EXPECT_FALSE(fs::exists(d.path / "cache" / "hashes-old"));
+	EXPECT_FALSE(fs::exists(d.path / "cache" / "hashes-old.tmp.123"));
+	// a cache in use but unchanged for more than a day is touched, so it never ages out
+	ASSERT_EQ(::utimensat(AT_FDCWD, (d.path / "cache" / "hashes-new").c_str(), old_times, 0), 0);
+	{
+		HashCache c((d.path / "cache" / "hashes-new").string(), later());
+		EXPECT_EQ(c.reused(), 0u);
+		c.hash((d.path / "a.sql").string());
+		EXPECT_EQ(c.reused(), 1u);
+		c.save();
+	}
+	struct stat st {};
+	ASSERT_EQ(::stat((d.path / "cache" / "hashes-new").c_str(), &st), 0);
+	EXPECT_GT(st.st_mtime, time(nullptr) - 3600);
+}
