@@ -199,8 +199,11 @@ int cmd_status(const Common &c, bool all) {
 			} catch (...) {
 			}
 		});
+		struct Join {
+			std::thread &t;
+			~Join() { t.join(); }
+		} join{ahead};
 		digest = cached_folder_digest(c);
-		ahead.join();
 	}
 	bool store = false;  // the server can store the answer (dbkit_status_cached exists)
 	nlohmann::json payload;
@@ -226,8 +229,7 @@ int cmd_status(const Common &c, bool all) {
 	} else {
 		if (int rc = load_payload(c, payload))
 			return rc;
-		s.conn.reset();  // connected ahead for a digest the folder did not give: as without the cache
-		if (int rc = open_session(c, s))
+		if (int rc = open_session(c, s))  // connects unless connected ahead
 			return rc;
 	}
 	std::optional<Result> r;

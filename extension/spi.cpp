@@ -103,50 +103,39 @@ int execute_cached(const char *sql, const std::vector<Arg> &args, bool read_only
 	static auto *plans = new std::unordered_map<std::string, SPIPlanPtr>();
 	constexpr size_t kMaxPlans = 256;
 	std::string key(sql);
-	for (const auto &a : args)
+	std::vector<Oid> types;
+	for (const auto &a : args) {
 		key += fmt::format("\n{}", a.type);
+		types.push_back(a.type);
+	}
 	auto it = plans->find(key);
-	SPIPlanPtr plan = nullptr;
-	if (it != plans->end()) {
-		plan = it->second;
-	} else {
+	if (it == plans->end()) {
 		if (plans->size() >= kMaxPlans)
 			return execute(sql, args, read_only);
-		std::vector<Oid> types;
-		for (const auto &a : args)
-			types.push_back(a.type);
-		int n = static_cast<int>(types.size());
-		SafeSearchPath safe;
 		// one generic plan: these are small lookups by key, whose plan does not depend
 		// on the values (the default would plan each of the first five calls anew)
-		plan = PgCall([&]() noexcept { return SPI_prepare_cursor(sql, n, n ? types.data() : nullptr, CURSOR_OPT_GENERIC_PLAN); });
-		if (!plan)
-			throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI_prepare failed: ") + SPI_result_code_string(SPI_result));
+		SPIPlanPtr plan = prepare(sql, types, CURSOR_OPT_GENERIC_PLAN);
 		if (PgCall([&]() noexcept { return SPI_keepplan(plan); }) != 0)
 			return execute(sql, args, read_only);
-		plans->emplace(std::move(key), plan);
+		it = plans->emplace(std::move(key), plan).first;
 	}
-	Packed p(args);
-	SafeSearchPath safe;
-	int rc = PgCall([&]() noexcept { return SPI_execute_plan(plan, p.values.data(), p.nulls.c_str(), read_only, 0); });
-	check(rc, "SPI_execute_plan");
-	return rc;
+	return execute_plan(it->second, args, read_only);
 }
 
-SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types) {
+SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types, int cursor_options) {
 	int n = static_cast<int>(types.size());
 	Oid *t = const_cast<Oid *>(types.data());
 	SafeSearchPath safe;
-	SPIPlanPtr plan = PgCall([&]() noexcept { return SPI_prepare(sql, n, t); });
+	SPIPlanPtr plan = PgCall([&]() noexcept { return SPI_prepare_cursor(sql, n, t, cursor_options); });
 	if (!plan)
 		throw Error(ERRCODE_INTERNAL_ERROR, std::string("SPI_prepare failed: ") + SPI_result_code_string(SPI_result));
 	return plan;
 }
 
-int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args) {
+int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args, bool read_only) {
 	Packed p(args);
 	SafeSearchPath safe;
-	int rc = PgCall([&]() noexcept { return SPI_execute_plan(plan, p.values.data(), p.nulls.c_str(), false, 0); });
+	int rc = PgCall([&]() noexcept { return SPI_execute_plan(plan, p.values.data(), p.nulls.c_str(), read_only, 0); });
 	check(rc, "SPI_execute_plan");
 	return rc;
 }

@@ -41,8 +41,9 @@ int execute(const char *sql, const std::vector<Arg> &args = {}, bool read_only =
 int execute_cached(const char *sql, const std::vector<Arg> &args = {}, bool read_only = false);
 
 // Prepared statement kept for the rest of the call.
-SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types);
-int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args);
+// cursor_options: SPI_prepare_cursor's (CURSOR_OPT_GENERIC_PLAN, ...); 0 as SPI_prepare.
+SPIPlanPtr prepare(const char *sql, const std::vector<Oid> &types, int cursor_options = 0);
+int execute_plan(SPIPlanPtr plan, const std::vector<Arg> &args, bool read_only = false);
 
 // Reading the last result.
 uint64_t rows();
