@@ -4,7 +4,8 @@
 //   --transaction=each  one call per migration, each committed on its own
 // A non-transactional migration stops a call; its statements are then run here
 // at top level, one by one, as dbkit_nontx_start() lists them, each step
-// recorded with dbkit_nontx_step(), and dbkit_nontx_finish() records it.
+// recorded with dbkit_nontx_statement(), and dbkit_nontx_finish() records it (and
+// names the next migration when it is non-transactional too).
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -88,9 +89,12 @@ int fail(const Common &c, const ServerError &err, Totals &t, const char *what) {
 	return kFailed;
 }
 
-// Runs one non-transactional migration statement by statement.
+// Runs one non-transactional migration statement by statement. `next`: the
+// migration to run the same way right after it, when the server named one (then no
+// dbkit_apply call is needed in between).
 int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, const std::string &payload,
-                          const std::string &options, const std::string &tag, Totals &t) {
+                          const std::string &options, const std::string &tag, Totals &t, std::string &next) {
+	next.clear();
 	ServerError err;
 	auto plan = s.conn->query(fmt::format("SELECT statement, line, sql, lock_timeout_ms, statement_timeout_ms, "
 	                                      "lock_retries, retry_delay_ms FROM {}($1::pg_catalog.jsonb, $2, "
@@ -104,13 +108,19 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 	TopLevelRun run{tag, "migration", "dbkit migrate --resume", m.resume, m.verbose && !c.json};
 	if (auto failed = run_at_top_level(s, *plan, run))
 		return fail(c, *failed, t, "migrate failed");
+	nlohmann::json finish_options = nlohmann::json::parse(options);
+	finish_options["chain_non_transactional"] = true;
 	auto done = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, note FROM {}("
 	                                      "$1::pg_catalog.jsonb, $2, $3::pg_catalog.jsonb)",
 	                                      s.fn("dbkit_nontx_finish")),
-	                          {payload, tag, options}, err);
+	                          {payload, tag, finish_options.dump()}, err);
 	if (!done)
 		return fail(c, err, t, "migrate failed");
 	for (int i = 0; i < done->rows(); ++i) {
+		if (done->get(i, 2) == "non_transactional") {
+			next = done->get(i, 1);
+			continue;
+		}
 		int n = std::stoi(done->get(i, 3));
 		double ms = std::stod(done->get(i, 4));
 		++t.applied;
@@ -119,6 +129,13 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 		t.rows.push_back({{"idx", std::stoi(done->get(i, 0))}, {"tag", tag}, {"action", "applied"}, {"statements", n},
 		                  {"duration_ms", ms}, {"note", done->get(i, 5)}});
 		print_row(c, m, "applied", tag, n, ms, done->get(i, 5));
+	}
+	// the run's warnings (drift carried, ...), shown with it as dbkit_apply's are
+	for (auto &n : s.conn->take_notices())
+		t.notices.push_back(n);
+	if (!c.json) {
+		print_notices(t.notices);
+		t.notices.clear();
 	}
 	return kOk;
 }
@@ -288,8 +305,10 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 			t.notices.clear();
 		}
 		if (!non_transactional.empty()) {
-			if (int rc = run_non_transactional(c, m, s, payload, options, non_transactional, t))
-				return rc;
+			std::string next;
+			for (std::string tag = non_transactional; !tag.empty(); tag = next)
+				if (int rc = run_non_transactional(c, m, s, payload, options, tag, t, next))
+					return rc;
 			continue;  // then the rest
 		}
 		if (pending > 0 && applied_now > 0)

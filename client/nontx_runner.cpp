@@ -18,7 +18,13 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 	ServerError err;
 	std::minstd_rand jitter(std::random_device{}());
 	const std::string step_sql = fmt::format("SELECT {}($1, $2::pg_catalog.int4, true)", s.fn("dbkit_nontx_step"));
-	const std::string check_sql = fmt::format(
+	// before a statement: what to do, with its timeouts set for the session; after it:
+	// its check ('done' also records the step, in the statement's transaction)
+	const std::string before_sql = fmt::format(
+	    "SELECT top_level, action, before_sql, note FROM {}($1, $2::pg_catalog.int4, $3, $4, $5::pg_catalog.int8, "
+	    "$6::pg_catalog.int8)",
+	    s.fn("dbkit_nontx_statement"));
+	const std::string after_sql = fmt::format(
 	    "SELECT top_level, action, before_sql, note FROM {}($1, $2::pg_catalog.int4, $3, $4)",
 	    s.fn("dbkit_nontx_statement"));
 	// The file's own BEGIN ... COMMIT blocks (the server says 'begin', 'in_block',
@@ -30,10 +36,6 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 		std::string n = plan->get(i, 0), line = plan->get(i, 1), sql = plan->get(i, 2);
 		int retries = std::stoi(plan->get(i, 5));
 		long delay = std::stol(plan->get(i, 6));
-		// the server chose the timeouts (run options, file markers); they hold for this statement
-		s.conn->query(fmt::format("SELECT pg_catalog.set_config('lock_timeout', $1, false), "
-		                          "pg_catalog.set_config('statement_timeout', $2, false)"),
-		              {plan->get(i, 3), plan->get(i, 4)}, err);
 		auto t0 = std::chrono::steady_clock::now();
 		bool recorded = false;       // the statement's progress row committed with it (or needs none)
 		bool restart_block = false;  // a lock failure inside a block: run it again from its BEGIN
@@ -43,8 +45,11 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			std::string action;
 			// What the statement needs: a transaction with its progress row, or top level
 			// (then its effect is checked: an invalid index is dropped before it is built
-			// again, a valid one on resume means the statement had completed).
-			auto chk = s.conn->query(check_sql, {tag, n, sql, attempt == 0 && i == 0 && r.resume ? "resume" : "before"},
+			// again, a valid one on resume means the statement had completed). The server
+			// chose the timeouts (run options, file markers); they hold for this statement.
+			auto chk = s.conn->query(before_sql,
+			                         {tag, n, sql, attempt == 0 && i == 0 && r.resume ? "resume" : "before",
+			                          plan->get(i, 3), plan->get(i, 4)},
 			                         stmt_err);
 			bool ok = chk && chk->rows() == 1;
 			if (ok) {
@@ -65,7 +70,8 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			if (ok)
 				ok = s.conn->query(sql, {}, stmt_err).has_value();
 			if (ok && action != "begin" && action != "commit") {
-				auto after = s.conn->query(check_sql, {tag, n, sql, "after"}, stmt_err);
+				// 'done' for a statement of its own: checked, and its step recorded, in one call
+				auto after = s.conn->query(after_sql, {tag, n, sql, action == "run" ? "done" : "after"}, stmt_err);
 				ok = after && after->rows() == 1;
 				if (ok && after->get(0, 1) == "invalid") {
 					ok = retryable = false;
@@ -75,13 +81,13 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 				}
 			}
 			if (ok && in_tx)  // the statement and its progress row commit together, or neither does
-				ok = s.conn->query(step_sql, {tag, n}, stmt_err) && s.conn->query("COMMIT", {}, stmt_err);
+				ok = s.conn->query("COMMIT", {}, stmt_err).has_value();
 			if (ok) {
 				if (action == "begin")
 					block_row = i;
 				else if (action == "commit")
 					block_row = -1, block_retries = 0;
-				recorded = in_tx || action == "begin" || action == "in_block" || action == "commit";
+				recorded = true;  // 'done' recorded a run's step; a block's commits with its COMMIT
 				break;
 			}
 			if (action == "begin")

@@ -52,7 +52,32 @@ Target next_non_transactional(const LoadedFolder &lf, const core::Plan &plan, co
 	throw Error(DBKIT_REPAIR_REFUSED, fmt::format("migration {} has nothing to run: it is not pending", tag));
 }
 
+// The migration a dbkit_apply call would hand out next once `done` is recorded, when it
+// is non-transactional too and nothing else comes before it (an adoption, a rename, a
+// refusal: dbkit_apply decides those). nullptr: the client calls dbkit_apply.
+const core::PlanItem *next_after(const LoadedFolder &lf, const core::Plan &plan, const core::PlanItem *done) {
+	for (const auto &it : plan.items) {
+		if (&it == done || it.state == core::State::Applied)
+			continue;
+		if (!it.pos || !plan.runs(it) || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
+			return nullptr;
+		const core::Migration &m = lf.folder.migrations[*it.pos];
+		return is_non_transactional(m, plan_statements(m)) ? &it : nullptr;
+	}
+	return nullptr;
+}
+
 int64_t g_resumed_at = 0;  // see nontx_resumed_at()
+
+// Statement n of the running migration `tag` committed: the run continues after it.
+void record_step(const std::string &tag, int32_t n) {
+	spi::execute_cached(
+	    "UPDATE dbkit.progress SET next_statement = $2 + 1, updated_at = pg_catalog.clock_timestamp() "
+	    "WHERE tag = $1",
+	    {spi::text(tag), spi::int4(n)});
+	if (spi::rows() == 0)
+		throw Error(DBKIT_REPAIR_REFUSED, fmt::format("no non-transactional run of {} is in progress", tag));
+}
 
 Statement parse_one(const std::string &sql) {
 	std::vector<Statement> st = parse_statements(sql);
@@ -170,10 +195,7 @@ DBKIT_FUNCTION(dbkit_nontx_step) {
 	require_deployer("dbkit_nontx_step");
 	std::string invalid;
 	if (ok) {
-		spi::execute(
-		    "UPDATE dbkit.progress SET next_statement = $2 + 1, updated_at = pg_catalog.clock_timestamp() "
-		    "WHERE tag = $1",
-		    {spi::text(tag), spi::int4(n)});
+		record_step(tag, n);
 	} else {
 		invalid = invalid_indexes();
 		std::string why = fmt::format("statement {} failed: {}", n, error);
@@ -260,6 +282,12 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,
 	         std::string("non-transactional: statement by statement")});
+	if (opts.chain_non_transactional)
+		if (const core::PlanItem *next = next_after(lf, plan, t.item)) {
+			const core::Migration &m = lf.folder.migrations[*next->pos];
+			out.add({int32_t(m.idx), m.tag, std::string("non_transactional"), Cell(), Cell(), lf.hashes[*next->pos],
+			         std::string("runs next, statement by statement (dbkit_nontx_start)")});
+		}
 	return out.done();
 }
 
@@ -277,24 +305,50 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 //              transaction of its own), 'commit' (record the step, then run the
 //              COMMIT: progress commits with the block), and 'skip' for a COMMIT
 //              outside any block (nothing to commit at top level)
+// lock_timeout_ms, statement_timeout_ms (before, resume): the statement's timeouts,
+// as dbkit_nontx_start listed them, set for the session (one round trip less).
 // phase 'after': action 'ok', or 'invalid' when the index it names is invalid
 // (CREATE INDEX ... IF NOT EXISTS skipped an invalid one): the step failed.
+// phase 'done': 'after' for a statement the client ran with action 'run', and when
+// 'ok' its step is recorded as dbkit_nontx_step(tag, n, true) does, in the same
+// transaction (the statement's own when it needs none).
 DBKIT_FUNCTION(dbkit_nontx_statement) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "tag, statement, sql and phase are required");
 	std::string tag = text_arg(fcinfo, 0);
 	int32_t n = PG_GETARG_INT32(1);
 	std::string sql = text_arg(fcinfo, 2), phase = text_arg(fcinfo, 3);
-	if (phase != "before" && phase != "resume" && phase != "after")
-		throw Error(DBKIT_OPTION_INVALID, "phase must be 'before', 'resume' or 'after'");
+	if (phase != "before" && phase != "resume" && phase != "after" && phase != "done")
+		throw Error(DBKIT_OPTION_INVALID, "phase must be 'before', 'resume', 'after' or 'done'");
 	if (!is_session_statement(sql))
 		throw Error(DBKIT_REPAIR_REFUSED,
 		            fmt::format("statement {} of {} is not a statement dbkit_nontx_start handed out in this session",
 		                        n, tag),
 		            "Run dbkit migrate: it runs non-transactional migrations statement by statement.");
+	const bool done = phase == "done";
+	if (done)
+		phase = "after";
+	std::optional<int64_t> timeouts[2];
+	for (int k = 0; k < 2; ++k)
+		if (PG_NARGS() > 4 + k && !PG_ARGISNULL(4 + k)) {
+			if (phase == "after")
+				throw Error(DBKIT_OPTION_INVALID, "the timeouts are set before a statement runs, not after");
+			timeouts[k] = PG_GETARG_INT64(4 + k);
+			if (*timeouts[k] < 0 || *timeouts[k] > INT32_MAX)
+				throw Error(DBKIT_OPTION_INVALID, fmt::format("{} must be from 0 to {} (milliseconds)",
+				                                              k == 0 ? "lock_timeout_ms" : "statement_timeout_ms",
+				                                              INT32_MAX));
+		}
 	ResultRows out(fcinfo);
 	Statement st = parse_one(sql);
 	spi::connect();
+	if (done)
+		require_deployer("dbkit_nontx_statement");
+	for (int k = 0; k < 2; ++k)
+		if (timeouts[k])
+			spi::execute_cached(k == 0 ? "SELECT pg_catalog.set_config('lock_timeout', $1, false)"
+			                           : "SELECT pg_catalog.set_config('statement_timeout', $1, false)",
+			                    {spi::text(std::to_string(*timeouts[k]))});
 	std::string action = phase == "after" ? "ok" : "run", before, note;
 	bool top_level = st.needs_no_transaction;
 	// The file's own BEGIN ... COMMIT blocks (core/transaction_shape.hpp): the client
@@ -335,6 +389,8 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 			                   is.qualified, n);
 		}
 	}
+	if (done && action == "ok")
+		record_step(tag, n);
 	spi::finish();
 	out.add({top_level, action, before.empty() ? Cell() : Cell(before),
 	         note.empty() ? Cell() : Cell(note)});

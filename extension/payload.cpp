@@ -164,6 +164,8 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 			o.retry_delay_ms = want_int(k, v, 600000);
 		else if (k == "resume")
 			o.resume = want_bool(k, v);
+		else if (k == "chain_non_transactional")
+			o.chain_non_transactional = want_bool(k, v);
 		else if (k == "lock_wait")
 			o.lock_wait_ms = want_int(k, v, INT32_MAX);
 		else if (k == "drizzle_sync")
@@ -191,7 +193,7 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
-			            "resume, lock_wait, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
+			            "resume, chain_non_transactional, lock_wait, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
 			            "dbkit_rollback also steps, to, reason, dry_run.");
 	});
 	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||

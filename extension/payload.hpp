@@ -25,6 +25,9 @@ struct Options {
 	int64_t retry_delay_ms = 500;      // first backoff; doubles each retry, plus jitter
 	int64_t lock_wait_ms = 600000;     // wait for dbkit's deploy lock (another deploy); 0: do not wait
 	bool resume = false;               // continue a non-transactional migration that stopped half-way
+	// dbkit_nontx_finish also names the next migration when it is non-transactional too,
+	// so the client starts it without a dbkit_apply call in between
+	bool chain_non_transactional = false;
 	bool drizzle_sync = true;
 	std::string drizzle_schema = "drizzle";
 	std::string drizzle_table = "__drizzle_migrations";

@@ -125,7 +125,7 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	// stored copy no longer matches the catalogs: the caller's full read settles it
 	spi::execute(
 	    "WITH n AS (INSERT INTO dbkit.reference_objects (key, value, objid, relid) "
-	    "           SELECT key, value, objid, relid FROM dbkit.snapshot_entries($1, $2, $3::pg_catalog.oid[]) "
+	    "           SELECT key, value, objid, relid FROM dbkit._snapshot_entries_of($1, $2, $3::pg_catalog.oid[]) "
 	    "           RETURNING key, value) "
 	    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM n",
 	    args);
@@ -200,7 +200,7 @@ constexpr const char *kDirtySides =
     "WITH a AS (SELECT $1::pg_catalog.oid[] AS a), "
     "f AS (SELECT dbkit._reference_format() AS f), "
     "live AS MATERIALIZED (SELECT e.key, e.value FROM a, f, "
-    "    dbkit.snapshot_entries(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
+    "    dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
     "                           coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), a.a) e), "
     "ref AS MATERIALIZED (SELECT o.key, o.value FROM dbkit.reference_objects o, a "
     "    WHERE o.objid OPERATOR(pg_catalog.=) ANY (a.a) OR o.relid OPERATOR(pg_catalog.=) ANY (a.a)), "

@@ -15,8 +15,11 @@ ALTER TABLE dbkit.progress ADD COLUMN absorbed_drift boolean NOT NULL DEFAULT fa
                            ADD COLUMN audit_mark bigint;
 -- What to do around one statement dbkit_nontx_start handed out: run it in one
 -- transaction with its progress row, skip an index build that completed, drop an
--- invalid index before building it again, and check the index after.
-CREATE FUNCTION @extschema@.dbkit_nontx_statement(tag text, statement integer, sql text, phase text)
+-- invalid index before building it again, and check the index after (phase 'done':
+-- and record the step). The timeouts, given before a statement, are set for the session.
+CREATE FUNCTION @extschema@.dbkit_nontx_statement(tag text, statement integer, sql text, phase text,
+                                                  lock_timeout_ms bigint DEFAULT NULL,
+                                                  statement_timeout_ms bigint DEFAULT NULL)
 RETURNS TABLE (top_level boolean, action text, before_sql text, note text)
 AS 'MODULE_PATHNAME', 'dbkit_nontx_statement' LANGUAGE C VOLATILE;
 
@@ -41,7 +44,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_nontx_start(jsonb, text, jsonb) FRO
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_nontx_step(text, integer, boolean, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_nontx_finish(jsonb, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_dry_run(jsonb, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_nontx_statement(text, integer, text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.dbkit_nontx_statement(text, integer, text, text, bigint, bigint) FROM PUBLIC;
 
 -- Everything a role that is not superuser needs to deploy with dbkit: USAGE on
 -- dbkit's schemas, its tables and sequences, EXECUTE on the functions above, and
@@ -72,7 +75,7 @@ BEGIN
             'dbkit_forget(text, text, jsonb)', 'dbkit_accept_change(jsonb, text, text, jsonb)',
             'dbkit_accept_drift(text)', 'dbkit_nontx_start(jsonb, text, jsonb)',
             'dbkit_nontx_step(text, integer, boolean, text)', 'dbkit_nontx_finish(jsonb, text, jsonb)',
-            'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text)',
+            'dbkit_dry_run(jsonb, jsonb)', 'dbkit_nontx_statement(text, integer, text, text, bigint, bigint)',
             'dbkit_rollback(jsonb, jsonb)', 'dbkit_push(text, jsonb)', 'dbkit_rehearse(jsonb, jsonb)',
             'dbkit_rollback_nontx_start(jsonb, text, jsonb)', 'dbkit_rollback_nontx_finish(jsonb, text, jsonb)'] LOOP
         stmts := stmts || format('GRANT EXECUTE ON FUNCTION %s TO %s',
@@ -516,6 +519,38 @@ SELECT * FROM (
 END IF;
 END
 $$;
+
+-- The per-object read, for the calls that always name objects (a deploy's re-read,
+-- a poll's dirty set). The same text with the "objects IS NULL" branches taken out,
+-- made from snapshot_entries' own source so the two cannot differ, and planned
+-- generically: without those branches every catalog is still reached through its oid
+-- index, and a session that re-reads many times (non-transactional migrations, one
+-- finish each) plans each statement once instead of at every call.
+DO $make$
+DECLARE
+    body text;
+BEGIN
+    SELECT p.prosrc INTO STRICT body FROM pg_catalog.pg_proc p
+     WHERE p.oid = 'dbkit.snapshot_entries(text, text, oid[])'::pg_catalog.regprocedure;
+    body := pg_catalog.replace(body, 'every boolean := objects IS NULL;', 'every boolean := false;');
+    body := pg_catalog.replace(body, '(objects IS NULL OR ', '(');
+    body := pg_catalog.replace(body, 'WHERE objects IS NULL', 'WHERE false');
+    IF pg_catalog.strpos(body, 'objects IS NULL') > 0 THEN
+        RAISE EXCEPTION 'dbkit: snapshot_entries has an "objects IS NULL" test _snapshot_entries_of does not take out';
+    END IF;
+    EXECUTE pg_catalog.format($f$
+CREATE FUNCTION dbkit._snapshot_entries_of(drizzle_schema text, drizzle_table text, objects oid[])
+RETURNS TABLE (key text, value jsonb, objid oid, relid oid)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET extra_float_digits = 1
+SET plan_cache_mode = force_generic_plan
+AS %L$f$, body);
+END
+$make$;
 
 -- The whole set of entries as one map.
 CREATE FUNCTION dbkit.snapshot(drizzle_schema text, drizzle_table text)

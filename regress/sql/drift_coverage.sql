@@ -147,6 +147,56 @@ ALTER TABLE public.accounts REPLICA IDENTITY FULL
 $m$), '{"drizzle_schema": "drizzle", "drizzle_table": "app_migrations"}') WHERE action <> 'already_applied';
 SELECT * FROM show_drift();
 
+-- the per-object read a deploy and a poll use (dbkit._snapshot_entries_of, made from
+-- snapshot_entries' text without its "whole schema" branches, planned generically)
+-- gives the full read's entries, for all objects at once and for each one alone (the
+-- second round runs on the plans kept from the first), with every kind of entry present
+BEGIN;
+CREATE RULE swallow AS ON INSERT TO public.accounts DO INSTEAD NOTHING;
+GRANT UPDATE (balance) ON public.accounts TO dbkit_cov_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;
+CREATE AGGREGATE public.total(integer) (sfunc = int4pl, stype = integer, initcond = '0');
+CREATE FUNCTION public.always(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR public.=== (leftarg = integer, rightarg = integer, function = public.always);
+CREATE CAST (text AS integer) WITH INOUT AS IMPLICIT;
+CREATE PUBLICATION leak FOR TABLE public.accounts (id, email) WHERE (balance > 0);
+CREATE FUNCTION public.no_ddl() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+CREATE EVENT TRIGGER no_ddl ON ddl_command_end EXECUTE FUNCTION public.no_ddl();
+CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok');
+CREATE DOMAIN app.pos AS integer CHECK (VALUE > 0);
+CREATE SEQUENCE app.counter START 5;
+CREATE TABLE app.events (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL, mood app.mood, n app.pos,
+                         account integer REFERENCES public.accounts (id) ON DELETE CASCADE,
+                         PRIMARY KEY (id, at), CHECK (n < 1000)) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2026 PARTITION OF app.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX events_mood ON app.events (mood DESC NULLS LAST) WHERE mood IS NOT NULL;
+CREATE MATERIALIZED VIEW app.moods AS SELECT mood, count(*) FROM app.events GROUP BY mood;
+CREATE FUNCTION app.stamp() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER stamp BEFORE INSERT ON public.accounts FOR EACH ROW EXECUTE FUNCTION app.stamp();
+ALTER TABLE public.accounts ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON public.accounts USING (email = current_user);
+COMMENT ON COLUMN public.accounts.email IS 'where we write';
+COMMENT ON TABLE app.events IS 'what happened';
+WITH full_read AS (SELECT key, value, objid, relid FROM dbkit.snapshot_entries('drizzle', 'app_migrations', NULL)
+                    WHERE key NOT LIKE 'dbkit:%'),
+     objs AS (SELECT array_agg(DISTINCT objid) AS a FROM full_read),
+     per_object AS (SELECT e.* FROM objs, dbkit._snapshot_entries_of('drizzle', 'app_migrations', objs.a) e)
+SELECT (SELECT string_agg(DISTINCT split_part(key, ':', 1), ' ') FROM full_read) AS kinds,
+       (SELECT count(*) FROM (SELECT * FROM full_read EXCEPT SELECT * FROM per_object) x) AS missing,
+       (SELECT count(*) FROM (SELECT * FROM per_object EXCEPT SELECT * FROM full_read) x) AS extra;
+SELECT round, count(*) AS objects, count(*) FILTER (WHERE NOT same) AS differ
+  FROM generate_series(1, 2) round,
+       LATERAL (SELECT DISTINCT objid FROM dbkit.snapshot_entries('drizzle', 'app_migrations', NULL)
+                 WHERE objid IS NOT NULL) o,
+       LATERAL (SELECT (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.key)
+                          FROM dbkit.snapshot_entries('drizzle', 'app_migrations', ARRAY[o.objid]) e)
+                       IS NOT DISTINCT FROM
+                       (SELECT jsonb_agg(to_jsonb(e) ORDER BY e.key)
+                          FROM dbkit._snapshot_entries_of('drizzle', 'app_migrations', ARRAY[o.objid]) e) AS same) c
+ GROUP BY round ORDER BY round;
+ROLLBACK;
+
 \c postgres
 DROP DATABASE dbkit_drift_cov;
 

@@ -127,3 +127,46 @@ SELECT object_identity FROM dbkit.ddl_audit WHERE object_identity = 'public.snea
 SELECT dbkit_nontx_step('0002_nt', 1, false, 'regress: stopped by hand') = '' AS released;
 -- dbkit_nontx_statement answers only for a statement handed out in this session
 SELECT * FROM dbkit_nontx_statement('0002_nt', 1, 'CREATE INDEX CONCURRENTLY base_id ON base (id)', 'before');
+
+-- issue 14 item 2: a call less per statement and per migration. The timeouts given
+-- before a statement are set for the session; 'done' checks the statement and records
+-- its step in one call; with chain_non_transactional, finish names the next migration
+-- when it is non-transactional too (then the client starts it without dbkit_apply).
+CREATE DATABASE dbkit_nontx_chain;
+\c dbkit_nontx_chain
+CREATE EXTENSION dbkit;
+\set VERBOSITY default
+\i regress/sql/mkfolder.inc
+CREATE FUNCTION chain_folder() RETURNS jsonb LANGUAGE sql AS $$
+  SELECT mkfolder('0000_c', 'CREATE TABLE c0 (id int, v int);',
+                  '0001_c', 'CREATE INDEX CONCURRENTLY c1 ON c0 (id);',
+                  '0002_c', E'CREATE INDEX CONCURRENTLY c2 ON c0 (v);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY c0_id_v ON c0 (id, v);',
+                  '0003_c', 'CREATE TABLE c3 (id int);')
+$$;
+SELECT idx, tag, action FROM dbkit_apply(chain_folder());
+SELECT statement, lock_timeout_ms FROM dbkit_nontx_start(chain_folder(), '0001_c');
+SELECT top_level, action FROM dbkit_nontx_statement('0001_c', 1, 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)', 'before', 1234, 5678);
+SHOW lock_timeout;
+SHOW statement_timeout;
+SELECT 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)' \gexec
+SELECT next_statement AS before_done FROM dbkit.progress WHERE tag = '0001_c';
+SELECT action FROM dbkit_nontx_statement('0001_c', 1, 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)', 'done');
+SELECT next_statement AS after_done FROM dbkit.progress WHERE tag = '0001_c';
+-- the timeouts belong before a statement, and are milliseconds from 0
+SELECT * FROM dbkit_nontx_statement('0001_c', 1, 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)', 'done', 5);
+SELECT * FROM dbkit_nontx_statement('0001_c', 1, 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)', 'before', -1);
+SELECT * FROM dbkit_nontx_statement('0001_c', 1, 'CREATE INDEX CONCURRENTLY c1 ON c0 (id)', 'later');
+-- the next one is non-transactional: named, only when asked
+SELECT idx, tag, action, statements FROM dbkit_nontx_finish(chain_folder(), '0001_c', '{"chain_non_transactional": true}');
+SELECT count(*) AS running FROM dbkit.progress;
+SELECT s FROM dbkit_nontx_start(chain_folder(), '0002_c') st,
+  LATERAL (VALUES (1, st.sql),
+                  (2, format('SELECT action FROM dbkit_nontx_statement(%L, %s, %L, %L)', '0002_c', st.statement, st.sql, 'done'))) v(k, s)
+  ORDER BY st.statement, v.k \gexec
+SELECT next_statement, statements FROM dbkit.progress WHERE tag = '0002_c';
+-- the next one is transactional: dbkit_apply runs it, so finish names nothing
+SELECT idx, tag, action, statements FROM dbkit_nontx_finish(chain_folder(), '0002_c', '{"chain_non_transactional": true}');
+SELECT idx, tag, action FROM dbkit_apply(chain_folder()) WHERE action <> 'already_applied';
+SELECT * FROM dbkit_drift();
+RESET lock_timeout;
+RESET statement_timeout;
