@@ -305,6 +305,11 @@ SELECT * FROM (
                'owner', pg_get_userbyid(r.relowner),
                'acl', dbkit._acl(r.relacl, 'r', r.relowner),
                'comment', ds.description,
+               -- COMMENT ON COLUMN of a view's columns (a view has no column entries)
+               'column_comments', (SELECT jsonb_object_agg(quote_ident(ca.attname), cd.description)
+                                     FROM pg_description cd
+                                     JOIN pg_attribute ca ON ca.attrelid = cd.objoid AND ca.attnum = cd.objsubid
+                                    WHERE cd.objoid = r.oid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid > 0),
                -- what its query reads, from pg_depend: tables and views ("s.t"), their columns
                -- ("s.t.c") and functions ("s.f(integer)"), built-in ones left out; the diff
                -- drops and creates it again only when one of those changes
@@ -581,7 +586,7 @@ LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
-                                           THEN value - '{owner,acl,options,comment,depends_on}'::text[]
+                                           THEN value - '{owner,acl,options,comment,column_comments,depends_on}'::text[]
                                            ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
   FROM jsonb_each(s)
  WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
@@ -607,7 +612,7 @@ $$;
 
 -- The fingerprint also covers the catalogs format 2 reads (GRANT, ALTER ... OWNER
 -- and REPLICA IDENTITY rewrite pg_class/pg_proc/pg_namespace/pg_type rows, which
--- it already covered).
+-- it already covered), and comments.
 CREATE OR REPLACE FUNCTION dbkit.catalog_fingerprint()
 RETURNS text
 LANGUAGE sql STABLE
@@ -640,6 +645,9 @@ SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
     UNION ALL SELECT 'publication_ns' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_publication_namespace
     UNION ALL SELECT 'event_trigger' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_event_trigger
     UNION ALL SELECT 'default_acl' || count(*) || ':' || sum(hashtext(oid::text || ':' || xmin::text)) FROM pg_default_acl
+    -- COMMENT ON writes only pg_description: without it a comment made where the
+    -- audit does not see it (dbkit.audit = off, or not yet committed) was no change at all
+    UNION ALL SELECT 'description' || count(*) || ':' || sum(hashtext(classoid::text || ':' || objoid::text || ':' || objsubid || ':' || xmin::text)) FROM pg_description
 ) f(part)
 $$;
 

@@ -219,12 +219,28 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 			d.detail += (d.detail.empty() ? "" : "; ") + std::string("identity options: ") + opts;
 			continue;
 		}
-		if (k == "comment") {  // quoted: a comment is prose, spaces and all
+		// quoted: a comment is prose, spaces and all
+		auto comment_change = [&](const std::string &what, const JsonValue *was_v, const JsonValue *now_v) {
 			auto q = [](const JsonValue *v) { return v ? "'" + render(*v) + "'" : std::string("(none)"); };
-			std::string was = q(x), now = q(y);
+			std::string was = q(was_v), now = q(now_v);
 			d.detail += (d.detail.empty() ? "" : "; ") +
-			            (was.size() > 120 || now.size() > 120 ? std::string("comment differs")
-			                                                   : "comment: " + was + " -> " + now);
+			            (was.size() > 120 || now.size() > 120 ? what + " differs" : what + ": " + was + " -> " + now);
+		};
+		if (k == "comment") {
+			comment_change("comment", x, y);
+			continue;
+		}
+		if (k == "column_comments") {  // a view's: one change per column
+			std::set<std::string> columns;
+			for (const JsonValue *side : {x, y})
+				if (side && side->kind == JsonValue::Kind::Object)
+					for (const auto &m : side->members)
+						columns.insert(m.first);
+			for (const auto &c : columns) {
+				const JsonValue *was = x ? x->find(c) : nullptr, *now = y ? y->find(c) : nullptr;
+				if (!(was && now && same(*was, *now)))
+					comment_change("comment on column " + c, was, now);
+			}
 			continue;
 		}
 		std::string was = x ? render(*x) : "(none)", now = y ? render(*y) : "(none)";

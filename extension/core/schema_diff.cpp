@@ -67,7 +67,8 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 	case JsonValue::Kind::Object: {
 		std::map<std::string, const JsonValue *> sorted;
 		for (auto &m : v.members)
-			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment" || m.first == "depends_on")))
+			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment" ||
+			             m.first == "column_comments" || m.first == "depends_on")))
 				sorted[m.first] = &m.second;
 		out += '{';
 		bool first = true;
@@ -1827,6 +1828,8 @@ struct Planner {
 				continue;
 			std::string want = sget(t, "comment"), had = f ? sget(*f, "comment") : "";
 			bool again = created(k, made);
+			if (kind_of(k) == "view" || kind_of(k) == "materialized_view")
+				plan_view_column_comments(k, f, t, again);
 			if (want == had && !(again && !want.empty()))
 				continue;
 			if (want.empty() && (again || !f))
@@ -1835,15 +1838,34 @@ struct Planner {
 		}
 	}
 
+	// A view's columns have no entries of their own: their comments are the view's
+	// "column_comments" ({column: comment}). A view created again has none left.
+	void plan_view_column_comments(const std::string &k, const JsonValue *f, const JsonValue &t, bool again) {
+		const JsonValue *want = t.find("column_comments");
+		const JsonValue *had = f && !again ? f->find("column_comments") : nullptr;
+		std::set<std::string> columns;
+		for (const JsonValue *side : {want, had})
+			if (side && side->kind == JsonValue::Kind::Object)
+				for (auto &m : side->members)
+					columns.insert(m.first);
+		for (auto &c : columns) {
+			std::string w = want ? sget(*want, c.c_str()) : "", h = had ? sget(*had, c.c_str()) : "";
+			if (w != h)
+				emit(P_COMMENTS, "COMMENT ON COLUMN " + name_of(k) + "." + c + " IS " + (w.empty() ? "NULL" : literal(w)), k);
+		}
+	}
+
 	// A side that cannot declare comments (a drizzle snapshot's schema) keeps the
 	// other side's: generate --from-snapshot never drops the comments a migration made.
 	static void carry_comments(Snap &dst, const Snap &src) {
 		for (auto &[k, v] : dst) {
 			auto it = src.find(k);
-			const JsonValue *c = it == src.end() ? nullptr : it->second.find("comment");
-			if (!c || v.kind != JsonValue::Kind::Object || v.find("comment"))
-				continue;
-			v.members.emplace_back("comment", *c);
+			for (const char *key : {"comment", "column_comments"}) {
+				const JsonValue *c = it == src.end() ? nullptr : it->second.find(key);
+				if (!c || v.kind != JsonValue::Kind::Object || v.find(key))
+					continue;
+				v.members.emplace_back(key, *c);
+			}
 		}
 	}
 	static bool carries_comments(const JsonValue &snapshot) {

@@ -73,6 +73,12 @@ GRANT CREATE ON SCHEMA public TO dbkit_cov_reader;
 SELECT * FROM show_drift();
 ROLLBACK;
 
+-- a comment on a view's column (a view has no column entries: the view's column_comments)
+BEGIN;
+COMMENT ON COLUMN public.rich.email IS 'where we write';
+SELECT * FROM show_drift();
+ROLLBACK;
+
 -- view options: security_invoker, then check_option
 BEGIN;
 ALTER VIEW public.rich SET (security_invoker = true);
@@ -178,6 +184,7 @@ ALTER TABLE public.accounts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own ON public.accounts USING (email = current_user);
 COMMENT ON COLUMN public.accounts.email IS 'where we write';
 COMMENT ON TABLE app.events IS 'what happened';
+COMMENT ON COLUMN app.moods.mood IS 'how it went';
 WITH full_read AS (SELECT key, value, objid, relid FROM dbkit.snapshot_entries('drizzle', 'app_migrations', NULL)
                     WHERE key NOT LIKE 'dbkit:%'),
      objs AS (SELECT array_agg(DISTINCT objid) AS a FROM full_read),

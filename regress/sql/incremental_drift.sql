@@ -121,6 +121,7 @@ ALTER TABLE core.posts ALTER COLUMN id SET INCREMENT BY 1 SET MAXVALUE 214748364
 SELECT * FROM same_live();
 SELECT count(*) AS drift FROM dbkit_drift();
 -- comments (issue 10): a change of their object's entry, found on the dirty set
+CREATE VIEW core.bodies AS SELECT id, body FROM core.posts;
 SELECT count(*) FROM dbkit_accept_drift('before the comments');
 COMMENT ON TABLE core.posts IS 'what people write';
 COMMENT ON COLUMN core.posts.body IS 'markdown';
@@ -132,6 +133,7 @@ COMMENT ON TYPE core.mood IS 'how they feel';
 COMMENT ON FUNCTION core.touch() IS 'it''s a trigger';
 COMMENT ON INDEX other_pkey IS 'by id';
 COMMENT ON SCHEMA core IS 'the application';
+COMMENT ON COLUMN core.bodies.body IS 'as written';  -- a view's column: its view's entry
 SELECT * FROM same_live();
 SELECT kind, object, change, detail FROM dbkit_drift() ORDER BY 1, 2;
 -- a comment removed is one change too

@@ -147,6 +147,13 @@ TEST(Drift, DescribesComments) {
 	d = describe_drift("table:public.t", std::string(R"J({"kind": "table", "comment": "a"})J"),
 	                   std::string("{\"kind\": \"table\", \"comment\": \"" + std::string(200, 'x') + "\"}"));
 	EXPECT_EQ(d.detail, "comment differs");
+	// a view's columns: one change per column that differs
+	d = describe_drift("view:public.v", std::string(R"J({"definition": "SELECT 1", "column_comments": {"a": "x", "b": "y"}})J"),
+	                   std::string(R"J({"definition": "SELECT 1", "column_comments": {"b": "y", "\"C\"": "z"}})J"));
+	EXPECT_EQ(d.detail, "comment on column \"C\": (none) -> 'z'; comment on column a: 'x' -> (none)");
+	d = describe_drift("view:public.v", std::string(R"J({"definition": "SELECT 1"})J"),
+	                   std::string(R"J({"definition": "SELECT 1", "column_comments": {"a": "x"}})J"));
+	EXPECT_EQ(d.detail, "comment on column a: (none) -> 'x'");
 }
 
 TEST(Drift, ViewDependenciesFollowTheDefinition) {

@@ -605,6 +605,18 @@ TEST(SchemaDiff, Comments) {
 	r = diff_schemas(S(R"J("view:public.v": {"definition": " SELECT 1 AS one;", "comment": "c"})J"),
 	                 S(R"J("view:public.v": {"definition": " SELECT 2 AS one;", "comment": "c"})J"));
 	EXPECT_GT(at(r, "COMMENT ON VIEW public.v IS 'c'"), at(r, "CREATE VIEW public.v")) << dump(r);
+	// a view's column comments: each change, nothing created again; all of them again on a view created again
+	r = diff_schemas(S(view + R"J(, "column_comments": {"one": "1", "two": "2"}})J"),
+	                 S(view + R"J(, "column_comments": {"one": "1", "\"Two\"": "it's 2"}})J"));
+	EXPECT_EQ(sqls(r), (std::vector<std::string>{"COMMENT ON COLUMN public.v.\"Two\" IS 'it''s 2'",
+	                                              "COMMENT ON COLUMN public.v.two IS NULL"}))
+	    << dump(r);
+	r = diff_schemas(S(R"J("view:public.v": {"definition": " SELECT 1 AS one;", "column_comments": {"one": "c"}})J"),
+	                 S(R"J("view:public.v": {"definition": " SELECT 2 AS one;", "column_comments": {"one": "c"}})J"));
+	EXPECT_GT(at(r, "COMMENT ON COLUMN public.v.one IS 'c'"), at(r, "CREATE VIEW public.v")) << dump(r);
+	r = diff_schemas(S(R"J("view:public.v": {"definition": " SELECT 1 AS one;", "column_comments": {"one": "c"}})J"),
+	                 S(R"J("view:public.v": {"definition": " SELECT 2 AS one;"})J"));
+	EXPECT_EQ(at(r, "COMMENT ON COLUMN public.v.one IS NULL"), -1) << dump(r);
 	// the desired side is a drizzle snapshot's ("comments": false): the comments stay
 	auto to = J(R"J({"dbkit:format": {"version": 2, "comments": false}, "schema:public": {"owner": "postgres", "acl": []},
 	  )J" + table + R"J(}})J");
