@@ -1,5 +1,5 @@
 -- comments added, changed and removed; objects the plan creates again (a view over
--- a retyped column, a function whose parameter is renamed) keep theirs
+-- a retyped column, a function whose parameter is renamed) keep theirs, their columns' too
 CREATE TABLE users (id int PRIMARY KEY, email text, age bigint);
 COMMENT ON TABLE users IS 'people who sign in';
 COMMENT ON COLUMN users.email IS 'lower case';
@@ -10,8 +10,10 @@ COMMENT ON INDEX users_email IS 'for sign-in';
 COMMENT ON INDEX users_pkey IS 'the key''s index';
 CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
 COMMENT ON VIEW adults IS 'of age';
+COMMENT ON COLUMN adults.id IS 'who';
 CREATE MATERIALIZED VIEW ages AS SELECT age, count(*) AS n FROM users GROUP BY age;
 COMMENT ON MATERIALIZED VIEW ages IS 'a histogram';
+COMMENT ON COLUMN ages.n IS 'how many';
 CREATE FUNCTION f(b int) RETURNS int LANGUAGE sql AS 'SELECT b';
 COMMENT ON FUNCTION f(int) IS 'identity';
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
