@@ -67,8 +67,12 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			}
 			if (ok && action == "commit")  // the block's progress row commits with it, or neither does
 				ok = s.conn->query(step_sql, {tag, n}, stmt_err).has_value();
-			if (ok)
+			// ran at top level and committed: whatever fails after it, it is not run again here
+			bool completed = false;
+			if (ok) {
 				ok = s.conn->query(sql, {}, stmt_err).has_value();
+				completed = ok && !in_tx && action == "run";
+			}
 			if (ok && action != "begin" && action != "commit") {
 				// 'done' for a statement of its own: checked, and its step recorded, in one call
 				auto after = s.conn->query(after_sql, {tag, n, sql, action == "run" ? "done" : "after"}, stmt_err);
@@ -96,6 +100,10 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			if (in_tx || block_failed) {
 				ServerError rb_err;
 				s.conn->query("ROLLBACK", {}, rb_err);
+			}
+			if (completed && retryable) {  // its check or its step failed, not the statement
+				retryable = false;
+				stmt_err.message = "the statement ran, but its check or progress row failed: " + stmt_err.message;
 			}
 			bool lock = stmt_err.sqlstate == "55P03" || stmt_err.sqlstate == "40P01";
 			int &tries = block_failed ? block_retries : attempt;

@@ -77,10 +77,12 @@ std::map<std::string, std::string> comparable(const std::string &snapshot, const
 		    "SELECT key, (value - '{owner,acl,position}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
 		    "WHERE key <> 'dbkit:format'",
 		    {spi::text(snapshot)});
-	else  // a side that cannot say comments (a drizzle snapshot) has those of `comments_from`
+	else  // a side that cannot say comments (a drizzle snapshot) has those of `comments_from`, a view's
+	      // columns' included
 		spi::execute(
-		    "SELECT s.key, ((s.value - '{owner,acl,position,comment}'::text[]) "
-		    "  || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('comment', f.value -> 'comment')))::text "
+		    "SELECT s.key, ((s.value - '{owner,acl,position,comment,column_comments}'::text[]) "
+		    "  || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('comment', f.value -> 'comment', "
+		    "       'column_comments', f.value -> 'column_comments')))::text "
 		    "FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) s "
 		    "LEFT JOIN pg_catalog.jsonb_each($2::pg_catalog.jsonb) f ON f.key = s.key "
 		    "WHERE s.key <> 'dbkit:format'",

@@ -21,6 +21,7 @@
 #include "nontx_session.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
+#include "subxact.hpp"
 
 using namespace dbkit;
 
@@ -251,6 +252,23 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		            fmt::format("A concurrent build failed or an existing invalid index was skipped (IF NOT EXISTS). "
 		                        "Run dbkit migrate --resume: it drops the index and builds it again from statement {}.",
 		                        n));
+	// The next migration, when the client may start it directly: decided before anything
+	// is written, and never a reason to fail this finish (a next migration that does not
+	// parse is dbkit_apply's to report, so the client calls it)
+	const core::PlanItem *chained = nullptr;
+	if (opts.chain_non_transactional) {
+		Subxact sx;
+		try {
+			chained = next_after(lf, plan, t.item);
+			sx.commit();
+		} catch (const PgError &) {
+			sx.rollback();
+			chained = nullptr;
+		} catch (const Error &) {
+			sx.rollback();
+			chained = nullptr;
+		}
+	}
 	// Drift found at the start is carried forward. Other sessions' DDL during the run
 	// (and this session's own outside the statements handed out) is in the audit after
 	// the start's mark: the schema cannot separate it from the migration's statements.
@@ -282,12 +300,11 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,
 	         std::string("non-transactional: statement by statement")});
-	if (opts.chain_non_transactional)
-		if (const core::PlanItem *next = next_after(lf, plan, t.item)) {
-			const core::Migration &m = lf.folder.migrations[*next->pos];
-			out.add({int32_t(m.idx), m.tag, std::string("non_transactional"), Cell(), Cell(), lf.hashes[*next->pos],
-			         std::string("runs next, statement by statement (dbkit_nontx_start)")});
-		}
+	if (chained) {
+		const core::Migration &m = lf.folder.migrations[*chained->pos];
+		out.add({int32_t(m.idx), m.tag, std::string("non_transactional"), Cell(), Cell(), lf.hashes[*chained->pos],
+		         std::string("runs next, statement by statement (dbkit_nontx_start)")});
+	}
 	return out.done();
 }
 

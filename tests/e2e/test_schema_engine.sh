@@ -100,12 +100,14 @@ case_begin schema-file/comments-only-when-declared
 fresh_db eng_comments
 F=$WORK/comments_folder
 mkdir -p "$F"
-printf '%s\n' "CREATE TABLE notes (id int PRIMARY KEY, body text);" "COMMENT ON TABLE notes IS 'hand-written';" >"$F/0000_init.sql"
+printf '%s\n' "CREATE TABLE notes (id int PRIMARY KEY, body text);" "COMMENT ON TABLE notes IS 'hand-written';" \
+	"CREATE VIEW bodies AS SELECT id, body FROM notes;" "COMMENT ON COLUMN bodies.body IS 'as written';" >"$F/0000_init.sql"
 write_journal "$F" 0000_init
 run migrate --dir "$F"
 assert_eq 0 "$RC" "migrate: $ERR"
 S=$WORK/export.sql
-echo "CREATE TABLE \"notes\" (\"id\" integer PRIMARY KEY NOT NULL, \"body\" text);" >"$S"
+printf '%s\n' "CREATE TABLE \"notes\" (\"id\" integer PRIMARY KEY NOT NULL, \"body\" text);" \
+	"CREATE VIEW \"bodies\" AS SELECT \"id\", \"body\" FROM \"notes\";" >"$S"
 run push --schema "$S" --dry-run
 assert_contains "$OUT" "already matches" "push of an export without comments: nothing to do"
 run generate next --dir "$F" --schema "$S" --check
@@ -116,6 +118,7 @@ echo "COMMENT ON COLUMN notes.body IS 'markdown';" >>"$S"
 run push --schema "$S" --dry-run
 assert_contains "$OUT" "COMMENT ON TABLE public.notes IS NULL" "a file that declares comments: the table's is dropped"
 assert_contains "$OUT" "COMMENT ON COLUMN public.notes.body IS 'markdown'" "and the column's is set"
+assert_contains "$OUT" "COMMENT ON COLUMN public.bodies.body IS NULL" "and the view column's is dropped"
 
 ###############################################################################
 case_begin push/deploy-lock
