@@ -530,7 +530,9 @@ $$;
 -- made from snapshot_entries' own source so the two cannot differ, and planned
 -- generically: without those branches every catalog is still reached through its oid
 -- index, and a session that re-reads many times (non-transactional migrations, one
--- finish each) plans each statement once instead of at every call.
+-- finish each) plans each statement once instead of at every call. A later upgrade
+-- script that replaces snapshot_entries must run this block again (after DROP FUNCTION
+-- dbkit._snapshot_entries_of), or the two differ.
 DO $make$
 DECLARE
     body text;
