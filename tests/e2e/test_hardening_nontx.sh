@@ -153,4 +153,28 @@ assert_eq 0 "$RC" "drift: --resume exits 0"
 assert_contains "$ERR$OUT" "changed outside the migrations" "drift: --resume warns about the out-of-band change"
 assert_eq t "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
 	"drift: the event records absorbed_drift: true"
+
+# --- issue 14 item 2: the step is recorded by the statement's check ('done'). When that call
+# fails after a top-level statement completed (a lock timeout here, raised once by a trigger
+# on dbkit.progress), the statement is not run again: the run stops, says it ran, and
+# --resume finds it complete.
+F=$WORK/done_fails
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("a" integer);\n' >"$F/0000_t.sql"
+printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n' >"$F/0001_t_a.sql"
+write_journal "$F"
+fresh_db hardening_done_fails
+q "CREATE SEQUENCE step_calls"
+q "CREATE FUNCTION fail_step() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN IF nextval('public.step_calls') = 1 THEN RAISE EXCEPTION 'regress: the progress row is locked' USING ERRCODE = 'lock_not_available'; END IF; RETURN NEW; END\$\$"
+q "CREATE TRIGGER fail_step BEFORE UPDATE ON dbkit.progress FOR EACH ROW WHEN (NEW.next_statement > OLD.next_statement) EXECUTE FUNCTION fail_step()"
+run migrate --dir "$F"
+assert_eq 1 "$RC" "done fails: the run stops ($OUT $ERR)"
+assert_contains "$ERR" "the statement ran, but its check or progress row failed" "done fails: says the statement ran"
+assert_not_contains "$ERR" "retry 1 of" "done fails: the completed build is not run again"
+assert_eq t "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a'::regclass")" "done fails: the index is built"
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "done fails: --resume exits 0 ($ERR)"
+assert_contains "$ERR" "completed before the interruption" "done fails: --resume skips the completed build"
+assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_t_a'")" "done fails: recorded"
+q "DROP TRIGGER fail_step ON dbkit.progress"
 finish
