@@ -212,8 +212,12 @@ int cmd_status(const Common &c, bool all) {
 	if (digest) {
 		if (int rc = open_session(c, s))
 			return rc;
-		auto hit = s.conn->query(status_query(s.fn("dbkit_status_cached") + "($1, '{}'::pg_catalog.jsonb)", summary),
-		                         {*digest}, err);
+		// The text view's rows were stored with the answer: read as they are.
+		auto hit = summary ? s.conn->query(fmt::format("SELECT * FROM {}($1, '{{}}'::pg_catalog.jsonb, $2::pg_catalog.int4)",
+		                                               s.fn("dbkit_status_cached_summary")),
+		                                   {*digest, std::to_string(kRecent)}, err)
+		                   : s.conn->query(status_query(s.fn("dbkit_status_cached") + "($1, '{}'::pg_catalog.jsonb)", false),
+		                                   {*digest}, err);
 		auto notices = s.conn->take_notices();
 		if (hit && hit->rows() > 0) {
 			if (!c.json)
@@ -241,8 +245,10 @@ int cmd_status(const Common &c, bool all) {
 			print_server_error("status failed", err);
 			return kFailed;
 		}
-		r = s.conn->query(status_query(s.fn("dbkit_status_store") + "($1::pg_catalog.jsonb)", summary),
-		                  {payload_text(payload)}, err);
+		r = s.conn->query(status_query(s.fn("dbkit_status_store") +
+		                                   "($1::pg_catalog.jsonb, '{}'::pg_catalog.jsonb, $2::pg_catalog.int4)",
+		                               summary),
+		                  {payload_text(payload), std::to_string(kRecent)}, err);
 		ServerError end_err;
 		if (!s.conn->query(r ? "COMMIT" : "ROLLBACK", {}, r ? err : end_err))
 			r.reset();

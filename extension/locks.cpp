@@ -26,10 +26,29 @@ Oid resolve_relation(const std::string &quoted_name) {
 	}
 }
 
+// Whether another transaction holds any lock on the relation, asked of the lock
+// manager itself (shared memory, fast-path slots included): the common answer,
+// no, costs no query (the one below planned ~3 ms in a fresh backend). A
+// lock mode conflicting with every other one (AccessExclusive) finds any holder.
+// During recovery the lock manager keeps the answer's array for itself: the
+// query decides.
+static bool locked_by_others(Oid relid) {
+	return PgCall([&]() noexcept {
+		if (RecoveryInProgress())
+			return true;
+		LOCKTAG tag;
+		SET_LOCKTAG_RELATION(tag, MyDatabaseId, relid);
+		int n = 0;
+		VirtualTransactionId *vxids = GetLockConflicts(&tag, AccessExclusiveLock, &n);
+		pfree(vxids);
+		return n > 0;
+	});
+}
+
 std::string lock_holders(const std::vector<std::string> &tables) {
 	std::string list;
 	for (const auto &t : tables)
-		if (Oid relid = resolve_relation(t); relid != InvalidOid)
+		if (Oid relid = resolve_relation(t); relid != InvalidOid && locked_by_others(relid))
 			list += (list.empty() ? "" : "\n") + std::to_string(relid);
 	if (list.empty())
 		return {};

@@ -43,6 +43,15 @@ status_same "second run (a hit)"
 assert_eq "$before" "$(stored)" "a hit stores nothing"
 status_same "text output" text
 assert_contains "$CACHED" "1 pending" "text: 0002_c pending"
+# the text view without --all reads the rows it prints, stored beside the answer
+DBKIT_NO_CACHE=1 run status --dir "$m"
+want=$OUT
+run status --dir "$m"
+assert_eq "$want" "$OUT" "text view: the stored summary prints what the uncached path prints"
+assert_eq '3 20 {1,2,3} {"applied": 2, "pending": 1}' \
+	"$(q "SELECT total || ' ' || recent || ' ' || shown::text || ' ' || counts::text FROM dbkit.status_results")" \
+	"the summary is stored with the answer: every row of 3, with the count of each state"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit_status_cached_summary(repeat('0', 64))")" "an unknown digest: no rows (a miss)"
 [[ -z $(find "$m" -newer "$m/meta/_journal.json" -name '*cache*') ]] && pass "nothing written in the folder" || fail "cache written in the folder"
 run status --dir "$m" --no-cache --json
 assert_eq 0 "$RC" "--no-cache works"
