@@ -27,6 +27,8 @@
 #   validate  dbkit_validate(folder) the same way (what `dbkit check` calls)
 #   cached    dbkit_status_cached(digest) alone (\timing in psql): the fingerprint of the
 #             history, progress and drizzle's table, and the stored answer read back
+#   summary   dbkit_status_cached_summary(digest) alone: the same key, and only the rows the
+#             text view prints (stored with the answer) read back
 # Wall clock; every run is a fresh process and a fresh connection (a cold backend).
 set -euo pipefail
 STARTED=$(date -u)
@@ -93,7 +95,16 @@ cached_call() {
 	T_MS=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
 }
 
-METHODS=(status status_nocache check baseline select1 read stat server server_json validate cached)
+# the text view's rows stored with the answer (what a warm status without --all calls)
+summary_call() {
+	local out
+	out=$("$PG_BIN/psql" -X -qAt -v ON_ERROR_STOP=1 -c '\timing on' -c "SELECT count(*) FROM dbkit_status_cached_summary('$DIGEST')") ||
+		die dbkit_status_cached_summary
+	[[ $(sed -n 1p <<<"$out") == $((N < 20 ? N : 20)) ]] || die "dbkit_status_cached_summary: not the newest 20 rows (not stored?)"
+	T_MS=$(sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' <<<"$out")
+}
+
+METHODS=(status status_nocache check baseline select1 read stat server server_json validate cached summary)
 declare -A T
 run() {
 	case $1 in
@@ -112,6 +123,7 @@ run() {
 	server_json) server_call dbkit._folder_status json ;;
 	validate) server_call dbkit_validate ;;
 	cached) cached_call ;;
+	summary) summary_call ;;
 	esac
 	T[$1]+="$T_MS "
 }
@@ -150,7 +162,8 @@ $(row "stat floor: \`find -newer\` (a stat of each of the $N files)" stat)
 $(row "server alone: \`dbkit._folder_status(folder)\` (what status calls)" server)
 $(row "server alone with the argument's text-to-jsonb cast" server_json)
 $(row "server alone: \`dbkit_validate(folder)\` (what check calls)" validate)
-$(row "server alone: \`dbkit_status_cached(digest)\` (what a warm status calls)" cached)
+$(row "server alone: \`dbkit_status_cached(digest)\` (every stored row: what a warm status --all or --json calls)" cached)
+$(row "server alone: \`dbkit_status_cached_summary(digest)\` (the text view's rows: what a warm status calls)" summary)
 
 - Target \`status --dir\` under 50 ms: $(awk -v m="$(med "${S[status]}")" 'BEGIN { print (m < 50) ? "**met**" : "**missed**" }') ($(fmt_s "$(med "${S[status]}")")); the server's call alone takes $(fmt_s "$(med "${S[server]}")").
 EOF
