@@ -224,6 +224,16 @@ bool mentions(const std::string &text, const std::string &qname) {
 	return !find_qualified(text, split_qualified(qname)).empty();
 }
 
+// Does `text` (an expression as PostgreSQL prints it) name the identifier `ident`
+// (as quote_ident spells it) outside string literals? Conservative: a function or
+// a type with the same name counts too.
+bool names_ident(const std::string &text, const std::string &ident) {
+	for (const Token &t : ident_tokens(text))
+		if (t.end - t.begin == ident.size() && text.compare(t.begin, ident.size(), ident) == 0)
+			return true;
+	return false;
+}
+
 std::string replace_qualified(const std::string &s, const std::string &from_q, const std::string &to_q) {
 	auto hits = find_qualified(s, split_qualified(from_q));
 	std::string out = s;
@@ -390,6 +400,7 @@ struct Planner {
 	std::set<std::string> new_tables;          // created by this plan
 	std::set<std::string> retyped_tables;      // a column changes type: dependent views go and come back
 	std::set<std::string> retyped_columns;     // "s.t.c" of those columns
+	std::set<std::string> readded_columns;     // "s.t.c" of generated columns dropped and added again (in retyped_columns too)
 	std::set<std::string> functions_recreated;  // "s.f(integer)" dropped and created again
 	std::set<std::string> recreate;            // keys dropped and created again for a dependency
 	std::map<std::string, std::string> recreated_enums;  // enum qname -> the old one's temporary name
@@ -1214,32 +1225,71 @@ struct Planner {
 			} else if (bget(c, "not_null") && sget(c, "default").empty())
 				hazard(s, Hazard::FailsOnData, "fails if " + t + " has rows: NOT NULL without a default");
 		}
+		// Generated columns dropped and added again (PostgreSQL 15 cannot change a
+		// generation expression in place): a new or changed expression, and an unchanged
+		// one computed from a column whose type changes (PostgreSQL refuses that type
+		// change under it). All are dropped before the table's other column changes and
+		// added after them; what depends on them (indexes, constraints, triggers naming
+		// them, views reading them, the table's policies) is dropped first and made again.
+		std::set<std::string> retyped_here;  // column names of t whose type or collation changes
+		for (auto &ck : ordered_columns(to, t))
+			if (auto *f = get(from, ck); f && (sget(*f, "type") != sget(to.at(ck), "type") ||
+			                                   sget(*f, "collation") != sget(to.at(ck), "collation")))
+				retyped_here.insert(split_qualified(name_of(ck))[2]);
+		std::vector<std::string> regen;
+		std::map<std::string, std::string> regen_why;
+		for (auto &ck : ordered_columns(to, t)) {
+			auto *f = get(from, ck);
+			std::string tg = sget(to.at(ck), "generated");
+			if (!f || tg.empty())
+				continue;
+			if (sget(*f, "generated") != tg) {
+				regen.push_back(ck);
+				regen_why[ck] = "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
+				continue;
+			}
+			for (auto &rc : retyped_here)
+				if (rc != split_qualified(name_of(ck))[2] && names_ident(tg, rc)) {
+					regen.push_back(ck);
+					regen_why[ck] = "its expression reads " + t + "." + rc + ", whose type changes (PostgreSQL refuses that under a "
+					                "generated column): the column is dropped and added again (it moves to the end)";
+					break;
+				}
+		}
+		for (auto &ck : regen) {
+			std::string cn = split_qualified(name_of(ck))[2];
+			const JsonValue &f = from.at(ck);
+			auto &d = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
+			d.comment = regen_why[ck];
+			if (sget(f, "generated").empty()) {
+				hazard(d, Hazard::DataLoss, "data loss: drops column " + t + "." + cn + " to make it generated");
+				d.table_for_rowcount = t;
+			}
+			// its dependents go first and come back (views and policies through the retyped sets)
+			retyped_tables.insert(t);
+			retyped_columns.insert(name_of(ck));
+			readded_columns.insert(name_of(ck));
+			for (const char *kind : {"index", "constraint", "trigger"})
+				for (auto &k : keys(from, kind)) {
+					const JsonValue &o = from.at(k);
+					std::string table = std::string(kind) == "index" ? sget(o, "table") : constraint_table(k);
+					if (table == t && to.count(k) && names_ident(sget(o, "definition"), cn))
+						recreate.insert(k);
+				}
+		}
 		// changed
 		for (auto &ck : ordered_columns(to, t)) {
 			auto *fp = get(from, ck);
 			if (!fp)
 				continue;
+			if (std::find(regen.begin(), regen.end(), ck) != regen.end())
+				continue;
 			const JsonValue &f = *fp, &c = to.at(ck);
 			std::string cn = split_qualified(name_of(ck))[2];
 			std::string alter = "ALTER TABLE " + t + " ALTER COLUMN " + cn;
 			std::string fg = sget(f, "generated"), tg = sget(c, "generated");
-			if (fg != tg) {
-				if (!fg.empty() && tg.empty()) {
-					emit(P_ALTER_COLUMNS, alter + " DROP EXPRESSION", ck);
-				} else {
-					// a new or changed expression: PostgreSQL 15 cannot alter it in place
-					auto &d = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
-					d.comment = "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
-					if (fg.empty()) {
-						hazard(d, Hazard::DataLoss, "data loss: drops column " + t + "." + cn + " to make it generated");
-						d.table_for_rowcount = t;
-					}
-					auto &a = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, c), ck);
-					hazard(a, Hazard::TableRewrite, "rewrites table " + t);
-					hazard(a, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
-					continue;
-				}
-			}
+			if (fg != tg && tg.empty())
+				emit(P_ALTER_COLUMNS, alter + " DROP EXPRESSION", ck);
 			std::string ft = sget(f, "type"), tt = sget(c, "type");
 			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
 			std::string fd = sget(f, "default"), td = sget(c, "default");
@@ -1317,6 +1367,12 @@ struct Planner {
 						       "fails if the identity sequence of " + t + "." + cn + " is already past the new MINVALUE/MAXVALUE");
 				}
 			}
+		}
+		for (auto &ck : regen) {
+			std::string cn = split_qualified(name_of(ck))[2];
+			auto &a = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, to.at(ck)), ck);
+			hazard(a, Hazard::TableRewrite, "rewrites table " + t);
+			hazard(a, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
 		}
 		// dropped
 		for (auto &ck : ordered_columns(from, t)) {
@@ -1563,7 +1619,9 @@ struct Planner {
 			std::string why;
 			if (const JsonValue *deps = depends_on(from.at(k))) {  // pg_depend: exactly what it reads
 				for (auto &d : deps->items)
-					if (why.empty() && retyped_columns.count(d.string))
+					if (why.empty() && readded_columns.count(d.string))
+						why = "created again below: it reads " + d.string + ", which is dropped and added again";
+					else if (why.empty() && retyped_columns.count(d.string))
 						why = "created again below: it reads " + d.string + ", whose type changes";
 					else if (why.empty() && functions_recreated.count(d.string))
 						why = "created again below: it calls " + d.string + ", which is dropped and created again";
@@ -1701,6 +1759,18 @@ struct Planner {
 	}
 
 	void plan_triggers() {
+		// A trigger naming a column whose type changes (its WHEN condition, UPDATE OF)
+		// blocks the change, as PostgreSQL says: "cannot alter type of a column used in
+		// a trigger definition". It is dropped first and created again.
+		for (auto &k : keys(from, "trigger")) {
+			std::string table = constraint_table(k);
+			if (!to.count(k) || !retyped_tables.count(table))
+				continue;
+			for (auto &rc : retyped_columns)
+				if (rc.compare(0, table.size() + 1, table + ".") == 0 &&
+				    names_ident(sget(from.at(k), "definition"), split_qualified(rc)[2]))
+					recreate.insert(k);
+		}
 		for (auto &k : keys(from, "trigger")) {
 			auto *t = get(to, k);
 			std::string table = constraint_table(k);

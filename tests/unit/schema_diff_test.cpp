@@ -683,3 +683,41 @@ TEST(SchemaDiff, ViewsFollowPgDepend) {
 	EXPECT_EQ(at(r, "public.mails"), -1) << "reads email, not id\n" << dump(r);
 	EXPECT_EQ(at(r, "MATERIALIZED VIEW public.n"), -1) << "counts rows: no column of users\n" << dump(r);
 }
+
+// PostgreSQL refuses a column's type change under a generated column computed from
+// it and under a trigger naming it, and a generated column's DROP under a view, an
+// index or a check on it: those are dropped first and made again, in that order.
+TEST(SchemaDiff, GeneratedColumnsAndTriggersOverARetypedColumn) {
+	std::string from = R"J(
+	  "table:public.g": {"kind": "table"},
+	  "column:public.g.id": {"position": 1, "type": "integer", "not_null": true},
+	  "column:public.g.n": {"position": 2, "type": "integer", "not_null": false},
+	  "column:public.g.twice": {"position": 3, "type": "integer", "not_null": false, "generated": "(n * 2)"},
+	  "column:public.g.other": {"position": 4, "type": "text", "not_null": false, "generated": "upper('n'::text)"},
+	  "constraint:public.g.twice_positive": {"type": "check", "definition": "CHECK (twice >= 0)"},
+	  "index:public.g_twice": {"table": "public.g", "definition": "CREATE INDEX g_twice ON public.g USING btree (twice)"},
+	  "trigger:public.g.g_when": {"definition": "CREATE TRIGGER g_when BEFORE UPDATE ON public.g FOR EACH ROW WHEN (old.n IS DISTINCT FROM new.n) EXECUTE FUNCTION public.f()"},
+	  "trigger:public.g.g_id": {"definition": "CREATE TRIGGER g_id BEFORE UPDATE OF id ON public.g FOR EACH ROW EXECUTE FUNCTION public.f()"},
+	  "view:public.gv": {"definition": " SELECT g.twice\n   FROM public.g;", "depends_on": ["public.g.twice"]})J";
+	std::string to = from;
+	to.replace(to.find(R"("type": "integer", "not_null": false})"), 18, R"("type": "bigint",)");
+	auto r = diff_schemas(S(from), S(to));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int dv = at(r, "DROP VIEW public.gv"), dt = at(r, "DROP TRIGGER g_when"), di = at(r, "DROP INDEX"),
+	    dk = at(r, "DROP CONSTRAINT twice_positive"), dcol = at(r, "DROP COLUMN twice"), alter = at(r, "ALTER COLUMN n TYPE bigint"),
+	    add = at(r, "ADD COLUMN twice integer GENERATED ALWAYS AS ((n * 2)) STORED"), ak = at(r, "ADD CONSTRAINT twice_positive"),
+	    ci = at(r, "CREATE INDEX"), cv = at(r, "CREATE VIEW public.gv"), ct = at(r, "CREATE TRIGGER g_when");
+	ASSERT_TRUE(dv >= 0 && dt >= 0 && di >= 0 && dk >= 0 && dcol >= 0 && alter >= 0 && add >= 0 && ak >= 0 && ci >= 0 &&
+	            cv >= 0 && ct >= 0)
+	    << dump(r);
+	for (int before : {dv, dt, di, dk})
+		EXPECT_LT(before, dcol) << dump(r);
+	EXPECT_LT(dcol, alter) << dump(r);
+	EXPECT_LT(alter, add) << dump(r);
+	for (int after : {ak, ci, cv, ct})
+		EXPECT_LT(add, after) << dump(r);
+	EXPECT_NE(r.statements[dcol].comment.find("reads public.g.n, whose type changes"), std::string::npos) << dump(r);
+	EXPECT_NE(r.statements[dv].comment.find("public.g.twice, which is dropped and added again"), std::string::npos) << dump(r);
+	EXPECT_EQ(at(r, "DROP COLUMN other"), -1) << "'n' in a string is not the column\n" << dump(r);
+	EXPECT_EQ(at(r, "g_id"), -1) << "names id, whose type stays\n" << dump(r);
+}
