@@ -1800,23 +1800,39 @@ struct Planner {
 		}
 	}
 
+	// Why a policy that stays the same must go and come back, or "": a column of its
+	// table, or of a table its expressions read (a subquery), changes type, which
+	// PostgreSQL refuses under a policy ("cannot alter type of a column used in a
+	// policy definition"). The other table is found in the expressions' text, where
+	// PostgreSQL prints it qualified: any policy naming a retyped table is remade.
+	std::string policy_blocks(const std::string &k, const JsonValue &p) const {
+		std::string table = constraint_table(k);
+		if (retyped_tables.count(table))
+			return "created again below: a column of " + table + " changes type, which policies block";
+		for (auto &rt : retyped_tables)
+			if (mentions(sget(p, "using"), rt) || mentions(sget(p, "with_check"), rt))
+				return "created again below: it reads " + rt + ", a column of which changes type, which policies block";
+		return "";
+	}
+
 	void plan_policies() {
 		for (auto &k : keys(from, "policy")) {
 			auto *t = get(to, k);
 			std::string table = constraint_table(k);
-			if (t && canon(*t) == canon(from.at(k)) && !retyped_tables.count(table))
+			std::string blocks = policy_blocks(k, from.at(k));
+			if (t && canon(*t) == canon(from.at(k)) && blocks.empty())
 				continue;
 			if (!table_in(to, table))
 				continue;
 			auto &s = emit(P_DROP_POLICIES, "DROP POLICY " + last_name(k) + " ON " + table, k);
 			if (t && canon(*t) == canon(from.at(k)))
-				s.comment = "created again below: a column of " + table + " changes type, which policies block";
+				s.comment = blocks;
 		}
 		for (auto &k : keys(to, "policy")) {
 			auto *f = get(from, k);
 			const JsonValue &t = to.at(k);
 			std::string table = constraint_table(k);
-			if (f && canon(*f) == canon(t) && !retyped_tables.count(table))
+			if (f && canon(*f) == canon(t) && policy_blocks(k, *f).empty())
 				continue;
 			std::string sql = "CREATE POLICY " + last_name(k) + " ON " + table + " AS " +
 			                  (bget(t, "permissive") ? "PERMISSIVE" : "RESTRICTIVE") + " FOR " + sget(t, "command");

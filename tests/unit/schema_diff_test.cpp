@@ -721,3 +721,24 @@ TEST(SchemaDiff, GeneratedColumnsAndTriggersOverARetypedColumn) {
 	EXPECT_EQ(at(r, "DROP COLUMN other"), -1) << "'n' in a string is not the column\n" << dump(r);
 	EXPECT_EQ(at(r, "g_id"), -1) << "names id, whose type stays\n" << dump(r);
 }
+
+// A policy of another table reading a retyped column through a subquery blocks the
+// type change as one of the table's own does: it goes first and comes back.
+TEST(SchemaDiff, PolicyReadingARetypedTableIsMadeAgain) {
+	std::string from = kUsers + R"J(,
+	  "table:public.docs": {"kind": "table", "row_security": true},
+	  "column:public.docs.owner": {"position": 1, "type": "integer", "not_null": true},
+	  "policy:public.docs.mine": {"command": "ALL", "permissive": true, "roles": ["public"],
+	    "using": "(owner IN ( SELECT users.id\n   FROM public.users))"},
+	  "policy:public.docs.plain": {"command": "ALL", "permissive": true, "roles": ["public"], "using": "(owner > 0)"})J";
+	std::string to = from;
+	to.replace(to.find("\"type\": \"integer\""), 17, "\"type\": \"bigint\"");  // users.id
+	auto r = diff_schemas(S(from), S(to));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int dp = at(r, "DROP POLICY mine"), alter = at(r, "ALTER COLUMN id TYPE bigint"), cp = at(r, "CREATE POLICY mine");
+	ASSERT_TRUE(dp >= 0 && alter >= 0 && cp >= 0) << dump(r);
+	EXPECT_LT(dp, alter) << dump(r);
+	EXPECT_LT(alter, cp) << dump(r);
+	EXPECT_NE(r.statements[dp].comment.find("it reads public.users"), std::string::npos) << dump(r);
+	EXPECT_EQ(at(r, "POLICY plain"), -1) << "reads no retyped table\n" << dump(r);
+}
