@@ -368,6 +368,7 @@ enum Phase {
 	P_DROP_FKS,
 	P_DROP_CONSTRAINTS,
 	P_DROP_INDEXES,
+	P_DROP_FUNCTIONS_EARLY,  // SQL-standard bodies reading a column whose type changes (they block it)
 	P_RECREATE_ENUMS,  // after the views and policies reading their columns are gone, before new tables use them
 	P_FUNCTIONS_EARLY,
 	P_CREATE_TABLES,
@@ -1723,6 +1724,17 @@ struct Planner {
 		return head;
 	}
 
+	// The retyped table a SQL-standard body (BEGIN ATOMIC; PostgreSQL prints it parsed,
+	// names qualified) reads, or "".
+	std::string atomic_body_reads_retyped(const std::string &def) const {
+		if (def.find("BEGIN ATOMIC") == std::string::npos)
+			return "";
+		for (auto &rt : retyped_tables)
+			if (mentions(def, rt))
+				return rt;
+		return "";
+	}
+
 	void plan_functions() {
 		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
 		for (const char *kind : {"function", "procedure"}) {
@@ -1731,11 +1743,21 @@ struct Planner {
 				auto *f = get(from, k);
 				const JsonValue &t = to.at(k);
 				std::string def = sget(t, "definition");
-				if (f && sget(*f, "definition") == def)
+				std::string blocks = f ? atomic_body_reads_retyped(sget(*f, "definition")) : "";
+				if (f && sget(*f, "definition") == def && blocks.empty())
 					continue;
 				bool late = def.find(" LANGUAGE sql") != std::string::npos;
 				Phase ph = late ? P_FUNCTIONS : P_FUNCTIONS_EARLY;
-				if (f && header_line(sget(*f, "definition")) != header_line(def)) {
+				if (!blocks.empty()) {
+					// PostgreSQL records what a BEGIN ATOMIC body reads and refuses the type
+					// change under it: dropped before, created after the column changes
+					auto &d = emit(P_DROP_FUNCTIONS_EARLY, "DROP " + word + " " + name_of(k), k);
+					d.comment = "created again below: its body (BEGIN ATOMIC) reads " + blocks +
+					            ", a column of which changes type, which PostgreSQL refuses under it";
+					dropped.insert(name_of(k));
+					functions_recreated.insert(name_of(k));
+					ph = P_FUNCTIONS;
+				} else if (f && header_line(sget(*f, "definition")) != header_line(def)) {
 					auto &d = emit(ph, "DROP " + word + " " + name_of(k), k);
 					d.comment = "its parameters' names or its result change: CREATE OR REPLACE cannot do that";
 					dropped.insert(name_of(k));

@@ -742,3 +742,24 @@ TEST(SchemaDiff, PolicyReadingARetypedTableIsMadeAgain) {
 	EXPECT_NE(r.statements[dp].comment.find("it reads public.users"), std::string::npos) << dump(r);
 	EXPECT_EQ(at(r, "POLICY plain"), -1) << "reads no retyped table\n" << dump(r);
 }
+
+// A SQL-standard body (BEGIN ATOMIC) that reads a retyped table blocks the type
+// change: dropped before it, created after it, with the views calling it.
+TEST(SchemaDiff, AtomicFunctionReadingARetypedTableIsMadeAgain) {
+	std::string from = kUsers + R"J(,
+	  "function:public.first_id()": {"definition": "CREATE OR REPLACE FUNCTION public.first_id()\n RETURNS bigint\n LANGUAGE sql\nBEGIN ATOMIC\n SELECT users.id\n    FROM public.users\n  LIMIT 1;\nEND\n"},
+	  "function:public.quoted()": {"definition": "CREATE OR REPLACE FUNCTION public.quoted()\n RETURNS text\n LANGUAGE sql\nAS $function$SELECT 'public.users'$function$\n"},
+	  "view:public.v": {"definition": " SELECT public.first_id() AS f;", "depends_on": ["public.first_id()"]})J";
+	std::string to = from;
+	to.replace(to.find("\"type\": \"integer\""), 17, "\"type\": \"bigint\"");  // users.id
+	auto r = diff_schemas(S(from), S(to));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int dv = at(r, "DROP VIEW public.v"), df = at(r, "DROP FUNCTION public.first_id()"), alter = at(r, "ALTER COLUMN id TYPE bigint"),
+	    cf = at(r, "CREATE OR REPLACE FUNCTION public.first_id()"), cv = at(r, "CREATE VIEW public.v");
+	ASSERT_TRUE(dv >= 0 && df >= 0 && alter >= 0 && cf >= 0 && cv >= 0) << dump(r);
+	EXPECT_LT(dv, df) << dump(r);
+	EXPECT_LT(df, alter) << dump(r);
+	EXPECT_LT(alter, cf) << dump(r);
+	EXPECT_LT(cf, cv) << dump(r);
+	EXPECT_EQ(at(r, "quoted"), -1) << "not a SQL-standard body\n" << dump(r);
+}
