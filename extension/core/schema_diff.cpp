@@ -1735,6 +1735,17 @@ struct Planner {
 		return "";
 	}
 
+	// Why a function must go before an enum it uses is created again, or "": its
+	// parameters or result name the enum (a SQL-standard body anywhere), and the old
+	// type, renamed, could not be dropped under it.
+	std::string uses_recreated_enum(const std::string &def) const {
+		std::string where = def.find("BEGIN ATOMIC") == std::string::npos ? header_line(def) : def;
+		for (auto &e : recreated_enums)
+			if (mentions(where, e.first))
+				return "it uses enum " + e.first + ", which is created again (the old type, renamed, is dropped at the end)";
+		return "";
+	}
+
 	void plan_functions() {
 		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
 		for (const char *kind : {"function", "procedure"}) {
@@ -1744,6 +1755,11 @@ struct Planner {
 				const JsonValue &t = to.at(k);
 				std::string def = sget(t, "definition");
 				std::string blocks = f ? atomic_body_reads_retyped(sget(*f, "definition")) : "";
+				if (!blocks.empty())
+					blocks = "its body (BEGIN ATOMIC) reads " + blocks + ", a column of which changes type, which PostgreSQL "
+					         "refuses under it";
+				else if (f)
+					blocks = uses_recreated_enum(sget(*f, "definition"));
 				if (f && sget(*f, "definition") == def && blocks.empty())
 					continue;
 				bool late = def.find(" LANGUAGE sql") != std::string::npos;
@@ -1752,11 +1768,9 @@ struct Planner {
 					// PostgreSQL records what a BEGIN ATOMIC body reads and refuses the type
 					// change under it: dropped before, created after the column changes
 					auto &d = emit(P_DROP_FUNCTIONS_EARLY, "DROP " + word + " " + name_of(k), k);
-					d.comment = "created again below: its body (BEGIN ATOMIC) reads " + blocks +
-					            ", a column of which changes type, which PostgreSQL refuses under it";
+					d.comment = "created again below: " + blocks;
 					dropped.insert(name_of(k));
-					functions_recreated.insert(name_of(k));
-					ph = P_FUNCTIONS;
+					functions_recreated.insert(name_of(k));  // a SQL body comes back after the columns (late), others early
 				} else if (f && header_line(sget(*f, "definition")) != header_line(def)) {
 					auto &d = emit(ph, "DROP " + word + " " + name_of(k), k);
 					d.comment = "its parameters' names or its result change: CREATE OR REPLACE cannot do that";

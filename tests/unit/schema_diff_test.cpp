@@ -763,3 +763,29 @@ TEST(SchemaDiff, AtomicFunctionReadingARetypedTableIsMadeAgain) {
 	EXPECT_LT(cf, cv) << dump(r);
 	EXPECT_EQ(at(r, "quoted"), -1) << "not a SQL-standard body\n" << dump(r);
 }
+
+// An enum created again (a value removed) is renamed, then the old type dropped at
+// the end: functions taking or returning it go before the rename and come back
+// after, a PL/pgSQL one early (a new table's default may call it), a SQL one late.
+TEST(SchemaDiff, FunctionsUsingARecreatedEnumAreMadeAgain) {
+	std::string common = R"J(,
+	  "table:public.t": {"kind": "table"},
+	  "column:public.t.m": {"position": 1, "type": "public.mood", "not_null": false},
+	  "function:public.is_happy(public.mood)": {"definition": "CREATE OR REPLACE FUNCTION public.is_happy(x public.mood)\n RETURNS boolean\n LANGUAGE sql\nAS $function$SELECT x = 'happy'$function$\n"},
+	  "function:public.pick()": {"definition": "CREATE OR REPLACE FUNCTION public.pick()\n RETURNS public.mood\n LANGUAGE plpgsql\nAS $function$BEGIN RETURN 'ok'; END$function$\n"},
+	  "function:public.other()": {"definition": "CREATE OR REPLACE FUNCTION public.other()\n RETURNS text\n LANGUAGE plpgsql\nAS $function$BEGIN RETURN 'public.mood'; END$function$\n"})J";
+	auto r = diff_schemas(S(R"J("enum:public.mood": {"labels": ["sad", "ok", "happy"]})J" + common),
+	                      S(R"J("enum:public.mood": {"labels": ["ok", "happy"]})J" + common));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int d1 = at(r, "DROP FUNCTION public.is_happy"), d2 = at(r, "DROP FUNCTION public.pick"), rn = at(r, "RENAME TO"),
+	    alter = at(r, "ALTER COLUMN m TYPE"), c1 = at(r, "FUNCTION public.is_happy(x public.mood)"),
+	    c2 = at(r, "FUNCTION public.pick()\n"), drop_old = at(r, "DROP TYPE");
+	ASSERT_TRUE(d1 >= 0 && d2 >= 0 && rn >= 0 && alter >= 0 && c1 >= 0 && c2 >= 0 && drop_old >= 0) << dump(r);
+	EXPECT_LT(d1, rn) << dump(r);
+	EXPECT_LT(d2, rn) << dump(r);
+	EXPECT_LT(rn, c2) << dump(r);
+	EXPECT_LT(c2, c1) << "PL/pgSQL early (before new tables), SQL late\n" << dump(r);
+	EXPECT_LT(alter, c1) << "SQL: after the columns\n" << dump(r);
+	EXPECT_LT(c1, drop_old) << dump(r);
+	EXPECT_EQ(at(r, "public.other"), -1) << "names the enum only in its body\n" << dump(r);
+}

@@ -1,0 +1,3 @@
+-- the view and the functions work on the new type
+SELECT * FROM happy;
+SELECT pick();
