@@ -1210,6 +1210,22 @@ struct Planner {
 		return pf && pt && bget(*pf, "not_null") == fnn && bget(*pt, "not_null") == tnn;
 	}
 
+	// Does a parent of `t` (PARTITION OF or INHERITS, on both sides) change its column
+	// `cn` to this type and collation too? Then its ALTER ... TYPE recurses to `t`.
+	// Returns that parent's column key, or "".
+	std::string parent_retypes(const std::string &t, const std::string &cn, const std::string &tt, const std::string &tcol) const {
+		std::vector<std::string> parents = strings(to.at("table:" + t), "inherits");
+		if (!sget(to.at("table:" + t), "partition_of").empty())
+			parents.push_back(sget(to.at("table:" + t), "partition_of"));
+		for (auto &p : parents) {
+			auto *pf = get(from, "column:" + p + "." + cn), *pt = get(to, "column:" + p + "." + cn);
+			if (pf && pt && sget(*pt, "type") == tt && sget(*pt, "collation") == tcol &&
+			    (sget(*pf, "type") != tt || sget(*pf, "collation") != tcol))
+				return "column:" + p + "." + cn;
+		}
+		return "";
+	}
+
 	void alter_columns(const std::string &t) {
 		bool existing = existed(t);
 		bool part = partitioned(to, t);
@@ -1295,6 +1311,22 @@ struct Planner {
 			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
 			std::string fd = sget(f, "default"), td = sget(c, "default");
 			bool retype = ft != tt || fcol != tcol;
+			if (retype && names_ident(sget(to.at("table:" + t), "partition_key"), cn)) {
+				refuse(ck, "column " + name_of(ck) + " is in the partition key of " + t + " and changes type (" + ft + " -> " +
+				               tt + "): PostgreSQL cannot alter it, the table must be created again; write that migration by hand",
+				       "");
+				continue;
+			}
+			if (std::string pk = retype ? parent_retypes(t, cn, tt, tcol) : ""; !pk.empty()) {
+				// the parent's ALTER ... TYPE recurses here (PostgreSQL refuses it on an
+				// inherited column), and so do the DROP DEFAULT and SET DEFAULT around it;
+				// what reads this column still goes and comes back
+				retyped_tables.insert(t);
+				retyped_columns.insert(name_of(ck));
+				retype = false;
+				if (!sget(from.at(pk), "default").empty())
+					fd = sget(to.at(pk), "default");
+			}
 			if (retype && !fd.empty()) {
 				emit(P_ALTER_COLUMNS, alter + " DROP DEFAULT", ck);
 				fd.clear();

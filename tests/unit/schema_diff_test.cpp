@@ -789,3 +789,32 @@ TEST(SchemaDiff, FunctionsUsingARecreatedEnumAreMadeAgain) {
 	EXPECT_LT(c1, drop_old) << dump(r);
 	EXPECT_EQ(at(r, "public.other"), -1) << "names the enum only in its body\n" << dump(r);
 }
+
+// A partitioned table's column changes type: the ALTER on the parent recurses to its
+// partitions (PostgreSQL refuses one on an inherited column), so none is written for
+// them. A column of the partition key cannot change type at all: refused.
+TEST(SchemaDiff, PartitionColumnsFollowTheParentAndTheKeyIsRefused) {
+	std::string from = R"J(
+	  "table:public.ev": {"kind": "partitioned", "partition_key": "RANGE (at)"},
+	  "column:public.ev.at": {"position": 1, "type": "date", "not_null": true},
+	  "column:public.ev.v": {"position": 2, "type": "integer", "not_null": false},
+	  "table:public.ev_1": {"kind": "table", "partition_of": "public.ev", "partition_bound": "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"},
+	  "column:public.ev_1.at": {"position": 1, "type": "date", "not_null": true},
+	  "column:public.ev_1.v": {"position": 2, "type": "integer", "not_null": false})J";
+	std::string to = from;
+	for (size_t at_ = to.find("\"integer\""); at_ != std::string::npos; at_ = to.find("\"integer\""))
+		to.replace(at_, 9, "\"bigint\"");
+	auto r = diff_schemas(S(from), S(to));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_NE(at(r, "ALTER TABLE public.ev ALTER COLUMN v TYPE bigint"), -1) << dump(r);
+	EXPECT_EQ(at(r, "public.ev_1"), -1) << "the partition follows its parent\n" << dump(r);
+
+	std::string key = from;
+	for (size_t at_ = key.find("\"date\""); at_ != std::string::npos; at_ = key.find("\"date\""))
+		key.replace(at_, 6, "\"timestamp with time zone\"");
+	auto k = diff_schemas(S(from), S(key));
+	ASSERT_EQ(k.refusals.size(), 1u) << dump(k);
+	EXPECT_EQ(k.refusals[0].object, "column:public.ev.at");
+	EXPECT_NE(k.refusals[0].message.find("partition key"), std::string::npos) << k.refusals[0].message;
+	EXPECT_TRUE(k.statements.empty()) << dump(k);
+}
