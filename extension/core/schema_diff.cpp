@@ -567,7 +567,48 @@ struct Planner {
 	// A constraint or index that is gone and one that is new on the same table, with the
 	// same definition: PostgreSQL named them after the table or column (a rename, or
 	// drizzle's naming) -- renaming keeps the index instead of building it again.
+	// The sequence a default draws from: "s.q" of nextval('s.q'::regclass), or "".
+	static std::string nextval_of(const std::string &def) {
+		const std::string head = "nextval('", tail = "'::regclass)";
+		if (def.compare(0, head.size(), head) != 0 || def.size() < head.size() + tail.size() ||
+		    def.compare(def.size() - tail.size(), tail.size(), tail) != 0)
+			return "";
+		std::string name = def.substr(head.size(), def.size() - head.size() - tail.size());
+		return name.find('\'') == std::string::npos ? name : "";
+	}
+
+	// A column (after the declared renames) whose default moves from nextval(A) to
+	// nextval(B), A lost and B gained in the same schema: one counter under a new name,
+	// as a serial column's after its table or column is renamed (PostgreSQL keeps the
+	// old name). Renamed, so it keeps its value: created again it would start at 1 and
+	// the next insert would collide with the rows already there.
+	void rename_counters() {
+		for (auto &ck : keys(to, "column")) {
+			auto it = from.find(ck);
+			if (it == from.end())
+				continue;
+			std::string fd = sget(it->second, "default"), td = sget(to.at(ck), "default");
+			std::string a = nextval_of(fd), b = nextval_of(td);
+			if (a.empty() || b.empty() || a == b)
+				continue;
+			std::string ka = "sequence:" + a, kb = "sequence:" + b;
+			auto pa = split_qualified(a), pb = split_qualified(b);
+			if (!from.count(ka) || to.count(ka) || from.count(kb) || !to.count(kb) || pa.size() != 2 || pb.size() != 2 ||
+			    pa[0] != pb[0])
+				continue;
+			emit(P_RENAMES, "ALTER SEQUENCE " + a + " RENAME TO " + pb[1], ka).comment =
+			    "the sequence of " + name_of(ck) + " under its new name: renamed, so it keeps its value";
+			JsonValue v = from.at(ka);
+			from.erase(ka);
+			from[kb] = v;
+			for (auto &m : it->second.members)
+				if (m.first == "default")
+					m.second.string = td;
+		}
+	}
+
 	void rename_lookalikes() {
+		rename_counters();
 		std::map<std::string, std::string> gained;  // table + type + definition -> key on the desired side
 		for (auto &k : keys(to, "constraint"))
 			if (!from.count(k))

@@ -818,3 +818,23 @@ TEST(SchemaDiff, PartitionColumnsFollowTheParentAndTheKeyIsRefused) {
 	EXPECT_NE(k.refusals[0].message.find("partition key"), std::string::npos) << k.refusals[0].message;
 	EXPECT_TRUE(k.statements.empty()) << dump(k);
 }
+
+// A serial column's sequence keeps its old name when its table is renamed; the
+// desired schema names it anew. Renamed (it keeps its value), never created again.
+TEST(SchemaDiff, SerialSequenceFollowsATableRename) {
+	std::string seq = R"J({"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false})J";
+	auto from = S(R"J("table:public.posts": {"kind": "table"},
+	  "column:public.posts.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.posts_id_seq'::regclass)"},
+	  "sequence:public.posts_id_seq": )J" + seq);
+	auto to = S(R"J("table:public.articles": {"kind": "table"},
+	  "column:public.articles.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.articles_id_seq'::regclass)"},
+	  "sequence:public.articles_id_seq": )J" + seq);
+	DiffOptions o;
+	o.renames.push_back({"public.posts", "articles"});
+	auto r = diff_schemas(from, to, o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_NE(at(r, "ALTER SEQUENCE public.posts_id_seq RENAME TO articles_id_seq"), -1) << dump(r);
+	EXPECT_EQ(at(r, "CREATE SEQUENCE"), -1) << dump(r);
+	EXPECT_EQ(at(r, "DROP SEQUENCE"), -1) << dump(r);
+	EXPECT_EQ(at(r, "SET DEFAULT"), -1) << dump(r);
+}
