@@ -407,6 +407,7 @@ struct Planner {
 	std::map<std::string, std::string> recreated_enums;  // enum qname -> the old one's temporary name
 	std::map<std::string, std::string> view_reason;  // view -> why it is dropped and created again unchanged
 	std::set<std::string> views_going;         // views and materialized views dropped (and maybe created again)
+	std::set<std::string> new_bodies;          // IMMUTABLE functions replaced in place: their indexes are rebuilt
 
 	explicit Planner(const DiffOptions &o) : opts(o) {}
 
@@ -1819,6 +1820,43 @@ struct Planner {
 		return "";
 	}
 
+	// An IMMUTABLE function whose body is replaced in place: what PostgreSQL stored
+	// with the old body stays as it was. Indexes on it are rebuilt (their entries
+	// would no longer match their lookups); stored generated values and rows a check
+	// accepted are named as hazards on the statement.
+	void stale_after_new_body(DiffStatement &s, const std::string &fn) {
+		std::string bare = fn.substr(0, fn.find('('));
+		new_bodies.insert(fn);  // its indexes: reindex_new_bodies(), once views_going is known
+		for (auto &k : keys(to, "column"))
+			if (from.count(k) && mentions(sget(to.at(k), "generated"), bare))
+				hazard(s, Hazard::FailsOnData, "stored values of " + name_of(k) + " were computed by the old body: they change only when "
+				                               "their rows are updated");
+		for (auto &k : keys(to, "constraint"))
+			if (from.count(k) && sget(to.at(k), "type") == "check" && mentions(sget(to.at(k), "definition"), bare))
+				hazard(s, Hazard::FailsOnData, "rows already in " + constraint_table(k) + " are not checked again by " + last_name(k));
+	}
+
+	void reindex_new_bodies() {
+		std::set<std::string> done;
+		for (auto &fn : new_bodies) {
+			std::string bare = fn.substr(0, fn.find('('));
+			for (auto &k : keys(to, "index")) {
+				const JsonValue &t = to.at(k);
+				auto *f = get(from, k);
+				std::string table = sget(t, "table");
+				// an index the plan builds anyway (new, changed, made again) needs no rebuild
+				if (!f || canon(*f) != canon(t) || recreate.count(k) || views_going.count(table) || !mentions(sget(t, "definition"), bare) ||
+				    !done.insert(k).second)
+					continue;
+				bool conc = opts.concurrent_indexes && !partitioned(to, table);
+				auto &r = emit(P_INDEXES, std::string("REINDEX INDEX ") + (conc ? "CONCURRENTLY " : "") + name_of(k), k);
+				r.comment = "it computes " + fn + ", whose body changes: its entries were computed by the old one";
+				r.no_transaction = conc;
+				hazard(r, Hazard::IndexBuild, "rebuilds index " + name_of(k) + " on " + table + (conc ? " (concurrently)" : " (blocks writes meanwhile)"));
+			}
+		}
+	}
+
 	void plan_functions() {
 		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
 		for (const char *kind : {"function", "procedure"}) {
@@ -1852,7 +1890,9 @@ struct Planner {
 				}
 				while (!def.empty() && std::isspace(static_cast<unsigned char>(def.back())))
 					def.pop_back();
-				emit(ph, def, k);
+				auto &c = emit(ph, def, k);
+				if (f && !dropped.count(name_of(k)) && def.find("\n IMMUTABLE") != std::string::npos)
+					stale_after_new_body(c, name_of(k));
 			}
 			for (auto &k : keys(from, kind))
 				if (!to.count(k))
@@ -2118,6 +2158,7 @@ struct Planner {
 		plan_views();  // needs retyped_tables
 		plan_constraints();
 		plan_indexes();
+		reindex_new_bodies();
 		plan_triggers();
 		plan_policies();
 		plan_comments();

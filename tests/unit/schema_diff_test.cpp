@@ -838,3 +838,31 @@ TEST(SchemaDiff, SerialSequenceFollowsATableRename) {
 	EXPECT_EQ(at(r, "DROP SEQUENCE"), -1) << dump(r);
 	EXPECT_EQ(at(r, "SET DEFAULT"), -1) << dump(r);
 }
+
+// An IMMUTABLE function replaced in place: indexes computing it are rebuilt, and
+// what PostgreSQL stored with the old body (generated values, rows a check let in)
+// is named as a hazard.
+TEST(SchemaDiff, NewImmutableBodyRebuildsItsIndexes) {
+	std::string common = R"J(,
+	  "table:public.t": {"kind": "table"},
+	  "column:public.t.e": {"position": 1, "type": "text", "not_null": false},
+	  "column:public.t.g": {"position": 2, "type": "text", "not_null": false, "generated": "public.norm(e)"},
+	  "constraint:public.t.e_ok": {"type": "check", "definition": "CHECK ((public.norm(e) <> ''::text))"},
+	  "index:public.t_norm": {"table": "public.t", "definition": "CREATE INDEX t_norm ON public.t USING btree (public.norm(e))"},
+	  "index:public.t_e": {"table": "public.t", "definition": "CREATE INDEX t_e ON public.t USING btree (e)"})J";
+	auto fn = [](const char *body) {
+		return std::string(R"J("function:public.norm(pg_catalog.text)": {"definition": "CREATE OR REPLACE FUNCTION public.norm(text)\n RETURNS text\n LANGUAGE sql\n IMMUTABLE\nAS $function$SELECT )J") +
+		       body + R"J(($1)$function$\n"})J";
+	};
+	auto r = diff_schemas(S(fn("lower") + common), S(fn("upper") + common));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int c = at(r, "CREATE OR REPLACE FUNCTION public.norm"), ri = at(r, "REINDEX INDEX CONCURRENTLY public.t_norm");
+	ASSERT_TRUE(c >= 0 && ri > c) << dump(r);
+	EXPECT_TRUE(r.statements[ri].no_transaction);
+	EXPECT_EQ(at(r, "public.t_e"), -1) << "does not compute norm\n" << dump(r);
+	std::string hz;
+	for (auto &h : r.statements[c].hazards)
+		hz += h + "\n";
+	EXPECT_NE(hz.find("stored values of public.t.g"), std::string::npos) << hz;
+	EXPECT_NE(hz.find("not checked again by e_ok"), std::string::npos) << hz;
+}

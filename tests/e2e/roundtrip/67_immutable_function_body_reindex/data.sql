@@ -1,0 +1,3 @@
+-- through the index
+SET enable_seqscan = off;
+SELECT id FROM t WHERE norm(e) = 'A';
