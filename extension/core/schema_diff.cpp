@@ -888,6 +888,24 @@ struct Planner {
 				                                      [](auto &m) { return m.first == "default"; }),
 				                       from[ck].members.end());
 		}
+		// An expression naming the type (a check's, an index's predicate or key: 'a'::s.e)
+		// stays on the old one after the rename: dropped first, made again on the new type.
+		for (const char *kind : {"constraint", "index"})
+			for (auto &ok : keys(from, kind))
+				if (to.count(ok) && mentions(sget(from.at(ok), "definition"), q))
+					recreate.insert(ok);
+		// Domains and composite types over it would keep the old type too: not planned.
+		auto names_type = [&](const std::string &t) { return t == q || t == q + "[]"; };
+		for (auto &dk : keys(from, "domain"))
+			if (names_type(sget(from.at(dk), "type")))
+				refuse(k, "enum " + q + " must be created again (it loses or reorders values) and domain " + name_of(dk) +
+				              " is over it: dbkit does not plan that; write the migration by hand", "");
+		for (auto &tk : keys(from, "type"))
+			if (auto *a = from.at(tk).find("attributes"))
+				for (auto &i : a->items)
+					if (i.items.size() == 2 && names_type(i.items[1].string))
+						refuse(k, "enum " + q + " must be created again (it loses or reorders values) and composite type " +
+						              name_of(tk) + " has an attribute of it: dbkit does not plan that; write the migration by hand", "");
 		auto &d = emit(P_DROP_ENUMS, "DROP TYPE " + tmp, k);
 		if (!removed.empty())
 			hazard(d, Hazard::DataLoss, "data loss: enum " + q + " loses values " + join(removed, ", "));

@@ -866,3 +866,30 @@ TEST(SchemaDiff, NewImmutableBodyRebuildsItsIndexes) {
 	EXPECT_NE(hz.find("stored values of public.t.g"), std::string::npos) << hz;
 	EXPECT_NE(hz.find("not checked again by e_ok"), std::string::npos) << hz;
 }
+
+// An enum created again (a value removed): a check and an index naming its type go
+// first and come back on the new type; a domain over it is refused, never half-planned.
+TEST(SchemaDiff, EnumRecreatedUnderCheckIndexAndDomain) {
+	std::string common = R"J(,
+	  "table:public.t": {"kind": "table"},
+	  "column:public.t.s": {"position": 1, "type": "public.st", "not_null": false},
+	  "constraint:public.t.t_not_a": {"type": "check", "definition": "CHECK ((s <> 'a'::public.st))"},
+	  "index:public.t_b": {"table": "public.t", "definition": "CREATE INDEX t_b ON public.t USING btree (s) WHERE (s = 'b'::public.st)"})J";
+	auto r = diff_schemas(S(R"J("enum:public.st": {"labels": ["a", "b", "c"]})J" + common),
+	                      S(R"J("enum:public.st": {"labels": ["a", "b"]})J" + common));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int dc = at(r, "DROP CONSTRAINT t_not_a"), di = at(r, "DROP INDEX"), rn = at(r, "RENAME TO st__dbkit_old"),
+	    ac = at(r, "ADD CONSTRAINT t_not_a"), ci = at(r, "CREATE INDEX");
+	ASSERT_TRUE(dc >= 0 && di >= 0 && rn >= 0 && ac >= 0 && ci >= 0) << dump(r);
+	EXPECT_LT(dc, rn) << dump(r);
+	EXPECT_LT(di, rn) << dump(r);
+	EXPECT_LT(rn, ac) << dump(r);
+	EXPECT_LT(rn, ci) << dump(r);
+
+	std::string domain = R"J(, "domain:public.dst": {"type": "public.st", "not_null": false})J";
+	auto d = diff_schemas(S(R"J("enum:public.st": {"labels": ["a", "b", "c"]})J" + domain),
+	                      S(R"J("enum:public.st": {"labels": ["a", "b"]})J" + domain));
+	ASSERT_EQ(d.refusals.size(), 1u) << dump(d);
+	EXPECT_NE(d.refusals[0].message.find("domain public.dst is over it"), std::string::npos) << d.refusals[0].message;
+	EXPECT_TRUE(d.statements.empty());
+}
