@@ -1017,6 +1017,10 @@ struct Planner {
 			for (auto &[n, t] : ta) {
 				if (!fm.count(n))
 					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ADD ATTRIBUTE " + n + " " + t, k);
+				else if (fm[n] != t && !columns_of_type(name_of(k)).empty())
+					refuse(k, "composite type " + name_of(k) + " changes the type of attribute " + n + " (" + fm[n] + " -> " + t +
+					              ") and column " + name_of(columns_of_type(name_of(k))[0]) +
+					              " is of that type: PostgreSQL refuses that; write the migration by hand", "");
 				else if (fm[n] != t)
 					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ALTER ATTRIBUTE " + n + " TYPE " + t, k);
 			}
@@ -1377,6 +1381,20 @@ struct Planner {
 				       "");
 				continue;
 			}
+			if (retype && !columns_of_type(t).empty()) {
+				refuse(ck, "column " + name_of(ck) + " changes type and column " + name_of(columns_of_type(t)[0]) + " is of " + t +
+				               "'s row type: PostgreSQL refuses that; write the migration by hand", "");
+				continue;
+			}
+			if (retype)
+				for (auto &rk : keys(from, "rule"))
+					if (mentions(sget(from.at(rk), "definition"), t)) {
+						refuse(ck, "column " + name_of(ck) + " changes type and rule " + name_of(rk) + " reads " + t +
+						               ": PostgreSQL refuses that under a rule, and dbkit does not plan rules; write the migration "
+						               "by hand", "");
+						retype = false;
+						break;
+					}
 			if (std::string pk = retype ? parent_retypes(t, cn, tt, tcol) : ""; !pk.empty()) {
 				// the parent's ALTER ... TYPE recurses here (PostgreSQL refuses it on an
 				// inherited column), and so do the DROP DEFAULT and SET DEFAULT around it;

@@ -893,3 +893,30 @@ TEST(SchemaDiff, EnumRecreatedUnderCheckIndexAndDomain) {
 	EXPECT_NE(d.refusals[0].message.find("domain public.dst is over it"), std::string::npos) << d.refusals[0].message;
 	EXPECT_TRUE(d.statements.empty());
 }
+
+// Type changes PostgreSQL refuses and dbkit does not plan around are refused by
+// name (no statements), never handed out to fail: under a rule, under a column of
+// the table's row type, and a composite attribute's type under a column of it.
+TEST(SchemaDiff, TypeChangesUnderRulesAndRowTypesAreRefused) {
+	std::string t = R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.n": {"position": 1, "type": "integer", "not_null": false})J";
+	auto retyped = [](std::string s) { return s.replace(s.find("\"integer\""), 9, "\"bigint\""); };
+	std::string rule = R"J(, "table:public.log": {"kind": "table"},
+	  "rule:public.t.r": {"definition": "CREATE RULE r AS ON INSERT TO public.t DO  INSERT INTO public.log (n) VALUES (new.n);"})J";
+	auto r1 = diff_schemas(S(t + rule), S(retyped(t) + rule));
+	ASSERT_EQ(r1.refusals.size(), 1u) << dump(r1);
+	EXPECT_NE(r1.refusals[0].message.find("rule public.t.r reads public.t"), std::string::npos) << r1.refusals[0].message;
+	EXPECT_TRUE(r1.statements.empty());
+
+	std::string user = R"J(, "table:public.u": {"kind": "table"},
+	  "column:public.u.row": {"position": 1, "type": "public.t", "not_null": false})J";
+	auto r2 = diff_schemas(S(t + user), S(retyped(t) + user));
+	ASSERT_EQ(r2.refusals.size(), 1u) << dump(r2);
+	EXPECT_NE(r2.refusals[0].message.find("column public.u.row is of public.t's row type"), std::string::npos) << r2.refusals[0].message;
+
+	std::string addr = R"J("type:public.addr": {"attributes": [["zip", "integer"]]},
+	  "table:public.c": {"kind": "table"}, "column:public.c.a": {"position": 1, "type": "public.addr", "not_null": false})J";
+	auto r3 = diff_schemas(S(addr), S(retyped(addr)));
+	ASSERT_EQ(r3.refusals.size(), 1u) << dump(r3);
+	EXPECT_NE(r3.refusals[0].message.find("attribute zip"), std::string::npos) << r3.refusals[0].message;
+}
