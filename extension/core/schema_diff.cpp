@@ -500,6 +500,28 @@ struct Planner {
 		}
 	}
 
+	std::set<std::string> renamed_with_parent;  // "column:child.col" renamed by the parent's RENAME COLUMN
+
+	// The partitions and inheriting tables of `t`, and theirs (the `from` side).
+	std::vector<std::string> descendants(const std::string &t) const {
+		std::vector<std::string> out;
+		std::vector<std::string> todo{t};
+		while (!todo.empty()) {
+			std::string p = todo.back();
+			todo.pop_back();
+			for (auto &k : keys(from, "table")) {
+				auto inh = strings(from.at(k), "inherits");
+				if (sget(from.at(k), "partition_of") == p || std::find(inh.begin(), inh.end(), p) != inh.end()) {
+					if (std::find(out.begin(), out.end(), name_of(k)) == out.end()) {
+						out.push_back(name_of(k));
+						todo.push_back(name_of(k));
+					}
+				}
+			}
+		}
+		return out;
+	}
+
 	void apply_renames() {
 		std::map<std::string, std::string> table_moves;  // old qname -> new qname
 		// tables first, so that a column's rename may name the table either way
@@ -533,8 +555,16 @@ struct Planner {
 					}
 					emit(P_RENAMES, "ALTER TABLE " + t + " RENAME COLUMN " + p[2] + " TO " + r.to, "column:" + t + "." + p[2]);
 					rename_column(t, p[2], r.to);
+					// PostgreSQL renames the column of every partition and inheriting table too
+					for (const std::string &child : descendants(t))
+						if (from.count("column:" + child + "." + p[2]) && to.count("column:" + child + "." + r.to)) {
+							rename_column(child, p[2], r.to);
+							renamed_with_parent.insert("column:" + child + "." + p[2]);
+						}
 					continue;
 				}
+				if (renamed_with_parent.count("column:" + t + "." + p[2]))
+					continue;  // a --rename of a child's column its parent's rename already did
 				std::string ek = "enum:" + qname_of(p, 2);
 				if (from.count(ek)) {
 					std::string ol = unquote_label(p[2]), nl = unquote_label(r.to);
@@ -565,9 +595,6 @@ struct Planner {
 		}
 	}
 
-	// A constraint or index that is gone and one that is new on the same table, with the
-	// same definition: PostgreSQL named them after the table or column (a rename, or
-	// drizzle's naming) -- renaming keeps the index instead of building it again.
 	// The sequence a default draws from: "s.q" of nextval('s.q'::regclass), or "".
 	static std::string nextval_of(const std::string &def) {
 		const std::string head = "nextval('", tail = "'::regclass)";
@@ -608,6 +635,9 @@ struct Planner {
 		}
 	}
 
+	// A constraint or index that is gone and one that is new on the same table, with the
+	// same definition: PostgreSQL named them after the table or column (a rename, or
+	// drizzle's naming) -- renaming keeps the index instead of building it again.
 	void rename_lookalikes() {
 		rename_counters();
 		std::map<std::string, std::string> gained;  // table + type + definition -> key on the desired side

@@ -920,3 +920,27 @@ TEST(SchemaDiff, TypeChangesUnderRulesAndRowTypesAreRefused) {
 	ASSERT_EQ(r3.refusals.size(), 1u) << dump(r3);
 	EXPECT_NE(r3.refusals[0].message.find("attribute zip"), std::string::npos) << r3.refusals[0].message;
 }
+
+// PostgreSQL renames a partition's (an inheriting table's) column with its parent's:
+// one --rename of the parent's column covers them, and a --rename of a child's as
+// well is accepted without a statement of its own.
+TEST(SchemaDiff, ColumnRenameRecursesToPartitions) {
+	auto side = [](const char *col) {
+		return S(std::string(R"J("table:public.m": {"kind": "partitioned", "partition_key": "RANGE (id)"},
+		  "column:public.m.id": {"position": 1, "type": "integer", "not_null": false},
+		  "column:public.m.)J") + col + R"J(": {"position": 2, "type": "integer", "not_null": false},
+		  "table:public.m1": {"kind": "table", "partition_of": "public.m", "partition_bound": "FOR VALUES FROM (0) TO (10)"},
+		  "column:public.m1.id": {"position": 1, "type": "integer", "not_null": false},
+		  "column:public.m1.)J" + col + R"J(": {"position": 2, "type": "integer", "not_null": false})J");
+	};
+	for (bool child_too : {false, true}) {
+		DiffOptions o;
+		o.renames.push_back({"public.m.n", "qty"});
+		if (child_too)
+			o.renames.push_back({"public.m1.n", "qty"});
+		auto r = diff_schemas(side("n"), side("qty"), o);
+		ASSERT_TRUE(r.refusals.empty()) << dump(r);
+		ASSERT_EQ(r.statements.size(), 1u) << dump(r);
+		EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.m RENAME COLUMN n TO qty");
+	}
+}

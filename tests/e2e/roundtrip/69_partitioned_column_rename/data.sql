@@ -1,0 +1,3 @@
+-- the values kept under the new name
+SELECT qty FROM m1;
+SELECT qty FROM k;
