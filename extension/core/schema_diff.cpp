@@ -259,6 +259,19 @@ std::string qname_of(const std::vector<std::string> &p, size_t n) {
 	return join(head, ".");
 }
 
+// An identifier as quote_ident spells it, back to the name it stands for.
+std::string bare_ident(const std::string &s) {
+	if (s.size() < 2 || s.front() != '"' || s.back() != '"')
+		return s;
+	std::string out;
+	for (size_t i = 1; i + 1 < s.size(); ++i) {
+		out += s[i];
+		if (s[i] == '"' && s[i + 1] == '"')
+			++i;
+	}
+	return out;
+}
+
 std::string unquote_label(std::string s) {
 	if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
 		std::string out;
@@ -1486,10 +1499,22 @@ struct Planner {
 						hazard(s, Hazard::FailsOnData, "fails if " + t + "." + cn + " holds NULLs");
 				}
 			}
-			if (fi.empty() && !ti.empty())
+			if (fi.empty() && !ti.empty()) {
 				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") +
 				                          " AS IDENTITY" + identity_options_clause(c), ck);
-			else if (!fi.empty() && !ti.empty() && fi != ti)
+				// serial -> identity: the identity's new sequence starts at 1; it continues
+				// where the column's old one stopped, or the next insert collides with the
+				// rows already there (snapshots hold no sequence values: no round trip sees it)
+				if (std::string old_seq = nextval_of(sget(f, "default")); !old_seq.empty() && existing) {
+					if (!to.count("sequence:" + old_seq))  // owned by the column, pg_get_serial_sequence would be ambiguous
+						emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + old_seq + " OWNED BY NONE", ck);
+					emit(P_ALTER_COLUMNS, "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(" + literal(t) + ", " +
+					                          literal(bare_ident(cn)) + "), s.last_value, s.is_called) FROM " + old_seq + " s",
+					     ck)
+					    .comment = "the identity continues where " + old_seq + " stopped (started at 1 it would collide with the "
+					               "rows already there)";
+				}
+			} else if (!fi.empty() && !ti.empty() && fi != ti)
 				emit(P_ALTER_COLUMNS, alter + " SET GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT"), ck);
 			// the identity's sequence options, after a type change (which moves a default
 			// MAXVALUE/MINVALUE to the new type's by itself)
