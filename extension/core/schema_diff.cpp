@@ -535,6 +535,25 @@ struct Planner {
 		return out;
 	}
 
+	// Is there a --rename of the same column to the same name on a table `t` descends from?
+	bool ancestor_renames(const std::string &t, const std::string &col, const std::string &new_name,
+	                      const std::map<std::string, std::string> &table_moves) const {
+		for (auto &r : opts.renames) {
+			auto p = split_qualified(r.from);
+			if (p.size() != 3 || p[2] != col || r.to != new_name)
+				continue;
+			std::string pt = qname_of(p, 2);
+			if (auto m = table_moves.find(pt); m != table_moves.end())
+				pt = m->second;
+			if (pt == t)
+				continue;
+			auto d = descendants(pt);
+			if (std::find(d.begin(), d.end(), t) != d.end())
+				return true;
+		}
+		return false;
+	}
+
 	void apply_renames() {
 		std::map<std::string, std::string> table_moves;  // old qname -> new qname
 		// tables first, so that a column's rename may name the table either way
@@ -559,6 +578,8 @@ struct Planner {
 				std::string t = qname_of(p, 2);
 				if (table_moves.count(t))
 					t = table_moves[t];
+				if (from.count("column:" + t + "." + p[2]) && ancestor_renames(t, p[2], r.to, table_moves))
+					continue;  // the parent's RENAME COLUMN, wherever its --rename is listed, renames this one
 				if (from.count("column:" + t + "." + p[2])) {
 					std::string nk = "column:" + t + "." + r.to;
 					if (from.count(nk) || !to.count(nk)) {
@@ -889,6 +910,11 @@ struct Planner {
 				emit(P_DROP_ENUMS, "DROP TYPE " + name_of(k), k);
 	}
 
+	static bool names_type_of(const JsonValue &column, const std::string &q) {
+		std::string t = sget(column, "type");
+		return t == q || t == q + "[]";
+	}
+
 	void recreate_enum(const std::string &k, const std::vector<std::string> &old, const std::vector<std::string> &labels,
 	                   const std::vector<std::string> &lits) {
 		std::string q = name_of(k);
@@ -912,6 +938,18 @@ struct Planner {
 			bool arr = sget(fv, "type") == q + "[]";
 			retyped_tables.insert(table);
 			retyped_columns.insert(name_of(ck));
+			// a partition's (inheriting table's) column: the parent's DROP DEFAULT and
+			// ALTER ... TYPE recurse to it (PostgreSQL refuses them on an inherited column)
+			bool inherited = false;
+			for (auto &pt : stable_parents(table))
+				inherited |= from.count("column:" + pt + "." + col) && names_type_of(from.at("column:" + pt + "." + col), q);
+			if (inherited) {
+				if (!sget(fv, "default").empty())
+					from[ck].members.erase(std::remove_if(from[ck].members.begin(), from[ck].members.end(),
+					                                      [](auto &m) { return m.first == "default"; }),
+					                       from[ck].members.end());
+				continue;
+			}
 			if (!sget(fv, "default").empty())
 				emit(P_RECREATE_ENUMS, "ALTER TABLE " + table + " ALTER COLUMN " + col + " DROP DEFAULT", ck);
 			auto &s = emit(P_RECREATE_ENUMS,
@@ -1317,20 +1355,86 @@ struct Planner {
 		return pf && pt && bget(*pf, "not_null") == fnn && bget(*pt, "not_null") == tnn;
 	}
 
+	// The parents of `t` (PARTITION OF, INHERITS) on both sides: what their ALTER TABLE
+	// does to a column recurses to `t`. A parent `t` attaches to or starts inheriting
+	// in this plan is not one (that happens after the column changes, P_TABLE_ATTRS).
+	std::vector<std::string> stable_parents(const std::string &t) const {
+		auto parents_in = [&](const Snap &s) {
+			std::vector<std::string> out;
+			auto *e = get(s, "table:" + t);
+			if (!e)
+				return out;
+			out = strings(*e, "inherits");
+			if (!sget(*e, "partition_of").empty())
+				out.push_back(sget(*e, "partition_of"));
+			return out;
+		};
+		std::vector<std::string> was = parents_in(from), out;
+		for (auto &p : parents_in(to))
+			if (std::find(was.begin(), was.end(), p) != was.end())
+				out.push_back(p);
+		return out;
+	}
+	// Does a stable parent have the column `cn` on both sides (so `t`'s is inherited)?
+	std::string inherited_from(const std::string &t, const std::string &cn) const {
+		for (auto &p : stable_parents(t))
+			if (from.count("column:" + p + "." + cn) && to.count("column:" + p + "." + cn))
+				return p;
+		return "";
+	}
+
 	// Does a parent of `t` (PARTITION OF or INHERITS, on both sides) change its column
 	// `cn` to this type and collation too? Then its ALTER ... TYPE recurses to `t`.
 	// Returns that parent's column key, or "".
 	std::string parent_retypes(const std::string &t, const std::string &cn, const std::string &tt, const std::string &tcol) const {
-		std::vector<std::string> parents = strings(to.at("table:" + t), "inherits");
-		if (!sget(to.at("table:" + t), "partition_of").empty())
-			parents.push_back(sget(to.at("table:" + t), "partition_of"));
-		for (auto &p : parents) {
+		for (auto &p : stable_parents(t)) {
 			auto *pf = get(from, "column:" + p + "." + cn), *pt = get(to, "column:" + p + "." + cn);
 			if (pf && pt && sget(*pt, "type") == tt && sget(*pt, "collation") == tcol &&
 			    (sget(*pf, "type") != tt || sget(*pf, "collation") != tcol))
 				return "column:" + p + "." + cn;
 		}
 		return "";
+	}
+
+	// Why the generated column `ck` of `t` is dropped and added again, or "": PostgreSQL 15
+	// cannot change a generation expression in place, and refuses a type change of a
+	// column it reads.
+	std::string regen_reason(const std::string &t, const std::string &ck) const {
+		auto *f = get(from, ck), *c = get(to, ck);
+		std::string tg = c ? sget(*c, "generated") : "";
+		if (!f || tg.empty())
+			return "";
+		if (sget(*f, "generated") != tg)
+			return "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
+		std::string cn = split_qualified(name_of(ck))[2];
+		for (auto &ok : ordered_columns(to, t)) {
+			auto *of = get(from, ok);
+			std::string oc = split_qualified(name_of(ok))[2];
+			if (!of || oc == cn)
+				continue;
+			if ((sget(*of, "type") != sget(to.at(ok), "type") || sget(*of, "collation") != sget(to.at(ok), "collation")) &&
+			    names_ident(tg, oc))
+				return "its expression reads " + t + "." + oc + ", whose type changes (PostgreSQL refuses that under a "
+				       "generated column): the column is dropped and added again (it moves to the end)";
+		}
+		return "";
+	}
+
+	// What stands on a generated column dropped and added again goes first and comes
+	// back: views and policies through the retyped sets, and the table's indexes,
+	// constraints and triggers naming it.
+	void regenerated_dependents(const std::string &t, const std::string &ck) {
+		std::string cn = split_qualified(name_of(ck))[2];
+		retyped_tables.insert(t);
+		retyped_columns.insert(name_of(ck));
+		readded_columns.insert(name_of(ck));
+		for (const char *kind : {"index", "constraint", "trigger"})
+			for (auto &k : keys(from, kind)) {
+				const JsonValue &o = from.at(k);
+				std::string table = std::string(kind) == "index" ? sget(o, "table") : constraint_table(k);
+				if (table == t && to.count(k) && names_ident(sget(o, "definition"), cn))
+					recreate.insert(k);
+			}
 	}
 
 	void alter_columns(const std::string &t) {
@@ -1355,31 +1459,24 @@ struct Planner {
 		// change under it). All are dropped before the table's other column changes and
 		// added after them; what depends on them (indexes, constraints, triggers naming
 		// them, views reading them, the table's policies) is dropped first and made again.
-		std::set<std::string> retyped_here;  // column names of t whose type or collation changes
-		for (auto &ck : ordered_columns(to, t))
-			if (auto *f = get(from, ck); f && (sget(*f, "type") != sget(to.at(ck), "type") ||
-			                                   sget(*f, "collation") != sget(to.at(ck), "collation")))
-				retyped_here.insert(split_qualified(name_of(ck))[2]);
-		std::vector<std::string> regen;
+		// A partition's or inheriting table's generated column follows its parent's: the
+		// parent's DROP and ADD COLUMN recurse; what stands on the child's goes and comes back.
+		std::vector<std::string> regen, regen_inherited;
 		std::map<std::string, std::string> regen_why;
 		for (auto &ck : ordered_columns(to, t)) {
-			auto *f = get(from, ck);
-			std::string tg = sget(to.at(ck), "generated");
-			if (!f || tg.empty())
-				continue;
-			if (sget(*f, "generated") != tg) {
-				regen.push_back(ck);
-				regen_why[ck] = "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
+			std::string cn = split_qualified(name_of(ck))[2];
+			if (std::string p = inherited_from(t, cn); !p.empty()) {
+				if (!regen_reason(p, "column:" + p + "." + cn).empty())
+					regen_inherited.push_back(ck);
 				continue;
 			}
-			for (auto &rc : retyped_here)
-				if (rc != split_qualified(name_of(ck))[2] && names_ident(tg, rc)) {
-					regen.push_back(ck);
-					regen_why[ck] = "its expression reads " + t + "." + rc + ", whose type changes (PostgreSQL refuses that under a "
-					                "generated column): the column is dropped and added again (it moves to the end)";
-					break;
-				}
+			if (std::string why = regen_reason(t, ck); !why.empty()) {
+				regen.push_back(ck);
+				regen_why[ck] = why;
+			}
 		}
+		for (auto &ck : regen_inherited)
+			regenerated_dependents(t, ck);
 		for (auto &ck : regen) {
 			std::string cn = split_qualified(name_of(ck))[2];
 			const JsonValue &f = from.at(ck);
@@ -1389,24 +1486,15 @@ struct Planner {
 				hazard(d, Hazard::DataLoss, "data loss: drops column " + t + "." + cn + " to make it generated");
 				d.table_for_rowcount = t;
 			}
-			// its dependents go first and come back (views and policies through the retyped sets)
-			retyped_tables.insert(t);
-			retyped_columns.insert(name_of(ck));
-			readded_columns.insert(name_of(ck));
-			for (const char *kind : {"index", "constraint", "trigger"})
-				for (auto &k : keys(from, kind)) {
-					const JsonValue &o = from.at(k);
-					std::string table = std::string(kind) == "index" ? sget(o, "table") : constraint_table(k);
-					if (table == t && to.count(k) && names_ident(sget(o, "definition"), cn))
-						recreate.insert(k);
-				}
+			regenerated_dependents(t, ck);
 		}
 		// changed
 		for (auto &ck : ordered_columns(to, t)) {
 			auto *fp = get(from, ck);
 			if (!fp)
 				continue;
-			if (std::find(regen.begin(), regen.end(), ck) != regen.end())
+			if (std::find(regen.begin(), regen.end(), ck) != regen.end() ||
+			    std::find(regen_inherited.begin(), regen_inherited.end(), ck) != regen_inherited.end())
 				continue;
 			const JsonValue &f = *fp, &c = to.at(ck);
 			std::string cn = split_qualified(name_of(ck))[2];
@@ -1418,6 +1506,7 @@ struct Planner {
 			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
 			std::string fd = sget(f, "default"), td = sget(c, "default");
 			bool retype = ft != tt || fcol != tcol;
+			bool child_default_late = false;
 			if (retype && names_ident(sget(to.at("table:" + t), "partition_key"), cn)) {
 				refuse(ck, "column " + name_of(ck) + " is in the partition key of " + t + " and changes type (" + ft + " -> " +
 				               tt + "): PostgreSQL cannot alter it, the table must be created again; write that migration by hand",
@@ -1447,6 +1536,7 @@ struct Planner {
 				retype = false;
 				if (!sget(from.at(pk), "default").empty())
 					fd = sget(to.at(pk), "default");
+				child_default_late = true;  // after the parent's, which recurse here
 			}
 			if (retype && !fd.empty()) {
 				emit(P_ALTER_COLUMNS, alter + " DROP DEFAULT", ck);
@@ -1473,7 +1563,7 @@ struct Planner {
 				}
 			}
 			if (fd != td)
-				emit(P_ALTER_COLUMNS, alter + (td.empty() ? " DROP DEFAULT" : " SET DEFAULT " + td), ck);
+				emit(child_default_late ? P_TABLE_ATTRS : P_ALTER_COLUMNS, alter + (td.empty() ? " DROP DEFAULT" : " SET DEFAULT " + td), ck);
 			std::string fi = sget(f, "identity"), ti = sget(c, "identity");
 			if (!fi.empty() && fi != ti && ti.empty())
 				emit(P_ALTER_COLUMNS, alter + " DROP IDENTITY", ck);
@@ -1939,10 +2029,19 @@ struct Planner {
 				if (!f || canon(*f) != canon(t) || recreate.count(k) || views_going.count(table) || !mentions(sget(t, "definition"), bare) ||
 				    !done.insert(k).second)
 					continue;
-				bool conc = opts.concurrent_indexes && !partitioned(to, table);
+				// a partitioned index is rebuilt only outside a transaction (PostgreSQL 14+)
+				bool part = partitioned(to, table);
+				if (part && opts.one_transaction) {
+					refuse(k, "index " + name_of(k) + " on partitioned table " + table + " computes " + fn +
+					              ", whose body changes: it must be rebuilt, and PostgreSQL rebuilds a partitioned index only "
+					              "outside a transaction, while a push is one transaction",
+					       "Make this change with dbkit generate and dbkit migrate: the rebuild gets a migration of its own.");
+					continue;
+				}
+				bool conc = opts.concurrent_indexes;
 				auto &r = emit(P_INDEXES, std::string("REINDEX INDEX ") + (conc ? "CONCURRENTLY " : "") + name_of(k), k);
 				r.comment = "it computes " + fn + ", whose body changes: its entries were computed by the old one";
-				r.no_transaction = conc;
+				r.no_transaction = conc || part;
 				hazard(r, Hazard::IndexBuild, "rebuilds index " + name_of(k) + " on " + table + (conc ? " (concurrently)" : " (blocks writes meanwhile)"));
 			}
 		}
@@ -1986,8 +2085,13 @@ struct Planner {
 					stale_after_new_body(c, name_of(k));
 			}
 			for (auto &k : keys(from, kind))
-				if (!to.count(k))
-					emit(P_DROP_FUNCTIONS, "DROP " + word + " " + name_of(k), k);
+				if (!to.count(k)) {
+					// one that would stand in the way of a column's type change or an enum's
+					// rename goes before them, not with the other drops at the end
+					std::string def = sget(from.at(k), "definition");
+					bool early = !atomic_body_reads_retyped(def).empty() || !uses_recreated_enum(def).empty();
+					emit(early ? P_DROP_FUNCTIONS_EARLY : P_DROP_FUNCTIONS, "DROP " + word + " " + name_of(k), k);
+				}
 		}
 		// triggers calling a function dropped and created again go and come back with it
 		for (auto &k : keys(from, "trigger"))
