@@ -505,6 +505,12 @@ struct Planner {
 				own = sget(val, "table") == table;
 			if (own)
 				for_each_string(val, [&](std::string &s) { s = replace_ident(s, old_c, new_c); });
+			// PostgreSQL rewrites the table's generation expressions too: the column
+			// computed from the renamed one is not dropped and added again
+			if (kind == "column" && qname_of(split_qualified(name_of(key)), 2) == table)
+				for (auto &m : val.members)
+					if (m.first == "generated" && m.second.kind == JsonValue::Kind::String)
+						m.second.string = replace_ident(m.second.string, old_c, new_c);
 			if (kind == "view" || kind == "materialized_view")
 				if (JsonValue *deps = const_cast<JsonValue *>(val.find("depends_on")))
 					for (auto &d : deps->items)

@@ -994,3 +994,19 @@ TEST(SchemaDiff, ChildRenameFirstAndRemovedAtomicFunction) {
 	ASSERT_TRUE(df >= 0 && alter >= 0) << dump(f);
 	EXPECT_LT(df, alter) << dump(f);
 }
+
+// A column renamed under a generated column: PostgreSQL rewrites the expression, so
+// the plan is the rename alone (no DROP and ADD of the generated column).
+TEST(SchemaDiff, RenameUnderAGeneratedColumnIsTheRenameAlone) {
+	auto side = [](const char *col) {
+		return S(std::string(R"J("table:public.t": {"kind": "table"},
+		  "column:public.t.)J") + col + R"J(": {"position": 1, "type": "integer", "not_null": false},
+		  "column:public.t.g": {"position": 2, "type": "integer", "not_null": false, "generated": "()J" + col + R"J( * 2)"})J");
+	};
+	DiffOptions o;
+	o.renames.push_back({"public.t.n", "qty"});
+	auto r = diff_schemas(side("n"), side("qty"), o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
+	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.t RENAME COLUMN n TO qty");
+}
