@@ -421,6 +421,7 @@ struct Planner {
 	std::map<std::string, std::string> view_reason;  // view -> why it is dropped and created again unchanged
 	std::set<std::string> views_going;         // views and materialized views dropped (and maybe created again)
 	std::set<std::string> new_bodies;          // IMMUTABLE functions replaced in place: their indexes are rebuilt
+	std::vector<std::string> persistence_changes;  // tables turning LOGGED or UNLOGGED
 
 	explicit Planner(const DiffOptions &o) : opts(o) {}
 
@@ -1231,7 +1232,44 @@ struct Planner {
 		for (auto &k : keys(to, "table"))
 			if (from.count(k))
 				alter_table(name_of(k));
+		emit_persistence_changes();
 		drop_tables();
+	}
+
+	// A permanent table may not reference an unlogged one: SET LOGGED goes to the
+	// referenced tables before those that reference them, SET UNLOGGED the other way
+	// round (a cycle is left in name order: PostgreSQL refuses it either way).
+	void emit_persistence_changes() {
+		auto refs = [&](const std::string &a, const std::string &b) {  // a has a foreign key to b
+			for (const Snap *side : {&from, &to})
+				for (auto &k : keys(*side, "constraint"))
+					if (constraint_table(k) == a && sget(side->at(k), "type") == "foreign key" &&
+					    mentions(sget(side->at(k), "definition"), b))
+						return true;
+			return false;
+		};
+		auto unlogged = [&](const std::string &t) { return bget(to.at("table:" + t), "unlogged"); };
+		std::vector<std::string> todo = persistence_changes, order;
+		while (!todo.empty()) {
+			size_t pick = todo.size();
+			for (size_t i = 0; i < todo.size() && pick == todo.size(); ++i) {
+				bool blocked = false;
+				for (auto &o : todo)
+					if (o != todo[i] && unlogged(o) == unlogged(todo[i]))
+						blocked |= unlogged(todo[i]) ? refs(o, todo[i]) : refs(todo[i], o);
+				if (!blocked)
+					pick = i;
+			}
+			if (pick == todo.size())
+				pick = 0;
+			order.push_back(todo[pick]);
+			todo.erase(todo.begin() + static_cast<std::ptrdiff_t>(pick));
+		}
+		for (auto &t : order) {
+			auto &st = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + (unlogged(t) ? " SET UNLOGGED" : " SET LOGGED"), "table:" + t);
+			hazard(st, Hazard::TableRewrite, "rewrites table " + t);
+			hazard(st, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+		}
 	}
 
 	void create_table(const std::string &t) {
@@ -1311,11 +1349,8 @@ struct Planner {
 		for (auto &p : ti)
 			if (std::find(fi.begin(), fi.end(), p) == fi.end())
 				emit(P_TABLE_ATTRS, "ALTER TABLE " + t + " INHERIT " + p, obj);
-		if (bget(f, "unlogged") != bget(tv, "unlogged")) {
-			auto &s = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + (bget(tv, "unlogged") ? " SET UNLOGGED" : " SET LOGGED"), obj);
-			hazard(s, Hazard::TableRewrite, "rewrites table " + t);
-			hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
-		}
+		if (bget(f, "unlogged") != bget(tv, "unlogged"))
+			persistence_changes.push_back(t);  // emit_persistence_changes(), in foreign key order
 		auto fo = strings(f, "options"), to_ = strings(tv, "options");
 		if (fo != to_) {
 			std::vector<std::string> reset;

@@ -1010,3 +1010,22 @@ TEST(SchemaDiff, RenameUnderAGeneratedColumnIsTheRenameAlone) {
 	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
 	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.t RENAME COLUMN n TO qty");
 }
+
+// A permanent table may not reference an unlogged one: SET LOGGED on the referenced
+// table first, SET UNLOGGED on the referencing one first, whatever their names.
+TEST(SchemaDiff, LoggedInForeignKeyOrder) {
+	auto side = [](bool unlogged) {
+		std::string u = unlogged ? ", \"unlogged\": true" : "";
+		return S(R"J("table:public.a_child": {"kind": "table")J" + u + R"J(},
+		  "column:public.a_child.pid": {"position": 1, "type": "integer", "not_null": false},
+		  "constraint:public.a_child.a_child_pid_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (pid) REFERENCES public.z_parent(id)"},
+		  "table:public.z_parent": {"kind": "table")J" + u + R"J(},
+		  "column:public.z_parent.id": {"position": 1, "type": "integer", "not_null": true})J");
+	};
+	auto logged = diff_schemas(side(true), side(false));
+	ASSERT_TRUE(logged.refusals.empty()) << dump(logged);
+	EXPECT_LT(at(logged, "z_parent SET LOGGED"), at(logged, "a_child SET LOGGED")) << dump(logged);
+	auto unlogged = diff_schemas(side(false), side(true));
+	EXPECT_LT(at(unlogged, "a_child SET UNLOGGED"), at(unlogged, "z_parent SET UNLOGGED")) << dump(unlogged);
+	EXPECT_GE(at(unlogged, "z_parent SET UNLOGGED"), 0) << dump(unlogged);
+}
