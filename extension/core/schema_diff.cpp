@@ -1560,8 +1560,8 @@ struct Planner {
 				continue;
 			}
 			if (retype)
-				for (auto &rk : keys(from, "rule"))
-					if (mentions(sget(from.at(rk), "definition"), t)) {
+				for (auto &rk : keys(from, "rule"))  // PostgreSQL blocks only a rule that reads the column
+					if (mentions(sget(from.at(rk), "definition"), t) && names_ident(sget(from.at(rk), "definition"), cn)) {
 						refuse(ck, "column " + name_of(ck) + " changes type and rule " + name_of(rk) + " reads " + t +
 						               ": PostgreSQL refuses that under a rule, and dbkit does not plan rules; write the migration "
 						               "by hand", "");
