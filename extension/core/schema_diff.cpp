@@ -259,31 +259,23 @@ std::string qname_of(const std::vector<std::string> &p, size_t n) {
 	return join(head, ".");
 }
 
-// An identifier as quote_ident spells it, back to the name it stands for.
-std::string bare_ident(const std::string &s) {
-	if (s.size() < 2 || s.front() != '"' || s.back() != '"')
+// `s` without its surrounding `q` quotes, a doubled `q` inside read as one; `s` itself
+// when it is not quoted that way.
+std::string unquoted(const std::string &s, char q) {
+	if (s.size() < 2 || s.front() != q || s.back() != q)
 		return s;
 	std::string out;
 	for (size_t i = 1; i + 1 < s.size(); ++i) {
 		out += s[i];
-		if (s[i] == '"' && s[i + 1] == '"')
+		if (s[i] == q && s[i + 1] == q)
 			++i;
 	}
 	return out;
 }
-
-std::string unquote_label(std::string s) {
-	if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
-		std::string out;
-		for (size_t i = 1; i + 1 < s.size(); ++i) {
-			out += s[i];
-			if (s[i] == '\'' && s[i + 1] == '\'')
-				++i;
-		}
-		return out;
-	}
-	return s;
-}
+// An identifier as quote_ident spells it, back to the name it stands for.
+std::string bare_ident(const std::string &s) { return unquoted(s, '"'); }
+// An enum label as --rename may spell it ('sad' or sad).
+std::string unquote_label(const std::string &s) { return unquoted(s, '\''); }
 
 // A short, always-valid identifier (never over 63 bytes) derived from `seed`.
 std::string short_name(const std::string &prefix, const std::string &seed) {

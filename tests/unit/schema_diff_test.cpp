@@ -51,6 +51,16 @@ const std::string kUsers = R"J(
   "constraint:public.users.users_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"},
   "index:public.users_pkey": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)"})J";
 
+// A partitioned table m (id, `col`) with one partition m1.
+JsonValue partitioned_m(const char *col) {
+	return S(std::string(R"J("table:public.m": {"kind": "partitioned", "partition_key": "RANGE (id)"},
+	  "column:public.m.id": {"position": 1, "type": "integer", "not_null": false},
+	  "column:public.m.)J") + col + R"J(": {"position": 2, "type": "integer", "not_null": false},
+	  "table:public.m1": {"kind": "table", "partition_of": "public.m", "partition_bound": "FOR VALUES FROM (0) TO (10)"},
+	  "column:public.m1.id": {"position": 1, "type": "integer", "not_null": false},
+	  "column:public.m1.)J" + col + R"J(": {"position": 2, "type": "integer", "not_null": false})J");
+}
+
 }  // namespace
 
 TEST(SchemaDiff, EqualInputsGiveAnEmptyPlan) {
@@ -930,14 +940,7 @@ TEST(SchemaDiff, TypeChangesUnderRulesAndRowTypesAreRefused) {
 // one --rename of the parent's column covers them, and a --rename of a child's as
 // well is accepted without a statement of its own.
 TEST(SchemaDiff, ColumnRenameRecursesToPartitions) {
-	auto side = [](const char *col) {
-		return S(std::string(R"J("table:public.m": {"kind": "partitioned", "partition_key": "RANGE (id)"},
-		  "column:public.m.id": {"position": 1, "type": "integer", "not_null": false},
-		  "column:public.m.)J") + col + R"J(": {"position": 2, "type": "integer", "not_null": false},
-		  "table:public.m1": {"kind": "table", "partition_of": "public.m", "partition_bound": "FOR VALUES FROM (0) TO (10)"},
-		  "column:public.m1.id": {"position": 1, "type": "integer", "not_null": false},
-		  "column:public.m1.)J" + col + R"J(": {"position": 2, "type": "integer", "not_null": false})J");
-	};
+	auto side = partitioned_m;
 	for (bool child_too : {false, true}) {
 		DiffOptions o;
 		o.renames.push_back({"public.m.n", "qty"});
@@ -974,14 +977,7 @@ TEST(SchemaDiff, SerialToIdentityContinuesTheCounter) {
 // the parent's; a removed BEGIN ATOMIC function reading a retyped table is dropped
 // before the type change, not with the drops at the end.
 TEST(SchemaDiff, ChildRenameFirstAndRemovedAtomicFunction) {
-	auto side = [](const char *col) {
-		return S(std::string(R"J("table:public.m": {"kind": "partitioned", "partition_key": "RANGE (id)"},
-		  "column:public.m.id": {"position": 1, "type": "integer", "not_null": false},
-		  "column:public.m.)J") + col + R"J(": {"position": 2, "type": "integer", "not_null": false},
-		  "table:public.m1": {"kind": "table", "partition_of": "public.m", "partition_bound": "FOR VALUES FROM (0) TO (10)"},
-		  "column:public.m1.id": {"position": 1, "type": "integer", "not_null": false},
-		  "column:public.m1.)J" + col + R"J(": {"position": 2, "type": "integer", "not_null": false})J");
-	};
+	auto side = partitioned_m;
 	DiffOptions o;
 	o.renames.push_back({"public.m1.n", "qty"});
 	o.renames.push_back({"public.m.n", "qty"});
