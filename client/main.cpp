@@ -218,7 +218,7 @@ int run(int argc, char **argv) {
 	diff_snapshots->group("");
 	diff_snapshots->add_option("FROM", diff_from, "dbkit.snapshot() of the current schema")->required();
 	diff_snapshots->add_option("TO", diff_to, "dbkit.snapshot() of the desired schema")->required();
-	diff_snapshots->add_option("--rename", diff_renames, "FROM=TO, e.g. public.users.bio=about or public.posts=articles");
+	diff_snapshots->add_option("--rename", diff_renames, "FROM=TO, e.g. public.users.bio=about, public.posts=articles or public.posts=blog.posts (a move)");
 	diff_snapshots->add_flag("--drop-and-add", diff_drop_and_add, "Lost and gained columns/tables are unrelated");
 	diff_snapshots->add_flag("--no-concurrently", diff_no_concurrently, "Build indexes inside the transaction");
 	// The schema engine: the desired schema built by PostgreSQL in a shadow, catalogs diffed.
@@ -231,7 +231,7 @@ int run(int argc, char **argv) {
 	auto *gen_schema = generate->add_option("--schema", so.schema_file, "SQL that builds the desired schema (drizzle-kit export, or hand-written)");
 	generate->add_flag("--from-snapshot", so.from_snapshot, "The desired schema is the folder's newest drizzle snapshot")
 	    ->excludes(gen_schema);
-	generate->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles (repeatable)");
+	generate->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles, public.posts=blog.posts (a move; repeatable)");
 	generate->add_flag("--drop-and-add", so.drop_and_add, "Columns/tables lost and gained are unrelated, not renames");
 	generate->add_flag("--check", so.check, "Write nothing; exit 4 when the folder is behind the schema");
 	std::string down_tag;
@@ -248,7 +248,7 @@ int run(int argc, char **argv) {
 	push->add_option("--schema", so.schema_file, "SQL that builds the desired schema")->required();
 	push->add_flag("--dry-run", so.dry_run, "Print the plan and change nothing");
 	push->add_flag("--accept-data-loss", so.accept_data_loss, "Allow dropping tables, columns or enum values that hold data");
-	push->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles (repeatable)");
+	push->add_option("--rename", so.renames, "FROM=TO: public.users.bio=about, public.posts=articles, public.posts=blog.posts (a move; repeatable)");
 	push->add_flag("--drop-and-add", so.drop_and_add, "Columns/tables lost and gained are unrelated, not renames");
 	push->add_option("--reason", so.reason, "Why; recorded in dbkit.events");
 	push->add_option("--lock-timeout", push_lock_timeout, "Per statement lock wait (default 5s)");

@@ -485,6 +485,53 @@ struct Planner {
 		from = std::move(out);
 	}
 
+	// ALTER TABLE ... SET SCHEMA: the table takes its indexes, constraints, triggers,
+	// policies and the sequences its columns own along (PostgreSQL moves them). Whether
+	// a sequence a default draws from is owned is not in the snapshot, so each is put
+	// where the desired schema wants it with ALTER SEQUENCE IF EXISTS, which is right
+	// either way: the sequence is in one of the two schemas after the table's move.
+	void move_table(const std::string &old_q, const std::string &nschema) {
+		auto p = split_qualified(old_q);
+		std::string nq = nschema + "." + p[1];
+		emit(P_RENAMES, "ALTER TABLE " + old_q + " SET SCHEMA " + nschema, "table:" + old_q);
+		std::map<std::string, std::string> seq_moves;  // old qname -> new qname
+		for (auto &ck : children(from, "column", old_q)) {
+			auto sq = split_qualified(nextval_of(sget(from.at(ck), "default")));
+			if (sq.size() != 2 || sq[0] != p[0] || !from.count("sequence:" + p[0] + "." + sq[1]) ||
+			    from.count("sequence:" + nschema + "." + sq[1]))
+				continue;
+			std::string a = p[0] + "." + sq[1], b = nschema + "." + sq[1];
+			if (seq_moves.count(a))
+				continue;
+			if (!to.count("sequence:" + a)) {
+				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + a + " SET SCHEMA " + nschema, "sequence:" + a).comment =
+				    "moved with the table already when its column owns it";
+				seq_moves[a] = b;
+			} else {
+				// PostgreSQL keeps an owned sequence in its table's schema: staying behind, it is owned no more
+				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " OWNED BY NONE", "sequence:" + a).comment =
+				    "the table's move took it along if its column owned it: back where the desired schema has it";
+				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " SET SCHEMA " + p[0], "sequence:" + a);
+			}
+		}
+		Snap out;
+		for (auto &[key, v] : from) {
+			std::string kind = kind_of(key), name = name_of(key), nkey = key;
+			JsonValue nv = v;
+			if (kind == "index" && sget(v, "table") == old_q)
+				nkey = "index:" + nschema + "." + split_qualified(name).back();
+			if (kind == "sequence" && seq_moves.count(name))
+				nkey = "sequence:" + seq_moves[name];
+			if (kind == "column" && qname_of(split_qualified(name), 2) == old_q)
+				for (auto &m : nv.members)
+					if (m.first == "default" && seq_moves.count(nextval_of(m.second.string)))
+						m.second.string = "nextval(" + literal(seq_moves[nextval_of(m.second.string)]) + "::regclass)";
+			out[nkey] = std::move(nv);
+		}
+		from = std::move(out);
+		rename_table(old_q, nq);
+	}
+
 	void rename_column(const std::string &table, const std::string &old_c, const std::string &new_c) {
 		JsonValue v = from["column:" + table + "." + old_c];
 		from.erase("column:" + table + "." + old_c);
@@ -559,13 +606,23 @@ struct Planner {
 		for (auto &r : opts.renames) {
 			auto p = split_qualified(r.from);
 			if (p.size() == 2 && table_in(from, r.from)) {
-				std::string nq = p[0] + "." + r.to;
-				if (table_in(from, nq) || !table_in(to, nq)) {
+				// TO is a new name ("articles") or, for a move to another schema, qualified ("blog.posts")
+				auto tp = split_qualified(r.to);
+				std::string nschema = tp.size() == 2 ? tp[0] : p[0], nname = tp.back();
+				std::string nq = nschema + "." + nname;
+				if (tp.size() > 2 || table_in(from, nq) || !table_in(to, nq)) {
 					refuse("table:" + r.from, "--rename " + r.from + "=" + r.to + ": the desired schema has no new table " + nq, "");
 					continue;
 				}
-				emit(P_RENAMES, "ALTER TABLE " + r.from + " RENAME TO " + r.to, "table:" + r.from);
-				rename_table(r.from, nq);
+				std::string at = r.from;
+				if (nschema != p[0]) {
+					move_table(r.from, nschema);
+					at = nschema + "." + p[1];
+				}
+				if (nname != p[1]) {
+					emit(P_RENAMES, "ALTER TABLE " + at + " RENAME TO " + nname, "table:" + r.from);
+					rename_table(at, nq);
+				}
 				table_moves[r.from] = nq;
 			}
 		}
@@ -730,8 +787,17 @@ struct Planner {
 				continue;
 			auto p = split_qualified(name_of(k));
 			auto &g = gained[p[0]];
-			if (g.empty())
+			if (g.empty()) {
+				// the same name in another schema: moved there, or dropped and created anew?
+				for (auto &[schema, tables] : gained)
+					for (auto &t : tables)
+						if (schema != p[0] && split_qualified(t)[1] == p[1])
+							refuse(k,
+							       "the desired schema loses table " + name_of(k) + " and gains " + t +
+							           ": moved to schema " + schema + ", or a drop and a create? Say which (--drop-and-add if they are unrelated).",
+							       "--rename " + name_of(k) + "=" + t);
 				continue;
+			}
 			std::string other = split_qualified(g.front())[1];
 			refuse(k,
 			       "the desired schema loses table " + name_of(k) + " and gains " + join(g, ", ") +

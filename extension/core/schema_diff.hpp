@@ -17,6 +17,7 @@ namespace dbkit::core {
 // snapshot's keys, TO is the new last name (spelled as quote_ident would):
 //   "public.users.bio" -> "about"     column
 //   "public.posts"     -> "articles"  table
+//   "public.posts"     -> "blog.posts" table moved to another schema (and renamed, if the name differs)
 //   "public.mood.sad"  -> "unhappy"   enum value (quotes around the labels are optional)
 struct Rename {
 	std::string from, to;

@@ -1030,3 +1030,26 @@ TEST(SchemaDiff, LoggedInForeignKeyOrder) {
 	EXPECT_LT(at(unlogged, "a_child SET UNLOGGED"), at(unlogged, "z_parent SET UNLOGGED")) << dump(unlogged);
 	EXPECT_GE(at(unlogged, "z_parent SET UNLOGGED"), 0) << dump(unlogged);
 }
+
+// A table that leaves its schema is moved (SET SCHEMA keeps its rows), its serial's
+// sequence put where the desired schema has it; without a --rename the lost and
+// gained pair is refused with the flag that says "moved".
+TEST(SchemaDiff, TableMovedToAnotherSchema) {
+	auto side = [](const std::string &schema) {
+		return S(R"J("schema:blog": {}, "table:)J" + schema + R"J(.posts": {"kind": "table"},
+		  "column:)J" + schema + R"J(.posts.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval(')J" + schema + R"J(.posts_id_seq'::regclass)"},
+		  "sequence:)J" + schema + R"J(.posts_id_seq": {"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false},
+		  "index:)J" + schema + R"J(.posts_pkey": {"table": ")J" + schema + R"J(.posts", "definition": "CREATE UNIQUE INDEX posts_pkey ON )J" + schema + R"J(.posts USING btree (id)"},
+		  "constraint:)J" + schema + R"J(.posts.posts_pkey": {"type": "primary key", "definition": "PRIMARY KEY (id)"})J");
+	};
+	auto refused = diff_schemas(side("public"), side("blog"));
+	ASSERT_EQ(refused.refusals.size(), 1u) << dump(refused);
+	EXPECT_EQ(refused.refusals[0].hint, "--rename public.posts=blog.posts");
+	DiffOptions o;
+	o.renames.push_back({"public.posts", "blog.posts"});
+	auto r = diff_schemas(side("public"), side("blog"), o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	ASSERT_EQ(r.statements.size(), 2u) << dump(r);
+	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.posts SET SCHEMA blog");
+	EXPECT_EQ(r.statements[1].sql, "ALTER SEQUENCE IF EXISTS public.posts_id_seq SET SCHEMA blog");
+}
