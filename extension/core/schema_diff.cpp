@@ -150,6 +150,34 @@ std::string literal(const std::string &s) {
 	return out + "'";
 }
 
+// The items of "a, b(c, d), \"e,f\"": split at the commas outside parentheses and
+// quotes, each trimmed of spaces.
+std::vector<std::string> split_list(const std::string &s) {
+	std::vector<std::string> out(1);
+	int depth = 0;
+	char quote = 0;
+	for (char c : s) {
+		if (quote)
+			quote = c == quote ? 0 : quote;
+		else if (c == '"' || c == '\'')
+			quote = c;
+		else if (c == '(')
+			++depth;
+		else if (c == ')')
+			--depth;
+		else if (c == ',' && depth == 0) {
+			out.emplace_back();
+			continue;
+		}
+		out.back() += c;
+	}
+	for (auto &i : out) {
+		i.erase(0, i.find_first_not_of(' '));
+		i.erase(i.find_last_not_of(' ') + 1);
+	}
+	return out;
+}
+
 // ---------------------------------------------------------------------------
 // Identifier tokens in SQL text (definitions as pg_get_*def prints them).
 
@@ -1784,7 +1812,73 @@ struct Planner {
 	std::string constraint_table(const std::string &key) const { return qname_of(split_qualified(name_of(key)), 2); }
 	std::string last_name(const std::string &key) const { return split_qualified(name_of(key)).back(); }
 
+	// "REFERENCES s.t(a, b)" of a foreign key's definition: the table and the columns.
+	static bool fk_references(const std::string &def, std::string &table, std::vector<std::string> &cols) {
+		size_t r = def.find(" REFERENCES ");
+		if (r == std::string::npos)
+			return false;
+		size_t open = def.find('(', r), close = def.find(')', open == std::string::npos ? r : open);
+		if (open == std::string::npos || close == std::string::npos)
+			return false;
+		table = def.substr(r + 12, open - r - 12);
+		cols.clear();
+		for (auto &c : split_list(def.substr(open + 1, close - open - 1)))
+			cols.push_back(c);
+		return true;
+	}
+	// The key columns of a plain unique index (what a foreign key can stand on): false for
+	// a partial index or one with an expression.
+	static bool unique_index_columns(const std::string &def, std::vector<std::string> &cols) {
+		size_t u = def.find(" USING ");
+		size_t open = u == std::string::npos ? u : def.find('(', u);
+		if (def.compare(0, 20, "CREATE UNIQUE INDEX ") != 0 || open == std::string::npos ||
+		    def.find(" WHERE ", open) != std::string::npos)
+			return false;
+		int depth = 0;
+		size_t close = open;
+		for (; close < def.size(); ++close)
+			if (def[close] == '(')
+				++depth;
+			else if (def[close] == ')' && --depth == 0)
+				break;
+		cols.clear();
+		for (auto &item : split_list(def.substr(open + 1, close - open - 1))) {
+			const std::string &c = item;
+			if (c.find('(') != std::string::npos)
+				return false;
+			cols.push_back(c.substr(0, c.find(' ')));  // without opclass, ordering, nulls
+		}
+		return !cols.empty();
+	}
+
+	std::set<std::string> fks_after_indexes;  // foreign keys added again once the unique index they use is built
+
 	void plan_constraints() {
+		// A unique index (not a constraint's) dropped or changed on a table that stays: the
+		// foreign keys standing on it (same table, same columns) would stop DROP INDEX, so
+		// they are dropped first and added again after the new index exists, which may be
+		// built concurrently in a migration of its own.
+		for (auto &k : keys(from, "index")) {
+			const JsonValue &f = from.at(k);
+			std::string table = sget(f, "table");
+			auto *t = get(to, k);
+			std::vector<std::string> icols, rcols;
+			if (!table_in(to, table) || (t && canon(*t) == canon(f) && !recreate.count(k)) ||
+			    !unique_index_columns(sget(f, "definition"), icols))
+				continue;
+			std::sort(icols.begin(), icols.end());
+			for (auto &fk : keys(from, "constraint")) {
+				std::string rt;
+				if (sget(from.at(fk), "type") != "foreign key" || !to.count(fk) ||
+				    !fk_references(sget(from.at(fk), "definition"), rt, rcols) || rt != table)
+					continue;
+				std::sort(rcols.begin(), rcols.end());
+				if (rcols == icols) {
+					recreate.insert(fk);
+					fks_after_indexes.insert(fk);
+				}
+			}
+		}
 		// A primary key or unique constraint dropped (or changed) on a table that stays:
 		// the foreign keys that reference that table depend on its index and would stop
 		// DROP CONSTRAINT, so they are dropped first and added again (NOT VALID + VALIDATE).
@@ -1835,7 +1929,7 @@ struct Planner {
 		bool existing = existed(table);
 		bool part = partitioned(to, table);
 		std::string head = "ALTER TABLE " + table + " ADD CONSTRAINT " + name + " ";
-		Phase ph = type == "foreign key" ? P_ADD_FKS : P_ADD_CONSTRAINTS;
+		Phase ph = type != "foreign key" ? P_ADD_CONSTRAINTS : fks_after_indexes.count(k) ? P_TABLE_ATTRS : P_ADD_FKS;
 		bool not_valid = def.size() >= 10 && def.compare(def.size() - 10, 10, " NOT VALID") == 0;
 		if (!existing) {
 			emit(ph, head + def, k);

@@ -1053,3 +1053,29 @@ TEST(SchemaDiff, TableMovedToAnotherSchema) {
 	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.posts SET SCHEMA blog");
 	EXPECT_EQ(r.statements[1].sql, "ALTER SEQUENCE IF EXISTS public.posts_id_seq SET SCHEMA blog");
 }
+
+// A unique index a foreign key stands on changes: the foreign key goes first and
+// comes back after the new index (built concurrently, in a migration of its own); a
+// foreign key on other columns of the same table is left alone.
+TEST(SchemaDiff, UniqueIndexUnderForeignKey) {
+	auto side = [](const std::string &nulls) {
+		return S(R"J("table:public.u": {"kind": "table"},
+		  "column:public.u.id": {"position": 1, "type": "integer", "not_null": true},
+		  "column:public.u.email": {"position": 2, "type": "text", "not_null": false},
+		  "index:public.u_email_idx": {"table": "public.u", "definition": "CREATE UNIQUE INDEX u_email_idx ON public.u USING btree (email))J" + nulls + R"J("},
+		  "index:public.u_id_idx": {"table": "public.u", "definition": "CREATE UNIQUE INDEX u_id_idx ON public.u USING btree (id)"},
+		  "table:public.o": {"kind": "table"},
+		  "column:public.o.email": {"position": 1, "type": "text", "not_null": false},
+		  "column:public.o.uid": {"position": 2, "type": "integer", "not_null": false},
+		  "constraint:public.o.o_email_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (email) REFERENCES public.u(email)"},
+		  "constraint:public.o.o_uid_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (uid) REFERENCES public.u(id)"})J");
+	};
+	auto r = diff_schemas(side(""), side(" NULLS NOT DISTINCT"));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int drop_fk = at(r, "DROP CONSTRAINT o_email_fkey"), drop_idx = at(r, "DROP INDEX CONCURRENTLY public.u_email_idx"),
+	    build = at(r, "CREATE UNIQUE INDEX CONCURRENTLY u_email_idx"), add_fk = at(r, "ADD CONSTRAINT o_email_fkey");
+	ASSERT_TRUE(drop_fk >= 0 && drop_idx >= 0 && build >= 0 && add_fk >= 0) << dump(r);
+	EXPECT_LT(drop_fk, drop_idx) << dump(r);
+	EXPECT_LT(build, add_fk) << dump(r);
+	EXPECT_LT(at(r, "o_uid_fkey"), 0) << dump(r);
+}
