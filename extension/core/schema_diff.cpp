@@ -262,6 +262,26 @@ bool names_ident(const std::string &text, const std::string &ident) {
 	return false;
 }
 
+// Does `expr` call the function `fq` ("s.f(integer)" as a snapshot key names it)?
+// Its name followed by '(', qualified by its schema: the snapshot reads expressions
+// under search_path = pg_catalog, so PostgreSQL prints every other schema's functions
+// qualified (and an unqualified call of the same name is pg_catalog's).
+bool calls(const std::string &expr, const std::string &fq) {
+	auto p = split_qualified(fq.substr(0, fq.find('(')));
+	if (p.size() != 2)
+		return false;
+	for (const Token &t : ident_tokens(expr)) {
+		if (t.end - t.begin != p[1].size() || expr.compare(t.begin, p[1].size(), p[1]) != 0 || t.end >= expr.size() ||
+		    expr[t.end] != '(')
+			continue;
+		bool dotted = t.begin > 0 && expr[t.begin - 1] == '.';
+		size_t q = dotted ? t.begin - 1 : 0;
+		if (dotted ? q >= p[0].size() && expr.compare(q - p[0].size(), p[0].size(), p[0]) == 0 : p[0] == "pg_catalog")
+			return true;
+	}
+	return false;
+}
+
 std::string replace_qualified(const std::string &s, const std::string &from_q, const std::string &to_q) {
 	auto hits = find_qualified(s, split_qualified(from_q));
 	std::string out = s;
@@ -1134,11 +1154,15 @@ struct Planner {
 				emit(P_TYPES, sql, k);
 				continue;
 			}
-			if (canon(*f) == canon(t))
-				continue;
+			auto detached = [&](const std::string &n) { return detached_domain_checks.count(k + "\n" + n) > 0; };
 			if (auto *c = f->find("constraints"))
 				for (auto &m : c->members)
 					fc[catalog_ident(m.first)] = m.second.string;
+			bool any_detached = false;
+			for (auto &fcn : fc)
+				any_detached = any_detached || detached(fcn.first);
+			if (canon(*f) == canon(t) && !any_detached)
+				continue;
 			if (sget(*f, "type") != sget(t, "type")) {
 				refuse(k, "domain " + q + " changes its base type (" + sget(*f, "type") + " -> " + sget(t, "type") +
 				              "): dbkit does not plan that; write the migration by hand", "");
@@ -1152,12 +1176,14 @@ struct Planner {
 					hazard(s, Hazard::Validation, "validates every column of domain " + q);
 			}
 			for (auto &[n, d] : fc)
-				if (!tc.count(n) || tc[n] != d)
-					emit(P_TYPES, "ALTER DOMAIN " + q + " DROP CONSTRAINT " + n, k);
+				if (!tc.count(n) || tc[n] != d || detached(n))
+					emit(P_TYPES, "ALTER DOMAIN " + q + " DROP CONSTRAINT " + n, k).comment =
+					    detached(n) ? "it calls a function that is dropped below: added again after it" : "";
 			for (auto &[n, d] : tc)
-				if (!fc.count(n) || fc[n] != d) {
-					emit(P_TYPES, "ALTER DOMAIN " + q + " ADD CONSTRAINT " + n + " " + d + " NOT VALID", k);
-					auto &s = emit(P_TYPES, "ALTER DOMAIN " + q + " VALIDATE CONSTRAINT " + n, k);
+				if (!fc.count(n) || fc[n] != d || detached(n)) {
+					Phase ph = detached(n) ? P_ADD_CONSTRAINTS : P_TYPES;  // after the functions created early
+					emit(ph, "ALTER DOMAIN " + q + " ADD CONSTRAINT " + n + " " + d + " NOT VALID", k);
+					auto &s = emit(ph, "ALTER DOMAIN " + q + " VALIDATE CONSTRAINT " + n, k);
 					hazard(s, Hazard::Validation, "validates every column of domain " + q);
 				}
 		}
@@ -1523,6 +1549,79 @@ struct Planner {
 		return "";
 	}
 
+	// Functions this plan drops (removed, or created again because CREATE OR REPLACE cannot
+	// change their parameters' names or their result) while a column default, a generated
+	// column, a check (a table's or a domain's), an index or a policy that stays calls
+	// them: PostgreSQL refuses DROP FUNCTION under those. The callers are detached first,
+	// the function is dropped and every function of its name created early
+	// (P_DROP_FUNCTIONS_EARLY, P_FUNCTIONS_EARLY), and the callers come back in their
+	// usual phases, after it: the text they call (f(1)) then binds to the new function.
+	std::set<std::string> going_functions;        // "s.f(args)" dropped early
+	std::set<std::string> early_function_names;   // "s.f": its functions dropped and created early
+	std::set<std::string> detached_defaults;      // column keys whose default is dropped first
+	std::map<std::string, std::string> gen_calls_going;   // generated column key -> the function it calls
+	std::map<std::string, std::string> policy_calls_going;  // policy key -> the function it calls
+	std::set<std::string> detached_domain_checks;  // "domain:s.d\nname"
+
+	void detach_function_callers() {
+		std::set<std::string> going;
+		for (auto &k : keys(from, "function")) {
+			auto *t = get(to, k);
+			if (!t || header_line(sget(*t, "definition")) != header_line(sget(from.at(k), "definition")))
+				going.insert(name_of(k));
+		}
+		if (going.empty())
+			return;
+		auto call_of = [&](const std::string &expr) -> std::string {
+			for (auto &g : going)
+				if (calls(expr, g))
+					return g;
+			return "";
+		};
+		auto mark = [&](const std::string &g) {
+			going_functions.insert(g);
+			early_function_names.insert(g.substr(0, g.find('(')));
+		};
+		for (auto &ck : keys(from, "column")) {
+			if (!to.count(ck) || !table_in(to, qname_of(split_qualified(name_of(ck)), 2)))
+				continue;
+			if (auto g = call_of(sget(from.at(ck), "default")); !g.empty()) {
+				detached_defaults.insert(ck);
+				mark(g);
+			}
+			if (auto g = call_of(sget(from.at(ck), "generated")); !g.empty() && !sget(to.at(ck), "generated").empty()) {
+				gen_calls_going[ck] = g;
+				mark(g);
+			}
+		}
+		for (auto &k : keys(from, "constraint"))
+			if (sget(from.at(k), "type") == "check" && to.count(k) && table_in(to, constraint_table(k)))
+				if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+					recreate.insert(k);
+					mark(g);
+				}
+		for (auto &k : keys(from, "index"))
+			if (to.count(k) && table_in(to, sget(from.at(k), "table")))
+				if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+					recreate.insert(k);
+					mark(g);
+				}
+		for (auto &k : keys(from, "policy"))
+			if (to.count(k) && table_in(to, constraint_table(k)))
+				if (auto g = call_of(sget(from.at(k), "using") + " " + sget(from.at(k), "with_check")); !g.empty()) {
+					policy_calls_going[k] = g;
+					mark(g);
+				}
+		for (auto &k : keys(from, "domain"))
+			if (to.count(k))
+				if (auto *c = from.at(k).find("constraints"))
+					for (auto &m : c->members)
+						if (auto g = call_of(m.second.string); !g.empty()) {
+							detached_domain_checks.insert(k + "\n" + catalog_ident(m.first));
+							mark(g);
+						}
+	}
+
 	// Why the generated column `ck` of `t` is dropped and added again, or "": PostgreSQL 15
 	// cannot change a generation expression in place, and refuses a type change of a
 	// column it reads.
@@ -1533,6 +1632,9 @@ struct Planner {
 			return "";
 		if (sget(*f, "generated") != tg)
 			return "a generated column's expression changes: the column is dropped and added again (it moves to the end)";
+		if (auto g = gen_calls_going.find(ck); g != gen_calls_going.end())
+			return "its expression calls " + g->second + ", which is dropped (PostgreSQL refuses that under a generated "
+			       "column): the column is dropped and added again (it moves to the end)";
 		std::string cn = split_qualified(name_of(ck))[2];
 		for (auto &ok : ordered_columns(to, t)) {
 			auto *of = get(from, ok);
@@ -1607,7 +1709,9 @@ struct Planner {
 		for (auto &ck : regen) {
 			std::string cn = split_qualified(name_of(ck))[2];
 			const JsonValue &f = from.at(ck);
-			auto &d = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
+			// before the function it calls is dropped, when that is why
+			auto &d = emit(gen_calls_going.count(ck) ? P_DROP_FUNCTIONS_EARLY : P_ALTER_COLUMNS,
+			               "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
 			d.comment = regen_why[ck];
 			if (sget(f, "generated").empty()) {
 				hazard(d, Hazard::DataLoss, "data loss: drops column " + t + "." + cn + " to make it generated");
@@ -1632,6 +1736,11 @@ struct Planner {
 			std::string ft = sget(f, "type"), tt = sget(c, "type");
 			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
 			std::string fd = sget(f, "default"), td = sget(c, "default");
+			if (detached_defaults.count(ck) && !fd.empty()) {
+				emit(P_DROP_CONSTRAINTS, alter + " DROP DEFAULT", ck).comment =
+				    "it calls a function that is dropped below: set again after it";
+				fd.clear();
+			}
 			bool retype = ft != tt || fcol != tcol;
 			bool child_default_late = false;
 			if (retype && names_ident(sget(to.at("table:" + t), "partition_key"), cn)) {
@@ -2257,7 +2366,8 @@ struct Planner {
 				if (f && sget(*f, "definition") == def && blocks.empty())
 					continue;
 				bool late = def.find(" LANGUAGE sql") != std::string::npos;
-				Phase ph = late ? P_FUNCTIONS : P_FUNCTIONS_EARLY;
+				bool early_name = early_function_names.count(name_of(k).substr(0, name_of(k).find('('))) > 0;
+				Phase ph = late && !early_name ? P_FUNCTIONS : P_FUNCTIONS_EARLY;
 				if (!blocks.empty()) {
 					// PostgreSQL records what a BEGIN ATOMIC body reads and refuses the type
 					// change under it: dropped before, created after the column changes
@@ -2266,7 +2376,7 @@ struct Planner {
 					dropped.insert(name_of(k));
 					functions_recreated.insert(name_of(k));  // a SQL body comes back after the columns (late), others early
 				} else if (f && header_line(sget(*f, "definition")) != header_line(def)) {
-					auto &d = emit(ph, "DROP " + word + " " + name_of(k), k);
+					auto &d = emit(early_name ? P_DROP_FUNCTIONS_EARLY : ph, "DROP " + word + " " + name_of(k), k);
 					d.comment = "its parameters' names or its result change: CREATE OR REPLACE cannot do that";
 					dropped.insert(name_of(k));
 					functions_recreated.insert(name_of(k));
@@ -2282,7 +2392,8 @@ struct Planner {
 					// one that would stand in the way of a column's type change or an enum's
 					// rename goes before them, not with the other drops at the end
 					std::string def = sget(from.at(k), "definition");
-					bool early = !atomic_body_reads_retyped(def).empty() || !uses_recreated_enum(def).empty();
+					bool early = !atomic_body_reads_retyped(def).empty() || !uses_recreated_enum(def).empty() ||
+					             going_functions.count(name_of(k));
 					emit(early ? P_DROP_FUNCTIONS_EARLY : P_DROP_FUNCTIONS, "DROP " + word + " " + name_of(k), k);
 				}
 		}
@@ -2344,6 +2455,8 @@ struct Planner {
 	// PostgreSQL prints it qualified: any policy naming a retyped table is remade.
 	std::string policy_blocks(const std::string &k, const JsonValue &p) const {
 		std::string table = constraint_table(k);
+		if (auto g = policy_calls_going.find(k); g != policy_calls_going.end())
+			return "created again below: it calls " + g->second + ", which is dropped (policies block that)";
 		if (retyped_tables.count(table))
 			return "created again below: a column of " + table + " changes type, which policies block";
 		for (auto &rt : retyped_tables)
@@ -2538,6 +2651,7 @@ struct Planner {
 		rename_lookalikes();
 		if (!result.refusals.empty())
 			return;
+		detach_function_callers();
 		plan_schemas_extensions();
 		plan_enums();
 		plan_sequences_domains_types();

@@ -1079,3 +1079,25 @@ TEST(SchemaDiff, UniqueIndexUnderForeignKey) {
 	EXPECT_LT(build, add_fk) << dump(r);
 	EXPECT_LT(at(r, "o_uid_fkey"), 0) << dump(r);
 }
+
+// An overload replaced while a column default calls it: the default goes first, the
+// old function is dropped before the new one is created (else f(1) is ambiguous), and
+// the default comes back after. A same-named call in another schema is not this one.
+TEST(SchemaDiff, FunctionReplacedUnderADefault) {
+	auto side = [](const std::string &fn, const std::string &def) {
+		return S(R"J("table:public.t": {"kind": "table"},
+		  "column:public.t.n": {"position": 1, "type": "integer", "not_null": false, "default": "public.f(1)"},
+		  "column:public.t.m": {"position": 2, "type": "integer", "not_null": false, "default": "other.f(1)"},
+		  "function:)J" + fn + R"J(": {"definition": ")J" + def + R"J("})J");
+	};
+	auto r = diff_schemas(side("public.f(integer)", "CREATE OR REPLACE FUNCTION public.f(x integer)\\n RETURNS integer\\n LANGUAGE sql\\nAS $function$SELECT x$function$\\n"),
+	                      side("public.f(integer,integer)", "CREATE OR REPLACE FUNCTION public.f(x integer, y integer DEFAULT 0)\\n RETURNS integer\\n LANGUAGE sql\\nAS $function$SELECT x+y$function$\\n"));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int drop_def = at(r, "ALTER COLUMN n DROP DEFAULT"), drop_fn = at(r, "DROP FUNCTION public.f(integer)"),
+	    create = at(r, "FUNCTION public.f(x integer, y integer"), set_def = at(r, "ALTER COLUMN n SET DEFAULT public.f(1)");
+	ASSERT_TRUE(drop_def >= 0 && drop_fn >= 0 && create >= 0 && set_def >= 0) << dump(r);
+	EXPECT_LT(drop_def, drop_fn) << dump(r);
+	EXPECT_LT(drop_fn, create) << dump(r);
+	EXPECT_LT(create, set_def) << dump(r);
+	EXPECT_LT(at(r, "ALTER COLUMN m"), 0) << dump(r);
+}
