@@ -528,6 +528,20 @@ struct Planner {
 			if (kind == "constraint" || kind == "index" || kind == "view" || kind == "materialized_view" ||
 			    kind == "trigger" || kind == "table" || kind == "policy" || kind == "rule")
 				for_each_string(nv, [&](std::string &s) { s = replace_qualified(s, old_q, new_q); });
+			if (kind == "function" || kind == "procedure") {
+				// the table's row type in the signature follows the table (the body's text does
+				// not, unless it is SQL-standard, which PostgreSQL keeps parsed)
+				nkey = kind + ":" + replace_qualified(name, old_q, new_q);
+				for (auto &m : nv.members)
+					if (m.first == "definition" && m.second.kind == JsonValue::Kind::String) {
+						std::string &d = m.second.string;
+						size_t a = d.find('\n'), b = a == std::string::npos ? a : d.find('\n', a + 1);
+						if (d.find("BEGIN ATOMIC") != std::string::npos || b == std::string::npos)
+							d = replace_qualified(d, old_q, new_q);
+						else
+							d = replace_qualified(d.substr(0, b), old_q, new_q) + d.substr(b);
+					}
+			}
 			out[nkey] = std::move(nv);
 		}
 		from = std::move(out);

@@ -1101,3 +1101,20 @@ TEST(SchemaDiff, FunctionReplacedUnderADefault) {
 	EXPECT_LT(create, set_def) << dump(r);
 	EXPECT_LT(at(r, "ALTER COLUMN m"), 0) << dump(r);
 }
+
+// A renamed table's row type in a function's signature follows the table: the
+// function is neither dropped nor created again.
+TEST(SchemaDiff, RowTypeFollowsTableRename) {
+	auto side = [](const std::string &t) {
+		return S(R"J("table:public.)J" + t + R"J(": {"kind": "table"},
+		  "column:public.)J" + t + R"J(.n": {"position": 1, "type": "integer", "not_null": false},
+		  "function:public.f(public.)J" + t + R"J()": {"definition": "CREATE OR REPLACE FUNCTION public.f(p public.)J" + t +
+		         R"J()\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT p.n FROM public.posts$function$\n"})J");
+	};
+	DiffOptions o;
+	o.renames.push_back({"public.posts", "articles"});
+	auto r = diff_schemas(side("posts"), side("articles"), o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
+	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.posts RENAME TO articles");
+}

@@ -11,3 +11,6 @@ COMMENT ON TABLE blog.posts IS 'the posts';
 CREATE TABLE blog.labels (id serial PRIMARY KEY, label text);
 CREATE TABLE blog.notes (id bigint DEFAULT nextval('global_id') PRIMARY KEY, body text);
 CREATE TABLE other_notes (id bigint DEFAULT nextval('global_id') PRIMARY KEY);
+-- functions over the moved table: its row type in a signature, a SQL-standard body reading it
+CREATE FUNCTION post_title(p blog.posts) RETURNS text LANGUAGE sql AS 'SELECT p.title';
+CREATE FUNCTION post_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM blog.posts; END;

@@ -15,3 +15,6 @@ INSERT INTO users (name) VALUES ('u');
 INSERT INTO posts (title, uid) VALUES ('a', 1), ('b', 1);
 INSERT INTO tags (label) VALUES ('x'), ('y');
 INSERT INTO notes (body) VALUES ('n1'), ('n2');
+-- functions over the moved table: its row type in a signature, a SQL-standard body reading it
+CREATE FUNCTION post_title(p posts) RETURNS text LANGUAGE sql AS 'SELECT p.title';
+CREATE FUNCTION post_count() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT count(*) FROM posts; END;
