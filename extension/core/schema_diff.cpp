@@ -1636,6 +1636,23 @@ struct Planner {
 						}
 	}
 
+	// The enum created again that the generated column `ck` of `t` reads (a column of that
+	// type, or the type named in its expression), or "".
+	std::string reads_recreated_enum(const std::string &t, const std::string &ck) const {
+		auto *f = get(from, ck);
+		std::string fg = f ? sget(*f, "generated") : "";
+		if (fg.empty())
+			return "";
+		for (auto &[q, tmp] : recreated_enums) {
+			if (mentions(fg, q))
+				return q;
+			for (auto &ok : children(from, "column", t))
+				if (ok != ck && names_type_of(from.at(ok), q) && names_ident(fg, split_qualified(name_of(ok))[2]))
+					return q;
+		}
+		return "";
+	}
+
 	// Why the generated column `ck` of `t` is dropped and added again, or "": PostgreSQL 15
 	// cannot change a generation expression in place, and refuses a type change of a
 	// column it reads.
@@ -1649,6 +1666,9 @@ struct Planner {
 		if (auto g = gen_calls_going.find(ck); g != gen_calls_going.end())
 			return "its expression calls " + g->second + ", which is dropped (PostgreSQL refuses that under a generated "
 			       "column): the column is dropped and added again (it moves to the end)";
+		if (std::string e = reads_recreated_enum(t, ck); !e.empty())
+			return "its expression reads enum " + e + ", which is created again (PostgreSQL refuses the column's change "
+			       "under a generated column): the column is dropped and added again (it moves to the end)";
 		std::string cn = split_qualified(name_of(ck))[2];
 		for (auto &ok : ordered_columns(to, t)) {
 			auto *of = get(from, ok);
@@ -1724,7 +1744,8 @@ struct Planner {
 			std::string cn = split_qualified(name_of(ck))[2];
 			const JsonValue &f = from.at(ck);
 			// before the function it calls is dropped, when that is why
-			auto &d = emit(gen_calls_going.count(ck) ? P_DROP_FUNCTIONS_EARLY : P_ALTER_COLUMNS,
+			auto &d = emit(gen_calls_going.count(ck) || !reads_recreated_enum(t, ck).empty() ? P_DROP_FUNCTIONS_EARLY
+			                                                                                  : P_ALTER_COLUMNS,
 			               "ALTER TABLE " + t + " DROP COLUMN " + cn, ck);
 			d.comment = regen_why[ck];
 			if (sget(f, "generated").empty()) {
