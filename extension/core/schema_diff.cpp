@@ -1120,6 +1120,19 @@ struct Planner {
 		recreated_enums[q] = tmp;
 	}
 
+	// identity -> serial: the column (on both sides; identity in `from`, none in `to`)
+	// whose new default draws from the new sequence `seq`, or "".
+	std::map<std::string, std::string> identity_serials;  // column key -> the new sequence's temporary name
+	std::string identity_to_serial_column(const std::string &seq) const {
+		if (from.count("sequence:" + seq))
+			return "";
+		for (auto &ck : keys(to, "column"))
+			if (nextval_of(sget(to.at(ck), "default")) == seq && from.count(ck) && !sget(from.at(ck), "identity").empty() &&
+			    sget(to.at(ck), "identity").empty())
+				return ck;
+		return "";
+	}
+
 	void plan_sequences_domains_types() {
 		for (auto &k : keys(to, "sequence")) {
 			const JsonValue &t = to.at(k);
@@ -1127,7 +1140,15 @@ struct Planner {
 			                        sget(t, "min") + " MAXVALUE " + sget(t, "max") + " START WITH " + sget(t, "start") +
 			                        " CACHE " + sget(t, "cache") + (bget(t, "cycle") ? " CYCLE" : " NO CYCLE");
 			auto *f = get(from, k);
-			if (!f)
+			std::string ck = identity_to_serial_column(name_of(k));
+			if (!f && !ck.empty()) {
+				// identity -> serial: the identity's own sequence (dropped with DROP IDENTITY)
+				// likely has this name, so the new one is made under another until then
+				auto p = split_qualified(name_of(k));
+				std::string tmp = p[0] + "." + suffixed_ident(p[1], "__dbkit_new");
+				emit(P_TYPES, "CREATE SEQUENCE " + tmp + opts_text, k);
+				identity_serials[ck] = tmp;
+			} else if (!f)
 				emit(P_TYPES, "CREATE SEQUENCE " + name_of(k) + opts_text, k);
 			else if (canon(*f) != canon(t))
 				emit(P_TYPES, "ALTER SEQUENCE " + name_of(k) + opts_text, k);
@@ -1833,9 +1854,25 @@ struct Planner {
 					retyped_columns.insert(name_of(ck));
 				}
 			}
+			std::string fi = sget(f, "identity"), ti = sget(c, "identity");
+			if (auto is = identity_serials.find(ck); is != identity_serials.end()) {
+				// identity -> serial: the new sequence continues where the identity's stopped
+				// (started at 1 it would collide with the rows already there), then takes its name
+				std::string seq = nextval_of(td);
+				emit(P_ALTER_COLUMNS, "SELECT pg_catalog.setval(" + literal(is->second) +
+				                          ", pg_catalog.nextval(pg_catalog.pg_get_serial_sequence(" + literal(t) + ", " +
+				                          literal(bare_ident(cn)) + ")), false)",
+				     ck)
+				    .comment = "the serial's sequence continues where the identity's stopped";
+				emit(P_ALTER_COLUMNS, alter + " DROP IDENTITY", ck);
+				emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + is->second + " RENAME TO " + split_qualified(seq)[1], ck);
+				emit(P_ALTER_COLUMNS, alter + " SET DEFAULT " + td, ck);
+				emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + seq + " OWNED BY " + name_of(ck), ck);
+				fi.clear();
+				fd = td;
+			}
 			if (fd != td)
 				emit(child_default_late ? P_TABLE_ATTRS : P_ALTER_COLUMNS, alter + (td.empty() ? " DROP DEFAULT" : " SET DEFAULT " + td), ck);
-			std::string fi = sget(f, "identity"), ti = sget(c, "identity");
 			if (!fi.empty() && fi != ti && ti.empty())
 				emit(P_ALTER_COLUMNS, alter + " DROP IDENTITY", ck);
 			bool fnn = bget(f, "not_null"), tnn = bget(c, "not_null");

@@ -1118,3 +1118,25 @@ TEST(SchemaDiff, RowTypeFollowsTableRename) {
 	ASSERT_EQ(r.statements.size(), 1u) << dump(r);
 	EXPECT_EQ(r.statements[0].sql, "ALTER TABLE public.posts RENAME TO articles");
 }
+
+// identity -> serial: the new sequence is made under a temporary name (the identity's
+// own, dropped with DROP IDENTITY, has the serial's name), continues the count, and
+// takes its name after the identity is gone.
+TEST(SchemaDiff, IdentityToSerialContinuesTheCounter) {
+	auto to = S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.t_id_seq'::regclass)"},
+	  "sequence:public.t_id_seq": {"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false})J");
+	auto from = S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true, "identity": "by default",
+	    "identity_options": {"start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false}})J");
+	auto r = diff_schemas(from, to);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int create = at(r, "CREATE SEQUENCE public.t_id_seq__dbkit_new"), set = at(r, "setval('public.t_id_seq__dbkit_new'"),
+	    drop = at(r, "DROP IDENTITY"), rename = at(r, "RENAME TO t_id_seq"), def = at(r, "SET DEFAULT nextval");
+	ASSERT_TRUE(create >= 0 && set >= 0 && drop >= 0 && rename >= 0 && def >= 0) << dump(r);
+	EXPECT_LT(create, set);
+	EXPECT_LT(set, drop);
+	EXPECT_LT(drop, rename);
+	EXPECT_LT(rename, def);
+	EXPECT_LT(at(r, "CREATE SEQUENCE public.t_id_seq "), 0) << dump(r);
+}
