@@ -1246,9 +1246,11 @@ struct Planner {
 			}
 			auto fa = attrs(*f);
 			std::map<std::string, std::string> fm(fa.begin(), fa.end()), tm(ta.begin(), ta.end());
+			// dropped and retyped attributes after the views reading them are gone (a view
+			// reading one that stays the same is made again: through retyped_columns)
 			for (auto &[n, t] : fa)
 				if (!tm.count(n))
-					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " DROP ATTRIBUTE " + n, k);
+					emit(P_DROP_FUNCTIONS_EARLY, "ALTER TYPE " + name_of(k) + " DROP ATTRIBUTE " + n, k);
 			for (auto &[n, t] : ta) {
 				if (!fm.count(n))
 					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ADD ATTRIBUTE " + n + " " + t, k);
@@ -1256,8 +1258,10 @@ struct Planner {
 					refuse(k, "composite type " + name_of(k) + " changes the type of attribute " + n + " (" + fm[n] + " -> " + t +
 					              ") and column " + name_of(columns_of_type(name_of(k))[0]) +
 					              " is of that type: PostgreSQL refuses that; write the migration by hand", "");
-				else if (fm[n] != t)
-					emit(P_TYPES, "ALTER TYPE " + name_of(k) + " ALTER ATTRIBUTE " + n + " TYPE " + t, k);
+				else if (fm[n] != t) {
+					emit(P_DROP_FUNCTIONS_EARLY, "ALTER TYPE " + name_of(k) + " ALTER ATTRIBUTE " + n + " TYPE " + t, k);
+					retyped_columns.insert(name_of(k) + "." + n);
+				}
 			}
 		}
 		for (auto &k : keys(from, "type"))

@@ -1,0 +1,2 @@
+-- the row kept its other attributes
+SELECT (home).street FROM people;
