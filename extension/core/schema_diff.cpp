@@ -528,6 +528,10 @@ struct Planner {
 			if (kind == "constraint" || kind == "index" || kind == "view" || kind == "materialized_view" ||
 			    kind == "trigger" || kind == "table" || kind == "policy" || kind == "rule")
 				for_each_string(nv, [&](std::string &s) { s = replace_qualified(s, old_q, new_q); });
+			if (kind == "column" || kind == "type")  // a column or an attribute of the table's row type
+				for (auto &m : nv.members)
+					if ((m.first == "type" && m.second.kind == JsonValue::Kind::String) || m.first == "attributes")
+						for_each_string(m.second, [&](std::string &s) { s = replace_qualified(s, old_q, new_q); });
 			if (kind == "function" || kind == "procedure") {
 				// the table's row type in the signature follows the table (the body's text does
 				// not, unless it is SQL-standard, which PostgreSQL keeps parsed)
@@ -547,34 +551,62 @@ struct Planner {
 		from = std::move(out);
 	}
 
+	// Is a relation (table, index, sequence, view) of that qualified name on the `from` side?
+	bool relation_taken(const std::string &q) const {
+		for (const char *kind : {"table", "index", "sequence", "view", "materialized_view"})
+			if (from.count(std::string(kind) + ":" + q))
+				return true;
+		return implicit_from.count("index:" + q) > 0;  // a constraint's index
+	}
+
 	// ALTER TABLE ... SET SCHEMA: the table takes its indexes, constraints, triggers,
 	// policies and the sequences its columns own along (PostgreSQL moves them). Whether
 	// a sequence a default draws from is owned is not in the snapshot, so each is put
-	// where the desired schema wants it with ALTER SEQUENCE IF EXISTS, which is right
-	// either way: the sequence is in one of the two schemas after the table's move.
-	void move_table(const std::string &old_q, const std::string &nschema) {
+	// where the desired schema has the moved column draw from, with ALTER SEQUENCE IF
+	// EXISTS, which is right either way: after the table's move the sequence is in one
+	// of the two schemas. `final_q` is the table's name on the desired side. False (and
+	// a refusal) when a relation of a moving name is already in the new schema.
+	bool move_table(const std::string &old_q, const std::string &nschema, const std::string &final_q) {
 		auto p = split_qualified(old_q);
 		std::string nq = nschema + "." + p[1];
-		emit(P_RENAMES, "ALTER TABLE " + old_q + " SET SCHEMA " + nschema, "table:" + old_q);
+		auto clash = [&](const std::string &q) {
+			refuse("table:" + old_q, "table " + old_q + " moves to schema " + nschema + ", where " + q +
+			                             " already exists (it would take that name along): rename one of them first, "
+			                             "in a migration of its own",
+			       "");
+			return false;
+		};
+		for (const Snap *m : {&from, &implicit_from})
+			for (auto &ik : keys(*m, "index"))
+				if (sget(m->at(ik), "table") == old_q && relation_taken(nschema + "." + split_qualified(name_of(ik)).back()))
+					return clash(nschema + "." + split_qualified(name_of(ik)).back());
 		std::map<std::string, std::string> seq_moves;  // old qname -> new qname
+		std::vector<std::pair<std::string, std::string>> stays;  // sequences the desired side keeps behind
 		for (auto &ck : children(from, "column", old_q)) {
 			auto sq = split_qualified(nextval_of(sget(from.at(ck), "default")));
-			if (sq.size() != 2 || sq[0] != p[0] || !from.count("sequence:" + p[0] + "." + sq[1]) ||
-			    from.count("sequence:" + nschema + "." + sq[1]))
+			if (sq.size() != 2 || sq[0] != p[0] || !from.count("sequence:" + p[0] + "." + sq[1]))
 				continue;
 			std::string a = p[0] + "." + sq[1], b = nschema + "." + sq[1];
 			if (seq_moves.count(a))
 				continue;
-			if (!to.count("sequence:" + a)) {
-				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + a + " SET SCHEMA " + nschema, "sequence:" + a).comment =
-				    "moved with the table already when its column owns it";
-				seq_moves[a] = b;
-			} else {
-				// PostgreSQL keeps an owned sequence in its table's schema: staying behind, it is owned no more
-				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " OWNED BY NONE", "sequence:" + a).comment =
-				    "the table's move took it along if its column owned it: back where the desired schema has it";
-				emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " SET SCHEMA " + p[0], "sequence:" + a);
+			auto *tc = get(to, "column:" + final_q + "." + split_qualified(name_of(ck))[2]);
+			if (tc && nextval_of(sget(*tc, "default")) == a) {
+				stays.emplace_back(a, b);
+				continue;
 			}
+			if (relation_taken(b))
+				return clash(b);
+			seq_moves[a] = b;
+		}
+		emit(P_RENAMES, "ALTER TABLE " + old_q + " SET SCHEMA " + nschema, "table:" + old_q);
+		for (auto &[a, b] : seq_moves)
+			emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + a + " SET SCHEMA " + nschema, "sequence:" + a).comment =
+			    "moved with the table already when its column owns it";
+		for (auto &[a, b] : stays) {
+			// PostgreSQL keeps an owned sequence in its table's schema: staying behind, it is owned no more
+			emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " OWNED BY NONE", "sequence:" + a).comment =
+			    "the table's move took it along if its column owned it: back where the desired schema has it";
+			emit(P_RENAMES, "ALTER SEQUENCE IF EXISTS " + b + " SET SCHEMA " + p[0], "sequence:" + a);
 		}
 		Snap out;
 		for (auto &[key, v] : from) {
@@ -592,6 +624,7 @@ struct Planner {
 		}
 		from = std::move(out);
 		rename_table(old_q, nq);
+		return true;
 	}
 
 	void rename_column(const std::string &table, const std::string &old_c, const std::string &new_c) {
@@ -662,12 +695,15 @@ struct Planner {
 		return false;
 	}
 
+	std::set<std::string> renamed_from;  // the FROM of every --rename of a table, planned or refused
+
 	void apply_renames() {
 		std::map<std::string, std::string> table_moves;  // old qname -> new qname
 		// tables first, so that a column's rename may name the table either way
 		for (auto &r : opts.renames) {
 			auto p = split_qualified(r.from);
 			if (p.size() == 2 && table_in(from, r.from)) {
+				renamed_from.insert(r.from);
 				// TO is a new name ("articles") or, for a move to another schema, qualified ("blog.posts")
 				auto tp = split_qualified(r.to);
 				std::string nschema = tp.size() == 2 ? tp[0] : p[0], nname = tp.back();
@@ -677,11 +713,29 @@ struct Planner {
 					continue;
 				}
 				std::string at = r.from;
-				if (nschema != p[0]) {
-					move_table(r.from, nschema);
-					at = nschema + "." + p[1];
+				// moved and renamed: renamed first when its name is taken in the new schema
+				bool rename_first = nschema != p[0] && nname != p[1] && relation_taken(nschema + "." + p[1]);
+				if (rename_first || (nschema == p[0] && nname != p[1])) {
+					if (relation_taken(p[0] + "." + nname)) {
+						refuse("table:" + r.from, "--rename " + r.from + "=" + r.to + ": " + p[0] + "." + nname + " and " +
+						                              nschema + "." + p[1] + " are both taken: rename in two migrations", "");
+						continue;
+					}
+					emit(P_RENAMES, "ALTER TABLE " + at + " RENAME TO " + nname, "table:" + r.from);
+					rename_table(at, p[0] + "." + nname);
+					at = p[0] + "." + nname;
 				}
-				if (nname != p[1]) {
+				if (nschema != p[0]) {
+					if (relation_taken(nschema + "." + split_qualified(at)[1])) {
+						refuse("table:" + r.from, "--rename " + r.from + "=" + r.to + ": schema " + nschema + " already has a " +
+						                              "relation named " + split_qualified(at)[1] + ": rename one of them first", "");
+						continue;
+					}
+					if (!move_table(at, nschema, nq))
+						continue;
+					at = nschema + "." + split_qualified(at)[1];
+				}
+				if (at != nq) {
 					emit(P_RENAMES, "ALTER TABLE " + at + " RENAME TO " + nname, "table:" + r.from);
 					rename_table(at, nq);
 				}
@@ -690,8 +744,8 @@ struct Planner {
 		}
 		for (auto &r : opts.renames) {
 			auto p = split_qualified(r.from);
-			if (p.size() == 2 && table_moves.count(r.from))
-				continue;
+			if (p.size() == 2 && renamed_from.count(r.from))
+				continue;  // planned above, or refused with its reason
 			if (p.size() == 3) {
 				std::string t = qname_of(p, 2);
 				if (table_moves.count(t))
@@ -845,21 +899,25 @@ struct Planner {
 			if (!from.count(k))
 				gained[split_qualified(name_of(k))[0]].push_back(name_of(k));
 		for (auto &k : keys(from, "table")) {
-			if (to.count(k))
-				continue;
+			if (to.count(k) || renamed_from.count(name_of(k)))
+				continue;  // a --rename of it was refused with its own reason
 			auto p = split_qualified(name_of(k));
-			auto &g = gained[p[0]];
-			if (g.empty()) {
-				// the same name in another schema: moved there, or dropped and created anew?
-				for (auto &[schema, tables] : gained)
-					for (auto &t : tables)
-						if (schema != p[0] && split_qualified(t)[1] == p[1])
-							refuse(k,
-							       "the desired schema loses table " + name_of(k) + " and gains " + t +
-							           ": moved to schema " + schema + ", or a drop and a create? Say which (--drop-and-add if they are unrelated).",
-							       "--rename " + name_of(k) + "=" + t);
+			// the same name in another schema first (moved there?), then any new table of its schema
+			std::string moved;
+			for (auto &[schema, tables] : gained)
+				for (auto &t : tables)
+					if (schema != p[0] && split_qualified(t)[1] == p[1] && moved.empty())
+						moved = t;
+			if (!moved.empty()) {
+				refuse(k,
+				       "the desired schema loses table " + name_of(k) + " and gains " + moved + ": moved to schema " +
+				           split_qualified(moved)[0] + ", or a drop and a create? Say which (--drop-and-add if they are unrelated).",
+				       "--rename " + name_of(k) + "=" + moved);
 				continue;
 			}
+			auto &g = gained[p[0]];
+			if (g.empty())
+				continue;
 			std::string other = split_qualified(g.front())[1];
 			refuse(k,
 			       "the desired schema loses table " + name_of(k) + " and gains " + join(g, ", ") +
@@ -2031,7 +2089,11 @@ struct Planner {
 			const std::string &c = item;
 			if (c.find('(') != std::string::npos)
 				return false;
-			cols.push_back(c.substr(0, c.find(' ')));  // without opclass, ordering, nulls
+			// without opclass, ordering, nulls: the first token ("Col A" stays whole)
+			size_t end = c[0] == '"' ? c.find('"', 1) : c.find(' ');
+			while (c[0] == '"' && end != std::string::npos && end + 1 < c.size() && c[end + 1] == '"')
+				end = c.find('"', end + 2);
+			cols.push_back(c[0] == '"' ? c.substr(0, end == std::string::npos ? end : end + 1) : c.substr(0, end));
 		}
 		return !cols.empty();
 	}
@@ -2052,11 +2114,27 @@ struct Planner {
 			    !unique_index_columns(sget(f, "definition"), icols))
 				continue;
 			std::sort(icols.begin(), icols.end());
+			// a partitioned table's index has a copy on each partition, which goes with it
+			auto under = descendants(table);
+			under.push_back(table);
 			for (auto &fk : keys(from, "constraint")) {
 				std::string rt;
 				if (sget(from.at(fk), "type") != "foreign key" || !to.count(fk) ||
-				    !fk_references(sget(from.at(fk), "definition"), rt, rcols) || rt != table)
+				    !fk_references(sget(from.at(fk), "definition"), rt, rcols) ||
+				    std::find(under.begin(), under.end(), rt) == under.end())
 					continue;
+				if (rt != table) {  // PostgreSQL's own copy of a foreign key to the parent goes and comes back with it
+					std::string def = sget(from.at(fk), "definition"), head = def.substr(0, def.find(" REFERENCES "));
+					bool copy = false;
+					for (auto &other : children(from, "constraint", constraint_table(fk))) {
+						std::string od = sget(from.at(other), "definition"), ot;
+						std::vector<std::string> oc;
+						copy |= other != fk && od.compare(0, head.size() + 12, head + " REFERENCES ") == 0 &&
+						        fk_references(od, ot, oc) && ot == table;
+					}
+					if (copy)
+						continue;
+				}
 				std::sort(rcols.begin(), rcols.end());
 				if (rcols == icols) {
 					recreate.insert(fk);
@@ -2120,7 +2198,12 @@ struct Planner {
 			emit(ph, head + def, k);
 			return;
 		}
-		if ((type == "check" || type == "foreign key") && !not_valid && !(part && type == "foreign key")) {
+		// a foreign key referencing a partitioned table: PostgreSQL leaves the copies on its
+		// partitions NOT VALID after VALIDATE, so it is added valid at once
+		std::string ref_table;
+		std::vector<std::string> ref_cols;
+		bool refs_partitioned = type == "foreign key" && fk_references(def, ref_table, ref_cols) && partitioned(to, ref_table);
+		if ((type == "check" || type == "foreign key") && !not_valid && !(part && type == "foreign key") && !refs_partitioned) {
 			auto &a = emit(ph, head + def + " NOT VALID", k);
 			a.comment = "added NOT VALID, then validated without blocking writes";
 			auto &v = emit(ph, "ALTER TABLE " + table + " VALIDATE CONSTRAINT " + name, k);
