@@ -265,8 +265,9 @@ bool names_ident(const std::string &text, const std::string &ident) {
 // Does `expr` call the function `fq` ("s.f(integer)" as a snapshot key names it)?
 // Its name followed by '(', qualified by its schema: the snapshot reads expressions
 // under search_path = pg_catalog, so PostgreSQL prints every other schema's functions
-// qualified (and an unqualified call of the same name is pg_catalog's).
-bool calls(const std::string &expr, const std::string &fq) {
+// qualified (and an unqualified call of the same name is pg_catalog's). `as_written`:
+// a text kept as the user wrote it (a domain's default), where an unqualified name counts.
+bool calls(const std::string &expr, const std::string &fq, bool as_written = false) {
 	auto p = split_qualified(fq.substr(0, fq.find('(')));
 	if (p.size() != 2)
 		return false;
@@ -276,7 +277,9 @@ bool calls(const std::string &expr, const std::string &fq) {
 			continue;
 		bool dotted = t.begin > 0 && expr[t.begin - 1] == '.';
 		size_t q = dotted ? t.begin - 1 : 0;
-		if (dotted ? q >= p[0].size() && expr.compare(q - p[0].size(), p[0].size(), p[0]) == 0 : p[0] == "pg_catalog")
+		size_t b = q - (dotted && q >= p[0].size() ? p[0].size() : 0);
+		if (dotted ? q >= p[0].size() && expr.compare(b, p[0].size(), p[0]) == 0 && (b == 0 || !ident_char(expr[b - 1]))
+		           : p[0] == "pg_catalog" || as_written)
 			return true;
 	}
 	return false;
@@ -1251,7 +1254,7 @@ struct Planner {
 			if (auto *c = f->find("constraints"))
 				for (auto &m : c->members)
 					fc[catalog_ident(m.first)] = m.second.string;
-			bool any_detached = false;
+			bool any_detached = detached("");
 			for (auto &fcn : fc)
 				any_detached = any_detached || detached(fcn.first);
 			if (canon(*f) == canon(t) && !any_detached)
@@ -1261,7 +1264,11 @@ struct Planner {
 				              "): dbkit does not plan that; write the migration by hand", "");
 				continue;
 			}
-			if (sget(*f, "default") != sget(t, "default"))
+			if (detached("")) {  // its default calls a function dropped below: set again after it
+				emit(P_TYPES, "ALTER DOMAIN " + q + " DROP DEFAULT", k);
+				if (!sget(t, "default").empty())
+					emit(P_ADD_CONSTRAINTS, "ALTER DOMAIN " + q + " SET DEFAULT " + sget(t, "default"), k);
+			} else if (sget(*f, "default") != sget(t, "default"))
 				emit(P_TYPES, "ALTER DOMAIN " + q + (sget(t, "default").empty() ? " DROP DEFAULT" : " SET DEFAULT " + sget(t, "default")), k);
 			if (bget(*f, "not_null") != bget(t, "not_null")) {
 				auto &s = emit(P_TYPES, "ALTER DOMAIN " + q + (bget(t, "not_null") ? " SET NOT NULL" : " DROP NOT NULL"), k);
@@ -1669,9 +1676,9 @@ struct Planner {
 		}
 		if (going.empty())
 			return;
-		auto call_of = [&](const std::string &expr) -> std::string {
+		auto call_of = [&](const std::string &expr, bool as_written = false) -> std::string {
 			for (auto &g : going)
-				if (calls(expr, g))
+				if (calls(expr, g, as_written))
 					return g;
 			return "";
 		};
@@ -1679,45 +1686,103 @@ struct Planner {
 			going_functions.insert(g);
 			early_function_names.insert(g.substr(0, g.find('(')));
 		};
+		// Callers that go away with their table or column are detached early too: the
+		// function is dropped before DROP TABLE and DROP COLUMN run.
 		for (auto &ck : keys(from, "column")) {
-			if (!to.count(ck) || !table_in(to, qname_of(split_qualified(name_of(ck)), 2)))
-				continue;
+			auto cp = split_qualified(name_of(ck));
+			std::string t = qname_of(cp, 2), alter = "ALTER TABLE " + t + " ALTER COLUMN " + cp[2];
+			if (!table_in(from, t) || !inherited_from(t, cp[2]).empty())
+				continue;  // a view's column; an inherited one follows its parent's
+			bool stays = to.count(ck) && table_in(to, t);
 			if (auto g = call_of(sget(from.at(ck), "default")); !g.empty()) {
-				detached_defaults.insert(ck);
+				if (stays)
+					detached_defaults.insert(ck);
+				else
+					emit(P_DROP_CONSTRAINTS, alter + " DROP DEFAULT", ck).comment = "it calls " + g + ", dropped before this goes";
 				mark(g);
 			}
-			if (auto g = call_of(sget(from.at(ck), "generated")); !g.empty() && !sget(to.at(ck), "generated").empty()) {
-				gen_calls_going[ck] = g;
+			if (auto g = call_of(sget(from.at(ck), "generated")); !g.empty()) {
+				if (stays && !sget(to.at(ck), "generated").empty())
+					gen_calls_going[ck] = g;
+				else {
+					emit(P_DROP_CONSTRAINTS, alter + " DROP EXPRESSION", ck).comment =
+					    "it calls " + g + ", which is dropped" + (stays ? "" : " before this goes");
+					early_drop_expression.insert(ck);
+				}
 				mark(g);
 			}
 		}
-		for (auto &k : keys(from, "constraint"))
-			if (sget(from.at(k), "type") == "check" && to.count(k) && table_in(to, constraint_table(k)))
-				if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+		for (auto &k : keys(from, "constraint")) {
+			std::string type = sget(from.at(k), "type"), t = constraint_table(k);
+			if ((type != "check" && type != "exclusion") || !table_in(from, t))
+				continue;
+			if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+				if (to.count(k) && table_in(to, t))
 					recreate.insert(k);
-					mark(g);
-				}
-		for (auto &k : keys(from, "index"))
-			if (to.count(k) && table_in(to, sget(from.at(k), "table")))
-				if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+				else if (!table_in(to, t))
+					emit(P_DROP_CONSTRAINTS, "ALTER TABLE " + t + " DROP CONSTRAINT " + last_name(k), k).comment =
+					    "it calls " + g + ", dropped before the table goes";
+				mark(g);  // one removed from a table that stays is dropped before anyway
+			}
+		}
+		for (auto &k : keys(from, "index")) {
+			std::string t = sget(from.at(k), "table");
+			if (!table_in(from, t))
+				continue;  // a materialized view's: goes with it, before
+			if (auto g = call_of(sget(from.at(k), "definition")); !g.empty()) {
+				if (to.count(k) && table_in(to, t))
 					recreate.insert(k);
-					mark(g);
-				}
-		for (auto &k : keys(from, "policy"))
-			if (to.count(k) && table_in(to, constraint_table(k)))
-				if (auto g = call_of(sget(from.at(k), "using") + " " + sget(from.at(k), "with_check")); !g.empty()) {
+				else if (!table_in(to, t))
+					emit(P_DROP_INDEXES, "DROP INDEX " + name_of(k), k).comment = "it calls " + g + ", dropped before the table goes";
+				mark(g);
+			}
+		}
+		for (auto &k : keys(from, "policy")) {
+			std::string t = constraint_table(k);
+			if (!table_in(from, t))
+				continue;
+			if (auto g = call_of(sget(from.at(k), "using") + " " + sget(from.at(k), "with_check")); !g.empty()) {
+				if (to.count(k) && table_in(to, t))
 					policy_calls_going[k] = g;
-					mark(g);
-				}
-		for (auto &k : keys(from, "domain"))
-			if (to.count(k))
-				if (auto *c = from.at(k).find("constraints"))
-					for (auto &m : c->members)
-						if (auto g = call_of(m.second.string); !g.empty()) {
+				else if (!table_in(to, t))
+					emit(P_DROP_POLICIES, "DROP POLICY " + last_name(k) + " ON " + t, k).comment =
+					    "it calls " + g + ", dropped before the table goes";
+				mark(g);
+			}
+		}
+		// SQL-standard bodies calling it: PostgreSQL records that call; dropped before it
+		for (auto &k : keys(from, "function")) {
+			std::string def = sget(from.at(k), "definition");
+			size_t body = def.find("BEGIN ATOMIC");
+			if (body == std::string::npos)
+				continue;
+			if (auto g = call_of(def.substr(body)); !g.empty() && g != name_of(k)) {
+				atomic_calls_going["function:" + name_of(k)] = g;
+				mark(g);
+			}
+		}
+		for (auto &k : keys(from, "domain")) {
+			bool stays = to.count(k) > 0;
+			if (auto g = call_of(sget(from.at(k), "default"), true); !g.empty()) {
+				if (stays)
+					detached_domain_checks.insert(k + "\n");  // "" stands for the default
+				else
+					emit(P_TYPES, "ALTER DOMAIN " + name_of(k) + " DROP DEFAULT", k);
+				mark(g);
+			}
+			if (auto *c = from.at(k).find("constraints"))
+				for (auto &m : c->members)
+					if (auto g = call_of(m.second.string); !g.empty()) {
+						if (stays)
 							detached_domain_checks.insert(k + "\n" + catalog_ident(m.first));
-							mark(g);
-						}
+						else
+							emit(P_TYPES, "ALTER DOMAIN " + name_of(k) + " DROP CONSTRAINT " + catalog_ident(m.first), k);
+						mark(g);
+					}
+		}
 	}
+	std::set<std::string> early_drop_expression;  // generated columns made plain before a function they call goes
+	std::map<std::string, std::string> atomic_calls_going;  // BEGIN ATOMIC function key -> the function it calls
 
 	// The enum created again that the generated column `ck` of `t` reads (a column of that
 	// type, or the type named in its expression), or "".
@@ -1849,7 +1914,7 @@ struct Planner {
 			std::string cn = split_qualified(name_of(ck))[2];
 			std::string alter = "ALTER TABLE " + t + " ALTER COLUMN " + cn;
 			std::string fg = sget(f, "generated"), tg = sget(c, "generated");
-			if (fg != tg && tg.empty())
+			if (fg != tg && tg.empty() && !early_drop_expression.count(ck))
 				emit(P_ALTER_COLUMNS, alter + " DROP EXPRESSION", ck);
 			std::string ft = sget(f, "type"), tt = sget(c, "type");
 			std::string fcol = sget(f, "collation"), tcol = sget(c, "collation");
@@ -2340,7 +2405,7 @@ struct Planner {
 						why = "created again below: it reads " + d.string + ", which is dropped and added again";
 					else if (why.empty() && retyped_columns.count(d.string))
 						why = "created again below: it reads " + d.string + ", whose type changes";
-					else if (why.empty() && functions_recreated.count(d.string))
+					else if (why.empty() && (functions_recreated.count(d.string) || going_functions.count(d.string)))
 						why = "created again below: it calls " + d.string + ", which is dropped and created again";
 			} else {  // a snapshot without pg_depend's answer: every view naming the table is taken to depend on it
 				for (auto &rt : retyped_tables)
@@ -2522,6 +2587,9 @@ struct Planner {
 					         "refuses under it";
 				else if (f)
 					blocks = uses_recreated_enum(sget(*f, "definition"));
+				auto calls_going = atomic_calls_going.find(k);
+				if (blocks.empty() && calls_going != atomic_calls_going.end())
+					blocks = "its body (BEGIN ATOMIC) calls " + calls_going->second + ", which is dropped";
 				if (f && sget(*f, "definition") == def && blocks.empty())
 					continue;
 				bool late = def.find(" LANGUAGE sql") != std::string::npos;
@@ -2530,7 +2598,9 @@ struct Planner {
 				if (!blocks.empty()) {
 					// PostgreSQL records what a BEGIN ATOMIC body reads and refuses the type
 					// change under it: dropped before, created after the column changes
-					auto &d = emit(P_DROP_FUNCTIONS_EARLY, "DROP " + word + " " + name_of(k), k);
+					// before the functions it calls, when that is why
+					auto &d = emit(calls_going != atomic_calls_going.end() ? P_DROP_INDEXES : P_DROP_FUNCTIONS_EARLY,
+					               "DROP " + word + " " + name_of(k), k);
 					d.comment = "created again below: " + blocks;
 					dropped.insert(name_of(k));
 					functions_recreated.insert(name_of(k));  // a SQL body comes back after the columns (late), others early
@@ -2553,7 +2623,8 @@ struct Planner {
 					std::string def = sget(from.at(k), "definition");
 					bool early = !atomic_body_reads_retyped(def).empty() || !uses_recreated_enum(def).empty() ||
 					             going_functions.count(name_of(k));
-					emit(early ? P_DROP_FUNCTIONS_EARLY : P_DROP_FUNCTIONS, "DROP " + word + " " + name_of(k), k);
+					emit(atomic_calls_going.count(k) ? P_DROP_INDEXES : early ? P_DROP_FUNCTIONS_EARLY : P_DROP_FUNCTIONS,
+					     "DROP " + word + " " + name_of(k), k);
 				}
 		}
 		// triggers calling a function dropped and created again go and come back with it
