@@ -1140,3 +1140,74 @@ TEST(SchemaDiff, IdentityToSerialContinuesTheCounter) {
 	EXPECT_LT(rename, def);
 	EXPECT_LT(at(r, "CREATE SEQUENCE public.t_id_seq "), 0) << dump(r);
 }
+
+// Review findings on moves: a new table of the old name does not take the moved
+// table's sequence (the moved one keeps counting), and a name already taken in the
+// new schema (a constraint's index) is refused, not planned to fail.
+TEST(SchemaDiff, MoveKeepsTheCounterAndRefusesTakenNames) {
+	auto table = [](const std::string &q, const std::string &idx) {
+		return R"J("table:)J" + q + R"J(": {"kind": "table"},
+		  "column:)J" + q + R"J(.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval(')J" + q + R"J(_id_seq'::regclass)"},
+		  "sequence:)J" + q + R"J(_id_seq": {"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false},
+		  "index:)J" + idx + R"J(": {"table": ")J" + q + R"J(", "definition": "CREATE UNIQUE INDEX x ON )J" + q + R"J( USING btree (id)"})J";
+	};
+	DiffOptions o;
+	o.renames.push_back({"public.posts", "blog.posts"});
+	auto r = diff_schemas(S(R"J("schema:blog": {}, )J" + table("public.posts", "public.posts_id_idx")),
+	                      S(R"J("schema:blog": {}, )J" + table("blog.posts", "blog.posts_id_idx") + ", " +
+	                        table("public.posts", "public.posts_id_idx")),
+	                      o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_GE(at(r, "ALTER SEQUENCE IF EXISTS public.posts_id_seq SET SCHEMA blog"), 0) << dump(r);
+	EXPECT_LT(at(r, "ALTER TABLE blog.posts ALTER COLUMN id SET DEFAULT"), 0) << dump(r);
+	EXPECT_GE(at(r, "CREATE SEQUENCE public.posts_id_seq"), 0) << dump(r);
+
+	auto taken = diff_schemas(S(R"J("schema:blog": {}, )J" + table("public.posts", "public.posts_id_idx") + ", " +
+	                            table("blog.legacy", "blog.posts_id_idx")),
+	                          S(R"J("schema:blog": {}, )J" + table("blog.posts", "blog.posts_id_idx") + ", " +
+	                            table("blog.legacy", "blog.legacy_id_idx")),
+	                          o);
+	ASSERT_EQ(taken.refusals.size(), 1u) << dump(taken);
+	EXPECT_NE(taken.refusals[0].message.find("where blog.posts_id_idx already exists"), std::string::npos) << dump(taken);
+}
+
+// A unique index whose column is quoted with a space: the foreign key on it is found.
+TEST(SchemaDiff, UniqueIndexQuotedColumnUnderForeignKey) {
+	auto side = [](const std::string &order) {
+		return S(R"J("table:public.u": {"kind": "table"},
+		  "column:public.u.\"Col A\"": {"position": 1, "type": "integer", "not_null": true},
+		  "index:public.u_idx": {"table": "public.u", "definition": "CREATE UNIQUE INDEX u_idx ON public.u USING btree (\"Col A\")J" + order + R"J()"},
+		  "table:public.o": {"kind": "table"},
+		  "column:public.o.x": {"position": 1, "type": "integer", "not_null": false},
+		  "constraint:public.o.o_x_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (x) REFERENCES public.u(\"Col A\")"})J");
+	};
+	auto r = diff_schemas(side(""), side(" DESC"));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_LT(at(r, "DROP CONSTRAINT o_x_fkey"), at(r, "DROP INDEX")) << dump(r);
+	EXPECT_GE(at(r, "DROP CONSTRAINT o_x_fkey"), 0) << dump(r);
+}
+
+// A function created again (a parameter renamed) whose callers include a table that
+// goes and a BEGIN ATOMIC body: the dropped table's default is detached before the
+// function's drop, and the SQL-standard body is dropped before it and made after.
+TEST(SchemaDiff, FunctionDroppedUnderGoingAndAtomicCallers) {
+	auto side = [](const std::string &param, bool gone) {
+		std::string s = R"J("table:public.t": {"kind": "table"},
+		  "column:public.t.a": {"position": 1, "type": "integer", "not_null": false, "default": "public.f(1)"},
+		  "function:public.f(integer)": {"definition": "CREATE OR REPLACE FUNCTION public.f()J" + param + R"J( integer)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT 1$function$\n"},
+		  "function:public.g()": {"definition": "CREATE OR REPLACE FUNCTION public.g()\n RETURNS integer\n LANGUAGE sql\nBEGIN ATOMIC\n SELECT public.f(2) AS f;\nEND\n"})J";
+		if (gone)
+			s += R"J(, "table:public.gone": {"kind": "table"},
+		  "column:public.gone.z": {"position": 1, "type": "integer", "not_null": false, "default": "public.f(3)"})J";
+		return S(s);
+	};
+	auto r = diff_schemas(side("x", true), side("y", false), DiffOptions{{}, true, true});
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int gone_def = at(r, "ALTER TABLE public.gone ALTER COLUMN z DROP DEFAULT"), drop_g = at(r, "DROP FUNCTION public.g()"),
+	    drop_f = at(r, "DROP FUNCTION public.f(integer)"), make_g = at(r, "FUNCTION public.g()\n"),
+	    drop_table = at(r, "DROP TABLE public.gone");
+	ASSERT_TRUE(gone_def >= 0 && drop_g >= 0 && drop_f >= 0 && make_g >= 0 && drop_table >= 0) << dump(r);
+	EXPECT_LT(gone_def, drop_f) << dump(r);
+	EXPECT_LT(drop_g, drop_f) << dump(r);
+	EXPECT_LT(drop_f, make_g) << dump(r);
+}
