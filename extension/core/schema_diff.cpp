@@ -2573,6 +2573,16 @@ struct Planner {
 		}
 	}
 
+	// Does a function's signature (or SQL-standard body) name the row type of a table the
+	// plan drops? DROP TABLE refuses under it: the function goes first.
+	bool takes_dropped_row_type(const std::string &def) const {
+		std::string head = def.find("BEGIN ATOMIC") != std::string::npos ? def : header_line(def);
+		for (auto &tk : keys(from, "table"))
+			if (!to.count(tk) && mentions(head, name_of(tk)))
+				return true;
+		return false;
+	}
+
 	void plan_functions() {
 		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
 		for (const char *kind : {"function", "procedure"}) {
@@ -2622,7 +2632,7 @@ struct Planner {
 					// rename goes before them, not with the other drops at the end
 					std::string def = sget(from.at(k), "definition");
 					bool early = !atomic_body_reads_retyped(def).empty() || !uses_recreated_enum(def).empty() ||
-					             going_functions.count(name_of(k));
+					             going_functions.count(name_of(k)) || takes_dropped_row_type(def);
 					emit(atomic_calls_going.count(k) ? P_DROP_INDEXES : early ? P_DROP_FUNCTIONS_EARLY : P_DROP_FUNCTIONS,
 					     "DROP " + word + " " + name_of(k), k);
 				}

@@ -1211,3 +1211,16 @@ TEST(SchemaDiff, FunctionDroppedUnderGoingAndAtomicCallers) {
 	EXPECT_LT(drop_g, drop_f) << dump(r);
 	EXPECT_LT(drop_f, make_g) << dump(r);
 }
+
+// A removed function whose signature takes a dropped table's row type goes before
+// DROP TABLE (which PostgreSQL refuses under it), not with the drops at the end.
+TEST(SchemaDiff, FunctionOverDroppedTableRowTypeGoesFirst) {
+	auto from = S(R"J("table:public.posts": {"kind": "table"},
+	  "column:public.posts.n": {"position": 1, "type": "integer", "not_null": false},
+	  "function:public.f(public.posts)": {"definition": "CREATE OR REPLACE FUNCTION public.f(p public.posts)\n RETURNS integer\n LANGUAGE sql\nAS $function$SELECT p.n$function$\n"})J");
+	auto r = diff_schemas(from, S(""));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int drop_f = at(r, "DROP FUNCTION public.f(public.posts)"), drop_t = at(r, "DROP TABLE public.posts");
+	ASSERT_TRUE(drop_f >= 0 && drop_t >= 0) << dump(r);
+	EXPECT_LT(drop_f, drop_t) << dump(r);
+}
