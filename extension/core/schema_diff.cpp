@@ -420,6 +420,7 @@ enum Phase {
 	P_TYPES,  // sequences, domains, composite types
 	P_DROP_TRIGGERS,
 	P_DROP_POLICIES,
+	P_DROP_VIEW_USERS,  // functions whose signature or SQL-standard body names a view created again
 	P_DROP_VIEWS,
 	P_DROP_FKS,
 	P_DROP_CONSTRAINTS,
@@ -2583,6 +2584,37 @@ struct Planner {
 		return false;
 	}
 
+	// A function whose signature takes a view's row type, or whose SQL-standard body reads
+	// the view, when the view is dropped (and maybe created again): PostgreSQL refuses
+	// DROP VIEW under it. It goes first and comes back after the views, whatever
+	// plan_functions had planned for it.
+	void functions_over_going_views() {
+		for (const char *kind : {"function", "procedure"})
+			for (auto &k : keys(from, kind)) {
+				std::string def = sget(from.at(k), "definition");
+				std::string head = def.find("BEGIN ATOMIC") != std::string::npos ? def : header_line(def);
+				std::string view;
+				for (auto &q : views_going)
+					if (view.empty() && mentions(head, q))
+						view = q;
+				if (view.empty())
+					continue;
+				for (auto &ph : phases)
+					ph.erase(std::remove_if(ph.begin(), ph.end(), [&](const DiffStatement &st) { return st.object == k; }),
+					         ph.end());
+				std::string word = std::string(kind) == "function" ? "FUNCTION" : "PROCEDURE";
+				emit(P_DROP_VIEW_USERS, "DROP " + word + " " + name_of(k), k).comment =
+				    std::string(to.count(k) ? "created again below: " : "") + "it names view " + view +
+				    ", which is dropped (PostgreSQL refuses that under it)";
+				if (auto *t = get(to, k)) {
+					std::string d = sget(*t, "definition");
+					while (!d.empty() && std::isspace(static_cast<unsigned char>(d.back())))
+						d.pop_back();
+					emit(P_TABLE_ATTRS, d, k);
+				}
+			}
+	}
+
 	void plan_functions() {
 		std::set<std::string> dropped;  // functions dropped and created again: their triggers too
 		for (const char *kind : {"function", "procedure"}) {
@@ -2898,6 +2930,7 @@ struct Planner {
 		plan_tables();  // columns too; sets retyped_tables
 		plan_functions();
 		plan_views();  // needs retyped_tables
+		functions_over_going_views();
 		plan_constraints();
 		plan_indexes();
 		reindex_new_bodies();
