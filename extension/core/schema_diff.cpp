@@ -429,6 +429,7 @@ enum Phase {
 	P_RECREATE_ENUMS,  // after the views and policies reading their columns are gone, before new tables use them
 	P_FUNCTIONS_EARLY,
 	P_CREATE_TABLES,
+	P_FUNCTIONS_AFTER_TABLES,  // SQL functions replacing one dropped under its callers: after the new tables they may read
 	P_ALTER_COLUMNS,
 	P_ADD_CONSTRAINTS,
 	P_ADD_FKS,
@@ -2636,7 +2637,7 @@ struct Planner {
 					continue;
 				bool late = def.find(" LANGUAGE sql") != std::string::npos;
 				bool early_name = early_function_names.count(name_of(k).substr(0, name_of(k).find('('))) > 0;
-				Phase ph = late && !early_name ? P_FUNCTIONS : P_FUNCTIONS_EARLY;
+				Phase ph = !late ? P_FUNCTIONS_EARLY : early_name ? P_FUNCTIONS_AFTER_TABLES : P_FUNCTIONS;
 				if (!blocks.empty()) {
 					// PostgreSQL records what a BEGIN ATOMIC body reads and refuses the type
 					// change under it: dropped before, created after the column changes
