@@ -74,7 +74,9 @@ DBKIT_FUNCTION(dbkit_drift) {
 	// the reference is current, only the indexes invalid when it was stored and those
 	// created since (a higher oid) can be: found through pg_index's oid index, not a scan.
 	DriftBasis basis = drift_basis();
-	bool current = basis.current;
+	// dbkit's own statements not taken in yet (a non-transactional migration running)
+	// are no drift: nothing to read either (the indexes they build are checked below)
+	bool current = basis.current || basis.own_only;
 	std::string invalid_sql =
 	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), "
 	    "pg_catalog.jsonb_build_object('table', pg_catalog.format('%I.%I', tn.nspname, t.relname), 'valid', false)::text "
@@ -82,12 +84,18 @@ DBKIT_FUNCTION(dbkit_drift) {
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace "
 	    "WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit') "
-	    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' ";
+	    "AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' "
+	    // a concurrent build still running (a deploy's, say) is invalid until it ends:
+	    // not a failure, and dropping it would kill the build
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid) ";
 	if (current)
 		invalid_sql +=
 		    "AND (i.indexrelid > (SELECT coalesce(st.max_class_oid, 0) FROM dbkit.reference_state st) "
 		    "     OR i.indexrelid = ANY ((SELECT st.invalid_indexes FROM dbkit.reference_state st)::pg_catalog.oid[])) ";
-	spi::execute((invalid_sql + "ORDER BY 1").c_str());
+	{
+		AsExtensionOwner owner;  // other sessions' builds show only to a role allowed to see their progress
+		spi::execute((invalid_sql + "ORDER BY 1").c_str());
+	}
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		out.add({std::string("index"), *spi::get_text(i, 1), std::string("invalid"),
 		         std::string("indisvalid = false: a failed or interrupted concurrent build left it; queries do not use "
@@ -110,7 +118,7 @@ DBKIT_FUNCTION(dbkit_drift) {
 	std::vector<DirtyDiff> diffs;
 	std::optional<std::vector<DirtyDiff>> dirty;
 	if (basis.dirty)
-		dirty = dirty_diff(*basis.dirty);
+		dirty = dirty_diff(*basis.dirty, basis.own);
 	if (dirty) {
 		diffs = std::move(*dirty);
 	} else {

@@ -41,9 +41,11 @@ bool with_short_lock_wait(F &&f) {
 // triggers are as they were, and no run since failed to record its snapshot.
 // format: the drizzle table the run leaves out must be the one recorded.
 // Then, which dbkit.dirty_objects rows stand in the way: none at all (clean); none
-// that names no object (named: a drift read, or a run, can re-read their objects).
+// that names no object (named: a drift read, or a run, can re-read their objects);
+// none but dbkit's own statements not taken in yet (own_only: a non-transactional
+// migration's, between its statements and its finish), which are no drift.
 struct ReferenceCheck {
-	bool usable = false, clean = false, named = false;
+	bool usable = false, clean = false, named = false, own_only = false;
 };
 
 ReferenceCheck check_reference(const std::optional<std::string> &format) {
@@ -52,7 +54,8 @@ ReferenceCheck check_reference(const std::optional<std::string> &format) {
 		return c;
 	spi::execute_cached(
 	    "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects), "
-	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0), "
+	    "       NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE NOT d.by_dbkit) "
 	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st "
 	    "WHERE st.snapshot_id = s.id AND st.guard = dbkit._guard_fingerprint() "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
@@ -66,6 +69,7 @@ ReferenceCheck check_reference(const std::optional<std::string> &format) {
 	c.usable = true;
 	c.clean = yes(1);
 	c.named = yes(2);
+	c.own_only = yes(3);
 	return c;
 }
 
@@ -182,12 +186,18 @@ DriftBasis drift_basis() {
 	if (!c.usable)
 		return b;
 	b.current = c.clean;
+	b.own_only = c.own_only;
 	if (b.current) {
 		b.dirty = "{}";
 	} else if (c.named) {
-		spi::execute("SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
-		             "FROM dbkit.dirty_objects d), '{}'))::text");
+		spi::execute_cached(
+		    "SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
+		    "FROM dbkit.dirty_objects d), '{}'))::text, "
+		    "coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d WHERE d.by_dbkit "
+		    "  AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects o WHERE o.objid = d.objid AND NOT o.by_dbkit)), "
+		    "  '{}')::text");
 		b.dirty = spi::get_text(0, 1);
+		b.own = *spi::get_text(0, 2);
 	}
 	return b;
 }
@@ -195,21 +205,30 @@ DriftBasis drift_basis() {
 namespace {
 // The live entries of the set and the stored ones of the same objects, side by side.
 // clash: a live key the reference holds under an object outside the set (the stored
-// copy no longer matches the catalogs: only a full read is right).
+// copy no longer matches the catalogs: only a full read is right). $2 (drift; NULL
+// when reading the live schema): objects whose entries are left out on both sides
+// (dbkit's own statements not taken in yet), and with them indexes a concurrent build
+// is still making (whoever's: once it ends, its DDL is in dbkit.dirty_objects, or the
+// index is invalid, which drift reports).
 constexpr const char *kDirtySides =
-    "WITH a AS (SELECT $1::pg_catalog.oid[] AS a), "
+    "WITH a AS (SELECT $1::pg_catalog.oid[] AS a, CASE WHEN $2::pg_catalog.oid[] IS NOT NULL THEN "
+    "    $2::pg_catalog.oid[] OPERATOR(pg_catalog.||) "
+    "    ARRAY(SELECT p.index_relid FROM pg_catalog.pg_stat_progress_create_index p "
+    "          WHERE p.index_relid OPERATOR(pg_catalog.<>) 0) END AS x), "
     "f AS (SELECT dbkit._reference_format() AS f), "
     "live AS MATERIALIZED (SELECT e.key, e.value FROM a, f, "
     "    dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
-    "                           coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), a.a) e), "
+    "                           coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), a.a) e "
+    "    WHERE NOT coalesce(e.objid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
     "ref AS MATERIALIZED (SELECT o.key, o.value FROM dbkit.reference_objects o, a "
-    "    WHERE o.objid OPERATOR(pg_catalog.=) ANY (a.a) OR o.relid OPERATOR(pg_catalog.=) ANY (a.a)), "
+    "    WHERE (o.objid OPERATOR(pg_catalog.=) ANY (a.a) OR o.relid OPERATOR(pg_catalog.=) ANY (a.a)) "
+    "      AND NOT coalesce(o.objid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
     "clash AS (SELECT count(*) AS n FROM live JOIN dbkit.reference_objects o ON o.key = live.key, a "
     "    WHERE NOT coalesce(o.objid OPERATOR(pg_catalog.=) ANY (a.a), false) "
     "      AND NOT coalesce(o.relid OPERATOR(pg_catalog.=) ANY (a.a), false)) ";
 }  // namespace
 
-std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects) {
+std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects, const std::string &left_out) {
 	std::optional<std::vector<DirtyDiff>> out;
 	bool read = with_short_lock_wait([&] {
 		AsExtensionOwner owner;
@@ -219,7 +238,7 @@ std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects) {
 		              "FROM ref FULL JOIN live ON ref.key = live.key WHERE ref.value IS DISTINCT FROM live.value "
 		              "ORDER BY 1, 2")
 		                 .c_str(),
-		             {spi::text(objects)});
+		             {spi::text(objects), spi::text(left_out)});
 		if (spi::rows() == 0 || spi::get_text(0, 2) != std::optional<std::string>("0"))
 			return;
 		out.emplace();
@@ -242,7 +261,7 @@ std::optional<std::string> dirty_snapshot(const std::string &objects) {
 		              "        AND NOT coalesce(o.relid OPERATOR(pg_catalog.=) ANY (a.a), false) "
 		              "      UNION ALL SELECT key, value FROM live) k")
 		                 .c_str(),
-		             {spi::text(objects)});
+		             {spi::text(objects), spi::text_or_null(std::nullopt)});
 		if (spi::get_text(0, 1) == std::optional<std::string>("0"))
 			out = spi::get_text(0, 2);
 	});
@@ -329,11 +348,11 @@ std::optional<std::string> drift_before_run() {
 	// No DDL outside dbkit since the reference (the event triggers' flag), roles and
 	// event triggers unchanged: nothing to carry, and no catalog to read.
 	DriftBasis basis = drift_basis();
-	if (basis.current)
+	if (basis.current || basis.own_only)
 		return std::nullopt;
 	// Only named objects changed: their entries alone tell the drift.
 	if (basis.dirty)
-		if (auto diffs = dirty_diff(*basis.dirty)) {
+		if (auto diffs = dirty_diff(*basis.dirty, basis.own)) {
 			if (diffs->empty())
 				return std::nullopt;
 			std::string json;

@@ -49,9 +49,14 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 //   they can change (dbkit._expand_touched), as oid[] text ("{}" when current).
 //   Everything else is in the reference as it is live.
 // Neither: only a full read can tell.
+// - own_only: what changed since is only dbkit's own statements that no reference
+//   took in yet (dbkit.dirty_objects by_dbkit: a non-transactional migration between
+//   its statements and its finish, or stopped half-way): no drift, though the live
+//   schema is not the reference; own: those objects (oid[] text), never compared as drift.
 struct DriftBasis {
-	bool current = false;
+	bool current = false, own_only = false;
 	std::optional<std::string> dirty;
+	std::string own = "{}";
 };
 DriftBasis drift_basis();
 
@@ -64,7 +69,8 @@ struct DirtyDiff {
 // those objects against their live entries, nothing else read. nullopt: a live key
 // is held in the reference by an object outside the set, or a lock was not granted
 // in time: the caller reads the whole schema.
-std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects);
+// left_out: objects whose entries are compared on neither side (DriftBasis::own).
+std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects, const std::string &left_out);
 // The live schema as the reference with the set's entries re-read (what
 // dbkit.snapshot() returns, as jsonb text), or nullopt as for dirty_diff.
 std::optional<std::string> dirty_snapshot(const std::string &objects);

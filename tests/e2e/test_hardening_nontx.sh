@@ -177,4 +177,51 @@ assert_eq 0 "$RC" "done fails: --resume exits 0 ($ERR)"
 assert_contains "$ERR" "completed before the interruption" "done fails: --resume skips the completed build"
 assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_t_a'")" "done fails: recorded"
 q "DROP TRIGGER fail_step ON dbkit.progress"
+
+# --- a poll while a non-transactional migration runs: the statements it has already
+# committed are dbkit's own, not drift (their index was reported as "no migration
+# created it", exit 4, until the finish); a concurrent build still running is not an
+# invalid index left by a failure (whose advice, DROP INDEX CONCURRENTLY, would kill it)
+case_begin "drift during a non-transactional run"
+F=$WORK/poll_during
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("a" integer, "b" integer);\n' >"$F/0000_t.sql"
+write_journal "$F"
+fresh_db hardening_poll_during
+run migrate --dir "$F"
+assert_eq 0 "$RC" "poll during: 0000 applied ($ERR)"
+printf -- '-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n--> statement-breakpoint\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4343);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_idx.sql"
+write_journal "$F"
+hold_open poll_locker
+say poll_locker "SELECT pg_advisory_lock(4343);"
+wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'poll_locker' AND l.locktype = 'advisory' AND l.granted)"
+PGAPPNAME=poll_deployer "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/poll.out" 2>"$WORK/poll.err" &
+mig=$!
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'poll_deployer' AND query LIKE '%4343%' AND wait_event_type = 'Lock')"
+run drift
+assert_eq 0 "$RC" "poll during: drift exits 0 while the migration's first index is built and its finish not run ($OUT $ERR)"
+assert_not_contains "$OUT" "t_a" "poll during: the migration's own index is not reported"
+q 'ALTER TABLE t ADD COLUMN c integer'
+run drift
+assert_eq 4 "$RC" "poll during: a change by hand meanwhile is drift"
+assert_contains "$OUT" "public.t.c" "poll during: the column added by hand is reported"
+assert_not_contains "$OUT" "t_a" "poll during: the migration's own index is still not reported"
+# the second build waits for a transaction with an older snapshot: its index is invalid meanwhile
+hold_open poll_reader
+say poll_reader "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM t;"
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'poll_reader' AND state = 'idle in transaction')"
+say poll_locker "SELECT pg_advisory_unlock(4343);"
+release poll_locker
+wait_for "SELECT EXISTS (SELECT FROM pg_index i JOIN pg_stat_progress_create_index p ON p.index_relid = i.indexrelid WHERE i.indexrelid = 't_b'::regclass AND NOT i.indisvalid)"
+run drift
+assert_not_contains "$OUT" "invalid" "poll during: the index still being built is not called invalid"
+assert_not_contains "$OUT" "t_b" "poll during: nor reported at all"
+say poll_reader "COMMIT;"
+release poll_reader
+set +e
+wait $mig
+RC=$?
+set -e
+assert_eq 0 "$RC" "poll during: the migration completes ($(cat "$WORK/poll.err"))"
+
 finish
