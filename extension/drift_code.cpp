@@ -28,8 +28,8 @@
 namespace dbkit {
 namespace {
 
-// bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again
-constexpr const char *kEngineVersion = "dbkit-shadow-2";
+// bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
+constexpr const char *kEngineVersion = "dbkit-shadow-3";  // 3: "reprinted" members
 
 std::string cache_key(const std::vector<const core::Migration *> &sources) {
 	std::string basis = fmt::format("{}\n{}\n", kEngineVersion, PG_VERSION_NUM);
@@ -74,13 +74,13 @@ std::map<std::string, std::string> comparable(const std::string &snapshot, const
 	// position is where ADD COLUMN put it, not something schema.ts can say
 	if (!comments_from)
 		spi::execute(
-		    "SELECT key, (value - '{owner,acl,position}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
+		    "SELECT key, (value - '{owner,acl,position,reprinted}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
 		    "WHERE key <> 'dbkit:format'",
 		    {spi::text(snapshot)});
 	else  // a side that cannot say comments (a drizzle snapshot) has those of `comments_from`, a view's
 	      // columns' included
 		spi::execute(
-		    "SELECT s.key, ((s.value - '{owner,acl,position,comment,column_comments}'::text[]) "
+		    "SELECT s.key, ((s.value - '{owner,acl,position,comment,column_comments,reprinted}'::text[]) "
 		    "  || pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('comment', f.value -> 'comment', "
 		    "       'column_comments', f.value -> 'column_comments')))::text "
 		    "FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) s "
@@ -91,6 +91,18 @@ std::map<std::string, std::string> comparable(const std::string &snapshot, const
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		out.emplace(*spi::get_text(i, 1), *spi::get_text(i, 2));
 	return out;
+}
+
+bool same_when_reprinted(const std::string &live, const std::string &code, const std::string &code_snapshot,
+                         const std::string &key) {
+	// the code's entry as PostgreSQL stores it once dbkit writes its printed text back
+	// (shadow_reprint.cpp): a database pushed or migrated by dbkit holds that one
+	spi::execute(
+	    "SELECT ($2::pg_catalog.jsonb OPERATOR(pg_catalog.||) (e OPERATOR(pg_catalog.->) 'reprinted'))::text "
+	    "FROM (SELECT $1::pg_catalog.jsonb OPERATOR(pg_catalog.->) $3 AS e) x "
+	    "WHERE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'reprinted') = 'object'",
+	    {spi::text(code_snapshot), spi::text(code), spi::text(key)});
+	return spi::rows() == 1 && spi::get_text(0, 1) == std::optional<std::string>(live);
 }
 
 std::string live_snapshot() {
@@ -311,7 +323,7 @@ DBKIT_FUNCTION(dbkit_drift_schema) {
 			keys.insert(k);
 	for (const std::string &k : keys) {
 		auto a = at(live, k), c = at(code, k);
-		if (a != c)
+		if (a != c && !(a && c && same_when_reprinted(*a, *c, code_text, k)))
 			add_row(rows, k, c, a, o.name);
 	}
 	emit(out, rows);

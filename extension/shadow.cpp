@@ -28,6 +28,7 @@
 #include "locks.hpp"
 #include "parse.hpp"
 #include "session_watch.hpp"
+#include "shadow_reprint.hpp"
 #include "spi.hpp"
 #include "subxact.hpp"
 
@@ -353,7 +354,7 @@ public:
 		spi::execute(
 		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
 		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%'");
-		return spi::get_text(0, 1).value_or("{}");
+		return with_reprints(spi::get_text(0, 1).value_or("{}"));
 	}
 };
 

@@ -2883,6 +2883,59 @@ struct Planner {
 		return !(c && c->kind == JsonValue::Kind::Bool && !c->boolean);
 	}
 
+	// An entry the shadow built carries "reprinted": the members PostgreSQL stores
+	// differently when dbkit writes back what it printed (`varchar_col IN ('a')` is
+	// printed as `(ARRAY['a'::character varying])::text[]`, which parses into
+	// per-element casts). Either spelling on one side against the other's is no
+	// change: the members take `from`'s, so the plan neither rebuilds the object
+	// forever nor misses a real change (which differs in both spellings).
+	static JsonValue *member(JsonValue &v, const std::string &key) {
+		for (auto it = v.members.rbegin(); it != v.members.rend(); ++it)
+			if (it->first == key)
+				return &it->second;
+		return nullptr;
+	}
+	static JsonValue without_reprint(const JsonValue &v) {
+		JsonValue out = v;
+		out.members.clear();
+		for (auto &m : v.members)
+			if (m.first != "reprinted")
+				out.members.push_back(m);
+		return out;
+	}
+	static JsonValue reprinted(const JsonValue &v) {
+		JsonValue out = without_reprint(v);
+		if (const JsonValue *r = v.find("reprinted"); r && r->kind == JsonValue::Kind::Object)
+			for (auto &m : r->members)
+				if (JsonValue *slot = member(out, m.first))
+					*slot = m.second;
+		return out;
+	}
+	static void reconcile_reprints(Snap &from, Snap &to) {
+		for (auto &[k, t] : to) {
+			auto f = from.find(k);
+			if (f == from.end())
+				continue;
+			JsonValue fs = without_reprint(f->second), ts = without_reprint(t);
+			if (canon(fs) == canon(ts))
+				continue;
+			std::string f1 = canon(fs), t1 = canon(ts), f2 = canon(reprinted(f->second)), t2 = canon(reprinted(t));
+			if (f1 != t2 && f2 != t1 && f2 != t2)
+				continue;
+			for (const JsonValue *side : {t.find("reprinted"), f->second.find("reprinted")})
+				if (side && side->kind == JsonValue::Kind::Object)
+					for (auto &m : side->members)
+						if (JsonValue *slot = member(ts, m.first))
+							if (const JsonValue *was = fs.find(m.first))
+								*slot = *was;
+			t = std::move(ts);
+		}
+		for (Snap *s : {&from, &to})
+			for (auto &[k, v] : *s)
+				if (v.find("reprinted"))
+					v = without_reprint(v);
+	}
+
 	void refuse_unsupported() {
 		static const std::set<std::string> handled = {"schema", "table", "column", "constraint", "index", "sequence",
 		                                              "view", "materialized_view", "function", "procedure", "trigger",
@@ -2912,6 +2965,7 @@ struct Planner {
 		};
 		load(from_v, from);
 		load(to_v, to);
+		reconcile_reprints(from, to);
 		drop_implicit(from, &implicit_from);
 		drop_implicit(to, &implicit_to);
 		refuse_unsupported();

@@ -7,7 +7,7 @@
 #      --schema after.sql` writes >= 1 migration; `dbkit migrate` applies it; a second
 #      `generate --check` finds nothing (exit 0); `dbkit drift --dir` finds nothing.
 #   B: the same BEFORE migration only, then `dbkit push --schema after.sql
-#      --accept-data-loss`.
+#      --accept-data-loss`; a second push (--dry-run) finds nothing.
 #   dbkit.snapshot() of A and B are equal, owner, acl and column positions aside.
 # `expect` lines: strings the written migrations must hold; the line `no-change`
 # instead says generate must write nothing and push must find nothing (a known gap).
@@ -105,6 +105,9 @@ roundtrip_case() { # case_dir
 	if [[ -n $nochange ]]; then
 		assert_contains "$OUT" "already matches" "$name: push finds nothing to do (known gap)"
 	fi
+	# a push converges: what it wrote is what PostgreSQL stores for the schema file
+	run push --schema "$dir/after.sql" --dry-run
+	assert_contains "$OUT" "already matches" "$name: a second push finds nothing: ${OUT:0:2000} ${ERR:0:1000}"
 
 	if [[ -f $dir/data.sql ]]; then
 		local want
