@@ -251,11 +251,13 @@ SELECT * FROM (
                'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,
                'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
-               -- the identity's sequence options (not its name: a table rename keeps the old one)
+               -- the identity's sequence options, and its name (in the table's schema: `sequence name`
+               -- declares it; a table rename keeps the old one, which the diff renames)
                'identity_options', CASE WHEN a.attidentity <> '' THEN (
                    SELECT jsonb_build_object('start', s.seqstart, 'increment', s.seqincrement, 'min', s.seqmin,
-                                             'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle)
-                     FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid
+                                             'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
+                                             'sequence', quote_ident(sq.relname))
+                     FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid JOIN pg_class sq ON sq.oid = s.seqrelid
                     WHERE sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum
                       AND sd.classid = 'pg_class'::regclass AND sd.deptype = 'i') END,
                'collation', CASE WHEN a.attcollation <> t.typcollation
@@ -1310,6 +1312,13 @@ BEGIN
         RETURN to_jsonb(CASE WHEN d LIKE '%''%' THEN d ELSE '''' || d || '''' END);
     ELSIF dtype IN ('json', 'jsonb') AND lit IS NOT NULL THEN
         RETURN to_jsonb('''' || dbkit._drizzle_json_compact(substr(lit, 2, length(lit) - 2)) || '''::' || dtype);
+    ELSIF dtype LIKE '%[]' AND lit IS NOT NULL AND substr(lit, 2, 1) = '{' AND strpos(substr(lit, 3), '{') = 0
+          AND split_part(dtype, '[', 1) NOT IN ('integer', 'smallint', 'bigint', 'double precision', 'real', 'boolean')
+          AND split_part(dtype, '[', 1) NOT LIKE 'numeric%' THEN
+        -- a one-dimensional array of strings as drizzle-kit's buildArrayString writes it: '{"a","b"}'
+        RETURN to_jsonb('''{' || coalesce((SELECT string_agg('"' || e || '"', ',' ORDER BY o)
+                                            FROM unnest(replace(substr(lit, 2, length(lit) - 2), '''''', '''')::text[])
+                                                 WITH ORDINALITY u(e, o)), '') || '}''');
     END IF;
     RETURN to_jsonb(d);
 END
@@ -1430,7 +1439,9 @@ BEGIN
           FROM cols2 c GROUP BY c.attrelid
     ),
     cons AS (
-        SELECT k.oid, k.conrelid, k.conname::text AS name, k.contype, k.confrelid, k.confupdtype, k.confdeltype,
+        -- a name over 63 bytes as the schema file declares it ("n:c:<stored>", drizzle_snapshot.cpp)
+        SELECT k.oid, k.conrelid, coalesce(spellings ->> ('n:c:' || k.conname), k.conname::text) AS name, k.contype,
+               k.confrelid, k.confupdtype, k.confdeltype,
                k.conindid,
                ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, o)
                        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.o) AS cols,
@@ -1472,7 +1483,8 @@ BEGIN
           FROM cons k WHERE k.contype = 'c' GROUP BY k.conrelid
     ),
     idx AS (
-        SELECT i.indrelid, ic.oid, ic.relname::text AS name, i.indisunique, am.amname::text AS method, ic.reloptions,
+        SELECT i.indrelid, ic.oid, coalesce(spellings ->> ('n:i:' || ic.relname), ic.relname::text) AS name,
+               i.indisunique, am.amname::text AS method, ic.reloptions,
                i.indpred IS NOT NULL AS has_where,
                (SELECT jsonb_agg(CASE WHEN i.indkey[k.n - 1] = 0 THEN
                            jsonb_build_object('expression', pg_get_indexdef(i.indexrelid, k.n, false),
@@ -1498,7 +1510,13 @@ BEGIN
                    'method', x.method,
                    'where', CASE WHEN x.has_where THEN coalesce(dbkit._drizzle_spelled(spellings, 'w:' || x.oid),
                                                                dbkit._drizzle_deparse('w:' || x.oid)) END,
-                   'with', coalesce((SELECT jsonb_object_agg(split_part(o, '=', 1), substr(o, strpos(o, '=') + 1))
+                   -- numbers and booleans as schema.ts writes them ({fillfactor: 70}): drizzle-kit compares values
+                   'with', coalesce((SELECT jsonb_object_agg(split_part(o, '=', 1),
+                                       CASE WHEN substr(o, strpos(o, '=') + 1) IN ('true', 'false', 'on', 'off')
+                                            THEN to_jsonb(substr(o, strpos(o, '=') + 1) IN ('true', 'on'))
+                                            WHEN substr(o, strpos(o, '=') + 1) ~ '^-?[0-9]+(\.[0-9]+)?$'
+                                            THEN to_jsonb(substr(o, strpos(o, '=') + 1)::numeric)
+                                            ELSE to_jsonb(substr(o, strpos(o, '=') + 1)) END)
                                        FROM unnest(x.reloptions) o), '{}')))) AS indexes
           FROM idx x GROUP BY x.indrelid
     ),

@@ -1342,10 +1342,20 @@ struct Planner {
 	// An identity's sequence options (the column entry's "identity_options") as the
 	// clause of GENERATED ... AS IDENTITY: only those that differ from what PostgreSQL
 	// picks by itself for the column's type, so a plain identity stays plain.
-	static std::string identity_options_clause(const JsonValue &c) {
+	// The sequence's name when it is not the one PostgreSQL picks by itself
+	// (table_column_seq): drizzle's `sequence name "x"`; `name` instead, when given.
+	static std::string identity_options_clause(const JsonValue &c, const std::string &table, const std::string &col,
+	                                           const std::string &name = "") {
 		const JsonValue *o = c.find("identity_options");
 		if (!o || o->kind != JsonValue::Kind::Object)
 			return "";
+		std::string seq_clause;
+		if (std::string seq = name.empty() ? sget(*o, "sequence") : name; !seq.empty()) {
+			auto parts = split_qualified(table);
+			std::string dflt = parts.size() == 2 ? bare_ident(parts[1]) + "_" + bare_ident(col) + "_seq" : "";
+			if (!name.empty() || bare_ident(seq) != dflt || dflt.size() > 63)
+				seq_clause = "SEQUENCE NAME " + (parts.size() == 2 ? parts[0] + "." : "") + seq;
+		}
 		auto num = [&](const char *k, int64_t dflt) {
 			const JsonValue *v = o->find(k);
 			return v && v->kind == JsonValue::Kind::Number && v->is_integer ? v->integer : dflt;
@@ -1357,6 +1367,8 @@ struct Planner {
 		int64_t mn = num("min", inc > 0 ? 1 : tmin), mx = num("max", inc > 0 ? tmax : -1);
 		std::string out;
 		auto add = [&](const std::string &s) { out += (out.empty() ? "" : " ") + s; };
+		if (!seq_clause.empty())
+			add(seq_clause);
 		if (inc != 1)
 			add("INCREMENT BY " + std::to_string(inc));
 		if (mn != (inc > 0 ? 1 : tmin))
@@ -1391,7 +1403,7 @@ struct Planner {
 		return out;
 	}
 
-	static std::string column_def(const std::string &name, const JsonValue &c) {
+	static std::string column_def(const std::string &name, const JsonValue &c, const std::string &table) {
 		std::string sql = name + " " + sget(c, "type");
 		if (!sget(c, "collation").empty())
 			sql += " COLLATE " + sget(c, "collation");
@@ -1399,7 +1411,7 @@ struct Planner {
 			sql += " GENERATED ALWAYS AS (" + sget(c, "generated") + ") STORED";
 		if (!sget(c, "identity").empty())
 			sql += " GENERATED " + std::string(sget(c, "identity") == "always" ? "ALWAYS" : "BY DEFAULT") + " AS IDENTITY" +
-			       identity_options_clause(c);
+			       identity_options_clause(c, table, name);
 		if (!sget(c, "default").empty())
 			sql += " DEFAULT " + sget(c, "default");
 		if (bget(c, "not_null"))
@@ -1513,7 +1525,7 @@ struct Planner {
 			for (auto &ck : ordered_columns(to, t)) {
 				std::string cn = split_qualified(name_of(ck))[2];
 				if (!inherited.count(cn))
-					cols.push_back(column_def(cn, to.at(ck)));
+					cols.push_back(column_def(cn, to.at(ck), t));
 			}
 			sql += " (" + (cols.empty() ? std::string() : "\n    " + join(cols, ",\n    ") + "\n") + ")";
 			if (!inh.empty())
@@ -1859,7 +1871,7 @@ struct Planner {
 				continue;
 			std::string cn = split_qualified(name_of(ck))[2];
 			const JsonValue &c = to.at(ck);
-			auto &s = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, c), ck);
+			auto &s = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, c, t), ck);
 			if (!sget(c, "generated").empty() || !sget(c, "identity").empty()) {
 				hazard(s, Hazard::TableRewrite, "rewrites table " + t + " (the column is computed for every row)");
 				hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
@@ -2027,25 +2039,49 @@ struct Planner {
 				}
 			}
 			if (fi.empty() && !ti.empty()) {
-				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") +
-				                          " AS IDENTITY" + identity_options_clause(c), ck);
 				// serial -> identity: the identity's new sequence starts at 1; it continues
 				// where the column's old one stopped, or the next insert collides with the
-				// rows already there (snapshots hold no sequence values: no round trip sees it)
-				if (std::string old_seq = nextval_of(sget(f, "default")); !old_seq.empty() && existing) {
-					if (!to.count("sequence:" + old_seq))  // owned by the column, pg_get_serial_sequence would be ambiguous
+				// rows already there (snapshots hold no sequence values: no round trip sees it).
+				// The old one usually holds the name the identity's takes (t_id_seq): the new
+				// one is made under another name and takes it once the old one is dropped.
+				std::string old_seq = existing ? nextval_of(sget(f, "default")) : "";
+				bool old_goes = !old_seq.empty() && !to.count("sequence:" + old_seq);
+				const JsonValue *topts = c.find("identity_options");
+				std::string want = topts ? sget(*topts, "sequence") : "";
+				auto tparts = split_qualified(t), oparts = split_qualified(old_seq);
+				bool takes_name = old_goes && !want.empty() && oparts.size() == 2 && tparts.size() == 2 &&
+				                  oparts[0] == tparts[0] && bare_ident(oparts[1]) == bare_ident(want);
+				std::string tmp = takes_name ? suffixed_ident(want, "__dbkit_new") : "";
+				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") +
+				                          " AS IDENTITY" + identity_options_clause(c, t, cn, tmp), ck);
+				if (!old_seq.empty()) {
+					if (old_goes)  // owned by the column, pg_get_serial_sequence would be ambiguous
 						emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + old_seq + " OWNED BY NONE", ck);
 					emit(P_ALTER_COLUMNS, "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(" + literal(t) + ", " +
 					                          literal(bare_ident(cn)) + "), s.last_value, s.is_called) FROM " + old_seq + " s",
 					     ck)
 					    .comment = "the identity continues where " + old_seq + " stopped (started at 1 it would collide with the "
 					               "rows already there)";
+					if (takes_name) {
+						// dropped here: the drop planned with the other sequences would find the identity's under its name
+						auto &late = phases[P_DROP_SEQUENCES];
+						late.erase(std::remove_if(late.begin(), late.end(),
+						                          [&](const DiffStatement &d) { return d.sql == "DROP SEQUENCE IF EXISTS " + old_seq; }),
+						           late.end());
+						emit(P_ALTER_COLUMNS, "DROP SEQUENCE " + old_seq, ck);
+						emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + tparts[0] + "." + tmp + " RENAME TO " + want, ck);
+					}
 				}
 			} else if (!fi.empty() && !ti.empty() && fi != ti)
 				emit(P_ALTER_COLUMNS, alter + " SET GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT"), ck);
 			// the identity's sequence options, after a type change (which moves a default
 			// MAXVALUE/MINVALUE to the new type's by itself)
 			if (!fi.empty() && !ti.empty()) {
+				// the sequence's name: a renamed table keeps the old one
+				const JsonValue *fo = f.find("identity_options"), *to_o = c.find("identity_options");
+				std::string fs = fo ? sget(*fo, "sequence") : "", ts = to_o ? sget(*to_o, "sequence") : "";
+				if (auto tp = split_qualified(t); !fs.empty() && !ts.empty() && fs != ts && tp.size() == 2)
+					emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + tp[0] + "." + fs + " RENAME TO " + ts, ck);
 				std::string changes = identity_options_changes(f, c);
 				if (!changes.empty()) {
 					auto &s = emit(P_ALTER_COLUMNS, alter + changes, ck);
@@ -2063,7 +2099,7 @@ struct Planner {
 		}
 		for (auto &ck : regen) {
 			std::string cn = split_qualified(name_of(ck))[2];
-			auto &a = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, to.at(ck)), ck);
+			auto &a = emit(P_ALTER_COLUMNS, "ALTER TABLE " + t + " ADD COLUMN " + column_def(cn, to.at(ck), t), ck);
 			hazard(a, Hazard::TableRewrite, "rewrites table " + t);
 			hazard(a, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
 		}

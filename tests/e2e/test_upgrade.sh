@@ -43,7 +43,7 @@ run status
 assert_eq 0 "$RC" "status works after the update"
 assert_eq 1 "$(q "SELECT count(*) FROM dbkit.events WHERE action = 'upgrade-snapshot'")" \
 	"the clean 0.1.0 reference was replaced by a format-2 one at the update"
-assert_eq '{"max": 2147483647, "min": 1, "cache": 1, "cycle": false, "start": 5, "increment": 3}' \
+assert_eq '{"max": 2147483647, "min": 1, "cache": 1, "cycle": false, "start": 5, "sequence": "ids_id_seq", "increment": 3}' \
 	"$(q "SELECT snapshot -> 'column:public.ids.id' -> 'identity_options' FROM dbkit.snapshots ORDER BY id DESC LIMIT 1")" \
 	"the new reference holds the identity's sequence options"
 run drift
