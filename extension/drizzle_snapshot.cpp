@@ -10,6 +10,8 @@
 // still prints the object as the statement that spelled it built it: after each
 // statement the shadow runs, the spelled objects are located with PostgreSQL's
 // parser and scanner, and their print at that moment is kept beside the text.
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,7 +27,9 @@
 #include "spi.hpp"
 
 extern "C" {
+#include "mb/pg_wchar.h"
 #include "parser/scanner.h"
+#include "parser/gram.h"  // IDENT (after scanner.h, which it needs)
 }
 
 namespace dbkit {
@@ -114,6 +118,33 @@ std::optional<std::string> check_value(const std::string &sql, const std::vector
 
 // The relation as the statement that just ran resolved it (the session's
 // search_path: dbkit's own queries run with pg_catalog's); 0 when absent.
+// The identifier whose token starts at `at`, as PostgreSQL takes it before
+// truncating: a quoted one unescaped, an unquoted one downcased.
+std::string raw_ident(const std::string &sql, size_t at) {
+	std::string out;
+	if (sql[at] == '"') {
+		for (size_t i = at + 1; i < sql.size(); ++i) {
+			if (sql[i] == '"') {
+				if (i + 1 < sql.size() && sql[i + 1] == '"') {
+					out += '"';
+					++i;
+					continue;
+				}
+				break;
+			}
+			out += sql[i];
+		}
+		return out;
+	}
+	for (size_t i = at; i < sql.size(); ++i) {
+		unsigned char c = static_cast<unsigned char>(sql[i]);
+		if (!(std::isalnum(c) || c == '_' || c == '$' || c >= 0x80))
+			break;
+		out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	return out;
+}
+
 int64_t relation_oid(RangeVar *rv) {
 	Oid oid = PgCall([&]() noexcept { return RangeVarGetRelid(rv, NoLock, true); });
 	return static_cast<int64_t>(oid);
@@ -127,6 +158,7 @@ public:
 		if (!tree)
 			return;
 		std::string sql(text);
+		note_long_names(sql);
 		switch (nodeTag(tree)) {
 		case T_CreateStmt: {
 			auto *c = castNode(CreateStmt, tree);
@@ -186,21 +218,29 @@ public:
 			      relation_oid(ix->relation), ix->idxname, v);
 			break;
 		}
-		case T_ViewStmt: {
-			auto *vs = castNode(ViewStmt, tree);
+		case T_ViewStmt:
+		case T_CreateTableAsStmt: {  // a view, or a materialized one (CREATE TABLE AS is not a view)
+			RangeVar *rel = nullptr;
+			if (IsA(tree, ViewStmt))
+				rel = castNode(ViewStmt, tree)->view;
+			else if (auto *ct = castNode(CreateTableAsStmt, tree); ct->objtype == OBJECT_MATVIEW && ct->into)
+				rel = ct->into->rel;
+			if (!rel)
+				break;
 			std::vector<Tok> t = tokens_of(sql);
 			size_t as = top_level(t, keyword("as"));
 			if (as == std::string::npos || as + 1 >= t.size())
 				break;
 			std::string v;
 			size_t c = t[as + 1].type == '(' ? closing(t, as + 1) : std::string::npos;
-			if (c != std::string::npos && c + 1 == t.size())
-				v = between(sql, t, as + 1, c);  // drizzle-kit writes AS (<definition>)
+			static const int with = keyword("with");
+			if (c != std::string::npos && (c + 1 == t.size() || t[c + 1].type == with))
+				v = between(sql, t, as + 1, c);  // drizzle-kit writes AS (<definition>) [WITH NO DATA]
 			else
 				v = trimmed(std::string_view(sql).substr(t[as].start + 2));
 			spell("SELECT 'v:' || c.oid FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.oid "
 			      "AND c.relkind IN ('v', 'm') AND $2 IS NOT NULL",
-			      relation_oid(vs->view), "-", v);
+			      relation_oid(rel), "-", v);
 			break;
 		}
 		default:
@@ -211,10 +251,63 @@ public:
 	std::string read() override {
 		spi::execute("SELECT dbkit._drizzle_snapshot($1, $2::pg_catalog.jsonb)::pg_catalog.text",
 		             {spi::text(drizzle_schema_), spi::text(spellings_json())});
-		return spi::get_text(0, 1).value_or("{}");
+		std::string json = spi::get_text(0, 1).value_or("{}");
+		// other long names (tables, columns, ...) wherever they appear, unless the same
+		// cut name is also a constraint's or an index's (those were put back above)
+		for (const auto &[cut, full] : long_names_['o']) {
+			if (long_names_['c'].count(cut) || long_names_['i'].count(cut))
+				continue;
+			std::string from = core::json_quote(cut), to = core::json_quote(full);
+			for (size_t at = json.find(from); at != std::string::npos; at = json.find(from, at + to.size()))
+				json.replace(at, from.size(), to);
+		}
+		return json;
 	}
 
 private:
+	// Names over 63 bytes: PostgreSQL keeps the first 63 (a NOTICE says so), while
+	// drizzle-kit's snapshot holds the name schema.ts declares (its foreign keys are
+	// table_column_othertable_othercolumn_fk, often longer): every identifier PostgreSQL's
+	// scanner cuts maps the stored name back to the whole one, by what it names (after
+	// CONSTRAINT, after INDEX, or anything else: an index and a foreign key may be cut
+	// to the same 63 bytes), so a later drizzle-kit generate finds the same constraint.
+	void note_long_names(const std::string &sql) {
+		static const int k_constraint = keyword("constraint"), k_index = keyword("index"),
+		                 k_concurrently = keyword("concurrently"), k_if = keyword("if"), k_not = keyword("not"),
+		                 k_exists = keyword("exists");
+		size_t run = 0, longest = 0;  // no run of name bytes as long as a cut name: nothing to scan
+		for (char ch : sql) {
+			unsigned char c = static_cast<unsigned char>(ch);
+			run = std::isalnum(c) || c == '_' || c == '$' || c == '"' || c >= 0x80 ? run + 1 : 0;
+			longest = std::max(longest, run);
+		}
+		if (longest < NAMEDATALEN)
+			return;
+		// the scanner says NOTICE for each name it cuts: the statement already did
+		spi::execute("SELECT pg_catalog.current_setting('client_min_messages'), "
+		             "pg_catalog.set_config('client_min_messages', 'warning', true)");
+		std::string level = spi::get_text(0, 1).value_or("notice");
+		std::vector<Tok> t = tokens_of(sql);
+		spi::execute("SELECT pg_catalog.set_config('client_min_messages', $1, true)", {spi::text(level)});
+		for (size_t k = 0; k < t.size(); ++k) {
+			if (t[k].type != IDENT)
+				continue;
+			std::string full = raw_ident(sql, static_cast<size_t>(t[k].start));
+			if (full.size() < NAMEDATALEN)
+				continue;
+			int keep = PgCall([&]() noexcept {
+				return pg_mbcliplen(full.c_str(), static_cast<int>(full.size()), NAMEDATALEN - 1);
+			});
+			size_t b = k;
+			while (b > 0 && (t[b - 1].type == k_concurrently || t[b - 1].type == k_if || t[b - 1].type == k_not ||
+			                 t[b - 1].type == k_exists))
+				--b;
+			char role = k > 0 && t[k - 1].type == k_constraint ? 'c' : b > 0 && t[b - 1].type == k_index ? 'i' : 'o';
+			long_names_[role].emplace(full.substr(0, static_cast<size_t>(keep)), full);
+		}
+	}
+	std::map<char, std::map<std::string, std::string>> long_names_;  // role -> cut name -> whole name
+
 	void spell_check(int64_t relation, const std::string &name, const std::string &value) {
 		spell("SELECT 'c:' || c.oid FROM pg_catalog.pg_constraint c WHERE c.conrelid = $1::pg_catalog.oid "
 		      "AND c.conname = $2 AND c.contype = 'c'",
@@ -234,7 +327,7 @@ private:
 		spellings_[*key] = {value, *deparsed};
 	}
 	// {"<key>": {"text": ..., "deparsed": ...}, ...}
-	std::string spellings_json() const {
+	std::string spellings_json() {
 		std::string out = "{";
 		for (const auto &[key, v] : spellings_) {
 			if (out.size() > 1)
@@ -242,6 +335,10 @@ private:
 			out += core::json_quote(key) + ": {\"text\": " + core::json_quote(v.first) +
 			       ", \"deparsed\": " + core::json_quote(v.second) + "}";
 		}
+		for (char role : {'c', 'i'})  // "n:c:<cut>": "<whole>", read by dbkit._drizzle_snapshot
+			for (const auto &[cut, full] : long_names_[role])
+				out += (out.size() > 1 ? ", " : "") + core::json_quote(std::string("n:") + role + ":" + cut) + ": " +
+				       core::json_quote(full);
 		return out + "}";
 	}
 

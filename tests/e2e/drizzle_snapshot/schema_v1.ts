@@ -16,10 +16,11 @@ export const users = pgTable("users", {
   score: integer("score").notNull().default(0),
   balance: numeric("balance", { precision: 10, scale: 2 }).default("0.00"),
   settings: jsonb("settings").default({}),
+  roles: text("roles").array().notNull().default(["read"]),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [
   check("users_age_check", sql`${t.age} >= 0`),
-  index("users_name_idx").on(t.name),
+  index("users_name_idx").on(t.name).with({ fillfactor: 70 }),
 ]);
 
 export const posts = pgTable("posts", {
@@ -43,3 +44,12 @@ export const postTags = pgTable("post_tags", {
 
 export const activeUsers = pgView("active_users").as((qb) =>
   qb.select({ id: users.id, email: users.email }).from(users).where(sql`${users.active} = true`));
+
+// names over 63 bytes (drizzle's foreign key name is table_column_othertable_othercolumn_fk):
+// PostgreSQL keeps the first 63 bytes, drizzle-kit's snapshot the whole name
+export const workspaceMembershipInvitations = pgTable("workspace_membership_invitations", {
+  id: serial("id").primaryKey(),
+  invitedByOrganizationMemberUserId: integer("invited_by_organization_member_user_id").notNull().references(() => users.id),
+}, (t) => [
+  index("workspace_membership_invitations_invited_by_organization_member_user_id_idx").on(t.invitedByOrganizationMemberUserId),
+]);
