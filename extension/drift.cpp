@@ -22,7 +22,7 @@ using namespace dbkit;
 namespace {
 
 struct AuditEntry {
-	std::string identity, statement, json;
+	std::string identity, statement, json, backend;  // backend: pid, to tell one command's events apart
 };
 
 std::string upper(std::string s) {
@@ -151,11 +151,11 @@ DBKIT_FUNCTION(dbkit_drift) {
 		    "SELECT coalesce(object_identity, ''), coalesce(statement, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
 		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "
 		    "session_user_name, 'current_user', current_user_name, 'application_name', application_name, "
-		    "'client_addr', client_addr, 'statement', statement)::text "
+		    "'client_addr', client_addr, 'statement', statement)::text, coalesce(backend_pid::text, '') "
 		    "FROM dbkit.ddl_audit WHERE at >= $1::timestamptz ORDER BY id",
 		    {spi::text(since)});
 		for (uint64_t i = 0; i < spi::rows(); ++i)
-			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3)});
+			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4)});
 	}
 	spi::finish();
 
@@ -179,10 +179,15 @@ DBKIT_FUNCTION(dbkit_drift) {
 						names.push_back(*related);
 		std::string short_name = item.name.substr(item.name.rfind('.') + 1);
 		std::string entries;
+		// one command's events (ddl_command_end, then sql_drop: the same tag) follow each other
+		const AuditEntry *last = nullptr;
+		auto tag = [](const AuditEntry &e) { return core::json_string_member(e.json, "command").value_or(""); };
 		for (const auto &a : audit)
 			for (size_t k = 0; k < names.size(); ++k)
 				if (core::audit_concerns(names[k], a.identity) && (k == 0 || statement_can_touch(a, short_name))) {
-					entries += (entries.empty() ? "" : ", ") + a.json;
+					if (!last || last->statement != a.statement || last->backend != a.backend || tag(*last) != tag(a))
+						entries += (entries.empty() ? "" : ", ") + a.json;
+					last = &a;
 					break;
 				}
 		out.add({item.kind, item.name, item.change, item.detail,

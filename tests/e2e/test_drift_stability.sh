@@ -290,4 +290,16 @@ assert_contains "$MOUT" "permission denied" "monitor: dbkit migrate is denied"
 assert_eq "$before" "$(dbkit_state "$MDB")" "monitor: history, snapshots, events and DDL audit unchanged"
 assert_eq "" "$(q "SELECT relname FROM pg_class WHERE relname = 'evil'")" "monitor: nothing was created"
 "${PSQL[@]}" -d postgres -c 'DROP ROLE dbkit_monitor'
+
+# --- one command by hand is one audit line, though it fires two events (ddl_command_end
+# and sql_drop): the statement was listed twice under a dropped constraint
+case_begin "audit: one line per command"
+fresh_db drift_audit_once
+q 'CREATE TABLE t (a int CONSTRAINT t_a_check CHECK (a > 0))'
+q "SELECT count(*) FROM dbkit_accept_drift('base')" >/dev/null
+q 'ALTER TABLE t DROP CONSTRAINT t_a_check'
+assert_eq "1" "$(q "SELECT count(*) FROM dbkit_drift()")" "audit: the dropped check is one difference"
+assert_eq "1" "$(q "SELECT jsonb_array_length(audit) FROM dbkit_drift() WHERE object LIKE '%t_a_check'")" \
+	"audit: the DROP CONSTRAINT is listed once"
+
 finish
