@@ -14,6 +14,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,48 @@ std::optional<std::string> check_value(const std::string &sql, const std::vector
 	return std::nullopt;
 }
 
+// The expression after DEFAULT (the token at `location`) in a column definition: up
+// to the comma or parenthesis that ends the column, or the next column constraint.
+std::optional<std::string> default_value(const std::string &sql, const std::vector<Tok> &t, int location) {
+	static const int k_default = keyword("default");
+	static const std::set<int> stops = {keyword("not"),        keyword("null"),      keyword("constraint"),
+	                                    keyword("primary"),    keyword("unique"),    keyword("check"),
+	                                    keyword("references"), keyword("generated"), keyword("collate"),
+	                                    keyword("default")};
+	size_t i = 0;
+	while (i < t.size() && (t[i].start != location || t[i].type != k_default))
+		++i;
+	if (i + 1 >= t.size())
+		return std::nullopt;
+	int depth = 0;
+	size_t e = i + 1;
+	for (; e < t.size(); ++e) {
+		if (t[e].type == '(' || t[e].type == '[')
+			++depth;
+		else if (t[e].type == ')' || t[e].type == ']') {
+			if (depth == 0)
+				break;
+			--depth;
+		} else if (depth == 0 && (t[e].type == ',' || t[e].type == ';' || stops.count(t[e].type)))
+			break;
+	}
+	if (e == i + 1)
+		return std::nullopt;
+	size_t b = t[i + 1].start, end = e < t.size() ? t[e].start : sql.size();
+	std::string v = trimmed(std::string_view(sql).substr(b, end - b));
+	return v.empty() ? std::nullopt : std::optional<std::string>(v);
+}
+
+// Whether the type written at `location` is `char` or `character` with no length.
+bool char_without_length(const std::vector<Tok> &t, int location) {
+	static const int k_char = keyword("char"), k_character = keyword("character"), k_varying = keyword("varying");
+	for (size_t i = 0; i < t.size(); ++i)
+		if (t[i].start == location)
+			return (t[i].type == k_char || t[i].type == k_character) &&
+			       (i + 1 == t.size() || (t[i + 1].type != '(' && t[i + 1].type != k_varying && t[i + 1].type != '['));
+	return false;
+}
+
 // The relation as the statement that just ran resolved it (the session's
 // search_path: dbkit's own queries run with pg_catalog's); 0 when absent.
 // The identifier whose token starts at `at`, as PostgreSQL takes it before
@@ -177,9 +220,29 @@ public:
 				if (IsA(e, Constraint))
 					one(castNode(Constraint, e));
 				else if (IsA(e, ColumnDef)) {
+					auto *cd = castNode(ColumnDef, e);
 					ListCell *lc2;
-					foreach (lc2, castNode(ColumnDef, e)->constraints)
-						one(castNode(Constraint, lfirst(lc2)));
+					foreach (lc2, cd->constraints) {
+						auto *k = castNode(Constraint, lfirst(lc2));
+						one(k);
+						if (k->contype == CONSTR_DEFAULT && cd->colname) {
+							if (t.empty())
+								t = tokens_of(sql);
+							if (auto v = default_value(sql, t, k->location))
+								spell("SELECT 'd:' || a.attrelid || ':' || a.attnum FROM pg_catalog.pg_attribute a "
+								      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 AND NOT a.attisdropped",
+								      relation_oid(c->relation), cd->colname, *v);
+						}
+					}
+					if (cd->colname && cd->typeName && cd->typeName->location >= 0) {
+						if (t.empty())
+							t = tokens_of(sql);
+						if (char_without_length(t, cd->typeName->location))
+							spell("SELECT 't:' || a.attrelid || ':' || a.attnum FROM pg_catalog.pg_attribute a "
+							      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 AND NOT a.attisdropped "
+							      "AND a.atttypid = 'pg_catalog.bpchar'::pg_catalog.regtype",
+							      relation_oid(c->relation), cd->colname, "char");
+					}
 				}
 			}
 			foreach (lc, c->constraints)

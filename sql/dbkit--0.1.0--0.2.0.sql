@@ -1198,6 +1198,10 @@ AS $$
                         WHERE i.indexrelid = split_part(key, ':', 2)::oid)
         WHEN 'v' THEN (SELECT pg_get_viewdef(c.oid) FROM pg_class c
                         WHERE c.oid = split_part(key, ':', 2)::oid AND c.relkind IN ('v', 'm'))
+        WHEN 'd' THEN (SELECT pg_get_expr(ad.adbin, ad.adrelid) FROM pg_attrdef ad
+                        WHERE ad.adrelid = split_part(key, ':', 2)::oid AND ad.adnum = split_part(key, ':', 3)::int2)
+        WHEN 't' THEN (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                        WHERE a.attrelid = split_part(key, ':', 2)::oid AND a.attnum = split_part(key, ':', 3)::int2)
     END
 $$;
 
@@ -1418,12 +1422,19 @@ BEGIN
                    'name', c.name,
                    'type', CASE WHEN c.is_serial THEN CASE c.dtype WHEN 'integer' THEN 'serial'
                                      WHEN 'bigint' THEN 'bigserial' ELSE 'smallserial' END
-                                ELSE c.dtype END,
+                                -- `char` without a length (stored as character(1)) as spelled
+                                ELSE coalesce(dbkit._drizzle_spelled(spellings, 't:' || c.attrelid || ':' || c.attnum),
+                                              c.dtype) END,
                    'typeSchema', CASE WHEN c.typtype = 'e' THEN c.typnsp
                                       WHEN c.elemtyptype = 'e' THEN c.elemnsp END,
                    'primaryKey', c.pk,
                    'notNull', c.attnotnull,
-                   'default', CASE WHEN NOT c.is_serial AND c.attgenerated = '' THEN dbkit._drizzle_default(c.def, c.dtype) END,
+                   -- a default drizzle holds as text: the schema file's spelling (drizzle-kit export writes
+                   -- the snapshot's own), as long as PostgreSQL still prints what that statement built
+                   'default', CASE WHEN NOT c.is_serial AND c.attgenerated = '' THEN
+                       coalesce(CASE WHEN jsonb_typeof(dbkit._drizzle_default(c.def, c.dtype)) = 'string'
+                                     THEN to_jsonb(dbkit._drizzle_spelled(spellings, 'd:' || c.attrelid || ':' || c.attnum)) END,
+                                dbkit._drizzle_default(c.def, c.dtype)) END,
                    'generated', CASE WHEN c.attgenerated = 's' THEN jsonb_build_object('as', c.def, 'type', 'stored') END,
                    'identity', CASE WHEN c.attidentity <> '' THEN (
                        SELECT jsonb_build_object(

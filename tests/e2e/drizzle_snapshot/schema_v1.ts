@@ -1,7 +1,7 @@
 // tests/e2e/test_generate_drizzle_snapshot.sh: the schema before the change.
 import { sql } from "drizzle-orm";
 import {
-  boolean, check, index, integer, jsonb, numeric, pgEnum, pgTable, pgView, primaryKey, serial, text,
+  boolean, char, check, index, integer, jsonb, numeric, pgEnum, pgMaterializedView, pgTable, pgView, primaryKey, serial, text,
   timestamp, unique, uuid, varchar,
 } from "drizzle-orm/pg-core";
 
@@ -50,6 +50,15 @@ export const activeUsers = pgView("active_users").as((qb) =>
 export const workspaceMembershipInvitations = pgTable("workspace_membership_invitations", {
   id: serial("id").primaryKey(),
   invitedByOrganizationMemberUserId: integer("invited_by_organization_member_user_id").notNull().references(() => users.id),
+  // spelled as schema.ts spells them: char without a length, SQL defaults
+  code: char("code"),
+  tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).default(sql`now() + interval '30 days'`),
+  langs: varchar("langs", { length: 8 }).array().default(sql`ARRAY['en']::varchar[]`),
 }, (t) => [
   index("workspace_membership_invitations_invited_by_organization_member_user_id_idx").on(t.invitedByOrganizationMemberUserId),
 ]);
+
+// a materialized view's query, as spelled
+export const invitationIds = pgMaterializedView("invitation_ids").as((qb) =>
+  qb.select({ id: workspaceMembershipInvitations.id }).from(workspaceMembershipInvitations));
