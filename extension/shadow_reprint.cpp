@@ -13,8 +13,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "core/code_drift.hpp"
 #include "core/json.hpp"
 #include "spi.hpp"
 #include "subxact.hpp"
@@ -22,92 +24,91 @@
 namespace dbkit {
 namespace {
 
-// One row per printed expression worth asking about: the snapshot key, its member,
-// the text printed now, the statements that make the object again from that text,
-// and the query that prints it again. Only texts with a cast can change (the casts
-// are what the parser folds differently); array defaults only (a scalar default's
-// cast is kept as written). Identifiers are quoted by format('%I'); the rest is
-// PostgreSQL's own printed SQL.
-constexpr const char *kCandidates = R"SQL(
-WITH ns AS (
-    SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
-     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit') AND n.nspname !~ '^pg_'
-       AND n.nspname NOT LIKE 'dbkit\_shadow\_%'
-), rel AS (
-    SELECT c.oid, c.relname, c.relkind, ns.nspname, pg_catalog.format('%I.%I', ns.nspname, c.relname) AS q
-      FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
-), x AS (
-    SELECT 'constraint:' || r.q || '.' || pg_catalog.quote_ident(co.conname) AS key, 'definition' AS member,
-           pg_catalog.pg_get_constraintdef(co.oid, true) AS printed,
-           pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I ', r.q, co.conname, co.conname) AS pre,
-           NULL::text AS redo2,
-           pg_catalog.format('SELECT pg_catalog.pg_get_constraintdef(oid, true) FROM pg_catalog.pg_constraint '
-                             'WHERE conrelid = %L::pg_catalog.regclass AND conname = %L', r.q, co.conname) AS reread
-      FROM pg_catalog.pg_constraint co JOIN rel r ON r.oid = co.conrelid
-     WHERE co.contype = 'c' AND co.conislocal AND co.coninhcount = 0
-    UNION ALL
-    SELECT 'index:' || pg_catalog.format('%I.%I', r.nspname, ic.relname), 'definition',
-           pg_catalog.pg_get_indexdef(i.indexrelid),
-           pg_catalog.format('DROP INDEX %I.%I', r.nspname, ic.relname), '',
-           pg_catalog.format('SELECT pg_catalog.pg_get_indexdef(%L::pg_catalog.regclass)',
-                             pg_catalog.format('%I.%I', r.nspname, ic.relname))
-      FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN rel r ON r.oid = i.indrelid
-     WHERE NOT ic.relispartition
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x'))
-    UNION ALL
-    SELECT 'view:' || r.q, 'definition', pg_catalog.pg_get_viewdef(r.oid, true),
-           pg_catalog.format('CREATE OR REPLACE VIEW %s AS ', r.q), NULL,
-           pg_catalog.format('SELECT pg_catalog.pg_get_viewdef(%L::pg_catalog.regclass, true)', r.q)
-      FROM rel r WHERE r.relkind = 'v'
-    UNION ALL
-    SELECT 'policy:' || r.q || '.' || pg_catalog.quote_ident(p.polname), m.member, m.printed,
-           pg_catalog.format('ALTER POLICY %I ON %s %s (', p.polname, r.q, m.clause), NULL,
-           pg_catalog.format('SELECT pg_catalog.pg_get_expr(%s, polrelid) FROM pg_catalog.pg_policy '
-                             'WHERE polrelid = %L::pg_catalog.regclass AND polname = %L', m.col, r.q, p.polname)
-      FROM pg_catalog.pg_policy p JOIN rel r ON r.oid = p.polrelid,
-           LATERAL (VALUES ('using', 'USING', 'polqual', pg_catalog.pg_get_expr(p.polqual, p.polrelid)),
-                           ('with_check', 'WITH CHECK', 'polwithcheck', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)))
-                   m(member, clause, col, printed)
-    UNION ALL
-    SELECT 'column:' || r.q || '.' || pg_catalog.quote_ident(a.attname), 'default',
-           pg_catalog.pg_get_expr(d.adbin, d.adrelid),
-           pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT ', r.q, a.attname), NULL,
-           pg_catalog.format('SELECT pg_catalog.pg_get_expr(adbin, adrelid) FROM pg_catalog.pg_attrdef '
-                             'WHERE adrelid = %L::pg_catalog.regclass AND adnum = %s', r.q, a.attnum)
-      FROM pg_catalog.pg_attrdef d
-      JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum AND a.attgenerated = ''
-      JOIN rel r ON r.oid = d.adrelid
-     WHERE pg_catalog.strpos(pg_catalog.pg_get_expr(d.adbin, d.adrelid), 'ARRAY[') > 0
-)
-SELECT key, member, printed, pre, redo2, reread FROM x
- WHERE printed IS NOT NULL AND pg_catalog.strpos(printed, '::') > 0
-)SQL";
+// One printed expression worth asking about: the snapshot key, its member, the text
+// printed now, the statements that make the object again from that text, and the
+// query (with $1 the relation, $2 the quoted name) that prints it again.
+struct Candidate {
+	std::string key, member, printed;
+	std::vector<std::string> redo;
+	std::string reread, rel, name;
+};
+
+std::string member_text(const core::JsonValue &v, const char *k) {
+	const core::JsonValue *m = v.find(k);
+	return m && m->kind == core::JsonValue::Kind::String ? m->string : std::string();
+}
+
+// From the snapshot just read (its entries are PostgreSQL's prints already): only
+// texts with a cast can change (the casts are what the parser folds differently);
+// defaults only with an array (a scalar default's cast is kept as written). Names
+// come from the keys, quoted as the catalog reader quoted them.
+std::vector<Candidate> candidates(const core::JsonValue &snap) {
+	std::vector<Candidate> out;
+	auto cast = [](const std::string &t) { return t.find("::") != std::string::npos; };
+	for (const auto &[key, v] : snap.members) {
+		size_t colon = key.find(':');
+		if (colon == std::string::npos || v.kind != core::JsonValue::Kind::Object)
+			continue;
+		std::string kind = key.substr(0, colon);
+		std::vector<std::string> q = core::split_qualified(key.substr(colon + 1));
+		if (kind == "constraint" && q.size() == 3 && member_text(v, "type") == "check") {
+			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
+			if (cast(def))
+				out.push_back({key, "definition", def,
+				               {"ALTER TABLE " + rel + " DROP CONSTRAINT " + q[2] + ", ADD CONSTRAINT " + q[2] + " " + def},
+				               "SELECT pg_catalog.pg_get_constraintdef(oid, true) FROM pg_catalog.pg_constraint "
+				               "WHERE conrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(conname) = $2",
+				               rel, q[2]});
+		} else if (kind == "index" && q.size() == 2) {
+			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
+			if (cast(def))
+				out.push_back({key, "definition", def, {"DROP INDEX " + rel, def},
+				               "SELECT pg_catalog.pg_get_indexdef($1::pg_catalog.regclass) WHERE $2 IS NOT NULL", rel, "-"});
+		} else if (kind == "view" && q.size() == 2) {
+			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
+			if (cast(def))
+				out.push_back({key, "definition", def, {"CREATE OR REPLACE VIEW " + rel + " AS " + def},
+				               "SELECT pg_catalog.pg_get_viewdef($1::pg_catalog.regclass, true) WHERE $2 IS NOT NULL", rel,
+				               "-"});
+		} else if (kind == "policy" && q.size() == 3) {
+			std::string rel = q[0] + "." + q[1];
+			for (auto [member, clause, col] : {std::tuple<const char *, const char *, const char *>{"using", "USING", "polqual"},
+			                                   {"with_check", "WITH CHECK", "polwithcheck"}}) {
+				std::string e = member_text(v, member);
+				if (cast(e))
+					out.push_back({key, member, e, {"ALTER POLICY " + q[2] + " ON " + rel + " " + clause + " (" + e + ")"},
+					               std::string("SELECT pg_catalog.pg_get_expr(") + col + ", polrelid) FROM pg_catalog.pg_policy "
+					               "WHERE polrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(polname) = $2",
+					               rel, q[2]});
+			}
+		} else if (kind == "column" && q.size() == 3) {
+			std::string d = member_text(v, "default"), rel = q[0] + "." + q[1];
+			if (cast(d) && d.find("ARRAY[") != std::string::npos)
+				out.push_back({key, "default", d, {"ALTER TABLE " + rel + " ALTER COLUMN " + q[2] + " SET DEFAULT " + d},
+				               "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d "
+				               "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+				               "WHERE d.adrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(a.attname) = $2",
+				               rel, q[2]});
+		}
+	}
+	return out;
+}
 
 }  // namespace
 
 std::string with_reprints(const std::string &snapshot) {
-	spi::execute(kCandidates);
-	struct Candidate {
-		std::string key, member, printed, pre, reread;
-		std::optional<std::string> redo2;
-	};
-	std::vector<Candidate> all;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		all.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4),
-		               *spi::get_text(i, 6), spi::get_text(i, 5)});
+	core::JsonValue snap;
+	core::JsonError err;
+	if (!core::parse_json(snapshot, snap, err) || snap.kind != core::JsonValue::Kind::Object)
+		return snapshot;
 	std::map<std::string, std::string> patches;  // key -> {"member": "text", ...} members
-	for (const Candidate &c : all) {
+	for (const Candidate &c : candidates(snap)) {
 		std::optional<std::string> again;
 		Subxact sx;  // rolled back whatever happens: the shadow stays as it was built
 		try {
-			if (c.redo2) {  // an index: dropped, then its printed CREATE INDEX
-				spi::execute(c.pre.c_str());
-				spi::execute(c.printed.c_str());
-			} else {
-				bool policy = c.pre.compare(0, 12, "ALTER POLICY") == 0;
-				spi::execute((c.pre + c.printed + (policy ? ")" : "")).c_str());
-			}
-			spi::execute(c.reread.c_str());
+			for (const std::string &stmt : c.redo)
+				spi::execute(stmt.c_str());
+			spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
 			if (spi::rows() == 1)
 				again = spi::get_text(0, 1);
 		} catch (const PgError &e) {
