@@ -323,8 +323,16 @@ DBKIT_FUNCTION(dbkit_drift_schema) {
 			keys.insert(k);
 	for (const std::string &k : keys) {
 		auto a = at(live, k), c = at(code, k);
-		if (a != c && !(a && c && same_when_reprinted(*a, *c, code_text, k)))
-			add_row(rows, k, c, a, o.name);
+		if (a == c || (a && c && same_when_reprinted(*a, *c, code_text, k)))
+			continue;
+		add_row(rows, k, c, a, o.name);
+		// the schema file, not migrations, says what should be
+		std::string &detail = rows.back().d.detail;
+		for (auto [said, now] : {std::pair<std::string, std::string>{" exists but no migration created it",
+		                                                            " exists but " + o.name + " does not declare it"},
+		                         {" was created by the migrations but is gone", " is declared in " + o.name + " but is gone"}})
+			if (size_t at = detail.find(said); at != std::string::npos)
+				detail.replace(at, said.size(), now);
 	}
 	emit(out, rows);
 	spi::finish();

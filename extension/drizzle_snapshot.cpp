@@ -149,14 +149,22 @@ std::optional<std::string> default_value(const std::string &sql, const std::vect
 	return v.empty() ? std::nullopt : std::optional<std::string>(v);
 }
 
-// Whether the type written at `location` is `char` or `character` with no length.
-bool char_without_length(const std::vector<Tok> &t, int location) {
+// drizzle's name of the type written at `location` when it is `char` or `character`
+// with no length ("char", "char[]" per dimension), else nullopt.
+std::optional<std::string> char_without_length(const std::vector<Tok> &t, int location) {
 	static const int k_char = keyword("char"), k_character = keyword("character"), k_varying = keyword("varying");
-	for (size_t i = 0; i < t.size(); ++i)
-		if (t[i].start == location)
-			return (t[i].type == k_char || t[i].type == k_character) &&
-			       (i + 1 == t.size() || (t[i + 1].type != '(' && t[i + 1].type != k_varying && t[i + 1].type != '['));
-	return false;
+	for (size_t i = 0; i < t.size(); ++i) {
+		if (t[i].start != location)
+			continue;
+		if ((t[i].type != k_char && t[i].type != k_character) ||
+		    (i + 1 < t.size() && (t[i + 1].type == '(' || t[i + 1].type == k_varying)))
+			return std::nullopt;
+		std::string out = "char";
+		for (size_t j = i + 1; j + 1 < t.size() && t[j].type == '[' && t[j + 1].type == ']'; j += 2)
+			out += "[]";
+		return out;
+	}
+	return std::nullopt;
 }
 
 // The relation as the statement that just ran resolved it (the session's
@@ -237,11 +245,12 @@ public:
 					if (cd->colname && cd->typeName && cd->typeName->location >= 0) {
 						if (t.empty())
 							t = tokens_of(sql);
-						if (char_without_length(t, cd->typeName->location))
+						if (auto ty = char_without_length(t, cd->typeName->location))
 							spell("SELECT 't:' || a.attrelid || ':' || a.attnum FROM pg_catalog.pg_attribute a "
+							      "JOIN pg_catalog.pg_type y ON y.oid = a.atttypid "
 							      "WHERE a.attrelid = $1::pg_catalog.oid AND a.attname = $2 AND NOT a.attisdropped "
-							      "AND a.atttypid = 'pg_catalog.bpchar'::pg_catalog.regtype",
-							      relation_oid(c->relation), cd->colname, "char");
+							      "AND 'pg_catalog.bpchar'::pg_catalog.regtype IN (y.oid, y.typelem)",
+							      relation_oid(c->relation), cd->colname, *ty);
 					}
 				}
 			}

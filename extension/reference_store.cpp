@@ -193,8 +193,11 @@ DriftBasis drift_basis() {
 		spi::execute_cached(
 		    "SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
 		    "FROM dbkit.dirty_objects d), '{}'))::text, "
+		    // dbkit's own objects, but none a change by hand reaches (expanded as the dirty set is:
+		    // a hand ALTER SEQUENCE on an identity's sequence is read through its table's entry)
 		    "coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d WHERE d.by_dbkit "
-		    "  AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects o WHERE o.objid = d.objid AND NOT o.by_dbkit)), "
+		    "  AND d.objid OPERATOR(pg_catalog.<>) ALL (dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg("
+		    "      DISTINCT o.objid) FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit), '{}')))), "
 		    "  '{}')::text");
 		b.dirty = spi::get_text(0, 1);
 		b.own = *spi::get_text(0, 2);

@@ -21,6 +21,10 @@
 #include "spi.hpp"
 #include "subxact.hpp"
 
+extern "C" {
+#include "utils/builtins.h"  // quote_identifier
+}
+
 namespace dbkit {
 namespace {
 
@@ -31,6 +35,7 @@ struct Candidate {
 	std::string key, member, printed;
 	std::vector<std::string> redo;
 	std::string reread, rel, name;
+	std::string inner;  // a domain's constraint: its name under the member "constraints"
 };
 
 std::string member_text(const core::JsonValue &v, const char *k) {
@@ -51,7 +56,8 @@ std::vector<Candidate> candidates(const core::JsonValue &snap) {
 			continue;
 		std::string kind = key.substr(0, colon);
 		std::vector<std::string> q = core::split_qualified(key.substr(colon + 1));
-		if (kind == "constraint" && q.size() == 3 && member_text(v, "type") == "check") {
+		if (kind == "constraint" && q.size() == 3 &&
+		    (member_text(v, "type") == "check" || member_text(v, "type") == "exclusion")) {
 			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
 			if (cast(def))
 				out.push_back({key, "definition", def,
@@ -81,6 +87,44 @@ std::vector<Candidate> candidates(const core::JsonValue &snap) {
 					               "WHERE polrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(polname) = $2",
 					               rel, q[2]});
 			}
+		} else if (kind == "trigger" && q.size() == 3) {
+			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
+			if (cast(def))
+				out.push_back({key, "definition", def, {"DROP TRIGGER " + q[2] + " ON " + rel, def},
+				               "SELECT pg_catalog.pg_get_triggerdef(oid, true) FROM pg_catalog.pg_trigger "
+				               "WHERE tgrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(tgname) = $2",
+				               rel, q[2]});
+		} else if (kind == "domain" && q.size() == 2) {
+			const core::JsonValue *cons = v.find("constraints");
+			if (cons && cons->kind == core::JsonValue::Kind::Object)
+				for (const auto &[con, def] : cons->members)
+					if (def.kind == core::JsonValue::Kind::String && cast(def.string)) {
+						out.push_back({key, "constraints", def.string,
+						               {"ALTER DOMAIN " + q[0] + "." + q[1] + " DROP CONSTRAINT %CON%",
+						                "ALTER DOMAIN " + q[0] + "." + q[1] + " ADD CONSTRAINT %CON% " + def.string},
+						               "SELECT pg_catalog.pg_get_constraintdef(oid, true) FROM pg_catalog.pg_constraint "
+						               "WHERE contypid = $1::pg_catalog.regtype AND conname = $2",
+						               q[0] + "." + q[1], con, con});
+					}
+		} else if (kind == "materialized_view" && q.size() == 2) {
+			std::string def = member_text(v, "definition"), rel = q[0] + "." + q[1];
+			size_t end = def.find_last_not_of(" \n\t;");
+			if (cast(def) && end != std::string::npos)
+				out.push_back({key, "definition", def,
+				               {"DROP MATERIALIZED VIEW " + rel,
+				                "CREATE MATERIALIZED VIEW " + rel + " AS " + def.substr(0, end + 1) + " WITH NO DATA"},
+				               "SELECT pg_catalog.pg_get_viewdef($1::pg_catalog.regclass, true) WHERE $2 IS NOT NULL", rel,
+				               "-"});
+		} else if (kind == "column" && q.size() == 3 && cast(member_text(v, "generated")) &&
+		           !member_text(v, "type").empty()) {
+			std::string g = member_text(v, "generated"), rel = q[0] + "." + q[1];
+			out.push_back({key, "generated", g,
+			               {"ALTER TABLE " + rel + " DROP COLUMN " + q[2] + ", ADD COLUMN " + q[2] + " " +
+			                member_text(v, "type") + " GENERATED ALWAYS AS (" + g + ") STORED"},
+			               "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d "
+			               "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+			               "WHERE d.adrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(a.attname) = $2",
+			               rel, q[2]});
 		} else if (kind == "column" && q.size() == 3) {
 			std::string d = member_text(v, "default"), rel = q[0] + "." + q[1];
 			if (cast(d) && d.find("ARRAY[") != std::string::npos)
@@ -101,13 +145,22 @@ std::string with_reprints(const std::string &snapshot) {
 	core::JsonError err;
 	if (!core::parse_json(snapshot, snap, err) || snap.kind != core::JsonValue::Kind::Object)
 		return snapshot;
-	std::map<std::string, std::string> patches;  // key -> {"member": "text", ...} members
-	for (const Candidate &c : candidates(snap)) {
+	std::map<std::string, std::map<std::string, std::string>> found;  // key -> member (or domain constraint) -> print
+	std::map<std::string, std::string> by_text;  // member + print -> new print: a child's copy of its parent's check
+	std::vector<const Candidate *> refused;
+	std::vector<Candidate> all = candidates(snap);
+	for (const Candidate &c : all) {
 		std::optional<std::string> again;
 		Subxact sx;  // rolled back whatever happens: the shadow stays as it was built
 		try {
-			for (const std::string &stmt : c.redo)
+			std::string quoted;
+			if (!c.inner.empty())
+				quoted = PgCall([&]() noexcept { return quote_identifier(c.inner.c_str()); });
+			for (std::string stmt : c.redo) {
+				if (size_t at = stmt.find("%CON%"); at != std::string::npos)
+					stmt.replace(at, 5, quoted);
 				spi::execute(stmt.c_str());
+			}
 			spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
 			if (spi::rows() == 1)
 				again = spi::get_text(0, 1);
@@ -119,13 +172,35 @@ std::string with_reprints(const std::string &snapshot) {
 			    ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES ||
 			    ERRCODE_TO_CATEGORY(code) == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
 				throw;
-			continue;  // PostgreSQL would not take its own text back here: nothing to say
+			refused.push_back(&c);  // an inherited copy cannot be dropped alone: its parent's answer below
+			continue;
 		}
 		sx.rollback();
-		if (!again || *again == c.printed)
+		if (!again)
 			continue;
-		std::string &p = patches[c.key];
-		p += (p.empty() ? "" : ", ") + core::json_quote(c.member) + ": " + core::json_quote(*again);
+		by_text[c.member + "\n" + c.printed] = *again;
+		if (*again != c.printed)
+			found[c.key][c.inner.empty() ? c.member : c.inner] = *again;
+	}
+	for (const Candidate *c : refused)
+		if (auto it = by_text.find(c->member + "\n" + c->printed); it != by_text.end() && it->second != c->printed)
+			found[c->key][c->inner.empty() ? c->member : c->inner] = it->second;
+	std::map<std::string, std::string> patches;  // key -> {"member": value, ...} members
+	for (const auto &[key, prints] : found) {
+		std::string &p = patches[key];
+		if (key.rfind("domain:", 0) == 0) {  // the whole "constraints" object, with the new prints
+			const core::JsonValue *cons = snap.find(key) ? snap.find(key)->find("constraints") : nullptr;
+			std::string obj;
+			for (const auto &[con, def] : cons ? cons->members : decltype(cons->members){}) {
+				auto n = prints.find(con);
+				obj += (obj.empty() ? "" : ", ") + core::json_quote(con) + ": " +
+				       core::json_quote(n != prints.end() ? n->second : def.string);
+			}
+			p = core::json_quote("constraints") + ": {" + obj + "}";
+			continue;
+		}
+		for (const auto &[member, print] : prints)
+			p += (p.empty() ? "" : ", ") + core::json_quote(member) + ": " + core::json_quote(print);
 	}
 	if (patches.empty())
 		return snapshot;

@@ -1462,8 +1462,67 @@ struct Planner {
 		for (auto &k : keys(to, "table"))
 			if (from.count(k))
 				alter_table(name_of(k));
+		emit_sequence_renames();
 		emit_persistence_changes();
 		drop_tables();
+	}
+
+	// Identity sequences renamed (a table renamed keeps the old name): a name another
+	// identity's sequence still holds is taken once that one is renamed away; held by
+	// one whose column or table goes, that one takes a temporary name first (it goes
+	// with its column); a cycle goes through temporary names. Held by anything that
+	// stays, the rename waits for a later run rather than fail this one.
+	struct SeqRename {
+		std::string schema, from, to, ck;
+	};
+	std::vector<SeqRename> seq_renames;
+	void emit_sequence_renames() {
+		// identity sequences on the `from` side: schema + "." + name -> column key
+		std::map<std::string, std::string> held;
+		for (auto &ck : keys(from, "column"))
+			if (const JsonValue *o = from.at(ck).find("identity_options"))
+				if (std::string n = sget(*o, "sequence"); !n.empty())
+					if (auto q = split_qualified(name_of(ck)); q.size() == 3)
+						held[q[0] + "." + n] = ck;
+		std::vector<SeqRename> pending = std::move(seq_renames);
+		auto renaming_away = [&](const std::string &qn, const SeqRename *self) {
+			for (auto &r : pending)
+				if (&r != self && r.schema + "." + r.from == qn)
+					return true;
+			return false;
+		};
+		while (!pending.empty()) {
+			bool progress = false;
+			for (size_t i = 0; i < pending.size();) {
+				SeqRename r = pending[i];
+				std::string target = r.schema + "." + r.to;
+				if (renaming_away(target, &pending[i])) {
+					++i;
+					continue;
+				}
+				if (auto h = held.find(target); h != held.end() && !to.count(h->second)) {
+					std::string tmp = suffixed_ident(r.to, "__dbkit_old");  // goes with its column
+					emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + target + " RENAME TO " + tmp, h->second);
+					held.erase(h);
+				} else if (h != held.end() || (relation_taken(target) && !held.count(target))) {
+					pending.erase(pending.begin() + static_cast<long>(i));  // held by what stays: not now
+					progress = true;
+					continue;
+				}
+				emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + r.schema + "." + r.from + " RENAME TO " + r.to, r.ck);
+				held.erase(r.schema + "." + r.from);
+				held[target] = r.ck;
+				pending.erase(pending.begin() + static_cast<long>(i));
+				progress = true;
+			}
+			if (!progress) {  // a cycle: the first one steps aside under a temporary name
+				SeqRename &r = pending.front();
+				std::string tmp = suffixed_ident(r.from, "__dbkit_tmp");
+				emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + r.schema + "." + r.from + " RENAME TO " + tmp, r.ck);
+				held.erase(r.schema + "." + r.from);
+				r.from = tmp;
+			}
+		}
 	}
 
 	// A permanent table may not reference an unlogged one: SET LOGGED goes to the
@@ -2081,7 +2140,7 @@ struct Planner {
 				const JsonValue *fo = f.find("identity_options"), *to_o = c.find("identity_options");
 				std::string fs = fo ? sget(*fo, "sequence") : "", ts = to_o ? sget(*to_o, "sequence") : "";
 				if (auto tp = split_qualified(t); !fs.empty() && !ts.empty() && fs != ts && tp.size() == 2)
-					emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + tp[0] + "." + fs + " RENAME TO " + ts, ck);
+					seq_renames.push_back({tp[0], fs, ts, ck});  // ordered once all are known
 				std::string changes = identity_options_changes(f, c);
 				if (!changes.empty()) {
 					auto &s = emit(P_ALTER_COLUMNS, alter + changes, ck);
@@ -3001,9 +3060,10 @@ struct Planner {
 		};
 		load(from_v, from);
 		load(to_v, to);
-		reconcile_reprints(from, to);
 		drop_implicit(from, &implicit_from);
 		drop_implicit(to, &implicit_to);
+		// after: a partition's copy of its parent's check is implicit on each side as printed there
+		reconcile_reprints(from, to);
 		refuse_unsupported();
 		apply_renames();
 		if (!carries_comments(to_v))

@@ -266,5 +266,7 @@ q "ALTER TABLE users ADD COLUMN note text"
 run drift --schema "$S"
 assert_eq 4 "$RC" "drift --schema after a change by hand: exit 4"
 assert_match "$OUT" "1 difference between the live schema and $S .*added +column +public.users.note" "the column, once"
+assert_contains "$OUT" "column public.users.note exists but $S does not declare it" \
+	"in the file's words, not the migrations'"
 
 finish

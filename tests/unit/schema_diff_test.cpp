@@ -1280,3 +1280,42 @@ TEST(SchemaDiff, IdentitySequenceName) {
 	EXPECT_LT(drop, ren) << dump(r);
 	EXPECT_LT(at(r, "DROP SEQUENCE IF EXISTS"), 0) << "the identity's sequence holds the name by then: " << dump(r);
 }
+
+// Identity sequences renamed onto a name another one still holds (a helper's case: u
+// renamed to u_old before, still owning u_id_seq; now t is renamed to u): the holder is
+// renamed away first, or, when its table goes, steps aside under a temporary name.
+TEST(SchemaDiff, IdentitySequenceRenamesInOrder) {
+	auto ident = [](const char *table, const char *seq) {
+		return std::string(R"J("table:public.)J") + table + R"J(": {"kind": "table"},
+	  "column:public.)J" + table + R"J(.id": {"position": 1, "type": "integer", "not_null": true, "identity": "by default",
+	    "identity_options": {"start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false, "sequence": ")J" +
+		       seq + "\"}}";
+	};
+	DiffOptions o;
+	o.renames.push_back({"public.t", "u"});
+	auto r = diff_schemas(S(ident("u_old", "u_id_seq") + ", " + ident("t", "t_id_seq")),
+	                      S(ident("u_old", "u_old_id_seq") + ", " + ident("u", "u_id_seq")), o);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	int away = at(r, "ALTER SEQUENCE public.u_id_seq RENAME TO u_old_id_seq"),
+	    onto = at(r, "ALTER SEQUENCE public.t_id_seq RENAME TO u_id_seq");
+	ASSERT_TRUE(away >= 0 && onto >= 0) << dump(r);
+	EXPECT_LT(away, onto) << dump(r);
+	// the holder's table goes in the same change
+	r = diff_schemas(S(ident("u_old", "u_id_seq") + ", " + ident("t", "t_id_seq")), S(ident("u", "u_id_seq")), [&] {
+		DiffOptions d = o;
+		d.drop_and_add = true;
+		return d;
+	}());
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	away = at(r, "ALTER SEQUENCE public.u_id_seq RENAME TO u_id_seq__dbkit_old");
+	onto = at(r, "ALTER SEQUENCE public.t_id_seq RENAME TO u_id_seq");
+	ASSERT_TRUE(away >= 0 && onto >= 0) << dump(r);
+	EXPECT_LT(away, onto) << dump(r);
+	EXPECT_LT(onto, at(r, "DROP TABLE public.u_old")) << dump(r);
+	// two that swap names: one steps aside
+	DiffOptions none;
+	r = diff_schemas(S(ident("a", "x_seq") + ", " + ident("b", "y_seq")), S(ident("a", "y_seq") + ", " + ident("b", "x_seq")), none);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_GE(at(r, "__dbkit_tmp"), 0) << dump(r);
+	EXPECT_EQ(r.statements.size(), 3u) << dump(r);
+}

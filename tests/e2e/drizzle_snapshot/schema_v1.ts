@@ -52,6 +52,7 @@ export const workspaceMembershipInvitations = pgTable("workspace_membership_invi
   invitedByOrganizationMemberUserId: integer("invited_by_organization_member_user_id").notNull().references(() => users.id),
   // spelled as schema.ts spells them: char without a length, SQL defaults
   code: char("code"),
+  codes: char("codes").array(),
   tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
   expiresAt: timestamp("expires_at", { withTimezone: true }).default(sql`now() + interval '30 days'`),
   langs: varchar("langs", { length: 8 }).array().default(sql`ARRAY['en']::varchar[]`),
