@@ -190,15 +190,16 @@ DriftBasis drift_basis() {
 	if (b.current) {
 		b.dirty = "{}";
 	} else if (c.named) {
+		// dbkit's own objects, but none a change by hand reaches (expanded as the dirty set is:
+		// a hand ALTER SEQUENCE on an identity's sequence is read through its table's entry);
+		// the hand set is expanded once (MATERIALIZED), not once per row compared with it
 		spi::execute_cached(
+		    "WITH hand AS MATERIALIZED (SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg("
+		    "      DISTINCT o.objid) FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit), '{}')) AS h) "
 		    "SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
 		    "FROM dbkit.dirty_objects d), '{}'))::text, "
-		    // dbkit's own objects, but none a change by hand reaches (expanded as the dirty set is:
-		    // a hand ALTER SEQUENCE on an identity's sequence is read through its table's entry)
-		    "coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d WHERE d.by_dbkit "
-		    "  AND d.objid OPERATOR(pg_catalog.<>) ALL (dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg("
-		    "      DISTINCT o.objid) FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit), '{}')))), "
-		    "  '{}')::text");
+		    "coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand WHERE d.by_dbkit "
+		    "  AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h)), '{}')::text");
 		b.dirty = spi::get_text(0, 1);
 		b.own = *spi::get_text(0, 2);
 	}
