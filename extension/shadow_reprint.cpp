@@ -38,6 +38,12 @@ struct Candidate {
 	std::string inner;  // a domain's constraint: its name under the member "constraints"
 };
 
+// A column's default or generation expression as printed ($1 its table, $2 its quoted name).
+constexpr const char *kColumnExpr =
+    "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d "
+    "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+    "WHERE d.adrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(a.attname) = $2";
+
 std::string member_text(const core::JsonValue &v, const char *k) {
 	const core::JsonValue *m = v.find(k);
 	return m && m->kind == core::JsonValue::Kind::String ? m->string : std::string();
@@ -121,17 +127,13 @@ std::vector<Candidate> candidates(const core::JsonValue &snap) {
 			out.push_back({key, "generated", g,
 			               {"ALTER TABLE " + rel + " DROP COLUMN " + q[2] + ", ADD COLUMN " + q[2] + " " +
 			                member_text(v, "type") + " GENERATED ALWAYS AS (" + g + ") STORED"},
-			               "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d "
-			               "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-			               "WHERE d.adrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(a.attname) = $2",
+			               kColumnExpr,
 			               rel, q[2]});
 		} else if (kind == "column" && q.size() == 3) {
 			std::string d = member_text(v, "default"), rel = q[0] + "." + q[1];
 			if (cast(d) && d.find("ARRAY[") != std::string::npos)
 				out.push_back({key, "default", d, {"ALTER TABLE " + rel + " ALTER COLUMN " + q[2] + " SET DEFAULT " + d},
-				               "SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d "
-				               "JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
-				               "WHERE d.adrelid = $1::pg_catalog.regclass AND pg_catalog.quote_ident(a.attname) = $2",
+				               kColumnExpr,
 				               rel, q[2]});
 		}
 	}
@@ -189,9 +191,13 @@ std::string with_reprints(const std::string &snapshot) {
 	for (const auto &[key, prints] : found) {
 		std::string &p = patches[key];
 		if (key.rfind("domain:", 0) == 0) {  // the whole "constraints" object, with the new prints
-			const core::JsonValue *cons = snap.find(key) ? snap.find(key)->find("constraints") : nullptr;
+			const core::JsonValue *entry = snap.find(key), *cons = entry ? entry->find("constraints") : nullptr;
+			if (!cons) {  // cannot be: the candidate came from it
+				patches.erase(key);
+				continue;
+			}
 			std::string obj;
-			for (const auto &[con, def] : cons ? cons->members : decltype(cons->members){}) {
+			for (const auto &[con, def] : cons->members) {
 				auto n = prints.find(con);
 				obj += (obj.empty() ? "" : ", ") + core::json_quote(con) + ": " +
 				       core::json_quote(n != prints.end() ? n->second : def.string);
