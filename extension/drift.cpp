@@ -73,7 +73,7 @@ DBKIT_FUNCTION(dbkit_drift) {
 	// Such a failure fires no ddl_command_end, so the flag below cannot tell. While
 	// the reference is current, only the indexes invalid when it was stored and those
 	// created since (a higher oid) can be: found through pg_index's oid index, not a scan.
-	DriftBasis basis = drift_basis();
+	DriftBasis basis = drift_basis(/*need_set=*/false);
 	// dbkit's own statements not taken in yet (a non-transactional migration running)
 	// are no drift: nothing to read either (the indexes they build are checked below)
 	bool current = basis.current || basis.own_only;
@@ -134,12 +134,16 @@ DBKIT_FUNCTION(dbkit_drift) {
 		// The live side is built in the reference's format (dbkit._live_like): a
 		// reference a 0.1.0 dbkit took has no owners, privileges or rules, and is
 		// compared only with what it can describe. "dbkit:format" is not an object.
+		// dbkit's own statements not taken in yet are left out, as on the dirty path
+		std::string own = own_pending_keys();
 		spi::execute(
 		    "WITH last AS (SELECT dbkit.reference() AS snapshot) "
 		    "SELECT coalesce(a.key, b.key), a.value::text, b.value::text "
 		    "FROM pg_catalog.jsonb_each((SELECT snapshot FROM last)) a "
 		    "FULL JOIN pg_catalog.jsonb_each(dbkit._live_like((SELECT snapshot FROM last))) b ON a.key = b.key "
-		    "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' ORDER BY 1");
+		    "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' "
+		    "AND coalesce(a.key, b.key) <> ALL ($1::pg_catalog.text[]) ORDER BY 1",
+		    {spi::text(own)});
 		for (uint64_t i = 0; i < spi::rows(); ++i)
 			diffs.push_back({*spi::get_text(i, 1), spi::get_text(i, 2), spi::get_text(i, 3)});
 	}

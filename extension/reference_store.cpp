@@ -179,7 +179,7 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 }
 }  // namespace
 
-DriftBasis drift_basis() {
+DriftBasis drift_basis(bool need_set) {
 	AsExtensionOwner owner;
 	DriftBasis b;
 	ReferenceCheck c = check_reference(std::nullopt);
@@ -189,7 +189,7 @@ DriftBasis drift_basis() {
 	b.own_only = c.own_only;
 	if (b.current) {
 		b.dirty = "{}";
-	} else if (c.named) {
+	} else if (c.named && (need_set || !b.own_only)) {
 		// dbkit's own objects, but none a change by hand reaches (expanded as the dirty set is:
 		// a hand ALTER SEQUENCE on an identity's sequence is read through its table's entry);
 		// the hand set is expanded once (MATERIALIZED), not once per row compared with it
@@ -351,7 +351,7 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 std::optional<std::string> drift_before_run() {
 	// No DDL outside dbkit since the reference (the event triggers' flag), roles and
 	// event triggers unchanged: nothing to carry, and no catalog to read.
-	DriftBasis basis = drift_basis();
+	DriftBasis basis = drift_basis(/*need_set=*/false);
 	if (basis.current || basis.own_only)
 		return std::nullopt;
 	// Only named objects changed: their entries alone tell the drift.
@@ -372,6 +372,7 @@ std::optional<std::string> drift_before_run() {
 		return std::nullopt;  // no reference yet, or no catalog row changed since it
 	std::optional<std::string> drift;
 	if (!with_short_lock_wait([&] {
+		    const std::string own = own_pending_keys();  // a chain's earlier migrations: dbkit's own, no drift
 		    AsExtensionOwner owner;  // an incremental reference is read from dbkit.reference_objects
 		    spi::execute(
 		        // MATERIALIZED: each snapshot is read once (a flattened subquery would
@@ -387,11 +388,29 @@ std::optional<std::string> drift_before_run() {
 		        "FROM pg_catalog.jsonb_each((SELECT r.s FROM r)) a "
 		        "FULL JOIN pg_catalog.jsonb_each((SELECT l.s FROM l)) b ON a.key OPERATOR(pg_catalog.=) b.key "
 		        "LEFT JOIN pg_catalog.jsonb_each((SELECT n.s FROM n)) c ON c.key OPERATOR(pg_catalog.=) coalesce(a.key, b.key) "
-		        "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%'");
+		        "WHERE a.value IS DISTINCT FROM b.value AND coalesce(a.key, b.key) NOT LIKE 'dbkit:%' "
+		        "AND coalesce(a.key, b.key) OPERATOR(pg_catalog.<>) ALL ($1::pg_catalog.text[])",
+		        {spi::text(own)});
 		    drift = spi::get_text(0, 1);  // NULL: nothing differs
 	    }))
 		return std::nullopt;  // cannot tell now; dbkit drift can
 	return drift;
+}
+
+std::string own_pending_keys() {
+	// read through the set expanded as the dirty path does (an index's entry comes with its
+	// table's), then only the entries of dbkit's own objects kept
+	AsExtensionOwner owner;
+	spi::execute_cached(
+	    "WITH own AS (SELECT pg_catalog.array_agg(DISTINCT d.objid) AS o FROM dbkit.dirty_objects d WHERE d.by_dbkit "
+	    "             HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), "
+	    "     f AS (SELECT dbkit._reference_format() AS f) "
+	    "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("
+	    "  SELECT e.key FROM own, f, dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
+	    "      coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), dbkit._expand_touched(own.o)) e "
+	    "    WHERE e.objid OPERATOR(pg_catalog.=) ANY (own.o) "
+	    "  UNION ALL SELECT r.key FROM own, dbkit.reference_objects r WHERE r.objid OPERATOR(pg_catalog.=) ANY (own.o)) k");
+	return spi::get_text(0, 1).value_or("{}");
 }
 
 bool audited_ddl_since_last_reference() {

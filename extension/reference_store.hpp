@@ -58,7 +58,9 @@ struct DriftBasis {
 	std::optional<std::string> dirty;
 	std::string own = "{}";
 };
-DriftBasis drift_basis();
+// need_set false: a caller that stops at current or own_only (no drift either way) is
+// spared expanding the dirty set, which a chain of non-transactional migrations grows.
+DriftBasis drift_basis(bool need_set = true);
 
 // One entry that differs between the reference and the live schema.
 struct DirtyDiff {
@@ -74,6 +76,14 @@ std::optional<std::vector<DirtyDiff>> dirty_diff(const std::string &objects, con
 // The live schema as the reference with the set's entries re-read (what
 // dbkit.snapshot() returns, as jsonb text), or nullopt as for dirty_diff.
 std::optional<std::string> dirty_snapshot(const std::string &objects);
+
+// The keys of dbkit's own statements not taken in yet (dbkit.dirty_objects by_dbkit: a
+// non-transactional migration between its statements and its finish, or a chain of them
+// before its last finish), live and stored, as text[] ("{}" when none). A full comparison
+// leaves them out, as the dirty path does (DriftBasis::own): they are no drift. Only
+// their own entries (by objid), as there: a change by hand to the same objects while
+// roles or event triggers changed (the full path) is not told from dbkit's.
+std::string own_pending_keys();
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:
 // drift that a fingerprint cannot show while a non-transactional migration's own
