@@ -114,13 +114,7 @@ DriftBeforeRun drift_before_writing(bool resume) {
 		      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
 		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
 		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
-	if (d.absorbed)
-		warn({core::Severity::Warning, "drift.absorbed", "",
-		      "the schema was changed outside the migrations while a non-transactional migration was stopped "
-		      "half-way; its own statements are in the schema too, so dbkit cannot tell those changes apart and "
-		      "the reference this run records includes them",
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
-	return d;
+	return d;  // DDL by others meanwhile (absorbed): warned once the reference is stored
 }
 
 // One pass over the plan. The caller runs each attempt in a subtransaction and
@@ -374,12 +368,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 		if (!opts.backup_file.empty())
 			backup = fmt::format(", \"backup\": {{\"file\": {}, \"bytes\": {}}}", core::json_quote(opts.backup_file),
 			                     opts.backup_bytes);
+		// DDL by others while a non-transactional migration was stopped half-way stays drift while it
+		// touched none of the objects dbkit's statements did (by_dbkit rows); else the full read takes it in
+		const bool kept = store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
+		if (drift.absorbed)
+			warn_ddl_during_run(kept, /*stopped_half_way=*/true);
 		history->set_detail(fmt::format(
-		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}}}",
-		    run.applied, run.adopted, retries_total, drift.absorbed ? "true" : "false",
-		    drift.carried ? "true" : "false", backup));
-		// absorbed: the warning above says the reference takes others' DDL in, which only the full read does
-		store_reference(history->run_id(), run.last_tag, &opts, drift.carried, /*incremental=*/!drift.absorbed);
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}{}}}",
+		    run.applied, run.adopted, retries_total, drift.absorbed && !kept ? "true" : "false",
+		    drift.carried ? "true" : "false", drift.absorbed && kept ? ", \"ddl_during_run\": true" : "", backup));
 	}
 	spi::finish();
 	return out.done();

@@ -278,11 +278,6 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		      "those changes are not taken into the reference this run records: dbkit drift keeps reporting them",
 		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
 		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
-	if (absorbed_drift)
-		warn({core::Severity::Warning, "drift.absorbed", tag,
-		      "the schema was changed outside the migrations while this non-transactional migration ran; dbkit "
-		      "cannot tell those changes from the migration's own, so the reference this run records includes them",
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 	const std::string &hash = lf.hashes[*t.item->pos];
 	HistoryWriter w("apply", tag, {},
 	                fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": {}, \"carried_drift\": {}}}",
@@ -293,9 +288,16 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		dz->insert(hash, t.m->when, t.m->tag);
 	}
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
-	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit);
-	// absorbed: the warning above says the reference takes others' DDL in, which only the full read does
-	store_reference(w.run_id(), tag, &opts, carried, /*incremental=*/!absorbed_drift);
+	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit), told
+	// from others' DDL meanwhile (not by_dbkit), which stays drift while it touched none of them
+	const bool kept = store_reference(w.run_id(), tag, &opts, carried);
+	if (absorbed_drift) {
+		warn_ddl_during_run(kept, /*stopped_half_way=*/false, tag);
+		if (kept)
+			w.set_detail(fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": false, \"carried_drift\": {}, "
+			                         "\"ddl_during_run\": true}}",
+			                         carried ? "true" : "false"));
+	}
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,

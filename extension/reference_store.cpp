@@ -274,7 +274,7 @@ std::optional<std::string> dirty_snapshot(const std::string &objects) {
 	return out;
 }
 
-void store_reference(int64_t run_id, const std::string &tag, const Options *opts,
+bool store_reference(int64_t run_id, const std::string &tag, const Options *opts,
                     const std::optional<std::string> &carried, bool incremental) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
@@ -303,7 +303,7 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		if (stored_inc && done) {
 			touched_taken_in();
 			spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
-			return;
+			return true;
 		}
 	}
 	bool stored = with_short_lock_wait([&] {
@@ -343,9 +343,30 @@ void store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		      "the schema snapshot was not recorded: another session holds a table locked; dbkit drift will say so "
 		      "until one is recorded",
 		      "Once the lock is gone: dbkit accept-drift --reason \"snapshot after the deploy\""});
-		return;
+		return false;
 	}
 	spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
+	return false;
+}
+
+void warn_ddl_during_run(bool kept, bool stopped_half_way, const std::string &tag) {
+	const char *when = stopped_half_way ? "while a non-transactional migration was stopped half-way"
+	                                    : "while this non-transactional migration ran";
+	if (kept)
+		warn({core::Severity::Warning, "drift.carried", tag,
+		      fmt::format("the schema was changed outside the migrations {}; those changes touch none of the "
+		                  "migration's objects, so they are not taken into the reference this run records: dbkit "
+		                  "drift reports them",
+		                  when),
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
+		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+	else
+		warn({core::Severity::Warning, "drift.absorbed", tag,
+		      fmt::format("the schema was changed outside the migrations {}; its own statements are in the "
+		                  "schema too, and dbkit cannot tell those changes apart from them, so the reference this "
+		                  "run records includes them",
+		                  when),
+		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 }
 
 std::optional<std::string> drift_before_run() {

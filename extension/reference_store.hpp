@@ -38,8 +38,15 @@ std::optional<std::string> drift_before_run();
 // objects the incremental reference keeps their entries and their rows, so drift
 // is still told from the dirty set (a deploy with drift pending stays O(touched));
 // else the full read carries it key by key.
-void store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
+// Returns true when the incremental path stored it (DDL by others since the previous
+// reference is still drift, unless the run touched its objects: then the full read ran).
+bool store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
                     const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
+
+// DDL by others while a non-transactional migration ran or was stopped half-way (the audit
+// says so): `kept` (store_reference stored incrementally) when it is still drift, reported by
+// dbkit drift, else taken into the reference with the run's own statements. Warns which.
+void warn_ddl_during_run(bool kept, bool stopped_half_way, const std::string &tag = {});
 
 // What a drift read may rely on, from one look at dbkit's state:
 // - current: the newest reference is the live schema as far as the event triggers

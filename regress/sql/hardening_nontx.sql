@@ -117,6 +117,8 @@ CREATE TABLE sneaky (id int);
 SELECT object_identity FROM dbkit.ddl_audit WHERE object_identity ~ '^public\.(sneaky|nt|nt_id)$' ORDER BY id;
 SELECT idx, tag, action, statements FROM dbkit_nontx_finish(nt_folder(), '0001_nt');
 SELECT detail->>'absorbed_drift' AS absorbed_drift FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1;
+-- sneaky touched none of the migration's objects: it stays drift, not taken into the reference
+SELECT kind, object, change FROM dbkit_drift() WHERE object ~ 'sneaky';
 -- a finish that raises leaves the session audited
 SELECT statement FROM dbkit_nontx_start(nt_folder(true), '0002_nt');
 SELECT top_level, action, before_sql IS NULL AS no_drop

@@ -151,8 +151,19 @@ q 'DELETE FROM t WHERE b = 4'
 run migrate --dir "$F" --resume
 assert_eq 0 "$RC" "drift: --resume exits 0"
 assert_contains "$ERR$OUT" "changed outside the migrations" "drift: --resume warns about the out-of-band change"
-assert_eq t "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
-	"drift: the event records absorbed_drift: true"
+# it touched none of the migration's objects: still drift, not taken into the reference
+assert_contains "$ERR$OUT" "dbkit drift reports them" "drift: --resume says the change stays drift"
+assert_eq t "$(q "SELECT bool_or(coalesce((detail->>'ddl_during_run')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
+	"drift: the event records ddl_during_run: true"
+assert_eq f "$(q "SELECT bool_or(coalesce((detail->>'absorbed_drift')::bool, false)) FROM dbkit.events WHERE action = 'apply'")" \
+	"drift: and no absorbed drift"
+run drift
+assert_eq 4 "$RC" "drift: the out-of-band table is drift after the run ($OUT)"
+assert_contains "$OUT" "public.out_of_band" "drift: it is named"
+assert_not_contains "$OUT" "t_a_uniq" "drift: the migration's own indexes are not"
+q 'DROP TABLE out_of_band'
+run drift
+assert_eq 0 "$RC" "drift: with it dropped, no drift ($OUT)"
 
 # --- issue 14 item 2: the step is recorded by the statement's check ('done'). When that call
 # fails after a top-level statement completed (a lock timeout here, raised once by a trigger
@@ -271,13 +282,42 @@ wait $mig
 RC=$?
 set -e
 assert_eq 0 "$RC" "roles: the migration completes ($(cat "$WORK/roles.err"))"
-# DDL by others during a non-transactional run is taken in, with its warning
-assert_contains "$(cat "$WORK/roles.err")" "the schema was changed outside the migrations while this non-transactional" \
-	"roles: the change by hand during the run is named"
-assert_eq "0" "$(q "SELECT count(*) FROM dbkit.dirty_objects")" "roles: the finish took the migration's objects in"
+# DDL by others during a non-transactional run that touched none of its objects stays drift
+assert_contains "$(cat "$WORK/roles.err")" "touch none of the migration's objects" \
+	"roles: the change by hand during the run is named, and kept as drift"
+assert_eq "0" "$(q "SELECT count(*) FROM dbkit.dirty_objects WHERE by_dbkit")" "roles: the finish took the migration's objects in"
+run drift
+assert_eq 4 "$RC" "roles: the change by hand is drift after the run ($OUT)"
+assert_contains "$OUT" "public.u.y" "roles: after: the column added by hand"
+assert_not_contains "$OUT" "t_a" "roles: after: not the first index"
+assert_not_contains "$OUT" "t_b" "roles: after: nor the second"
+assert_eq "t" "$(q "SELECT dbkit_snapshot(full => false) = dbkit_snapshot(full => true)")" \
+	"roles: the incremental live schema equals the full read after the run"
+q 'ALTER TABLE u DROP COLUMN y'
+run drift
+assert_eq 0 "$RC" "roles: with the change undone, the reference is what the migrations left ($OUT)"
 assert_eq "t" "$(q "SELECT dbkit.reference() - 'dbkit:format' = dbkit_snapshot(full => true) - 'dbkit:format'")" \
 	"roles: the stored reference is the full read"
+# a change by hand to the migration's own table during the run: the two cannot be told
+# apart, so the reference takes it in, and says so
+printf -- '-- dbkit:no-transaction\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4345);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_c" ON "t" ("b", "a");\n' >"$F/0002_c.sql"
+write_journal "$F"
+hold_open roles_locker2
+say roles_locker2 "SELECT pg_advisory_lock(4345);"
+wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'roles_locker2' AND l.locktype = 'advisory' AND l.granted)"
+PGAPPNAME=roles_deployer2 "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/roles2.out" 2>"$WORK/roles2.err" &
+mig=$!
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'roles_deployer2' AND query LIKE '%4345%' AND wait_event_type = 'Lock')"
+q 'ALTER TABLE t ADD COLUMN z integer'
+say roles_locker2 "SELECT pg_advisory_unlock(4345);"
+release roles_locker2
+set +e
+wait $mig
+RC=$?
+set -e
+assert_eq 0 "$RC" "roles: the second migration completes ($(cat "$WORK/roles2.err"))"
+assert_contains "$(cat "$WORK/roles2.err")" "cannot tell those changes apart" "roles: a change to the migration's own table is taken in, and said"
 run drift
-assert_eq 0 "$RC" "roles: no drift after the run ($OUT)"
+assert_eq 0 "$RC" "roles: taken in, so no drift ($OUT)"
 
 finish
