@@ -368,15 +368,15 @@ DBKIT_FUNCTION(dbkit_apply) {
 		if (!opts.backup_file.empty())
 			backup = fmt::format(", \"backup\": {{\"file\": {}, \"bytes\": {}}}", core::json_quote(opts.backup_file),
 			                     opts.backup_bytes);
+		history->set_detail(fmt::format(
+		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}}}",
+		    run.applied, run.adopted, retries_total, drift.absorbed ? "true" : "false",
+		    drift.carried ? "true" : "false", backup));
 		// DDL by others while a non-transactional migration was stopped half-way stays drift while it
 		// touched none of the objects dbkit's statements did (by_dbkit rows); else the full read takes it in
 		const bool kept = store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
 		if (drift.absorbed)
-			warn_ddl_during_run(kept, /*stopped_half_way=*/true);
-		history->set_detail(fmt::format(
-		    "{{\"applied\": {}, \"adopted\": {}, \"lock_retries\": {}, \"absorbed_drift\": {}, \"carried_drift\": {}{}{}}}",
-		    run.applied, run.adopted, retries_total, drift.absorbed && !kept ? "true" : "false",
-		    drift.carried ? "true" : "false", drift.absorbed && kept ? ", \"ddl_during_run\": true" : "", backup));
+			note_ddl_during_run(history->run_id(), kept, /*stopped_half_way=*/true);
 	}
 	spi::finish();
 	return out.done();

@@ -20,6 +20,7 @@
 #include "reference_store.hpp"
 #include "nontx_session.hpp"
 #include "spi.hpp"
+#include "as_owner.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
 
@@ -291,13 +292,8 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit), told
 	// from others' DDL meanwhile (not by_dbkit), which stays drift while it touched none of them
 	const bool kept = store_reference(w.run_id(), tag, &opts, carried);
-	if (absorbed_drift) {
-		warn_ddl_during_run(kept, /*stopped_half_way=*/false, tag);
-		if (kept)
-			w.set_detail(fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": false, \"carried_drift\": {}, "
-			                         "\"ddl_during_run\": true}}",
-			                         carried ? "true" : "false"));
-	}
+	if (absorbed_drift)
+		note_ddl_during_run(w.run_id(), kept, /*stopped_half_way=*/false, tag);
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,
@@ -403,6 +399,13 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 			                   is.qualified);
 		} else if (phase == "resume" && n == nontx_resumed_at() && is.state == "valid") {
 			action = "skip";
+			// the migration's from now on, whoever built it: the finish re-reads it with the run's
+			// objects (a build by hand, as drift's advice says, then meets that DDL: taken in, warned)
+			AsExtensionOwner owner;
+			spi::execute_cached("INSERT INTO dbkit.dirty_objects (classid, objid, by_dbkit) "
+			                    "SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, pg_catalog.to_regclass($1), true "
+			                    "WHERE pg_catalog.to_regclass($1) IS NOT NULL",
+			                    {spi::text(is.qualified)});
 			note = fmt::format("index {} exists and is valid: statement {} completed before the interruption; "
 			                   "not run again",
 			                   is.qualified, n);

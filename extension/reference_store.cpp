@@ -223,10 +223,10 @@ constexpr const char *kDirtySides =
     "live AS MATERIALIZED (SELECT e.key, e.value FROM a, f, "
     "    dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
     "                           coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), a.a) e "
-    "    WHERE NOT coalesce(e.objid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
+    "    WHERE NOT coalesce(e.objid OPERATOR(pg_catalog.=) ANY (a.x) OR e.relid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
     "ref AS MATERIALIZED (SELECT o.key, o.value FROM dbkit.reference_objects o, a "
     "    WHERE (o.objid OPERATOR(pg_catalog.=) ANY (a.a) OR o.relid OPERATOR(pg_catalog.=) ANY (a.a)) "
-    "      AND NOT coalesce(o.objid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
+    "      AND NOT coalesce(o.objid OPERATOR(pg_catalog.=) ANY (a.x) OR o.relid OPERATOR(pg_catalog.=) ANY (a.x), false)), "
     "clash AS (SELECT count(*) AS n FROM live JOIN dbkit.reference_objects o ON o.key = live.key, a "
     "    WHERE NOT coalesce(o.objid OPERATOR(pg_catalog.=) ANY (a.a), false) "
     "      AND NOT coalesce(o.relid OPERATOR(pg_catalog.=) ANY (a.a), false)) ";
@@ -349,7 +349,11 @@ bool store_reference(int64_t run_id, const std::string &tag, const Options *opts
 	return false;
 }
 
-void warn_ddl_during_run(bool kept, bool stopped_half_way, const std::string &tag) {
+void note_ddl_during_run(int64_t run_id, bool kept, bool stopped_half_way, const std::string &tag) {
+	// merged: store_reference may have written snapshot_skipped there
+	spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || pg_catalog.jsonb_build_object("
+	             "'absorbed_drift', NOT $2::pg_catalog.bool, 'ddl_during_run', true) WHERE id = $1",
+	             {spi::int8(run_id), spi::text(kept ? "true" : "false")});
 	const char *when = stopped_half_way ? "while a non-transactional migration was stopped half-way"
 	                                    : "while this non-transactional migration ran";
 	if (kept)
@@ -420,7 +424,8 @@ std::optional<std::string> drift_before_run() {
 
 std::string own_pending_keys() {
 	// read through the set expanded as the dirty path does (an index's entry comes with its
-	// table's), then only the entries of dbkit's own objects kept
+	// table's), then only the entries of dbkit's own objects kept, and of their parts (a
+	// constraint an ALTER TABLE added: the event names the table, the entry is the constraint's)
 	AsExtensionOwner owner;
 	spi::execute_cached(
 	    "WITH own AS (SELECT pg_catalog.array_agg(DISTINCT d.objid) AS o FROM dbkit.dirty_objects d WHERE d.by_dbkit "
@@ -429,8 +434,9 @@ std::string own_pending_keys() {
 	    "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("
 	    "  SELECT e.key FROM own, f, dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
 	    "      coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), dbkit._expand_touched(own.o)) e "
-	    "    WHERE e.objid OPERATOR(pg_catalog.=) ANY (own.o) "
-	    "  UNION ALL SELECT r.key FROM own, dbkit.reference_objects r WHERE r.objid OPERATOR(pg_catalog.=) ANY (own.o)) k");
+	    "    WHERE e.objid OPERATOR(pg_catalog.=) ANY (own.o) OR e.relid OPERATOR(pg_catalog.=) ANY (own.o) "
+	    "  UNION ALL SELECT r.key FROM own, dbkit.reference_objects r WHERE r.objid OPERATOR(pg_catalog.=) ANY (own.o) "
+	    "    OR r.relid OPERATOR(pg_catalog.=) ANY (own.o)) k");
 	return spi::get_text(0, 1).value_or("{}");
 }
 

@@ -45,8 +45,9 @@ bool store_reference(int64_t run_id, const std::string &tag, const Options *opts
 
 // DDL by others while a non-transactional migration ran or was stopped half-way (the audit
 // says so): `kept` (store_reference stored incrementally) when it is still drift, reported by
-// dbkit drift, else taken into the reference with the run's own statements. Warns which.
-void warn_ddl_during_run(bool kept, bool stopped_half_way, const std::string &tag = {});
+// dbkit drift, else taken into the reference with the run's own statements. Warns which, and
+// records it in run `run_id`'s event (absorbed_drift, ddl_during_run), merged into its detail.
+void note_ddl_during_run(int64_t run_id, bool kept, bool stopped_half_way, const std::string &tag = {});
 
 // What a drift read may rely on, from one look at dbkit's state:
 // - current: the newest reference is the live schema as far as the event triggers
@@ -87,9 +88,9 @@ std::optional<std::string> dirty_snapshot(const std::string &objects);
 // The keys of dbkit's own statements not taken in yet (dbkit.dirty_objects by_dbkit: a
 // non-transactional migration between its statements and its finish, or a chain of them
 // before its last finish), live and stored, as text[] ("{}" when none). A full comparison
-// leaves them out, as the dirty path does (DriftBasis::own): they are no drift. Only
-// their own entries (by objid), as there: a change by hand to the same objects while
-// roles or event triggers changed (the full path) is not told from dbkit's.
+// leaves them out, as the dirty path does (DriftBasis::own): they are no drift. Their
+// entries and their parts' (objid or relid), as there: a change by hand to the same
+// objects while roles or event triggers changed (the full path) is not told from dbkit's.
 std::string own_pending_keys();
 
 // True when dbkit.ddl_audit holds DDL run outside dbkit since the last snapshot:

@@ -988,6 +988,14 @@ BEGIN
             || array(SELECT oid FROM pg_extension WHERE extnamespace = ANY (nsps))
             || array(SELECT pnpubid FROM pg_publication_namespace WHERE pnnspid = ANY (nsps));
     END IF;
+    -- a table's partitions and inheritance children, at every level: ALTER TABLE on a parent
+    -- changes them all, and pg_depend links a child to its direct parent only (read through
+    -- pg_inherits' parent index: the descendants, not the schema)
+    owners := owners || array(
+        WITH RECURSIVE down(oid) AS (
+            SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = ANY (owners)
+            UNION SELECT i.inhrelid FROM pg_inherits i JOIN down ON i.inhparent = down.oid)
+        SELECT oid FROM down);
     -- a table's row type and the array types carry its name too
     named := owners || array(SELECT reltype FROM pg_class WHERE oid = ANY (owners) AND reltype <> 0);
     named := named || array(SELECT typarray FROM pg_type WHERE oid = ANY (named) AND typarray <> 0);

@@ -141,6 +141,15 @@ SELECT count(*) FROM dbkit_accept_drift('the comments');
 COMMENT ON COLUMN core.posts.body IS NULL;
 SELECT * FROM same_live();
 SELECT kind, object, change, detail FROM dbkit_drift();
+-- a partition tree three levels deep: a column added to the root reaches every level,
+-- while pg_depend links each partition to its direct parent only; the set holds them all
+CREATE TABLE core.tree (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE core.tree_2024 PARTITION OF core.tree FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY RANGE (at);
+CREATE TABLE core.tree_2024_h1 PARTITION OF core.tree_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+SELECT count(*) FROM dbkit_accept_drift('a partition tree');
+ALTER TABLE core.tree ADD COLUMN c int;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift() ORDER BY 1, 2;
 \c regression
 DROP DATABASE dbkit_incdrift;
 DROP ROLE dbkit_incdrift_owner;
