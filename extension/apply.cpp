@@ -374,9 +374,9 @@ DBKIT_FUNCTION(dbkit_apply) {
 		    drift.carried ? "true" : "false", backup));
 		// DDL by others while a non-transactional migration was stopped half-way stays drift while it
 		// touched none of the objects dbkit's statements did (by_dbkit rows); else the full read takes it in
-		const bool kept = store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
+		const Stored how = store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
 		if (drift.absorbed)
-			note_ddl_during_run(history->run_id(), kept, /*stopped_half_way=*/true);
+			note_ddl_during_run(history->run_id(), how, /*stopped_half_way=*/true);
 	}
 	spi::finish();
 	return out.done();

@@ -291,9 +291,9 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
 	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit), told
 	// from others' DDL meanwhile (not by_dbkit), which stays drift while it touched none of them
-	const bool kept = store_reference(w.run_id(), tag, &opts, carried);
+	const Stored how = store_reference(w.run_id(), tag, &opts, carried);
 	if (absorbed_drift)
-		note_ddl_during_run(w.run_id(), kept, /*stopped_half_way=*/false, tag);
+		note_ddl_during_run(w.run_id(), how, /*stopped_half_way=*/false, tag);
 	spi::finish();
 	release_session_lock();
 	out.add({int32_t(t.m->idx), tag, std::string("applied"), int32_t(total), ms, hash,

@@ -274,7 +274,7 @@ std::optional<std::string> dirty_snapshot(const std::string &objects) {
 	return out;
 }
 
-bool store_reference(int64_t run_id, const std::string &tag, const Options *opts,
+Stored store_reference(int64_t run_id, const std::string &tag, const Options *opts,
                     const std::optional<std::string> &carried, bool incremental) {
 	// With the run's options, drizzle's table they name is left out (and recorded in
 	// the snapshot); without (accept-drift), the one the newest snapshot recorded.
@@ -303,7 +303,7 @@ bool store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		if (stored_inc && done) {
 			touched_taken_in();
 			spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
-			return true;
+			return Stored::incrementally;
 		}
 	}
 	bool stored = with_short_lock_wait([&] {
@@ -343,17 +343,20 @@ bool store_reference(int64_t run_id, const std::string &tag, const Options *opts
 		      "the schema snapshot was not recorded: another session holds a table locked; dbkit drift will say so "
 		      "until one is recorded",
 		      "Once the lock is gone: dbkit accept-drift --reason \"snapshot after the deploy\""});
-		return false;
+		return Stored::skipped;
 	}
 	spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
-	return false;
+	return Stored::fully;
 }
 
-void note_ddl_during_run(int64_t run_id, bool kept, bool stopped_half_way, const std::string &tag) {
+void note_ddl_during_run(int64_t run_id, Stored how, bool stopped_half_way, const std::string &tag) {
 	// merged: store_reference may have written snapshot_skipped there
 	spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || pg_catalog.jsonb_build_object("
-	             "'absorbed_drift', NOT $2::pg_catalog.bool, 'ddl_during_run', true) WHERE id = $1",
-	             {spi::int8(run_id), spi::text(kept ? "true" : "false")});
+	             "'absorbed_drift', $2::pg_catalog.bool, 'ddl_during_run', true) WHERE id = $1",
+	             {spi::int8(run_id), spi::text(how == Stored::fully ? "true" : "false")});
+	if (how == Stored::skipped)
+		return;  // no reference: store_reference's warning says so, and the changes are still in the dirty set
+	const bool kept = how == Stored::incrementally;
 	const char *when = stopped_half_way ? "while a non-transactional migration was stopped half-way"
 	                                    : "while this non-transactional migration ran";
 	if (kept)
@@ -423,12 +426,18 @@ std::optional<std::string> drift_before_run() {
 }
 
 std::string own_pending_keys() {
-	// read through the set expanded as the dirty path does (an index's entry comes with its
-	// table's), then only the entries of dbkit's own objects kept, and of their parts (a
-	// constraint an ALTER TABLE added: the event names the table, the entry is the constraint's)
+	// dbkit's own objects that no named change by hand reaches (as drift_basis's `own`: a table
+	// changed by hand too is compared, the migration's change shown with the hand one), read
+	// through the set expanded as the dirty path does (an index's entry comes with its table's),
+	// then only their entries kept, and their parts' (a constraint an ALTER TABLE added: the
+	// event names the table, the entry is the constraint's)
 	AsExtensionOwner owner;
 	spi::execute_cached(
-	    "WITH own AS (SELECT pg_catalog.array_agg(DISTINCT d.objid) AS o FROM dbkit.dirty_objects d WHERE d.by_dbkit "
+	    "WITH hand AS MATERIALIZED (SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT o.objid) "
+	    "               FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit AND o.classid OPERATOR(pg_catalog.<>) 0), "
+	    "               '{}')) AS h), "
+	    "     own AS (SELECT pg_catalog.array_agg(DISTINCT d.objid) AS o FROM dbkit.dirty_objects d, hand "
+	    "             WHERE d.by_dbkit AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h) "
 	    "             HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), "
 	    "     f AS (SELECT dbkit._reference_format() AS f) "
 	    "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("

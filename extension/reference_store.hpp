@@ -38,16 +38,19 @@ std::optional<std::string> drift_before_run();
 // objects the incremental reference keeps their entries and their rows, so drift
 // is still told from the dirty set (a deploy with drift pending stays O(touched));
 // else the full read carries it key by key.
-// Returns true when the incremental path stored it (DDL by others since the previous
-// reference is still drift, unless the run touched its objects: then the full read ran).
-bool store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
+// Says how: incrementally (DDL by others since the previous reference is still drift,
+// unless the run touched its objects: then the full read ran), by the full read, or not
+// at all (a table was locked: the run's event says snapshot_skipped).
+enum class Stored { incrementally, fully, skipped };
+Stored store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
                     const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
 
 // DDL by others while a non-transactional migration ran or was stopped half-way (the audit
-// says so): `kept` (store_reference stored incrementally) when it is still drift, reported by
-// dbkit drift, else taken into the reference with the run's own statements. Warns which, and
-// records it in run `run_id`'s event (absorbed_drift, ddl_during_run), merged into its detail.
-void note_ddl_during_run(int64_t run_id, bool kept, bool stopped_half_way, const std::string &tag = {});
+// says so): still drift, reported by dbkit drift, when the reference was stored
+// incrementally; taken into it with the run's own statements by the full read; neither when
+// none was stored (store_reference said so). Warns which, and records it in run `run_id`'s
+// event (absorbed_drift, ddl_during_run), merged into its detail.
+void note_ddl_during_run(int64_t run_id, Stored how, bool stopped_half_way, const std::string &tag = {});
 
 // What a drift read may rely on, from one look at dbkit's state:
 // - current: the newest reference is the live schema as far as the event triggers

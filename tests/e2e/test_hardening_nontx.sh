@@ -352,4 +352,45 @@ assert_eq 0 "$RC" "resume hand: the index is the migration's, no drift ($OUT)"
 assert_eq "t" "$(q "SELECT dbkit.reference() - 'dbkit:format' = dbkit_snapshot(full => true) - 'dbkit:format'")" \
 	"resume hand: the stored reference is the full read"
 
+
+# --- the full comparison during a run leaves out dbkit's own tables only while no change
+# by hand reaches them: an index made by hand on the table the migration altered is
+# reported (leaving out the table's parts had hidden it, where the dirty path showed it)
+case_begin "a hand change on the migration's table during its run, roles changed"
+F=$WORK/own_table
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("id" integer PRIMARY KEY, "a" integer, "b" integer);\n' >"$F/0000_t.sql"
+write_journal "$F"
+fresh_db hardening_own_table
+run migrate --dir "$F"
+assert_eq 0 "$RC" "own table: 0000 applied ($ERR)"
+printf -- '-- dbkit:no-transaction\nALTER TABLE "t" ADD CONSTRAINT "t_a_check" CHECK (a > 0) NOT VALID;\n--> statement-breakpoint\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4346);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_c.sql"
+write_journal "$F"
+hold_open own_locker
+say own_locker "SELECT pg_advisory_lock(4346);"
+wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'own_locker' AND l.locktype = 'advisory' AND l.granted)"
+PGAPPNAME=own_deployer "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/own.out" 2>"$WORK/own.err" &
+mig=$!
+wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'own_deployer' AND query LIKE '%4346%' AND wait_event_type = 'Lock')"
+q 'CREATE INDEX t_hand ON t (b)'
+run drift
+assert_eq 4 "$RC" "own table: the index made by hand is drift ($OUT)"
+assert_contains "$OUT" "public.t_hand" "own table: it is named"
+q 'CREATE ROLE dbkit_own_role'
+assert_eq "" "$(q "SELECT dbkit._dirty_set()")" "own table: a new role forces the full comparison"
+run drift
+assert_eq 4 "$RC" "own table: full comparison: the index made by hand is drift ($OUT)"
+assert_contains "$OUT" "public.t_hand" "own table: full comparison: it is named"
+q 'DROP ROLE dbkit_own_role'
+say own_locker "SELECT pg_advisory_unlock(4346);"
+release own_locker
+set +e
+wait $mig
+RC=$?
+set -e
+assert_eq 0 "$RC" "own table: the migration completes ($(cat "$WORK/own.err"))"
+assert_contains "$(cat "$WORK/own.err")" "cannot tell those changes apart" "own table: a change on the migration's own table is taken in, and said"
+assert_eq t "$(q "SELECT (detail->>'absorbed_drift')::bool AND (detail->>'ddl_during_run')::bool FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
+	"own table: the event records it (absorbed_drift, ddl_during_run)"
+
 finish
