@@ -34,6 +34,26 @@ hold_open() {
 }
 say() { local fd="fd_$1"; echo "$2" >&"${!fd}"; }
 release() { local fd="fd_$1"; eval "exec ${!fd}>&-"; }
+# paused_migrate NAME LOCK DIR: dbkit migrate --dir DIR in the background, held at the
+# migration's `SELECT pg_advisory_xact_lock_shared(LOCK)` by the session NAME_locker;
+# its output in $WORK/NAME.out and .err, its pid in MIG
+paused_migrate() {
+	hold_open "$1_locker"
+	say "$1_locker" "SELECT pg_advisory_lock($2);"
+	wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = '$1_locker' AND l.locktype = 'advisory' AND l.granted)"
+	PGAPPNAME=$1_deployer "$DBKIT" migrate --dir "$3" --lock-timeout 60s >"$WORK/$1.out" 2>"$WORK/$1.err" &
+	MIG=$!
+	wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = '$1_deployer' AND query LIKE '%$2%' AND wait_event_type = 'Lock')"
+}
+# resume_paused NAME LOCK: lets the run of paused_migrate NAME LOCK go on; RC is its exit code
+resume_paused() {
+	say "$1_locker" "SELECT pg_advisory_unlock($2);"
+	release "$1_locker"
+	set +e
+	wait "$MIG"
+	RC=$?
+	set -e
+}
 
 # --- item 1: a retried CONCURRENTLY build never records an invalid index
 F=$WORK/cic
@@ -255,12 +275,7 @@ run migrate --dir "$F"
 assert_eq 0 "$RC" "roles: 0000 applied ($ERR)"
 printf -- '-- dbkit:no-transaction\nCREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n--> statement-breakpoint\nALTER TABLE "t" ADD CONSTRAINT "t_a_check" CHECK (a > 0);\n--> statement-breakpoint\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4344);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_ab.sql"
 write_journal "$F"
-hold_open roles_locker
-say roles_locker "SELECT pg_advisory_lock(4344);"
-wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'roles_locker' AND l.locktype = 'advisory' AND l.granted)"
-PGAPPNAME=roles_deployer "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/roles.out" 2>"$WORK/roles.err" &
-mig=$!
-wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'roles_deployer' AND query LIKE '%4344%' AND wait_event_type = 'Lock')"
+paused_migrate roles 4344 "$F"
 q 'ALTER TABLE u ADD COLUMN y integer'
 run drift
 assert_eq 4 "$RC" "roles: a change by hand meanwhile is drift ($OUT)"
@@ -278,12 +293,7 @@ assert_contains "$OUT" "public.u.y" "roles: full comparison: the column added by
 assert_not_contains "$OUT" "t_a" "roles: full comparison: the migration's own index is left out"
 assert_not_contains "$OUT" "t_a_check" "roles: full comparison: and its constraint"
 q 'DROP ROLE dbkit_poll_role'
-say roles_locker "SELECT pg_advisory_unlock(4344);"
-release roles_locker
-set +e
-wait $mig
-RC=$?
-set -e
+resume_paused roles 4344
 assert_eq 0 "$RC" "roles: the migration completes ($(cat "$WORK/roles.err"))"
 # DDL by others during a non-transactional run that touched none of its objects stays drift
 assert_contains "$(cat "$WORK/roles.err")" "touch none of the migration's objects" \
@@ -305,19 +315,9 @@ assert_eq "t" "$(q "SELECT dbkit.reference() - 'dbkit:format' = dbkit_snapshot(f
 # apart, so the reference takes it in, and says so
 printf -- '-- dbkit:no-transaction\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4345);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_c" ON "t" ("b", "a");\n' >"$F/0002_c.sql"
 write_journal "$F"
-hold_open roles_locker2
-say roles_locker2 "SELECT pg_advisory_lock(4345);"
-wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'roles_locker2' AND l.locktype = 'advisory' AND l.granted)"
-PGAPPNAME=roles_deployer2 "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/roles2.out" 2>"$WORK/roles2.err" &
-mig=$!
-wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'roles_deployer2' AND query LIKE '%4345%' AND wait_event_type = 'Lock')"
+paused_migrate roles2 4345 "$F"
 q 'ALTER TABLE t ADD COLUMN z integer'
-say roles_locker2 "SELECT pg_advisory_unlock(4345);"
-release roles_locker2
-set +e
-wait $mig
-RC=$?
-set -e
+resume_paused roles2 4345
 assert_eq 0 "$RC" "roles: the second migration completes ($(cat "$WORK/roles2.err"))"
 assert_contains "$(cat "$WORK/roles2.err")" "cannot tell those changes apart" "roles: a change to the migration's own table is taken in, and said"
 run drift
@@ -366,12 +366,7 @@ run migrate --dir "$F"
 assert_eq 0 "$RC" "own table: 0000 applied ($ERR)"
 printf -- '-- dbkit:no-transaction\nALTER TABLE "t" ADD CONSTRAINT "t_a_check" CHECK (a > 0) NOT VALID;\n--> statement-breakpoint\nSELECT 1 FROM pg_catalog.pg_advisory_xact_lock_shared(4346);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");\n' >"$F/0001_c.sql"
 write_journal "$F"
-hold_open own_locker
-say own_locker "SELECT pg_advisory_lock(4346);"
-wait_for "SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'own_locker' AND l.locktype = 'advisory' AND l.granted)"
-PGAPPNAME=own_deployer "$DBKIT" migrate --dir "$F" --lock-timeout 60s >"$WORK/own.out" 2>"$WORK/own.err" &
-mig=$!
-wait_for "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE application_name = 'own_deployer' AND query LIKE '%4346%' AND wait_event_type = 'Lock')"
+paused_migrate own 4346 "$F"
 q 'CREATE INDEX t_hand ON t (b)'
 run drift
 assert_eq 4 "$RC" "own table: the index made by hand is drift ($OUT)"
@@ -382,12 +377,7 @@ run drift
 assert_eq 4 "$RC" "own table: full comparison: the index made by hand is drift ($OUT)"
 assert_contains "$OUT" "public.t_hand" "own table: full comparison: it is named"
 q 'DROP ROLE dbkit_own_role'
-say own_locker "SELECT pg_advisory_unlock(4346);"
-release own_locker
-set +e
-wait $mig
-RC=$?
-set -e
+resume_paused own 4346
 assert_eq 0 "$RC" "own table: the migration completes ($(cat "$WORK/own.err"))"
 assert_contains "$(cat "$WORK/own.err")" "cannot tell those changes apart" "own table: a change on the migration's own table is taken in, and said"
 assert_eq t "$(q "SELECT (detail->>'absorbed_drift')::bool AND (detail->>'ddl_during_run')::bool FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
