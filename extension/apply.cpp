@@ -89,7 +89,7 @@ bool run_writes(const core::Plan &plan, const LoadedFolder &lf, const Statements
 
 struct DriftBeforeRun {
 	std::optional<std::string> carried;  // drift the run carries forward (reference_store.hpp)
-	bool absorbed = false;               // DDL by others that the run's reference takes in
+	bool absorbed = false;               // DDL by others while a run was stopped half-way (note_ddl_during_run)
 };
 
 // The drift present before a run that writes, reported as a warning. Resuming a
@@ -112,8 +112,7 @@ DriftBeforeRun drift_before_writing(bool resume) {
 		warn({core::Severity::Warning, "drift.carried", "",
 		      "the schema had changed outside the migrations since the last run (see dbkit drift); those "
 		      "changes are not taken into the reference this run records: dbkit drift keeps reporting them",
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
-		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+		      kHintDriftCarried});
 	return d;  // DDL by others meanwhile (absorbed): warned once the reference is stored
 }
 

@@ -277,8 +277,7 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 		warn({core::Severity::Warning, "drift.carried", tag,
 		      "the schema had changed outside the migrations before this migration started (see dbkit drift); "
 		      "those changes are not taken into the reference this run records: dbkit drift keeps reporting them",
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
-		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+		      kHintDriftCarried});
 	const std::string &hash = lf.hashes[*t.item->pos];
 	HistoryWriter w("apply", tag, {},
 	                fmt::format("{{\"non_transactional\": true, \"absorbed_drift\": {}, \"carried_drift\": {}}}",

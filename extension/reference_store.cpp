@@ -179,6 +179,18 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 }
 }  // namespace
 
+namespace {
+// dbkit's own objects (dbkit.dirty_objects by_dbkit) that no named change by hand reaches,
+// as oid[] (NULL: none); the hand rows are expanded once (MATERIALIZED) as the dirty set is,
+// so a hand ALTER SEQUENCE on an identity's sequence reaches its table. Needs kHandCte.
+constexpr const char *kHandCte =
+    "hand AS MATERIALIZED (SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT o.objid) "
+    "    FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit AND o.classid OPERATOR(pg_catalog.<>) 0), '{}')) AS h)";
+constexpr const char *kOwnNotReached =
+    "(SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand "
+    "  WHERE d.by_dbkit AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h))";
+}  // namespace
+
 DriftBasis drift_basis(bool need_set) {
 	AsExtensionOwner owner;
 	DriftBasis b;
@@ -190,16 +202,11 @@ DriftBasis drift_basis(bool need_set) {
 	if (b.current) {
 		b.dirty = "{}";
 	} else if (c.named && (need_set || !b.own_only)) {
-		// dbkit's own objects, but none a change by hand reaches (expanded as the dirty set is:
-		// a hand ALTER SEQUENCE on an identity's sequence is read through its table's entry);
-		// the hand set is expanded once (MATERIALIZED), not once per row compared with it
-		spi::execute_cached(
-		    "WITH hand AS MATERIALIZED (SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg("
-		    "      DISTINCT o.objid) FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit), '{}')) AS h) "
-		    "SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
-		    "FROM dbkit.dirty_objects d), '{}'))::text, "
-		    "coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand WHERE d.by_dbkit "
-		    "  AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h)), '{}')::text");
+		// named: no classid 0 row, so kHandCte's filter of those changes nothing here
+		spi::execute_cached((std::string("WITH ") + kHandCte +
+		                     " SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT d.objid) "
+		                     "FROM dbkit.dirty_objects d), '{}'))::text, coalesce(" + kOwnNotReached + ", '{}')::text")
+		                        .c_str());
 		b.dirty = spi::get_text(0, 1);
 		b.own = *spi::get_text(0, 2);
 	}
@@ -365,8 +372,7 @@ void note_ddl_during_run(int64_t run_id, Stored how, bool stopped_half_way, cons
 		                  "migration's objects, so they are not taken into the reference this run records: dbkit "
 		                  "drift reports them",
 		                  when),
-		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit "
-		      "accept-drift --reason TEXT if the change is meant to stay, or undo it."});
+		      kHintDriftCarried});
 	else
 		warn({core::Severity::Warning, "drift.absorbed", tag,
 		      fmt::format("the schema was changed outside the migrations {}; its own statements are in the "
@@ -433,19 +439,16 @@ std::string own_pending_keys() {
 	// event names the table, the entry is the constraint's)
 	AsExtensionOwner owner;
 	spi::execute_cached(
-	    "WITH hand AS MATERIALIZED (SELECT dbkit._expand_touched(coalesce((SELECT pg_catalog.array_agg(DISTINCT o.objid) "
-	    "               FROM dbkit.dirty_objects o WHERE NOT o.by_dbkit AND o.classid OPERATOR(pg_catalog.<>) 0), "
-	    "               '{}')) AS h), "
-	    "     own AS (SELECT pg_catalog.array_agg(DISTINCT d.objid) AS o FROM dbkit.dirty_objects d, hand "
-	    "             WHERE d.by_dbkit AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h) "
-	    "             HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0), "
-	    "     f AS (SELECT dbkit._reference_format() AS f) "
-	    "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("
-	    "  SELECT e.key FROM own, f, dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
-	    "      coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), dbkit._expand_touched(own.o)) e "
-	    "    WHERE e.objid OPERATOR(pg_catalog.=) ANY (own.o) OR e.relid OPERATOR(pg_catalog.=) ANY (own.o) "
-	    "  UNION ALL SELECT r.key FROM own, dbkit.reference_objects r WHERE r.objid OPERATOR(pg_catalog.=) ANY (own.o) "
-	    "    OR r.relid OPERATOR(pg_catalog.=) ANY (own.o)) k");
+	    (std::string("WITH ") + kHandCte + ", own AS (SELECT o FROM (SELECT " + kOwnNotReached +
+	     " AS o) x WHERE o IS NOT NULL), "
+	     "     f AS (SELECT dbkit._reference_format() AS f) "
+	     "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("
+	     "  SELECT e.key FROM own, f, dbkit._snapshot_entries_of(coalesce(f.f ->> 'drizzle_schema', 'drizzle'), "
+	     "      coalesce(f.f ->> 'drizzle_table', '__drizzle_migrations'), dbkit._expand_touched(own.o)) e "
+	     "    WHERE e.objid OPERATOR(pg_catalog.=) ANY (own.o) OR e.relid OPERATOR(pg_catalog.=) ANY (own.o) "
+	     "  UNION ALL SELECT r.key FROM own, dbkit.reference_objects r WHERE r.objid OPERATOR(pg_catalog.=) ANY (own.o) "
+	     "    OR r.relid OPERATOR(pg_catalog.=) ANY (own.o)) k")
+	        .c_str());
 	return spi::get_text(0, 1).value_or("{}");
 }
 

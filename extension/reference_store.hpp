@@ -10,6 +10,11 @@ namespace dbkit {
 
 struct Options;
 
+// The hint of a warning that drift stays drift (drift.carried), wherever a run says so.
+inline constexpr const char *kHintDriftCarried =
+    "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what, then run dbkit accept-drift "
+    "--reason TEXT if the change is meant to stay, or undo it.";
+
 // The drift present before a run: for each object whose live definition differs
 // from the stored reference, both definitions ({"key": {"ref": ..., "live": ...}}, as
 // jsonb text). nullopt when there is none (or no reference yet, or the schema cannot
