@@ -967,6 +967,22 @@ RETURN array(SELECT DISTINCT o FROM (
 END
 $$;
 
+-- The system catalogs (what pg_depend.refclassid can name), through pg_class's oid
+-- index always: with statistics on pg_class older than the schema (it grew since it
+-- was last analyzed) the planner took a sequential scan of pg_class for this, 53 ms
+-- of a deploy at 10,000 tables.
+CREATE FUNCTION dbkit._catalog_classes()
+RETURNS oid[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+AS $$
+BEGIN
+RETURN array(SELECT k.oid FROM pg_class k WHERE k.oid < 16384
+                AND k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r');
+END
+$$;
+
 CREATE FUNCTION dbkit._expand_touched(touched oid[])
 RETURNS oid[]
 LANGUAGE plpgsql STABLE
@@ -1004,8 +1020,7 @@ BEGIN
     RETURN dbkit._owners_of(named || array(
         SELECT d.objid FROM pg_depend d
          WHERE d.refobjid = ANY (named)
-           AND d.refclassid = ANY (array(SELECT k.oid FROM pg_class k WHERE k.oid < 16384
-                                            AND k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r'))));
+           AND d.refclassid = ANY (dbkit._catalog_classes())));
 END
 $$;
 -- Issue 14 item 3: `dbkit status --dir` answered from a cache when nothing
