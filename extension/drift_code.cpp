@@ -29,7 +29,7 @@ namespace dbkit {
 namespace {
 
 // bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
-constexpr const char *kEngineVersion = "dbkit-shadow-3";  // 3: "reprinted" members
+constexpr const char *kEngineVersion = "dbkit-shadow-4";  // 3: "reprinted" members; 4: live objects hidden from lookups by name
 
 std::string cache_key(const std::vector<const core::Migration *> &sources) {
 	std::string basis = fmt::format("{}\n{}\n", kEngineVersion, PG_VERSION_NUM);

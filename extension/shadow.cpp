@@ -4,11 +4,13 @@
 //   2. extensions that lived in a renamed schema are moved back under its name
 //      when PostgreSQL lets this role relocate them, otherwise the renamed schema
 //      joins the search_path and its name is mapped back in the snapshot;
-//   3. the sources' statements run as the migration would run them, adapted to
+//   3. a lookup by name in pg_catalog or information_schema no longer finds the
+//      live objects (shadow_hide.hpp);
+//   4. the sources' statements run as the migration would run them, adapted to
 //      one transaction: transaction control and statements with no effect on a
 //      database's schema are skipped, CONCURRENTLY is dropped, enum values added
 //      after CREATE TYPE are folded into it (core/enum_fold.hpp);
-//   4. dbkit.snapshot() reads the result.
+//   5. dbkit.snapshot() reads the result.
 // Other sessions see none of it (catalog changes are uncommitted); they wait
 // only to create objects in a renamed schema, never to read or write rows.
 #include "shadow.hpp"
@@ -28,6 +30,7 @@
 #include "locks.hpp"
 #include "parse.hpp"
 #include "session_watch.hpp"
+#include "shadow_hide.hpp"
 #include "shadow_reprint.hpp"
 #include "spi.hpp"
 #include "subxact.hpp"
@@ -436,6 +439,11 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			path += ", " + r.shadow_name();
 		spi::execute("SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('search_path') || $1, true)",
 		             {spi::text(path)});
+		// ... while a lookup by name in the catalogs finds only what the sources build
+		std::vector<std::string> renamed_oids;
+		for (const RenamedSchema &r : renamed)
+			renamed_oids.push_back(r.oid);
+		hide_renamed_from_lookups(sources, renamed_oids);
 
 		std::vector<Step> steps = plan_steps(sources, premade);
 		const core::Migration *current = nullptr;

@@ -65,3 +65,38 @@ SELECT dbkit_schema_from_sql('DROP SCHEMA dbkit CASCADE;');
 SELECT dbkit_schema_from_sql('INSERT INTO live_t VALUES (2);');
 SELECT dbkit_schema_from_folder((SELECT mkfolder('0000_a', 'CREATE TABLE a (id int);', '0001_b', 'CREATE TABLE a (id int);')));
 SELECT count(*) AS live_rows, (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%') AS shadows FROM live_t;
+
+-- A migration that asks the catalogs by name whether something exists (hand-written
+-- "idempotent" blocks, common in real folders) builds it in the shadow too: the live
+-- objects of the same names (renamed aside) are not what it finds, whether it asks
+-- information_schema, pg_type, pg_constraint, pg_tables or pg_indexes. Written
+-- pg_catalog.pg_class, the question still sees them (docs/design.md, "The shadow").
+CREATE TYPE status AS ENUM ('a', 'b');
+CREATE TABLE users (id int PRIMARY KEY, email text CONSTRAINT users_email_key UNIQUE);
+CREATE TABLE jobs (id int);
+CREATE INDEX jobs_id_idx ON jobs (id);
+SELECT pg_temp.keys(s) FROM dbkit_schema_from_sql($$
+CREATE TABLE users (id int PRIMARY KEY);
+DO $b$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email') THEN
+    ALTER TABLE users ADD COLUMN email text;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'users_email_key') THEN
+    ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM PG_TYPE WHERE typname = 'status') THEN
+    CREATE TYPE status AS ENUM ('a', 'b');
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_tables WHERE tablename = 'jobs') THEN
+    CREATE TABLE jobs (id int);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'jobs_id_idx') THEN
+    CREATE INDEX jobs_id_idx ON jobs (id);
+  END IF;
+END $b$;
+$$) s;
+-- ... and afterwards every name is PostgreSQL's again
+SELECT (SELECT count(*) FROM information_schema.columns WHERE table_name = 'users') AS users_columns,
+       (SELECT count(*) FROM pg_type WHERE typname = 'status') AS status_types,
+       (SELECT count(*) FROM pg_class WHERE relname = 'pg_type' AND relpersistence = 't') AS temp_views,
+       (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%') AS shadows;
