@@ -309,7 +309,8 @@ std::string map_names_back(std::string text, const std::vector<RenamedSchema> &r
 	return text;
 }
 
-PgError in_shadow(const PgError &e) {
+// in_sources: the error is a source statement's (the rename and the set-up are done)
+PgError in_shadow(const PgError &e, bool in_sources) {
 	ErrorData *d = e.edata();
 	std::string msg = fmt::format("the shadow could not build the desired schema: {}", d->message ? d->message : "");
 	d->message = pstrdup(msg.c_str());
@@ -319,7 +320,7 @@ PgError in_shadow(const PgError &e) {
 	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
 		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
-	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE)
+	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && !in_sources)
 		hint = "The shadow renames the live schemas inside a transaction that is rolled back, and needs the rights to "
 		       "do so: run it as the role that owns the schemas (the deployer) or the database owner. Nothing was "
 		       "changed. For dbkit drift --dir, one run by the deployer is enough: the code's side it builds is "
@@ -374,6 +375,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	std::string drizzle = drizzle_schema();
 	std::exception_ptr failed;
 	std::vector<RenamedSchema> renamed;
+	bool in_sources = false;
 	Subxact sx;  // rolled back in every case
 	try {
 		set_local_timeouts(opts.lock_timeout_ms, opts.statement_timeout_ms);
@@ -445,6 +447,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			renamed_oids.push_back(r.oid);
 		hide_renamed_from_lookups(sources, renamed_oids);
 
+		in_sources = true;
 		std::vector<Step> steps = plan_steps(sources, premade);
 		const core::Migration *current = nullptr;
 		std::optional<SessionWatch> watch;
@@ -467,7 +470,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			watch->check(*current);
 		snapshot = reader.read();  // the renamed live schemas are not part of what was built
 	} catch (const PgError &e) {
-		failed = std::make_exception_ptr(in_shadow(e));
+		failed = std::make_exception_ptr(in_shadow(e, in_sources));
 	} catch (...) {
 		failed = std::current_exception();
 	}

@@ -61,17 +61,22 @@ bool mentions(const std::string &lowered, std::string_view name) {
 	return false;
 }
 
-// A statement of dbkit's own, in its own subtransaction: false when PostgreSQL refused it.
+// Statements of dbkit's own, in their own subtransaction: 0 when they ran, else the
+// SQLSTATE PostgreSQL refused them with. A cancel or a lock wait that timed out is
+// not a refusal: it stops the shadow as anywhere else.
 template <typename F>
-bool attempt(F &&f) {
+int attempt(F &&f) {
 	Subxact sx;
 	try {
 		f();
 		sx.commit();
-		return true;
-	} catch (const PgError &) {
+		return 0;
+	} catch (const PgError &e) {
+		int code = e.edata()->sqlerrcode;
 		sx.rollback();
-		return false;
+		if (code == ERRCODE_QUERY_CANCELED || code == ERRCODE_LOCK_NOT_AVAILABLE)
+			throw;
+		return code;
 	}
 }
 
@@ -88,32 +93,43 @@ void hide_in_catalog(const std::string &lowered, const std::string &oids) {
 
 void hide_in_information_schema() {
 	AsExtensionOwner owner;  // information_schema belongs to the bootstrap superuser
-	bool hidden = attempt([&] {
+	int refused = attempt([&] {
 		spi::execute(fmt::format("ALTER SCHEMA information_schema RENAME TO {}", kInformationSchemaAside).c_str());
 		spi::execute("CREATE SCHEMA information_schema");
 		spi::execute("GRANT USAGE ON SCHEMA information_schema TO PUBLIC");
-		// each view (and table) of it again, without the rows any of whose *_schema columns names a renamed schema
+		// each view (and table) of it again, without the rows any of whose *_schema columns names
+		// a renamed schema. security_invoker: the caller reads the one behind it with the caller's
+		// own rights (some are not PUBLIC's: _pg_user_mappings holds passwords), and gets SELECT on
+		// the stand-in only where PUBLIC has it on the original
 		spi::execute(
-		    "SELECT pg_catalog.format('CREATE VIEW information_schema.%I AS SELECT * FROM %I.%I%s', c.relname, n.nspname, "
+		    "SELECT pg_catalog.format('CREATE VIEW information_schema.%I WITH (security_invoker = true) AS "
+		    "SELECT * FROM %I.%I%s', c.relname, n.nspname, "
 		    "  c.relname, coalesce(' WHERE ' || pg_catalog.string_agg(pg_catalog.format("
 		    "    'coalesce(%I::pg_catalog.text, '''') NOT LIKE %L', a.attname, 'dbkit\\_shadow\\_%'), ' AND ' "
-		    "    ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL), '')) "
+		    "    ORDER BY a.attnum) FILTER (WHERE a.attname IS NOT NULL), '')), "
+		    "  CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.aclexplode(c.relacl) x WHERE x.grantee = 0 "
+		    "                    AND x.privilege_type = 'SELECT') "
+		    "       THEN pg_catalog.format('GRANT SELECT ON information_schema.%I TO PUBLIC', c.relname) END "
 		    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		    "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
 		    "  AND (a.attname LIKE '%\\_schema' OR a.attname = 'schema_name') "
 		    "WHERE n.nspname = $1 AND c.relkind IN ('r', 'v') GROUP BY c.oid, c.relname, n.nspname",
 		    {spi::text(kInformationSchemaAside)});
-		std::vector<std::string> views;
-		for (uint64_t i = 0; i < spi::rows(); ++i)
-			views.push_back(*spi::get_text(i, 1));
-		for (const std::string &v : views)
-			spi::execute(v.c_str());
-		spi::execute("GRANT SELECT ON ALL TABLES IN SCHEMA information_schema TO PUBLIC");
+		std::vector<std::string> statements;
+		for (uint64_t i = 0; i < spi::rows(); ++i) {
+			statements.push_back(*spi::get_text(i, 1));
+			if (auto grant = spi::get_text(i, 2))
+				statements.push_back(*grant);
+		}
+		for (const std::string &st : statements)
+			spi::execute(st.c_str());
 	});
-	if (!hidden)
+	if (refused)
 		warn({core::Severity::Warning, "shadow.information_schema", "",
-		      "the shadow could not stand in for information_schema (the dbkit extension's owner is not a superuser): "
-		      "a statement that asks information_schema whether an object exists finds the live one of that name",
+		      fmt::format("the shadow could not stand in for information_schema ({}): a statement that asks "
+		                  "information_schema whether an object exists finds the live one of that name",
+		                  refused == ERRCODE_INSUFFICIENT_PRIVILEGE ? "the dbkit extension's owner is not a superuser"
+		                                                            : "SQLSTATE " + std::string(unpack_sql_state(refused))),
 		      "Such a statement may skip, in the shadow, what it builds on an empty database. Install the extension "
 		      "as a superuser, or have the statement ask pg_catalog instead."});
 }

@@ -100,3 +100,36 @@ SELECT (SELECT count(*) FROM information_schema.columns WHERE table_name = 'user
        (SELECT count(*) FROM pg_type WHERE typname = 'status') AS status_types,
        (SELECT count(*) FROM pg_class WHERE relname = 'pg_type' AND relpersistence = 't') AS temp_views,
        (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'dbkit_shadow%') AS shadows;
+
+-- The stand-ins read what they stand for with the caller's rights: a role that may not
+-- read information_schema._pg_user_mappings (other roles' passwords) still may not in
+-- the shadow, and reads information_schema.columns as before.
+CREATE ROLE dbkit_shadow_alice;
+CREATE FOREIGN DATA WRAPPER shadow_fdw;
+CREATE SERVER shadow_remote FOREIGN DATA WRAPPER shadow_fdw;
+GRANT USAGE ON FOREIGN SERVER shadow_remote TO dbkit_shadow_alice;
+CREATE USER MAPPING FOR CURRENT_USER SERVER shadow_remote OPTIONS (password 'not-alice-s');
+ALTER SCHEMA public OWNER TO dbkit_shadow_alice;
+GRANT CREATE ON DATABASE dbkit_shadow TO dbkit_shadow_alice;
+SELECT count(*) > 0 AS granted FROM dbkit_grant_deployer('dbkit_shadow_alice');
+ALTER SCHEMA drizzle OWNER TO dbkit_shadow_alice;
+GRANT SELECT ON users TO dbkit_shadow_alice;  -- so information_schema shows her the live one
+SET ROLE dbkit_shadow_alice;
+SELECT dbkit_schema_from_sql($$
+DO $b$ BEGIN
+  RAISE EXCEPTION 'read: %', (SELECT string_agg(umoptions::text, ';') FROM information_schema._pg_user_mappings);
+END $b$;
+$$);
+SELECT pg_temp.keys(s) FROM dbkit_schema_from_sql($$
+CREATE TABLE users (id int PRIMARY KEY);
+DO $b$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email') THEN
+    ALTER TABLE users ADD COLUMN email text;
+  END IF;
+END $b$;
+$$) s;
+RESET ROLE;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+ALTER SCHEMA drizzle OWNER TO CURRENT_USER;
+DROP OWNED BY dbkit_shadow_alice;
+DROP ROLE dbkit_shadow_alice;
