@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ private:
 	PGconn *conn_ = nullptr;
 	bool diagnosing_ = false;
 	std::vector<Notice> notices_;
+	std::set<std::string> seen_notices_;  // every notice this connection received: a repeat is dropped
 };
 
 // An identifier for SQL the client sends: always double-quoted (the client has no

@@ -93,6 +93,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 	std::set<int64_t> seen_idx;
 	std::set<std::string> seen_tag;
 	int64_t prev_when = INT64_MIN;
+	int64_t prev_idx = -1;  // the previous entry's idx (-1: none yet)
 	std::string prev_tag;
 	for (size_t i = 0; i < entries->items.size(); ++i) {
 		const JsonValue &e = entries->items[i];
@@ -168,12 +169,14 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 			    fmt::format("{}: idx {} is used by an earlier entry too", where(), idx->integer),
 			    "Two branches generated migrations with the same number: renumber one (regenerate it after the "
 			    "other) so idx values are unique.");
-		} else if (idx->integer != static_cast<int64_t>(i)) {
+		} else if (idx->integer != prev_idx + 1) {  // once per gap, not for every entry after it
 			add(out, Severity::Warning, "journal.idx_not_contiguous", t,
-			    fmt::format("{}: idx is {}, expected {} (its position in entries)", where(), idx->integer, i),
+			    fmt::format("{}: idx is {}, expected {} ({})", where(), idx->integer, prev_idx + 1,
+			                prev_idx < 0 ? "the first entry's" : "one more than the entry before it"),
 			    "drizzle-kit numbers entries 0, 1, 2, ...; a gap usually means an entry was deleted or merged by "
 			    "hand. dbkit applies in journal order regardless.");
 		}
+		prev_idx = idx->integer;
 		if (!seen_tag.insert(t).second) {
 			add(out, Severity::Error, "journal.tag_duplicate", t, fmt::format("{}: tag \"{}\" appears twice", where(), t),
 			    "Remove the duplicated entry from meta/_journal.json.");

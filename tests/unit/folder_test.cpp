@@ -70,6 +70,27 @@ TEST(Folder, EveryJournalProblemHasItsCode) {
 	}
 }
 
+// A journal whose numbering skips once (idx 0, 1, 3, 4, 5: an entry deleted) is warned about
+// once, at the gap, not once for every entry after it (a real folder printed 269).
+TEST(Folder, OneIdxGapIsOneWarning) {
+	std::string entries = entry(0, 1, "0000_a") + "," + entry(1, 2, "0001_b") + "," + entry(3, 3, "0003_d") + "," +
+	                      entry(4, 4, "0004_e") + "," + entry(5, 5, "0005_f");
+	Folder f = load_folder(FolderInput{journal(entries), {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0003_d.sql", "D"},
+	                                                      {"0004_e.sql", "E"}, {"0005_f.sql", "F"}}});
+	std::vector<std::string> at;
+	for (const auto &x : f.findings)
+		if (x.code == "journal.idx_not_contiguous")
+			at.push_back(x.subject);
+	EXPECT_EQ(at, std::vector<std::string>{"0003_d"});
+	// and a journal that starts above 0 is told at its first entry
+	Folder g = load_folder(FolderInput{journal(entry(1, 1, "0001_b") + "," + entry(2, 2, "0002_c")),
+	                                   {{"0001_b.sql", "B"}, {"0002_c.sql", "C"}}});
+	int n = 0;
+	for (const auto &x : g.findings)
+		n += x.code == "journal.idx_not_contiguous";
+	EXPECT_EQ(n, 1);
+}
+
 TEST(Folder, MalformedJournalNamesLineAndColumn) {
 	std::string j = "{\n  \"version\": \"7\"\n  \"dialect\": \"pg\"}";
 	Folder f = load_folder(FolderInput{j, {}});
