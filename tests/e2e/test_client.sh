@@ -165,4 +165,26 @@ run migrate --dir "$F"
 assert_eq 1 "$RC" "invalid UTF-8: exit 1"
 assert_contains "$ERR" "0009_broken.sql: invalid UTF-8 at byte 35" "names the file and the byte"
 assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.migrations')" "nothing applied"
+
+case_begin client/warnings-once
+# A journal warning is shown once per run, though every server call that reads the folder
+# raises it again (a non-transactional migration makes two more), and once per gap
+# (idx 0, 2, 3: one warning, at 0002), not for every entry after it.
+fresh_db client_warn_once
+G=$WORK/warn_once
+mkdir -p "$G/meta"
+printf 'CREATE TABLE "t" ("a" int, "b" int);' >"$G/0000_t.sql"
+printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "t_b" ON "t" ("b");' >"$G/0002_a.sql"
+printf 'CREATE INDEX CONCURRENTLY "t_ab" ON "t" ("a", "b");' >"$G/0003_b.sql"
+python3 - "$G" <<'PY'
+import json, sys
+d = sys.argv[1]
+entries = [{"idx": i, "version": "7", "when": 1795644700000 + i, "tag": t, "breakpoints": True}
+           for i, t in [(0, "0000_t"), (2, "0002_a"), (3, "0003_b")]]
+json.dump({"version": "7", "dialect": "postgresql", "entries": entries}, open(d + "/meta/_journal.json", "w"))
+PY
+run migrate --dir "$G"
+assert_eq 0 "$RC" "applied: $ERR"
+assert_eq 1 "$(grep -c 'idx_not_contiguous\|idx is 2, expected 1' <<<"$ERR" || true)" "the gap is warned about once: $ERR"
+assert_eq 0 "$(grep -c 'idx is 3' <<<"$ERR" || true)" "not again for the entry after it"
 finish
