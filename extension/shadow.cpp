@@ -310,8 +310,15 @@ std::string map_names_back(std::string text, const std::vector<RenamedSchema> &r
 }
 
 // in_sources: the error is a source statement's (the rename and the set-up are done)
-PgError in_shadow(const PgError &e, bool in_sources) {
+PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSchema> &renamed) {
 	ErrorData *d = e.edata();
+	// a schema the sources use but never create, which exists live: the environment's
+	// (a platform's, as Supabase's auth), not something to fix in the statement
+	std::string environment;
+	if (in_sources && d->sqlerrcode == ERRCODE_UNDEFINED_SCHEMA && d->message)
+		for (const RenamedSchema &r : renamed)
+			if (std::string_view(d->message).find("\"" + r.name + "\"") != std::string_view::npos)
+				environment = r.name;
 	std::string msg = fmt::format("the shadow could not build the desired schema: {}", d->message ? d->message : "");
 	d->message = pstrdup(msg.c_str());
 	std::string hint =
@@ -320,6 +327,13 @@ PgError in_shadow(const PgError &e, bool in_sources) {
 	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
 		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
+	else if (!environment.empty())
+		hint = fmt::format(
+		    "Schema {} exists in this database, but none of the sources creates it: it comes from the environment "
+		    "(a platform's schema, such as Supabase's auth or storage, or one made by hand). The shadow builds "
+		    "from an empty database, so it cannot build these sources; nothing was changed. dbkit drift (against "
+		    "the reference recorded at each migrate) still watches this database.",
+		    spi::sql_ident(environment));
 	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && !in_sources)
 		hint = "The shadow renames the live schemas inside a transaction that is rolled back, and needs the rights to "
 		       "do so: run it as the role that owns the schemas (the deployer) or the database owner. Nothing was "
@@ -470,7 +484,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			watch->check(*current);
 		snapshot = reader.read();  // the renamed live schemas are not part of what was built
 	} catch (const PgError &e) {
-		failed = std::make_exception_ptr(in_shadow(e, in_sources));
+		failed = std::make_exception_ptr(in_shadow(e, in_sources, renamed));
 	} catch (...) {
 		failed = std::current_exception();
 	}

@@ -133,3 +133,10 @@ ALTER SCHEMA public OWNER TO pg_database_owner;
 ALTER SCHEMA drizzle OWNER TO CURRENT_USER;
 DROP OWNED BY dbkit_shadow_alice;
 DROP ROLE dbkit_shadow_alice;
+
+-- A schema the sources use but never create, which exists live (a platform's, as
+-- Supabase's auth): the shadow cannot build them, and says where the schema comes from.
+CREATE SCHEMA auth;
+CREATE TABLE auth.users (id uuid PRIMARY KEY);
+SELECT dbkit_schema_from_sql('CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));');
+DROP SCHEMA auth CASCADE;
