@@ -81,14 +81,29 @@ int attempt(F &&f) {
 }
 
 void hide_in_catalog(const std::string &lowered, const std::string &oids) {
+	std::string refused;
+	int code = 0;
 	for (const Lookup &l : kCatalogLookups) {
 		if (!mentions(lowered, l.name))
 			continue;
 		// fixed names; the oids are digits read from pg_namespace
 		std::string keep = fmt::format(fmt::runtime(l.keep), oids);
 		std::string sql = fmt::format("CREATE TEMPORARY VIEW {0} AS SELECT * FROM pg_catalog.{0} WHERE {1}", l.name, keep);
-		attempt([&] { spi::execute(sql.c_str()); });
+		if (int c = attempt([&] { spi::execute(sql.c_str()); })) {
+			refused += (refused.empty() ? "" : ", ") + std::string(l.name);
+			code = c;
+		}
 	}
+	if (!refused.empty())
+		warn({core::Severity::Warning, "shadow.catalog_lookups", "",
+		      fmt::format("the shadow could not hide the live schema from {} ({}): a statement that asks {} whether "
+		                  "an object exists finds the live one of that name",
+		                  refused,
+		                  code == ERRCODE_INSUFFICIENT_PRIVILEGE ? "no TEMPORARY privilege on this database"
+		                                                         : "SQLSTATE " + std::string(unpack_sql_state(code)),
+		                  refused.find(',') == std::string::npos ? "it" : "them"),
+		      "Such a statement may skip, in the shadow, what it builds on an empty database. Grant TEMPORARY on "
+		      "the database to this role."});
 }
 
 void hide_in_information_schema() {

@@ -140,3 +140,23 @@ CREATE SCHEMA auth;
 CREATE TABLE auth.users (id uuid PRIMARY KEY);
 SELECT dbkit_schema_from_sql('CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));');
 DROP SCHEMA auth CASCADE;
+
+-- Without TEMPORARY on the database, the catalog's names cannot be stood in for: the
+-- shadow says so (the live type is found, so the statement builds nothing).
+SELECT current_user AS superuser \gset
+CREATE ROLE dbkit_shadow_bob LOGIN;
+ALTER SCHEMA public OWNER TO dbkit_shadow_bob;
+ALTER SCHEMA drizzle OWNER TO dbkit_shadow_bob;
+GRANT CREATE ON DATABASE dbkit_shadow TO dbkit_shadow_bob;
+SELECT count(*) > 0 AS granted FROM dbkit_grant_deployer('dbkit_shadow_bob');
+REVOKE TEMPORARY ON DATABASE dbkit_shadow FROM PUBLIC;
+\c dbkit_shadow dbkit_shadow_bob
+SELECT s ? 'enum:public.status' AS built FROM dbkit_schema_from_sql($$
+DO $b$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'status') THEN CREATE TYPE status AS ENUM ('a'); END IF; END $b$;
+$$) s;
+\c dbkit_shadow :superuser
+GRANT TEMPORARY ON DATABASE dbkit_shadow TO PUBLIC;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+ALTER SCHEMA drizzle OWNER TO CURRENT_USER;
+DROP OWNED BY dbkit_shadow_bob;
+DROP ROLE dbkit_shadow_bob;
