@@ -118,17 +118,22 @@ int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 	Session s;
 	if (int rc = open_session(c, s))
 		return rc;
+	// $1 the folder, $2 the options, $3 the schema file (only with --schema: a parameter
+	// the query does not use has no type, and PostgreSQL refuses the query)
 	std::string desired = o.from_snapshot
-	                          ? fmt::format("{}($1::pg_catalog.jsonb, $3::pg_catalog.jsonb)", s.fn("dbkit_schema_from_snapshot"))
-	                          : fmt::format("{}($2, $3::pg_catalog.jsonb)", s.fn("dbkit_schema_from_sql"));
+	                          ? fmt::format("{}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)", s.fn("dbkit_schema_from_snapshot"))
+	                          : fmt::format("{}($3, $2::pg_catalog.jsonb)", s.fn("dbkit_schema_from_sql"));
 	ServerError err;
 	std::optional<Result> r;
 	for (bool again = true; again;) {  // again when a rename the engine refused to guess was answered on a terminal
+		std::vector<std::string> params{payload_text(payload), engine_options(o).dump()};
+		if (sql)
+			params.push_back(*sql);
 		r = s.conn->query(
 		    fmt::format("SELECT step, statement, no_transaction, data_loss, hazards::pg_catalog.text, object, comment "
-		                "FROM {}({}($1::pg_catalog.jsonb, $3::pg_catalog.jsonb), {}, $3::pg_catalog.jsonb)",
+		                "FROM {}({}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb), {}, $2::pg_catalog.jsonb)",
 		                s.fn("dbkit_diff"), s.fn("dbkit_schema_from_folder"), desired),
-		    {payload_text(payload), sql.value_or(""), engine_options(o).dump()}, err);
+		    params, err);
 		again = !r && !c.json && ask_renames(err, o);
 	}
 	if (!r) {

@@ -124,6 +124,12 @@ assert_eq 0 "$RC" "dbkit generate succeeds ($ERR)"
 assert_contains "$OUT" "nothing to generate" "the folder already builds schema_v2"
 run drift --dir "$F2"
 assert_eq 0 "$RC" "no drift against the folder or its newest snapshot ($OUT $ERR)"
+run generate again --dir "$F2" --from-snapshot --check
+assert_eq 0 "$RC" "generate --from-snapshot --check: the migrations build drizzle-kit's newest snapshot ($OUT $ERR)"
+assert_contains "$OUT" "nothing to generate" "nothing between them"
+run generate again --dir "$F2" --from-snapshot --json
+assert_eq 0 "$RC" "and with --json ($ERR)"
+assert_eq "[]" "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["written"]))' <<<"$OUT")" "nothing written"
 
 case_begin "a plan in two migrations gets two chained snapshots"
 fresh_db gen_drizzle_snapshot2
