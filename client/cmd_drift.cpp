@@ -139,7 +139,8 @@ int cmd_drift(const Common &c) {
 	int total = (db ? db->rows() : 0) + int(code_drift.size());
 	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
-		nlohmann::json j = {{"ok", true}, {"drift", total > 0},
+		// ok: every comparison asked for was made (drift found is an answer; exit 4)
+		nlohmann::json j = {{"ok", rc != kFailed}, {"drift", total > 0},
 		                    {"migrations", db ? rows_json(*db, true, all_rows(*db)) : nlohmann::json(nullptr)}};
 		if (!db)
 			j["migrations_unavailable"] = live_unavailable;

@@ -100,7 +100,10 @@ void print_server_error(const std::string &what, const ServerError &e) {
 		print_indented("query", e.internal_query.size() > 400 ? e.internal_query.substr(0, 400) + " ..."
 		                                                         : e.internal_query);
 	print_indented("hint", e.hint);
-	print_indented("context", e.context);
+	// dbkit's own errors (DKnnn) name the file, migration and statement themselves: the
+	// context would only be dbkit's SQL wrappers (kept in --json)
+	if (e.sqlstate.rfind("DK", 0) != 0)
+		print_indented("context", e.context);
 	if (!e.sqlstate.empty())
 		fmt::print(err_stream(), "  {:<8} {}\n", "sqlstate", e.sqlstate);
 }

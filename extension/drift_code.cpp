@@ -226,7 +226,7 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	ResultRows out(fcinfo);
 	std::vector<Row> rows;
 	EngineOptions o = read_engine_options(PG_NARGS() > 1 ? jsonb_arg(fcinfo, 1) : nullptr);
-	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	spi::connect();
 	// The migrations the database has (applied, adopted, marked, baselined):
 	// pending ones are not drift, dbkit status lists them.

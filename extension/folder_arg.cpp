@@ -1,5 +1,7 @@
 #include "folder_arg.hpp"
 
+#include <algorithm>
+
 #include <optional>
 
 #include <fmt/format.h>
@@ -30,7 +32,7 @@ std::string problems_detail(const std::vector<const core::Finding *> &findings, 
 	return detail;
 }
 
-LoadedFolder load_folder_arg(Jsonb *folder) {
+LoadedFolder load_folder_arg(Jsonb *folder, bool writes, bool show_anyway) {
 	LoadedFolder lf;
 	lf.input = read_folder(folder);
 	lf.folder = core::load_folder(lf.input);
@@ -38,9 +40,16 @@ LoadedFolder load_folder_arg(Jsonb *folder) {
 	for (const auto &f : lf.folder.findings)
 		if (f.severity == core::Severity::Error)
 			errors.push_back(&f);
-	if (!errors.empty()) {
+	// shown anyway only when nothing but files are missing: the rest of the journal was
+	// read, so every other migration's state is right (a journal that does not parse
+	// would make every applied migration look missing)
+	bool only_files_missing = std::all_of(errors.begin(), errors.end(), [](const core::Finding *f) {
+		return f->code == "journal.file_missing";
+	});
+	if (!errors.empty() && !(show_anyway && only_files_missing)) {
 		std::string detail = errors.size() > 1 ? problems_detail(errors, "dbkit check") : "finding " + errors[0]->code;
-		throw Error(DBKIT_FOLDER_INVALID, errors[0]->message, errors[0]->hint + " Nothing was applied.", detail);
+		throw Error(DBKIT_FOLDER_INVALID, errors[0]->message, errors[0]->hint + (writes ? " Nothing was applied." : ""),
+		            detail);
 	}
 	for (const auto &f : lf.folder.findings)
 		warn(f);

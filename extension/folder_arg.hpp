@@ -18,7 +18,11 @@ struct LoadedFolder {
 
 // Raises DK001 naming every error-severity finding (nothing is applied);
 // emits the warnings as WARNING messages.
-LoadedFolder load_folder_arg(Jsonb *folder);
+// writes: the caller applies or records something, so an invalid folder's error says
+// that nothing was applied (a read, as status or drift, changes nothing anyway).
+// show_anyway: when the only errors are files the journal names but the folder lacks, they
+// are sent as WARNINGs instead (dbkit status shows an applied one as `missing`).
+LoadedFolder load_folder_arg(Jsonb *folder, bool writes = true, bool show_anyway = false);
 
 // Sends a finding to the client as a WARNING.
 void warn(const core::Finding &f);

@@ -46,7 +46,7 @@ DBKIT_FUNCTION(dbkit_lint_folder) {
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "the folder argument is null");
 	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	spi::connect();
 	core::Plan plan = plan_against_database(lf, opts);
 	for (const auto &it : plan.items) {

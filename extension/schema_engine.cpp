@@ -105,7 +105,7 @@ DBKIT_FUNCTION(dbkit_schema_from_folder) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
 	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
-	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	RunScope run;  // the shadow's DDL is dbkit's own: never audited
 	spi::connect();
 	std::string snap = shadow_snapshot(migrations_through(lf, o.through), o.shadow);

@@ -102,7 +102,7 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 	if (PG_ARGISNULL(0))
 		throw Error(DBKIT_FOLDER_INVALID, "the folder argument is null");
 	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
-	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0));
+	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	std::string unsupported;
 	auto ddl = snapshot_ddl_of(lf, unsupported);
 	if (!ddl)

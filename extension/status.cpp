@@ -18,7 +18,7 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	Jsonb *folder = jsonb_arg(fcinfo, 0);
 	Options opts = read_options(jsonb_arg(fcinfo, 1));
 	ResultRows out(fcinfo);
-	LoadedFolder lf = load_folder_arg(folder);
+	LoadedFolder lf = load_folder_arg(folder, /*writes=*/false, /*show_anyway=*/true);
 	spi::connect();
 	core::Plan plan = plan_against_database(lf, opts);
 	// a non-transactional migration that stopped half-way says where

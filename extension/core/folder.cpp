@@ -97,6 +97,9 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 	std::string prev_tag;
 	for (size_t i = 0; i < entries->items.size(); ++i) {
 		const JsonValue &e = entries->items[i];
+		// an entry refused below still takes its place in the numbering
+		const int64_t expected_idx = prev_idx + 1;
+		prev_idx = expected_idx;
 		// built only for a finding: 10,000 entries would otherwise format 20,000 strings for nothing
 		const JsonValue *tag = nullptr;
 		auto where = [&]() {
@@ -169,10 +172,10 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 			    fmt::format("{}: idx {} is used by an earlier entry too", where(), idx->integer),
 			    "Two branches generated migrations with the same number: renumber one (regenerate it after the "
 			    "other) so idx values are unique.");
-		} else if (idx->integer != prev_idx + 1) {  // once per gap, not for every entry after it
+		} else if (idx->integer != expected_idx) {  // once per gap, not for every entry after it
 			add(out, Severity::Warning, "journal.idx_not_contiguous", t,
-			    fmt::format("{}: idx is {}, expected {} ({})", where(), idx->integer, prev_idx + 1,
-			                prev_idx < 0 ? "the first entry's" : "one more than the entry before it"),
+			    fmt::format("{}: idx is {}, expected {} ({})", where(), idx->integer, expected_idx,
+			                expected_idx == 0 ? "the first entry's" : "one more than the entry before it"),
 			    "drizzle-kit numbers entries 0, 1, 2, ...; a gap usually means an entry was deleted or merged by "
 			    "hand. dbkit applies in journal order regardless.");
 		}

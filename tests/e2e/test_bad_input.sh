@@ -141,13 +141,13 @@ ACCEPT="SELECT * FROM dbkit_accept_change(pg_read_file(:'pay')::jsonb, '0000_bas
 REPAIRS=("$MARK" "$BASELINE" "$ACCEPT")
 REPAIR_NAMES=(dbkit_mark_applied dbkit_baseline dbkit_accept_change)
 REPAIR_TURN=0
-sql_refused() { # LABEL PAYLOAD NEEDLE [SQLSTATE]: every folder function refuses it (the repairs take turns)
-	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3)) vst=00000
+sql_refused() { # LABEL PAYLOAD NEEDLE [SQLSTATE [STATUS_SQLSTATE]]: every folder function refuses it (the repairs take turns)
+	local st=${4:-DK001} r=$((REPAIR_TURN++ % 3)) vst=00000 sst=${5:-${4:-DK001}}
 	# dbkit_validate lists a bad journal or tag as a finding (rows, 00000), and refuses
 	# a payload that is not a folder at all (an error, like the others)
 	[[ $1 != payload* ]] || vst=$st
 	sqlx "$1 [dbkit_apply]" "$st" "$3" "$APPLY" "$2"
-	sqlx "$1 [dbkit_status]" "$st" "$3" "$STATUS" "$2"
+	sqlx "$1 [dbkit_status]" "$sst" "$3" "$STATUS" "$2"
 	sqlx "$1 [dbkit_validate]" "$vst" "$3" "$VALIDATE" "$2"
 	sqlx "$1 [dbkit_drift_code]" "$st" "$3" "$DRIFT_CODE" "$2"
 	sqlx "$1 [${REPAIR_NAMES[r]}]" "$st" "$3" "${REPAIRS[r]}" "$2"
@@ -163,11 +163,11 @@ cli_nosettle() {
 	[[ $ERR$OUT != *"internal error"* ]] || fail "$label: the client reports an internal error: ${ERR:0:400}"
 	return 0
 }
-disk_refused() { # LABEL DIR NEEDLE FINDING_CODE: migrate, check and status refuse it
+disk_refused() { # LABEL DIR NEEDLE FINDING_CODE [STATUS_EXIT]: migrate and check refuse it, status too (or warns)
 	cli_nosettle "$1 [dbkit migrate]" 1 "$3" migrate --dir "$2"
 	cli_nosettle "$1 [dbkit check]" 5 "$4" check --dir "$2"
 	cli_nosettle "$1 [dbkit check --offline]" 5 "$4" check --offline --dir "$2"
-	cli_nosettle "$1 [dbkit status]" 1 "$3" status --dir "$2"
+	cli_nosettle "$1 [dbkit status]" "${5:-1}" "$3" status --dir "$2"
 	settled "$1 [client]"
 }
 
@@ -497,10 +497,11 @@ disk_refused "version is a number" "$CASES/version_number" 'field "version" must
 # ---------------------------------------------------------------------------
 # tags
 # ---------------------------------------------------------------------------
-# 39. "0001_a'; DROP TABLE x; --" without its file: refused, the tag quoted verbatim
+# 39. "0001_a'; DROP TABLE x; --" without its file: refused, the tag quoted verbatim (status
+# shows the rest and warns, naming it: a file missing is what status is asked about)
 case_begin "bad-input/39"
-disk_refused "tag with SQL, no file" "$CASES/tag_sql_no_file" "the file 0001_a'; DROP TABLE x; --.sql does not exist" journal.file_missing
-sql_refused "tag with SQL, no file" "$PAY/tag_sql_no_file.json" "0001_a'; DROP TABLE x; --"
+disk_refused "tag with SQL, no file" "$CASES/tag_sql_no_file" "the file 0001_a'; DROP TABLE x; --.sql does not exist" journal.file_missing 0
+sql_refused "tag with SQL, no file" "$PAY/tag_sql_no_file.json" "0001_a'; DROP TABLE x; --" DK001 00000
 # 40. the same tag with its file: a plain (odd) name; check/status/validate treat
 case_begin "bad-input/40"
 # it as data, never SQL (test_privileges.sh applies it)

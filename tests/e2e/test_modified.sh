@@ -29,6 +29,23 @@ assert_contains "$ERR" "0008_add_updated_at_trigger is recorded as applied but i
 copy_fixture "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations/meta/_journal.json" "$F/meta/_journal.json"
 cp "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations/0008_add_updated_at_trigger.sql" "$F/"
 
+# the file deleted but its journal entry kept: migrate refuses (the journal names a file
+# that is not there); status still shows every migration, this one `missing`, and warns
+rm "$F/0005_add_indexes.sql"
+run migrate --dir "$F"
+assert_eq 1 "$RC" "a journal entry without its file: migrate exits 1"
+assert_contains "$ERR" "0005_add_indexes.sql does not exist" "names the file"
+run status --dir "$F"
+assert_eq 0 "$RC" "status still answers: $ERR"
+assert_match "$OUT" "0005_add_indexes +missing" "the migration whose file is gone is missing"
+assert_contains "$ERR" "warning: meta/_journal.json: entry \"0005_add_indexes\"" "and the journal's entry is warned about"
+assert_not_contains "$ERR" "context" "no internal SQL context"
+run drift --dir "$F" --json
+assert_eq 1 "$RC" "drift --dir cannot compare with a folder missing a file: exit 1"
+assert_eq False "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["ok"])' <<<"$OUT")" "and --json says ok: false"
+assert_not_contains "$OUT" "Nothing was applied" "a drift applies nothing anyway: not said"
+cp "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations/0005_add_indexes.sql" "$F/"
+
 # a branch merged late: a new migration inserted before the last applied one
 printf 'CREATE TABLE "late" ("id" integer);' >"$F/0007a_late_branch.sql"
 python3 - "$F/meta/_journal.json" <<'PY'
