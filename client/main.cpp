@@ -134,7 +134,18 @@ int run(int argc, char **argv) {
 	auto *rollback = app.add_subcommand("rollback", "Run the down files of the newest applied migrations, newest first");
 	add_common(rollback, true);
 	auto *steps_opt = rollback->add_option("--steps", ro.steps, "Roll back the newest N applied migrations")
-	                      ->check(CLI::PositiveNumber);
+	                      ->check(CLI::Validator(
+	                          [](std::string &v) {
+		                          try {
+			                          size_t used = 0;
+			                          long long n = std::stoll(v, &used);
+			                          if (used == v.size() && n >= 1)
+				                          return std::string();
+		                          } catch (const std::exception &) {
+		                          }
+		                          return "--steps must be a whole number of migrations, 1 or more (got " + v + ")";
+	                          },
+	                          "N >= 1"));
 	auto *to_opt = rollback->add_option("--to", ro.to, "Roll back every migration applied after TAG (TAG stays applied)");
 	steps_opt->excludes(to_opt);
 	rollback->add_option("--reason", ro.reason, "Why; recorded in dbkit.events")->required();

@@ -110,6 +110,9 @@ run rollback --dir "$m" --reason x
 assert_eq 2 "$RC" "--steps or --to is required"
 run rollback --dir "$m" --steps 1 --to 0000_base --reason x
 assert_eq 2 "$RC" "not both"
+run rollback --dir "$m" --steps 0 --reason x
+assert_eq 2 "$RC" "--steps 0 is a usage error"
+assert_contains "$ERR" "--steps must be a whole number of migrations, 1 or more (got 0)" "said plainly"
 run rollback --dir "$m" --steps 99 --reason x
 assert_eq 1 "$RC" "more steps than the history holds is refused"
 assert_contains "$ERR" "the history holds 13" "and says how many there are"
