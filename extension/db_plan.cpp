@@ -1,6 +1,8 @@
 #include "db_plan.hpp"
 
+#include "core/text.hpp"
 #include "errcodes.hpp"
+#include "sha256.hpp"
 
 namespace dbkit {
 
@@ -16,6 +18,15 @@ void refuse_plan(const std::vector<core::Finding> &refusals) {
 	throw Error(sqlstate, "refusing to apply: " + first.message, first.hint + "\nNothing was applied.", detail);
 }
 
+namespace {
+core::PlanOptions plan_options(const LoadedFolder &lf, const Options &o) {
+	core::PlanOptions po;
+	po.out_of_order = o.out_of_order;
+	po.flipped_hash = [&lf](size_t pos) { return sha256_hex(core::flip_line_endings(lf.folder.migrations[pos].sql)); };
+	return po;
+}
+}  // namespace
+
 core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, DrizzleTable *dz,
                                  std::vector<core::DrizzleRow> *drizzle_rows) {
 	std::vector<core::HistoryRow> history = read_history();
@@ -24,8 +35,7 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o, Drizz
 		dz->refuse_if_elsewhere(lf.hashes);
 		drows = dz->read();
 	}
-	core::PlanOptions po;
-	po.out_of_order = o.out_of_order;
+	core::PlanOptions po = plan_options(lf, o);
 	core::Plan plan = core::make_plan(lf.folder.migrations, lf.hashes, history, drows, po);
 	if (drizzle_rows)
 		*drizzle_rows = std::move(drows);
@@ -39,8 +49,7 @@ core::Plan plan_against_database(const LoadedFolder &lf, const Options &o) {
 	std::vector<core::DrizzleRow> drows;
 	if (o.drizzle_sync)
 		drows = DrizzleTable(o).read();
-	core::PlanOptions po;
-	po.out_of_order = o.out_of_order;
+	core::PlanOptions po = plan_options(lf, o);
 	return core::make_plan(lf.folder.migrations, lf.hashes, history, drows, po);
 }
 

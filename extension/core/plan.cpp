@@ -94,6 +94,13 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 				it.state = State::Pending;
 			}
 		}
+		if (it.state == State::Modified && opts.flipped_hash && opts.flipped_hash(i) == it.applied_hash) {
+			it.line_endings_only = true;
+			bool crlf = m.sql.find("\r\n") != std::string_view::npos;
+			std::string why = fmt::format("only its line endings differ: {} now, {} when applied", crlf ? "CRLF" : "LF",
+			                              crlf ? "LF" : "CRLF");
+			it.note = it.note.empty() ? why : it.note + "; " + why;
+		}
 		if (it.state != State::Pending)
 			last_applied = i;
 		plan.items.push_back(std::move(it));
@@ -149,6 +156,20 @@ Plan make_plan(const std::vector<Migration> &migrations, const std::vector<std::
 		switch (it.state) {
 		case State::Modified: {
 			const std::string &file = migrations[*it.pos].file;
+			if (it.line_endings_only) {
+				plan.refusals.push_back(
+				    {Severity::Error, "history.modified", it.tag,
+				     fmt::format("migration {} was modified after it was applied: {} now has sha256 {}..., the "
+				                 "database recorded {}... ({})",
+				                 it.tag, file, short_hash(it.file_hash), short_hash(it.applied_hash), it.note),
+				     fmt::format("A checkout changed the line endings (git's core.autocrlf, a .gitattributes eol "
+				                 "setting, an editor); git diff shows nothing. dbkit hashes the file's bytes, as "
+				                 "drizzle-kit does. Check the files out as they were applied (`*.sql -text` in "
+				                 ".gitattributes keeps them byte for byte), or record the new hash: dbkit "
+				                 "accept-change {} --reason \"line endings\"",
+				                 it.tag)});
+				break;
+			}
 			plan.refusals.push_back(
 			    {Severity::Error, "history.modified", it.tag,
 			     fmt::format("migration {} was modified after it was applied: {} now has sha256 {}..., the "

@@ -2,6 +2,7 @@
 // and hash, never by timestamp) and classify every migration.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ const char *state_name(State s);
 
 struct PlanOptions {
 	bool out_of_order = false;  // apply OutOfOrder migrations instead of refusing
+	// sha256 hex of migration `pos`'s text with its line endings flipped
+	// (flip_line_endings), asked only for a modified one: one whose line endings alone
+	// changed (a checkout with git's autocrlf) is said to be so. Empty: not asked.
+	std::function<std::string(size_t pos)> flipped_hash;
 };
 
 struct PlanItem {
@@ -53,6 +58,7 @@ struct PlanItem {
 	std::string applied_hash;   // the hash in the history (or drizzle's), empty when never applied
 	std::string note;           // why, in words
 	std::string renamed_from;   // Renamed: the tag in the history
+	bool line_endings_only = false;  // Modified: only CRLF <-> LF differs from what was applied
 };
 
 struct Plan {

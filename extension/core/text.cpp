@@ -118,4 +118,21 @@ bool valid_utf8(std::string_view s, size_t *bad) {
 	return true;
 }
 
+std::string flip_line_endings(std::string_view s) {
+	std::string out;
+	out.reserve(s.size() + s.size() / 16);
+	if (s.find("\r\n") != std::string_view::npos) {
+		for (size_t i = 0; i < s.size(); ++i)
+			if (!(s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n'))
+				out += s[i];
+	} else {
+		for (char c : s) {
+			if (c == '\n')
+				out += '\r';
+			out += c;
+		}
+	}
+	return out;
+}
+
 }  // namespace dbkit::core

@@ -1,6 +1,7 @@
 // Text helpers over migration files: breakpoint split, line numbers, UTF-8.
 #pragma once
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,5 +37,9 @@ bool valid_utf8(std::string_view s, size_t *bad);
 
 // True when only whitespace and comments remain.
 inline bool blank_sql(std::string_view s) { return skip_space_and_comments(s, 0) >= s.size(); }
+
+// `s` with CRLF line endings made LF when it has any, else every LF made CRLF: the
+// other form a checkout gives the same file (git's core.autocrlf).
+std::string flip_line_endings(std::string_view s);
 
 }  // namespace dbkit::core

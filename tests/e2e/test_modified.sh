@@ -18,6 +18,16 @@ assert_contains "$ERR" "dbkit accept-change 0003_add_published_to_posts" "the hi
 assert_contains "$ERR" "DK002" "SQLSTATE DK002"
 cp "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations/0003_add_published_to_posts.sql" "$F/"
 
+# only the line endings changed (a checkout with git's autocrlf): still refused, and said so
+perl -pi -e 's/\n/\r\n/' "$F/0002_add_organizations.sql"  # as git does: every LF, nothing else
+run migrate --dir "$F"
+assert_eq 1 "$RC" "CRLF checkout of an applied file: exit 1"
+assert_contains "$ERR" "only its line endings differ: CRLF now, LF when applied" "says only the line endings differ"
+assert_contains "$ERR" "core.autocrlf" "and where that comes from"
+run status --dir "$F"
+assert_contains "$OUT" "only its line endings differ" "status says it too"
+cp "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations/0002_add_organizations.sql" "$F/"
+
 rm "$F/0008_add_updated_at_trigger.sql"
 python3 - "$F/meta/_journal.json" <<'PY'
 import json, sys

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/plan.hpp"
+#include "core/text.hpp"
 
 using namespace dbkit::core;
 
@@ -120,4 +121,27 @@ TEST(Plan, RenamedMigrationFollowsItsContent) {
 	EXPECT_EQ(p.items[0].renamed_from, "0000_a");
 	EXPECT_EQ(state_of(p, "20261125221200_b"), State::Pending);
 	EXPECT_EQ(p.items.size(), 2u);  // 0000_a is not missing
+}
+
+// A file whose line endings alone changed since it was applied (a checkout with git's
+// autocrlf) is still refused as modified, but the refusal says that is all it is.
+TEST(Plan, LineEndingsOnlyChangeIsSaid) {
+	auto ms = folder({"0000_a", "0001_b"});
+	const std::string crlf = "CREATE TABLE a (id int);\r\nCREATE TABLE b (id int);\r\n";
+	const std::string lf = flip_line_endings(crlf);
+	ASSERT_EQ(lf, "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n");
+	ASSERT_EQ(flip_line_endings(lf), crlf);
+	ms[0].sql = crlf;
+	ms[1].sql = "changed";
+	PlanOptions o;
+	// stand-in hashes: the text itself
+	o.flipped_hash = [&](size_t pos) { return flip_line_endings(ms[pos].sql); };
+	Plan p = make_plan(ms, {crlf, "changed"}, {{"0000_a", lf, 0, 0}, {"0001_b", "before", 1, 0}}, {}, o);
+	ASSERT_EQ(state_of(p, "0000_a"), State::Modified);
+	ASSERT_EQ(state_of(p, "0001_b"), State::Modified);
+	ASSERT_EQ(p.refusals.size(), 2u);
+	EXPECT_NE(p.refusals[0].message.find("only its line endings differ: CRLF now, LF when applied"), std::string::npos)
+	    << p.refusals[0].message;
+	EXPECT_NE(p.refusals[0].hint.find("core.autocrlf"), std::string::npos);
+	EXPECT_EQ(p.refusals[1].message.find("line endings"), std::string::npos) << "a real edit is not said to be one";
 }
