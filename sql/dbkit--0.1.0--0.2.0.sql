@@ -1422,8 +1422,12 @@ BEGIN
                ty.typtype, tn.nspname::text AS typnsp, et.typtype AS elemtyptype, etn.nspname::text AS elemnsp,
                pg_get_expr(ad.adbin, ad.adrelid) AS def,
                pg_get_serial_sequence(format('%I.%I', r.nsp, r.name), a.attname) AS seq,
+               -- a key of its own on the column (primaryKey: true) carries PostgreSQL's name for it;
+               -- a named one is drizzle's primaryKey({ columns, name }), under compositePrimaryKeys
                EXISTS (SELECT 1 FROM pg_constraint pk WHERE pk.conrelid = a.attrelid AND pk.contype = 'p'
-                          AND pk.conkey = ARRAY[a.attnum]) AS pk
+                          AND pk.conkey = ARRAY[a.attnum]
+                          AND pk.conname::text = CASE WHEN octet_length(r.name) <= 58 THEN r.name || '_pkey'
+                                                      ELSE pk.conname::text END) AS pk
           FROM pg_attribute a
           JOIN rels r ON r.oid = a.attrelid AND r.relkind = 'r'
           JOIN pg_type ty ON ty.oid = a.atttypid
@@ -1498,7 +1502,10 @@ BEGIN
     ),
     pkjson AS (
         SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object('name', k.name, 'columns', to_jsonb(k.cols))) AS pks
-          FROM cons k WHERE k.contype = 'p' AND cardinality(k.cols) > 1 GROUP BY k.conrelid
+          FROM cons k JOIN rels r ON r.oid = k.conrelid
+         WHERE k.contype = 'p' AND (cardinality(k.cols) > 1
+                                    OR k.name <> CASE WHEN octet_length(r.name) <= 58 THEN r.name || '_pkey' ELSE k.name END)
+         GROUP BY k.conrelid
     ),
     uqjson AS (
         SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object(

@@ -63,3 +63,10 @@ export const workspaceMembershipInvitations = pgTable("workspace_membership_invi
 // a materialized view's query, as spelled
 export const invitationIds = pgMaterializedView("invitation_ids").as((qb) =>
   qb.select({ id: workspaceMembershipInvitations.id }).from(workspaceMembershipInvitations));
+
+// a primary key of one column declared on the table, with its name: drizzle-kit keeps it
+// under compositePrimaryKeys, not on the column
+export const settings = pgTable("settings", {
+  key: text("key").notNull(),
+  value: text("value"),
+}, (t) => [primaryKey({ name: "settings_key_pk", columns: [t.key] })]);
