@@ -7,6 +7,7 @@
 // an enum value an earlier migration added (SQLSTATE 55P04, which the real run
 // avoids by committing in between) is reported as not rehearsed, not failed.
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <optional>
 #include <tuple>
@@ -26,6 +27,8 @@
 #include "progress.hpp"
 #include "run_state.hpp"
 #include "session_watch.hpp"
+#include "shadow.hpp"
+#include "subxact.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
@@ -107,10 +110,50 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 				continue;
 			}
 			if (is_non_transactional(m, stmts)) {
-				not_run(out, m, stmts, 0,
-				        shape.mode == core::TxShape::Mode::Blocks
-				            ? "not run: the migration " + shape.summary + "; the dry run's single transaction cannot"
-				            : "not run: a non-transactional migration cannot run inside the dry run's transaction");
+				// Its in-transaction equivalent runs (the shadow's: CONCURRENTLY dropped, the author's
+				// BEGIN/COMMIT and VACUUM-like statements left out), so the migrations after it meet
+				// what it builds. Its rows say so: the real run builds concurrently, without these locks.
+				// If that fails, it and everything after it are not rehearsed (the real run differs).
+				const std::string how = shape.mode == core::TxShape::Mode::Blocks
+				                            ? "the migration " + shape.summary
+				                            : std::string("a non-transactional migration");
+				std::deque<std::string> texts;
+				std::vector<PlannedStatement> adapted = in_transaction_equivalent(stmts, texts);
+				std::vector<std::vector<Cell>> rows;
+				Subxact nt;
+				try {
+					SessionWatch watch;
+					size_t a = 0;
+					for (const PlannedStatement &s : stmts) {
+						Cell line = int32_t(core::line_at(m.sql, s.file_offset));
+						if (a < adapted.size() && adapted[a].number == s.number) {
+							auto t0 = std::chrono::steady_clock::now();
+							run_statements(m, {adapted[a++]}, &watch);
+							double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+							                .count();
+							rows.push_back({m.tag, int32_t(s.number), line, s.command, ms,
+							                int64_t(SPI_processed), Cell(), Cell(),
+							                "rehearsed as in a transaction (" + how +
+							                    ": the real run runs it at top level, CONCURRENTLY as written, "
+							                    "so without the locks such a build takes here)"});
+						} else {
+							rows.push_back({m.tag, int32_t(s.number), line, s.command, Cell(), Cell(), Cell(), Cell(),
+							                "not run: transaction control, or no effect on the schema (" + how + ")"});
+						}
+					}
+					watch.check(m);
+					nt.commit();
+				} catch (const PgError &e) {
+					nt.rollback();
+					not_run(out, m, stmts, 0,
+					        fmt::format("not rehearsed: {} cannot run inside the dry run's transaction, and its "
+					                    "in-transaction equivalent failed: {}",
+					                    how, e.edata()->message ? e.edata()->message : "an error"));
+					stopped = fmt::format("not rehearsed: it comes after {}, which could not be rehearsed", m.tag);
+					continue;
+				}
+				for (auto &r : rows)
+					out.add(std::move(r));
 				continue;
 			}
 			core::Markers mk = core::read_markers(m.sql);

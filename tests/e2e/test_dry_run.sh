@@ -129,4 +129,29 @@ assert_eq "$(printf '\n3\n99/ExclusiveLock')" "$got" "locks: after the dry run o
 run migrate --dir "$L" --dry-run
 assert_eq 0 "$RC" "locks: the client's dry run exits 0"
 assert_eq "0" "$(q "SELECT count(*) FROM pg_class WHERE relname = 't'")" "locks: nothing was created"
+
+###############################################################################
+# a non-transactional migration runs as its transactional equivalent, so a later
+# migration that uses what it built is rehearsed, not failed
+###############################################################################
+fresh_db dry_run_nontx
+N=$WORK/nontx
+mkdir -p "$N"
+printf 'CREATE TABLE "ws" ("id" text PRIMARY KEY, "w" text NOT NULL);
+--> statement-breakpoint
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "ws_w_idx" ON "ws" ("w");
+--> statement-breakpoint
+VACUUM "ws";
+' >"$N/0000_ws.sql"
+printf 'INSERT INTO "ws" ("id", "w") VALUES (%s, %s);
+' "'a'" "'b'" >"$N/0001_seed.sql"
+write_journal "$N"
+run migrate --dir "$N" --dry-run
+assert_eq 0 "$RC" "nontx: the dry run exits 0 ($ERR)"
+assert_contains "$OUT" "rehearsed as in a transaction" "nontx: its statements say how they ran"
+assert_contains "$OUT" "not run: transaction control, or no effect on the schema" "nontx: VACUUM is listed, not run"
+assert_match "$OUT" "0001_seed +#1 +INSERT +[0-9.]+ ms +1 rows" "nontx: the migration after it was rehearsed"
+assert_eq "0" "$(q "SELECT count(*) FROM pg_class WHERE relname = 'ws'")" "nontx: nothing remains"
+run migrate --dir "$N"
+assert_eq 0 "$RC" "nontx: the real run applies both ($ERR)"
 finish
