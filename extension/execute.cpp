@@ -236,6 +236,14 @@ core::Finding parser_notice_finding(const core::Migration &m, const core::Chunk 
 
 std::vector<core::Finding> statement_findings(const core::Migration &m) {
 	std::vector<core::Finding> out;
+	if (m.sql.substr(0, core::kUtf8Bom.size()) == core::kUtf8Bom)
+		out.push_back({core::Severity::Warning, "migration.bom", m.tag,
+		               fmt::format("migration {} starts with a UTF-8 byte order mark: dbkit skips it, as psql does, "
+		                           "but drizzle's own migrator sends it to PostgreSQL, which rejects the statement",
+		                           m.file),
+		               "If drizzle's migrator also runs this folder anywhere, save the file as UTF-8 without BOM "
+		                "(bytes EF BB BF at its start): an applied file keeps its hash only if left as it is, so "
+		                "then record the new one with dbkit accept-change."});
 	if (size_t bom = core::stray_bom(m.sql))
 		out.push_back({core::Severity::Warning, "migration.bom", m.tag,
 		               fmt::format("migration {} (line {}): a UTF-8 byte order mark stands inside the file, not at its "

@@ -18,6 +18,9 @@ assert_eq "$raw" "$(q "SELECT hash FROM drizzle.__drizzle_migrations ORDER BY id
 run migrate --dir "$m"
 assert_eq 0 "$RC" "a rerun is clean"
 assert_contains "$OUT" "nothing to apply" "a rerun applies nothing"
+run check --dir "$m"
+assert_eq 0 "$RC" "a BOM at the start is a warning: check exits 0"
+assert_contains "$OUT$ERR" "0000_bom.sql starts with a UTF-8 byte order mark" "check says drizzle's migrator would fail on it"
 
 # a BOM inside the file (two files concatenated) is named by check, with its line
 printf 'ALTER TABLE "bom_users" ADD COLUMN "a" text;--> statement-breakpoint\n\xef\xbb\xbfALTER TABLE "bom_users" ADD COLUMN "b" text;' >"$m/0002_stray.sql"
