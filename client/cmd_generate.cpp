@@ -279,6 +279,13 @@ int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 	for (const auto &w : written)
 		fmt::print("dbkit generate: wrote {}\n", (dir / w).string());
 	fmt::print("dbkit generate: review it, then dbkit migrate --dir {}\n", c.dir);
+	bool outside = false;
+	for (const auto &g : groups)
+		outside |= g.no_transaction;
+	if (outside)
+		fmt::print("dbkit generate: note: a migration written is marked -- dbkit:no-transaction (CREATE INDEX "
+		           "CONCURRENTLY, an enum value used later): dbkit migrate runs it statement by statement; drizzle's "
+		           "own migrator runs every file in one transaction, where it fails\n");
 	return kOk;
 }
 

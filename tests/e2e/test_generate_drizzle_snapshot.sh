@@ -147,6 +147,8 @@ assert_eq "./0000_init.sql
 ./meta/0002_snapshot.json
 ./meta/_journal.json" "$(files_of "$F3")" "the column, then the concurrent index on its own, each with a snapshot"
 assert_contains "$(cat "$F3/0002_change_2.sql")" "CONCURRENTLY" "the second is the concurrent index"
+assert_contains "$OUT" "drizzle's own migrator runs every file in one transaction, where it fails" \
+	"generate says the concurrent one is for dbkit migrate, not drizzle's migrator"
 assert_eq "$(json_get "$F3/meta/0000_snapshot.json" '["id"]')" "$(json_get "$F3/meta/0001_snapshot.json" '["prevId"]')" "0001 follows 0000"
 assert_eq "$(json_get "$F3/meta/0001_snapshot.json" '["id"]')" "$(json_get "$F3/meta/0002_snapshot.json" '["prevId"]')" "0002 follows 0001"
 assert_eq "$(json_get "$F3/meta/0001_snapshot.json" '["tables"]')" "$(json_get "$F3/meta/0002_snapshot.json" '["tables"]')" \
