@@ -459,7 +459,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 		std::vector<std::string> renamed_oids;
 		for (const RenamedSchema &r : renamed)
 			renamed_oids.push_back(r.oid);
-		hide_renamed_from_lookups(sources, renamed_oids);
+		LookupStandIns stand_ins(sources, renamed_oids);
 
 		in_sources = true;
 		std::vector<Step> steps = plan_steps(sources, premade);
@@ -474,6 +474,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			}
 			if (st.skip)
 				continue;
+			stand_ins.before(st.tree);
 			PlannedStatement s = st.s;
 			if (st.text)
 				s.text = *st.text;

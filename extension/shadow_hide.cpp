@@ -80,32 +80,6 @@ int attempt(F &&f) {
 	}
 }
 
-void hide_in_catalog(const std::string &lowered, const std::string &oids) {
-	std::string refused;
-	int code = 0;
-	for (const Lookup &l : kCatalogLookups) {
-		if (!mentions(lowered, l.name))
-			continue;
-		// fixed names; the oids are digits read from pg_namespace
-		std::string keep = fmt::format(fmt::runtime(l.keep), oids);
-		std::string sql = fmt::format("CREATE TEMPORARY VIEW {0} AS SELECT * FROM pg_catalog.{0} WHERE {1}", l.name, keep);
-		if (int c = attempt([&] { spi::execute(sql.c_str()); })) {
-			refused += (refused.empty() ? "" : ", ") + std::string(l.name);
-			code = c;
-		}
-	}
-	if (!refused.empty())
-		warn({core::Severity::Warning, "shadow.catalog_lookups", "",
-		      fmt::format("the shadow could not hide the live schema from {} ({}): a statement that asks {} whether "
-		                  "an object exists finds the live one of that name",
-		                  refused,
-		                  code == ERRCODE_INSUFFICIENT_PRIVILEGE ? "no TEMPORARY privilege on this database"
-		                                                         : "SQLSTATE " + std::string(unpack_sql_state(code)),
-		                  refused.find(',') == std::string::npos ? "it" : "them"),
-		      "Such a statement may skip, in the shadow, what it builds on an empty database. Grant TEMPORARY on "
-		      "the database to this role."});
-}
-
 void hide_in_information_schema() {
 	AsExtensionOwner owner;  // information_schema belongs to the bootstrap superuser
 	int refused = attempt([&] {
@@ -151,7 +125,7 @@ void hide_in_information_schema() {
 
 }  // namespace
 
-void hide_renamed_from_lookups(const std::vector<const core::Migration *> &sources,
+LookupStandIns::LookupStandIns(const std::vector<const core::Migration *> &sources,
                                const std::vector<std::string> &renamed_oids) {
 	if (renamed_oids.empty())
 		return;
@@ -160,13 +134,63 @@ void hide_renamed_from_lookups(const std::vector<const core::Migration *> &sourc
 		lowered.append(m->sql).push_back('\n');
 	std::transform(lowered.begin(), lowered.end(), lowered.begin(),
 	               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-	std::string oids = "'{";
+	oids_ = "'{";
 	for (size_t i = 0; i < renamed_oids.size(); ++i)
-		oids += (i ? "," : "") + renamed_oids[i];
-	oids += "}'::pg_catalog.oid[]";
-	hide_in_catalog(lowered, oids);
+		oids_ += (i ? "," : "") + renamed_oids[i];
+	oids_ += "}'::pg_catalog.oid[]";
+	for (const Lookup &l : kCatalogLookups)
+		if (mentions(lowered, l.name))
+			names_.push_back(l.name);
 	if (mentions(lowered, "information_schema"))
 		hide_in_information_schema();
+}
+
+void LookupStandIns::before(Node *tree) {
+	if (names_.empty())
+		return;
+	if (tree && IsA(tree, DoStmt))
+		create();
+	else
+		drop();
+}
+
+void LookupStandIns::create() {
+	if (present_)
+		return;
+	present_ = true;
+	std::string refused;
+	int code = 0;
+	for (const Lookup &l : kCatalogLookups) {
+		if (std::find(names_.begin(), names_.end(), l.name) == names_.end())
+			continue;
+		// fixed names; the oids are digits read from pg_namespace
+		std::string keep = fmt::format(fmt::runtime(l.keep), oids_);
+		std::string sql = fmt::format("CREATE TEMPORARY VIEW {0} AS SELECT * FROM pg_catalog.{0} WHERE {1}", l.name, keep);
+		if (int c = attempt([&] { spi::execute(sql.c_str()); })) {
+			refused += (refused.empty() ? "" : ", ") + std::string(l.name);
+			code = c;
+		}
+	}
+	if (refused.empty() || warned_)
+		return;
+	warned_ = true;
+	warn({core::Severity::Warning, "shadow.catalog_lookups", "",
+	      fmt::format("the shadow could not hide the live schema from {} ({}): a statement that asks {} whether "
+	                  "an object exists finds the live one of that name",
+	                  refused,
+	                  code == ERRCODE_INSUFFICIENT_PRIVILEGE ? "no TEMPORARY privilege on this database"
+	                                                         : "SQLSTATE " + std::string(unpack_sql_state(code)),
+	                  refused.find(',') == std::string::npos ? "it" : "them"),
+	      "Such a statement may skip, in the shadow, what it builds on an empty database. Grant TEMPORARY on "
+	      "the database to this role."});
+}
+
+void LookupStandIns::drop() {
+	if (!present_)
+		return;
+	present_ = false;
+	for (const char *name : names_)  // CASCADE: a DO block's own temporary objects over them go too
+		attempt([&] { spi::execute(fmt::format("DROP VIEW IF EXISTS pg_temp.{} CASCADE", name).c_str()); });
 }
 
 }  // namespace dbkit

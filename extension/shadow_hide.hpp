@@ -13,19 +13,37 @@
 //     the extension's owner: it belongs to the bootstrap superuser) and stood in
 //     for by views over it, of the same names and columns.
 // Only the names some source mentions are covered (a source that never names
-// pg_type cannot query it). docs/design.md, "The shadow", says what is not.
+// pg_type cannot query it). The temporary views exist only while a DO block
+// runs, where such questions are asked: a view or a BEGIN ATOMIC function that a
+// migration creates over pg_class must be bound to the catalog, not made
+// temporary by a temporary view. docs/design.md, "The shadow", says what is not
+// covered.
 #include <string>
 #include <vector>
 
 #include "core/folder.hpp"
+#include "pg.hpp"
 
 namespace dbkit {
 
 // SPI connected, inside the shadow's subtransaction, after the live schemas were
-// renamed (their oids in `renamed_oids`). Never fails the shadow: a view this role
-// may not create (no TEMP privilege, an extension owner that is no superuser) is
-// left out, and that name shows the live objects as before.
-void hide_renamed_from_lookups(const std::vector<const core::Migration *> &sources,
-                               const std::vector<std::string> &renamed_oids);
+// renamed (their oids in `renamed_oids`). Never fails the shadow for a refusal: a
+// stand-in this role may not create (no TEMPORARY privilege, an extension owner
+// that is no superuser) is left out with a WARNING, and that name shows the live
+// objects as before; a cancel or a lock wait that timed out is raised.
+class LookupStandIns {
+public:
+	LookupStandIns(const std::vector<const core::Migration *> &sources, const std::vector<std::string> &renamed_oids);
+	// Before each statement the shadow runs (its raw parse tree, NULL when none):
+	// the catalog's stand-ins are there for a DO block, gone for anything else.
+	void before(Node *tree);
+
+private:
+	void create();
+	void drop();
+	std::vector<const char *> names_;  // pg_catalog relations some source mentions
+	std::string oids_;                 // the renamed schemas' oids as an oid[] literal
+	bool present_ = false, warned_ = false;
+};
 
 }  // namespace dbkit
