@@ -474,10 +474,10 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			}
 			if (st.skip)
 				continue;
-			stand_ins.before(st.tree);
 			PlannedStatement s = st.s;
 			if (st.text)
 				s.text = *st.text;
+			stand_ins.before(st.tree, s.text);
 			run_statements(*st.m, {s}, &*watch);
 			reader.after_statement(st.tree, s.text);
 		}

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -80,7 +81,8 @@ int attempt(F &&f) {
 	}
 }
 
-void hide_in_information_schema() {
+// true when the stand-in is in place
+bool hide_in_information_schema(bool &warned) {
 	AsExtensionOwner owner;  // information_schema belongs to the bootstrap superuser
 	int refused = attempt([&] {
 		spi::execute(fmt::format("ALTER SCHEMA information_schema RENAME TO {}", kInformationSchemaAside).c_str());
@@ -113,7 +115,9 @@ void hide_in_information_schema() {
 		for (const std::string &st : statements)
 			spi::execute(st.c_str());
 	});
-	if (refused)
+	if (!refused)
+		return true;
+	if (!std::exchange(warned, true))
 		warn({core::Severity::Warning, "shadow.information_schema", "",
 		      fmt::format("the shadow could not stand in for information_schema ({}): a statement that asks "
 		                  "information_schema whether an object exists finds the live one of that name",
@@ -121,6 +125,19 @@ void hide_in_information_schema() {
 		                                                            : "SQLSTATE " + std::string(unpack_sql_state(refused))),
 		      "Such a statement may skip, in the shadow, what it builds on an empty database. Install the extension "
 		      "as a superuser, or have the statement ask pg_catalog instead."});
+	return false;
+}
+
+// information_schema as it was: the stand-in's views dropped, the real one named back
+void unhide_information_schema() {
+	AsExtensionOwner owner;
+	// without the NOTICE that lists the 69 views CASCADE drops
+	spi::execute("SELECT pg_catalog.current_setting('client_min_messages')");
+	std::string was = spi::get_text(0, 1).value_or("notice");
+	spi::execute("SELECT pg_catalog.set_config('client_min_messages', 'warning', true)");
+	spi::execute("DROP SCHEMA information_schema CASCADE");
+	spi::execute("SELECT pg_catalog.set_config('client_min_messages', $1, true)", {spi::text(was)});
+	spi::execute(fmt::format("ALTER SCHEMA {} RENAME TO information_schema", kInformationSchemaAside).c_str());
 }
 
 }  // namespace
@@ -141,17 +158,28 @@ LookupStandIns::LookupStandIns(const std::vector<const core::Migration *> &sourc
 	for (const Lookup &l : kCatalogLookups)
 		if (mentions(lowered, l.name))
 			names_.push_back(l.name);
-	if (mentions(lowered, "information_schema"))
-		hide_in_information_schema();
 }
 
-void LookupStandIns::before(Node *tree) {
-	if (names_.empty())
+void LookupStandIns::before(Node *tree, std::string_view text) {
+	if (oids_.empty())
 		return;
-	if (tree && IsA(tree, DoStmt))
+	const bool in_do = tree && IsA(tree, DoStmt);
+	if (in_do && !names_.empty())
 		create();
 	else
 		drop();
+	// information_schema's stand-in only for a DO block that names it: a view or a column type a
+	// migration makes over information_schema must bind to the real one
+	std::string lowered(text);
+	std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+	               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+	if (in_do && mentions(lowered, "information_schema")) {
+		if (!information_schema_hidden_)
+			information_schema_hidden_ = hide_in_information_schema(warned_information_schema_);
+	} else if (information_schema_hidden_) {
+		unhide_information_schema();
+		information_schema_hidden_ = false;
+	}
 }
 
 void LookupStandIns::create() {

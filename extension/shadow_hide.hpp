@@ -13,12 +13,14 @@
 //     the extension's owner: it belongs to the bootstrap superuser) and stood in
 //     for by views over it, of the same names and columns.
 // Only the names some source mentions are covered (a source that never names
-// pg_type cannot query it). The temporary views exist only while a DO block
-// runs, where such questions are asked: a view or a BEGIN ATOMIC function that a
-// migration creates over pg_class must be bound to the catalog, not made
-// temporary by a temporary view. docs/design.md, "The shadow", says what is not
+// pg_type cannot query it), and only while a DO block runs, where such questions
+// are asked (information_schema: a DO block that names it): a view, a BEGIN
+// ATOMIC function or a column a migration makes over pg_class or
+// information_schema must be bound to the real one (over a temporary view it
+// would itself be temporary). docs/design.md, "The shadow", says what is not
 // covered.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/folder.hpp"
@@ -34,9 +36,9 @@ namespace dbkit {
 class LookupStandIns {
 public:
 	LookupStandIns(const std::vector<const core::Migration *> &sources, const std::vector<std::string> &renamed_oids);
-	// Before each statement the shadow runs (its raw parse tree, NULL when none):
-	// the catalog's stand-ins are there for a DO block, gone for anything else.
-	void before(Node *tree);
+	// Before each statement the shadow runs (its raw parse tree, NULL when none, and
+	// its text): the stand-ins are there for a DO block, gone for anything else.
+	void before(Node *tree, std::string_view text);
 
 private:
 	void create();
@@ -44,6 +46,7 @@ private:
 	std::vector<const char *> names_;  // pg_catalog relations some source mentions
 	std::string oids_;                 // the renamed schemas' oids as an oid[] literal
 	bool present_ = false, warned_ = false;
+	bool information_schema_hidden_ = false, warned_information_schema_ = false;
 };
 
 }  // namespace dbkit

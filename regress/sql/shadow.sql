@@ -97,14 +97,19 @@ END $b$;
 $$) s;
 -- Only DO blocks meet the stand-ins: a view a migration makes over pg_class, in the same
 -- source as such a block, is bound to the catalog (not made temporary by a temporary view).
-SELECT s ? 'view:public.rel_names' AS view_built, s ? 'table:public.jobs' AS table_built
+-- The same for information_schema: a view over it reads the real one (nothing of dbkit's
+-- stand-in among what it depends on, as live).
+SELECT s ? 'view:public.rel_names' AS view_built, s ? 'table:public.jobs' AS table_built,
+       s -> 'view:public.is_cols' -> 'depends_on' AS is_cols_depends_on
   FROM dbkit_schema_from_sql($$
 DO $b$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'jobs') THEN
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'jobs')
+     AND NOT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'jobs') THEN
     CREATE TABLE jobs (id int);
   END IF;
 END $b$;
 CREATE VIEW rel_names AS SELECT relname FROM pg_class;
+CREATE VIEW is_cols AS SELECT table_name, column_name FROM information_schema.columns;
 $$) s;
 -- ... and afterwards every name is PostgreSQL's again
 SELECT (SELECT count(*) FROM information_schema.columns WHERE table_name = 'users') AS users_columns,
