@@ -310,7 +310,8 @@ std::string map_names_back(std::string text, const std::vector<RenamedSchema> &r
 }
 
 // in_sources: the error is a source statement's (the rename and the set-up are done)
-PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSchema> &renamed) {
+PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSchema> &renamed,
+                  bool stand_ins_active) {
 	ErrorData *d = e.edata();
 	// a schema the sources use but never create, which exists live: the environment's
 	// (a platform's, as Supabase's auth), not something to fix in the statement
@@ -327,6 +328,11 @@ PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSc
 	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
 		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
+	else if (stand_ins_active && d->sqlerrcode == ERRCODE_INVALID_TABLE_DEFINITION)
+		hint = "Inside DO blocks the shadow stands in for pg_catalog's names (and information_schema) with views "
+		       "that hide the live schema, so that an existence check sees only what the migrations built; an "
+		       "object made over one of them there is temporary. Create it outside the DO block, or qualify the "
+		       "catalog (pg_catalog.pg_class) inside it. Nothing was changed.";
 	else if (!environment.empty())
 		hint = fmt::format(
 		    "Schema {} exists in this database, but none of the sources creates it: it comes from the environment "
@@ -389,7 +395,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	std::string drizzle = drizzle_schema();
 	std::exception_ptr failed;
 	std::vector<RenamedSchema> renamed;
-	bool in_sources = false;
+	bool in_sources = false, stand_ins_active = false;
 	Subxact sx;  // rolled back in every case
 	try {
 		set_local_timeouts(opts.lock_timeout_ms, opts.statement_timeout_ms);
@@ -478,14 +484,17 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 			if (st.text)
 				s.text = *st.text;
 			stand_ins.before(st.tree, s.text);
+			stand_ins_active = stand_ins.active();
 			run_statements(*st.m, {s}, &*watch);
 			reader.after_statement(st.tree, s.text);
 		}
 		if (current && watch)
 			watch->check(*current);
+		stand_ins.finish();
+		stand_ins_active = false;
 		snapshot = reader.read();  // the renamed live schemas are not part of what was built
 	} catch (const PgError &e) {
-		failed = std::make_exception_ptr(in_shadow(e, in_sources, renamed));
+		failed = std::make_exception_ptr(in_shadow(e, in_sources, renamed, stand_ins_active));
 	} catch (...) {
 		failed = std::current_exception();
 	}

@@ -128,15 +128,34 @@ bool hide_in_information_schema(bool &warned) {
 	return false;
 }
 
-// information_schema as it was: the stand-in's views dropped, the real one named back
+// A DO block made an object over a stand-in (a view over pg_class): it cannot stay, and
+// dropping it with the stand-in would lose it silently.
+[[noreturn]] void throw_built_over(const std::string &name) {
+	throw Error(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
+	            fmt::format("the shadow could not build the desired schema: a DO block made an object that reads "
+	                        "{}, which dbkit stands in for while a DO block runs in the shadow",
+	                        name),
+	            fmt::format("Inside DO blocks the shadow hides the live schema from {} (so that an existence check "
+	                        "sees only what the migrations built); an object made over it there cannot be kept. "
+	                        "Create it outside the DO block, or write pg_catalog.{} inside it. Nothing was changed.",
+	                        name, name));
+}
+
+// information_schema as it was: the stand-in's views dropped (each by name: anything a DO
+// block made over them stops it, loudly), the real one named back
 void unhide_information_schema() {
 	AsExtensionOwner owner;
-	// without the NOTICE that lists the 69 views CASCADE drops
-	spi::execute("SELECT pg_catalog.current_setting('client_min_messages')");
-	std::string was = spi::get_text(0, 1).value_or("notice");
-	spi::execute("SELECT pg_catalog.set_config('client_min_messages', 'warning', true)");
-	spi::execute("DROP SCHEMA information_schema CASCADE");
-	spi::execute("SELECT pg_catalog.set_config('client_min_messages', $1, true)", {spi::text(was)});
+	spi::execute("SELECT pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_class c "
+	             "WHERE c.relnamespace = 'information_schema'::pg_catalog.regnamespace AND c.relkind = 'v'");
+	std::vector<std::string> views;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		views.push_back(*spi::get_text(i, 1));
+	for (const std::string &v : views)
+		if (attempt([&] { spi::execute(("DROP VIEW information_schema." + v).c_str()); }) ==
+		    ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST)
+			throw_built_over("information_schema." + v);
+	if (attempt([&] { spi::execute("DROP SCHEMA information_schema"); }) == ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST)
+		throw_built_over("information_schema");
 	spi::execute(fmt::format("ALTER SCHEMA {} RENAME TO information_schema", kInformationSchemaAside).c_str());
 }
 
@@ -197,6 +216,8 @@ void LookupStandIns::create() {
 		if (int c = attempt([&] { spi::execute(sql.c_str()); })) {
 			refused += (refused.empty() ? "" : ", ") + std::string(l.name);
 			code = c;
+		} else {
+			created_.push_back(l.name);
 		}
 	}
 	if (refused.empty() || warned_)
@@ -217,8 +238,22 @@ void LookupStandIns::drop() {
 	if (!present_)
 		return;
 	present_ = false;
-	for (const char *name : names_)  // CASCADE: a DO block's own temporary objects over them go too
-		attempt([&] { spi::execute(fmt::format("DROP VIEW IF EXISTS pg_temp.{} CASCADE", name).c_str()); });
+	std::vector<const char *> created = std::move(created_);
+	created_.clear();
+	for (const char *name : created)
+		if (attempt([&] { spi::execute(fmt::format("DROP VIEW IF EXISTS pg_temp.{}", name).c_str()); }) ==
+		    ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST)
+			throw_built_over(name);
 }
+
+void LookupStandIns::finish() {
+	drop();
+	if (information_schema_hidden_) {
+		unhide_information_schema();
+		information_schema_hidden_ = false;
+	}
+}
+
+bool LookupStandIns::active() const { return present_ || information_schema_hidden_; }
 
 }  // namespace dbkit

@@ -39,11 +39,15 @@ public:
 	// Before each statement the shadow runs (its raw parse tree, NULL when none, and
 	// its text): the stand-ins are there for a DO block, gone for anything else.
 	void before(Node *tree, std::string_view text);
+	// After the last statement, before the shadow's schema is read: every name PostgreSQL's again.
+	void finish();
+	bool active() const;  // a stand-in is in place (for an error's hint)
 
 private:
 	void create();
 	void drop();
-	std::vector<const char *> names_;  // pg_catalog relations some source mentions
+	std::vector<const char *> names_;    // pg_catalog relations some source mentions
+	std::vector<const char *> created_;  // their stand-ins in place now
 	std::string oids_;                 // the renamed schemas' oids as an oid[] literal
 	bool present_ = false, warned_ = false;
 	bool information_schema_hidden_ = false, warned_information_schema_ = false;

@@ -111,6 +111,23 @@ END $b$;
 CREATE VIEW rel_names AS SELECT relname FROM pg_class;
 CREATE VIEW is_cols AS SELECT table_name, column_name FROM information_schema.columns;
 $$) s;
+-- The stand-ins are gone before the schema is read, even when the last statement is such a
+-- DO block: a view made earlier reads information_schema by its own name.
+SELECT s -> 'view:public.tnames' ->> 'definition' AS tnames
+  FROM dbkit_schema_from_sql($$
+CREATE VIEW tnames AS SELECT table_name FROM information_schema.tables;
+DO $b$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'x') THEN CREATE TABLE x (id int); END IF;
+END $b$;
+$$) s;
+-- A DO block that makes a view over a name stood in for stops the shadow, saying why (a
+-- view over a temporary one would be temporary, and lost).
+SELECT dbkit_schema_from_sql($$
+DO $b$ BEGIN CREATE VIEW vb AS SELECT relname FROM pg_class; END $b$;
+$$);
+SELECT dbkit_schema_from_sql($$
+DO $b$ BEGIN CREATE VIEW public.vb AS SELECT relname FROM pg_class; END $b$;
+$$);
 -- ... and afterwards every name is PostgreSQL's again
 SELECT (SELECT count(*) FROM information_schema.columns WHERE table_name = 'users') AS users_columns,
        (SELECT count(*) FROM pg_type WHERE typname = 'status') AS status_types,
