@@ -7,7 +7,6 @@
 // an enum value an earlier migration added (SQLSTATE 55P04, which the real run
 // avoids by committing in between) is reported as not rehearsed, not failed.
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <optional>
 #include <tuple>
@@ -27,11 +26,9 @@
 #include "progress.hpp"
 #include "run_state.hpp"
 #include "session_watch.hpp"
-#include "shadow.hpp"
 #include "subxact.hpp"
 #include "spi.hpp"
 #include "srf.hpp"
-#include "subxact.hpp"
 
 using namespace dbkit;
 
@@ -99,6 +96,7 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 	try {
 		bool enum_added = false;  // an earlier migration of this dry run ran ALTER TYPE (ADD VALUE)
 		std::string stopped;      // set once a migration could not be rehearsed: the rest is not run
+		std::string skipped;      // the latest non-transactional migration, not run
 		for (const auto &it : plan.items) {
 			if (!plan.runs(it))
 				continue;
@@ -110,55 +108,20 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 				continue;
 			}
 			if (is_non_transactional(m, stmts)) {
-				// Its in-transaction equivalent runs (the shadow's: CONCURRENTLY dropped, the author's
-				// BEGIN/COMMIT and VACUUM-like statements left out), so the migrations after it meet
-				// what it builds. Its rows say so: the real run builds concurrently, without these locks.
-				// If that fails, it and everything after it are not rehearsed (the real run differs).
-				const std::string how = shape.mode == core::TxShape::Mode::Blocks
-				                            ? "the migration " + shape.summary
-				                            : std::string("a non-transactional migration");
-				std::deque<std::string> texts;
-				std::vector<PlannedStatement> adapted = in_transaction_equivalent(stmts, texts);
-				std::vector<std::vector<Cell>> rows;
-				Subxact nt;
-				try {
-					SessionWatch watch;
-					size_t a = 0;
-					for (const PlannedStatement &s : stmts) {
-						Cell line = int32_t(core::line_at(m.sql, s.file_offset));
-						if (a < adapted.size() && adapted[a].number == s.number) {
-							auto t0 = std::chrono::steady_clock::now();
-							run_statements(m, {adapted[a++]}, &watch);
-							double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-							                .count();
-							rows.push_back({m.tag, int32_t(s.number), line, s.command, ms,
-							                int64_t(SPI_processed), Cell(), Cell(),
-							                "rehearsed as in a transaction (" + how +
-							                    ": the real run runs it at top level, CONCURRENTLY as written, "
-							                    "so without the locks such a build takes here)"});
-						} else {
-							rows.push_back({m.tag, int32_t(s.number), line, s.command, Cell(), Cell(), Cell(), Cell(),
-							                "not run: transaction control, or no effect on the schema (" + how + ")"});
-						}
-					}
-					watch.check(m);
-					nt.commit();
-				} catch (const PgError &e) {
-					nt.rollback();
-					not_run(out, m, stmts, 0,
-					        fmt::format("not rehearsed: {} cannot run inside the dry run's transaction, and its "
-					                    "in-transaction equivalent failed: {}",
-					                    how, e.edata()->message ? e.edata()->message : "an error"));
-					stopped = fmt::format("not rehearsed: it comes after {}, which could not be rehearsed", m.tag);
-					continue;
-				}
-				for (auto &r : rows)
-					out.add(std::move(r));
+				// Not run: at top level it would commit, and inside the dry run's transaction it
+				// would not be the same (a plain CREATE INDEX blocks writes to the table while it
+				// builds). Migrations after it run each in a subtransaction of its own: one that
+				// fails for want of what this one builds is not rehearsed, not failed.
+				not_run(out, m, stmts, 0,
+				        shape.mode == core::TxShape::Mode::Blocks
+				            ? "not run: the migration " + shape.summary + "; the dry run's single transaction cannot"
+				            : "not run: a non-transactional migration cannot run inside the dry run's transaction");
+				skipped = m.tag;
 				continue;
 			}
 			core::Markers mk = core::read_markers(m.sql);
-			std::optional<Subxact> own;  // --transaction each: the migration's own subtransaction
-			if (each)
+			std::optional<Subxact> own;  // --transaction each, or after a migration not run: its own subtransaction
+			if (each || !skipped.empty())
 				own.emplace();
 			set_local_timeouts(mk.lock_timeout_ms.value_or(opts.lock_timeout_ms),
 			                   mk.statement_timeout_ms.value_or(opts.statement_timeout_ms));
@@ -199,21 +162,33 @@ DBKIT_FUNCTION(dbkit_dry_run) {
 				// earlier migration added to an enum is still uncommitted here.
 				// (When this migration also ran ALTER TYPE, the value may be its
 				// own, which fails the real run too: that stays a failure.)
-				bool needs_commit = each && e.edata()->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE &&
-				                    enum_added && !alters_type;
-				if (!needs_commit)
+				const int code = e.edata()->sqlerrcode;
+				bool needs_commit = each && code == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE && enum_added && !alters_type;
+				// what a migration not run (non-transactional) would have built: a table, a column,
+				// a type, a function, a schema, an enum value (committed, in the real run)
+				bool needs_skipped = !skipped.empty() &&
+				                     (code == ERRCODE_UNDEFINED_TABLE || code == ERRCODE_UNDEFINED_COLUMN ||
+				                      code == ERRCODE_UNDEFINED_OBJECT || code == ERRCODE_UNDEFINED_FUNCTION ||
+				                      code == ERRCODE_INVALID_SCHEMA_NAME || code == ERRCODE_INVALID_TEXT_REPRESENTATION ||
+				                      code == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE);
+				if (!needs_commit && !needs_skipped)
 					throw;
 				own->rollback();
-				why_not = e.edata()->message ? e.edata()->message : "unsafe use of a new enum value";
+				const std::string msg = e.edata()->message ? e.edata()->message : "an error";
+				why_not = needs_commit
+				              ? fmt::format("not rehearsed: it uses an enum value that an earlier migration of this dry "
+				                            "run added, which PostgreSQL accepts only once that migration is committed "
+				                            "(SQLSTATE 55P04); the real --transaction each run commits it first. {}",
+				                            msg)
+				              : fmt::format("not rehearsed: it failed ({}) after {}, a non-transactional migration the "
+				                            "dry run does not run, which the real run applies first; it may need what "
+				                            "that one builds",
+				                            msg, skipped);
 			}
 			if (!why_not.empty()) {
 				const PlannedStatement &s = stmts[k];
 				out.add({m.tag, int32_t(s.number), int32_t(core::line_at(m.sql, s.file_offset)), s.command, Cell(),
-				         Cell(), Cell(), Cell(),
-				         fmt::format("not rehearsed: it uses an enum value that an earlier migration of this dry run "
-				                     "added, which PostgreSQL accepts only once that migration is committed (SQLSTATE "
-				                     "55P04); the real --transaction each run commits it first. {}",
-				                     why_not)});
+				         Cell(), Cell(), Cell(), why_not});
 				not_run(out, m, stmts, k + 1,
 				        fmt::format("not rehearsed: it follows statement {}, which could not be rehearsed", s.number));
 				stopped = fmt::format("not rehearsed: it comes after {}, which could not be rehearsed", m.tag);

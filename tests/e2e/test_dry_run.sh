@@ -131,27 +131,32 @@ assert_eq 0 "$RC" "locks: the client's dry run exits 0"
 assert_eq "0" "$(q "SELECT count(*) FROM pg_class WHERE relname = 't'")" "locks: nothing was created"
 
 ###############################################################################
-# a non-transactional migration runs as its transactional equivalent, so a later
-# migration that uses what it built is rehearsed, not failed
+# after a non-transactional migration (not run), a migration that needs what it builds is
+# not rehearsed, not failed; an enum value it adds, likewise; a real error after it still fails
 ###############################################################################
 fresh_db dry_run_nontx
 N=$WORK/nontx
 mkdir -p "$N"
-printf 'CREATE TABLE "ws" ("id" text PRIMARY KEY, "w" text NOT NULL);
---> statement-breakpoint
-CREATE INDEX CONCURRENTLY IF NOT EXISTS "ws_w_idx" ON "ws" ("w");
---> statement-breakpoint
-VACUUM "ws";
-' >"$N/0000_ws.sql"
-printf 'INSERT INTO "ws" ("id", "w") VALUES (%s, %s);
-' "'a'" "'b'" >"$N/0001_seed.sql"
+printf 'CREATE TYPE "st" AS ENUM (%s);\n--> statement-breakpoint\nCREATE TABLE "ws" ("id" text PRIMARY KEY, "w" text NOT NULL);\n' "'a'" >"$N/0000_base.sql"
+printf 'CREATE TABLE "more" ("id" text PRIMARY KEY);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY IF NOT EXISTS "ws_w_idx" ON "ws" ("w");\n' >"$N/0001_nontx.sql"
+printf 'INSERT INTO "more" ("id") VALUES (%s);\n' "'a'" >"$N/0002_seed.sql"
 write_journal "$N"
 run migrate --dir "$N" --dry-run
 assert_eq 0 "$RC" "nontx: the dry run exits 0 ($ERR)"
-assert_contains "$OUT" "rehearsed as in a transaction" "nontx: its statements say how they ran"
-assert_contains "$OUT" "not run: transaction control, or no effect on the schema" "nontx: VACUUM is listed, not run"
-assert_match "$OUT" "0001_seed +#1 +INSERT +[0-9.]+ ms +1 rows" "nontx: the migration after it was rehearsed"
-assert_eq "0" "$(q "SELECT count(*) FROM pg_class WHERE relname = 'ws'")" "nontx: nothing remains"
+assert_contains "$OUT" "not run: a non-transactional migration cannot run inside the dry run's transaction" "nontx: it is listed, not run"
+assert_contains "$OUT" "relation \"more\" does not exist (SQLSTATE 42P01)) after 0001_nontx, a non-transactional migration" \
+	"nontx: the migration that needs what it builds is not rehearsed, with why"
+assert_eq "0" "$(q "SELECT count(*) FROM pg_class WHERE relname IN ('ws', 'more')")" "nontx: nothing remains"
+printf -- '-- dbkit:no-transaction\nALTER TYPE "st" ADD VALUE %s;\n' "'b'" >"$N/0001_nontx.sql"
+printf 'CREATE TABLE "uses" ("s" "st" DEFAULT %s);\n' "'b'" >"$N/0002_seed.sql"
+run migrate --dir "$N" --dry-run
+assert_eq 0 "$RC" "nontx enum: the dry run exits 0 ($ERR)"
+assert_contains "$OUT" "not rehearsed: it failed" "nontx enum: the use of the value it adds is not rehearsed"
+printf 'CREATE TABLE "broken" ("id" int PRIMARY KEY, "id" int);\n' >"$N/0002_seed.sql"
+run migrate --dir "$N" --dry-run
+assert_eq 1 "$RC" "a real error after it still fails the dry run"
+assert_contains "$ERR" "specified more than once" "naming it"
+printf 'CREATE TABLE "uses" ("s" "st" DEFAULT %s);\n' "'b'" >"$N/0002_seed.sql"
 run migrate --dir "$N"
-assert_eq 0 "$RC" "nontx: the real run applies both ($ERR)"
+assert_eq 0 "$RC" "nontx: the real run applies all three ($ERR)"
 finish
