@@ -140,7 +140,7 @@ int cmd_drift(const Common &c) {
 	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
 		// ok: every comparison asked for was made (drift found is an answer; exit 4)
-		nlohmann::json j = {{"ok", rc != kFailed}, {"drift", total > 0},
+		nlohmann::json j = {{"ok", db && !code_failed}, {"drift", total > 0},
 		                    {"migrations", db ? rows_json(*db, true, all_rows(*db)) : nlohmann::json(nullptr)}};
 		if (!db)
 			j["migrations_unavailable"] = live_unavailable;

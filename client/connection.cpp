@@ -42,9 +42,12 @@ Connection::Connection(const std::optional<std::string> &url) {
 		    auto *self = static_cast<Connection *>(arg);
 		    Notice n{field(r, PG_DIAG_SEVERITY), field(r, PG_DIAG_MESSAGE_PRIMARY), field(r, PG_DIAG_MESSAGE_DETAIL),
 		             field(r, PG_DIAG_MESSAGE_HINT)};
-		    // Each server call that reads the folder warns about it again (a run of
-		    // non-transactional migrations makes two per migration): once is enough.
-		    if (self->seen_notices_.insert(n.severity + '\n' + n.message + '\n' + n.detail + '\n' + n.hint).second)
+		    // Each server call that reads the folder warns about its findings again (a run
+		    // of non-transactional migrations makes two per migration): once is enough. Only
+		    // those: a migration's own RAISE WARNING is shown each time it is raised.
+		    bool finding = n.detail.rfind("dbkit finding ", 0) == 0;
+		    if (!finding ||
+		        self->seen_notices_.insert(n.severity + '\n' + n.message + '\n' + n.detail + '\n' + n.hint).second)
 			    self->notices_.push_back(std::move(n));
 	    },
 	    this);

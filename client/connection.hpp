@@ -61,7 +61,7 @@ private:
 	PGconn *conn_ = nullptr;
 	bool diagnosing_ = false;
 	std::vector<Notice> notices_;
-	std::set<std::string> seen_notices_;  // every notice this connection received: a repeat is dropped
+	std::set<std::string> seen_notices_;  // dbkit's folder findings this connection received: a repeat is dropped
 };
 
 // An identifier for SQL the client sends: always double-quoted (the client has no

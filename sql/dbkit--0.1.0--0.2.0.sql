@@ -1392,6 +1392,18 @@ $$;
 -- The schema as drizzle-kit's snapshot (version 7, postgresql) describes it,
 -- without id and prevId. Every user schema but drizzle's (drizzle_schema), dbkit's
 -- and the shadow's renamed ones; objects of extensions left out.
+-- Whether a primary key's name is the one PostgreSQL gives a key declared on its column:
+-- the table's name (cut to fit 63 bytes) then _pkey, and a number when that was taken.
+-- drizzle's primaryKey({ name, columns }) names its key; drizzle-kit writes that one
+-- under compositePrimaryKeys even for one column.
+CREATE FUNCTION dbkit._is_default_pkey_name(conname text, relname text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+SELECT conname OPERATOR(pg_catalog.~) '_pkey[0-9]*$'
+   AND pg_catalog.starts_with(relname, pg_catalog.regexp_replace(conname, '_pkey[0-9]*$', ''))
+$$;
+
 CREATE FUNCTION dbkit._drizzle_snapshot(drizzle_schema text, spellings jsonb DEFAULT '{}')
 RETURNS json
 LANGUAGE plpgsql STABLE
@@ -1426,8 +1438,7 @@ BEGIN
                -- a named one is drizzle's primaryKey({ columns, name }), under compositePrimaryKeys
                EXISTS (SELECT 1 FROM pg_constraint pk WHERE pk.conrelid = a.attrelid AND pk.contype = 'p'
                           AND pk.conkey = ARRAY[a.attnum]
-                          AND pk.conname::text = CASE WHEN octet_length(r.name) <= 58 THEN r.name || '_pkey'
-                                                      ELSE pk.conname::text END) AS pk
+                          AND dbkit._is_default_pkey_name(pk.conname::text, r.name)) AS pk
           FROM pg_attribute a
           JOIN rels r ON r.oid = a.attrelid AND r.relkind = 'r'
           JOIN pg_type ty ON ty.oid = a.atttypid
@@ -1503,8 +1514,7 @@ BEGIN
     pkjson AS (
         SELECT k.conrelid, jsonb_object_agg(k.name, jsonb_build_object('name', k.name, 'columns', to_jsonb(k.cols))) AS pks
           FROM cons k JOIN rels r ON r.oid = k.conrelid
-         WHERE k.contype = 'p' AND (cardinality(k.cols) > 1
-                                    OR k.name <> CASE WHEN octet_length(r.name) <= 58 THEN r.name || '_pkey' ELSE k.name END)
+         WHERE k.contype = 'p' AND (cardinality(k.cols) > 1 OR NOT dbkit._is_default_pkey_name(k.name, r.name))
          GROUP BY k.conrelid
     ),
     uqjson AS (

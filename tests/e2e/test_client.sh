@@ -187,4 +187,17 @@ run migrate --dir "$G"
 assert_eq 0 "$RC" "applied: $ERR"
 assert_eq 1 "$(grep -c 'idx_not_contiguous\|idx is 2, expected 1' <<<"$ERR" || true)" "the gap is warned about once: $ERR"
 assert_eq 0 "$(grep -c 'idx is 3' <<<"$ERR" || true)" "not again for the entry after it"
+# a migration's own warnings are its own: two migrations raising the same one show it twice
+printf 'DO $$ BEGIN RAISE WARNING %s; END $$;' "'backfill by hand'" >"$G/0004_w1.sql"
+printf 'DO $$ BEGIN RAISE WARNING %s; END $$;' "'backfill by hand'" >"$G/0005_w2.sql"
+python3 - "$G" <<'PY'
+import json, sys
+p = sys.argv[1] + "/meta/_journal.json"; j = json.load(open(p))
+j["entries"] += [{"idx": 4, "version": "7", "when": 1795644700004, "tag": "0004_w1", "breakpoints": True},
+                 {"idx": 5, "version": "7", "when": 1795644700005, "tag": "0005_w2", "breakpoints": True}]
+json.dump(j, open(p, "w"))
+PY
+run migrate --dir "$G"
+assert_eq 0 "$RC" "two more applied: $ERR"
+assert_eq 2 "$(grep -c 'backfill by hand' <<<"$ERR" || true)" "each migration's own warning is shown: $ERR"
 finish
