@@ -82,7 +82,12 @@ void migrations(Context &ctx, const httplib::Request &, httplib::Response &res) 
 	long history_count = 0;
 	if (folder) {
 		auto f = c->query(folder_sql(ctx), {folder->text}, err);
-		c->take_notices();  // the folder's warnings (`dbkit check` lists them) would pile up in the connection
+		// the folder's warnings (`dbkit check` lists them) would pile up in the connection; a file
+		// the journal names but the folder lacks is shown as the folder's error (its migration,
+		// if applied, is listed as missing)
+		for (const auto &n : c->take_notices())
+			if (folder_error.empty() && n.detail == "dbkit finding journal.file_missing")
+				folder_error = dump({{"message", n.message}, {"hint", n.hint}});
 		if (!f) {
 			c.broken = err.connection_lost;
 			folder_error = dump(error_json(err));

@@ -158,7 +158,7 @@ assert_eq "0|public" "$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespa
 	"no shadow schema, the live table still in public"
 
 ###############################################################################
-# The stand-in for information_schema (a source that mentions it) renames it aside: a
+# The stand-in for information_schema (a DO block that names it) renames it aside: a
 # session holding a lock on it makes the shadow wait lock_timeout, then fail as a lock
 # on a live schema does, never carry on as if information_schema could not be stood in for.
 case_begin shadow/information-schema-lock-wait-fails
@@ -166,7 +166,7 @@ fresh_db eng_is_lock
 "${PSQL[@]}" -c "BEGIN" -c "COMMENT ON SCHEMA information_schema IS NULL" -c "SELECT pg_sleep(6)" -c "ROLLBACK" >/dev/null 2>&1 &
 HOLDER=$!
 wait_until 5 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass AND l.objid = 'information_schema'::regnamespace AND a.query LIKE '%pg_sleep(6)%'" >/dev/null
-OUT=$("${PSQL[@]}" -c "SELECT dbkit_schema_from_sql('CREATE TABLE a (id int); -- information_schema', '{\"lock_timeout\": 500}')" 2>&1 || true)
+OUT=$("${PSQL[@]}" -c "SELECT dbkit_schema_from_sql('DO \$b\$ BEGIN PERFORM 1 FROM information_schema.tables LIMIT 1; END \$b\$;', '{\"lock_timeout\": 500}')" 2>&1 || true)
 assert_contains "$OUT" "Another session holds a lock on a schema the shadow renames" "the lock wait fails the shadow with the lock hint: $OUT"
 assert_not_contains "$OUT" "could not stand in" "not taken for a refusal"
 wait "$HOLDER" || true
