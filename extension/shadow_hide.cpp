@@ -52,6 +52,11 @@ constexpr Lookup kCatalogLookups[] = {
 
 constexpr const char *kInformationSchemaAside = "dbkit_shadow_information_schema";
 
+std::string lowercase(std::string s) {
+	std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+	return s;
+}
+
 bool mentions(const std::string &lowered, std::string_view name) {
 	for (size_t at = lowered.find(name); at != std::string::npos; at = lowered.find(name, at + 1)) {
 		size_t end = at + name.size();
@@ -165,11 +170,10 @@ LookupStandIns::LookupStandIns(const std::vector<const core::Migration *> &sourc
                                const std::vector<std::string> &renamed_oids) {
 	if (renamed_oids.empty())
 		return;
-	std::string lowered;
+	std::string all;
 	for (const core::Migration *m : sources)
-		lowered.append(m->sql).push_back('\n');
-	std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-	               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+		all.append(m->sql).push_back('\n');
+	const std::string lowered = lowercase(std::move(all));
 	oids_ = "'{";
 	for (size_t i = 0; i < renamed_oids.size(); ++i)
 		oids_ += (i ? "," : "") + renamed_oids[i];
@@ -189,10 +193,7 @@ void LookupStandIns::before(Node *tree, std::string_view text) {
 		drop();
 	// information_schema's stand-in only for a DO block that names it: a view or a column type a
 	// migration makes over information_schema must bind to the real one
-	std::string lowered(text);
-	std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-	               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-	if (in_do && mentions(lowered, "information_schema")) {
+	if (in_do && mentions(lowercase(std::string(text)), "information_schema")) {  // only a DO block's text is read
 		if (!information_schema_hidden_)
 			information_schema_hidden_ = hide_in_information_schema(warned_information_schema_);
 	} else if (information_schema_hidden_) {
