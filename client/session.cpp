@@ -1,5 +1,6 @@
 #include "session.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -108,6 +109,13 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	return kConnection;
 }
 
+namespace {
+// The extension's background worker (extension/deploy_lock.hpp, kSettleWorkerType), as
+// dbkit_deploy_lock_holder() names its application; and how long a deploy waits for it at least.
+constexpr const char *kSettleWorkerApplication = "dbkit reference re-read";
+constexpr long kSettleWorkerWaitMs = 30000;
+}  // namespace
+
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
 	ServerError err;
 	// The usual case, a free lock: one round trip. Only when it is held is the
@@ -123,7 +131,26 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, err);
 	if (!h && err.sqlstate == "42883")
 		return kOk;  // an extension older than 0.2.0: dbkit_apply takes its lock itself
+	// Only the worker that re-reads the last deploy's objects after its commit (well under
+	// a second; docs/design.md, "The re-read after the commit"): no deploy to announce or
+	// refuse to wait for, whatever --wait says
+	bool settle_worker = false;
 	if (h && h->rows() == 1 && !h->null(0, 0)) {
+		settle_worker = true;
+		std::string all = h->get(0, 0);
+		for (size_t from = 0; from <= all.size();) {
+			size_t end = all.find('\n', from);
+			std::string line = all.substr(from, end == std::string::npos ? std::string::npos : end - from);
+			if (line.find("application " + std::string(kSettleWorkerApplication) + ",") == std::string::npos)
+				settle_worker = false;
+			if (end == std::string::npos)
+				break;
+			from = end + 1;
+		}
+	}
+	if (settle_worker) {
+		wait_ms = wait_ms < 0 ? wait_ms : std::max(wait_ms, kSettleWorkerWaitMs);
+	} else if (h && h->rows() == 1 && !h->null(0, 0)) {
 		std::string holders = h->get(0, 0);
 		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))
 			holders.replace(at, 1, "\n  ");

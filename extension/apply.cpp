@@ -373,7 +373,11 @@ DBKIT_FUNCTION(dbkit_apply) {
 		    drift.carried ? "true" : "false", backup));
 		// DDL by others while a non-transactional migration was stopped half-way stays drift while it
 		// touched none of the objects dbkit's statements did (by_dbkit rows); else the full read takes it in
-		const Stored how = store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
+		// Re-read after the commit by a worker when nothing else is pending (the deploy
+		// holds its locks for less time); else now, as before
+		const Stored how = !drift.carried && !drift.absorbed && defer_reference(history->run_id(), opts)
+		                       ? Stored::incrementally
+		                       : store_reference(history->run_id(), run.last_tag, &opts, drift.carried);
 		if (drift.absorbed)
 			note_ddl_during_run(history->run_id(), how, /*stopped_half_way=*/true);
 	}

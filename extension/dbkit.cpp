@@ -5,6 +5,7 @@
 #include "audit.hpp"
 #include "guard.hpp"
 #include "run_state.hpp"
+#include "settle_worker.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -57,6 +58,7 @@ extern "C" void _PG_init(void) {
 	                         "Only superusers can change it, so that a role cannot hide its own DDL.", &g_audit, true,
 	                         PGC_SUSET, 0, NULL, NULL, NULL);
 	dbkit::define_audit_settings();
+	dbkit::define_settle_settings();
 	dbkit::compat::reserve_guc_prefix("dbkit");
 	RegisterXactCallback(at_xact_end, NULL);
 }

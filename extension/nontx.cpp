@@ -290,7 +290,10 @@ DBKIT_FUNCTION(dbkit_nontx_finish) {
 	spi::execute("DELETE FROM dbkit.progress WHERE tag = $1", {spi::text(tag)});
 	// its statements committed one by one: their objects are in dbkit.dirty_objects (by_dbkit), told
 	// from others' DDL meanwhile (not by_dbkit), which stays drift while it touched none of them
-	const Stored how = store_reference(w.run_id(), tag, &opts, carried);
+	// re-read after the commit by the worker when nothing else is pending, as dbkit_apply does
+	const Stored how = !carried && !absorbed_drift && defer_reference(w.run_id(), opts)
+	                       ? Stored::incrementally
+	                       : store_reference(w.run_id(), tag, &opts, carried);
 	if (absorbed_drift)
 		note_ddl_during_run(w.run_id(), how, /*stopped_half_way=*/false, tag);
 	spi::finish();

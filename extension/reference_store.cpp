@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include "core/json.hpp"
+#include "deploy_lock.hpp"
 #include "folder_arg.hpp"
 #include "locks.hpp"
 #include "spi.hpp"
 #include "subxact.hpp"
 #include "touched.hpp"
 #include "as_owner.hpp"
+#include "settle_worker.hpp"
 
 namespace dbkit {
 
@@ -79,33 +81,22 @@ std::string format_of(const Options &opts) {
 	return *spi::get_text(0, 1);
 }
 
-// The reference after a run, re-reading only what the run's statements touched
-// (and what depends on them): the previous one with those objects' entries
-// replaced. false: it cannot be done safely this way (nothing written; the
-// caller takes the full snapshot).
-// dbkit.dirty_objects rows left by dbkit's own statements that committed earlier
-// (a non-transactional migration's, by_dbkit) are the run's too. The others are
-// drift not yet accepted: their objects keep their stored entries and their rows
-// stay, so dbkit drift keeps reporting them from the dirty set. That holds only
-// while the run touched none of those objects (both sides expanded by
-// dbkit._expand_touched, which includes the tables their entries belong to, so
-// disjoint object sets mean disjoint entries); otherwise the caller's full read
-// with the drift carried key by key decides.
-bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts) {
-	Touched t = touched_by_runs();
-	if (t.unknown || t.outside)
-		return false;
-	AsExtensionOwner owner;
-	ReferenceCheck c = check_reference(format_of(opts));
-	if (!c.usable || !c.named)
-		return false;
+// The reference with the entries of `touched_oids` (oid[] text), of dbkit's own rows
+// in dbkit.dirty_objects (by_dbkit: committed statements of a non-transactional
+// migration, a deferred deploy's objects) and of what depends on them re-read; the
+// caller checked that the per-object copy is the newest reference. false: drift not
+// yet accepted touches those objects (nothing written; the caller reads in full or
+// leaves the rows). keep_guard: the guard stays what it was (the deferred re-read:
+// a role renamed since the reference is still told by a full comparison).
+bool take_in(int64_t run_id, const std::string &tag, const std::string &drizzle_schema,
+             const std::string &drizzle_table, const std::string &touched_oids, bool keep_guard) {
 	spi::execute(
 	    "SELECT coalesce(pg_catalog.max(d.id), 0)::text, "
 	    "       pg_catalog.array_cat($1::pg_catalog.oid[], "
 	    "         coalesce(pg_catalog.array_agg(d.objid) FILTER (WHERE d.by_dbkit), '{}'))::text, "
 	    "       coalesce(pg_catalog.array_agg(DISTINCT d.objid) FILTER (WHERE NOT d.by_dbkit), '{}')::text "
 	    "FROM dbkit.dirty_objects d",
-	    {spi::text(t.oids)});
+	    {spi::text(touched_oids)});
 	std::string last_row = *spi::get_text(0, 1), touched = *spi::get_text(0, 2), drifted = *spi::get_text(0, 3);
 	spi::execute("SELECT dbkit._expand_touched($1::pg_catalog.oid[])::text", {spi::text(touched)});
 	std::string objects = *spi::get_text(0, 1);
@@ -118,7 +109,7 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	}
 	// taken in now (rows written later are not: another session's, kept for drift)
 	spi::execute("DELETE FROM dbkit.dirty_objects WHERE by_dbkit AND id <= $1::pg_catalog.int8", {spi::text(last_row)});
-	std::vector<spi::Arg> args{spi::text(opts.drizzle_schema), spi::text(opts.drizzle_table), spi::text(objects)};
+	std::vector<spi::Arg> args{spi::text(drizzle_schema), spi::text(drizzle_table), spi::text(objects)};
 	spi::execute(
 	    "WITH o AS (DELETE FROM dbkit.reference_objects WHERE objid = ANY ($3::pg_catalog.oid[]) "
 	    "            OR relid = ANY ($3::pg_catalog.oid[]) RETURNING key, value) "
@@ -143,15 +134,40 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
 	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes, carries_drift) "
 	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes, $6::pg_catalog.bool FROM c RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), "
+	    "  guard = CASE WHEN $7::pg_catalog.bool THEN guard ELSE dbkit._guard_fingerprint() END, "
 	    // still invalid: the ones that were, the set's, and any index newer than the last store
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid "
 	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
 	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
 	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
 	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after),
-	     spi::text(carries_drift ? "true" : "false")});
+	     spi::text(carries_drift ? "true" : "false"),
+	     spi::text(keep_guard ? "true" : "false")});
 	return true;
+}
+
+// The reference after a run, re-reading only what the run's statements touched
+// (and what depends on them): the previous one with those objects' entries
+// replaced. false: it cannot be done safely this way (nothing written; the
+// caller takes the full snapshot).
+// dbkit.dirty_objects rows left by dbkit's own statements that committed earlier
+// (a non-transactional migration's, by_dbkit) are the run's too. The others are
+// drift not yet accepted: their objects keep their stored entries and their rows
+// stay, so dbkit drift keeps reporting them from the dirty set. That holds only
+// while the run touched none of those objects (both sides expanded by
+// dbkit._expand_touched, which includes the tables their entries belong to, so
+// disjoint object sets mean disjoint entries); otherwise the caller's full read
+// with the drift carried key by key decides.
+bool store_incremental(int64_t run_id, const std::string &tag, const Options &opts) {
+	Touched t = touched_by_runs();
+	if (t.unknown || t.outside)
+		return false;
+	AsExtensionOwner owner;
+	ReferenceCheck c = check_reference(format_of(opts));
+	if (!c.usable || !c.named)
+		return false;
+	return take_in(run_id, tag, opts.drizzle_schema, opts.drizzle_table, t.oids, /*keep_guard=*/false);
 }
 
 // The full read of a reference without carried drift, kept per object as well.
@@ -189,6 +205,13 @@ constexpr const char *kHandCte =
 constexpr const char *kOwnNotReached =
     "(SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand "
     "  WHERE d.by_dbkit AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h))";
+// The same, without a deferred deploy's objects: the full comparison runs when roles
+// changed or a command named no object (GRANT), which may have changed those objects
+// too; compared, what the deploy did shows with it, rather than be taken in unseen
+// when the worker re-reads them.
+constexpr const char *kRunningNotReached =
+    "(SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand "
+    "  WHERE d.by_dbkit AND NOT d.deferred AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h))";
 }  // namespace
 
 DriftBasis drift_basis(bool need_set) {
@@ -279,6 +302,86 @@ std::optional<std::string> dirty_snapshot(const std::string &objects) {
 	if (!read)
 		return std::nullopt;
 	return out;
+}
+
+bool defer_reference(int64_t run_id, const Options &opts) {
+	if (!defer_reference_enabled())
+		return false;
+	Touched t = touched_by_runs();
+	if (t.unknown || t.outside)
+		return false;
+	AsExtensionOwner owner;
+	ReferenceCheck c = check_reference(format_of(opts));
+	// only dbkit's own rows may be there: drift by hand goes through store_incremental's
+	// rule (kept while the run touched none of its objects), decided now
+	if (!c.usable || !c.named || !c.own_only)
+		return false;
+	// the worker re-reads as the extension's owner, which must be able to log in; rows
+	// older than a minute with no worker alive to take them (none started, or its re-read
+	// failed), or too many rows, are taken in by this run itself
+	spi::execute_cached(
+	    "SELECT r.oid::pg_catalog.int8, r.rolcanlogin "
+	    "       AND NOT (EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred "
+	    "                          AND d.at < pg_catalog.now() - interval '1 minute') "
+	    "                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a "
+	    "                                WHERE a.backend_type = $2 AND a.datid = $3::pg_catalog.oid)) "
+	    "       AND (SELECT pg_catalog.count(*) FROM dbkit.dirty_objects d WHERE d.by_dbkit) < $1 "
+	    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_roles r ON r.oid = e.extowner WHERE e.extname = 'dbkit'",
+	    {spi::int8(kMaxDeferredRows), spi::text(kSettleWorkerType), spi::text(std::to_string(MyDatabaseId))});
+	if (spi::rows() == 0 || spi::get_text(0, 2) != std::optional<std::string>("t"))
+		return false;
+	Oid role = static_cast<Oid>(*spi::get_int64(0, 1));
+	if (!start_settle_worker(role))
+		return false;
+	spi::execute(
+	    "INSERT INTO dbkit.dirty_objects (classid, objid, by_dbkit, deferred) "
+	    "SELECT u.c, u.o, true, true FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
+	    "                                         pg_catalog.unnest($2::pg_catalog.oid[])) u(c, o)",
+	    {spi::text(t.classids), spi::text(t.oids)});
+	// and a non-transactional migration's, whose statements committed one by one: finished now
+	spi::execute("UPDATE dbkit.dirty_objects SET deferred = true WHERE by_dbkit AND NOT deferred");
+	spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"reference\": \"deferred\"}' WHERE id = $1",
+	             {spi::int8(run_id)});
+	touched_taken_in();
+	return true;
+}
+
+bool settle_deferred() {
+	AsExtensionOwner owner;
+	// the per-object copy is the newest reference, no run since failed to record one,
+	// every row names an object; the guard is not asked (see take_in's keep_guard)
+	spi::execute(
+	    "SELECT f.value OPERATOR(pg_catalog.->>) 'drizzle_schema', f.value OPERATOR(pg_catalog.->>) 'drizzle_table', "
+	    "       (SELECT pg_catalog.max(e.id) FROM dbkit.events e)::text, "
+	    "       coalesce((SELECT m.tag FROM dbkit.migrations m ORDER BY m.id DESC LIMIT 1), '') "
+	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st, "
+	    "     dbkit.reference_objects f "
+	    "WHERE st.snapshot_id = s.id AND f.key = 'dbkit:format' "
+	    "AND EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred) "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
+	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
+	    "                 AND e.id > coalesce(s.run_id, 0))");
+	if (spi::rows() == 0)
+		return false;
+	std::string schema = spi::get_text(0, 1).value_or("drizzle"), table = spi::get_text(0, 2).value_or("__drizzle_migrations");
+	int64_t run_id = std::stoll(spi::get_text(0, 3).value_or("0"));
+	std::string tag = spi::get_text(0, 4).value_or("");
+	bool done = false;
+	bool read = with_short_lock_wait([&] {
+		Subxact sx;  // a key held elsewhere (the copy no longer matches): nothing stays, a deploy reads in full
+		try {
+			done = take_in(run_id, tag, schema, table, "{}", /*keep_guard=*/true);
+			sx.commit();
+		} catch (const PgError &e) {
+			int code = e.edata()->sqlerrcode;
+			sx.rollback();
+			if (code != ERRCODE_UNIQUE_VIOLATION)
+				throw;
+		}
+	});
+	if (read && done)
+		spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
+	return read && done;
 }
 
 Stored store_reference(int64_t run_id, const std::string &tag, const Options *opts,
@@ -439,7 +542,7 @@ std::string own_pending_keys() {
 	// event names the table, the entry is the constraint's)
 	AsExtensionOwner owner;
 	spi::execute_cached(
-	    (std::string("WITH ") + kHandCte + ", own AS (SELECT o FROM (SELECT " + kOwnNotReached +
+	    (std::string("WITH ") + kHandCte + ", own AS (SELECT o FROM (SELECT " + kRunningNotReached +
 	     " AS o) x WHERE o IS NOT NULL), "
 	     "     f AS (SELECT dbkit._reference_format() AS f) "
 	     "SELECT coalesce(pg_catalog.array_agg(DISTINCT k.key), '{}')::text FROM ("

@@ -50,6 +50,23 @@ enum class Stored { incrementally, fully, skipped };
 Stored store_reference(int64_t run_id, const std::string &tag, const Options *opts = nullptr,
                     const std::optional<std::string> &carried = std::nullopt, bool incremental = true);
 
+// A run's objects left for the settle worker (settle_worker.hpp) instead of re-read now:
+// this transaction's (dbkit_apply) written as deferred rows of dbkit.dirty_objects, and
+// the committed statements' of a non-transactional migration (its finish) marked so;
+// drift reads treat them as dbkit's own until the worker takes them in. false (nothing
+// written; the caller stores the reference itself): the setting is off, the run touched
+// something that names no object or ran DDL outside dbkit, the reference is not the
+// per-object copy or has drift pending, too many rows wait already (kMaxDeferredRows) or
+// some waited over a minute with no worker alive, the extension's owner cannot log in, or
+// no worker starts.
+inline constexpr int64_t kMaxDeferredRows = 500;
+bool defer_reference(int64_t run_id, const Options &opts);
+// The worker's part: dbkit's own rows (deferred and by_dbkit) taken into the reference
+// (take_in in reference_store.cpp), recorded as a snapshot row under the newest event.
+// false: nothing to take in, the reference is not usable for it, drift pending touches
+// those objects, or a lock was not granted in time: the rows stay for the next run.
+bool settle_deferred();
+
 // DDL by others while a non-transactional migration ran or was stopped half-way (the audit
 // says so): still drift, reported by dbkit drift, when the reference was stored
 // incrementally; taken into it with the run's own statements by the full read; neither when

@@ -164,7 +164,7 @@ namespace dbkit {
 
 Touched touched_by_runs() {
 	Touched t;
-	std::string oids = "{";
+	std::string oids = "{", classids = "{";
 	ListCell *lc;
 	foreach (lc, g_entries) {
 		Entry *e = static_cast<Entry *>(lfirst(lc));
@@ -176,11 +176,15 @@ Touched touched_by_runs() {
 			t.unknown = true;
 			continue;
 		}
-		if (oids.size() > 1)
+		if (oids.size() > 1) {
 			oids += ',';
+			classids += ',';
+		}
 		oids += std::to_string(e->objid);
+		classids += std::to_string(e->classid);
 	}
 	t.oids = oids + "}";
+	t.classids = classids + "}";
 	return t;
 }
 

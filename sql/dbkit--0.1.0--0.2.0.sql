@@ -867,12 +867,16 @@ INSERT INTO dbkit.reference_state DEFAULT VALUES;
 -- (GRANT, ALTER DEFAULT PRIVILEGES, ...). by_dbkit: a statement dbkit ran that
 -- committed without a reference taking it in (a non-transactional migration's,
 -- one by one): its finish re-reads those objects when they are the only rows.
+-- deferred (with by_dbkit): the objects of a transactional deploy that committed
+-- without re-reading them; a background worker takes them in once the deploy's
+-- session let go of the deploy lock (docs/design.md, "The re-read after the commit").
 CREATE TABLE dbkit.dirty_objects (
     id       bigserial PRIMARY KEY,
     at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
     classid  oid NOT NULL,
     objid    oid NOT NULL,
-    by_dbkit boolean NOT NULL DEFAULT false
+    by_dbkit boolean NOT NULL DEFAULT false,
+    deferred boolean NOT NULL DEFAULT false
 );
 -- An incremental reference row holds what changed (changes: {key: [before, after]})
 -- instead of the whole snapshot, which is reference_objects. carries_drift: the

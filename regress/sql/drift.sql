@@ -10,6 +10,7 @@ CREATE EXTENSION dbkit;
 SET DateStyle = 'ISO, MDY';
 
 \i regress/sql/mkfolder.inc
+\i regress/sql/settled.inc
 
 -- migrate(tag, sql) adds a migration to the folder (temp table mig) and applies
 -- the whole folder, as `dbkit migrate` would; it shows what ran.
@@ -98,6 +99,7 @@ CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCT
 --> statement-breakpoint
 CREATE POLICY users_self ON app.users USING (id > 0);
 $m$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 SELECT count(*) - :audit_rows AS audit_rows_added FROM dbkit.ddl_audit;
 -- what the snapshot holds, by kind
@@ -113,6 +115,7 @@ SELECT * FROM show_drift();
 SELECT jsonb_pretty((audit->0) - 'at' - 'session_user' - 'current_user' - 'client_addr') AS entry FROM dbkit_drift();
 ROLLBACK;
 SELECT * FROM migrate('0001_schema', 'CREATE SCHEMA extra;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -124,6 +127,7 @@ CREATE TABLE app.tags (id integer PRIMARY KEY, label text);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0002_tags', 'CREATE TABLE app.tags (id integer PRIMARY KEY, label text);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -131,6 +135,7 @@ DROP TABLE app.old_stuff;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0003_drop_old_stuff', 'DROP TABLE app.old_stuff;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -139,6 +144,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0004_events_2025',
   $$CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -146,6 +152,7 @@ ALTER TABLE app.events DETACH PARTITION app.events_2024;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0005_detach_2024', 'ALTER TABLE app.events DETACH PARTITION app.events_2024;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -153,6 +160,7 @@ ALTER TABLE app.scratch SET UNLOGGED;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0006_scratch_unlogged', 'ALTER TABLE app.scratch SET UNLOGGED;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -160,6 +168,7 @@ ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0007_users_rls', 'ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -167,6 +176,7 @@ ALTER TABLE app.users FORCE ROW LEVEL SECURITY;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0008_users_force_rls', 'ALTER TABLE app.users FORCE ROW LEVEL SECURITY;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -174,6 +184,7 @@ ALTER TABLE app.scratch SET (fillfactor = 70);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0009_scratch_fillfactor', 'ALTER TABLE app.scratch SET (fillfactor = 70);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -185,6 +196,7 @@ ALTER TABLE app.orders ALTER COLUMN amount TYPE bigint;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0010_amount_bigint', 'ALTER TABLE app.orders ALTER COLUMN amount TYPE bigint;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -192,6 +204,7 @@ ALTER TABLE app.users ALTER COLUMN name SET NOT NULL;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0011_name_not_null', 'ALTER TABLE app.users ALTER COLUMN name SET NOT NULL;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -199,6 +212,7 @@ ALTER TABLE app.users ALTER COLUMN name SET DEFAULT 'anon';
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0012_name_default', $$ALTER TABLE app.users ALTER COLUMN name SET DEFAULT 'anon';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 -- an identity's own sequence is not an object of its own
@@ -207,6 +221,7 @@ ALTER TABLE app.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0013_users_identity', 'ALTER TABLE app.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -214,6 +229,7 @@ ALTER TABLE app.orders ALTER COLUMN id SET GENERATED ALWAYS;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0014_orders_identity_always', 'ALTER TABLE app.orders ALTER COLUMN id SET GENERATED ALWAYS;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -221,6 +237,7 @@ ALTER TABLE app.users ALTER COLUMN total DROP EXPRESSION;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0015_total_not_generated', 'ALTER TABLE app.users ALTER COLUMN total DROP EXPRESSION;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -228,6 +245,7 @@ ALTER TABLE app.users ALTER COLUMN code TYPE text COLLATE "C";
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0016_code_collation', 'ALTER TABLE app.users ALTER COLUMN code TYPE text COLLATE "C";');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -235,6 +253,7 @@ ALTER TABLE app.users ADD COLUMN age integer;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0017_users_age', 'ALTER TABLE app.users ADD COLUMN age integer;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 -- the columns after a dropped one move up a position
@@ -243,6 +262,7 @@ ALTER TABLE app.users DROP COLUMN code;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0018_drop_code', 'ALTER TABLE app.users DROP COLUMN code;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -253,6 +273,7 @@ ALTER TABLE app.users ADD PRIMARY KEY (id);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0019_users_pkey', 'ALTER TABLE app.users ADD PRIMARY KEY (id);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -260,6 +281,7 @@ ALTER TABLE app.users ADD CONSTRAINT users_email_key UNIQUE (email);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0020_users_email_key', 'ALTER TABLE app.users ADD CONSTRAINT users_email_key UNIQUE (email);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -268,6 +290,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0021_orders_user_fk',
   'ALTER TABLE app.orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES app.users (id) ON DELETE CASCADE;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -275,6 +298,7 @@ ALTER TABLE app.orders ADD CONSTRAINT orders_amount_check CHECK (amount >= 0);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0022_orders_amount_check', 'ALTER TABLE app.orders ADD CONSTRAINT orders_amount_check CHECK (amount >= 0);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -282,6 +306,7 @@ ALTER TABLE app.orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (duri
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0023_orders_no_overlap', 'ALTER TABLE app.orders ADD CONSTRAINT orders_no_overlap EXCLUDE USING gist (during WITH &&);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -289,6 +314,7 @@ ALTER TABLE app.orders DROP CONSTRAINT orders_amount_check;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0024_drop_amount_check', 'ALTER TABLE app.orders DROP CONSTRAINT orders_amount_check;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -299,6 +325,7 @@ CREATE INDEX users_email_lower_idx ON app.users (lower(email));
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0025_users_email_lower_idx', 'CREATE INDEX users_email_lower_idx ON app.users (lower(email));');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -306,6 +333,7 @@ DROP INDEX app.events_at_idx;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0026_drop_events_at_idx', 'DROP INDEX app.events_at_idx;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -316,6 +344,7 @@ ALTER SEQUENCE app.ticket_seq INCREMENT BY 5;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0027_ticket_seq_by_5', 'ALTER SEQUENCE app.ticket_seq INCREMENT BY 5;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -327,6 +356,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0028_active_users_happy',
   $$CREATE OR REPLACE VIEW app.active_users AS SELECT id, email FROM app.users WHERE mood = 'happy';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -336,6 +366,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0029_user_counts_qty', E'DROP MATERIALIZED VIEW app.user_counts;\n--> statement-breakpoint\n' ||
   'CREATE MATERIALIZED VIEW app.user_counts AS SELECT mood, count(*) AS n FROM app.users WHERE qty > 0 GROUP BY mood;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -347,6 +378,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0030_add_plus_one',
   $$CREATE OR REPLACE FUNCTION app.add(x integer, y integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT x + y + 1';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -354,6 +386,7 @@ ALTER FUNCTION app.add(integer, integer) SECURITY DEFINER;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0031_add_security_definer', 'ALTER FUNCTION app.add(integer, integer) SECURITY DEFINER;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -362,6 +395,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0032_reset_qty_to_one',
   $$CREATE OR REPLACE PROCEDURE app.reset_qty(u integer) LANGUAGE sql AS 'UPDATE app.users SET qty = 1 WHERE id = u';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -373,6 +407,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0033_users_touch_insert',
   'CREATE TRIGGER users_touch_insert BEFORE INSERT ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -380,6 +415,7 @@ ALTER TABLE app.users DISABLE TRIGGER users_touch;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0034_disable_users_touch', 'ALTER TABLE app.users DISABLE TRIGGER users_touch;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -390,6 +426,7 @@ ALTER TYPE app.mood ADD VALUE 'ecstatic';
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0035_mood_ecstatic', $$ALTER TYPE app.mood ADD VALUE 'ecstatic';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -397,6 +434,7 @@ ALTER TYPE app.mood ADD VALUE 'meh' BEFORE 'ok';
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0036_mood_meh', $$ALTER TYPE app.mood ADD VALUE 'meh' BEFORE 'ok';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -407,6 +445,7 @@ ALTER DOMAIN app.posint ADD CONSTRAINT posint_small CHECK (VALUE < 1000);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0037_posint_small', 'ALTER DOMAIN app.posint ADD CONSTRAINT posint_small CHECK (VALUE < 1000);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -416,6 +455,7 @@ SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0038_posint_not_null_default',
   E'ALTER DOMAIN app.posint SET NOT NULL;\n--> statement-breakpoint\nALTER DOMAIN app.posint SET DEFAULT 1;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -426,6 +466,7 @@ ALTER TYPE app.pair ADD ATTRIBUTE c boolean;
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0039_pair_c', 'ALTER TYPE app.pair ADD ATTRIBUTE c boolean;');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -436,6 +477,7 @@ CREATE EXTENSION citext VERSION '1.5';
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0040_citext', $$CREATE EXTENSION citext VERSION '1.5';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -443,6 +485,7 @@ ALTER EXTENSION citext UPDATE TO '1.6';
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0041_citext_1_6', $$ALTER EXTENSION citext UPDATE TO '1.6';$$);
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 ------------------------------------------------------------------------------
@@ -453,6 +496,7 @@ CREATE POLICY users_read ON app.users FOR SELECT TO public USING (true);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0042_users_read', 'CREATE POLICY users_read ON app.users FOR SELECT TO public USING (true);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 BEGIN;
@@ -460,6 +504,7 @@ ALTER POLICY users_self ON app.users USING (id > 10);
 SELECT * FROM show_drift();
 ROLLBACK;
 SELECT * FROM migrate('0043_users_self_10', 'ALTER POLICY users_self ON app.users USING (id > 10);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 
 -- every hand change was rolled back and the migrations were not audited
@@ -532,6 +577,7 @@ DROP ROLE dbkit_drift_user;
 ALTER TABLE app.scratch ADD COLUMN note text;
 SELECT * FROM show_drift();
 SELECT * FROM migrate('0044_labels', 'CREATE TABLE app.labels (id integer);');
+CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
 SELECT action, detail->>'absorbed_drift' AS absorbed_drift, detail->>'carried_drift' AS carried_drift FROM dbkit.events ORDER BY id DESC LIMIT 1;
 

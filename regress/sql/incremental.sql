@@ -7,14 +7,16 @@ CREATE DATABASE dbkit_incremental;
 CREATE EXTENSION dbkit;
 \set VERBOSITY terse
 \i regress/sql/mkfolder.inc
+\i regress/sql/settled.inc
 \i regress/sql/migrate.inc
 -- the whole folder so far, for the non-transactional protocol called by hand
 CREATE FUNCTION all_folder() RETURNS jsonb LANGUAGE sql AS $$
   SELECT mkfolder(VARIADIC array_agg(u.v ORDER BY m.tag, u.n)) FROM mig m, unnest(ARRAY[m.tag, m.body]) WITH ORDINALITY u(v, n)
 $$;
 -- how the newest reference was stored, and whether it equals the full rebuild
--- (naming the keys that differ otherwise)
+-- (naming the keys that differ otherwise), once the worker re-read the deploy's objects
 CREATE FUNCTION same_as_full() RETURNS TABLE (stored text, equal text) LANGUAGE sql AS $$
+  SELECT pg_temp.settled();
   SELECT CASE WHEN s.snapshot IS NULL THEN 'incremental' ELSE 'full' END,
          CASE WHEN dbkit.reference() = dbkit.snapshot() THEN 'equal' ELSE 'DIFFERS: ' ||
            (SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT jsonb_object_keys(dbkit.reference())
@@ -25,6 +27,7 @@ $$;
 -- with drift carried: how it was stored, and the keys where the reference differs from
 -- the full rebuild (exactly the drift's, when right)
 CREATE FUNCTION carried_as_full() RETURNS TABLE (stored text, differs text) LANGUAGE sql AS $$
+  SELECT pg_temp.settled();
   SELECT CASE WHEN s.snapshot IS NULL THEN 'incremental' ELSE 'full' END,
          (SELECT string_agg(k, ', ' ORDER BY k) FROM (SELECT jsonb_object_keys(dbkit.reference())
               UNION SELECT jsonb_object_keys(dbkit.snapshot())) x(k)
@@ -51,7 +54,7 @@ CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-0
 CREATE TABLE app.events_2025 (id int, at date);
 $m$);
 SELECT * FROM same_as_full();
--- a migration without DDL
+-- a migration without DDL: nothing to re-read, no new reference row (the base one stays, stored in full)
 SELECT * FROM migrate('0001_data', 'SELECT 1');
 SELECT * FROM same_as_full();
 -- columns, defaults, constraints, indexes
@@ -151,7 +154,7 @@ $m$);
 SELECT * FROM same_as_full();
 SELECT count(*) FILTER (WHERE snapshot IS NULL) > 0 AS some_incremental FROM dbkit.snapshots;
 -- a non-transactional migration: its statements commit one by one (by_dbkit dirty
--- rows); its finish re-reads their objects when no other DDL came in between
+-- rows); its finish leaves their objects to the worker when no other DDL came in between
 SELECT * FROM migrate('0013_nt_table', 'CREATE TABLE nt_t (id int, v int); CREATE INDEX nt_t_id ON nt_t (id)');
 INSERT INTO mig VALUES ('0014_nontx', E'CREATE INDEX CONCURRENTLY nt_t_v ON nt_t (v);\n--> statement-breakpoint\nDROP INDEX CONCURRENTLY nt_t_id;');
 SELECT action, tag FROM dbkit_apply(all_folder()) WHERE action <> 'already_applied';
@@ -160,7 +163,8 @@ SELECT s FROM dbkit_nontx_start(all_folder(), '0014_nontx') st,
   ORDER BY st.statement, v.k \gexec
 SELECT bool_and(by_dbkit) AS all_by_dbkit, count(*) > 0 AS some FROM dbkit.dirty_objects;
 SELECT tag, action FROM dbkit_nontx_finish(all_folder(), '0014_nontx');
-SELECT count(*) AS dirty FROM dbkit.dirty_objects;
+-- left to the worker: every row is marked deferred (same_as_full waits for it)
+SELECT count(*) FILTER (WHERE NOT deferred) AS not_deferred FROM dbkit.dirty_objects;
 SELECT * FROM same_as_full();
 -- the same with DDL by someone else while it ran: the full read
 INSERT INTO mig VALUES ('0015_nontx', 'CREATE INDEX CONCURRENTLY nt_t_v2 ON nt_t (v);');

@@ -9,6 +9,7 @@ CREATE DATABASE dbkit_incdrift;
 CREATE EXTENSION dbkit;
 \set VERBOSITY terse
 \i regress/sql/mkfolder.inc
+\i regress/sql/settled.inc
 -- the incremental live schema against the full read (naming the keys that differ),
 -- and how many objects the incremental read re-read (NULL: it fell back to the full read)
 CREATE FUNCTION same_live() RETURNS TABLE (reread int, equal text) LANGUAGE sql AS $$
@@ -34,6 +35,7 @@ CREATE TABLE app.events (id int, at date) PARTITION BY RANGE (at);
 CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 CREATE TABLE other (id int PRIMARY KEY);
 $m$);
+CALL pg_temp.wait_settled();
 -- nothing changed: nothing to re-read, and no drift
 SELECT * FROM same_live();
 SELECT count(*) AS drift FROM dbkit_drift();
@@ -85,12 +87,14 @@ SELECT count(*) FROM dbkit_accept_drift('take the hand changes');
 SELECT * FROM same_live();
 ALTER TABLE other ADD COLUMN by_hand int;
 SELECT * FROM migrate('0001_next', 'CREATE TABLE next_t (id int)');
+CALL pg_temp.wait_settled();
 SELECT kind, object, change FROM dbkit_drift();
 SELECT * FROM same_live();
 -- a failed CREATE INDEX CONCURRENTLY fires no ddl_command_end: the poll still finds
 -- the invalid index it left (newer than the reference), without reading the schema
 SELECT count(*) FROM dbkit_accept_drift('before the failed build');
 SELECT * FROM migrate('0002_dups', 'CREATE TABLE dups (v int); INSERT INTO dups VALUES (1), (1)');
+CALL pg_temp.wait_settled();
 CREATE UNIQUE INDEX CONCURRENTLY dups_v ON dups (v);
 SELECT cardinality(dbkit._dirty_set()) AS reread;
 SELECT kind, object, change FROM dbkit_drift();

@@ -1,0 +1,25 @@
+#pragma once
+// The re-read after the commit (docs/design.md, "The re-read after the commit"):
+// a transactional deploy leaves the objects it touched as deferred rows of
+// dbkit.dirty_objects instead of re-reading them while it holds its locks, and a
+// background worker takes them into the reference once the deploy's session let
+// go of the deploy lock. Drift reads treat the rows as dbkit's own meanwhile.
+#include "pg.hpp"
+
+namespace dbkit {
+
+// Setting dbkit.defer_reference (on by default): off makes every deploy re-read
+// its objects itself, before its commit, as before.
+bool defer_reference_enabled();
+void define_settle_settings();  // from _PG_init
+
+// Starts the worker for this database, to run as `role` (the extension's owner,
+// which must be able to log in). false: it could not be started (no free slot in
+// max_worker_processes); the caller re-reads the objects itself.
+bool start_settle_worker(Oid role);
+
+}  // namespace dbkit
+
+extern "C" {
+PGDLLEXPORT void dbkit_settle_main(Datum main_arg);
+}

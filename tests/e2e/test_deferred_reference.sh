@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The re-read after the commit (docs/design.md): a deploy leaves the objects it
+# touched to a background worker, which re-reads them into the drift reference once
+# the deploy's session let go of the deploy lock. The reference then equals the full
+# read; back-to-back deploys never fail on the worker's lock; drift reads in between
+# report no drift for the deploy's own objects and still report changes by hand.
+source "$(dirname "$0")/lib.sh"
+
+F=$WORK/folder
+mkdir -p "$F"
+add_migration() { # tag sql
+	printf '%s\n' "$2" >"$F/$1.sql"
+	write_journal "$F"
+}
+deferred_rows() { q "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred"; }
+settled() { wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects WHERE deferred)" >/dev/null; }
+same_as_full() { q "SELECT dbkit.reference() = dbkit.snapshot()"; }
+# The folder as the client ships it (journal text, files by name).
+payload_of() {
+	python3 - "$1" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+files = {f: open(os.path.join(d, f)).read() for f in os.listdir(d) if f.endswith(".sql")}
+print(json.dumps({"journal": open(os.path.join(d, "meta", "_journal.json")).read(), "files": files}))
+PY
+}
+# deploy_holding: applies the folder from SQL in a session that keeps the deploy lock
+# (as the client's does until it exits) until e2e_release has a row; in the background.
+deploy_holding() {
+	q "DELETE FROM e2e_release"
+	# (psql expands :'payload' in a script, not in -c)
+	"${PSQL[@]}" -v payload="$(payload_of "$F")" >"$WORK/holder.out" 2>&1 <<'SQL' &
+CALL dbkit_deploy_lock();
+SELECT count(*) FROM dbkit_apply(:'payload'::jsonb);
+DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM e2e_release) LOOP PERFORM pg_sleep(0.05); END LOOP; END $$;
+SQL
+	holder=$!
+	E2E_CLEANUP+=("kill $holder 2>/dev/null")
+}
+
+case_begin "a deploy's objects are re-read after its commit"
+fresh_db e2e_deferred
+# e2e_release: a flag for the background session below (its rows are data, not drift)
+add_migration 0000_users 'CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL);
+--> statement-breakpoint
+CREATE TABLE e2e_release (go boolean);'
+run migrate --dir "$F"
+assert_eq 0 "$RC" "the first deploy exits 0"
+assert_eq "" "$(q "SELECT detail ->> 'reference' FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
+	"the first deploy (no reference yet) reads the whole schema itself"
+add_migration 0001_name 'ALTER TABLE users ADD COLUMN name text;'
+run migrate --dir "$F"
+assert_eq 0 "$RC" "the second deploy exits 0"
+assert_eq deferred "$(q "SELECT detail ->> 'reference' FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
+	"the second deploy leaves its objects to the worker"
+settled && pass "the worker took them in" || fail "deferred rows still there after 30 s: $(q 'TABLE dbkit.dirty_objects')"
+assert_eq t "$(same_as_full)" "the reference equals the full read"
+assert_eq t "$(q "SELECT changes ? 'column:public.users.name' FROM dbkit.snapshots ORDER BY id DESC LIMIT 1")" \
+	"the worker's reference row records the new column as a change"
+run drift
+assert_eq 0 "$RC" "dbkit drift: no drift"
+
+case_begin "back-to-back deploys never fail on the worker's lock"
+for i in 2 3 4 5 6; do
+	add_migration "000${i}_c$i" "ALTER TABLE users ADD COLUMN c$i int;"
+	run migrate --dir "$F" --wait 0
+	assert_eq 0 "$RC" "deploy $i with --wait 0 exits 0: $ERR"
+	assert_not_contains "$ERR" "deploy lock" "deploy $i says nothing about the lock"
+	run drift
+	assert_eq 0 "$RC" "dbkit drift right after deploy $i: no drift"
+done
+settled && pass "all taken in" || fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
+assert_eq t "$(same_as_full)" "the reference equals the full read after five quick deploys"
+
+case_begin "between the commit and the re-read"
+# A deploy from SQL whose session keeps the deploy lock (as the client's does until it
+# exits): the worker waits for it, so the deferred rows stay while we look.
+add_migration 0007_c7 'ALTER TABLE users ADD COLUMN c7 int;'
+deploy_holding
+wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
+	pass "the deploy committed, its objects wait for the worker" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+run drift
+assert_eq 0 "$RC" "dbkit drift meanwhile: the deploy's own objects are no drift"
+q "CREATE TABLE hand_made (id int)"
+run drift
+assert_eq 4 "$RC" "a table made by hand meanwhile: drift (exit 4)"
+assert_contains "$OUT" "hand_made" "it is reported"
+assert_not_contains "$OUT" "c7" "the deploy's column is not"
+q "INSERT INTO e2e_release VALUES (true)"
+wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
+settled && pass "once the lock is free, the worker takes the deploy's objects in" ||
+	fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
+run drift
+assert_eq 4 "$RC" "the hand-made table is still drift"
+assert_contains "$OUT" "hand_made" "reported"
+assert_not_contains "$OUT" "c7" "the deploy's column is not"
+run accept-drift --reason "hand_made stays"
+assert_eq 0 "$RC" "accept-drift"
+
+case_begin "a change by hand to the deploy's own table before the re-read: reported, never hidden"
+add_migration 0008_c8 'ALTER TABLE users ADD COLUMN c8 int;'
+deploy_holding
+wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
+	pass "the deploy committed" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+q "ALTER TABLE users ADD COLUMN by_hand int"
+run drift
+assert_eq 4 "$RC" "drift (exit 4)"
+assert_contains "$OUT" "users.by_hand" "the column added by hand is reported"
+# the two changes to one table cannot be told apart before the re-read: the deploy's
+# shows too, as drift, rather than the hand one being taken into the reference
+assert_contains "$OUT" "users.c8" "the deploy's column shows with it"
+q "INSERT INTO e2e_release VALUES (true)"
+wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
+sleep 1
+run drift
+assert_contains "$OUT" "users.by_hand" "after the worker ran, the hand column is still reported"
+run accept-drift --reason "by_hand stays"
+assert_eq 0 "$RC" "accept-drift"
+run drift
+assert_eq 0 "$RC" "no drift after accept-drift"
+
+case_begin "a deploy deferred, then CREATE INDEX CONCURRENTLY in the same run"
+# The worker waits for the client's deploy lock through the rest of the run; waiting, it
+# holds no snapshot, so the concurrent build never waits for it (a deadlock otherwise).
+add_migration 0009_c9 'ALTER TABLE users ADD COLUMN c9 int;'
+add_migration 0010_c9_idx 'CREATE INDEX CONCURRENTLY users_c9 ON users (c9);'
+run migrate --dir "$F"
+assert_eq 0 "$RC" "migrate exits 0: $ERR"
+assert_not_contains "$ERR$OUT" "deadlock" "no deadlock"
+assert_eq t "$(q "SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_c9'::regclass")" "the index is valid"
+settled && pass "the worker took the run's objects in" || fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
+assert_eq t "$(same_as_full)" "the reference equals the full read"
+run drift
+assert_eq 0 "$RC" "no drift"
+
+case_begin "dbkit.defer_reference = off: the deploy re-reads its objects itself"
+add_migration 0011_c11 'ALTER TABLE users ADD COLUMN c11 int;'
+PGOPTIONS="-c dbkit.defer_reference=off" run migrate --dir "$F"
+assert_eq 0 "$RC" "migrate exits 0"
+assert_eq "" "$(q "SELECT detail ->> 'reference' FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
+	"not deferred"
+assert_eq 0 "$(deferred_rows)" "no deferred rows"
+assert_eq t "$(same_as_full)" "the reference equals the full read at once"
+
+finish
