@@ -331,7 +331,12 @@ bool defer_reference(int64_t run_id, const Options &opts) {
 	if (spi::rows() == 0 || spi::get_text(0, 2) != std::optional<std::string>("t"))
 		return false;
 	Oid role = static_cast<Oid>(*spi::get_int64(0, 1));
-	if (!start_settle_worker(role))
+	spi::execute_cached(
+	    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = $1 "
+	    "               AND a.datid = $2::pg_catalog.oid AND a.query = $3)",
+	    {spi::text(kSettleWorkerType), spi::text(std::to_string(MyDatabaseId)), spi::text(kSettleWorkerWaiting)});
+	bool one_waits = spi::get_text(0, 1) == std::optional<std::string>("t");
+	if (!one_waits && !start_settle_worker(role))
 		return false;
 	spi::execute(
 	    "INSERT INTO dbkit.dirty_objects (classid, objid, by_dbkit, deferred) "

@@ -58,7 +58,7 @@ extern "C" void dbkit_settle_main(Datum main_arg) {
 	pgstat_report_appname(kSettleWorkerType);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	pgstat_report_activity(STATE_RUNNING, "waiting for dbkit's deploy lock, then re-reading the last deploys' objects");
+	pgstat_report_activity(STATE_RUNNING, kSettleWorkerWaiting);
 	(void)Guard("dbkit_settle_main", []() -> Datum {
 		spi::connect();
 		// No snapshot while waiting (acquire_deploy_lock drops the catalog one): the client
@@ -73,7 +73,10 @@ extern "C" void dbkit_settle_main(Datum main_arg) {
 			spi::finish();
 			return 0;
 		}
-		PgCall([]() noexcept { PushActiveSnapshot(GetTransactionSnapshot()); });
+		PgCall([]() noexcept {
+			pgstat_report_activity(STATE_RUNNING, "re-reading the last deploys' objects into dbkit's reference");
+			PushActiveSnapshot(GetTransactionSnapshot());
+		});
 		settle_deferred();
 		PgCall([]() noexcept { PopActiveSnapshot(); });
 		spi::finish();

@@ -13,6 +13,12 @@ namespace dbkit {
 bool defer_reference_enabled();
 void define_settle_settings();  // from _PG_init
 
+// What a worker waiting for the deploy lock shows as its query in pg_stat_activity: one
+// that waits takes in every deferred row committed before it gets the lock, so a run
+// that finds one starts no other (a chain of 31 non-transactional migrations, one
+// finish each, would otherwise fill max_worker_processes).
+inline constexpr const char *kSettleWorkerWaiting = "waiting for dbkit's deploy lock, to re-read the last deploys' objects";
+
 // Starts the worker for this database, to run as `role` (the extension's owner,
 // which must be able to log in). false: it could not be started (no free slot in
 // max_worker_processes); the caller re-reads the objects itself.
