@@ -72,34 +72,38 @@ std::string deploy_lock_holders() {
 	return out;
 }
 
-void acquire_deploy_lock(bool session, int64_t wait_ms) {
-	check_deploy_privilege();
+bool take_deploy_lock_quietly(bool session, int64_t wait_ms) {
 	LOCKTAG tag = deploy_lock_tag();
 	LockAcquireResult got = PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, session, true); });
 	if (got != LOCKACQUIRE_NOT_AVAIL)
-		return;
-	bool timed_out = true;
-	if (wait_ms > 0) {
-		// Wait in the lock queue (first come, first served; the deadlock detector
-		// sees it), bounded by lock_timeout set to the wait for this one acquire.
-		// No catalog snapshot is kept while waiting: CALL dbkit_deploy_lock() waits
-		// holding no snapshot at all.
-		PgCall([]() noexcept { InvalidateCatalogSnapshot(); });
-		int saved = LockTimeout;
-		Subxact sx;
-		LockTimeout = static_cast<int>(std::min<int64_t>(wait_ms, INT_MAX));
-		try {
-			PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, session, false); });
-			LockTimeout = saved;
-			sx.commit();
-			timed_out = false;
-		} catch (const PgError &e) {
-			LockTimeout = saved;
-			if (e.edata()->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-				throw;  // cancel, statement_timeout, deadlock: Subxact rolls back
-			sx.rollback();
-		}
+		return true;
+	if (wait_ms <= 0)
+		return false;
+	// Wait in the lock queue (first come, first served; the deadlock detector
+	// sees it), bounded by lock_timeout set to the wait for this one acquire.
+	// No catalog snapshot is kept while waiting: CALL dbkit_deploy_lock() waits
+	// holding no snapshot at all.
+	PgCall([]() noexcept { InvalidateCatalogSnapshot(); });
+	int saved = LockTimeout;
+	Subxact sx;
+	LockTimeout = static_cast<int>(std::min<int64_t>(wait_ms, INT_MAX));
+	try {
+		PgCall([&]() noexcept { (void)LockAcquire(&tag, ExclusiveLock, session, false); });
+		LockTimeout = saved;
+		sx.commit();
+		return true;
+	} catch (const PgError &e) {
+		LockTimeout = saved;
+		if (e.edata()->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			throw;  // cancel, statement_timeout, deadlock: Subxact rolls back
+		sx.rollback();
 	}
+	return false;
+}
+
+void acquire_deploy_lock(bool session, int64_t wait_ms) {
+	check_deploy_privilege();
+	bool timed_out = !take_deploy_lock_quietly(session, wait_ms);
 	if (!timed_out)
 		return;
 	std::string holders = deploy_lock_holders();

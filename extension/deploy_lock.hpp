@@ -35,6 +35,12 @@ void check_deploy_privilege();
 // naming the holder when the wait runs out. SPI must be connected.
 void acquire_deploy_lock(bool session, int64_t wait_ms);
 
+// The lock, waiting at most wait_ms in its queue; false when the wait ran out. Asks
+// nothing of the catalogs (no privilege check): the settle worker, the extension's
+// owner, takes it this way so that its transaction never holds a snapshot a
+// concurrent CREATE INDEX CONCURRENTLY would wait for while the worker waits for it.
+bool take_deploy_lock_quietly(bool session, int64_t wait_ms);
+
 // The deploy lock until the transaction ends, before reading or writing the history,
 // waiting at most wait_ms for another deploy; immediate when this session already holds it.
 void lock_history(int64_t wait_ms = kDefaultLockWaitMs);

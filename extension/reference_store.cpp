@@ -86,10 +86,9 @@ std::string format_of(const Options &opts) {
 // migration, a deferred deploy's objects) and of what depends on them re-read; the
 // caller checked that the per-object copy is the newest reference. false: drift not
 // yet accepted touches those objects (nothing written; the caller reads in full or
-// leaves the rows). keep_guard: the guard stays what it was (the deferred re-read:
-// a role renamed since the reference is still told by a full comparison).
+// leaves the rows).
 bool take_in(int64_t run_id, const std::string &tag, const std::string &drizzle_schema,
-             const std::string &drizzle_table, const std::string &touched_oids, bool keep_guard) {
+             const std::string &drizzle_table, const std::string &touched_oids) {
 	spi::execute(
 	    "SELECT coalesce(pg_catalog.max(d.id), 0)::text, "
 	    "       pg_catalog.array_cat($1::pg_catalog.oid[], "
@@ -134,16 +133,14 @@ bool take_in(int64_t run_id, const std::string &tag, const std::string &drizzle_
 	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
 	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes, carries_drift) "
 	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes, $6::pg_catalog.bool FROM c RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), "
-	    "  guard = CASE WHEN $7::pg_catalog.bool THEN guard ELSE dbkit._guard_fingerprint() END, "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
 	    // still invalid: the ones that were, the set's, and any index newer than the last store
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid "
 	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
 	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
 	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
 	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after),
-	     spi::text(carries_drift ? "true" : "false"),
-	     spi::text(keep_guard ? "true" : "false")});
+	     spi::text(carries_drift ? "true" : "false")});
 	return true;
 }
 
@@ -167,7 +164,7 @@ bool store_incremental(int64_t run_id, const std::string &tag, const Options &op
 	ReferenceCheck c = check_reference(format_of(opts));
 	if (!c.usable || !c.named)
 		return false;
-	return take_in(run_id, tag, opts.drizzle_schema, opts.drizzle_table, t.oids, /*keep_guard=*/false);
+	return take_in(run_id, tag, opts.drizzle_schema, opts.drizzle_table, t.oids);
 }
 
 // The full read of a reference without carried drift, kept per object as well.
@@ -331,6 +328,9 @@ bool defer_reference(int64_t run_id, const Options &opts) {
 	if (spi::rows() == 0 || spi::get_text(0, 2) != std::optional<std::string>("t"))
 		return false;
 	Oid role = static_cast<Oid>(*spi::get_int64(0, 1));
+	// pg_stat_activity as it is now, not as this transaction first read it (a run that
+	// retried after a lock timeout read it minutes ago)
+	PgCall([]() noexcept { pgstat_clear_snapshot(); });
 	spi::execute_cached(
 	    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = $1 "
 	    "               AND a.datid = $2::pg_catalog.oid AND a.query = $3)",
@@ -354,16 +354,20 @@ bool defer_reference(int64_t run_id, const Options &opts) {
 bool settle_deferred() {
 	AsExtensionOwner owner;
 	// the per-object copy is the newest reference, no run since failed to record one,
-	// every row names an object; the guard is not asked (see take_in's keep_guard)
+	// every row names an object, roles and event triggers are what they were (a role
+	// renamed, or the audit's triggers disabled and enabled again, since: only a full
+	// comparison tells, so the rows stay and drift reads compare those objects), and no
+	// index is being built concurrently (its invalid entry would be taken in)
 	spi::execute(
 	    "SELECT f.value OPERATOR(pg_catalog.->>) 'drizzle_schema', f.value OPERATOR(pg_catalog.->>) 'drizzle_table', "
 	    "       (SELECT pg_catalog.max(e.id) FROM dbkit.events e)::text, "
 	    "       coalesce((SELECT m.tag FROM dbkit.migrations m ORDER BY m.id DESC LIMIT 1), '') "
 	    "FROM (SELECT id, run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s, dbkit.reference_state st, "
 	    "     dbkit.reference_objects f "
-	    "WHERE st.snapshot_id = s.id AND f.key = 'dbkit:format' "
+	    "WHERE st.snapshot_id = s.id AND f.key = 'dbkit:format' AND st.guard = dbkit._guard_fingerprint() "
 	    "AND EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred) "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.classid = 0) "
+	    "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index) "
 	    "AND NOT EXISTS (SELECT 1 FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
 	    "                 AND e.id > coalesce(s.run_id, 0))");
 	if (spi::rows() == 0)
@@ -371,12 +375,28 @@ bool settle_deferred() {
 	std::string schema = spi::get_text(0, 1).value_or("drizzle"), table = spi::get_text(0, 2).value_or("__drizzle_migrations");
 	int64_t run_id = std::stoll(spi::get_text(0, 3).value_or("0"));
 	std::string tag = spi::get_text(0, 4).value_or("");
+	// DDL by others committed while the catalogs are read: this worker holds no lock on
+	// the deploy's objects (the deploy did), so such a change could be read into their
+	// entries. Its dirty_objects rows commit with it, and only reference stores delete
+	// rows, under the deploy lock this worker holds: a different set of rows after the
+	// read means the read may have seen it, and nothing is kept.
+	const char *others = "SELECT pg_catalog.count(*)::text || ':' || coalesce(pg_catalog.sum(d.id), 0)::text "
+	                     "FROM dbkit.dirty_objects d WHERE NOT d.by_dbkit";
+	spi::execute(others);
+	std::string before = *spi::get_text(0, 1);
 	bool done = false;
 	bool read = with_short_lock_wait([&] {
 		Subxact sx;  // a key held elsewhere (the copy no longer matches): nothing stays, a deploy reads in full
 		try {
-			done = take_in(run_id, tag, schema, table, "{}", /*keep_guard=*/true);
-			sx.commit();
+			done = take_in(run_id, tag, schema, table, "{}");
+			if (done) {
+				spi::execute(others);
+				done = *spi::get_text(0, 1) == before;
+			}
+			if (done)
+				sx.commit();
+			else
+				sx.rollback();
 		} catch (const PgError &e) {
 			int code = e.edata()->sqlerrcode;
 			sx.rollback();

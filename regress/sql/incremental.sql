@@ -6,6 +6,8 @@ CREATE DATABASE dbkit_incremental;
 \c dbkit_incremental
 CREATE EXTENSION dbkit;
 \set VERBOSITY terse
+-- the deploys of this session leave their objects to the background worker (off by default)
+SET dbkit.defer_reference = on;
 \i regress/sql/mkfolder.inc
 \i regress/sql/settled.inc
 \i regress/sql/migrate.inc
