@@ -26,6 +26,19 @@ files = {f: open(os.path.join(d, f)).read() for f in os.listdir(d) if f.endswith
 print(json.dumps({"journal": open(os.path.join(d, "meta", "_journal.json")).read(), "files": files}))
 PY
 }
+# hold_deploy: deploy_holding, then waits until the deploy committed its deferred rows.
+hold_deploy() {
+	deploy_holding
+	wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
+		pass "the deploy committed, its objects wait for the worker" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+}
+# release_deploy: ends the holding session, then waits until no worker is left.
+release_deploy() {
+	q "INSERT INTO e2e_release VALUES (true)"
+	wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
+	wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read')" \
+		>/dev/null || fail "a worker is still running after 30 s"
+}
 # deploy_holding: applies the folder from SQL in a session that keeps the deploy lock
 # (as the client's does until it exits) until e2e_release has a row; in the background.
 deploy_holding() {
@@ -78,9 +91,7 @@ case_begin "between the commit and the re-read"
 # A deploy from SQL whose session keeps the deploy lock (as the client's does until it
 # exits): the worker waits for it, so the deferred rows stay while we look.
 add_migration 0007_c7 'ALTER TABLE users ADD COLUMN c7 int;'
-deploy_holding
-wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
-	pass "the deploy committed, its objects wait for the worker" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+hold_deploy
 run drift
 assert_eq 0 "$RC" "dbkit drift meanwhile: the deploy's own objects are no drift"
 q "CREATE TABLE hand_made (id int)"
@@ -88,8 +99,7 @@ run drift
 assert_eq 4 "$RC" "a table made by hand meanwhile: drift (exit 4)"
 assert_contains "$OUT" "hand_made" "it is reported"
 assert_not_contains "$OUT" "c7" "the deploy's column is not"
-q "INSERT INTO e2e_release VALUES (true)"
-wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
+release_deploy
 settled && pass "once the lock is free, the worker takes the deploy's objects in" ||
 	fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
 run drift
@@ -101,9 +111,7 @@ assert_eq 0 "$RC" "accept-drift"
 
 case_begin "a change by hand to the deploy's own table before the re-read: reported, never hidden"
 add_migration 0008_c8 'ALTER TABLE users ADD COLUMN c8 int;'
-deploy_holding
-wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
-	pass "the deploy committed" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+hold_deploy
 q "ALTER TABLE users ADD COLUMN by_hand int"
 run drift
 assert_eq 4 "$RC" "drift (exit 4)"
@@ -111,9 +119,7 @@ assert_contains "$OUT" "users.by_hand" "the column added by hand is reported"
 # the two changes to one table cannot be told apart before the re-read: the deploy's
 # shows too, as drift, rather than the hand one being taken into the reference
 assert_contains "$OUT" "users.c8" "the deploy's column shows with it"
-q "INSERT INTO e2e_release VALUES (true)"
-wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
-sleep 1
+release_deploy
 run drift
 assert_contains "$OUT" "users.by_hand" "after the worker ran, the hand column is still reported"
 run accept-drift --reason "by_hand stays"
@@ -123,14 +129,10 @@ assert_eq 0 "$RC" "no drift after accept-drift"
 
 case_begin "roles changed before the re-read: the worker leaves the rows, drift compares in full"
 add_migration 0008_c8b 'ALTER TABLE users ADD COLUMN c8b int;'
-deploy_holding
-wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
-	pass "the deploy committed" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+hold_deploy
 q "CREATE ROLE e2e_deferred_new_role"
 E2E_CLEANUP+=("\"\${PSQL[@]}\" -d postgres -c 'DROP ROLE IF EXISTS e2e_deferred_new_role'")
-q "INSERT INTO e2e_release VALUES (true)"
-wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
-wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read')" >/dev/null || true
+release_deploy
 assert_match "$(deferred_rows)" '^[1-9]' "the worker left the deploy's rows (the guard differs)"
 run drift
 assert_eq 4 "$RC" "drift compares in full: exit 4"
@@ -146,13 +148,9 @@ case_begin "a GRANT outside the migrations before the re-read: the deploy's chan
 # worker cannot tell whether it changed the deploy's objects, and leaves them to a full
 # comparison against the reference from before the deploy.
 add_migration 0008_c8c 'ALTER TABLE users ADD COLUMN c8c int;'
-deploy_holding
-wait_until 30 "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred" >/dev/null &&
-	pass "the deploy committed" || fail "no deferred rows: $(cat "$WORK/holder.out")"
+hold_deploy
 q "GRANT SELECT ON e2e_release TO PUBLIC"
-q "INSERT INTO e2e_release VALUES (true)"
-wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
-wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read')" >/dev/null || true
+release_deploy
 run drift
 assert_eq 4 "$RC" "drift: exit 4"
 assert_contains "$OUT" "e2e_release" "the GRANT is reported"
