@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -114,6 +115,19 @@ namespace {
 // dbkit_deploy_lock_holder() names its application; and how long a deploy waits for it at least.
 constexpr const char *kSettleWorkerApplication = "dbkit reference re-read";
 constexpr long kSettleWorkerWaitMs = 30000;
+
+// dbkit_deploy_lock_holder()'s text (one line per holder) names only that worker.
+bool only_settle_worker(std::string_view holders) {
+	const std::string mark = fmt::format("application {},", kSettleWorkerApplication);
+	for (size_t from = 0;;) {
+		size_t end = holders.find('\n', from);
+		if (holders.substr(from, end == std::string_view::npos ? end : end - from).find(mark) == std::string_view::npos)
+			return false;
+		if (end == std::string_view::npos)
+			return true;
+		from = end + 1;
+	}
+}
 }  // namespace
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
@@ -134,24 +148,10 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	// Only the worker that re-reads the last deploy's objects after its commit (well under
 	// a second; docs/design.md, "The re-read after the commit"): no deploy to announce or
 	// refuse to wait for, whatever --wait says
-	bool settle_worker = false;
-	if (h && h->rows() == 1 && !h->null(0, 0)) {
-		settle_worker = true;
-		std::string all = h->get(0, 0);
-		for (size_t from = 0; from <= all.size();) {
-			size_t end = all.find('\n', from);
-			std::string line = all.substr(from, end == std::string::npos ? std::string::npos : end - from);
-			if (line.find("application " + std::string(kSettleWorkerApplication) + ",") == std::string::npos)
-				settle_worker = false;
-			if (end == std::string::npos)
-				break;
-			from = end + 1;
-		}
-	}
-	if (settle_worker) {
+	std::string holders = h && h->rows() == 1 && !h->null(0, 0) ? h->get(0, 0) : std::string();
+	if (!holders.empty() && only_settle_worker(holders)) {
 		wait_ms = wait_ms < 0 ? wait_ms : std::max(wait_ms, kSettleWorkerWaitMs);
-	} else if (h && h->rows() == 1 && !h->null(0, 0)) {
-		std::string holders = h->get(0, 0);
+	} else if (!holders.empty()) {
 		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))
 			holders.replace(at, 1, "\n  ");
 		if (wait_ms == 0)

@@ -21,6 +21,28 @@ namespace {
 // lock wait in a subtransaction; if it cannot have its locks it is skipped.
 constexpr int64_t kSnapshotLockTimeoutMs = 2000;
 
+// Runs f in a subtransaction; a unique violation (a key the stored copy holds under
+// another object: it no longer matches the catalogs) rolls it back and says false, as
+// does f returning false. Any other error propagates.
+template <typename F>
+bool unless_key_clash(F &&f) {
+	Subxact sx;
+	try {
+		bool ok = f();
+		if (ok)
+			sx.commit();
+		else
+			sx.rollback();
+		return ok;
+	} catch (const PgError &e) {
+		int code = e.edata()->sqlerrcode;
+		sx.rollback();
+		if (code != ERRCODE_UNIQUE_VIOLATION)
+			throw;
+	}
+	return false;
+}
+
 template <typename F>
 bool with_short_lock_wait(F &&f) {
 	Subxact sx;
@@ -386,23 +408,12 @@ bool settle_deferred() {
 	std::string before = *spi::get_text(0, 1);
 	bool done = false;
 	bool read = with_short_lock_wait([&] {
-		Subxact sx;  // a key held elsewhere (the copy no longer matches): nothing stays, a deploy reads in full
-		try {
-			done = take_in(run_id, tag, schema, table, "{}");
-			if (done) {
-				spi::execute(others);
-				done = *spi::get_text(0, 1) == before;
-			}
-			if (done)
-				sx.commit();
-			else
-				sx.rollback();
-		} catch (const PgError &e) {
-			int code = e.edata()->sqlerrcode;
-			sx.rollback();
-			if (code != ERRCODE_UNIQUE_VIOLATION)
-				throw;
-		}
+		done = unless_key_clash([&] {  // nothing stays then: a deploy reads in full
+			if (!take_in(run_id, tag, schema, table, "{}"))
+				return false;
+			spi::execute(others);
+			return *spi::get_text(0, 1) == before;
+		});
 	});
 	if (read && done)
 		spi::execute("DELETE FROM dbkit.snapshots WHERE id <= (SELECT max(id) - 10 FROM dbkit.snapshots)");
@@ -424,16 +435,8 @@ Stored store_reference(int64_t run_id, const std::string &tag, const Options *op
 	if (incremental && opts) {
 		bool done = false;
 		bool stored_inc = with_short_lock_wait([&] {
-			Subxact sx;  // a failure here (the copy no longer matches): nothing stays, the full read follows
-			try {
-				done = store_incremental(run_id, tag, *opts);
-				sx.commit();
-			} catch (const PgError &e) {
-				int code = e.edata()->sqlerrcode;
-				sx.rollback();
-				if (code != ERRCODE_UNIQUE_VIOLATION)
-					throw;
-			}
+			// nothing stays when it cannot be done this way: the full read follows
+			done = unless_key_clash([&] { return store_incremental(run_id, tag, *opts); });
 		});
 		if (stored_inc && done) {
 			touched_taken_in();
