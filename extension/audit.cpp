@@ -27,8 +27,9 @@
 
 namespace {
 
+// The command (column 5) names a GRANT's objects, which object_identity does not.
 const char *kSelectDdl =
-    "SELECT c.command_tag, c.object_type, c.object_identity, c.schema_name "
+    "SELECT c.command_tag, c.object_type, c.object_identity, c.schema_name, c.command "
     "FROM pg_catalog.pg_event_trigger_ddl_commands() c "
     "WHERE c.schema_name IS DISTINCT FROM 'dbkit' AND NOT c.in_extension "
     // temporary objects are never schema drift (event triggers report their schema as pg_temp)
@@ -91,6 +92,49 @@ const char *statement_copy() {
 	return g_stmt_copy;
 }
 
+void pend(TimestampTz at, const char *event, const char *cmd, const char *type, const char *identity,
+          const char *schema, const char *user, const char *app, const char *stmt) {
+	PendingRow *row = static_cast<PendingRow *>(MemoryContextAllocZero(TopTransactionContext, sizeof(PendingRow)));
+	row->level = GetCurrentTransactionNestLevel();
+	row->at = at;
+	row->text[0] = keep(event);
+	row->text[1] = keep(cmd);
+	row->text[2] = keep(type);
+	row->text[3] = keep(identity);
+	row->text[4] = keep(schema);
+	row->text[5] = keep(user);
+	row->text[6] = keep(app);
+	row->text[7] = stmt;  // shared, see statement_copy()
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	g_pending = lappend(g_pending, row);
+	MemoryContextSwitchTo(old);
+}
+
+// A GRANT/REVOKE: one row per object it named (so a drift row on one of them finds
+// its entry), dbkit's own left out as for other commands; false when it names none.
+bool pend_grant(HeapTuple tup, TupleDesc desc, TimestampTz at, const char *event, const char *cmd,
+                const char *user, const char *app, const char *stmt) {
+	bool isnull;
+	Datum command = SPI_getbinval(tup, desc, 5, &isnull);
+	Oid classid;
+	List *objects = isnull ? NIL : dbkit_grant_objects(command, &classid);
+	if (isnull || !OidIsValid(classid))
+		return false;
+	char *type = SPI_getvalue(tup, desc, 2);
+	Oid dbkit_ns = get_namespace_oid("dbkit", true);
+	ListCell *lc;
+	foreach (lc, objects) {
+		ObjectAddress address = {classid, lfirst_oid(lc), 0};
+		Oid ns = get_object_namespace(&address);
+		if (OidIsValid(ns) && ns == dbkit_ns)
+			continue;
+		char *identity = getObjectIdentity(&address, true);
+		if (identity)
+			pend(at, event, cmd, type, identity, OidIsValid(ns) ? get_namespace_name(ns) : nullptr, user, app, stmt);
+	}
+	return true;
+}
+
 void capture(const char *select, const char *event, const char *tag, const char *user, const char *app) {
 	const char *stmt = statement_copy();
 	TimestampTz now = GetCurrentTimestamp();
@@ -102,20 +146,11 @@ void capture(const char *select, const char *event, const char *tag, const char 
 		HeapTuple tup = SPI_tuptable->vals[i];
 		TupleDesc desc = SPI_tuptable->tupdesc;
 		char *cmd = SPI_getvalue(tup, desc, 1);
-		PendingRow *row = static_cast<PendingRow *>(MemoryContextAllocZero(TopTransactionContext, sizeof(PendingRow)));
-		row->level = GetCurrentTransactionNestLevel();
-		row->at = now;
-		row->text[0] = keep(event);
-		row->text[1] = keep(cmd ? cmd : tag);
-		row->text[2] = keep(SPI_getvalue(tup, desc, 2));
-		row->text[3] = keep(SPI_getvalue(tup, desc, 3));
-		row->text[4] = keep(SPI_getvalue(tup, desc, 4));
-		row->text[5] = keep(user);
-		row->text[6] = keep(app);
-		row->text[7] = stmt;  // shared, see statement_copy()
-		MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
-		g_pending = lappend(g_pending, row);
-		MemoryContextSwitchTo(old);
+		char *identity = SPI_getvalue(tup, desc, 3);
+		if (!identity && select == kSelectDdl && pend_grant(tup, desc, now, event, cmd ? cmd : tag, user, app, stmt))
+			continue;
+		pend(now, event, cmd ? cmd : tag, SPI_getvalue(tup, desc, 2), identity, SPI_getvalue(tup, desc, 4), user, app,
+		     stmt);
 	}
 	SPI_finish();
 }

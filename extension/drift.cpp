@@ -186,9 +186,15 @@ DBKIT_FUNCTION(dbkit_drift) {
 		// one command's events (ddl_command_end, then sql_drop: the same tag) follow each other
 		const AuditEntry *last = nullptr;
 		auto tag = [](const AuditEntry &e) { return core::json_string_member(e.json, "command").value_or(""); };
+		// privileges granted on a schema change the schema's entry, not those of what is in it
+		auto schema_grant = [&](const AuditEntry &e) {
+			std::string t = tag(e);
+			return (t == "GRANT" || t == "REVOKE") && core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA";
+		};
 		for (const auto &a : audit)
 			for (size_t k = 0; k < names.size(); ++k)
-				if (core::audit_concerns(names[k], a.identity) && (k == 0 || statement_can_touch(a, short_name))) {
+				if ((schema_grant(a) ? names[k] == a.identity : core::audit_concerns(names[k], a.identity)) &&
+				    (k == 0 || statement_can_touch(a, short_name))) {
 					if (!last || last->statement != a.statement || last->backend != a.backend || tag(*last) != tag(a))
 						entries += (entries.empty() ? "" : ", ") + a.json;
 					last = &a;

@@ -3,13 +3,9 @@
 // across a PostgreSQL call that may raise.
 #include <string>
 
-#include "touched.hpp"
 #include "guard.hpp"
 #include "spi.hpp"
-
-#include "catalog/namespace.h"
-#include "commands/event_trigger.h"
-#include "nodes/parsenodes.h"
+#include "touched.hpp"  // after pg.hpp (guard.hpp): it declares with PostgreSQL's types
 
 namespace {
 
@@ -23,9 +19,11 @@ struct Entry {
 List *g_entries = NIL;  // of Entry *, in TopTransactionContext
 
 // classid/objid of what the command created or altered; NULL objid: GRANT,
-// ALTER DEFAULT PRIVILEGES, ... (no object identity reported).
+// ALTER DEFAULT PRIVILEGES, ... (no object identity reported). The command
+// itself (a pg_ddl_command, a pointer valid while the trigger runs) tells a
+// GRANT's objects.
 const char *kDdl =
-    "SELECT c.classid, c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c "
+    "SELECT c.classid, c.objid, c.command FROM pg_catalog.pg_event_trigger_ddl_commands() c "
     "WHERE c.schema_name IS DISTINCT FROM 'pg_temp'";
 // What was dropped, and the survivor whose entry it was part of (found by name:
 // its own catalog row is gone): the table of a default, the publication of a
@@ -55,6 +53,39 @@ Oid oid_at(HeapTuple tup, TupleDesc desc, int col, bool *isnull) {
 	return *isnull ? InvalidOid : DatumGetObjectId(d);
 }
 
+// The catalog of a GRANT's or REVOKE's objects, for the kinds a snapshot holds
+// privileges of; InvalidOid for the rest (databases, languages, servers, ...),
+// which stay a full read.
+Oid grant_class(ObjectType type) {
+	switch (type) {
+	case OBJECT_TABLE:  // views, sequences, foreign tables too
+	case OBJECT_SEQUENCE:
+		return RelationRelationId;
+	case OBJECT_FUNCTION:
+	case OBJECT_PROCEDURE:
+	case OBJECT_ROUTINE:
+		return ProcedureRelationId;
+	case OBJECT_SCHEMA:
+		return NamespaceRelationId;
+	case OBJECT_TYPE:
+	case OBJECT_DOMAIN:
+		return TypeRelationId;
+	default:
+		return InvalidOid;
+	}
+}
+
+bool add_grant_objects(Datum command, bool in_run) {
+	Oid classid;
+	List *objects = dbkit_grant_objects(command, &classid);
+	if (!OidIsValid(classid))
+		return false;
+	ListCell *lc;
+	foreach (lc, objects)
+		add(in_run, classid, lfirst_oid(lc));
+	return true;
+}
+
 // ATTACH/DETACH PARTITION report only the parent; the partition's own entry
 // (partition_of, partition_bound) changes too.
 void partitions_of(Node *parsetree, bool in_run) {
@@ -73,6 +104,18 @@ void partitions_of(Node *parsetree, bool in_run) {
 
 }  // namespace
 
+// A GRANT/REVOKE reports no object, but its collected command holds the oids it
+// resolved (ON ALL TABLES IN SCHEMA expanded): those objects' entries are what it
+// changed.
+List *dbkit_grant_objects(Datum command, Oid *classid) {
+	auto *cmd = reinterpret_cast<CollectedCommand *>(DatumGetPointer(command));
+	*classid = InvalidOid;
+	if (!cmd || cmd->type != SCT_Grant || !cmd->d.grant.istmt)
+		return NIL;
+	*classid = grant_class(cmd->d.grant.istmt->objtype);
+	return OidIsValid(*classid) ? cmd->d.grant.istmt->objects : NIL;
+}
+
 void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -85,7 +128,10 @@ void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 		bool null_class, null_obj, null_owner = true;
 		Oid classid = oid_at(tup, desc, 1, &null_class);
 		Oid objid = oid_at(tup, desc, 2, &null_obj);
-		add(in_run, null_obj ? InvalidOid : classid, objid);
+		bool null_cmd = true;
+		Datum command = drop ? Datum(0) : SPI_getbinval(tup, desc, 3, &null_cmd);
+		if (!null_obj || null_cmd || !add_grant_objects(command, in_run))
+			add(in_run, null_obj ? InvalidOid : classid, objid);
 		if (drop) {
 			Oid owner = oid_at(tup, desc, 3, &null_owner);
 			if (!null_owner)

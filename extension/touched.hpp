@@ -6,6 +6,8 @@
 // "Incremental references".
 #include <string>
 
+#include "pg.hpp"
+
 namespace dbkit {
 
 struct Touched {
@@ -27,6 +29,10 @@ void touched_taken_in();
 // For audit.cpp (plain C calls, no C++ objects alive): capture at each event,
 // write the outside entries with SPI connected, follow (sub)transaction ends.
 struct EventTriggerData;
+// A GRANT's or REVOKE's objects (a List of Oid) from a pg_ddl_command datum, and
+// their catalog in *classid; InvalidOid when the command is not one, or of a kind
+// no snapshot entry holds (a language, a server, ...).
+List *dbkit_grant_objects(Datum command, Oid *classid);
 void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run);
 void dbkit_touched_write_outside();  // every entry left (see touched.cpp)
 bool dbkit_touched_has_outside();    // any entry left

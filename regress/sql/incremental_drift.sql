@@ -78,9 +78,34 @@ SELECT count(*) AS drift FROM dbkit_drift();
 DROP TABLE core.people CASCADE;
 SELECT * FROM same_live();
 SELECT kind, object, change FROM dbkit_drift() WHERE change = 'removed' ORDER BY 2;
--- GRANT names no object to the event triggers: the full read, still equal
+-- GRANT and REVOKE: their objects, from the command the event trigger collected
 GRANT SELECT ON other TO PUBLIC;
 SELECT * FROM same_live();
+SELECT count(*) FROM dbkit_accept_drift('before the grants');
+GRANT SELECT (id) ON other TO dbkit_incdrift_owner;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+REVOKE EXECUTE ON FUNCTION core.touch() FROM PUBLIC;
+GRANT USAGE ON TYPE core.mood TO dbkit_incdrift_owner;
+GRANT USAGE ON SCHEMA core TO dbkit_incdrift_owner;
+SELECT * FROM same_live();
+-- each drift row carries the GRANT or REVOKE that explains it (the audit names the objects too)
+SELECT kind, object, change, (SELECT string_agg((a ->> 'command') || ' ' || (a ->> 'object'), ', ')
+                                FROM jsonb_array_elements(audit) a) AS audit FROM dbkit_drift();
+GRANT SELECT ON ALL TABLES IN SCHEMA core TO dbkit_incdrift_owner;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift() WHERE kind = 'table';
+-- rolled back with its savepoint: nothing stays
+BEGIN; SAVEPOINT s; GRANT INSERT ON other TO dbkit_incdrift_owner; ROLLBACK TO SAVEPOINT s; COMMIT;
+SELECT count(*) FROM dbkit_accept_drift('after the grants');
+SELECT * FROM same_live();
+-- a database's privileges fire no event trigger (a global object) and are in no entry
+GRANT CONNECT ON DATABASE dbkit_incdrift TO dbkit_incdrift_owner;
+SELECT * FROM same_live();
+-- a kind whose privileges no entry holds (a language) fires one: the full read, equal
+GRANT USAGE ON LANGUAGE plpgsql TO dbkit_incdrift_owner;
+SELECT * FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
 -- a deploy carries the drift found on the dirty set and takes in its own change;
 -- the reference stays incremental and the dirty set still holds the drift (reread 4)
 SELECT count(*) FROM dbkit_accept_drift('take the hand changes');

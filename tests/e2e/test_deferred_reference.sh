@@ -143,22 +143,51 @@ assert_eq 0 "$(deferred_rows)" "accept-drift took the rows in"
 q "DROP ROLE e2e_deferred_new_role"
 run accept-drift --reason "the role is gone again"  # the guard: roles as they are now
 
-case_begin "a GRANT outside the migrations before the re-read: the deploy's change shows until accepted"
-# Why the setting is off by default: a GRANT names no object to event triggers, so the
-# worker cannot tell whether it changed the deploy's objects, and leaves them to a full
-# comparison against the reference from before the deploy.
+case_begin "a GRANT on another table before the re-read: the worker takes the deploy's objects in"
+# A GRANT reports no object to event triggers, but the command it collects names them:
+# the worker sees the deploy's objects untouched by it and takes them in.
 add_migration 0008_c8c 'ALTER TABLE users ADD COLUMN c8c int;'
 hold_deploy
 q "GRANT SELECT ON e2e_release TO PUBLIC"
 release_deploy
+assert_eq 0 "$(deferred_rows)" "the worker took the deploy's rows in"
 run drift
 assert_eq 4 "$RC" "drift: exit 4"
 assert_contains "$OUT" "e2e_release" "the GRANT is reported"
-assert_contains "$OUT" "users.c8c" "and so is the deploy's own column, never taken in with the GRANT unseen"
+assert_not_contains "$OUT" "c8c" "the deploy's own column is not drift"
 run accept-drift --reason "after review"
 assert_eq 0 "$RC" "accept-drift"
 q "REVOKE SELECT ON e2e_release FROM PUBLIC"
 run accept-drift --reason "revoked again"
+
+case_begin "a GRANT on the deploy's own table before the re-read: the deploy's change shows until accepted"
+# The re-read would see the GRANT in the deploy's own entry: the worker leaves that
+# table to a comparison with the reference from before the deploy (reported, never hidden).
+add_migration 0008_c8d 'ALTER TABLE users ADD COLUMN c8d int;'
+hold_deploy
+q "GRANT SELECT ON users TO PUBLIC"
+release_deploy
+run drift
+assert_eq 4 "$RC" "drift: exit 4"
+assert_contains "$OUT" "users.c8d" "the deploy's own column shows, never taken in with the GRANT unseen"
+run accept-drift --reason "after review"
+assert_eq 0 "$RC" "accept-drift"
+q "REVOKE SELECT ON users FROM PUBLIC"
+run accept-drift --reason "revoked again"
+
+case_begin "a GRANT of a kind no entry holds before the re-read: the worker leaves the rows"
+add_migration 0008_c8e 'ALTER TABLE users ADD COLUMN c8e int;'
+hold_deploy
+q "GRANT USAGE ON LANGUAGE plpgsql TO PUBLIC"
+release_deploy
+assert_match "$(deferred_rows)" '^[1-9]' "the worker left the deploy's rows (a command that names no object)"
+run drift
+assert_eq 4 "$RC" "drift compares in full: exit 4"
+assert_contains "$OUT" "users.c8e" "the deploy's own column shows"
+run accept-drift --reason "after review"
+assert_eq 0 "$RC" "accept-drift"
+assert_eq 0 "$(deferred_rows)" "accept-drift took the rows in"
+q "REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC"
 
 case_begin "a deploy deferred, then CREATE INDEX CONCURRENTLY in the same run"
 # The worker waits for the client's deploy lock through the rest of the run; waiting, it
