@@ -113,7 +113,18 @@ List *dbkit_grant_objects(Datum command, Oid *classid) {
 	if (!cmd || cmd->type != SCT_Grant || !cmd->d.grant.istmt)
 		return NIL;
 	*classid = grant_class(cmd->d.grant.istmt->objtype);
-	return OidIsValid(*classid) ? cmd->d.grant.istmt->objects : NIL;
+	if (!OidIsValid(*classid))
+		return NIL;
+	// temporary objects are never schema drift (as the event's pg_temp rows above)
+	List *objects = NIL;
+	ListCell *lc;
+	foreach (lc, cmd->d.grant.istmt->objects) {
+		ObjectAddress address = {*classid, lfirst_oid(lc), 0};
+		Oid ns = get_object_namespace(&address);
+		if (!OidIsValid(ns) || !isAnyTempNamespace(ns))
+			objects = lappend_oid(objects, address.objectId);
+	}
+	return objects;
 }
 
 void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {

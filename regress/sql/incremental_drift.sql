@@ -98,7 +98,11 @@ SELECT kind, object, change FROM dbkit_drift() WHERE kind = 'table';
 -- rolled back with its savepoint: nothing stays
 BEGIN; SAVEPOINT s; GRANT INSERT ON other TO dbkit_incdrift_owner; ROLLBACK TO SAVEPOINT s; COMMIT;
 SELECT count(*) FROM dbkit_accept_drift('after the grants');
+-- a temporary table's GRANT: not drift, nothing to re-read, nothing audited
+CREATE TEMP TABLE tmp_granted (id int);
+GRANT SELECT ON tmp_granted TO PUBLIC;
 SELECT * FROM same_live();
+SELECT count(*) AS temp_audited FROM dbkit.ddl_audit WHERE object_identity LIKE 'pg_temp%';
 -- a database's privileges fire no event trigger (a global object) and are in no entry
 GRANT CONNECT ON DATABASE dbkit_incdrift TO dbkit_incdrift_owner;
 SELECT * FROM same_live();
