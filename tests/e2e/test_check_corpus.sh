@@ -115,19 +115,43 @@ check_result() {
 	fi
 }
 
-# The corpus is what make_corpus.py writes.
-set +e
-python3 "$CORPUS/make_corpus.py" --check >"$WORK/gen" 2>&1
-RC=$?
-set -e
-assert_eq 0 "$RC" "check-corpus is up to date with make_corpus.py ($(cat "$WORK/gen"))"
+# The cases run in CHECK_CORPUS_LANES lanes (2 by default, one per core), each a process
+# of this script taking every other case (each case has its own database); the first
+# process checks the corpus is current, waits for the lanes and reports their checks.
+LANES=${CHECK_CORPUS_LANES:-2}
+if [[ -z ${CHECK_CORPUS_LANE:-} ]]; then
+	# The corpus is what make_corpus.py writes.
+	set +e
+	python3 "$CORPUS/make_corpus.py" --check >"$WORK/gen" 2>&1
+	RC=$?
+	set -e
+	assert_eq 0 "$RC" "check-corpus is up to date with make_corpus.py ($(cat "$WORK/gen"))"
+	pids=()
+	for ((l = 0; l < LANES; l++)); do
+		CHECK_CORPUS_LANE=$l CHECK_CORPUS_LANES=$LANES "$0" >"$WORK/lane$l.log" 2>&1 &
+		pids+=($!)
+	done
+	ncases=0
+	for ((l = 0; l < LANES; l++)); do
+		case_begin "lane $l of $LANES"
+		lane_rc=0
+		wait "${pids[l]}" || lane_rc=$?
+		cat "$WORK/lane$l.log"
+		assert_eq 0 "$lane_rc" "lane $l: every check passed"
+		ncases=$((ncases + $(grep -c '^== check-corpus/' "$WORK/lane$l.log" || true)))
+	done
+	case_begin "corpus size"
+	((ncases >= 38)) && pass "$ncases cases" || fail "expected at least 38 cases in $CORPUS, found $ncases"
+	finish
+	exit 0
+fi
 
-ncases=0
+k=0
 for dir in "$CORPUS"/*/; do
 	[[ -f $dir/expect ]] || continue
+	if ((k++ % LANES != CHECK_CORPUS_LANE)); then continue; fi
 	name=$(basename "$dir")
 	case_begin "check-corpus/$name"
-	ncases=$((ncases + 1))
 	C=$WORK/$name
 	cp -r "$dir" "$C"
 	mode=$(tr -d '[:space:]' <"$C/mode")
@@ -172,5 +196,4 @@ for dir in "$CORPUS"/*/; do
 	assert_eq "$schema" "$(schema_dump)" "$name: check changed no schema"
 	"${PSQL[@]}" -d postgres -c "DROP DATABASE \"check_${name//-/_}\""
 done
-((ncases >= 38)) || fail "expected at least 38 cases in $CORPUS, found $ncases"
 finish
