@@ -123,12 +123,12 @@ bool pend_grant(HeapTuple tup, TupleDesc desc, TimestampTz at, const char *event
 	char *type = SPI_getvalue(tup, desc, 2);
 	Oid dbkit_ns = get_namespace_oid("dbkit", true);
 	ListCell *lc;
-	foreach (lc, objects) {
+	foreach (lc, objects) {  // each exists (dbkit_grant_objects checked)
 		ObjectAddress address = {classid, lfirst_oid(lc), 0};
 		Oid ns = get_object_namespace(&address);
 		if (OidIsValid(ns) && ns == dbkit_ns)
 			continue;
-		char *identity = getObjectIdentity(&address, true);
+		char *identity = dbkit::compat::object_identity(&address);
 		if (identity)
 			pend(at, event, cmd, type, identity, OidIsValid(ns) ? get_namespace_name(ns) : nullptr, user, app, stmt);
 	}

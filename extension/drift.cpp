@@ -186,15 +186,23 @@ DBKIT_FUNCTION(dbkit_drift) {
 		// one command's events (ddl_command_end, then sql_drop: the same tag) follow each other
 		const AuditEntry *last = nullptr;
 		auto tag = [](const AuditEntry &e) { return core::json_string_member(e.json, "command").value_or(""); };
-		// privileges granted on a schema change the schema's entry, not those of what is in it
-		auto schema_grant = [&](const AuditEntry &e) {
+		// A GRANT or REVOKE changes the privileges of the object it names (a table's columns'
+		// too), nothing in or beside it: not the tables of a granted schema, nor a granted
+		// table's constraints, triggers or policies.
+		auto explains = [&](const AuditEntry &e, size_t k) {
 			std::string t = tag(e);
-			return (t == "GRANT" || t == "REVOKE") && core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA";
+			if (t != "GRANT" && t != "REVOKE")
+				return core::audit_concerns(names[k], e.identity) && (k == 0 || statement_can_touch(e, short_name));
+			if (k != 0 || (item.kind == "schema") !=
+			                  (core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA"))
+				return false;
+			return item.name == e.identity ||
+			       (item.kind == "column" && core::audit_concerns(item.name, e.identity) &&
+			        item.name.find('.', e.identity.size() + 1) == std::string::npos);
 		};
 		for (const auto &a : audit)
 			for (size_t k = 0; k < names.size(); ++k)
-				if ((schema_grant(a) ? names[k] == a.identity : core::audit_concerns(names[k], a.identity)) &&
-				    (k == 0 || statement_can_touch(a, short_name))) {
+				if (explains(a, k)) {
 					if (!last || last->statement != a.statement || last->backend != a.backend || tag(*last) != tag(a))
 						entries += (entries.empty() ? "" : ", ") + a.json;
 					last = &a;

@@ -295,7 +295,7 @@ public:
 			RangeVar *rel = nullptr;
 			if (IsA(tree, ViewStmt))
 				rel = castNode(ViewStmt, tree)->view;
-			else if (auto *ct = castNode(CreateTableAsStmt, tree); ct->objtype == OBJECT_MATVIEW && ct->into)
+			else if (auto *ct = castNode(CreateTableAsStmt, tree); compat::create_table_as_objtype(ct) == OBJECT_MATVIEW && ct->into)
 				rel = ct->into->rel;
 			if (!rel)
 				break;

@@ -117,4 +117,25 @@ inline ObjectType alter_table_objtype(const AlterTableStmt *a) {
 #endif
 }
 
+// CREATE TABLE AS / CREATE MATERIALIZED VIEW: CreateTableAsStmt.objtype since 14, .relkind (also
+// an ObjectType) before, renamed in the same change as AlterTableStmt's.
+inline ObjectType create_table_as_objtype(const CreateTableAsStmt *c) {
+#if PG_VERSION_NUM >= 140000
+	return c->objtype;
+#else
+	return c->relkind;
+#endif
+}
+
+// An object's identity text (what pg_identify_object() returns as identity), NULL when it does not
+// exist. 14+: getObjectIdentity(address, missing_ok); 13 has no missing_ok and raises for a missing
+// object, so its callers must know it exists (touched.cpp's grant_object_exists).
+inline char *object_identity(const ObjectAddress *address) {
+#if PG_VERSION_NUM >= 140000
+	return getObjectIdentity(address, true);
+#else
+	return getObjectIdentity(address);
+#endif
+}
+
 }  // namespace dbkit::compat

@@ -225,7 +225,7 @@ constexpr const char *kOwnNotReached =
     "(SELECT pg_catalog.array_agg(DISTINCT d.objid) FROM dbkit.dirty_objects d, hand "
     "  WHERE d.by_dbkit AND d.objid OPERATOR(pg_catalog.<>) ALL (hand.h))";
 // The same, without a deferred deploy's objects: the full comparison runs when roles
-// changed or a command named no object (GRANT), which may have changed those objects
+// changed or a command named no object (ALTER DEFAULT PRIVILEGES), which may have changed those objects
 // too; compared, what the deploy did shows with it, rather than be taken in unseen
 // when the worker re-reads them.
 constexpr const char *kRunningNotReached =

@@ -75,6 +75,23 @@ Oid grant_class(ObjectType type) {
 	}
 }
 
+// Whether an object of one of grant_class's catalogs still exists (get_object_namespace and
+// getObjectIdentity raise for one that does not).
+bool grant_object_exists(Oid classid, Oid objid) {
+	switch (classid) {
+	case RelationRelationId:
+		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(objid));
+	case ProcedureRelationId:
+		return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(objid));
+	case NamespaceRelationId:
+		return SearchSysCacheExists1(NAMESPACEOID, ObjectIdGetDatum(objid));
+	case TypeRelationId:
+		return SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(objid));
+	default:
+		return false;
+	}
+}
+
 bool add_grant_objects(Datum command, bool in_run) {
 	Oid classid;
 	List *objects = dbkit_grant_objects(command, &classid);
@@ -115,14 +132,19 @@ List *dbkit_grant_objects(Datum command, Oid *classid) {
 	*classid = grant_class(cmd->d.grant.istmt->objtype);
 	if (!OidIsValid(*classid))
 		return NIL;
-	// temporary objects are never schema drift (as the event's pg_temp rows above)
+	// Left out: objects gone by now (DROP OWNED revokes a role's privileges, then drops what
+	// it owns, in one command: its sql_drop rows name those), and temporary objects, never
+	// schema drift (as the event's pg_temp rows above).
 	List *objects = NIL;
 	ListCell *lc;
 	foreach (lc, cmd->d.grant.istmt->objects) {
-		ObjectAddress address = {*classid, lfirst_oid(lc), 0};
+		Oid objid = lfirst_oid(lc);
+		if (!grant_object_exists(*classid, objid))
+			continue;
+		ObjectAddress address = {*classid, objid, 0};
 		Oid ns = get_object_namespace(&address);
 		if (!OidIsValid(ns) || !isAnyTempNamespace(ns))
-			objects = lappend_oid(objects, address.objectId);
+			objects = lappend_oid(objects, objid);
 	}
 	return objects;
 }

@@ -11,7 +11,7 @@
 namespace dbkit {
 
 struct Touched {
-	bool unknown = false;  // a command that names no object (GRANT, ...): only a full read is safe
+	bool unknown = false;  // a command that names no object (ALTER DEFAULT PRIVILEGES, ...): only a full read is safe
 	bool outside = false;  // DDL outside a dbkit run in this transaction
 	std::string oids;      // the run's objects, as an oid[] literal
 	std::string classids;  // their catalogs, in the same order

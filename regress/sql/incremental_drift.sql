@@ -183,6 +183,22 @@ SELECT count(*) FROM dbkit_accept_drift('a partition tree');
 ALTER TABLE core.tree ADD COLUMN c int;
 SELECT * FROM same_live();
 SELECT kind, object, change FROM dbkit_drift() ORDER BY 1, 2;
+-- a GRANT explains the object it names, not that object's constraints
+SELECT count(*) FROM dbkit_accept_drift('before a grant and a constraint');
+GRANT SELECT ON core.tree TO dbkit_incdrift_owner;
+ALTER TABLE core.tree ADD CONSTRAINT tree_id CHECK (id > 0);
+SELECT kind, object, change, (SELECT string_agg(a ->> 'command', ', ') FROM jsonb_array_elements(audit) a) AS audit
+  FROM dbkit_drift() WHERE kind IN ('table', 'constraint') ORDER BY 1, 2;
+-- DROP OWNED revokes a role's privileges, then drops what the role owns, in one command:
+-- the revoke names a table gone by then (left out: its drop is recorded, and the command runs)
+CREATE ROLE dbkit_incdrift_tenant;
+CREATE SCHEMA tenant_s AUTHORIZATION dbkit_incdrift_tenant;
+CREATE TABLE tenant_s.t (id int);
+GRANT SELECT ON tenant_s.t TO dbkit_incdrift_tenant;
+DROP OWNED BY dbkit_incdrift_tenant CASCADE;
+SELECT to_regclass('tenant_s.t') AS dropped;
+SELECT equal FROM same_live();
+DROP ROLE dbkit_incdrift_tenant;
 \c regression
 DROP DATABASE dbkit_incdrift;
 DROP ROLE dbkit_incdrift_owner;

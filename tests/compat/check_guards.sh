@@ -14,13 +14,15 @@ declare -A use=(
 	['\bpg_cryptohash_[a-z]+[[:space:]]*\(']='compat::sha256'
 	['\bpg_sha256_[a-z]+[[:space:]]*\(']='compat::sha256'
 	['ReindexStmt[^;]*->(params|concurrent)\b']='compat::reindex_concurrently'
-	['->objtype\b']='compat::alter_table_objtype'
+	['->objtype\b']='compat::alter_table_objtype or compat::create_table_as_objtype'
+	['\bgetObjectIdentity[[:space:]]*\(']='compat::object_identity'
 	['->relkind\b']='compat::alter_table_objtype'
 )
 fails=0
 for re in "${!use[@]}"; do
 	hits=$(grep -nE -e "$re" "$src"/extension/*.cpp "$src"/extension/*.hpp | grep -v '/pg_compat.hpp:' |
-		grep -vE ':[0-9]+:[[:space:]]*//' || true)
+		grep -vE ':[0-9]+:[[:space:]]*//' |
+		grep -v 'istmt->objtype' || true)  # InternalGrant.objtype: an ObjectType in every supported major
 	if [[ -n $hits ]]; then
 		echo "FAIL: version-specific call outside pg_compat.hpp, use ${use[$re]}:" >&2
 		echo "$hits" >&2
@@ -30,7 +32,8 @@ for re in "${!use[@]}"; do
 	fi
 done
 # every wrapper has a branch per version boundary it documents
-for w in raw_parse init_materialized_srf reserve_guc_prefix sha256 reindex_concurrently alter_table_objtype; do
+for w in raw_parse init_materialized_srf reserve_guc_prefix sha256 reindex_concurrently alter_table_objtype \
+	create_table_as_objtype object_identity; do
 	grep -q "inline [a-zA-Z *]*\b$w(" "$src/extension/pg_compat.hpp" && echo "ok: compat::$w defined" ||
 		{ echo "FAIL: compat::$w missing" >&2; fails=$((fails + 1)); }
 	grep -q "compat::$w" "$src"/extension/*.cpp && echo "ok: compat::$w used" ||
