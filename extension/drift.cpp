@@ -193,12 +193,8 @@ DBKIT_FUNCTION(dbkit_drift) {
 			std::string t = tag(e);
 			if (t != "GRANT" && t != "REVOKE")
 				return core::audit_concerns(names[k], e.identity) && (k == 0 || statement_can_touch(e, short_name));
-			if (k != 0 || (item.kind == "schema") !=
-			                  (core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA"))
-				return false;
-			return item.name == e.identity ||
-			       (item.kind == "column" && core::audit_concerns(item.name, e.identity) &&
-			        item.name.find('.', e.identity.size() + 1) == std::string::npos);
+			return k == 0 && core::grant_concerns(item.kind, item.name, e.identity,
+			                                      core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA");
 		};
 		for (const auto &a : audit)
 			for (size_t k = 0; k < names.size(); ++k)

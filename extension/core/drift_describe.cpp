@@ -265,4 +265,13 @@ bool audit_concerns(std::string_view name, std::string_view identity) {
 	return name.size() > id.size() && name.substr(0, id.size()) == id && name[id.size()] == '.';
 }
 
+bool grant_concerns(std::string_view kind, std::string_view drift_name, std::string_view audit_identity, bool on_schema) {
+	if ((kind == "schema") != on_schema || audit_identity.empty())
+		return false;
+	if (drift_name == audit_identity)
+		return true;
+	return kind == "column" && audit_concerns(drift_name, audit_identity) &&
+	       drift_name.find('.', audit_identity.size() + 1) == std::string_view::npos;
+}
+
 }  // namespace dbkit::core

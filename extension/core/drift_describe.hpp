@@ -23,4 +23,10 @@ DriftItem describe_drift(std::string_view key, const std::optional<std::string> 
 // public.users.users_pkey; "public.users" concerns its columns too.
 bool audit_concerns(std::string_view drift_name, std::string_view audit_identity);
 
+// Does a GRANT or REVOKE on `audit_identity` (a schema when `on_schema`) explain a
+// drift row of `kind` and `drift_name`? Only the object it names, and a table's
+// columns: not the tables of a granted schema, nor a table's constraints, triggers,
+// policies or indexes, whose names share the table's as a prefix.
+bool grant_concerns(std::string_view kind, std::string_view drift_name, std::string_view audit_identity, bool on_schema);
+
 }  // namespace dbkit::core

@@ -39,6 +39,24 @@ TEST(Drift, AuditIdentityMatching) {
 	EXPECT_FALSE(audit_concerns("public.posts.id", "public.users"));
 }
 
+TEST(Drift, GrantExplainsItsObjectOnly) {
+	// a table's GRANT: the table and its columns (column privileges), not its constraints
+	EXPECT_TRUE(grant_concerns("table", "public.users", "public.users", false));
+	EXPECT_TRUE(grant_concerns("column", "public.users.nick", "public.users", false));
+	EXPECT_FALSE(grant_concerns("constraint", "public.users.users_pkey", "public.users", false));
+	EXPECT_FALSE(grant_concerns("trigger", "public.users.touch", "public.users", false));
+	EXPECT_FALSE(grant_concerns("table", "public.users_archive", "public.users", false));
+	// a schema's GRANT: the schema row alone, not what is in it, nor an object of another kind so named
+	EXPECT_TRUE(grant_concerns("schema", "app", "app", true));
+	EXPECT_FALSE(grant_concerns("table", "app.users", "app", true));
+	EXPECT_FALSE(grant_concerns("publication", "app", "app", true));
+	EXPECT_FALSE(grant_concerns("schema", "app", "app", false));
+	// functions and types by their identity
+	EXPECT_TRUE(grant_concerns("function", "core.touch()", "core.touch()", false));
+	EXPECT_TRUE(grant_concerns("enum", "core.mood", "core.mood", false));
+	EXPECT_FALSE(grant_concerns("column", "public.users.nick", "", false));
+}
+
 TEST(CodeDrift, TypesNormalizeToFormatType) {
 	EXPECT_EQ(normalize_type("serial", ""), "integer");
 	EXPECT_EQ(normalize_type("bigserial", ""), "bigint");
