@@ -61,3 +61,12 @@ machine_lines() {
 	echo "- PostgreSQL $PG_VERSION from \`$PG_BIN\` in a private throwaway cluster (scripts/pgcluster.sh: Unix socket in a mktemp dir, no TCP); options \`$PG_CLUSTER_OPTS\`"
 	echo "- dbkit client $DBKIT_ID; dbkit.so $SO_ID; git $(cd "$here/.." && git rev-parse --short HEAD)$(cd "$here/.." && git diff --quiet HEAD -- extension client sql || echo ' + uncommitted changes')"
 }
+# make_tables DB N: N tables t1..tN (a serial key, a default, one more index each), a
+# transaction per 500 (scale_bench.sh, first_call_bench.sh)
+make_tables() {
+	q -d "$1" -c "DO \$\$ BEGIN FOR b IN 0..$((($2 - 1) / 500)) LOOP
+		FOR i IN b * 500 + 1 .. least(b * 500 + 500, $2) LOOP
+			EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, name text NOT NULL DEFAULT %L, ref int, created timestamptz DEFAULT now())', i, 'x');
+			EXECUTE format('CREATE INDEX ON t%s (ref)', i);
+		END LOOP; COMMIT; END LOOP; END \$\$"
+}

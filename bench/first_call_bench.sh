@@ -27,11 +27,7 @@ ROWS=""
 for n in $SIZES; do
 	log "N=$n: generating the schema"
 	q -c "CREATE DATABASE fc$n"
-	q -d "fc$n" -c "DO \$\$ BEGIN FOR b IN 0..$(((n - 1) / 500)) LOOP
-		FOR i IN b * 500 + 1 .. least(b * 500 + 500, $n) LOOP
-			EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, name text NOT NULL DEFAULT %L, ref int, created timestamptz DEFAULT now())', i, 'x');
-			EXECUTE format('CREATE INDEX ON t%s (ref)', i);
-		END LOOP; COMMIT; END LOOP; END \$\$"
+	make_tables "fc$n" "$n"
 	q -d "fc$n" -c "CREATE EXTENSION dbkit" -c "SELECT count(*) FROM dbkit_accept_drift('bench base')" >/dev/null
 	q -d "fc$n" -c "VACUUM ANALYZE"
 	FIRST=() SECOND=() BASE=()

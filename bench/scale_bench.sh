@@ -76,11 +76,7 @@ REPORT=""
 for N in $SIZES; do
 	log "N=$N: generating the schema"
 	q -c "CREATE DATABASE tpl$N"
-	q -d "tpl$N" -c "DO \$\$ BEGIN FOR b IN 0..$(((N - 1) / 500)) LOOP
-		FOR i IN b * 500 + 1 .. least(b * 500 + 500, $N) LOOP
-			EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY, name text NOT NULL DEFAULT %L, ref int, created timestamptz DEFAULT now())', i, 'x');
-			EXECUTE format('CREATE INDEX ON t%s (ref)', i);
-		END LOOP; COMMIT; END LOOP; END \$\$"
+	make_tables "tpl$N" "$N"
 	q -c "CREATE DATABASE dk$N TEMPLATE tpl$N" -c "CREATE DATABASE ps$N TEMPLATE tpl$N"
 	q -d "dk$N" -c "CREATE EXTENSION dbkit" -c "SELECT count(*) FROM dbkit_accept_drift('bench base')" >/dev/null
 	q -d "dk$N" -c "VACUUM ANALYZE"

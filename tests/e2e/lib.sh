@@ -45,6 +45,30 @@ _e2e_exit() {
 }
 trap _e2e_exit EXIT
 
+# Lanes: a test whose cases are independent runs them in E2E_LANES processes (2 by default,
+# one per core of the machines this runs on), each this script again with E2E_LANE set,
+# taking the cases for which `in_lane K` holds (K counts the cases). In the first process,
+# `run_lanes REGEX` starts them, waits, shows each lane's output, checks each passed, and
+# sets LANE_CASES to how many of their case lines match REGEX.
+E2E_LANES=${E2E_LANES:-2}
+in_lane() { (($1 % E2E_LANES == E2E_LANE)); }
+run_lanes() {
+	local l rc pids=()
+	LANE_CASES=0
+	for ((l = 0; l < E2E_LANES; l++)); do
+		E2E_LANE=$l E2E_LANES=$E2E_LANES "$0" >"$WORK/lane$l.log" 2>&1 &
+		pids+=($!)
+	done
+	for ((l = 0; l < E2E_LANES; l++)); do
+		case_begin "lane $l of $E2E_LANES"
+		rc=0
+		wait "${pids[l]}" || rc=$?
+		cat "$WORK/lane$l.log"
+		assert_eq 0 "$rc" "lane $l: every check passed"
+		LANE_CASES=$((LANE_CASES + $(grep -cE "$1" "$WORK/lane$l.log" || true)))
+	done
+}
+
 # A fresh database with the extension; sets PGDATABASE.
 fresh_db() {
 	local name=$1

@@ -115,33 +115,18 @@ check_result() {
 	fi
 }
 
-# The cases run in CHECK_CORPUS_LANES lanes (2 by default, one per core), each a process
-# of this script taking every other case (each case has its own database); the first
-# process checks the corpus is current, waits for the lanes and reports their checks.
-LANES=${CHECK_CORPUS_LANES:-2}
-if [[ -z ${CHECK_CORPUS_LANE:-} ]]; then
+# The cases run in lanes (lib.sh, run_lanes; each case has its own database); the first
+# process also checks the corpus is current, and counts the cases.
+if [[ -z ${E2E_LANE:-} ]]; then
 	# The corpus is what make_corpus.py writes.
 	set +e
 	python3 "$CORPUS/make_corpus.py" --check >"$WORK/gen" 2>&1
 	RC=$?
 	set -e
 	assert_eq 0 "$RC" "check-corpus is up to date with make_corpus.py ($(cat "$WORK/gen"))"
-	pids=()
-	for ((l = 0; l < LANES; l++)); do
-		CHECK_CORPUS_LANE=$l CHECK_CORPUS_LANES=$LANES "$0" >"$WORK/lane$l.log" 2>&1 &
-		pids+=($!)
-	done
-	ncases=0
-	for ((l = 0; l < LANES; l++)); do
-		case_begin "lane $l of $LANES"
-		lane_rc=0
-		wait "${pids[l]}" || lane_rc=$?
-		cat "$WORK/lane$l.log"
-		assert_eq 0 "$lane_rc" "lane $l: every check passed"
-		ncases=$((ncases + $(grep -c '^== check-corpus/' "$WORK/lane$l.log" || true)))
-	done
+	run_lanes '^== check-corpus/'
 	case_begin "corpus size"
-	((ncases >= 38)) && pass "$ncases cases" || fail "expected at least 38 cases in $CORPUS, found $ncases"
+	((LANE_CASES >= 38)) && pass "$LANE_CASES cases" || fail "expected at least 38 cases in $CORPUS, found $LANE_CASES"
 	finish
 	exit 0
 fi
@@ -149,7 +134,7 @@ fi
 k=0
 for dir in "$CORPUS"/*/; do
 	[[ -f $dir/expect ]] || continue
-	if ((k++ % LANES != CHECK_CORPUS_LANE)); then continue; fi
+	in_lane $((k++)) || continue
 	name=$(basename "$dir")
 	case_begin "check-corpus/$name"
 	C=$WORK/$name

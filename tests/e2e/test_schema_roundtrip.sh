@@ -14,36 +14,19 @@
 # data.sql + data.out: a query whose output in both databases must be data.out (rows
 # that survive a rename, a cast, an enum change).
 # ROUNDTRIP_ONLY=REGEX runs the matching cases only (development).
-# The cases run in ROUNDTRIP_LANES lanes (2 by default, one per core of the machines
-# this runs on), each a process of this script with its own pair of databases taking
-# every other case; the first process waits for them and reports each lane's checks.
+# The cases run in lanes (lib.sh, run_lanes), each with its own pair of databases.
 source "$(dirname "$0")/lib.sh"
 
 CASES=$DBKIT_SRC/tests/e2e/roundtrip
-LANES=${ROUNDTRIP_LANES:-2}
-if [[ -z ${ROUNDTRIP_LANE:-} ]]; then
-	pids=()
-	for ((l = 0; l < LANES; l++)); do
-		ROUNDTRIP_LANE=$l ROUNDTRIP_LANES=$LANES "$0" >"$WORK/lane$l.log" 2>&1 &
-		pids+=($!)
-	done
-	total=0
-	for ((l = 0; l < LANES; l++)); do
-		case_begin "lane $l of $LANES"
-		lane_rc=0
-		wait "${pids[l]}" || lane_rc=$?
-		cat "$WORK/lane$l.log"
-		assert_eq 0 "$lane_rc" "lane $l: every check passed"
-		cases=$(grep -c '^== ' "$WORK/lane$l.log" || true)
-		total=$((total + cases - 1))  # its "matrix size" case aside
-	done
+if [[ -z ${E2E_LANE:-} ]]; then
+	run_lanes '^== [0-9]'
 	case_begin "matrix size"
-	if ((total >= 40)) || [[ -n ${ROUNDTRIP_ONLY:-} ]]; then pass "$total cases"; else fail "only $total cases: the matrix needs at least 40"; fi
+	if ((LANE_CASES >= 40)) || [[ -n ${ROUNDTRIP_ONLY:-} ]]; then pass "$LANE_CASES cases"; else fail "only $LANE_CASES cases: the matrix needs at least 40"; fi
 	finish
 	exit 0
 fi
-DB_A=dbkit_rt_a$ROUNDTRIP_LANE
-DB_B=dbkit_rt_b$ROUNDTRIP_LANE
+DB_A=dbkit_rt_a$E2E_LANE
+DB_B=dbkit_rt_b$E2E_LANE
 
 # Two databases for the whole matrix, emptied between cases: every user schema,
 # dbkit's and drizzle's dropped, the extension created again (CREATE DATABASE per case
@@ -150,9 +133,7 @@ k=0
 for dir in "$CASES"/*/; do
 	dir=${dir%/}
 	[[ -z ${ROUNDTRIP_ONLY:-} || $(basename "$dir") =~ $ROUNDTRIP_ONLY ]] || continue
-	if ((k % LANES == ROUNDTRIP_LANE)); then roundtrip_case "$dir"; fi
+	if in_lane $k; then roundtrip_case "$dir"; fi
 	k=$((k + 1))
 done
-case_begin "matrix size (lane $ROUNDTRIP_LANE)"
-pass "lane done"
 finish
