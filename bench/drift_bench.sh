@@ -168,6 +168,17 @@ add() { # add N PREFIX: records the last measurement under PREFIX_{w,t,s,c}
 }
 med() { local m; read -r m _ <<<"$1"; echo "$m"; }
 
+# time_drift N DB KEY COUNT WHAT: RUNS timed dbkit_drift() calls after a warm-up, each
+# finding exactly COUNT differences, recorded under KEY
+time_drift() {
+	local i
+	for ((i = 1; i <= WARMUP + RUNS; i++)); do
+		time_query "$2" "$DRIFT_SQL"
+		[[ $T_OUT == "$4" ]] || die "N=$1: dbkit_drift() found $T_OUT differences $5, expected $4"
+		if ((i > WARMUP)); then add "$1" "$3"; fi
+	done
+}
+
 for n in $SIZES; do
 	db=bench_$n
 	log "N=$n: generating the schema"
@@ -210,19 +221,11 @@ for n in $SIZES; do
 	# One change made by hand: the drift check must find exactly it.
 	q -d "$db" -c "ALTER TABLE $(printf t_%05d $((n >= 42 ? 42 : 1))) ADD COLUMN bench_extra integer" >/dev/null
 	R[$n,found]=$(q -d "$db" -F' ' -c "SELECT kind, object, change FROM dbkit_drift()")
-	for ((i = 1; i <= WARMUP + RUNS; i++)); do
-		time_query "$db" "$DRIFT_SQL"
-		[[ $T_OUT == 1 ]] || die "N=$n: dbkit_drift() found $T_OUT differences after adding one column, expected 1"
-		if ((i > WARMUP)); then add "$n" found; fi
-	done
+	time_drift "$n" "$db" found 1 "after adding one column"
 	log "N=$n: drift with one change: $T_WALL ms (${R[$n,found]})"
 	# Then a GRANT by hand as well: it names its table to the event triggers (no full read).
 	q -d "$db" -c "GRANT SELECT ON $(printf t_%05d $((n >= 43 ? 43 : 2))) TO PUBLIC" >/dev/null
-	for ((i = 1; i <= WARMUP + RUNS; i++)); do
-		time_query "$db" "$DRIFT_SQL"
-		[[ $T_OUT == 2 ]] || die "N=$n: dbkit_drift() found $T_OUT differences after a GRANT more, expected 2"
-		if ((i > WARMUP)); then add "$n" grant; fi
-	done
+	time_drift "$n" "$db" grant 2 "after a GRANT more"
 	log "N=$n: drift with a GRANT more: $T_WALL ms"
 	R[$n,sum1]=$(installed_sum)
 	# another make install while this size was timed: part of its numbers are another build

@@ -23,6 +23,7 @@ namespace {
 
 struct AuditEntry {
 	std::string identity, statement, json, backend;  // backend: pid, to tell one command's events apart
+	std::string command, object_type;                 // as in json, read once
 };
 
 std::string upper(std::string s) {
@@ -155,11 +156,13 @@ DBKIT_FUNCTION(dbkit_drift) {
 		    "SELECT coalesce(object_identity, ''), coalesce(statement, ''), pg_catalog.jsonb_build_object('at', at, 'event', event, "
 		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "
 		    "session_user_name, 'current_user', current_user_name, 'application_name', application_name, "
-		    "'client_addr', client_addr, 'statement', statement)::text, coalesce(backend_pid::text, '') "
+		    "'client_addr', client_addr, 'statement', statement)::text, coalesce(backend_pid::text, ''), "
+		    "coalesce(command_tag, ''), coalesce(object_type, '') "
 		    "FROM dbkit.ddl_audit WHERE at >= $1::timestamptz ORDER BY id",
 		    {spi::text(since)});
 		for (uint64_t i = 0; i < spi::rows(); ++i)
-			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4)});
+			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4),
+			                 *spi::get_text(i, 5), *spi::get_text(i, 6)});
 	}
 	spi::finish();
 
@@ -185,21 +188,18 @@ DBKIT_FUNCTION(dbkit_drift) {
 		std::string entries;
 		// one command's events (ddl_command_end, then sql_drop: the same tag) follow each other
 		const AuditEntry *last = nullptr;
-		auto tag = [](const AuditEntry &e) { return core::json_string_member(e.json, "command").value_or(""); };
 		// A GRANT or REVOKE changes the privileges of the object it names (a table's columns'
 		// too), nothing in or beside it: not the tables of a granted schema, nor a granted
 		// table's constraints, triggers or policies.
 		auto explains = [&](const AuditEntry &e, size_t k) {
-			std::string t = tag(e);
-			if (t != "GRANT" && t != "REVOKE")
+			if (e.command != "GRANT" && e.command != "REVOKE")
 				return core::audit_concerns(names[k], e.identity) && (k == 0 || statement_can_touch(e, short_name));
-			return k == 0 && core::grant_concerns(item.kind, item.name, e.identity,
-			                                      core::json_string_member(e.json, "object_type").value_or("") == "SCHEMA");
+			return k == 0 && core::grant_concerns(item.kind, item.name, e.identity, e.object_type == "SCHEMA");
 		};
 		for (const auto &a : audit)
 			for (size_t k = 0; k < names.size(); ++k)
 				if (explains(a, k)) {
-					if (!last || last->statement != a.statement || last->backend != a.backend || tag(*last) != tag(a))
+					if (!last || last->statement != a.statement || last->backend != a.backend || last->command != a.command)
 						entries += (entries.empty() ? "" : ", ") + a.json;
 					last = &a;
 					break;
