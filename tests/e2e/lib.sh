@@ -138,6 +138,34 @@ run() {
 	OUT=$(cat "$WORK/out")
 	ERR=$(cat "$WORK/err")
 }
+# hold_deploy_lock: another session takes the deploy lock and keeps it until release_deploy_lock
+# ends that session (a long sleep, never a short one: a loaded machine must not see it let go early).
+hold_deploy_lock() {
+	"${PSQL[@]}" -c "SET application_name = 'e2e_lock_holder'" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
+	LOCK_HOLDER=$!
+	E2E_CLEANUP+=("kill $LOCK_HOLDER 2>/dev/null")
+	wait_until 60 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder' AND wait_event = 'PgSleep'" >/dev/null
+}
+release_deploy_lock() {
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder'" >/dev/null
+	wait "$LOCK_HOLDER" 2>/dev/null || true
+}
+# run_until_lock_free ARGS...: runs the client in the background while hold_deploy_lock's session
+# holds the lock; once the client waits for it, the holder goes. Sets RC, OUT, ERR as run does,
+# and WAITED to 1 when the client was seen waiting for the lock.
+run_until_lock_free() {
+	local pid
+	"$DBKIT" "$@" >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	WAITED=$(wait_until 60 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") || WAITED=0
+	release_deploy_lock
+	set +e
+	wait "$pid"
+	RC=$?
+	set -e
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
 # A journal-layout meta/_journal.json: the tags given, in order, or without tags
 # every DIR/*.sql in name order.
 write_journal() { # dir [tag...]

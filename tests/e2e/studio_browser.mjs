@@ -24,7 +24,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 try {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await ctx.newPage();
-  page.setDefaultTimeout(15000);
+  page.setDefaultTimeout(60000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
 
@@ -114,7 +114,7 @@ try {
 
   // With --allow-edit: the edit commits and shows its statement.
   const rw = await ctx.newPage();
-  rw.setDefaultTimeout(15000);
+  rw.setDefaultTimeout(60000);
   await rw.goto(at(RW, 'data/public/users'));
   await rw.waitForSelector('#rows tbody tr');
   await rw.selectOption('#f-col', 'email');

@@ -29,7 +29,7 @@ cleanup() {
 	rm -rf "$WORK"
 }
 cleanup_roles
-trap cleanup EXIT
+E2E_CLEANUP+=(cleanup)  # lib.sh's exit handler runs it
 
 # wait_until SECONDS SQL: polls until SQL prints a non-empty value (prints it).
 wait_until() {

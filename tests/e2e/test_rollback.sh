@@ -259,15 +259,13 @@ assert_eq 2 "$(q "SELECT count(*) FROM pg_class WHERE relname IN ('k1', 'k2')")"
 
 # --- rollback takes the deploy lock as migrate does
 case_begin "rollback waits for the deploy lock"
-"${PSQL[@]}" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(3)" >/dev/null &
-lpid=$!
-wait_until 10 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1651206516 AND granted" >/dev/null
+hold_deploy_lock
 run rollback --dir "$m" --steps 1 --reason "locked" --wait 0
 assert_eq 1 "$RC" "with --wait 0 a rollback fails while another deploy holds the lock"
 assert_contains "$ERR" "deploy lock" "saying so"
-run rollback --dir "$m" --steps 1 --reason "after the lock" --wait 30s
-assert_eq 0 "$RC" "with --wait it runs once the lock is free"
-wait $lpid || true
+run_until_lock_free rollback --dir "$m" --steps 1 --reason "after the lock" --wait 60s
+assert_eq 1 "$WAITED" "with --wait it waits for the lock"
+assert_eq 0 "$RC" "and runs once the lock is free: $ERR"
 assert_eq "0000_k1" "$(history)" "0001_k2 rolled back"
 
 # --- drizzle-kit 1.0's layout: <folder>/down.sql

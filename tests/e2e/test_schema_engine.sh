@@ -124,16 +124,14 @@ assert_contains "$OUT" "COMMENT ON COLUMN public.bodies.body IS NULL" "and the v
 case_begin push/deploy-lock
 fresh_db eng_lock
 printf 'CREATE TABLE t (id int);\n' >"$S"
-"${PSQL[@]}" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(4)" >/dev/null 2>&1 &
-HOLDER=$!
-wait_until 5 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
+hold_deploy_lock
 run push --schema "$S" --wait 0
 assert_eq 1 "$RC" "another session holds the deploy lock: --wait 0 fails at once"
 assert_contains "$ERR" "deploy lock" "it names the deploy lock"
 assert_eq "" "$("${PSQL[@]}" -c "SELECT to_regclass('t')")" "nothing applied"
-run push --schema "$S" --wait 20s
-assert_eq 0 "$RC" "with --wait the push waits for the holder, then applies: $ERR"
-wait "$HOLDER" || true
+run_until_lock_free push --schema "$S" --wait 60s
+assert_eq 1 "$WAITED" "with --wait the push waits for the holder"
+assert_eq 0 "$RC" "then applies once the holder is gone: $ERR"
 
 ###############################################################################
 case_begin shadow/killed-leaves-nothing-and-blocks-no-reader
@@ -163,12 +161,15 @@ assert_eq "0|public" "$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespa
 # on a live schema does, never carry on as if information_schema could not be stood in for.
 case_begin shadow/information-schema-lock-wait-fails
 fresh_db eng_is_lock
-"${PSQL[@]}" -c "BEGIN" -c "COMMENT ON SCHEMA information_schema IS NULL" -c "SELECT pg_sleep(6)" -c "ROLLBACK" >/dev/null 2>&1 &
+"${PSQL[@]}" -c "SET application_name = 'e2e_is_holder'" -c "BEGIN" -c "COMMENT ON SCHEMA information_schema IS NULL" -c "SELECT pg_sleep(600)" -c "ROLLBACK" >/dev/null 2>&1 &
 HOLDER=$!
-wait_until 5 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass AND l.objid = 'information_schema'::regnamespace AND a.query LIKE '%pg_sleep(6)%'" >/dev/null
+E2E_CLEANUP+=("kill $HOLDER 2>/dev/null")
+held=$(wait_until 60 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass AND l.objid = 'information_schema'::regnamespace AND a.application_name = 'e2e_is_holder' AND a.wait_event = 'PgSleep'") || held=0
+assert_eq 1 "$held" "another session holds a lock on information_schema"
 OUT=$("${PSQL[@]}" -c "SELECT dbkit_schema_from_sql('DO \$b\$ BEGIN PERFORM 1 FROM information_schema.tables LIMIT 1; END \$b\$;', '{\"lock_timeout\": 500}')" 2>&1 || true)
 assert_contains "$OUT" "Another session holds a lock on a schema the shadow renames" "the lock wait fails the shadow with the lock hint: $OUT"
 assert_not_contains "$OUT" "could not stand in" "not taken for a refusal"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_is_holder'" >/dev/null
 wait "$HOLDER" || true
 
 ###############################################################################

@@ -24,7 +24,7 @@ cleanup() {
 	for r in "${ROLES[@]}"; do "${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS $r" 2>/dev/null || true; done
 }
 cleanup
-trap 'cleanup; rm -rf "$WORK"' EXIT
+E2E_CLEANUP+=(cleanup)  # lib.sh's exit handler runs it, then removes WORK
 "${PSQL[@]}" -d postgres -c "CREATE ROLE dk_evil LOGIN" -c "CREATE ROLE dk_deployer LOGIN" -c "CREATE ROLE dk_half LOGIN" \
 	-c "CREATE ROLE dk_reader LOGIN"
 as_evil() { psql -X -q -v ON_ERROR_STOP=1 -U dk_evil -d "$PGDATABASE" "$@"; }

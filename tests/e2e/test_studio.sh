@@ -32,7 +32,7 @@ start_studio() {
 	shift
 	"$DBKIT" studio --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	PIDS+=($!)
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do   # up to 60 s: another test may have the other core
 		URL=$(grep -o 'http://[^ ]*' "$WORK/$name.out" || true)
 		[[ -n $URL ]] && break
 		sleep 0.1
@@ -199,7 +199,7 @@ assert_eq 2 "$RC" "--read-only with --allow-edit: usage error"
 "$DBKIT" studio --port 0 --host 0.0.0.0 >"$WORK/host.out" 2>"$WORK/host.err" &
 hp=$!
 PIDS+=($hp)
-for _ in $(seq 50); do grep -q http "$WORK/host.out" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q http "$WORK/host.out" && break; sleep 0.1; done
 kill $hp
 assert_contains "$(cat "$WORK/host.err")" "warning: studio listens on 0.0.0.0" "--host prints a warning"
 

@@ -42,7 +42,9 @@ states+=("pg_cancel_backend:$STATE")
 CLIENT_ARGS="--lock-retries 0" CLIENT_PGOPTIONS="-c lock_timeout=1500ms" crash_case "lock_timeout/default-5s" lt_gate gate default_lock_timeout before
 check_client lock_timeout/default-5s "canceling statement due to lock timeout"
 states+=("lock_timeout:$STATE")
-CLIENT_PGOPTIONS="-c statement_timeout=1500ms" crash_case "statement_timeout/sleep" st_sleep sleep let_it_time_out before
+# the timeout covers the whole dbkit_apply call (migrations 2..5 as well), so it leaves room for a
+# loaded machine; the sleep in migration 6 outlasts it
+CRASH_SLEEP=60 CLIENT_PGOPTIONS="-c statement_timeout=6s" crash_case "statement_timeout/sleep" st_sleep sleep let_it_time_out before
 check_client statement_timeout/sleep "canceling statement due to statement timeout"
 states+=("statement_timeout:$STATE")
 

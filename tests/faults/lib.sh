@@ -47,6 +47,8 @@ fault_cleanup() {
 # fsync stays on (the default): crash tests must see what a real crash leaves.
 fault_start() {
 	WORK=$(mktemp -d /tmp/dbkit-faults.XXXXXX)
+	# status --dir keeps a hash cache: this run's own, never the user's (as the e2e tests do)
+	export XDG_CACHE_HOME=$WORK/.cache
 	trap fault_cleanup EXIT
 	trap 'exit 143' TERM INT
 	pg_cluster_start
