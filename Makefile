@@ -25,7 +25,10 @@ PREFIX    ?= /usr/local
 # fmt header-only: Debian ships only a shared libfmt, which the server must not depend on.
 # -isystem for the server headers silences their C++17 warnings.
 PG_CPPFLAGS = -Iextension -isystem $(shell $(PG_CONFIG) --includedir-server 2>/dev/null) -DFMT_HEADER_ONLY
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+# Debug info: -g1 keeps what a backtrace needs (function names, line numbers) and compiles
+# about a third faster than -g (bench/RESULTS.md, Dec 2); `make DBKIT_DEBUG=-g` for gdb's locals.
+DBKIT_DEBUG ?= -g1
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $(DBKIT_DEBUG)
 SHLIB_LINK  = -lstdc++
 # Debian builds PostgreSQL with LLVM: PGXS would also compile each .cpp to bitcode
 # with clang and without -std=c++17.
@@ -51,7 +54,7 @@ setup:
 
 # CLIENT_TARGETS=dbkit builds the client alone (the Debian package does), not the unit tests.
 client:
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 $(DBKIT_DEBUG) -DNDEBUG" >/dev/null
 	@cmake --build $(BUILD) -j2 $(if $(CLIENT_TARGETS),--target $(CLIENT_TARGETS))
 
 install: install-client
@@ -85,10 +88,11 @@ test-deb:
 	@tests/deb/test_deb.sh
 
 # Each step re-reads this Makefile, so PGXS is found once setup has installed it.
+# ctest -j: two chains of e2e tests on their own clusters, beside regress and faults (CMakeLists.txt).
 test: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@$(MAKE) --no-print-directory install >/dev/null
-	@cd $(BUILD) && ctest --output-on-failure
+	@cd $(BUILD) && ctest --output-on-failure -j$$(nproc)
 
 demo: setup
 	@$(MAKE) --no-print-directory -j$$(nproc) all
