@@ -700,9 +700,11 @@ LIMIT_100MB_KB=$((2 * 1024 * 1024))
 LIMIT_100K_KB=$((1024 * 1024))
 if [[ ! -f $CACHE/stamp-$CACHE_VERSION ]]; then
 	echo "generating the big inputs in $CACHE (once)"
-	rm -rf "$CACHE" "$CACHE.tmp"
-	mkdir -p "$CACHE.tmp"
-	python3 - "$CACHE.tmp" "$BASE_SQL" <<'PY'
+	# built in a folder of this run's own, then renamed into place: another checkout's test
+	# building the same cache at the same time keeps its own folder, and the first rename wins
+	CACHE_TMP=$(mktemp -d "$CACHE.tmp.XXXXXX")
+	E2E_CLEANUP+=("rm -rf '$CACHE_TMP'")
+	python3 - "$CACHE_TMP" "$BASE_SQL" <<'PY'
 import json, os, sys
 out, base_sql = sys.argv[1], sys.argv[2] + "\n"
 BASE = {"idx": 0, "version": "7", "when": 1700000000000, "tag": "0000_base", "breakpoints": True}
@@ -743,9 +745,12 @@ json.dump({"journal": j, "files": files}, open(os.path.join(out, "j100k.json"), 
 j = json.dumps({"version": "7", "dialect": "postgresql", "entries": entries[:1] + [dict(e, tag="x" + e["tag"]) for e in entries[1:]]})
 json.dump({"journal": j, "files": {"0000_base.sql": base_sql}}, open(os.path.join(out, "j100k_nofiles.json"), "w"))
 PY
-	chmod -R a+rX "$CACHE.tmp"
-	touch "$CACHE.tmp/stamp-$CACHE_VERSION"
-	mv "$CACHE.tmp" "$CACHE"
+	chmod -R a+rX "$CACHE_TMP"
+	touch "$CACHE_TMP/stamp-$CACHE_VERSION"
+	if ! mv -T "$CACHE_TMP" "$CACHE" 2>/dev/null; then
+		# another run's cache landed first (use it), or a stray folder is in the way (use ours)
+		[[ -f $CACHE/stamp-$CACHE_VERSION ]] || CACHE=$CACHE_TMP
+	fi
 fi
 chmod 755 "$CACHE"
 
