@@ -143,11 +143,11 @@ run() {
 hold_deploy_lock() {
 	"${PSQL[@]}" -c "SET application_name = 'e2e_lock_holder'" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 	LOCK_HOLDER=$!
-	E2E_CLEANUP+=("kill $LOCK_HOLDER 2>/dev/null")
+	E2E_CLEANUP+=(release_deploy_lock)  # a test that stops early leaves no backend asleep with the lock
 	wait_until 60 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder' AND wait_event = 'PgSleep'" >/dev/null
 }
 release_deploy_lock() {
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder'" >/dev/null
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder'" >/dev/null || true
 	wait "$LOCK_HOLDER" 2>/dev/null || true
 }
 # run_until_lock_free ARGS...: runs the client in the background while hold_deploy_lock's session
