@@ -133,23 +133,34 @@ wait_until() {
 run() {
 	set +e
 	"$DBKIT" "$@" >"$WORK/out" 2>"$WORK/err"
-	RC=$?
+	_run_result $?
+}
+_run_result() { # RC: sets RC, OUT, ERR from a client run's exit code and output files
+	RC=$1
 	set -e
 	OUT=$(cat "$WORK/out")
 	ERR=$(cat "$WORK/err")
 }
-# hold_deploy_lock: another session takes the deploy lock and keeps it until release_deploy_lock
-# ends that session (a long sleep, never a short one: a loaded machine must not see it let go early).
-hold_deploy_lock() {
-	"${PSQL[@]}" -c "SET application_name = 'e2e_lock_holder'" -c "CALL dbkit_deploy_lock()" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
-	LOCK_HOLDER=$!
-	E2E_CLEANUP+=(release_deploy_lock)  # a test that stops early leaves no backend asleep with the lock
-	wait_until 60 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder' AND wait_event = 'PgSleep'" >/dev/null
+# hold_session NAME SQL...: another session (application_name NAME) runs the statements, then
+# sleeps holding what they took until end_session NAME ends it (a long sleep, never a short one:
+# a loaded machine must not see it let go early). A test that stops early ends it too.
+hold_session() {
+	local name=$1 args=() sql
+	shift
+	for sql in "SET application_name = '$name'" "$@" "SELECT pg_sleep(600)"; do args+=(-c "$sql"); done
+	"${PSQL[@]}" "${args[@]}" >/dev/null 2>&1 &
+	HELD_PIDS[$name]=$!
+	E2E_CLEANUP+=("end_session $name")
+	wait_until 60 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$name' AND wait_event = 'PgSleep'"
 }
-release_deploy_lock() {
-	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_lock_holder'" >/dev/null || true
-	wait "$LOCK_HOLDER" 2>/dev/null || true
+end_session() {
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '$1'" >/dev/null || true
+	wait "${HELD_PIDS[$1]:-}" 2>/dev/null || true
 }
+declare -A HELD_PIDS=()
+# hold_deploy_lock / release_deploy_lock: another session holds the deploy lock meanwhile.
+hold_deploy_lock() { hold_session e2e_lock_holder "CALL dbkit_deploy_lock()" >/dev/null; }
+release_deploy_lock() { end_session e2e_lock_holder; }
 # run_until_lock_free ARGS...: runs the client in the background while hold_deploy_lock's session
 # holds the lock; once the client waits for it, the holder goes. Sets RC, OUT, ERR as run does,
 # and WAITED to 1 when the client was seen waiting for the lock.
@@ -161,10 +172,7 @@ run_until_lock_free() {
 	release_deploy_lock
 	set +e
 	wait "$pid"
-	RC=$?
-	set -e
-	OUT=$(cat "$WORK/out")
-	ERR=$(cat "$WORK/err")
+	_run_result $?
 }
 # A journal-layout meta/_journal.json: the tags given, in order, or without tags
 # every DIR/*.sql in name order.

@@ -161,16 +161,13 @@ assert_eq "0|public" "$("${PSQL[@]}" -c "SELECT (SELECT count(*) FROM pg_namespa
 # on a live schema does, never carry on as if information_schema could not be stood in for.
 case_begin shadow/information-schema-lock-wait-fails
 fresh_db eng_is_lock
-"${PSQL[@]}" -c "SET application_name = 'e2e_is_holder'" -c "BEGIN" -c "COMMENT ON SCHEMA information_schema IS NULL" -c "SELECT pg_sleep(600)" -c "ROLLBACK" >/dev/null 2>&1 &
-HOLDER=$!
-E2E_CLEANUP+=("q \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_is_holder'\" >/dev/null")
-held=$(wait_until 60 "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass AND l.objid = 'information_schema'::regnamespace AND a.application_name = 'e2e_is_holder' AND a.wait_event = 'PgSleep'") || held=0
+hold_session e2e_is_holder "BEGIN" "COMMENT ON SCHEMA information_schema IS NULL" >/dev/null || true
+held=$(q "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass AND l.objid = 'information_schema'::regnamespace AND a.application_name = 'e2e_is_holder'")
 assert_eq 1 "$held" "another session holds a lock on information_schema"
 OUT=$("${PSQL[@]}" -c "SELECT dbkit_schema_from_sql('DO \$b\$ BEGIN PERFORM 1 FROM information_schema.tables LIMIT 1; END \$b\$;', '{\"lock_timeout\": 500}')" 2>&1 || true)
 assert_contains "$OUT" "Another session holds a lock on a schema the shadow renames" "the lock wait fails the shadow with the lock hint: $OUT"
 assert_not_contains "$OUT" "could not stand in" "not taken for a refusal"
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e_is_holder'" >/dev/null
-wait "$HOLDER" || true
+end_session e2e_is_holder
 
 ###############################################################################
 case_begin generate/files-check-and-bad-input
