@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/lock_holder.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
@@ -111,23 +112,9 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 }
 
 namespace {
-// The extension's background worker (extension/deploy_lock.hpp, kSettleWorkerType), as
-// dbkit_deploy_lock_holder() names its application; and how long a deploy waits for it at least.
-constexpr const char *kSettleWorkerApplication = "dbkit reference re-read";
+// How long a deploy waits at least for the extension's worker that re-reads the last
+// deploy's objects (core/lock_holder.hpp: how dbkit_deploy_lock_holder() names it).
 constexpr long kSettleWorkerWaitMs = 30000;
-
-// dbkit_deploy_lock_holder()'s text (one line per holder) names only that worker.
-bool only_settle_worker(std::string_view holders) {
-	const std::string mark = fmt::format("application {},", kSettleWorkerApplication);
-	for (size_t from = 0;;) {
-		size_t end = holders.find('\n', from);
-		if (holders.substr(from, end == std::string_view::npos ? end : end - from).find(mark) == std::string_view::npos)
-			return false;
-		if (end == std::string_view::npos)
-			return true;
-		from = end + 1;
-	}
-}
 }  // namespace
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
@@ -149,7 +136,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	// a second; docs/design.md, "The re-read after the commit"): no deploy to announce or
 	// refuse to wait for, whatever --wait says
 	std::string holders = h && h->rows() == 1 && !h->null(0, 0) ? h->get(0, 0) : std::string();
-	if (!holders.empty() && only_settle_worker(holders)) {
+	if (!holders.empty() && core::only_settle_worker(holders)) {
 		wait_ms = wait_ms < 0 ? wait_ms : std::max(wait_ms, kSettleWorkerWaitMs);
 	} else if (!holders.empty()) {
 		for (size_t at = holders.find('\n'); at != std::string::npos; at = holders.find('\n', at + 3))

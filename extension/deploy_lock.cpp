@@ -56,19 +56,26 @@ std::string deploy_lock_holders() {
 	    "coalesce(pg_catalog.host(a.client_addr), 'local'), "
 	    "coalesce(pg_catalog.to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?'), coalesce(a.state, '?'), "
 	    "coalesce(pg_catalog.date_trunc('second', pg_catalog.clock_timestamp() - a.state_change)::text, '?'), "
-	    "pg_catalog.left(pg_catalog.regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100) "
+	    "pg_catalog.left(pg_catalog.regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100), "
+	    "a.backend_type IS NOT DISTINCT FROM $5 "
 	    "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
 	    "WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
 	    "AND l.database = $1::pg_catalog.oid AND l.classid = $2::pg_catalog.oid AND l.objid = $3::pg_catalog.oid "
 	    "AND l.objsubid = $4::pg_catalog.int2 ORDER BY a.backend_start",
 	    {spi::text(std::to_string(MyDatabaseId)), spi::text(std::to_string(uint32(kDeployLockKey >> 32))),
-	     spi::text(std::to_string(uint32(kDeployLockKey))), spi::text(std::to_string(kDeployLockField4))});
+	     spi::text(std::to_string(uint32(kDeployLockKey))), spi::text(std::to_string(kDeployLockField4)),
+	     spi::text(kSettleWorkerType)});
 	std::string out;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		out += fmt::format("{}pid {} (user {}, application {}, client {}, connected since {}, {} for {}){}",
-		                   out.empty() ? "" : "\n", *spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3),
-		                   *spi::get_text(i, 4), *spi::get_text(i, 5), *spi::get_text(i, 6), *spi::get_text(i, 7),
-		                   spi::get_text(i, 8).value_or("").empty() ? "" : ": " + *spi::get_text(i, 8));
+	for (uint64_t i = 0; i < spi::rows(); ++i) {
+		// the worker by its backend type, which no session can take (its application name any can)
+		bool worker = spi::get_text(i, 9) == std::optional<std::string>("t");
+		std::string who = worker ? fmt::format("{} user {}", core::settle_worker_holder_mark(), core::holder_field(*spi::get_text(i, 2)))
+		                         : fmt::format("(user {}, application {}, client {}", core::holder_field(*spi::get_text(i, 2)),
+		                                       core::holder_field(*spi::get_text(i, 3)), *spi::get_text(i, 4));
+		out += fmt::format("{}pid {} {}, connected since {}, {} for {}){}", out.empty() ? "" : "\n", *spi::get_text(i, 1),
+		                   who, *spi::get_text(i, 5), *spi::get_text(i, 6), *spi::get_text(i, 7),
+		                   spi::get_text(i, 8).value_or("").empty() ? "" : ": " + core::holder_field(*spi::get_text(i, 8)));
+	}
 	return out;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/lock_holder.hpp"  // kSettleWorkerType, the holders' text
 #include "guard.hpp"
 
 namespace dbkit {
@@ -21,9 +22,7 @@ namespace dbkit {
 inline constexpr int64_t kDeployLockKey = 0x64626b6974;
 inline constexpr uint16 kDeployLockField4 = 0xdb;
 inline constexpr int64_t kDefaultLockWaitMs = 600000;
-// The background worker that re-reads a deploy's objects after its commit (its type
-// and application_name); it holds the lock briefly, and the client waits for it quietly.
-inline constexpr const char *kSettleWorkerType = "dbkit reference re-read";
+using core::kSettleWorkerType;
 
 LOCKTAG deploy_lock_tag();
 

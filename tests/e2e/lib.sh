@@ -162,14 +162,15 @@ declare -A HELD_PIDS=()
 hold_deploy_lock() { hold_session e2e_lock_holder "CALL dbkit_deploy_lock()" >/dev/null; }
 release_deploy_lock() { end_session e2e_lock_holder; }
 # run_until_lock_free ARGS...: runs the client in the background while hold_deploy_lock's session
-# holds the lock; once the client waits for it, the holder goes. Sets RC, OUT, ERR as run does,
-# and WAITED to 1 when the client was seen waiting for the lock.
+# holds the lock; once the client waits for it, the holder goes (the session HOLDER names, if
+# set, is ended instead). Sets RC, OUT, ERR as run does, and WAITED to 1 when the client was seen
+# waiting for the lock.
 run_until_lock_free() {
 	local pid
 	"$DBKIT" "$@" >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
 	WAITED=$(wait_until 60 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") || WAITED=0
-	release_deploy_lock
+	end_session "${HOLDER:-e2e_lock_holder}"
 	set +e
 	wait "$pid"
 	_run_result $?

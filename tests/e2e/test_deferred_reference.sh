@@ -228,4 +228,39 @@ assert_eq "" "$(q "SELECT detail ->> 'reference' FROM dbkit.events WHERE action 
 assert_eq 0 "$(deferred_rows)" "no deferred rows"
 assert_eq t "$(same_as_full)" "the reference equals the full read at once"
 
+case_begin "the worker holds the lock: waited for quietly; a session that takes its name: announced"
+# The worker is told by its backend type, which no session can take; its application
+# name any session can. Hold the worker inside its re-read (after it took the deploy
+# lock) with a lock on dbkit.dirty_objects, the first table it reads.
+add_migration 0024_c24 'ALTER TABLE users ADD COLUMN c24 int;'
+hold_deploy
+hold_session e2e_dirty_lock "BEGIN" "LOCK TABLE dbkit.dirty_objects IN ACCESS EXCLUSIVE MODE" >/dev/null
+q "INSERT INTO e2e_release VALUES (true)"
+wait "$holder" || fail "the holding session failed: $(cat "$WORK/holder.out")"
+held=$(wait_until 30 "SELECT dbkit_deploy_lock_holder() WHERE dbkit_deploy_lock_holder() LIKE '%background worker%'") ||
+	fail "the worker never took the deploy lock: $(q 'SELECT dbkit_deploy_lock_holder()')"
+assert_match "$held" '^pid [0-9]+ \(background worker "dbkit reference re-read", user [^,]+, connected since' \
+	"dbkit_deploy_lock_holder() names the worker by its backend type"
+add_migration 0025_c25 'ALTER TABLE users ADD COLUMN c25 int;'
+HOLDER=e2e_dirty_lock run_until_lock_free migrate --dir "$F" --wait 0
+assert_eq 1 "$WAITED" "with --wait 0 the client still waits for the worker"
+assert_eq 0 "$RC" "then deploys: $ERR"
+assert_not_contains "$ERR" "deploy lock" "and says nothing about the lock"
+settled && pass "the worker took the rows in" || fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
+assert_eq t "$(same_as_full)" "the reference equals the full read"
+# a session named like the worker is an ordinary holder: refused at once with --wait 0, and named
+wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read')" >/dev/null ||
+	fail "a worker is still running"
+add_migration 0026_c26 'ALTER TABLE users ADD COLUMN c26 int;'
+hold_session "dbkit reference re-read" "CALL dbkit_deploy_lock()" >/dev/null
+SECONDS_BEFORE=$SECONDS
+run migrate --dir "$F" --wait 0
+assert_eq 1 "$RC" "migrate --wait 0 is refused"
+assert_contains "$ERR" "deploy lock is held (--wait 0: not waiting) by:" "at once, naming the holder"
+assert_contains "$ERR" "application dbkit reference re-read, client local" "as the session it is"
+assert_eq 1 "$((SECONDS - SECONDS_BEFORE < 20))" "without the worker's 30-second wait"
+end_session "dbkit reference re-read"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "the next deploy applies it: $ERR"
+
 finish
