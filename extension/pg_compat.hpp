@@ -129,7 +129,7 @@ inline ObjectType create_table_as_objtype(const CreateTableAsStmt *c) {
 
 // An object's identity text (what pg_identify_object() returns as identity), NULL when it does not
 // exist. 14+: getObjectIdentity(address, missing_ok); 13 has no missing_ok and raises for a missing
-// object, so its callers must know it exists (touched.cpp's grant_object_exists).
+// object, so its callers must know it exists (touched.cpp checks with grant_kind's syscache).
 inline char *object_identity(const ObjectAddress *address) {
 #if PG_VERSION_NUM >= 140000
 	return getObjectIdentity(address, true);

@@ -54,41 +54,30 @@ Oid oid_at(HeapTuple tup, TupleDesc desc, int col, bool *isnull) {
 }
 
 // The catalog of a GRANT's or REVOKE's objects, for the kinds a snapshot holds
-// privileges of; InvalidOid for the rest (databases, languages, servers, ...),
-// which stay a full read.
-Oid grant_class(ObjectType type) {
+// privileges of, and the syscache that tells whether one still exists
+// (get_object_namespace and getObjectIdentity raise for one that does not). The rest
+// (databases, languages, servers, ...) have no entry: they stay a full read.
+struct GrantKind {
+	Oid classid = InvalidOid;
+	int cache = -1;
+};
+
+GrantKind grant_kind(ObjectType type) {
 	switch (type) {
 	case OBJECT_TABLE:  // views, sequences, foreign tables too
 	case OBJECT_SEQUENCE:
-		return RelationRelationId;
+		return {RelationRelationId, RELOID};
 	case OBJECT_FUNCTION:
 	case OBJECT_PROCEDURE:
 	case OBJECT_ROUTINE:
-		return ProcedureRelationId;
+		return {ProcedureRelationId, PROCOID};
 	case OBJECT_SCHEMA:
-		return NamespaceRelationId;
+		return {NamespaceRelationId, NAMESPACEOID};
 	case OBJECT_TYPE:
 	case OBJECT_DOMAIN:
-		return TypeRelationId;
+		return {TypeRelationId, TYPEOID};
 	default:
-		return InvalidOid;
-	}
-}
-
-// Whether an object of one of grant_class's catalogs still exists (get_object_namespace and
-// getObjectIdentity raise for one that does not).
-bool grant_object_exists(Oid classid, Oid objid) {
-	switch (classid) {
-	case RelationRelationId:
-		return SearchSysCacheExists1(RELOID, ObjectIdGetDatum(objid));
-	case ProcedureRelationId:
-		return SearchSysCacheExists1(PROCOID, ObjectIdGetDatum(objid));
-	case NamespaceRelationId:
-		return SearchSysCacheExists1(NAMESPACEOID, ObjectIdGetDatum(objid));
-	case TypeRelationId:
-		return SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(objid));
-	default:
-		return false;
+		return {};
 	}
 }
 
@@ -129,8 +118,9 @@ List *dbkit_grant_objects(Datum command, Oid *classid) {
 	*classid = InvalidOid;
 	if (!cmd || cmd->type != SCT_Grant || !cmd->d.grant.istmt)
 		return NIL;
-	*classid = grant_class(cmd->d.grant.istmt->objtype);
-	if (!OidIsValid(*classid))
+	GrantKind kind = grant_kind(cmd->d.grant.istmt->objtype);
+	*classid = kind.classid;
+	if (!OidIsValid(kind.classid))
 		return NIL;
 	// Left out: objects gone by now (DROP OWNED revokes a role's privileges, then drops what
 	// it owns, in one command: its sql_drop rows name those), and temporary objects, never
@@ -139,7 +129,7 @@ List *dbkit_grant_objects(Datum command, Oid *classid) {
 	ListCell *lc;
 	foreach (lc, cmd->d.grant.istmt->objects) {
 		Oid objid = lfirst_oid(lc);
-		if (!grant_object_exists(*classid, objid))
+		if (!SearchSysCacheExists1(kind.cache, ObjectIdGetDatum(objid)))
 			continue;
 		ObjectAddress address = {*classid, objid, 0};
 		Oid ns = get_object_namespace(&address);

@@ -175,6 +175,14 @@ run_until_lock_free() {
 	wait "$pid"
 	_run_result $?
 }
+# lock_install DIR / unlock_install: an exclusive lock beside DIR (DIR.lock) around checking and
+# filling it (npm ci into the build tree), so that two test runs sharing a build tree never install
+# into one node_modules at once; the lock goes with the process too.
+lock_install() {
+	exec {INSTALL_LOCK_FD}>"$1.lock"
+	flock "$INSTALL_LOCK_FD"
+}
+unlock_install() { exec {INSTALL_LOCK_FD}>&-; }
 # A journal-layout meta/_journal.json: the tags given, in order, or without tags
 # every DIR/*.sql in name order.
 write_journal() { # dir [tag...]

@@ -35,6 +35,7 @@ npm_setup() {
 	local dir=$NPM_DIR/$1 want
 	want=$(cat "$PINNED/$1/package.json" "$PINNED/$1/package-lock.json" | sha256sum | cut -d' ' -f1)
 	mkdir -p "$dir"
+	lock_install "$dir"
 	if [[ ! -f $dir/.dbkit-installed || "$(cat "$dir/.dbkit-installed")" != "$want" ||
 		! -f $dir/node_modules/drizzle-orm/package.json || ! -f $dir/node_modules/pg/package.json ]]; then
 		rm -rf "$dir/node_modules" "$dir/.dbkit-installed"
@@ -45,6 +46,7 @@ npm_setup() {
 		fi
 		printf '%s' "$want" >"$dir/.dbkit-installed"
 	fi
+	unlock_install
 	cp "$HELPER" "$dir/drizzle_migrate.mjs"
 	echo "$dir"
 }

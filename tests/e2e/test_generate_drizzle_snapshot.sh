@@ -25,6 +25,7 @@ command -v npm >/dev/null || { echo "FAIL: npm is not installed" >&2; exit 1; }
 
 want=$(cat "$PINNED/package.json" "$PINNED/package-lock.json" | sha256sum | cut -d' ' -f1)
 mkdir -p "$NPM_DIR"
+lock_install "$NPM_DIR"
 if [[ ! -f $NPM_DIR/.dbkit-installed || "$(cat "$NPM_DIR/.dbkit-installed")" != "$want" ||
 	! -f $NPM_DIR/node_modules/drizzle-kit/package.json || ! -f $NPM_DIR/node_modules/drizzle-orm/package.json ]]; then
 	rm -rf "$NPM_DIR/node_modules" "$NPM_DIR/.dbkit-installed"
@@ -34,6 +35,7 @@ if [[ ! -f $NPM_DIR/.dbkit-installed || "$(cat "$NPM_DIR/.dbkit-installed")" != 
 		{ echo "FAIL: npm ci could not install tests/e2e/npm/kit (is the npm registry reachable?)" >&2; exit 1; }
 	printf '%s' "$want" >"$NPM_DIR/.dbkit-installed"
 fi
+unlock_install
 KIT="$NPM_DIR/node_modules/drizzle-kit/bin.cjs"
 echo "drizzle-kit $(node -p "require('$NPM_DIR/node_modules/drizzle-kit/package.json').version"), drizzle-orm $(node -p "require('$NPM_DIR/node_modules/drizzle-orm/package.json').version")"
 

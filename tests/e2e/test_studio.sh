@@ -242,11 +242,13 @@ assert_contains "$r" "no row of" "an edit of a row that is gone: refused"
 export STUDIO_RO_URL=$RO_URL STUDIO_RW_URL=$RW_URL STUDIO_BIG_URL=$BIG_URL STUDIO_SHOTS=$BUILD/studio-screenshots
 NM=$BUILD/studio-browser
 mkdir -p "$NM"
+lock_install "$NM"
 if ! cmp -s "$DBKIT_SRC/tests/e2e/browser/package-lock.json" "$NM/package-lock.json" || [[ ! -d $NM/node_modules/playwright-core ]]; then
 	cp "$DBKIT_SRC/tests/e2e/browser/package.json" "$DBKIT_SRC/tests/e2e/browser/package-lock.json" "$NM/"
 	(cd "$NM" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1 ||
 		{ cat "$WORK/npm.log" >&2; fail "npm ci (playwright-core) failed"; }
 fi
+unlock_install
 export STUDIO_NODE_MODULES=$NM/node_modules
 set +e
 node "$DBKIT_SRC/tests/e2e/studio_browser.mjs" >"$WORK/browser.out" 2>&1
