@@ -289,6 +289,25 @@ std::string drizzle_schema() {
 	return spi::get_text(0, 1).value_or("drizzle");
 }
 
+// drizzle's table, as drizzle's migrator makes it before running any migration, when
+// it exists live: a migration may read or clean it (ding113/claude-code-hub's 0020
+// deletes from it). Every snapshot leaves it out, as it does live.
+void create_drizzle_table(const std::string &schema, const std::vector<RenamedSchema> &renamed) {
+	spi::execute("SELECT coalesce(dbkit._reference_format() ->> 'drizzle_table', '__drizzle_migrations')");
+	std::string table = spi::get_text(0, 1).value_or("__drizzle_migrations");
+	for (const RenamedSchema &r : renamed) {
+		if (r.name != schema)
+			continue;
+		spi::execute("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		             "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'",
+		             {spi::text(r.shadow_name()), spi::text(table)});
+		if (spi::rows() == 1)
+			spi::execute(fmt::format("CREATE TABLE {}.{} (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)",
+			                         spi::sql_ident(schema), spi::sql_ident(table))
+			                 .c_str());
+	}
+}
+
 // `text` with every shadow name of a renamed schema put back (JSON text: the
 // quoted form of a name needing quotes is escaped).
 std::string map_names_back(std::string text, const std::vector<RenamedSchema> &renamed) {
@@ -371,13 +390,17 @@ std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<Planne
 
 namespace {
 
-// dbkit.snapshot() of what was built, without the renamed live schemas' objects.
+// dbkit.snapshot() of what was built, without the renamed live schemas' objects: those
+// whose name starts with one, and the live default privileges of one (ALTER DEFAULT
+// PRIVILEGES IN SCHEMA public: "default_privileges:<role> in dbkit_shadow_2200 on
+// tables", the schema last but for the kind; the built public has its own).
 class CatalogSnapshot : public ShadowReader {
 public:
 	std::string read() override {
 		spi::execute(
 		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
-		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%'");
+		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%' "
+		    "AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$'");
 		return with_reprints(spi::get_text(0, 1).value_or("{}"));
 	}
 };
@@ -417,6 +440,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 		}
 		for (const std::string &name : premade)
 			spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
+		create_drizzle_table(drizzle, renamed);
 		// ... with the live one's comment ("standard public schema"): the environment's, not the code's
 		for (const RenamedSchema &r : renamed) {
 			if (!premade.count(r.name))

@@ -156,6 +156,9 @@ std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder
 		}
 		return false;
 	};
+	std::map<std::string, const Migration *> migration_of;  // snapshot path -> its migration
+	for (const auto &m : folder.migrations)
+		migration_of.emplace(snapshot_path(folder, m), &m);
 	for (const auto &[prev, children] : by_prev) {
 		if (children.size() < 2 || merged(children))
 			continue;
@@ -167,11 +170,19 @@ std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder
 		// Branches that touch different objects build the same schema in either order
 		// (drizzle-kit 1.0's check accepts them): a warning. Branches that touch the same
 		// object, or whose snapshots dbkit cannot read, are an error.
+		// A branch whose migration has no statements (a snapshot-only "no-op metadata"
+		// migration, latitude-llm's) changes nothing in the database: it commutes with any other.
 		const Snap *parent_snap = by_id.count(prev) ? by_id[prev][0] : nullptr;
 		std::optional<ObjectMap> base = objects_of(parent_snap);
 		std::vector<std::set<std::string>> footprints;
+		std::string no_statements;  // such branches' migrations, named in the warning
 		bool readable = base.has_value();
 		for (const auto *c : children) {
+			if (auto m = migration_of.find(c->path); m != migration_of.end() && blank_sql(m->second->sql)) {
+				footprints.emplace_back();
+				no_statements += (no_statements.empty() ? "" : " and ") + m->second->file;
+				continue;
+			}
 			std::optional<ObjectMap> head = readable ? objects_of(c) : std::nullopt;
 			if (!head) {
 				readable = false;
@@ -190,9 +201,11 @@ std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder
 		if (readable && clash.empty()) {
 			out.push_back({Severity::Warning, "snapshot.collision", subject,
 			               fmt::format("{} were generated from the same parent, {}: two branches each added a "
-			                           "migration; they touch different objects, so either order builds the same "
-			                           "schema",
-			                           names, parent),
+			                           "migration; {}, so either order builds the same schema",
+			                           names, parent,
+			                           no_statements.empty()
+			                               ? std::string("they touch different objects")
+			                               : no_statements + " has no statements (its snapshot alone changes)"),
 			               "Nothing to fix for applying. The next drizzle-kit generate diffs against one branch's "
 			               "snapshot only: check that its output does not repeat the other branch's changes."});
 			continue;

@@ -205,8 +205,11 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 		}
 		(s.kind == LintStatement::Kind::NoTransaction ? has_no_tx : has_tx) = true;
 		const std::string table = s.tables.empty() ? "" : s.tables[0];
+		// Another ADD VALUE is never a use: the same label added to another enum (Dokploy's
+		// 0033: 'gitlab' to two enums), or a value placed BEFORE/AFTER the new one, which
+		// PostgreSQL reads from pg_enum without the check that raises 55P04.
 		for (const auto &[value, where] : added_enum_values)
-			if (s.text.find("'" + value + "'") != std::string::npos)
+			if (s.kind != LintStatement::Kind::AddEnumValue && s.text.find("'" + value + "'") != std::string::npos)
 				c.add("error", "tx.enum-value-used", s,
 				      fmt::format("statement {} (line {}) uses enum value '{}' added by {} in the same transaction", s.number,
 				                  s.line, value, where),

@@ -98,6 +98,9 @@ SELECT severity, rule, statement, line, message FROM dbkit_lint($$ALTER TYPE moo
 CREATE TABLE moods (id int PRIMARY KEY, m mood NOT NULL DEFAULT 'ok');
 INSERT INTO moods VALUES (1, 'sad');$$);
 SELECT severity, rule, statement, line FROM dbkit_lint($$ALTER TYPE mood ADD VALUE 'sad';$$);
+-- the same label added to a second enum is no use of the first's (Dokploy's 0033_white_hawkeye)
+SELECT severity, rule, statement, line FROM dbkit_lint($$ALTER TYPE mood ADD VALUE 'sad';
+ALTER TYPE other_mood ADD VALUE 'sad';$$);
 
 -- tx.non-transactional: mixed with transactional statements; alone: nothing
 SELECT severity, rule, statement, line, message FROM dbkit_lint($$ALTER TABLE public.big ADD COLUMN c int;

@@ -281,4 +281,33 @@ assert_match "$OUT" "1 difference between the live schema and $S .*added +column
 assert_contains "$OUT" "column public.users.note exists but $S does not declare it" \
 	"in the file's words, not the migrations'"
 
+###############################################################################
+case_begin shadow/environment-a-migration-reads
+# Found on public folders (session of Dec 2): ALTER DEFAULT PRIVILEGES IN SCHEMA public
+# (tambo-ai/tambo) left the live public's default privileges in the code's side under
+# the shadow's name for it; a migration that cleans drizzle's table (ding113/
+# claude-code-hub's 0020) failed in the shadow, which had no such table.
+G=$WORK/envreads
+mkdir -p "$G"
+"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS dk_eng_app" -c "CREATE ROLE dk_eng_app" >/dev/null
+drop_app() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS eng_env WITH (FORCE)" -c "DROP ROLE IF EXISTS dk_eng_app" >/dev/null 2>&1 || true; }
+E2E_CLEANUP+=(drop_app)
+printf '%s\n' 'CREATE TABLE "t" ("id" integer PRIMARY KEY);' '--> statement-breakpoint' \
+	'ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO dk_eng_app;' '--> statement-breakpoint' \
+	'ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO dk_eng_app;' >"$G/0000_init.sql"
+printf '%s\n' 'DELETE FROM "drizzle"."__drizzle_migrations" WHERE "hash" = '"'none'"';' \
+	'--> statement-breakpoint' 'ALTER TABLE "t" ADD COLUMN "v" text;' >"$G/0001_clean.sql"
+write_journal "$G"
+fresh_db eng_env
+run migrate --dir "$G"
+assert_eq 0 "$RC" "setup: $ERR"
+run drift --dir "$G"
+assert_eq 0 "$RC" "drift --dir right after the deploy: no difference ($OUT $ERR)"
+assert_not_contains "$OUT$ERR" "dbkit_shadow_" "no shadow name in the output"
+q "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT INSERT ON TABLES TO dk_eng_app"
+run drift --dir "$G"
+assert_eq 4 "$RC" "a default privilege changed by hand: drift"
+assert_match "$OUT" "default_privileges +postgres in public on tables" "named with the schema's own name"
+assert_not_contains "$OUT" "dbkit_shadow_" "and never the shadow's"
+
 finish

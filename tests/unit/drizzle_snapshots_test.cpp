@@ -132,6 +132,22 @@ TEST(Snapshots, BranchesTouchingOneObjectAreAnError) {
 	EXPECT_NE(c->message.find("column public.users.name"), std::string::npos) << c->message;
 }
 
+TEST(Snapshots, ABranchWhoseMigrationHasNoStatementsCommutes) {
+	// latitude-llm: the second branch's migration is comments only ("No-op metadata migration"), its
+	// snapshot records what the first branch's SQL makes: applied in either order, the same schema
+	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}});
+	std::string s1 = snap_tables("b", "a", {{"users", {"id", "name"}}});
+	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name", "age"}}});
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "-- No-op metadata migration.\n-- (snapshot only)\n"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
+	const Finding *c = find(fs, "snapshot.collision");
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(c->severity, Severity::Warning) << c->message;
+	EXPECT_NE(c->message.find("0002_c.sql has no statements"), std::string::npos) << c->message;
+	EXPECT_FALSE(has_errors(fs));
+}
+
 TEST(Snapshots, DroppedTableClashesWithItsColumns) {
 	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}, {"old", {"id"}}});
 	std::string s1 = snap_tables("b", "a", {{"users", {"id"}}});                      // drops old

@@ -95,6 +95,13 @@ TEST(Lint, RenameAndEnumAndFk) {
 	auto commit = stmt(LintStatement::Kind::Commit, {}, 2);
 	use.number = 3;
 	EXPECT_FALSE(has(lint_migration({add_value, commit, use}, "", {}), "tx.enum-value-used"));
+	// the same label added to another enum (Dokploy's 0033_white_hawkeye: 'gitlab' to two enums) is no use
+	auto add_other = stmt(LintStatement::Kind::AddEnumValue, {}, 2);
+	add_other.enum_value = "archived";
+	add_other.text = "ALTER TYPE \"other_status\" ADD VALUE 'archived'";
+	EXPECT_FALSE(has(lint_migration({add_value, add_other}, "", {}), "tx.enum-value-used"));
+	use.number = 3;
+	EXPECT_TRUE(has(lint_migration({add_value, add_other, use}, "", {}), "tx.enum-value-used", "error"));
 	auto create = stmt(LintStatement::Kind::CreateTable, {"posts"});
 	create.has_primary_key = true;
 	create.foreign_keys = {{"user_id"}};
