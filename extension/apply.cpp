@@ -23,6 +23,7 @@
 #include "run_state.hpp"
 #include "reference_store.hpp"
 #include "spi.hpp"
+#include "sql_version.hpp"
 #include "srf.hpp"
 #include "subxact.hpp"
 
@@ -252,7 +253,35 @@ private:
 // The failure that ends the run, made to say what it means: after the last
 // retry, who holds the locks; with --transaction=each, that earlier migrations
 // of this deploy are committed.
+// A statement that reached dbkit's own functions, whose schema (public unless CREATE EXTENSION
+// named one) a migration may act on as a whole: tambo-ai/tambo's 0015 grants EXECUTE on every
+// routine of public, which fails on the procedure dbkit_deploy_lock. Said, with what to do; the
+// file's own fix ("Fix ... and run dbkit migrate again") alone would send the user the wrong way.
+void explain_dbkit_objects(const PgError &e) {
+	ErrorData *d = e.edata();
+	const char *name = PgCall([]() noexcept -> const char * {
+		Oid nsp = extension_namespace();
+		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
+	});
+	if (!name)
+		return;
+	std::string schema = spi::sql_ident(name);
+	std::string seen = std::string(d->message ? d->message : "") + "\n" + (d->context ? d->context : "");
+	if (seen.find(schema + ".dbkit_") == std::string::npos)
+		return;
+	std::string hint = fmt::format(
+	    "The statement reached dbkit's own functions, which live in schema {} (where CREATE EXTENSION dbkit put "
+	    "them): a migration that acts on every function of {} (a loop over pg_proc, GRANT ... ON ALL FUNCTIONS IN "
+	    "SCHEMA {}) acts on dbkit's too. Leave the extension's members out of it (AND NOT EXISTS (SELECT 1 FROM "
+	    "pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')), or, for a database without dbkit history yet, "
+	    "install dbkit in a schema of its own (DROP EXTENSION dbkit; CREATE SCHEMA dbkit_api; CREATE EXTENSION dbkit "
+	    "SCHEMA dbkit_api): the client finds it there.\n{}",
+	    schema, schema, schema, d->hint ? d->hint : "");
+	d->hint = PgCall([&]() noexcept { return pstrdup(hint.c_str()); });
+}
+
 void explain_final_failure(const PgError &e, int attempt, const Options &opts, const std::vector<std::string> &tables) {
+	explain_dbkit_objects(e);
 	if (is_lock_failure(e)) {
 		std::string holders = lock_holders(tables);
 		std::string detail = fmt::format("gave up after {} retries", attempt) +

@@ -538,4 +538,29 @@ assert_eq 0 "$RC" "restored: no drift"
 PGDATABASE=priv_restored run accept-drift --reason "after restore"
 assert_eq 0 "$RC" "restored: a new event is recorded after the restored ones"
 assert_eq "$(($(qd priv_dump "SELECT max(id) FROM dbkit.events") + 1))" "$(qd priv_restored "SELECT max(id) FROM dbkit.events")" "restored: event ids continue"
+# A migration that acts on every function of public (tambo-ai/tambo's 0015: GRANT EXECUTE on
+# each routine of public and extensions) reaches dbkit's own there: the failure says so, and how
+# to leave them out, rather than only "fix the file".
+fresh_db priv_allfn
+G=$WORK/allfn
+mkdir -p "$G"
+cat >"$G/0000_grant_all.sql" <<'SQL'
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT n.nspname AS s, p.proname AS f, pg_get_function_identity_arguments(p.oid) AS a
+               FROM pg_proc p JOIN pg_namespace n ON p.pronamespace = n.oid WHERE n.nspname = 'public'
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %I.%I(%s) TO PUBLIC', r.s, r.f, r.a);
+    END LOOP;
+END$$;
+SQL
+write_journal "$G"
+PGDATABASE=priv_allfn run migrate --dir "$G"
+assert_eq 1 "$RC" "all functions of public: migrate fails on dbkit's procedure"
+assert_contains "$ERR" "reached dbkit's own functions, which live in schema public" "all functions of public: the hint says why"
+assert_contains "$ERR" "d.deptype = 'e'" "all functions of public: and how to leave the extension's members out"
+sed -i "s/WHERE n.nspname = 'public'/WHERE n.nspname = 'public' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')/" "$G/0000_grant_all.sql"
+PGDATABASE=priv_allfn run migrate --dir "$G"
+assert_eq 0 "$RC" "all functions of public: with the members left out, it applies: $ERR"
 finish
