@@ -41,7 +41,12 @@ Connection::Connection(const std::optional<std::string> &url) {
 	    [](void *arg, const PGresult *r) {
 		    auto *self = static_cast<Connection *>(arg);
 		    Notice n{field(r, PG_DIAG_SEVERITY), field(r, PG_DIAG_MESSAGE_PRIMARY), field(r, PG_DIAG_MESSAGE_DETAIL),
-		             field(r, PG_DIAG_MESSAGE_HINT)};
+		             field(r, PG_DIAG_MESSAGE_HINT), {}};
+		    // the extension's error context names the migration statement running (its outermost line)
+		    std::string context = field(r, PG_DIAG_CONTEXT);
+		    std::string last = context.substr(context.rfind('\n') == std::string::npos ? 0 : context.rfind('\n') + 1);
+		    if (last.rfind("migration ", 0) == 0 && last.find(", statement ") != std::string::npos)
+			    n.where = last;
 		    // Each server call that reads the folder warns about its findings again (a run
 		    // of non-transactional migrations makes two per migration): once is enough. Only
 		    // those: a migration's own RAISE WARNING is shown each time it is raised.

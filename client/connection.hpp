@@ -20,6 +20,7 @@ struct ServerError {
 
 struct Notice {
 	std::string severity, message, detail, hint;
+	std::string where;  // "migration F, statement N (line L)": the statement that raised it, when a migration's
 };
 
 struct ConnectError : std::runtime_error {

@@ -124,6 +124,7 @@ void print_notices(const std::vector<Notice> &notices) {
 		for (auto &c : sev)
 			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 		fmt::print(err_stream(), "dbkit: {}: {}\n", sev, n.message);
+		print_indented("where", n.where);
 		print_indented("hint", n.hint);
 	}
 }
@@ -134,6 +135,7 @@ nlohmann::json notices_json(const std::vector<Notice> &notices) {
 		nlohmann::json j = {{"severity", n.severity}, {"message", n.message}};
 		if (!n.detail.empty()) j["detail"] = n.detail;
 		if (!n.hint.empty()) j["hint"] = n.hint;
+		if (!n.where.empty()) j["where"] = n.where;
 		a.push_back(j);
 	}
 	return a;

@@ -36,6 +36,26 @@ void strip_spi_context(ErrorData *e, std::string_view stmt) {
 	e->context = ctx.empty() ? nullptr : pdup(ctx);
 }
 
+// "migration F, statement N (line L)": the error context line of a running migration statement.
+std::string statement_where(const core::Migration &m, const PlannedStatement &s) {
+	return fmt::format("migration {}, statement {} (line {})", m.file, s.number, core::line_at(m.sql, s.file_offset));
+}
+
+void statement_context(void *arg) { errcontext("%s", static_cast<const char *>(arg)); }
+
+// Takes the line statement_context added out of an error's context.
+void strip_where_context(ErrorData *e, const std::string &where) {
+	if (!e->context)
+		return;
+	std::string ctx(e->context);
+	if (size_t at = ctx.rfind(where); at != std::string::npos && at + where.size() == ctx.size()) {
+		ctx.erase(at);
+		while (!ctx.empty() && ctx.back() == '\n')
+			ctx.pop_back();
+		e->context = ctx.empty() ? nullptr : pdup(ctx);
+	}
+}
+
 std::string next_step(const char *orig_hint, const core::Migration &m) {
 	std::string h = orig_hint ? std::string(orig_hint) + "\n" : "";
 	return h + fmt::format("Nothing from this run was applied or recorded. Fix {} and run dbkit migrate again.",
@@ -75,6 +95,7 @@ PgError syntax_error(const PgError &err, const core::Migration &m, const core::C
 
 PgError statement_error(const PgError &err, const core::Migration &m, const PlannedStatement &s) {
 	ErrorData *e = err.edata();
+	strip_where_context(e, statement_where(m, s));
 	size_t at = s.file_offset;
 	if (e->internalpos > 0)
 		at = s.file_offset + core::byte_offset_of_char(s.text, e->internalpos);
@@ -330,13 +351,22 @@ void run_statements(const core::Migration &m, const std::vector<PlannedStatement
 						enable_timeout_at(STATEMENT_TIMEOUT, outer_at);
 				});
 		};
+		// NOTICEs and WARNINGs the statement raises name it in their context (the client shows
+		// it); an error has it taken out again by statement_error, whose message names it already
+		std::string where = statement_where(m, s);
 		int rc;
 		try {
 			rc = PgCall([&]() noexcept {
+				ErrorContextCallback cb;  // popped by PgCall's PG_CATCH on an error
+				cb.callback = statement_context;
+				cb.arg = const_cast<char *>(where.c_str());
+				cb.previous = error_context_stack;
+				error_context_stack = &cb;
 				if (armed)
 					enable_timeout_at(STATEMENT_TIMEOUT, ours);
 				int r = SPI_execute(p, false, 0);
 				SPI_freetuptable(SPI_tuptable);
+				error_context_stack = cb.previous;
 				return r;
 			});
 		} catch (const PgError &err) {

@@ -1,5 +1,7 @@
 #include "lint_rules.hpp"
 
+#include "code_drift.hpp"  // catalog_ident
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -79,6 +81,21 @@ std::string joined(const std::vector<std::string> &v) {
 	std::string s;
 	for (const auto &x : v)
 		s += (s.empty() ? "" : ", ") + x;
+	return s;
+}
+
+// Names in a hint's SQL, quoted where PostgreSQL would need it (the parse tree holds them
+// unquoted: "group", a reserved word; "Chat", created quoted), so the SQL runs as given.
+// A qualified name is split at its first dot.
+std::string sql_name(const std::string &raw) {
+	size_t dot = raw.find('.');
+	return dot == std::string::npos ? catalog_ident(raw)
+	                                : catalog_ident(raw.substr(0, dot)) + "." + catalog_ident(raw.substr(dot + 1));
+}
+std::string sql_names(const std::vector<std::string> &v) {
+	std::string s;
+	for (const auto &x : v)
+		s += (s.empty() ? "" : ", ") + catalog_ident(x);
 	return s;
 }
 
@@ -193,7 +210,7 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 		      fmt::format("statement {} (line {}): foreign key ({}) on {} has no index on its columns", s.number, s.line,
 		                  joined(fk), table),
 		      fmt::format("Deletes and updates of the referenced rows scan {} without one: CREATE INDEX ON {} ({}).", table,
-		                  table, joined(fk)));
+		                  sql_name(table), sql_names(fk)));
 	};
 
 	bool has_no_tx = false, has_tx = false;
@@ -344,7 +361,7 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 					                  s.number, s.line, table, cmd.column, c.size_note(table)),
 					      fmt::format("First ADD CONSTRAINT ... CHECK ({} IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT, "
 					                  "then SET NOT NULL (PostgreSQL skips the scan).",
-					                  cmd.column));
+					                  catalog_ident(cmd.column)));
 					break;
 				case AlterCmd::Type::AddForeignKey:
 					if (!cmd.not_valid)
@@ -375,7 +392,7 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 					                  pk ? " (and scans for NULLs)" : "", c.size_note(table)),
 					      fmt::format("CREATE UNIQUE INDEX CONCURRENTLY {}_key_idx ON {} ({}) in a migration of its "
 					                  "own, then ALTER TABLE {} ADD CONSTRAINT ... {} USING INDEX {}_key_idx.",
-					                  base_name(table), table, joined(cmd.columns), table,
+					                  base_name(table), sql_name(table), sql_names(cmd.columns), sql_name(table),
 					                  pk ? "PRIMARY KEY" : "UNIQUE", base_name(table)));
 					break;
 				}
@@ -395,7 +412,8 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 				c.add("warning", "rename.drop-add", s,
 				      fmt::format("statement {} (line {}): {} drops {} and adds {}: if this is a rename, the data is lost",
 				                  s.number, s.line, table, joined(dropped), joined(added)),
-				      fmt::format("Use ALTER TABLE {} RENAME COLUMN {} TO {};", table, dropped[0], added[0]));
+				      fmt::format("Use ALTER TABLE {} RENAME COLUMN {} TO {};", sql_name(table), catalog_ident(dropped[0]),
+				                  catalog_ident(added[0])));
 			break;
 		}
 		default:
@@ -430,7 +448,8 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 				c.add("warning", "rename.drop-add", *where[t],
 				      fmt::format("{} drops {} and adds {} in one migration: if this is a rename, the data is lost", t,
 				                  joined(da.first), joined(da.second)),
-				      fmt::format("Use ALTER TABLE {} RENAME COLUMN {} TO {};", t, da.first[0], da.second[0]));
+				      fmt::format("Use ALTER TABLE {} RENAME COLUMN {} TO {};", sql_name(t), catalog_ident(da.first[0]),
+				                  catalog_ident(da.second[0])));
 	}
 	if (has_no_tx && has_tx)
 		for (const auto &s : stmts)

@@ -200,4 +200,6 @@ PY
 run migrate --dir "$G"
 assert_eq 0 "$RC" "two more applied: $ERR"
 assert_eq 2 "$(grep -c 'backfill by hand' <<<"$ERR" || true)" "each migration's own warning is shown: $ERR"
+assert_contains "$ERR" "where    migration 0004_w1.sql, statement 1 (line 1)" "each names the migration and statement that raised it"
+assert_contains "$ERR" "where    migration 0005_w2.sql, statement 1 (line 1)" "the second one too"
 finish

@@ -111,6 +111,29 @@ TEST(Lint, RenameAndEnumAndFk) {
 	EXPECT_FALSE(has(lint_migration({create, index}, "", {}), "schema.fk-without-index"));
 }
 
+TEST(Lint, HintsQuoteNamesAsPostgreSQLNeeds) {
+	// homarr: a foreign key on table "group" (a reserved word); ai-chatbot: table "Chat" (created quoted)
+	auto create = stmt(LintStatement::Kind::CreateTable, {"group"});
+	create.has_primary_key = true;
+	create.foreign_keys = {{"ownerId"}};
+	auto fs = lint_migration({create}, "", {});
+	auto fk = std::find_if(fs.begin(), fs.end(), [](const LintFinding &f) { return f.rule == "schema.fk-without-index"; });
+	ASSERT_NE(fk, fs.end());
+	EXPECT_NE(fk->hint.find("CREATE INDEX ON \"group\" (\"ownerId\")"), std::string::npos) << fk->hint;
+	auto alter = stmt(LintStatement::Kind::AlterTable, {"public.Chat"});
+	AlterCmd d;
+	d.type = AlterCmd::Type::DropColumn;
+	d.column = "messages";
+	AlterCmd a;
+	a.type = AlterCmd::Type::AddColumn;
+	a.column = "title";
+	alter.cmds = {d, a};
+	fs = lint_migration({alter}, "", {});
+	auto rn = std::find_if(fs.begin(), fs.end(), [](const LintFinding &f) { return f.rule == "rename.drop-add"; });
+	ASSERT_NE(rn, fs.end());
+	EXPECT_NE(rn->hint.find("ALTER TABLE public.\"Chat\" RENAME COLUMN messages TO title"), std::string::npos) << rn->hint;
+}
+
 TEST(Lint, Narrowing) {
 	EXPECT_TRUE(narrowing("bigint", "integer"));
 	EXPECT_TRUE(narrowing("character varying(50)", "character varying(20)"));
