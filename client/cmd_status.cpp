@@ -1,4 +1,5 @@
 // dbkit status: the history, or every migration of the folder with its state.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,14 @@
 namespace dbkit::client {
 
 namespace {
+// The name column as wide as the longest name printed (drizzle-kit 1.0's folder names run to 80
+// characters and more), 40 at least: the columns after it stay aligned.
+size_t name_width(const Result &r, int col) {
+	size_t w = 40;
+	for (int i = 0; i < r.rows(); ++i)
+		w = std::max(w, r.get(i, col).size());
+	return w;
+}
 
 // The first `cols` columns of every row (all when negative), as JSON objects.
 nlohmann::json rows_json(const Result &r, int cols = -1) {
@@ -87,9 +96,10 @@ int history_only(const Common &c, Session &s, bool all) {
 		return kOk;
 	}
 	long total = r->rows() ? std::stol(r->get(0, 6)) : 0;
-	std::string out = fmt::format("{:<40} {:<9} {:<32} {}\n", "migration", "how", "applied at", "by");
+	size_t w = name_width(*r, 0);
+	std::string out = fmt::format("{:<{}} {:<9} {:<32} {}\n", "migration", w, "how", "applied at", "by");
 	for (int i = 0; i < r->rows(); ++i)
-		out += fmt::format("{:<40} {:<9} {:<32} {}\n", r->get(i, 0), r->get(i, 1), r->get(i, 2), r->get(i, 3));
+		out += fmt::format("{:<{}} {:<9} {:<32} {}\n", r->get(i, 0), w, r->get(i, 1), r->get(i, 2), r->get(i, 3));
 	std::fputs(out.c_str(), out_stream());
 	if (r->rows() < total)
 		fmt::print(out_stream(), "{} migrations recorded in {}; the newest {} are shown (--all lists every one)\n", total,
@@ -141,7 +151,8 @@ int print_folder_status(const Common &c, const Result &r, const std::vector<Noti
 		for (const auto &[state, n] : by_state.items())
 			counts[state] = n.get<long>();
 	}
-	std::string out = fmt::format("{:>5}  {:<40} {:<13} {}\n", "idx", "migration", "state", "applied at");
+	size_t w = name_width(r, 1);
+	std::string out = fmt::format("{:>5}  {:<{}} {:<13} {}\n", "idx", "migration", w, "state", "applied at");
 	for (int i = 0; i < r.rows(); ++i) {
 		std::string state = r.get(i, 2);
 		if (summary) {
@@ -162,7 +173,7 @@ int print_folder_status(const Common &c, const Result &r, const std::vector<Noti
 		std::string when = r.null(i, 3) ? "" : r.get(i, 3);
 		std::string how = r.null(i, 4) || r.get(i, 4) == "applied" ? "" : " (" + r.get(i, 4) + ")";
 		std::string note = r.null(i, 5) ? "" : "  " + r.get(i, 5);
-		out += fmt::format("{:>5}  {:<40} {:<13} {}{}{}\n", r.get(i, 0), r.get(i, 1), state, when, how, note);
+		out += fmt::format("{:>5}  {:<{}} {:<13} {}{}{}\n", r.get(i, 0), r.get(i, 1), w, state, when, how, note);
 	}
 	std::fputs(out.c_str(), out_stream());
 	std::string line;

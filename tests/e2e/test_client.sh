@@ -202,4 +202,21 @@ assert_eq 0 "$RC" "two more applied: $ERR"
 assert_eq 2 "$(grep -c 'backfill by hand' <<<"$ERR" || true)" "each migration's own warning is shown: $ERR"
 assert_contains "$ERR" "where    migration 0004_w1.sql, statement 1 (line 1)" "each names the migration and statement that raised it"
 assert_contains "$ERR" "where    migration 0005_w2.sql, statement 1 (line 1)" "the second one too"
+# status: the name column is as wide as the longest name (drizzle-kit 1.0 names run long), so the
+# state column stays aligned
+L=$WORK/longnames
+mkdir -p "$L"
+long=0001_add-completed-at-and-review-started-at-fields-for-annotation-queues
+echo 'CREATE TABLE ln (id int PRIMARY KEY);' >"$L/0000_a.sql"
+echo 'ALTER TABLE ln ADD COLUMN v text;' >"$L/$long.sql"
+write_journal "$L" 0000_a "$long"
+fresh_db client_longnames
+run migrate --dir "$L"
+assert_eq 0 "$RC" "long names: applied: $ERR"
+run status --dir "$L"
+cols=$(awk '/0000_a |annotation-queues / { print index($0, " applied") }' <<<"$OUT" | sort -u)
+assert_eq 1 "$(wc -l <<<"$cols")" "long names: status --dir keeps the state column aligned: $OUT"
+run status
+cols=$(awk '/0000_a |annotation-queues / { print index($0, " applied") }' <<<"$OUT" | sort -u)
+assert_eq 1 "$(wc -l <<<"$cols")" "long names: status (the history) too: $OUT"
 finish
