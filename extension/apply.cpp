@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -259,6 +260,8 @@ private:
 // file's own fix ("Fix ... and run dbkit migrate again") alone would send the user the wrong way.
 void explain_dbkit_objects(const PgError &e) {
 	ErrorData *d = e.edata();
+	if (!d->message || std::string_view(d->message).rfind("migration ", 0) != 0)
+		return;  // not a migration's statement (statement_error's message): dbkit's own bookkeeping
 	const char *name = PgCall([]() noexcept -> const char * {
 		Oid nsp = extension_namespace();
 		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;

@@ -353,6 +353,16 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 	const JsonValue *cols = opt_obj(t, "columns", path);
 	if (!cols)
 		bad(path + ".columns", "is missing");
+	// A unique constraint on exactly the primary key's columns is added after CREATE TABLE:
+	// inside it PostgreSQL folds the two into one primary key (named like the unique
+	// constraint), where the folder, adding it with ALTER TABLE, has both (codu-code/codu).
+	std::vector<std::string> pk_cols;
+	for (const auto &[ckey, c] : cols->members)
+		if (c.kind == JsonValue::Kind::Object && flag(c.find("primaryKey")))
+			pk_cols.push_back(req_str(c, "name", path + ".columns." + ckey));
+	if (const JsonValue *pks = opt_obj(t, "compositePrimaryKeys", path); pks && !pks->members.empty() && pk_cols.empty())
+		pk_cols = str_list(pks->members[0].second, "columns", path + ".compositePrimaryKeys." + pks->members[0].first, true);
+	std::vector<std::string> after;  // ALTER TABLE ... ADD CONSTRAINT ... UNIQUE, for those
 	for (const auto &[ckey, c] : cols->members) {
 		std::string cp = path + ".columns." + ckey;
 		req_obj(c, cp);
@@ -371,7 +381,11 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 			std::string uname = opt_str(c, "uniqueName", cp);
 			if (uname.empty())
 				uname = name + "_" + cname + "_unique";
-			line += " CONSTRAINT " + ddl_ident(uname) + " UNIQUE" + (flag(c.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "");
+			std::string u = "CONSTRAINT " + ddl_ident(uname) + " UNIQUE" + (flag(c.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "");
+			if (pk_cols == std::vector<std::string>{cname})
+				after.push_back("ALTER TABLE " + q + " ADD " + u + " (" + ddl_ident(cname) + ");");
+			else
+				line += " " + u;
 		}
 		if (present(id))
 			line += identity_sql(*id, schema, name, cname, cp + ".identity");
@@ -394,9 +408,13 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 		for (const auto &[ukey, u] : us->members) {
 			std::string up = path + ".uniqueConstraints." + ukey;
 			req_obj(u, up);
-			lines.push_back("CONSTRAINT " + ddl_ident(req_str(u, "name", up)) + " UNIQUE" +
-			                (flag(u.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "") + "(" +
-			                ident_list(str_list(u, "columns", up, true)) + ")");
+			std::vector<std::string> ucols = str_list(u, "columns", up, true);
+			std::string c = "CONSTRAINT " + ddl_ident(req_str(u, "name", up)) + " UNIQUE" +
+			                (flag(u.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "") + "(" + ident_list(ucols) + ")";
+			if (!pk_cols.empty() && ucols == pk_cols)
+				after.push_back("ALTER TABLE " + q + " ADD " + c + ";");
+			else
+				lines.push_back(c);
 		}
 	if (const JsonValue *cs = opt_obj(t, "checkConstraints", path))
 		for (const auto &[ckey, c] : cs->members) {
@@ -405,6 +423,8 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 			lines.push_back("CONSTRAINT " + ddl_ident(req_str(c, "name", cp)) + " CHECK (" + req_str(c, "value", cp) + ")");
 		}
 	plan.tables.push_back(table_sql(q, lines));
+	for (auto &a : after)
+		plan.tables.push_back(std::move(a));
 
 	const JsonValue *policies = opt_obj(t, "policies", path);
 	if (flag(t.find("isRLSEnabled")) || (policies && !policies->members.empty()))
@@ -597,6 +617,8 @@ void table_v8(Plan &plan, const TableV8 &t) {
 	for (size_t i = 0; i < t.uniques.size(); ++i)
 		unique_cols.push_back(str_list(*t.uniques[i], "columns", t.unique_paths[i], true));
 	std::vector<bool> unique_inline(t.uniques.size(), false);
+	// one on exactly the primary key's columns: after CREATE TABLE (see table_v7)
+	auto same_as_pk = [&](size_t u) { return pk && unique_cols[u] == pk_cols; };
 
 	for (size_t i = 0; i < t.columns.size(); ++i) {
 		const JsonValue &c = *t.columns[i];
@@ -616,7 +638,7 @@ void table_v8(Plan &plan, const TableV8 &t) {
 		if (!in_pk && !serial_type(type) && flag(c.find("notNull")) && !present(id))
 			line += " NOT NULL";
 		for (size_t u = 0; u < t.uniques.size(); ++u) {
-			if (unique_cols[u].size() != 1 || unique_cols[u][0] != cname)
+			if (unique_cols[u].size() != 1 || unique_cols[u][0] != cname || same_as_pk(u))
 				continue;
 			const JsonValue &un = *t.uniques[u];
 			line += flag(un.find("nameExplicit")) ? " CONSTRAINT " + ddl_ident(req_str(un, "name", t.unique_paths[u])) + " UNIQUE"
@@ -632,17 +654,24 @@ void table_v8(Plan &plan, const TableV8 &t) {
 	}
 	if (pk && (pk_cols.size() > 1 || pk_name != t.name + "_pkey"))
 		lines.push_back("CONSTRAINT " + ddl_ident(pk_name) + " PRIMARY KEY(" + ident_list(pk_cols) + ")");
+	std::vector<std::string> after;
 	for (size_t u = 0; u < t.uniques.size(); ++u) {
 		if (unique_inline[u])
 			continue;
 		const JsonValue &un = *t.uniques[u];
-		lines.push_back("CONSTRAINT " + ddl_ident(req_str(un, "name", t.unique_paths[u])) + " UNIQUE" +
-		                (flag(un.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "") + "(" + ident_list(unique_cols[u]) + ")");
+		std::string c = "CONSTRAINT " + ddl_ident(req_str(un, "name", t.unique_paths[u])) + " UNIQUE" +
+		                (flag(un.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "") + "(" + ident_list(unique_cols[u]) + ")";
+		if (same_as_pk(u))
+			after.push_back("ALTER TABLE " + q + " ADD " + c + ";");
+		else
+			lines.push_back(c);
 	}
 	for (size_t i = 0; i < t.checks.size(); ++i)
 		lines.push_back("CONSTRAINT " + ddl_ident(req_str(*t.checks[i], "name", t.check_paths[i])) + " CHECK (" +
 		                req_str(*t.checks[i], "value", t.check_paths[i]) + ")");
 	plan.tables.push_back(table_sql(q, lines));
+	for (auto &a : after)
+		plan.tables.push_back(std::move(a));
 	if (t.rls || t.has_policies)
 		plan.tables.push_back("ALTER TABLE " + q + " ENABLE ROW LEVEL SECURITY;");
 }

@@ -95,6 +95,33 @@ TEST(SnapshotDdl, V7TableColumnsDefaultsAndConstraints) {
 	EXPECT_TRUE(d.warnings.empty());
 }
 
+TEST(SnapshotDdl, AUniqueOnThePrimaryKeysColumnsComesAfterTheTable) {
+	// codu-code/codu: "id" is the primary key and has a unique constraint too (added by a later
+	// ALTER TABLE). Inside CREATE TABLE PostgreSQL would fold the two into one primary key named
+	// like the unique constraint; added after it, the table has both, as the folder builds it.
+	auto d = ddl_of(v7(R"J("public.BannedUsers": {"name": "BannedUsers", "schema": "", "columns": {
+	    "id": {"name": "id", "type": "serial", "primaryKey": true, "notNull": true},
+	    "userId": {"name": "userId", "type": "text", "notNull": true, "isUnique": true, "uniqueName": "BannedUsers_userId_unique"}},
+	  "indexes": {}, "foreignKeys": {}, "compositePrimaryKeys": {},
+	  "uniqueConstraints": {"u": {"name": "BannedUsers_id_unique", "columns": ["id"], "nullsNotDistinct": false}},
+	  "checkConstraints": {}, "policies": {}, "isRLSEnabled": false})J"));
+	ASSERT_EQ(2u, d.statements.size()) << all(d);
+	EXPECT_EQ("CREATE TABLE \"public\".\"BannedUsers\" (\n"
+	          "\t\"id\" serial PRIMARY KEY NOT NULL,\n"
+	          "\t\"userId\" text NOT NULL CONSTRAINT \"BannedUsers_userId_unique\" UNIQUE\n"
+	          ");",
+	          d.statements[0]);
+	EXPECT_EQ("ALTER TABLE \"public\".\"BannedUsers\" ADD CONSTRAINT \"BannedUsers_id_unique\" UNIQUE(\"id\");", d.statements[1]);
+	// drizzle-kit 1.0: the same
+	auto e = ddl_of(v8(R"J(
+	  {"entityType": "tables", "schema": "public", "name": "b", "isRlsEnabled": false},
+	  {"entityType": "columns", "schema": "public", "table": "b", "name": "id", "type": "integer", "typeSchema": null, "notNull": true, "dimensions": 0, "default": null, "generated": null, "identity": null},
+	  {"entityType": "pks", "schema": "public", "table": "b", "name": "b_pkey", "columns": ["id"], "nameExplicit": false},
+	  {"entityType": "uniques", "schema": "public", "table": "b", "name": "b_id_unique", "columns": ["id"], "nameExplicit": true, "nullsNotDistinct": false})J"));
+	EXPECT_TRUE(has(e, "ALTER TABLE \"public\".\"b\" ADD CONSTRAINT \"b_id_unique\" UNIQUE(\"id\");")) << all(e);
+	EXPECT_EQ(std::string::npos, all(e).find("\"id\" integer PRIMARY KEY NOT NULL UNIQUE")) << all(e);
+}
+
 TEST(SnapshotDdl, V7IdentityGeneratedSequencesSchemas) {
 	auto d = ddl_of(v7(R"J("app.t": {"name": "t", "schema": "app", "columns": {
 	    "id": {"name": "id", "type": "integer", "primaryKey": true, "notNull": true,
