@@ -257,21 +257,6 @@ core::Finding parser_notice_finding(const core::Migration &m, const core::Chunk 
 
 std::vector<core::Finding> statement_findings(const core::Migration &m) {
 	std::vector<core::Finding> out;
-	if (m.sql.substr(0, core::kUtf8Bom.size()) == core::kUtf8Bom)
-		out.push_back({core::Severity::Warning, "migration.bom", m.tag,
-		               fmt::format("migration {} starts with a UTF-8 byte order mark: dbkit skips it, as psql does, "
-		                           "but drizzle's own migrator sends it to PostgreSQL, which rejects the statement",
-		                           m.file),
-		               "If drizzle's migrator also runs this folder anywhere, save the file as UTF-8 without BOM "
-		                "(bytes EF BB BF at its start): an applied file keeps its hash only if left as it is, so "
-		                "then record the new one with dbkit accept-change."});
-	if (size_t bom = core::stray_bom(m.sql))
-		out.push_back({core::Severity::Warning, "migration.bom", m.tag,
-		               fmt::format("migration {} (line {}): a UTF-8 byte order mark stands inside the file, not at its "
-		                           "start: PostgreSQL reads it as an invisible character and rejects the statement",
-		                           m.file, core::line_at(m.sql, bom)),
-		               "Remove the byte order mark (bytes EF BB BF) at that line, for example by saving the file as "
-		               "UTF-8 without BOM. A BOM at the very start of a file is fine: dbkit skips it, as psql does."});
 	int number = 0;
 	std::vector<PlannedStatement> all;  // for the file's transaction control
 	std::set<std::string> noticed;  // each parser notice once per file

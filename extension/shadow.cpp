@@ -347,6 +347,14 @@ PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSc
 	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
 		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
+	else if (in_sources && d->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE)
+		hint = "Nothing in the sources needs fixing: they apply, each migration committing before the next. The "
+		       "shadow builds them all in one transaction, where PostgreSQL refuses a value ALTER TYPE ... ADD VALUE "
+		       "added until it commits; dbkit folds such values into the type's CREATE TYPE, but cannot when the "
+		       "type is created inside a DO block (as older drizzle-kit versions wrote it). So the code's side "
+		       "cannot be built for this folder; nothing was changed, and dbkit drift (against the reference "
+		       "recorded at each migrate) still watches this database. A CREATE TYPE outside its DO block lets "
+		       "the shadow fold the value.";
 	else if (stand_ins_active && d->sqlerrcode == ERRCODE_INVALID_TABLE_DEFINITION)
 		hint = "Inside DO blocks the shadow stands in for pg_catalog's names (and information_schema) with views "
 		       "that hide the live schema, so that an existence check sees only what the migrations built; an "

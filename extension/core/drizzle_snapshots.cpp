@@ -243,8 +243,39 @@ std::optional<std::pair<std::string, std::string_view>> newest_snapshot(const Fo
 	return std::nullopt;
 }
 
+namespace {
+// A byte order mark at a file's start (skipped) or inside it (rejected): bytes, no parser needed,
+// so `check --offline` reports it too.
+void bom_findings(const Migration &m, std::vector<Finding> &out) {
+	if (m.sql.substr(0, kUtf8Bom.size()) == kUtf8Bom)
+		out.push_back({Severity::Warning, "migration.bom", m.tag,
+		               fmt::format("migration {} starts with a UTF-8 byte order mark: dbkit skips it, as psql does, "
+		                           "but drizzle's own migrator sends it to PostgreSQL, which rejects the statement",
+		                           m.file),
+		               "If drizzle's migrator also runs this folder anywhere, save the file as UTF-8 without BOM "
+		                "(bytes EF BB BF at its start): an applied file keeps its hash only if left as it is, so "
+		                "then record the new one with dbkit accept-change."});
+	if (size_t bom = stray_bom(m.sql))
+		out.push_back({Severity::Warning, "migration.bom", m.tag,
+		               fmt::format("migration {} (line {}): a UTF-8 byte order mark stands inside the file, not at its "
+		                           "start: PostgreSQL reads it as an invisible character and rejects the statement",
+		                           m.file, line_at(m.sql, bom)),
+		               "Remove the byte order mark (bytes EF BB BF) at that line, for example by saving the file as "
+		               "UTF-8 without BOM. A BOM at the very start of a file is fine: dbkit skips it, as psql does."});
+}
+}  // namespace
+
 std::vector<Finding> check_files(const Folder &folder) {
 	std::vector<Finding> out;
+	for (const auto &m : folder.migrations) {
+		bom_findings(m, out);
+		if (m.down_sql) {  // a down file too
+			Migration down = m;
+			down.file = m.down_file;
+			down.sql = *m.down_sql;
+			bom_findings(down, out);
+		}
+	}
 	for (const auto &m : folder.migrations)
 		if (blank_sql(m.sql))
 			out.push_back({Severity::Warning, "migration.empty", m.tag,

@@ -310,4 +310,23 @@ assert_eq 4 "$RC" "a default privilege changed by hand: drift"
 assert_match "$OUT" "default_privileges +postgres in public on tables" "named with the schema's own name"
 assert_not_contains "$OUT" "dbkit_shadow_" "and never the shadow's"
 
+# An enum created inside a DO block (older drizzle-kit), a value added, then used by a later
+# migration: the folder applies, the shadow (one transaction) cannot fold the value; the error
+# says so, not "fix the statement" (found on a variant of dittofeed's folder, session of Dec 2)
+E=$WORK/enumdo
+mkdir -p "$E"
+printf '%s\n' 'DO $$ BEGIN' ' CREATE TYPE "public"."status" AS ENUM('"'a'"', '"'b'"');' 'EXCEPTION' ' WHEN duplicate_object THEN null;' \
+	'END $$;' '--> statement-breakpoint' 'CREATE TABLE "t_enum" ("id" serial PRIMARY KEY NOT NULL, "s" "status" DEFAULT '"'a'"' NOT NULL);' >"$E/0000_init.sql"
+echo 'ALTER TYPE "public"."status" ADD VALUE '"'c'"';' >"$E/0001_add_c.sql"
+echo 'ALTER TABLE "t_enum" ALTER COLUMN "s" SET DEFAULT '"'c'"';' >"$E/0002_use_c.sql"
+write_journal "$E"
+fresh_db eng_enumdo
+run migrate --dir "$E" --transaction each
+assert_eq 0 "$RC" "enum in a DO block: the folder applies: $ERR"
+run drift --dir "$E"
+assert_eq 1 "$RC" "enum in a DO block: drift --dir cannot build the code's side"
+assert_contains "$OUT$ERR" "Nothing in the sources needs fixing" "enum in a DO block: and says the folder is fine"
+assert_contains "$OUT$ERR" "inside a DO block" "enum in a DO block: and why"
+assert_not_contains "$OUT$ERR" "Fix the statement named above" "enum in a DO block: not the generic advice"
+
 finish

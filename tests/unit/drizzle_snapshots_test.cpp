@@ -211,3 +211,21 @@ TEST(Snapshots, TwoEntriesShareOneSnapshot) {
 	EXPECT_EQ(find(fs, "snapshot.missing"), nullptr);
 	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr);
 }
+
+// A byte order mark is found from the bytes alone: `check --offline` reports it too.
+TEST(Files, ByteOrderMarksAreFoundWithoutTheServer) {
+	FolderInput in{j3, {{"0000_a.sql", "\xEF\xBB\xBF" "CREATE TABLE a (id int);"},
+	                    {"0001_b.sql", "CREATE TABLE b (id int);\n--> statement-breakpoint\n\xEF\xBB\xBF" "CREATE TABLE c (id int);"},
+	                    {"0002_c.sql", "SELECT 1;"}}};
+	auto fs = check_files(load_folder(in));
+	size_t boms = 0;
+	for (const auto &f : fs)
+		if (f.code == "migration.bom") {
+			++boms;
+			EXPECT_EQ(f.severity, Severity::Warning);
+			if (f.subject == "0001_b") {
+				EXPECT_NE(f.message.find("0001_b.sql (line 3)"), std::string::npos) << f.message;
+			}
+		}
+	EXPECT_EQ(boms, 2u);
+}
