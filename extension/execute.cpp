@@ -297,6 +297,10 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 	}
 	core::TxShape shape = shape_of(all);
 	if (shape.mode == core::TxShape::Mode::Refused) {
+		// "runs statement by statement" is not what happens to a file that is refused
+		out.erase(std::remove_if(out.begin(), out.end(),
+		                         [&](const core::Finding &f) { return f.code == "migration.no_transaction" && f.subject == m.tag; }),
+		          out.end());
 		const PlannedStatement &ps = all[shape.at];
 		out.push_back({core::Severity::Error, "migration.transaction_control", m.tag,
 		               fmt::format("migration {}, statement {} (line {}): {} {}", m.file, ps.number,

@@ -188,8 +188,9 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		if (when->integer <= prev_when) {
 			add(out, Severity::Warning, "journal.when_not_increasing", t,
 			    fmt::format("{}: when {} is not after the previous entry \"{}\" ({}); drizzle's own migrator "
-			                "would silently skip this migration",
-			                where(), when->integer, prev_tag, prev_when),
+			                "silently skips this migration on a database that applied \"{}\" before it (it runs only "
+			                "entries whose `when` is after the last applied one's; a fresh database runs them all)",
+			                where(), when->integer, prev_tag, prev_when, prev_tag),
 			    "dbkit applies it anyway (it matches by tag and hash). If drizzle's migrator also runs against "
 			    "this database, give this entry a `when` larger than the previous one.");
 		}

@@ -84,6 +84,19 @@ std::string joined(const std::vector<std::string> &v) {
 	return s;
 }
 
+// Takes the names both lists hold out of both.
+void unshared(std::vector<std::string> &a, std::vector<std::string> &b) {
+	std::vector<std::string> ka, kb;
+	for (const auto &x : a)
+		if (std::find(b.begin(), b.end(), x) == b.end())
+			ka.push_back(x);
+	for (const auto &x : b)
+		if (std::find(a.begin(), a.end(), x) == a.end())
+			kb.push_back(x);
+	a = std::move(ka);
+	b = std::move(kb);
+}
+
 // Names in a hint's SQL, quoted where PostgreSQL would need it (the parse tree holds them
 // unquoted: "group", a reserved word; "Chat", created quoted), so the SQL runs as given.
 // A qualified name is split at its first dot.
@@ -408,6 +421,8 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 					break;
 				}
 			}
+			// a column dropped and added under its own name is recreated, not renamed (onlook's 0009)
+			unshared(dropped, added);
 			if (!dropped.empty() && !added.empty())
 				c.add("warning", "rename.drop-add", s,
 				      fmt::format("statement {} (line {}): {} drops {} and adds {}: if this is a rename, the data is lost",
@@ -443,8 +458,8 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 				}
 				where[base_name(s.tables[0])] = &s;
 			}
-		for (const auto &[t, da] : per_table)
-			if (!da.first.empty() && !da.second.empty())
+		for (auto &[t, da] : per_table)
+			if (unshared(da.first, da.second); !da.first.empty() && !da.second.empty())
 				c.add("warning", "rename.drop-add", *where[t],
 				      fmt::format("{} drops {} and adds {} in one migration: if this is a rename, the data is lost", t,
 				                  joined(da.first), joined(da.second)),

@@ -109,6 +109,7 @@ refused_case() { # name sql-of-the-file statement-number command
 	assert_eq 5 "$RC" "$1: check fails"
 	assert_contains "$OUT$ERR" "migration.transaction_control" "$1: check names the finding"
 	assert_contains "$OUT$ERR" "statement $3" "$1: check names the statement"
+	assert_not_contains "$OUT$ERR" "migration.no_transaction" "$1: and does not also say it runs statement by statement"
 	for mode in all dry; do
 		local args=(migrate --dir "$d")
 		[[ $mode == dry ]] && args+=(--dry-run)

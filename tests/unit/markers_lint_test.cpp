@@ -134,6 +134,31 @@ TEST(Lint, HintsQuoteNamesAsPostgreSQLNeeds) {
 	EXPECT_NE(rn->hint.find("ALTER TABLE public.\"Chat\" RENAME COLUMN messages TO title"), std::string::npos) << rn->hint;
 }
 
+TEST(Lint, AColumnDroppedAndAddedUnderItsOwnNameIsNoRename) {
+	// onlook's 0009: the same columns dropped and added again (a recreation, not a rename)
+	auto alter = stmt(LintStatement::Kind::AlterTable, {"users"});
+	AlterCmd d;
+	d.type = AlterCmd::Type::DropColumn;
+	d.column = "role";
+	AlterCmd a;
+	a.type = AlterCmd::Type::AddColumn;
+	a.column = "role";
+	alter.cmds = {d, a};
+	EXPECT_FALSE(has(lint_migration({alter}, "", {}), "rename.drop-add"));
+	auto drop = stmt(LintStatement::Kind::AlterTable, {"users"});
+	drop.cmds = {d};
+	auto add = stmt(LintStatement::Kind::AlterTable, {"users"}, 2);
+	add.cmds = {a};
+	EXPECT_FALSE(has(lint_migration({drop, add}, "", {}), "rename.drop-add"));
+	AlterCmd bio = d;
+	bio.column = "bio";
+	drop.cmds = {d, bio};
+	AlterCmd kind = a;
+	kind.column = "kind";
+	add.cmds = {a, kind};
+	EXPECT_TRUE(has(lint_migration({drop, add}, "", {}), "rename.drop-add")) << "bio dropped, kind added: still a candidate";
+}
+
 TEST(Lint, Narrowing) {
 	EXPECT_TRUE(narrowing("bigint", "integer"));
 	EXPECT_TRUE(narrowing("character varying(50)", "character varying(20)"));
