@@ -36,6 +36,12 @@ LintStatement stmt(LintStatement::Kind k, std::vector<std::string> tables, int n
 	s.line = n;
 	return s;
 }
+AlterCmd column_cmd(AlterCmd::Type type, std::string column) {
+	AlterCmd c;
+	c.type = type;
+	c.column = std::move(column);
+	return c;
+}
 bool has(const std::vector<LintFinding> &fs, const std::string &rule, const std::string &severity = "") {
 	return std::any_of(fs.begin(), fs.end(),
 	                   [&](const LintFinding &f) { return f.rule == rule && (severity.empty() || f.severity == severity); });
@@ -77,13 +83,7 @@ TEST(Lint, WaiverComment) {
 
 TEST(Lint, RenameAndEnumAndFk) {
 	auto alter = stmt(LintStatement::Kind::AlterTable, {"users"});
-	AlterCmd d;
-	d.type = AlterCmd::Type::DropColumn;
-	d.column = "bio";
-	AlterCmd a;
-	a.type = AlterCmd::Type::AddColumn;
-	a.column = "about";
-	alter.cmds = {d, a};
+	alter.cmds = {column_cmd(AlterCmd::Type::DropColumn, "bio"), column_cmd(AlterCmd::Type::AddColumn, "about")};
 	auto fs = lint_migration({alter}, "", {});
 	EXPECT_TRUE(has(fs, "rename.drop-add"));
 	auto add_value = stmt(LintStatement::Kind::AddEnumValue, {});
@@ -121,13 +121,7 @@ TEST(Lint, HintsQuoteNamesAsPostgreSQLNeeds) {
 	ASSERT_NE(fk, fs.end());
 	EXPECT_NE(fk->hint.find("CREATE INDEX ON \"group\" (\"ownerId\")"), std::string::npos) << fk->hint;
 	auto alter = stmt(LintStatement::Kind::AlterTable, {"public.Chat"});
-	AlterCmd d;
-	d.type = AlterCmd::Type::DropColumn;
-	d.column = "messages";
-	AlterCmd a;
-	a.type = AlterCmd::Type::AddColumn;
-	a.column = "title";
-	alter.cmds = {d, a};
+	alter.cmds = {column_cmd(AlterCmd::Type::DropColumn, "messages"), column_cmd(AlterCmd::Type::AddColumn, "title")};
 	fs = lint_migration({alter}, "", {});
 	auto rn = std::find_if(fs.begin(), fs.end(), [](const LintFinding &f) { return f.rule == "rename.drop-add"; });
 	ASSERT_NE(rn, fs.end());
@@ -137,12 +131,7 @@ TEST(Lint, HintsQuoteNamesAsPostgreSQLNeeds) {
 TEST(Lint, AColumnDroppedAndAddedUnderItsOwnNameIsNoRename) {
 	// onlook's 0009: the same columns dropped and added again (a recreation, not a rename)
 	auto alter = stmt(LintStatement::Kind::AlterTable, {"users"});
-	AlterCmd d;
-	d.type = AlterCmd::Type::DropColumn;
-	d.column = "role";
-	AlterCmd a;
-	a.type = AlterCmd::Type::AddColumn;
-	a.column = "role";
+	AlterCmd d = column_cmd(AlterCmd::Type::DropColumn, "role"), a = column_cmd(AlterCmd::Type::AddColumn, "role");
 	alter.cmds = {d, a};
 	EXPECT_FALSE(has(lint_migration({alter}, "", {}), "rename.drop-add"));
 	auto drop = stmt(LintStatement::Kind::AlterTable, {"users"});
@@ -150,12 +139,8 @@ TEST(Lint, AColumnDroppedAndAddedUnderItsOwnNameIsNoRename) {
 	auto add = stmt(LintStatement::Kind::AlterTable, {"users"}, 2);
 	add.cmds = {a};
 	EXPECT_FALSE(has(lint_migration({drop, add}, "", {}), "rename.drop-add"));
-	AlterCmd bio = d;
-	bio.column = "bio";
-	drop.cmds = {d, bio};
-	AlterCmd kind = a;
-	kind.column = "kind";
-	add.cmds = {a, kind};
+	drop.cmds = {d, column_cmd(AlterCmd::Type::DropColumn, "bio")};
+	add.cmds = {a, column_cmd(AlterCmd::Type::AddColumn, "kind")};
 	EXPECT_TRUE(has(lint_migration({drop, add}, "", {}), "rename.drop-add")) << "bio dropped, kind added: still a candidate";
 }
 
