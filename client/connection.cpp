@@ -44,7 +44,8 @@ Connection::Connection(const std::optional<std::string> &url) {
 		             field(r, PG_DIAG_MESSAGE_HINT), {}};
 		    // the extension's error context names the migration statement running (its outermost line)
 		    std::string context = field(r, PG_DIAG_CONTEXT);
-		    std::string last = context.substr(context.rfind('\n') == std::string::npos ? 0 : context.rfind('\n') + 1);
+		    size_t nl = context.rfind('\n');
+		    std::string last = nl == std::string::npos ? context : context.substr(nl + 1);
 		    if (last.rfind("migration ", 0) == 0 && last.find(", statement ") != std::string::npos)
 			    n.where = last;
 		    // Each server call that reads the folder warns about its findings again (a run

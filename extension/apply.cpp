@@ -251,9 +251,6 @@ private:
 	std::unordered_set<std::string> warned_holders_;
 };
 
-// The failure that ends the run, made to say what it means: after the last
-// retry, who holds the locks; with --transaction=each, that earlier migrations
-// of this deploy are committed.
 // A statement that reached dbkit's own functions, whose schema (public unless CREATE EXTENSION
 // named one) a migration may act on as a whole: tambo-ai/tambo's 0015 grants EXECUTE on every
 // routine of public, which fails on the procedure dbkit_deploy_lock. Said, with what to do; the
@@ -262,14 +259,8 @@ void explain_dbkit_objects(const PgError &e) {
 	ErrorData *d = e.edata();
 	if (!d->message || std::string_view(d->message).rfind("migration ", 0) != 0)
 		return;  // not a migration's statement (statement_error's message): dbkit's own bookkeeping
-	const char *name = PgCall([]() noexcept -> const char * {
-		Oid nsp = extension_namespace();
-		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
-	});
-	if (!name)
-		return;
-	std::string schema = spi::sql_ident(name);
-	std::string seen = std::string(d->message ? d->message : "") + "\n" + (d->context ? d->context : "");
+	std::string schema = extension_schema();
+	std::string seen = std::string(d->message) + "\n" + (d->context ? d->context : "");
 	if (seen.find(schema + ".dbkit_") == std::string::npos)
 		return;
 	std::string hint = fmt::format(
@@ -283,6 +274,9 @@ void explain_dbkit_objects(const PgError &e) {
 	d->hint = PgCall([&]() noexcept { return pstrdup(hint.c_str()); });
 }
 
+// The failure that ends the run, made to say what it means: after the last
+// retry, who holds the locks; with --transaction=each, that earlier migrations
+// of this deploy are committed.
 void explain_final_failure(const PgError &e, int attempt, const Options &opts, const std::vector<std::string> &tables) {
 	explain_dbkit_objects(e);
 	if (is_lock_failure(e)) {

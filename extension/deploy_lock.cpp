@@ -18,16 +18,6 @@ LOCKTAG deploy_lock_tag() {
 	return tag;
 }
 
-namespace {
-// The schema dbkit's functions live in, quoted (the hint's statement must resolve there).
-std::string extension_schema() {
-	const char *n = PgCall([]() noexcept -> const char * {
-		Oid nsp = extension_namespace();
-		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
-	});
-	return n ? spi::sql_ident(n) : std::string("public");
-}
-}  // namespace
 
 void check_deploy_privilege() {
 	Oid user = GetUserId();

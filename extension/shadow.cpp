@@ -283,27 +283,29 @@ std::vector<RenamedSchema> live_schemas() {
 	return out;
 }
 
-std::string drizzle_schema() {
-	spi::execute(
-	    "SELECT coalesce(dbkit._reference_format() ->> 'drizzle_schema', 'drizzle')");
-	return spi::get_text(0, 1).value_or("drizzle");
+// drizzle's schema and table the newest reference names (drizzle.__drizzle_migrations without one).
+struct DrizzleTable {
+	std::string schema, table;
+};
+DrizzleTable drizzle_table() {
+	spi::execute("SELECT coalesce(f ->> 'drizzle_schema', 'drizzle'), coalesce(f ->> 'drizzle_table', '__drizzle_migrations') "
+	             "FROM (SELECT dbkit._reference_format() AS f) x");
+	return {spi::get_text(0, 1).value_or("drizzle"), spi::get_text(0, 2).value_or("__drizzle_migrations")};
 }
 
 // drizzle's table, as drizzle's migrator makes it before running any migration, when
 // it exists live: a migration may read or clean it (ding113/claude-code-hub's 0020
 // deletes from it). Every snapshot leaves it out, as it does live.
-void create_drizzle_table(const std::string &schema, const std::vector<RenamedSchema> &renamed) {
-	spi::execute("SELECT coalesce(dbkit._reference_format() ->> 'drizzle_table', '__drizzle_migrations')");
-	std::string table = spi::get_text(0, 1).value_or("__drizzle_migrations");
+void create_drizzle_table(const DrizzleTable &dz, const std::vector<RenamedSchema> &renamed) {
 	for (const RenamedSchema &r : renamed) {
-		if (r.name != schema)
+		if (r.name != dz.schema)
 			continue;
 		spi::execute("SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		             "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'",
-		             {spi::text(r.shadow_name()), spi::text(table)});
+		             {spi::text(r.shadow_name()), spi::text(dz.table)});
 		if (spi::rows() == 1)
 			spi::execute(fmt::format("CREATE TABLE {}.{} (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)",
-			                         spi::sql_ident(schema), spi::sql_ident(table))
+			                         spi::sql_ident(dz.schema), spi::sql_ident(dz.table))
 			                 .c_str());
 	}
 }
@@ -423,7 +425,8 @@ std::string shadow_snapshot(const std::vector<const core::Migration *> &sources,
 std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
                         ShadowReader &reader) {
 	std::string snapshot;
-	std::string drizzle = drizzle_schema();
+	const DrizzleTable dz = drizzle_table();
+	const std::string &drizzle = dz.schema;
 	std::exception_ptr failed;
 	std::vector<RenamedSchema> renamed;
 	bool in_sources = false, stand_ins_active = false;
@@ -448,7 +451,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 		}
 		for (const std::string &name : premade)
 			spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
-		create_drizzle_table(drizzle, renamed);
+		create_drizzle_table(dz, renamed);
 		// ... with the live one's comment ("standard public schema"): the environment's, not the code's
 		for (const RenamedSchema &r : renamed) {
 			if (!premade.count(r.name))

@@ -1,5 +1,7 @@
 #include "sql_version.hpp"
 
+#include "spi.hpp"
+
 #include <fmt/format.h>
 
 #include <cstring>
@@ -56,6 +58,14 @@ void require_sql_version(const char *function) {
 	                        function, kLibraryVersion, v),
 	            "Update them once, as a superuser: ALTER EXTENSION dbkit UPDATE (or dbkit init). History, snapshots "
 	            "and the audit are kept.");
+}
+
+std::string extension_schema() {
+	const char *n = PgCall([]() noexcept -> const char * {
+		Oid nsp = extension_namespace();
+		return OidIsValid(nsp) ? get_namespace_name(nsp) : nullptr;
+	});
+	return n ? spi::sql_ident(n) : std::string("public");
 }
 
 }  // namespace dbkit

@@ -1,4 +1,6 @@
 #pragma once
+#include <string>
+
 #include "pg.hpp"
 // The library and the extension's SQL objects change together. After a package
 // upgrade, a database whose SQL objects are still an older version (ALTER EXTENSION
@@ -16,5 +18,8 @@ void require_sql_version(const char *function);
 // The schema dbkit is installed in (InvalidOid when it is not); PostgreSQL 15 does not
 // export get_extension_schema. May raise: call it inside PgCall.
 Oid extension_namespace() noexcept;
+
+// That schema's name, quoted as in SQL ("public" when dbkit is not installed).
+std::string extension_schema();
 
 }  // namespace dbkit

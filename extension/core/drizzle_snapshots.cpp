@@ -275,13 +275,12 @@ std::vector<Finding> check_files(const Folder &folder) {
 			down.sql = *m.down_sql;
 			bom_findings(down, out);
 		}
-	}
-	for (const auto &m : folder.migrations)
 		if (blank_sql(m.sql))
 			out.push_back({Severity::Warning, "migration.empty", m.tag,
 			               fmt::format("{} has no statements", m.file),
 			               "An empty migration is recorded but does nothing; write its SQL, or remove it with its "
 			               "journal entry if it was never applied."});
+	}
 	return out;
 }
 
