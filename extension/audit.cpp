@@ -44,7 +44,16 @@ const char *kSelectDrop =
 const char *kInsert =
     "INSERT INTO dbkit.ddl_audit (at, event, command_tag, object_type, object_identity, schema_name, "
     "current_user_name, application_name, statement, client_addr, backend_pid) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.inet_client_addr(), pg_catalog.pg_backend_pid())";
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, pg_catalog.inet_client_addr(), pg_catalog.pg_backend_pid()) "
+    "RETURNING id";
+
+// What a row keeps of the statement. Any role may run DDL that fires the triggers
+// (ALTER DEFAULT PRIVILEGES for itself needs no privilege), and one query string
+// may run thousands of commands: storing its whole text in each of their rows let a
+// 1 MB string write 300 MB. The text is kept once per transaction's run of rows,
+// cut at kStatementCap bytes; the other rows of the same string name that row
+// (dbkit_drift reads the text through it), unless the text is short.
+constexpr int kStatementCap = 64 * 1024;
 
 constexpr int kInsertArgs = 9;
 
@@ -238,6 +247,8 @@ void flush() {
 		    AllocSetContextCreate(CurrentMemoryContext, "dbkit audit row", ALLOCSET_SMALL_SIZES);
 		const char *stmt_src = nullptr;
 		Datum stmt_datum = (Datum)0;
+		Datum ref_datum = (Datum)0;  // "(the statement of ... row N)" once row N is written
+		bool stmt_long = false;
 		ListCell *lc;
 		foreach (lc, rows) {
 			PendingRow *row = static_cast<PendingRow *>(lfirst(lc));
@@ -245,9 +256,23 @@ void flush() {
 			if (stmt && stmt != stmt_src) {
 				if (stmt_src)
 					pfree(DatumGetPointer(stmt_datum));
-				stmt_datum = CStringGetTextDatum(stmt);
+				if (ref_datum)
+					pfree(DatumGetPointer(ref_datum));
+				ref_datum = (Datum)0;
+				int len = static_cast<int>(strlen(stmt));
+				stmt_long = static_cast<unsigned>(len) > dbkit::kAuditRepeatInline;
+				if (len <= kStatementCap) {
+					stmt_datum = CStringGetTextDatum(stmt);
+				} else {
+					int cut = pg_mbcliplen(stmt, len, kStatementCap);
+					char *text = psprintf("%.*s\n-- [dbkit: the statement is cut here, at %d of its %d bytes]", cut,
+					                      stmt, cut, len);
+					stmt_datum = CStringGetTextDatum(text);
+					pfree(text);
+				}
 				stmt_src = stmt;
 			}
+			bool as_ref = stmt && stmt_long && ref_datum;
 			MemoryContext outer = MemoryContextSwitchTo(per_row);
 			Datum values[kInsertArgs];
 			char nulls[kInsertArgs];
@@ -258,13 +283,19 @@ void flush() {
 				values[k] = t ? CStringGetTextDatum(t) : (Datum)0;
 				nulls[k] = t ? ' ' : 'n';
 			}
-			values[kInsertArgs - 1] = stmt ? stmt_datum : (Datum)0;
+			values[kInsertArgs - 1] = !stmt ? (Datum)0 : as_ref ? ref_datum : stmt_datum;
 			nulls[kInsertArgs - 1] = stmt ? ' ' : 'n';
 			int rc = SPI_execute_plan(plan, values, nulls, false, 0);
+			if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
+			if (stmt && stmt_long && !ref_datum) {
+				bool isnull;
+				int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+				MemoryContextSwitchTo(outer);
+				ref_datum = CStringGetTextDatum(psprintf(DBKIT_AUDIT_STATEMENT_REF, id));
+			}
 			MemoryContextSwitchTo(outer);
 			MemoryContextReset(per_row);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "audit insert failed: %s", SPI_result_code_string(rc));
 		}
 		dbkit_touched_write_outside();  // the drift flag (dbkit.dirty_objects)
 		dbkit_touched_reset();

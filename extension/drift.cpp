@@ -2,6 +2,7 @@
 // row per difference, with the DDL audit entries that explain it.
 // dbkit_accept_drift(reason): the live schema becomes the reference.
 #include <cctype>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -157,12 +158,44 @@ DBKIT_FUNCTION(dbkit_drift) {
 		    "'command', command_tag, 'object_type', object_type, 'object', object_identity, 'session_user', "
 		    "session_user_name, 'current_user', current_user_name, 'application_name', application_name, "
 		    "'client_addr', client_addr, 'statement', statement)::text, coalesce(backend_pid::text, ''), "
-		    "coalesce(command_tag, ''), coalesce(object_type, '') "
+		    "coalesce(command_tag, ''), coalesce(object_type, ''), id::text "
 		    "FROM dbkit.ddl_audit WHERE at >= $1::timestamptz ORDER BY id",
 		    {spi::text(since)});
-		for (uint64_t i = 0; i < spi::rows(); ++i)
-			audit.push_back({*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3), *spi::get_text(i, 4),
+		// a long statement is kept in the first row of its query string's run; the
+		// others name that row (audit.cpp), which precedes them, here or (the window
+		// began between them) before the window: those are read in one more query
+		std::map<std::string, std::string> held;
+		std::map<size_t, std::string> unresolved;  // audit index -> the row it names
+		const std::string ref = DBKIT_AUDIT_REF_PREFIX;
+		for (uint64_t i = 0; i < spi::rows(); ++i) {
+			std::string statement = *spi::get_text(i, 2);
+			std::string id = statement.rfind(ref, 0) == 0 && statement.back() == ')'
+			                     ? statement.substr(ref.size(), statement.size() - ref.size() - 1)
+			                     : "";
+			if (!id.empty() && id.size() < 20 && id.find_first_not_of("0123456789") == std::string::npos) {
+				auto it = held.find(id);
+				if (it != held.end())
+					statement = it->second;
+				else
+					unresolved[audit.size()] = id;
+			} else if (statement.size() > kAuditRepeatInline) {
+				held[*spi::get_text(i, 7)] = statement;
+			}
+			audit.push_back({*spi::get_text(i, 1), statement, *spi::get_text(i, 3), *spi::get_text(i, 4),
 			                 *spi::get_text(i, 5), *spi::get_text(i, 6)});
+		}
+		if (!unresolved.empty()) {
+			std::string ids = "{";
+			for (const auto &[index, id] : unresolved)
+				ids += (ids.size() > 1 ? "," : "") + id;
+			spi::execute("SELECT id::text, statement FROM dbkit.ddl_audit WHERE id = ANY ($1::pg_catalog.int8[])",
+			             {spi::text(ids + "}")});
+			for (uint64_t i = 0; i < spi::rows(); ++i)
+				held[*spi::get_text(i, 1)] = spi::get_text(i, 2).value_or("");
+			for (const auto &[index, id] : unresolved)
+				if (auto it = held.find(id); it != held.end())
+					audit[index].statement = it->second;
+		}
 	}
 	spi::finish();
 

@@ -407,7 +407,10 @@ core::TableLookup catalog_lookup() {
 		qualified = std::to_string(relid);
 		spi::execute(
 		    "SELECT c.reltuples::float8, pg_catalog.pg_relation_size(c.oid), c.oid::pg_catalog.regclass::text, "
-		    "pg_catalog.has_table_privilege(c.oid, 'SELECT') FROM pg_catalog.pg_class c "
+		    // counting runs no one else's code: a plain table without row security (a view's
+		    // functions and a policy's run as the caller; a foreign table asks its server)
+		    "pg_catalog.has_table_privilege(c.oid, 'SELECT') AND c.relkind IN ('r', 'p', 'm') "
+		    "AND NOT c.relrowsecurity FROM pg_catalog.pg_class c "
 		    "WHERE c.oid = $1::pg_catalog.oid",
 		    {spi::text(qualified)});
 		if (spi::rows() == 0)
@@ -417,10 +420,11 @@ core::TableLookup catalog_lookup() {
 		ti.bytes = spi::get_int64(0, 2).value_or(0);
 		// Never analyzed (reltuples -1: a fresh restore, a bulk load) or analyzed
 		// while empty and filled since: the statistics say nothing, so count, up
-		// to 100,000 rows (a table of 100 MB or more is big by its size alone).
+		// to 100,000 rows (a table of 100 MB or more is big by its size alone),
+		// when that runs no code (see above); else its size alone tells.
 		std::string regclass = spi::get_text(0, 3).value_or("");
-		bool can_read = spi::get_text(0, 4).value_or("f") == "t";
-		if (can_read && !regclass.empty() && ti.bytes > 0 && ti.bytes < 100LL * 1024 * 1024 &&
+		bool can_count = spi::get_text(0, 4).value_or("f") == "t";
+		if (can_count && !regclass.empty() && ti.bytes > 0 && ti.bytes < 100LL * 1024 * 1024 &&
 		    (ti.rows < 0 || (ti.rows == 0 && ti.bytes > 8192))) {
 			// regclass's text is the catalog's own quoted name, not migration text
 			std::string count = "SELECT pg_catalog.count(*) FROM (SELECT FROM " + regclass + " LIMIT 100000) s";

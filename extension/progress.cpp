@@ -32,8 +32,11 @@ IndexState index_state(const std::string &table, const std::string &name) {
 	Oid relid = resolve_relation(table);
 	if (relid == InvalidOid)
 		return {"absent", ""};
+	// an index of that name on another table of the schema is not the statement's: it is
+	// neither skipped as built nor dropped as invalid (the statement then fails on the name)
 	spi::execute_cached(
-	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), i.indisvalid "
+	    "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname), i.indisvalid, "
+	    "i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
 	    "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "WHERE c.relname = $2 AND c.relnamespace = "
@@ -41,6 +44,8 @@ IndexState index_state(const std::string &table, const std::string &name) {
 	    {spi::text(std::to_string(relid)), spi::text(name)});
 	if (spi::rows() == 0)
 		return {"absent", ""};
+	if (spi::get_text(0, 3) != std::optional<std::string>("t"))
+		return {"other table", *spi::get_text(0, 1)};
 	return {spi::get_text(0, 2) == std::optional<std::string>("t") ? "valid" : "invalid", *spi::get_text(0, 1)};
 }
 

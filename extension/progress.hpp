@@ -35,8 +35,9 @@ void release_session_lock();
 std::string invalid_indexes();
 
 // The state of index `name` on table `table` (quoted, qualified as written in the
-// migration, resolved under the current search_path): "absent", "valid" or
-// "invalid"; `qualified` is its schema-qualified, quoted name when it exists.
+// migration, resolved under the current search_path): "absent", "valid",
+// "invalid", or "other table" (the name is an index of another table in that
+// schema); `qualified` is its schema-qualified, quoted name when it exists.
 struct IndexState {
 	std::string state, qualified;
 };

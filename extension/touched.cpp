@@ -139,12 +139,46 @@ List *dbkit_grant_objects(Datum command, Oid *classid) {
 	return objects;
 }
 
+// ALTER DEFAULT PRIVILEGES reports no object, and the pg_default_acl row it changed
+// may be gone (granted back to the defaults): its entries are among the rows there
+// now and the ones the reference holds. Naming them keeps the next read to them:
+// any role may run it for itself, and a full read of a large schema at every poll
+// was then one statement away.
+const char *kDefaultAcls = "SELECT oid FROM pg_catalog.pg_default_acl";
+const char *kReferenceDefaultAcls =
+    "SELECT objid FROM dbkit.reference_objects WHERE pg_catalog.starts_with(key, 'default_privileges:') "
+    "AND objid IS NOT NULL";
+
+bool is_default_privileges(Datum command) {
+	auto *cmd = reinterpret_cast<CollectedCommand *>(DatumGetPointer(command));
+	return cmd && cmd->type == SCT_AlterDefaultPrivileges;
+}
+
+void add_default_acls(bool in_run) {
+	// a database whose dbkit SQL objects are still 0.1.0 has no reference table
+	bool reference = OidIsValid(get_relname_relid("reference_objects", get_namespace_oid("dbkit", true)));
+	for (const char *query : {kDefaultAcls, kReferenceDefaultAcls}) {
+		if (query == kReferenceDefaultAcls && !reference)
+			continue;
+		// not read-only: a fresh snapshot sees the row the command itself wrote
+		if (SPI_execute(query, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "dbkit: reading default privileges failed");
+		for (uint64 i = 0; i < SPI_processed; ++i) {
+			bool isnull;
+			Oid objid = oid_at(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+			if (!isnull)
+				add(in_run, DefaultAclRelationId, objid);
+		}
+	}
+}
+
 void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(drop ? kDrop : kDdl, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "dbkit: reading the event's objects failed");
 	uint64 n = SPI_processed;
+	bool default_acls = false;
 	for (uint64 i = 0; i < n; ++i) {
 		HeapTuple tup = SPI_tuptable->vals[i];
 		TupleDesc desc = SPI_tuptable->tupdesc;
@@ -153,7 +187,9 @@ void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 		Oid objid = oid_at(tup, desc, 2, &null_obj);
 		bool null_cmd = true;
 		Datum command = drop ? Datum(0) : SPI_getbinval(tup, desc, 3, &null_cmd);
-		if (!null_obj || null_cmd || !add_grant_objects(command, in_run))
+		if (null_obj && !null_cmd && is_default_privileges(command))
+			default_acls = true;  // read below: a query here would replace SPI_tuptable
+		else if (!null_obj || null_cmd || !add_grant_objects(command, in_run))
 			add(in_run, null_obj ? InvalidOid : classid, objid);
 		if (drop) {
 			Oid owner = oid_at(tup, desc, 3, &null_owner);
@@ -161,6 +197,8 @@ void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 				add(in_run, RelationRelationId, owner);  // the classid only says "an object"
 		}
 	}
+	if (default_acls)
+		add_default_acls(in_run);
 	SPI_finish();
 	// A command that reports no object (ALTER PUBLICATION ... DROP TABLE, REASSIGN
 	// OWNED, a CREATE ... IF NOT EXISTS that did nothing): nothing tells what it

@@ -85,6 +85,26 @@ SET ROLE dbkit_hyg_user;
 SELECT dbkit_purge_audit('0');
 RESET ROLE;
 
+-- A role without any privilege fires the audit (ALTER DEFAULT PRIVILEGES for itself);
+-- one query string of 300 KB running 50 such commands keeps its text once, cut at
+-- 64 kB; the other rows name that row (they kept 50 copies, 15 MB, before).
+TRUNCATE dbkit.ddl_audit;
+SET SESSION AUTHORIZATION dbkit_hyg_user;
+SELECT format('DO $do$ BEGIN FOR i IN 1..50 LOOP EXECUTE %L; END LOOP; END $do$ /* %s */',
+              'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC', repeat('padding ', 40000)) AS big \gset
+:big;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS rows, sum(length(statement)) < 70000 AS text_kept_once,
+       count(*) FILTER (WHERE statement LIKE 'DO $do$%' AND statement LIKE '%-- [dbkit: the statement is cut here, at 65536 of its 320% bytes]') AS cut,
+       count(*) FILTER (WHERE statement = '(the statement of dbkit.ddl_audit row ' || (SELECT min(id) FROM dbkit.ddl_audit) || ')') AS naming_it
+  FROM dbkit.ddl_audit;
+-- a short statement is written in every row of its query string
+SET SESSION AUTHORIZATION dbkit_hyg_user;
+DO $do$ BEGIN EXECUTE 'ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM PUBLIC'; EXECUTE 'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC'; END $do$;
+RESET SESSION AUTHORIZATION;
+SELECT count(*) AS rows, count(DISTINCT statement) AS texts FROM dbkit.ddl_audit WHERE statement LIKE 'DO $do$ BEGIN EXECUTE%';
+ALTER DEFAULT PRIVILEGES FOR ROLE dbkit_hyg_user REVOKE SELECT ON TABLES FROM PUBLIC;
+
 \c postgres
 DROP DATABASE dbkit_audit_hyg;
 DROP ROLE dbkit_hyg_user;

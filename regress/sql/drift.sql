@@ -129,6 +129,19 @@ ROLLBACK;
 SELECT * FROM migrate('0002_tags', 'CREATE TABLE app.tags (id integer PRIMARY KEY, label text);');
 CALL pg_temp.wait_settled();
 SELECT * FROM show_drift();
+-- a long query string's text is kept in its first audit row, the others name that row:
+-- the index the second command adds is still explained by it
+BEGIN;
+DO $do$ BEGIN
+  -- a comment that makes this string longer than 256 bytes, so that its text is kept once:
+  -- padding padding padding padding padding padding padding padding padding padding padding
+  EXECUTE 'ALTER TABLE app.tags ADD COLUMN note text';
+  EXECUTE 'ALTER TABLE app.users ADD CONSTRAINT users_note_key UNIQUE (id, email)';
+END $do$;
+SELECT kind, object, change, audited, commands FROM show_drift() WHERE kind IN ('index', 'constraint');
+SELECT count(*) FILTER (WHERE statement LIKE '(the statement of dbkit.ddl_audit row %)') AS naming_rows
+  FROM dbkit.ddl_audit WHERE object_identity IN ('app.tags', 'app.users');
+ROLLBACK;
 
 BEGIN;
 DROP TABLE app.old_stuff;

@@ -103,6 +103,22 @@ CREATE TEMP TABLE tmp_granted (id int);
 GRANT SELECT ON tmp_granted TO PUBLIC;
 SELECT * FROM same_live();
 SELECT count(*) AS temp_audited FROM dbkit.ddl_audit WHERE object_identity LIKE 'pg_temp%';
+-- ALTER DEFAULT PRIVILEGES names no object (any role may run it for itself): the
+-- pg_default_acl rows and the reference's entries of them are re-read, not the schema
+SELECT count(*) FROM dbkit_accept_drift('before default privileges');
+ALTER DEFAULT PRIVILEGES IN SCHEMA core GRANT SELECT ON TABLES TO PUBLIC;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+SET ROLE dbkit_incdrift_owner;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+RESET ROLE;
+SELECT * FROM same_live();
+SELECT count(*) FROM dbkit_accept_drift('with default privileges');
+-- granted back to the defaults: the row is gone, and its entry with it
+ALTER DEFAULT PRIVILEGES IN SCHEMA core REVOKE SELECT ON TABLES FROM PUBLIC;
+SELECT * FROM same_live();
+SELECT kind, object, change FROM dbkit_drift();
+SELECT count(*) FROM dbkit_accept_drift('after default privileges');
 -- a database's privileges fire no event trigger (a global object) and are in no entry
 GRANT CONNECT ON DATABASE dbkit_incdrift TO dbkit_incdrift_owner;
 SELECT * FROM same_live();

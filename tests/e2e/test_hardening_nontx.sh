@@ -146,6 +146,26 @@ assert_eq 0 "$RC" "completed build: --resume exits 0"
 assert_contains "$ERR" "completed before the interruption" "completed build: --resume says it skipped it"
 assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_t_a'")" "completed build: recorded"
 
+# --resume where an index of the statement's name exists on another table of the schema
+# (found by an attack): not taken for the statement's build, so not skipped and recorded
+F=$WORK/other
+mkdir -p "$F"
+printf 'CREATE TABLE "t" ("a" integer);\n--> statement-breakpoint\nCREATE TABLE "u" ("a" integer);\n' >"$F/0000_t.sql"
+write_journal "$F"
+fresh_db hardening_other
+run migrate --dir "$F"
+assert_eq 0 "$RC" "other table: 0000 applied"
+printf 'CREATE INDEX CONCURRENTLY "t_a" ON "t" ("a");\n' >"$F/0001_t_a.sql"
+write_journal "$F"
+q 'CREATE INDEX t_a ON u (a)'
+q "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status) VALUES ('0001_t_a', 'x', 1, 0, 1, 1, 'running')"
+run migrate --dir "$F" --resume
+assert_eq 1 "$RC" "other table: --resume fails on the name (the build on t never ran)"
+assert_not_contains "$ERR" "completed before the interruption" "other table: not skipped as built"
+assert_contains "$ERR" "already exists" "other table: PostgreSQL's error on the name"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0001_t_a'")" "other table: not recorded"
+assert_eq u "$(q "SELECT indrelid::regclass FROM pg_index WHERE indexrelid = 't_a'::regclass")" "other table: u's index untouched"
+
 # --- item 8: --resume reports other sessions' changes as drift, as the normal path does
 F=$WORK/drift
 mkdir -p "$F"

@@ -74,6 +74,32 @@ hasnt 13 schema.add-not-null-without-default "a table created in the same migrat
 assert_contains "$OUT" "at least 100000 rows (counted" "the message says the rows were counted"
 assert_eq "-1" "$(q "SELECT reltuples FROM pg_class WHERE relname = 'big'")" "lint did not analyze the table"
 
+# Sizing a never-analyzed table runs nobody's code as the caller: a table with row
+# security (its policies' functions run as whoever reads it) and a view are sized
+# from the catalog, never counted. Found by an attack: a table owner's policy ran
+# as the deploying role during dbkit check (here it raises, so a run that reads
+# the table fails).
+q "DROP ROLE IF EXISTS lm_owner; CREATE ROLE lm_owner; DROP ROLE IF EXISTS lm_deployer; CREATE ROLE lm_deployer LOGIN"
+q "SELECT dbkit_grant_deployer('lm_deployer')" >/dev/null
+q "CREATE SCHEMA lm AUTHORIZATION lm_owner; GRANT USAGE ON SCHEMA lm TO lm_deployer"
+q "SET ROLE lm_owner; CREATE FUNCTION lm.pol() RETURNS boolean LANGUAGE plpgsql AS \$\$ BEGIN RAISE EXCEPTION 'lm policy ran as %', current_user; END \$\$;
+   CREATE TABLE lm.guarded (id integer) WITH (autovacuum_enabled = off); INSERT INTO lm.guarded SELECT g FROM generate_series(1, 20) g;
+   ALTER TABLE lm.guarded ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON lm.guarded USING (lm.pol());
+   CREATE VIEW lm.shown AS SELECT id, lm.pol() AS ok FROM lm.guarded;
+   GRANT SELECT ON lm.guarded, lm.shown TO lm_deployer"
+assert_eq "-1" "$(q "SELECT reltuples FROM pg_class WHERE oid = 'lm.guarded'::regclass")" "setup: lm.guarded was never analyzed"
+G=$WORK/guarded
+mkdir -p "$G"
+cp "$F"/0000_tables.sql "$G"/
+printf 'ALTER TABLE "lm"."guarded" ADD COLUMN "x" integer;\n--> statement-breakpoint\nALTER VIEW "lm"."shown" RENAME COLUMN "ok" TO "fine";\n' >"$G/0001_guarded.sql"
+write_journal "$G"
+for cmd in lint check; do
+	PGUSER=lm_deployer run $cmd --dir "$G"
+	assert_eq 0 "$RC" "$cmd as a deploying role: exit 0"
+	assert_not_contains "$OUT$ERR" "lm policy ran" "$cmd as a deploying role: the owner's policy and view code did not run"
+	assert_not_contains "$OUT$ERR" "permission denied" "$cmd as a deploying role: read what it needs"
+done
+
 # False alarms on the real folders: every migration pending (all severities
 # counted, --info). None of them holds what the new rules look for (their NOT
 # NULL columns have defaults; serial only in CREATE TABLE), so none may fire.
