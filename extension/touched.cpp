@@ -38,6 +38,13 @@ const char *kDrop =
     "FROM pg_catalog.pg_event_trigger_dropped_objects() d WHERE NOT d.is_temporary";
 
 void add(bool in_run, Oid classid, Oid objid) {
+	// a command repeated in a loop names the same object again: one row for it
+	if (g_entries != NIL) {
+		const Entry *last = static_cast<const Entry *>(llast(g_entries));
+		if (last->level == GetCurrentTransactionNestLevel() && last->in_run == in_run && last->classid == classid &&
+		    last->objid == objid)
+			return;
+	}
 	Entry *e = static_cast<Entry *>(MemoryContextAllocZero(TopTransactionContext, sizeof(Entry)));
 	e->level = GetCurrentTransactionNestLevel();
 	e->in_run = in_run;

@@ -23,6 +23,13 @@ struct Column {
 struct Table {
 	std::string schema, name, qualified, relkind;
 	double reltuples = -1;
+	// Reading a view or a table with row security runs code its owner wrote (the view's
+	// functions, the policies') as whoever reads it; an update also runs the table's
+	// triggers. The studio never runs another role's code as its own role: it reads or
+	// writes such a relation as its owner, when its role may become that owner
+	// (SET ROLE: a member of it, a superuser), and refuses otherwise.
+	std::string owner;
+	bool owned = true, may_become_owner = true, row_security = false, triggers = false;
 	std::vector<Column> columns;
 	std::vector<int> pk;  // indexes into columns, in key order
 	const Column *find(const std::string &n) const {
@@ -43,7 +50,11 @@ struct HttpError : std::runtime_error {
 // ever compared as values, then quoted from what the catalog returned.
 Table lookup(Pool::Lease &c, const std::string &schema, const std::string &name) {
 	ServerError err;
-	auto r = c->query("SELECT c.oid, c.relkind::pg_catalog.text, c.reltuples FROM pg_catalog.pg_class c "
+	auto r = c->query("SELECT c.oid, c.relkind::pg_catalog.text, c.reltuples, pg_catalog.pg_get_userbyid(c.relowner), "
+	                  "pg_catalog.pg_get_userbyid(c.relowner) OPERATOR(pg_catalog.=) CURRENT_USER, "
+	                  "pg_catalog.pg_has_role(c.relowner, 'MEMBER'), c.relrowsecurity, "
+	                  "EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid "
+	                  "AND NOT g.tgisinternal) FROM pg_catalog.pg_class c "
 	                  "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace "
 	                  "WHERE n.nspname OPERATOR(pg_catalog.=) $1 AND c.relname OPERATOR(pg_catalog.=) $2 "
 	                  "AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::pg_catalog.\"char\"[])",
@@ -61,6 +72,11 @@ Table lookup(Pool::Lease &c, const std::string &schema, const std::string &name)
 	t.qualified = always_quoted_ident(schema) + "." + always_quoted_ident(name);
 	t.relkind = r->get(0, 1);
 	t.reltuples = std::stod(r->get(0, 2));
+	t.owner = r->get(0, 3);
+	t.owned = r->get(0, 4) == "t";
+	t.may_become_owner = r->get(0, 5) == "t";
+	t.row_security = r->get(0, 6) == "t";
+	t.triggers = r->get(0, 7) == "t";
 	std::string oid = r->get(0, 0);
 	auto cols = c->query("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
 	                     "COALESCE((SELECT k.ord FROM pg_catalog.pg_index i, "
@@ -86,6 +102,46 @@ Table lookup(Pool::Lease &c, const std::string &schema, const std::string &name)
 		t.pk.push_back(i);
 	return t;
 }
+
+// Opens the transaction a read (or an update) of t runs in, as t's owner when t runs
+// its owner's code (see Table); the caller's ROLLBACK or COMMIT ends it. false: no
+// transaction was needed. Throws HttpError when the studio's role may not become the owner.
+bool begin_as_owner_if_needed(Pool::Lease &c, const Table &t, bool write) {
+	bool runs_code = t.relkind == "v" || t.row_security || (write && t.triggers);
+	if (t.owned || !runs_code)
+		return false;
+	std::string what = t.relkind == "v" ? "its view's functions" : write && t.triggers ? "its triggers and policies" : "its row security policies";
+	if (!t.may_become_owner)
+		throw HttpError(403,
+		                fmt::format("{} is owned by {}: {} would run {}'s code as this studio's role, which cannot "
+		                            "act as {}",
+		                            t.qualified, always_quoted_ident(t.owner), write ? "editing it" : "reading it",
+		                            always_quoted_ident(t.owner), always_quoted_ident(t.owner)),
+		                fmt::format("The studio runs another role's code only as that role (here {}). Read it with "
+		                            "psql if you trust {}, or run the studio as a role that is a member of {}.",
+		                            what, always_quoted_ident(t.owner), always_quoted_ident(t.owner)));
+	ServerError err;
+	if (!c->query(write ? "BEGIN READ WRITE" : "BEGIN", {}, err) ||
+	    !c->query("SET LOCAL ROLE " + always_quoted_ident(t.owner), {}, err)) {
+		ServerError ignore;
+		c->query("ROLLBACK", {}, ignore);
+		c.broken = err.connection_lost;
+		throw HttpError(500, err.message);
+	}
+	return true;
+}
+
+// Ends begin_as_owner_if_needed's read transaction on every way out of a handler.
+struct EndRead {
+	Pool::Lease &c;
+	bool open;
+	~EndRead() {
+		if (open) {
+			ServerError ignore;
+			c->query("ROLLBACK", {}, ignore);
+		}
+	}
+};
 
 json parse_param_json(const httplib::Request &req, const char *name, json dflt) {
 	if (!req.has_param(name) || req.get_param_value(name).empty())
@@ -140,6 +196,7 @@ constexpr double kCountBelow = 100000;
 void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 	auto c = ctx.user->acquire();
 	Table t = lookup(c, req.get_param_value("schema"), req.get_param_value("table"));
+	EndRead end{c, begin_as_owner_if_needed(c, t, false)};
 	long limit = 50;
 	if (req.has_param("limit")) {
 		try {
@@ -350,7 +407,8 @@ void update(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 		c->query("ROLLBACK", {}, ignore);
 		send_json(res, {{"ok", false}, {"error", e}, {"statement", sql}, {"params", p.values}}, status);
 	};
-	if (!c->query("BEGIN READ WRITE", {}, err)) {
+	// as the table's owner when the update runs its code (triggers, policies): see Table
+	if (!begin_as_owner_if_needed(c, t, true) && !c->query("BEGIN READ WRITE", {}, err)) {
 		c.broken = true;
 		return send_json(res, {{"ok", false}, {"error", error_json(err)}}, 500);
 	}

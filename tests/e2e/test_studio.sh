@@ -163,6 +163,28 @@ assert_eq 404 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=public&t
 assert_contains "$(get "/api/rows?schema=public&table=$W&limit=1")" 'FROM \"public\".\"we\"\"ird; DROP\"' "the table name is quoted in the statement"
 assert_eq 75 "$(q 'SELECT count(*) FROM users')" "users still there"
 
+# --- another role's code runs only as that role. Found by an attack: a superuser's studio
+# read a view another role owns, and the view's function ran as the superuser.
+q "DROP SCHEMA IF EXISTS st CASCADE; DROP ROLE IF EXISTS e2e_st_owner; DROP ROLE IF EXISTS e2e_st_reader"
+q "CREATE ROLE e2e_st_owner; CREATE ROLE e2e_st_reader LOGIN; CREATE SCHEMA st AUTHORIZATION e2e_st_owner"
+q "SET ROLE e2e_st_owner; CREATE FUNCTION st.who() RETURNS text LANGUAGE sql AS 'SELECT current_user::text';
+   CREATE VIEW st.accounts AS SELECT 1 AS id, st.who() AS who;
+   CREATE TABLE st.plain (id integer PRIMARY KEY, v text); INSERT INTO st.plain VALUES (1, 'x');
+   CREATE TABLE st.guarded (id integer PRIMARY KEY); INSERT INTO st.guarded VALUES (1);
+   ALTER TABLE st.guarded ENABLE ROW LEVEL SECURITY; CREATE POLICY p ON st.guarded USING (st.who() IS NOT NULL);
+   GRANT USAGE ON SCHEMA st TO e2e_st_reader; GRANT SELECT ON st.accounts, st.plain, st.guarded TO e2e_st_reader"
+assert_eq e2e_st_owner "$(get "/api/rows?schema=st&table=accounts" | js 'd["rows"][0][1]')" \
+	"a superuser's studio reads another role's view as that role (its function ran as the owner)"
+RO_TOKEN=$TOKEN RO_BASE=$BASE RO_URL0=$URL
+PGUSER=e2e_st_reader start_studio reader
+r=$(get "/api/rows?schema=st&table=accounts")
+assert_contains "$r" 'is owned by \"e2e_st_owner\": reading it would run' "a role that cannot act as the owner: the view is refused"
+assert_contains "$r" "run the studio as a role that is a member of" "the refusal says what to do"
+assert_eq 403 "$(code -H "X-Dbkit-Token: $TOKEN" "$BASE/api/rows?schema=st&table=guarded")" "a table with row security owned by another role: refused (403)"
+assert_eq x "$(get "/api/rows?schema=st&table=plain" | js 'd["rows"][0][1]')" "another role's plain table runs no code: read as usual"
+TOKEN=$RO_TOKEN BASE=$RO_BASE URL=$RO_URL0
+q "DROP SCHEMA st CASCADE"  # the drift counted below is the example's
+
 # --- the console: capped, paged, timed out, read-only, one statement
 t0=$(date +%s%N)
 # (the set-returning function in a subquery streams: in FROM it would be materialized first)
