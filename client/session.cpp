@@ -115,6 +115,8 @@ namespace {
 // How long a deploy waits at least for the extension's worker that re-reads the last
 // deploy's objects (core/lock_holder.hpp: how dbkit_deploy_lock_holder() names it).
 constexpr long kSettleWorkerWaitMs = 30000;
+// what the procedure's own default is (wait_ms bigint DEFAULT 600000): waiting with no --wait
+constexpr long kDeployLockDefaultWaitMs = 600000;
 }  // namespace
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
@@ -147,12 +149,10 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 			fmt::print(err_stream(), "dbkit: waiting up to {} for dbkit's deploy lock (another deploy or repair), held by:\n  {}\n",
 			           wait_ms < 0 ? std::string("10min") : human_ms(double(wait_ms)), holders);
 	}
-	std::vector<std::string> params;
-	std::string sql = fmt::format("CALL {}()", s.fn("dbkit_deploy_lock"));
-	if (wait_ms >= 0) {
-		sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
-		params.push_back(std::to_string(wait_ms));
-	}
+	// the wait always given: a procedure of the same name without arguments, planted in the
+	// extension's schema by a role that may create there, would make CALL name() ambiguous
+	std::vector<std::string> params{std::to_string(wait_ms >= 0 ? wait_ms : kDeployLockDefaultWaitMs)};
+	std::string sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
 	if (s.conn->query(sql, params, err))
 		return kOk;
 	print_server_error(what, err);

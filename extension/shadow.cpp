@@ -488,14 +488,12 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 				    fmt::format("ALTER EXTENSION {} SET SCHEMA {}", spi::sql_ident(ext), spi::sql_ident(schema)).c_str());
 				move.commit();
 			} catch (const PgError &) {
-				move.rollback();  // not this role's to move: found through the search_path below
+				// not this role's to move: its objects stay in the renamed schema, which is on no
+				// search_path (a path to the live schemas would run their owners' functions and
+				// operators in this build, as whoever builds it: a superuser's drift --dir)
+				move.rollback();
 			}
 		}
-		std::string path;
-		for (const RenamedSchema &r : renamed)
-			path += ", " + r.shadow_name();
-		spi::execute("SELECT pg_catalog.set_config('search_path', pg_catalog.current_setting('search_path') || $1, true)",
-		             {spi::text(path)});
 		// ... while a lookup by name in the catalogs finds only what the sources build
 		std::vector<std::string> renamed_oids;
 		for (const RenamedSchema &r : renamed)

@@ -228,7 +228,27 @@ std::string page(const Context &ctx, const std::string &nonce) {
 	return html;
 }
 
-void open_browser(const std::string &url) {
+// The browser gets a file that redirects to the URL, not the URL: a command line is
+// visible to every local user (ps), and the token lets its bearer use this studio's role.
+// The file is in a directory only this user can read, removed when the studio stops.
+// Returns that directory ("" when it could not be written: the page is not opened).
+std::string open_browser(const std::string &url) {
+	char dir[] = "/tmp/dbkit-studio.XXXXXX";
+	if (!mkdtemp(dir))
+		return "";
+	std::string file = std::string(dir) + "/open.html";
+	int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+	std::string html = fmt::format("<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={}\">"
+	                               "<title>dbkit studio</title><a href=\"{}\">dbkit studio</a>\n",
+	                               url, url);
+	bool written = fd >= 0 && ::write(fd, html.data(), html.size()) == static_cast<ssize_t>(html.size());
+	if (fd >= 0)
+		::close(fd);
+	if (!written) {
+		::unlink(file.c_str());
+		::rmdir(dir);
+		return "";
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		int null = ::open("/dev/null", O_RDWR);
@@ -236,9 +256,10 @@ void open_browser(const std::string &url) {
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execlp("xdg-open", "xdg-open", url.c_str(), static_cast<char *>(nullptr));
+		execlp("xdg-open", "xdg-open", file.c_str(), static_cast<char *>(nullptr));
 		_exit(127);
 	}
+	return dir;
 }
 
 }  // namespace
@@ -360,8 +381,9 @@ int run(Options opt) {
 	fmt::print("dbkit studio for {} ({}{})\n  {}\nPress Ctrl-C to stop.\n", ctx->database,
 	           opt.allow_edit ? "edits allowed" : "read-only", opt.dir.empty() ? "" : ", folder " + opt.dir, url);
 	std::fflush(stdout);
-	if (opt.open)
-		open_browser(url);
+	std::string opened;
+	if (opt.open && (opened = open_browser(url)).empty())
+		fmt::print(stderr, "dbkit: warning: could not write the page that opens the browser; open the URL above\n");
 
 	// SIGINT/SIGTERM stop the server from a thread of its own (httplib's stop() is not signal-safe).
 	sigset_t set;
@@ -378,6 +400,10 @@ int run(Options opt) {
 	srv.listen_after_bind();
 	pthread_kill(waiter.native_handle(), SIGTERM);
 	waiter.join();
+	if (!opened.empty()) {
+		::unlink((opened + "/open.html").c_str());
+		::rmdir(opened.c_str());
+	}
 	return kOk;
 }
 

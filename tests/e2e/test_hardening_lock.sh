@@ -215,4 +215,19 @@ run migrate --dir "$F" --wait 30s
 assert_eq 0 "$RC" "once the holder is gone, dbkit migrate applies: $ERR"
 assert_eq "3|3" "$(q "SELECT count(*), count(DISTINCT tag) FROM dbkit.migrations")" "each migration recorded once"
 assert_eq "" "$(q "SELECT dbkit_deploy_lock_holder()")" "the lock is free after the deploy"
+
+# A procedure dbkit_deploy_lock() without arguments planted in the extension's schema (by a
+# role that may create there) made the client's CALL ambiguous when it had to wait (found by
+# an attack): the client always passes the wait.
+q "CREATE PROCEDURE public.dbkit_deploy_lock() LANGUAGE sql AS 'SELECT 1'"
+printf 'CREATE TABLE "planted" ("id" integer);\n' >"$F/0003_planted.sql"
+write_journal "$F"
+"${PSQL[@]}" -c "CALL dbkit_deploy_lock(0)" -c "SELECT pg_sleep(2)" >/dev/null 2>&1 &
+SLEEPER=$!
+for _ in $(seq 100); do [[ -n $(q "SELECT dbkit_deploy_lock_holder()") ]] && break; sleep 0.1; done
+run migrate --dir "$F"
+wait "$SLEEPER" || true
+assert_eq 0 "$RC" "a planted dbkit_deploy_lock(): migrate waits for the lock and applies: $ERR"
+assert_not_contains "$ERR" "is not unique" "a planted dbkit_deploy_lock(): no ambiguous call"
+q "DROP PROCEDURE public.dbkit_deploy_lock()"
 finish

@@ -245,6 +245,24 @@ PGDATABASE=studio_big start_studio big
 BIG_URL=$URL
 assert_eq 500 "$(get /api/schema | js 'len(d["tables"])')" "500 tables in the big schema"
 
+# --- --open hands the browser a file that redirects, never the URL: a command line is
+# visible to every local user, and the token is the studio's role (found by an attack)
+mkdir -p "$WORK/fakebin"
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/xdg-open.args"\ncp "$1" "%s/opened.html" 2>/dev/null\nstat -c %%a "$1" >"%s/opened.mode"\n' \
+	"$WORK" "$WORK" "$WORK" >"$WORK/fakebin/xdg-open"
+chmod +x "$WORK/fakebin/xdg-open"
+PATH="$WORK/fakebin:$PATH" "$DBKIT" studio --port 0 --open >"$WORK/open.out" 2>"$WORK/open.err" &
+OPEN_PID=$!
+for _ in $(seq 300); do [[ -s $WORK/opened.mode ]] && break; sleep 0.1; done
+OPEN_URL=$(grep -o 'http://[^ ]*' "$WORK/open.out" || true)
+OPENED=$(cat "$WORK/xdg-open.args" 2>/dev/null || true)
+assert_not_contains "$OPENED" "token=" "--open: xdg-open's argument holds no token"
+assert_contains "$(cat "$WORK/opened.html" 2>/dev/null)" "$OPEN_URL" "--open: the file it opens redirects to the URL"
+assert_eq 600 "$(cat "$WORK/opened.mode" 2>/dev/null)" "--open: the file is readable by its user only"
+kill -TERM "$OPEN_PID"
+wait "$OPEN_PID" 2>/dev/null || true
+[[ -n $OPENED && ! -e $OPENED ]] && pass "--open: the file is removed when the studio stops" || fail "--open: $OPENED is left behind"
+
 # --- with --allow-edit
 start_studio rw --dir "$F" --allow-edit --statement-timeout 2s
 RW_URL=$URL
