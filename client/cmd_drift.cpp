@@ -3,6 +3,7 @@
 // Exit 0: no drift; 4: drift found; 1: cannot compare (the live side failed, or
 // --dir was given and the code's side could not be built). Differences between a
 // folder's snapshot and its migrations are shown apart and are not drift.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -17,6 +18,11 @@
 namespace dbkit::client {
 
 namespace {
+std::vector<Notice> warnings_only(std::vector<Notice> notices) {
+	notices.erase(std::remove_if(notices.begin(), notices.end(), [](const Notice &n) { return n.severity != "WARNING"; }),
+	              notices.end());
+	return notices;
+}
 
 nlohmann::json parse_or_null(const Result &r, int row, int col) {
 	if (r.null(row, col))
@@ -136,12 +142,18 @@ int cmd_drift(const Common &c) {
 			}
 		}
 	}
+	// the server's warnings say what a comparison could not cover (a snapshot PostgreSQL
+	// cannot build, files the journal does not list): never dropped. Its notices are the
+	// shadow's build of the migrations (names truncated, ...), which the deploy showed.
+	auto notices = warnings_only(s.conn->take_notices());
 	int total = (db ? db->rows() : 0) + int(code_drift.size());
 	int rc = total ? kDrift : code_failed || !db ? kFailed : kOk;
 	if (c.json) {
 		// ok: every comparison asked for was made (drift found is an answer; exit 4)
 		nlohmann::json j = {{"ok", db && !code_failed}, {"drift", total > 0},
 		                    {"migrations", db ? rows_json(*db, true, all_rows(*db)) : nlohmann::json(nullptr)}};
+		if (!notices.empty())
+			j["warnings"] = notices_json(notices);
 		if (!db)
 			j["migrations_unavailable"] = live_unavailable;
 		if (code) {
@@ -158,6 +170,7 @@ int cmd_drift(const Common &c) {
 		emit_json(j);
 		return rc;
 	}
+	print_notices(notices);
 	if (!db) {
 		fmt::print(out_stream(), "dbkit drift: the comparison with what the migrations left is unavailable: {}\n", live_unavailable);
 	} else if (db->rows()) {
@@ -234,9 +247,16 @@ int cmd_drift_schema(const Common &c, const std::string &schema_file) {
 			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
+	auto notices = warnings_only(s.conn->take_notices());
 	if (c.json) {
-		emit_json({{"ok", true}, {"drift", r->rows() > 0}, {"schema", rows_json(*r, false, all_rows(*r))}});
-	} else if (r->rows()) {
+		nlohmann::json j = {{"ok", true}, {"drift", r->rows() > 0}, {"schema", rows_json(*r, false, all_rows(*r))}};
+		if (!notices.empty())
+			j["warnings"] = notices_json(notices);
+		emit_json(j);
+		return r->rows() ? kDrift : kOk;
+	}
+	print_notices(notices);
+	if (r->rows()) {
 		fmt::print(out_stream(), "dbkit drift: {} difference{} between the live schema and {} (built by PostgreSQL):\n",
 		           r->rows(), r->rows() == 1 ? "" : "s", schema_file);
 		print_rows(*r, false, all_rows(*r));

@@ -26,7 +26,8 @@ struct CodeSnapshot {
 	std::map<std::string, std::string> schema;  // comparable()
 };
 // Comments, which drizzle snapshots cannot declare, are taken from `comments_from`.
+// A snapshot that cannot be built gives nullopt, a WARNING, and `*warned` set.
 std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts,
-                                          const std::string &comments_from);
+                                          const std::string &comments_from, bool *warned = nullptr);
 
 }  // namespace dbkit

@@ -21,7 +21,8 @@ core::DiffOptions diff_options(const EngineOptions &o, bool concurrent_indexes) 
 	return d;
 }
 
-void refuse_undecided(const core::DiffResult &r, const std::string &what, const std::string &hint_lead) {
+void refuse_undecided(const core::DiffResult &r, const std::string &what, const std::string &hint_lead,
+                      const std::string &by_hand) {
 	if (r.refusals.empty())
 		return;
 	std::string detail, hint;
@@ -30,9 +31,12 @@ void refuse_undecided(const core::DiffResult &r, const std::string &what, const 
 		if (!f.hint.empty() && hint.find(f.hint) == std::string::npos)
 			hint += (hint.empty() ? "" : " ") + f.hint;
 	}
+	// a refusal with no option to give (a table made partitioned, ...) is left to the author
+	size_t n = r.refusals.size();
 	throw Error(DBKIT_STATEMENT_REFUSED,
-	            fmt::format("{}: {} decision{} needed", what, r.refusals.size(), r.refusals.size() == 1 ? "" : "s"),
-	            hint_lead + hint, detail);
+	            hint.empty() ? fmt::format("{}: {} change{} to write by hand", what, n, n == 1 ? "" : "s")
+	                         : fmt::format("{}: {} decision{} needed", what, n, n == 1 ? "" : "s"),
+	            hint.empty() ? by_hand : hint_lead + hint, detail);
 }
 
 }  // namespace dbkit

@@ -13,7 +13,9 @@ namespace dbkit {
 core::DiffOptions diff_options(const EngineOptions &o, bool concurrent_indexes);
 
 // Raises DK005 when `r` has refusals: "<what>: N decisions needed", each in
-// DETAIL, their flags in the hint after `hint_lead`. Returns otherwise.
-void refuse_undecided(const core::DiffResult &r, const std::string &what, const std::string &hint_lead);
+// DETAIL, their flags in the hint after `hint_lead`; when none has an option to
+// give, "N changes to write by hand" with the hint `by_hand`. Returns otherwise.
+void refuse_undecided(const core::DiffResult &r, const std::string &what, const std::string &hint_lead,
+                      const std::string &by_hand);
 
 }  // namespace dbkit

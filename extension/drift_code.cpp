@@ -260,7 +260,8 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	std::string built_text = code_side(applied, "applied migrations", o.shadow);
 	auto built = comparable(built_text);
 	// drizzle snapshots carry no comments: the snapshot's side has the applied migrations'
-	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow, built_text);
+	bool warned = false;  // an answer that came with a warning is not cached: a cached one would lose it
+	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow, built_text, &warned);
 	std::optional<std::map<std::string, std::string>> built_all;  // with the pending ones, when needed
 	std::set<std::string> keys;
 	for (const auto *m : {&live, &built})
@@ -296,7 +297,9 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		else  // the snapshot and its own migrations disagree: the folder's problem, not the database's
 			add_row(rows, k, c, a, fmt::format("folder: {} disagrees with what the migrations build", snap->file));
 	}
-	store_result(result_key, emit(out, rows));
+	std::string emitted = emit(out, rows);
+	if (!warned)
+		store_result(result_key, emitted);
 	spi::finish();
 	return out.done();
 }

@@ -38,7 +38,8 @@ core::DiffResult plan(const std::string &from, const std::string &to, const Engi
 	core::DiffOptions d = diff_options(o, concurrent);
 	d.one_transaction = one_transaction;
 	core::DiffResult r = core::diff_schemas(parse_snapshot(from, "current"), parse_snapshot(to, "desired"), d);
-	refuse_undecided(r, "the schema change cannot be planned on its own", "Nothing was changed. Say what was meant: ");
+	refuse_undecided(r, "the schema change cannot be planned on its own", "Nothing was changed. Say what was meant: ",
+	                 "Nothing was changed. Write this change as a migration of your own (see detail), then run it.");
 	return r;
 }
 

@@ -216,7 +216,8 @@ DBKIT_FUNCTION(dbkit_reverse) {
 	core::DiffOptions d = diff_options(o, false);  // a down file runs in the rollback's transaction
 	core::DiffResult back = core::diff_schemas(ja, jb, d);
 	refuse_undecided(back, fmt::format("the reverse of {} cannot be computed on its own", tag),
-	                 "Say what the migration did (a rename is renamed back): ");
+	                 "Say what the migration did (a rename is renamed back): ",
+	                 fmt::format("Write the down file of {} by hand (see detail).", tag));
 	// What the down file cannot give back: data the migration dropped, and data it changed.
 	core::DiffOptions fwd_opts;
 	fwd_opts.concurrent_indexes = false;

@@ -56,7 +56,7 @@ std::optional<std::pair<std::string, std::string>> snapshot_ddl_of(const LoadedF
 }
 
 std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOptions &opts,
-                                          const std::string &comments_from) {
+                                          const std::string &comments_from, bool *warned) {
 	std::string unsupported;
 	auto ddl = snapshot_ddl_of(lf, unsupported);
 	if (!ddl) {
@@ -65,6 +65,8 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 		if (!unsupported.empty()) {
 			std::string msg = unsupported + "; the code's side is what the migrations build";
 			PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
+			if (warned)
+				*warned = true;
 		}
 		return std::nullopt;
 	}
@@ -87,6 +89,8 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 		std::string msg = fmt::format("{}: PostgreSQL cannot build it ({}); the code's side is what the migrations build",
 		                              ddl->first, e.what());
 		PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
+		if (warned)
+			*warned = true;
 		return std::nullopt;
 	}
 	out.schema = comparable(built, &comments_from);

@@ -1615,8 +1615,10 @@ struct Planner {
 		const JsonValue &f = from.at("table:" + t), &tv = to.at("table:" + t);
 		std::string obj = "table:" + t;
 		if (sget(f, "kind") != sget(tv, "kind") || sget(f, "partition_key") != sget(tv, "partition_key")) {
-			refuse(obj, "table " + t + " changes from " + sget(f, "kind") + " " + sget(f, "partition_key") + " to " +
-			                sget(tv, "kind") + " " + sget(tv, "partition_key") +
+			auto shape = [&](const JsonValue &x) {
+				return sget(x, "kind") + (sget(x, "partition_key").empty() ? "" : " " + sget(x, "partition_key"));
+			};
+			refuse(obj, "table " + t + " changes from " + shape(f) + " to " + shape(tv) +
 			                ": dbkit does not plan that (the table must be created again); write the migration by hand",
 			       "");
 			return;
@@ -2301,6 +2303,32 @@ struct Planner {
 				if (rcols == icols) {
 					recreate.insert(fk);
 					fks_after_indexes.insert(fk);
+				}
+			}
+		}
+		// A foreign key (new or changed) whose referenced columns are those of a unique index
+		// (not a constraint's) that is new or built again: it needs that index, so it is added
+		// after the indexes ("there is no unique constraint matching given keys" otherwise).
+		for (auto &fk : keys(to, "constraint")) {
+			const JsonValue &c = to.at(fk);
+			std::string rt;
+			std::vector<std::string> rcols;
+			auto *was = get(from, fk);
+			if (sget(c, "type") != "foreign key" || (was && canon(*was) == canon(c) && !recreate.count(fk)) ||
+			    !fk_references(sget(c, "definition"), rt, rcols))
+				continue;
+			std::sort(rcols.begin(), rcols.end());
+			for (auto &ik : keys(to, "index")) {
+				const JsonValue &i = to.at(ik);
+				std::vector<std::string> icols;
+				auto *had = get(from, ik);
+				if (sget(i, "table") != rt || (had && canon(*had) == canon(i) && !recreate.count(ik)) ||
+				    !unique_index_columns(sget(i, "definition"), icols))
+					continue;
+				std::sort(icols.begin(), icols.end());
+				if (icols == rcols) {
+					fks_after_indexes.insert(fk);
+					break;
 				}
 			}
 		}

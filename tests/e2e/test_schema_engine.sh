@@ -329,4 +329,36 @@ assert_contains "$OUT$ERR" "Nothing in the sources needs fixing" "enum in a DO b
 assert_contains "$OUT$ERR" "inside a DO block" "enum in a DO block: and why"
 assert_not_contains "$OUT$ERR" "Fix the statement named above" "enum in a DO block: not the generic advice"
 
+# A snapshot PostgreSQL cannot build (two constraint names equal once cut at 63 bytes; the
+# migration's DO block swallowed the second, as in wundergraph/cosmo's folder): the server
+# says the code's side is then what the migrations build, and drift --dir shows that warning
+# (it printed only "matches the code" before), in text and in --json.
+case_begin drift/snapshot-postgresql-cannot-build
+fresh_db drift_unbuildable
+U=$DBKIT_SRC/tests/fixtures/snapshot-unbuildable
+run migrate --dir "$U"
+assert_eq 0 "$RC" "unbuildable snapshot: the folder migrates"
+run drift --dir "$U"
+assert_eq 0 "$RC" "unbuildable snapshot: no drift against what the migrations build"
+assert_contains "$ERR" "warning: meta/0000_snapshot.json: PostgreSQL cannot build it" "unbuildable snapshot: the warning is shown"
+assert_contains "$ERR" "the code's side is what the migrations build" "unbuildable snapshot: and what was compared instead"
+assert_not_contains "$ERR" "will be truncated" "unbuildable snapshot: the shadow's notices are not repeated"
+run drift --dir "$U" --json
+assert_contains "$OUT" '"warnings": [' "unbuildable snapshot: --json carries the warning"
+assert_contains "$OUT" "PostgreSQL cannot build it" "unbuildable snapshot: --json names it"
+
+# A change dbkit refuses to plan and that no option decides (a table made partitioned): the
+# hint says to write it by hand (it ended in "Say what was meant: " and nothing).
+case_begin push/refusal-without-an-option
+fresh_db push_partitioned
+q 'CREATE TABLE log (id integer, ts timestamptz)'
+S=$WORK/partitioned.sql
+echo 'CREATE TABLE log (id integer, ts timestamptz) PARTITION BY RANGE (ts);' >"$S"
+run push --schema "$S"
+assert_eq 1 "$RC" "partitioned: push refuses"
+assert_contains "$ERR" "1 change to write by hand" "partitioned: says it is to be written by hand"
+assert_contains "$ERR" "changes from table to partitioned RANGE (ts): dbkit does not plan that" "partitioned: names both shapes"
+assert_contains "$ERR" "Write this change as a migration of your own" "partitioned: the hint says what to do"
+assert_not_contains "$ERR" "Say what was meant" "partitioned: no hint cut short"
+
 finish

@@ -1080,6 +1080,25 @@ TEST(SchemaDiff, UniqueIndexUnderForeignKey) {
 	EXPECT_LT(at(r, "o_uid_fkey"), 0) << dump(r);
 }
 
+// A foreign key on the columns of a new unique index (no constraint): added after the
+// index, from nothing and onto an existing table alike (found on wundergraph/cosmo: push
+// failed with "there is no unique constraint matching given keys").
+TEST(SchemaDiff, ForeignKeyOnANewUniqueIndexComesAfterIt) {
+	std::string a = R"J("table:public.a": {"kind": "table"},
+	  "column:public.a.id": {"position": 1, "type": "integer", "not_null": true})J";
+	std::string idx = R"J("index:public.a_id_idx": {"table": "public.a", "definition": "CREATE UNIQUE INDEX a_id_idx ON public.a USING btree (id)"})J";
+	std::string b = R"J("table:public.b": {"kind": "table"},
+	  "column:public.b.a_id": {"position": 1, "type": "integer", "not_null": false},
+	  "constraint:public.b.b_a_id_fkey": {"type": "foreign key", "definition": "FOREIGN KEY (a_id) REFERENCES public.a(id)"})J";
+	for (const auto &from : {S(""), S(a)}) {
+		auto r = diff_schemas(from, S(a + ", " + idx + ", " + b));
+		ASSERT_TRUE(r.refusals.empty()) << dump(r);
+		int build = at(r, "UNIQUE INDEX"), fk = at(r, "ADD CONSTRAINT b_a_id_fkey");
+		ASSERT_TRUE(build >= 0 && fk >= 0) << dump(r);
+		EXPECT_LT(build, fk) << dump(r);
+	}
+}
+
 // An overload replaced while a column default calls it: the default goes first, the
 // old function is dropped before the new one is created (else f(1) is ambiguous), and
 // the default comes back after. A same-named call in another schema is not this one.
