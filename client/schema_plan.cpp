@@ -88,6 +88,8 @@ nlohmann::json engine_options(const SchemaOptions &o) {
 		j["renames"] = o.renames;
 	if (o.drop_and_add)
 		j["drop_and_add"] = true;
+	if (o.from_snapshot)  // a snapshot declares part of a schema: the rest is kept, nothing dropped
+		j["keep_undeclared"] = true;
 	if (o.accept_data_loss)
 		j["accept_data_loss"] = true;
 	if (!o.reason.empty())

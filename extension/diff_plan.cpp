@@ -10,6 +10,7 @@ core::DiffOptions diff_options(const EngineOptions &o, bool concurrent_indexes) 
 	core::DiffOptions d;
 	d.concurrent_indexes = concurrent_indexes;
 	d.drop_and_add = o.drop_and_add;
+	d.keep_undeclared = o.keep_undeclared;
 	for (const std::string &spec : o.renames) {
 		core::Rename r;
 		if (!core::parse_rename(spec, r))

@@ -134,7 +134,7 @@ DBKIT_FUNCTION(dbkit_push) {
 		for (size_t i = 0; i < r.statements.size(); ++i) {
 			const auto &s = r.statements[i];
 			try {
-				spi::execute(s.sql.c_str());
+				spi::execute_as_user(s.sql.c_str());  // as the shadow built it: under the caller's search_path
 			} catch (const PgError &e) {
 				ErrorData *d = e.edata();
 				std::string msg = fmt::format("dbkit push, step {} of {} ({}): {}", i + 1, r.statements.size(),

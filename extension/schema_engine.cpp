@@ -30,7 +30,7 @@ EngineOptions read_engine_options(Jsonb *options) {
 	EngineOptions o;
 	static const std::vector<std::string_view> own = {"through", "name", "dry_run", "accept_data_loss",
 	                                                    "drop_and_add", "renames", "reason",
-	                                                    "concurrent_indexes"};
+	                                                    "concurrent_indexes", "keep_undeclared"};
 	Options base = read_options(options, nullptr, own);
 	o.shadow.lock_timeout_ms = base.lock_timeout_ms;
 	o.shadow.statement_timeout_ms = base.statement_timeout_ms;
@@ -56,6 +56,7 @@ EngineOptions read_engine_options(Jsonb *options) {
 	o.dry_run = flag("dry_run");
 	o.accept_data_loss = flag("accept_data_loss");
 	o.drop_and_add = flag("drop_and_add");
+	o.keep_undeclared = flag("keep_undeclared");
 	if (const core::JsonValue *c = v.find("concurrent_indexes"); c && c->kind == core::JsonValue::Kind::Bool)
 		o.concurrent_indexes = c->boolean;
 	o.reason = str("reason").value_or("");

@@ -16,6 +16,7 @@ struct EngineOptions {
 	bool dry_run = false;
 	bool accept_data_loss = false;
 	bool drop_and_add = false;          // drop+add pairs are not renames
+	bool keep_undeclared = false;       // the desired side is a drizzle snapshot (core::DiffOptions)
 	bool concurrent_indexes = true;     // dbkit_diff: indexes on existing tables CONCURRENTLY
 	std::vector<std::string> renames;   // "public.users.bio=about", "public.posts=articles"
 	std::string reason;

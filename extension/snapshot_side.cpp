@@ -1,6 +1,7 @@
 // The newest drizzle snapshot of a folder (what schema.ts declared at the last
 // drizzle-kit generate) as PostgreSQL builds it: its DDL (core/snapshot_ddl.hpp)
 // run in the shadow, then read like the live schema.
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "code_side.hpp"
@@ -114,6 +115,20 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 		            unsupported.empty() ? "the folder has no drizzle snapshot" : unsupported,
 		            "drizzle-kit generate writes meta/NNNN_snapshot.json (or <migration>/snapshot.json); the client "
 		            "ships them with --from-snapshot. Otherwise pass the schema as SQL (--schema FILE).");
+	// Migrations after the newest snapshot (hand-written, without drizzle-kit): it does not
+	// describe them, and a plan toward it would undo what they do.
+	if (std::string after = migrations_after(lf.folder, ddl->first); !after.empty()) {
+		size_t n = 1 + std::count(after.begin(), after.end(), ',');
+		if (n > 3)  // the first and the last
+			after = fmt::format("{} ... {} ({} migrations)", after.substr(0, after.find(',')),
+			                    after.substr(after.rfind(", ") + 2), n);
+		throw Error(DBKIT_NO_SNAPSHOT,
+		            fmt::format("{} is older than {}: it does not describe what {}, so it cannot be the desired schema",
+		                        ddl->first, after, n == 1 ? "that migration does" : "those migrations do"),
+		            "Nothing was written. Run drizzle-kit generate to write a snapshot that includes them (drizzle-kit "
+		            "generate --custom writes one for a hand-written migration), or pass the desired schema as SQL "
+		            "(--schema FILE). dbkit drift --dir shows where the snapshot and the migrations differ.");
+	}
 	core::Migration m = schema_file(ddl->second, ddl->first);
 	RunScope run;
 	spi::connect();

@@ -40,7 +40,8 @@ namespace {
 
 // dbkit's own queries run with search_path = pg_catalog, pg_temp, so objects a
 // role placed earlier on the caller's search_path cannot stand in for the
-// functions, operators and types they use. User migrations never go through here.
+// functions, operators and types they use. User migrations never go through here,
+// nor push's plan (execute_as_user).
 // And without JIT: they are catalog reads and bookkeeping on dbkit's small,
 // never-analyzed tables, whose estimates pass jit_above_cost at 10,000 tables;
 // compiling one deploy's bookkeeping UPDATE took 300 ms for a 1 ms query.
@@ -85,6 +86,12 @@ void check(int rc, const char *what) {
 		throw Error(ERRCODE_INTERNAL_ERROR, std::string(what) + " failed: " + SPI_result_code_string(rc));
 }
 }  // namespace
+
+int execute_as_user(const char *sql) {
+	int rc = PgCall([&]() noexcept { return SPI_execute(sql, false, 0); });
+	check(rc, "SPI_execute");
+	return rc;
+}
 
 int execute(const char *sql, const std::vector<Arg> &args, bool read_only) {
 	Packed p(args);

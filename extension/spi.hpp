@@ -29,6 +29,9 @@ void finish();
 
 // Runs `sql` with parameters; returns the SPI result code (>= 0) or throws.
 int execute(const char *sql, const std::vector<Arg> &args = {}, bool read_only = false);
+// SQL the user wrote, or dbkit planned from it (push): under the caller's search_path, as
+// a migration's statements run (a function body's unqualified names resolve as in psql).
+int execute_as_user(const char *sql);
 
 // execute() for dbkit's own fixed queries that a session runs again and again (a
 // non-transactional run's checks around each statement, the trust checks of

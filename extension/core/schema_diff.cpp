@@ -3129,9 +3129,40 @@ struct Planner {
 
 }  // namespace
 
+JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
+	// what a snapshot's entries cannot say about an object it declares
+	static const char *const kUndeclared[] = {"owner", "acl", "comment", "column_comments", "replica_identity",
+	                                          "force_row_security"};
+	JsonValue out = to;
+	std::map<std::string, size_t> at;
+	for (size_t i = 0; i < out.members.size(); ++i)
+		at[out.members[i].first] = i;
+	for (const auto &[key, f] : from.members) {
+		auto it = at.find(key);
+		if (it == at.end()) {  // not declared: kept as the migrations built it
+			at[key] = out.members.size();
+			out.members.emplace_back(key, f);
+			continue;
+		}
+		JsonValue &t = out.members[it->second].second;
+		if (f.kind != JsonValue::Kind::Object || t.kind != JsonValue::Kind::Object)
+			continue;
+		for (const char *attr : kUndeclared) {
+			auto &m = t.members;
+			m.erase(std::remove_if(m.begin(), m.end(), [&](const auto &kv) { return kv.first == attr; }), m.end());
+			if (const JsonValue *v = f.find(attr))
+				m.emplace_back(attr, *v);
+		}
+	}
+	return out;
+}
+
 DiffResult diff_schemas(const JsonValue &from, const JsonValue &to, const DiffOptions &opts) {
 	Planner p(opts);
-	p.run(from, to);
+	if (opts.keep_undeclared)
+		p.run(from, with_undeclared(from, to));
+	else
+		p.run(from, to);
 	if (!p.result.refusals.empty())
 		p.result.statements.clear();
 	return p.result;

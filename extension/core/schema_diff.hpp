@@ -38,7 +38,16 @@ struct DiffOptions {
 	// created again instead of ALTER TYPE ... ADD VALUE, whose values cannot be used
 	// (a default, a check) before the transaction that added them commits.
 	bool one_transaction = false;
+	// The `to` side is a drizzle snapshot (generate --from-snapshot), which declares tables,
+	// columns, keys, indexes, enums, sequences, views and policies, never what hand-written
+	// or --custom migrations add (functions, triggers, grants, owners, comments, or a table
+	// schema.ts does not know): what `from` has and `to` cannot or does not declare is kept.
+	// The plan adds and changes what the snapshot declares; it drops nothing.
+	bool keep_undeclared = false;
 };
+
+// `to` with what keep_undeclared keeps of `from` (see DiffOptions).
+JsonValue with_undeclared(const JsonValue &from, const JsonValue &to);
 
 enum class Hazard { DataLoss, TableRewrite, IndexBuild, AccessExclusive, Validation, FailsOnData, NoTransaction };
 const char *hazard_name(Hazard h);  // "data loss", "table rewrite", ...

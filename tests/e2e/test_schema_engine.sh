@@ -361,4 +361,52 @@ assert_contains "$ERR" "changes from table to partitioned RANGE (ts): dbkit does
 assert_contains "$ERR" "Write this change as a migration of your own" "partitioned: the hint says what to do"
 assert_not_contains "$ERR" "Say what was meant" "partitioned: no hint cut short"
 
+# Functions whose bodies name the schema's objects unqualified, as schema files write them
+# (found on simstudioai/sim): push runs its plan under the caller's search_path, as a
+# migration runs, so PostgreSQL's check of the body finds them (it failed with 42P01).
+case_begin push/function-bodies-unqualified
+fresh_db push_bodies
+S=$WORK/bodies.sql
+cat >"$S" <<'SQL'
+CREATE TYPE "kind" AS ENUM ('file', 'folder');
+CREATE TABLE "folder" ("id" text PRIMARY KEY, "k" "kind");
+CREATE FUNCTION "folder_count"() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM folder $$;
+CREATE FUNCTION "first_kind"() RETURNS text LANGUAGE plpgsql AS $$ DECLARE x "kind" := 'file'; BEGIN RETURN x::text; END $$;
+SQL
+run push --schema "$S"
+assert_eq 0 "$RC" "unqualified bodies: push applies ($ERR)"
+assert_eq "0|file" "$(q 'SELECT folder_count(), first_kind()')" "unqualified bodies: the functions work"
+
+# generate --from-snapshot: a snapshot declares part of a schema. What hand-written (--custom)
+# migrations made and no snapshot declares is kept: it planned DROP TRIGGER, DROP FUNCTION,
+# DROP TABLE, a REVOKE (found on miurla/morphic, simstudioai/sim, 9technologygroup/quackback).
+case_begin generate/from-snapshot-keeps-what-it-does-not-declare
+fresh_db gen_custom
+C=$WORK/custom
+cp -r "$DBKIT_SRC/tests/fixtures/from-snapshot-custom" "$C"
+run migrate --dir "$C"
+assert_eq 0 "$RC" "custom: the folder migrates"
+run generate next --dir "$C" --from-snapshot --check
+assert_eq 0 "$RC" "custom: --check finds nothing to do ($OUT $ERR)"
+assert_contains "$OUT" "nothing to generate" "custom: nothing to generate"
+assert_not_contains "$OUT" "DROP" "custom: nothing dropped"
+# what the snapshot declares is still planned: a column schema.ts added, no DROP beside it
+python3 - "$C/meta/0001_snapshot.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+j["tables"]["public.a"]["columns"]["note"] = {"name": "note", "type": "text", "primaryKey": False, "notNull": False}
+json.dump(j, open(p, "w"), indent=2)
+PY
+run generate next --dir "$C" --from-snapshot --check
+assert_eq 4 "$RC" "custom: a column the snapshot adds: behind (exit 4)"
+assert_contains "$OUT" 'ADD COLUMN note text' "custom: the column is planned"
+assert_not_contains "$OUT" "DROP" "custom: and nothing dropped"
+# a migration after the newest snapshot: it does not describe it; refused, nothing written
+rm "$C/meta/0001_snapshot.json"
+run generate next --dir "$C" --from-snapshot
+assert_eq 1 "$RC" "stale snapshot: refused"
+assert_contains "$ERR" "meta/0000_snapshot.json is older than 0001_custom: it does not describe what that migration does" "stale snapshot: says why"
+assert_contains "$ERR" "Nothing was written" "stale snapshot: nothing written"
+assert_eq 2 "$(ls "$C"/*.sql | wc -l)" "stale snapshot: no migration file written"
+
 finish
