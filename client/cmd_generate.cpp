@@ -152,8 +152,8 @@ int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 		return kOk;
 	}
 	if (!c.json) {
-		fmt::print("dbkit generate: {} statement{} take {} to {}:\n", plan.size(), plan.size() == 1 ? "" : "s", c.dir,
-		           source);
+		fmt::print("dbkit generate: {} statement{} take{} {} to {}:\n", plan.size(), plan.size() == 1 ? "" : "s",
+		           plan.size() == 1 ? "s" : "", c.dir, source);
 		print_plan(plan);
 	}
 	if (o.check) {

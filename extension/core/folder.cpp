@@ -187,7 +187,7 @@ void load_journal(std::string_view text, const std::map<std::string_view, std::s
 		}
 		if (when->integer <= prev_when) {
 			add(out, Severity::Warning, "journal.when_not_increasing", t,
-			    fmt::format("{}: when {} is not after the previous entry \"{}\" ({}); drizzle's own migrator "
+			    fmt::format("{}: when {} is not after that of \"{}\" ({}), an entry before it; drizzle's own migrator "
 			                "silently skips this migration on a database that applied \"{}\" before it (it runs only "
 			                "entries whose `when` is after the last applied one's; a fresh database runs them all)",
 			                where(), when->integer, prev_tag, prev_when, prev_tag),

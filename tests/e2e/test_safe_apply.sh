@@ -225,7 +225,8 @@ printf 'ALTER TABLE "w" ADD COLUMN "x" integer;\n' >"$F2/0001_w_x.sql"
 printf 'ALTER TABLE "t" ADD COLUMN "b" integer;\n' >"$F2/0002_t_b.sql"
 write_journal "$F2"
 hold_lock dbkit-e2e-holder-r 600
-"$DBKIT" migrate --dir "$F2" --lock-timeout 200ms --lock-retries 20 >"$WORK/release.out" 2>&1 &
+# 1s waits: a window a poll on a loaded machine cannot miss (200 ms was missed once, under load)
+"$DBKIT" migrate --dir "$F2" --lock-timeout 1s --lock-retries 20 >"$WORK/release.out" 2>&1 &
 MIGRATE_JOB=$!
 # First wait until the run's ALTER TABLE "t" is waiting for its lock (the run
 # has by then altered w), then probe w while t is still held, so the run cannot
