@@ -108,6 +108,12 @@ PgError statement_error(const PgError &err, const core::Migration &m, const Plan
 		               "Nothing from this run was applied or recorded. The statement was stopped by a timeout, a "
 		               "cancel or a lock wait, not by its SQL: run dbkit migrate again, with a larger "
 		               "--statement-timeout / --lock-timeout if it needs more time.");
+	else if (e->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE)  // the file is most likely fine
+		e->hint = pdup(
+		    "Nothing from this run was applied or recorded. PostgreSQL lets a new enum value be used only after the "
+		    "transaction that added it commits. Added by an earlier migration of this run: run dbkit migrate "
+		    "--transaction each (each migration commits before the next). Added by this migration: put COMMIT after "
+		    "its ALTER TYPE ... ADD VALUE (dbkit then runs the file statement by statement).");
 	else
 		e->hint = pdup(next_step(e->hint, m));
 	if (!e->internalquery && s.text.size() <= 16384) {

@@ -56,6 +56,9 @@ assert_eq 1 "$RC" "all: the dry run fails like the real run"
 assert_contains "$ERR" "55P04" "all: with 55P04"
 run migrate --dir "$F"
 assert_eq 1 "$RC" "all: the real run fails too"
+# the hint names the way out, not "fix 0002" (the file is fine: found on PageSpace's folder)
+assert_contains "$ERR" "run dbkit migrate --transaction each" "all: the hint says to commit each migration"
+assert_not_contains "$ERR" "Fix 0002_use_great.sql" "all: and does not blame the file"
 # and the real each-run applies the folder the each dry run accepted
 run migrate --dir "$F" --transaction each
 assert_eq 0 "$RC" "each: the real run applies it"
@@ -73,6 +76,7 @@ write_journal "$G"
 run migrate --dir "$G" --dry-run --transaction each
 assert_eq 1 "$RC" "each: a value used in the migration that adds it still fails"
 assert_contains "$ERR" "55P04" "each: own value: 55P04"
+assert_contains "$ERR" "put COMMIT after its ALTER TYPE ... ADD VALUE" "each: own value: the hint gives the file's fix"
 
 ###############################################################################
 # refusals: the real run's SQLSTATEs and hint
