@@ -159,7 +159,13 @@ std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder
 	std::map<std::string, const Migration *> migration_of;  // snapshot path -> its migration
 	for (const auto &m : folder.migrations)
 		migration_of.emplace(snapshot_path(folder, m), &m);
-	for (const auto &[prev, children] : by_prev) {
+	for (const auto &[prev, all_children] : by_prev) {
+		// copies of one snapshot (one id) are not branches: snapshot.duplicate_id above says so
+		std::vector<const Snap *> children;
+		std::set<std::string> ids;
+		for (const auto *c : all_children)
+			if (ids.insert(c->id).second)
+				children.push_back(c);
 		if (children.size() < 2 || merged(children))
 			continue;
 		std::string parent = prev == kZeroSnapshotId ? std::string("the empty schema (first snapshot)")

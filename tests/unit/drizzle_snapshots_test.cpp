@@ -44,6 +44,17 @@ TEST(Snapshots, CollisionNamesParentAndBothChildren) {
 	EXPECT_NE(c->message.find("same parent, meta/0000_snapshot.json"), std::string::npos) << c->message;
 }
 
+// A snapshot copied by hand (the same id and parent, quackback's 0050-0052): a duplicate id,
+// not two branches that collide (the collision's "delete its .sql" would lose a migration).
+TEST(Snapshots, CopiedSnapshotsAreADuplicateNotACollision) {
+	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("b", "a");
+	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
+	EXPECT_NE(find(fs, "snapshot.duplicate_id"), nullptr);
+	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr);
+}
+
 TEST(Snapshots, BrokenChain) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("a", "a"), s2 = snap("c", "zzz");
 	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
