@@ -14,6 +14,11 @@ std::string j3 = R"({"version": "7", "dialect": "postgresql", "entries": [
 std::string snap(const char *id, const char *prev) {
 	return std::string("{\"id\": \"") + id + "\", \"prevId\": \"" + prev + "\", \"tables\": {}}";
 }
+// j3's three migrations with one snapshot each
+FolderInput three(const std::string &s0, const std::string &s1, const std::string &s2) {
+	return {j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
+	             {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+}
 const Finding *find(const std::vector<Finding> &fs, const std::string &code) {
 	auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding &f) { return f.code == code; });
 	return it == fs.end() ? nullptr : &*it;
@@ -22,8 +27,7 @@ const Finding *find(const std::vector<Finding> &fs, const std::string &code) {
 
 TEST(Snapshots, CleanChainHasNoFindings) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "b");
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	EXPECT_TRUE(check_drizzle_snapshots(in, load_folder(in)).empty());
 }
 
@@ -34,8 +38,7 @@ TEST(Snapshots, NoSnapshotsShippedMeansNoFindings) {
 
 TEST(Snapshots, CollisionNamesParentAndBothChildren) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("c", "a");
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
@@ -48,8 +51,7 @@ TEST(Snapshots, CollisionNamesParentAndBothChildren) {
 // not two branches that collide (the collision's "delete its .sql" would lose a migration).
 TEST(Snapshots, CopiedSnapshotsAreADuplicateNotACollision) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("b", "a"), s2 = snap("b", "a");
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_NE(find(fs, "snapshot.duplicate_id"), nullptr);
 	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr);
@@ -57,8 +59,7 @@ TEST(Snapshots, CopiedSnapshotsAreADuplicateNotACollision) {
 
 TEST(Snapshots, BrokenChain) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("a", "a"), s2 = snap("c", "zzz");
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	EXPECT_NE(find(fs, "snapshot.duplicate_id"), nullptr);
 	EXPECT_NE(find(fs, "snapshot.prev_missing"), nullptr);
@@ -120,8 +121,7 @@ TEST(Snapshots, CommutativeBranchesAreAWarning) {
 	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}});
 	std::string s1 = snap_tables("b", "a", {{"users", {"id"}}, {"posts", {"id"}}});
 	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name"}}});
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
@@ -134,8 +134,7 @@ TEST(Snapshots, BranchesTouchingOneObjectAreAnError) {
 	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}});
 	std::string s1 = snap_tables("b", "a", {{"users", {"id", "name"}}});
 	std::string s2 = snap_tables("c", "a", {{"users", {"id", "name", "age"}}});
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
@@ -163,8 +162,7 @@ TEST(Snapshots, DroppedTableClashesWithItsColumns) {
 	std::string s0 = snap_tables("a", kZeroSnapshotId, {{"users", {"id"}}, {"old", {"id"}}});
 	std::string s1 = snap_tables("b", "a", {{"users", {"id"}}});                      // drops old
 	std::string s2 = snap_tables("c", "a", {{"users", {"id"}}, {"old", {"id", "x"}}});  // adds old.x
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *c = find(fs, "snapshot.collision");
 	ASSERT_NE(c, nullptr);
@@ -174,8 +172,7 @@ TEST(Snapshots, DroppedTableClashesWithItsColumns) {
 
 TEST(Snapshots, DanglingPrevIdIsAWarning) {
 	std::string s0 = snap("a", "deleted-long-ago"), s1 = snap("b", "a"), s2 = snap("c", "b");
-	FolderInput in{j3, {{"0000_a.sql", "A"}, {"0001_b.sql", "B"}, {"0002_c.sql", "C"},
-	                    {"meta/0000_snapshot.json", s0}, {"meta/0001_snapshot.json", s1}, {"meta/0002_snapshot.json", s2}}};
+	FolderInput in = three(s0, s1, s2);
 	auto fs = check_drizzle_snapshots(in, load_folder(in));
 	const Finding *p = find(fs, "snapshot.prev_missing");
 	ASSERT_NE(p, nullptr);
