@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/code_drift.hpp"
+#include "core/markers.hpp"
 #include "core/text.hpp"
 #include "lint_extract.hpp"
 #include "locks.hpp"
@@ -372,8 +373,12 @@ LintInput lint_input(const core::Migration &m) {
 		} catch (const PgError &) {
 		}
 	}
+	in.non_transactional = core::read_markers(m.sql).no_transaction;
+	for (const auto &t : tx)
+		in.non_transactional |= t.needs_top_level;
 	if (!in.statements.empty()) {
 		core::TxShape shape = core::transaction_shape(tx);
+		in.non_transactional |= shape.mode == core::TxShape::Mode::Blocks;
 		size_t at = shape.mode == core::TxShape::Mode::Refused ? shape.at : 0;
 		const core::LintStatement &s = in.statements[at];
 		if (shape.mode == core::TxShape::Mode::Refused)
@@ -391,6 +396,14 @@ LintInput lint_input(const core::Migration &m) {
 			                                 "recorded whole."});
 	}
 	return in;
+}
+
+std::vector<core::RunMigration> run_of(const std::vector<const core::Migration *> &migrations,
+                                       const std::vector<LintInput> &inputs) {
+	std::vector<core::RunMigration> run;
+	for (size_t i = 0; i < migrations.size(); ++i)
+		run.push_back({migrations[i]->file, &inputs[i].statements, migrations[i]->sql, inputs[i].non_transactional});
+	return run;
 }
 
 core::TableLookup catalog_lookup() {

@@ -483,4 +483,45 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 	return kept;
 }
 
+std::vector<RunFinding> lint_run(const std::vector<RunMigration> &run) {
+	std::vector<RunFinding> out;
+	struct Added {
+		std::string value, where;  // the label, "0049_x.sql statement 3"
+		size_t migration;
+	};
+	std::vector<Added> added;  // by earlier migrations of the transaction a default run opens
+	for (size_t i = 0; i < run.size(); ++i) {
+		const RunMigration &m = run[i];
+		if (m.non_transactional || !m.statements) {
+			added.clear();  // the run's transaction commits before it; it commits its own values as it goes
+			continue;
+		}
+		std::set<std::string> waived = waived_rules(std::string(m.file_text));
+		std::set<std::string> said;  // one finding per value and migration
+		for (const auto &s : *m.statements) {
+			if (s.kind == LintStatement::Kind::AddEnumValue || waived.count("tx.enum-value-used"))
+				continue;
+			for (const auto &a : added)
+				if (!said.count(a.value) && s.text.find("'" + a.value + "'") != std::string::npos) {
+					said.insert(a.value);
+					out.push_back(
+					    {i,
+					     {"warning", "tx.enum-value-used", s.number, s.line,
+					      fmt::format("statement {} (line {}) uses enum value '{}', added by {}: a default deploy "
+					                  "(--transaction all) runs both migrations in one transaction, where PostgreSQL "
+					                  "refuses the use (SQLSTATE 55P04) and nothing is applied",
+					                  s.number, s.line, a.value, a.where),
+					      fmt::format("Deploy with dbkit migrate --transaction each (each migration commits before the "
+					                  "next). Waive with -- dbkit:allow tx.enum-value-used in {} if every deploy reaching "
+					                  "it commits {} first.",
+					                  m.file, run[a.migration].file)}});
+				}
+		}
+		for (const auto &s : *m.statements)
+			if (s.kind == LintStatement::Kind::AddEnumValue)
+				added.push_back({s.enum_value, fmt::format("{} statement {}", m.file, s.number), i});
+	}
+	return out;
+}
+
 }  // namespace dbkit::core

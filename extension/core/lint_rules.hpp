@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dbkit::core {
@@ -70,6 +71,24 @@ struct LintFinding {
 // `-- dbkit:allow <rule> [<rule> ...]` are dropped.
 std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts, const std::string &file_text,
                                         const TableLookup &lookup);
+
+// One pending migration of a run, in the order a deploy applies them.
+struct RunMigration {
+	std::string file;
+	const std::vector<LintStatement> *statements = nullptr;
+	std::string_view file_text;      // for its waivers
+	bool non_transactional = false;  // runs statement by statement (a marker, CONCURRENTLY, its own COMMIT)
+};
+struct RunFinding {
+	size_t migration;  // index into the run
+	LintFinding finding;
+};
+// Rules across the run's migrations. tx.enum-value-used: a value one migration adds
+// used by a later one that a default deploy (--transaction all) runs in the same
+// transaction; PostgreSQL refuses the use (55P04), so the run stops and nothing is
+// applied. A non-transactional migration ends that transaction (and commits its own
+// values as it goes).
+std::vector<RunFinding> lint_run(const std::vector<RunMigration> &run);
 
 std::set<std::string> waived_rules(const std::string &file_text);
 bool is_volatile_function(const std::string &name);

@@ -244,3 +244,39 @@ TEST(Markers, Irreversible) {
 	EXPECT_TRUE(read_markers("SELECT 1; -- DBKIT:IRREVERSIBLE").irreversible);
 	EXPECT_FALSE(read_markers("DROP TABLE t;").irreversible);
 }
+
+// A value one pending migration adds and a later one uses: a default deploy runs both
+// in one transaction (PageSpace's 0049 adds, 0094 uses: 55P04 at deploy time).
+TEST(Lint, EnumValueAddedByAnEarlierMigrationOfTheRun) {
+	auto add_value = stmt(LintStatement::Kind::AddEnumValue, {});
+	add_value.enum_value = "archived";
+	add_value.text = "ALTER TYPE \"status\" ADD VALUE 'archived'";
+	auto use = stmt(LintStatement::Kind::Other, {}, 2);
+	use.text = "UPDATE posts SET status = 'archived' WHERE id = 1";
+	auto other = stmt(LintStatement::Kind::Other, {});
+	other.text = "CREATE TABLE t (id int)";
+	std::vector<LintStatement> adds{add_value}, uses{other, use}, plain{other};
+	auto found = lint_run({{"0049_a.sql", &adds, "", false}, {"0050_b.sql", &plain, "", false},
+	                       {"0094_c.sql", &uses, "", false}});
+	ASSERT_EQ(found.size(), 1u);
+	EXPECT_EQ(found[0].migration, 2u);
+	EXPECT_EQ(found[0].finding.rule, "tx.enum-value-used");
+	EXPECT_EQ(found[0].finding.severity, "warning");
+	EXPECT_EQ(found[0].finding.statement, 2);
+	EXPECT_NE(found[0].finding.message.find("0049_a.sql statement 1"), std::string::npos);
+	EXPECT_NE(found[0].finding.hint.find("--transaction each"), std::string::npos);
+	// a non-transactional migration between them ends the run's transaction
+	EXPECT_TRUE(lint_run({{"0049_a.sql", &adds, "", false}, {"0050_b.sql", &plain, "", true},
+	                      {"0094_c.sql", &uses, "", false}})
+	                .empty());
+	// values a non-transactional migration adds are committed as it goes
+	EXPECT_TRUE(lint_run({{"0049_a.sql", &adds, "", true}, {"0094_c.sql", &uses, "", false}}).empty());
+	// the file's waiver
+	EXPECT_TRUE(lint_run({{"0049_a.sql", &adds, "", false},
+	                      {"0094_c.sql", &uses, "-- dbkit:allow tx.enum-value-used\n", false}})
+	                .empty());
+	// another ADD VALUE of the same label is no use; a use within one file is lint_migration's
+	std::vector<LintStatement> both{add_value, use};
+	EXPECT_TRUE(lint_run({{"0049_a.sql", &adds, "", false}, {"0050_b.sql", &adds, "", false}}).empty());
+	EXPECT_TRUE(lint_run({{"0049_a.sql", &both, "", false}}).empty());
+}
