@@ -851,6 +851,10 @@ CREATE TABLE dbkit.reference_objects (
 );
 CREATE INDEX ON dbkit.reference_objects (objid);
 CREATE INDEX ON dbkit.reference_objects (relid);
+-- each ALTER DEFAULT PRIVILEGES looks up the reference's default privileges
+-- (extension/touched.cpp): a handful of rows among every object's entries
+CREATE INDEX reference_objects_default_acls ON dbkit.reference_objects (objid)
+ WHERE pg_catalog.starts_with(key, 'default_privileges:');
 CREATE TABLE dbkit.reference_state (
     one          boolean PRIMARY KEY DEFAULT true CHECK (one),
     snapshot_id  bigint,      -- the dbkit.snapshots row reference_objects holds
