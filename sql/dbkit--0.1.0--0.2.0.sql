@@ -655,6 +655,11 @@ SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
 ) f(part)
 $$;
 
+-- drift resolves an audit row that names the row holding its statement (the text
+-- is kept once per transaction) by id, also outside its window: without an index
+-- that read scanned the whole audit. Not unique: a restore loads old rows beside new ones.
+CREATE INDEX ddl_audit_id ON dbkit.ddl_audit (id);
+
 -- Deleting old audit rows by hand (the setting dbkit.audit_retention, 90 days by
 -- default, does it as the audit writes). Not SECURITY DEFINER: only a role that
 -- may DELETE from dbkit.ddl_audit (dbkit's owner, a deployer) can use it.
