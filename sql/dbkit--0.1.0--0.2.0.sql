@@ -294,7 +294,16 @@ SELECT * FROM (
            jsonb_build_object('type', format_type(s.seqtypid, NULL), 'start', s.seqstart, 'increment', s.seqincrement,
                               'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle,
                               'owner', pg_get_userbyid(r.relowner), 'acl', dbkit._acl(r.relacl, 's', r.relowner))
-               || jsonb_strip_nulls(jsonb_build_object('comment', ds.description)), r.oid, NULL::oid
+               || jsonb_strip_nulls(jsonb_build_object(
+                      'comment', ds.description,
+                      -- ALTER SEQUENCE ... OWNED BY (a serial's): dropping the column drops the sequence
+                      'owned_by', (SELECT format('%I.%I.%I', odn.nspname, odc.relname, oda.attname)
+                                     FROM pg_depend od JOIN pg_class odc ON odc.oid = od.refobjid
+                                     JOIN pg_namespace odn ON odn.oid = odc.relnamespace
+                                     JOIN pg_attribute oda ON oda.attrelid = od.refobjid AND oda.attnum = od.refobjsubid
+                                    WHERE od.classid = 'pg_class'::regclass AND od.objid = r.oid AND od.objsubid = 0
+                                      AND od.refclassid = 'pg_class'::regclass AND od.deptype = 'a'
+                                      AND od.refobjsubid > 0))), r.oid, NULL::oid
       FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
       LEFT JOIN pg_description ds ON ds.objoid = r.oid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0
      WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid
@@ -591,7 +600,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT coalesce(jsonb_object_agg(key, CASE WHEN split_part(key, ':', 1) IN ('view', 'materialized_view')
                                            THEN value - '{owner,acl,options,comment,column_comments,depends_on}'::text[]
-                                           ELSE value - '{owner,acl,replica_identity,identity_options,comment}'::text[] END), '{}'::jsonb)
+                                           ELSE value - '{owner,acl,replica_identity,identity_options,comment,owned_by}'::text[] END), '{}'::jsonb)
   FROM jsonb_each(s)
  WHERE split_part(key, ':', 1) IN ('schema', 'table', 'column', 'constraint', 'index', 'sequence', 'view',
                                    'materialized_view', 'function', 'procedure', 'trigger', 'enum', 'domain', 'type',

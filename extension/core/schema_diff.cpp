@@ -68,7 +68,7 @@ void canon_into(const JsonValue &v, std::string &out, bool top) {
 		std::map<std::string, const JsonValue *> sorted;
 		for (auto &m : v.members)
 			if (!(top && (m.first == "owner" || m.first == "acl" || m.first == "comment" ||
-			             m.first == "column_comments" || m.first == "depends_on")))
+			             m.first == "column_comments" || m.first == "depends_on" || m.first == "owned_by")))
 				sorted[m.first] = &m.second;
 		out += '{';
 		bool first = true;
@@ -533,6 +533,11 @@ struct Planner {
 			if (kind == "constraint" || kind == "index" || kind == "view" || kind == "materialized_view" ||
 			    kind == "trigger" || kind == "table" || kind == "policy" || kind == "rule")
 				for_each_string(nv, [&](std::string &s) { s = replace_qualified(s, old_q, new_q); });
+			if (kind == "sequence")  // owned by one of the table's columns
+				for (auto &m : nv.members)
+					if (m.first == "owned_by" && m.second.kind == JsonValue::Kind::String &&
+					    m.second.string.compare(0, old_q.size() + 1, old_q + ".") == 0)
+						m.second.string = new_q + m.second.string.substr(old_q.size());
 			if (kind == "column" || kind == "type")  // a column or an attribute of the table's row type
 				for (auto &m : nv.members)
 					if ((m.first == "type" && m.second.kind == JsonValue::Kind::String) || m.first == "attributes")
@@ -621,6 +626,12 @@ struct Planner {
 				nkey = "index:" + nschema + "." + split_qualified(name).back();
 			if (kind == "sequence" && seq_moves.count(name))
 				nkey = "sequence:" + seq_moves[name];
+			if (kind == "sequence")  // left behind: owned no more (OWNED BY NONE above)
+				for (auto &[a, b] : stays)
+					if (a == name)
+						nv.members.erase(std::remove_if(nv.members.begin(), nv.members.end(),
+						                                [](const auto &m) { return m.first == "owned_by"; }),
+						                 nv.members.end());
 			if (kind == "column" && qname_of(split_qualified(name), 2) == old_q)
 				for (auto &m : nv.members)
 					if (m.first == "default" && seq_moves.count(nextval_of(m.second.string)))
@@ -651,6 +662,11 @@ struct Planner {
 				for (auto &m : val.members)
 					if (m.first == "generated" && m.second.kind == JsonValue::Kind::String)
 						m.second.string = replace_ident(m.second.string, old_c, new_c);
+			if (kind == "sequence")
+				for (auto &m : val.members)
+					if (m.first == "owned_by" && m.second.kind == JsonValue::Kind::String &&
+					    m.second.string == table + "." + old_c)
+						m.second.string = table + "." + new_c;
 			if (kind == "view" || kind == "materialized_view")
 				if (JsonValue *deps = const_cast<JsonValue *>(val.find("depends_on")))
 					for (auto &d : deps->items)
@@ -1216,17 +1232,14 @@ struct Planner {
 			else if (canon(*f) != canon(t))
 				emit(P_TYPES, "ALTER SEQUENCE " + name_of(k) + opts_text, k);
 		}
-		// a new sequence that one new column's default draws from: owned by it, as serial makes it
+		// OWNED BY as the desired side has it (read from pg_depend): once the column exists,
+		// before a column or table that owned it is dropped (the drop would take it along)
 		for (auto &k : keys(to, "sequence")) {
-			if (from.count(k))
-				continue;
-			std::string draw = "nextval(" + literal(name_of(k)) + "::regclass)";
-			std::vector<std::string> users;
-			for (auto &ck : keys(to, "column"))
-				if (sget(to.at(ck), "default") == draw)
-					users.push_back(ck);
-			if (users.size() == 1 && !from.count(users[0]))
-				emit(P_TABLE_ATTRS, "ALTER SEQUENCE " + name_of(k) + " OWNED BY " + name_of(users[0]), k);
+			const JsonValue *f = get(from, k);
+			std::string want = sget(to.at(k), "owned_by"), had = f ? sget(*f, "owned_by") : "";
+			if (want == had || (!f && !identity_to_serial_column(name_of(k)).empty()))
+				continue;  // identity -> serial: owned with its column's change
+			emit(P_TABLE_ATTRS, "ALTER SEQUENCE " + name_of(k) + " OWNED BY " + (want.empty() ? "NONE" : want), k);
 		}
 		for (auto &k : keys(from, "sequence"))
 			if (!to.count(k))

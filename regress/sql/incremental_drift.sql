@@ -215,6 +215,16 @@ DROP OWNED BY dbkit_incdrift_tenant CASCADE;
 SELECT to_regclass('tenant_s.t') AS dropped;
 SELECT equal FROM same_live();
 DROP ROLE dbkit_incdrift_tenant;
+-- ALTER SEQUENCE ... OWNED BY: a serial's sequence released by hand (a later DROP of the
+-- column would no longer take it along), and owned again
+CREATE TABLE core.counted (id serial PRIMARY KEY);
+SELECT count(*) FROM dbkit_accept_drift('before OWNED BY');
+ALTER SEQUENCE core.counted_id_seq OWNED BY NONE;
+SELECT * FROM same_live();
+SELECT kind, object, change, detail FROM dbkit_drift();
+ALTER SEQUENCE core.counted_id_seq OWNED BY core.counted.id;
+SELECT equal FROM same_live();
+SELECT count(*) AS drift FROM dbkit_drift();
 \c regression
 DROP DATABASE dbkit_incdrift;
 DROP ROLE dbkit_incdrift_owner;

@@ -1338,3 +1338,52 @@ TEST(SchemaDiff, IdentitySequenceRenamesInOrder) {
 	EXPECT_GE(at(r, "__dbkit_tmp"), 0) << dump(r);
 	EXPECT_EQ(r.statements.size(), 3u) << dump(r);
 }
+
+// OWNED BY is read (the snapshot's owned_by, from pg_depend), not guessed from the
+// defaults: a new sequence is owned only when the desired side says so, a change of
+// owner is planned, and a renamed table or column takes its sequence's owned_by along.
+TEST(SchemaDiff, SequenceOwnedByFollowsTheSnapshot) {
+	const std::string seq = R"J("sequence:public.t_id_seq": {"type": "integer", "start": 1, "increment": 1, "min": 1,
+	    "max": 2147483647, "cache": 1, "cycle": false)J";
+	auto table = [](const char *t, const char *c) {
+		return std::string(R"J("table:public.)J") + t + R"J(": {"kind": "table"},
+	  "column:public.)J" + t + "." + c + R"J(": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.t_id_seq'::regclass)"})J";
+	};
+	// new: owned as declared, and not owned when not declared (the default alone says nothing)
+	auto owned = diff_schemas(S(""), S(table("t", "id") + ", " + seq + R"J(, "owned_by": "public.t.id"})J"));
+	ASSERT_TRUE(owned.refusals.empty()) << dump(owned);
+	int create = at(owned, "CREATE TABLE public.t"), own = at(owned, "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id");
+	ASSERT_TRUE(create >= 0 && own >= 0) << dump(owned);
+	EXPECT_LT(create, own) << dump(owned);
+	auto unowned = diff_schemas(S(""), S(table("t", "id") + ", " + seq + "}"));
+	EXPECT_EQ(at(unowned, "OWNED BY"), -1) << dump(unowned);
+	// a change of owner only: OWNED BY NONE, and back
+	auto a = S(table("t", "id") + ", " + seq + R"J(, "owned_by": "public.t.id"})J"), b = S(table("t", "id") + ", " + seq + "}");
+	auto drop_owner = diff_schemas(a, b);
+	ASSERT_EQ(drop_owner.statements.size(), 1u) << dump(drop_owner);
+	EXPECT_EQ(drop_owner.statements[0].sql, "ALTER SEQUENCE public.t_id_seq OWNED BY NONE");
+	auto add_owner = diff_schemas(b, a);
+	ASSERT_EQ(add_owner.statements.size(), 1u) << dump(add_owner);
+	EXPECT_EQ(add_owner.statements[0].sql, "ALTER SEQUENCE public.t_id_seq OWNED BY public.t.id");
+	// renames carry it: nothing but the rename is planned
+	DiffOptions o;
+	o.renames.push_back({"public.t.id", "key"});
+	auto col = diff_schemas(a, S(table("t", "key") + ", " + seq + R"J(, "owned_by": "public.t.key"})J"), o);
+	ASSERT_TRUE(col.refusals.empty()) << dump(col);
+	ASSERT_EQ(col.statements.size(), 1u) << dump(col);
+	EXPECT_EQ(col.statements[0].sql, "ALTER TABLE public.t RENAME COLUMN id TO key");
+	DiffOptions ot;
+	ot.renames.push_back({"public.t", "u"});
+	auto tab = diff_schemas(a, S(table("u", "id") + ", " + seq + R"J(, "owned_by": "public.u.id"})J"), ot);
+	ASSERT_TRUE(tab.refusals.empty()) << dump(tab);
+	EXPECT_EQ(at(tab, "OWNED BY"), -1) << dump(tab);
+	// the owning column goes, the sequence stays: released before the column's drop takes it along
+	auto two = S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.t_id_seq'::regclass)"},
+	  "column:public.t.n": {"position": 2, "type": "integer", "not_null": false}, )J" + seq + R"J(, "owned_by": "public.t.id"})J");
+	auto kept = diff_schemas(two, S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.n": {"position": 2, "type": "integer", "not_null": false}, )J" + seq + "}"));
+	int release = at(kept, "OWNED BY NONE"), dropc = at(kept, "DROP COLUMN id");
+	ASSERT_TRUE(release >= 0 && dropc >= 0) << dump(kept);
+	EXPECT_LT(release, dropc) << dump(kept);
+}
