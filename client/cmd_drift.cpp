@@ -137,7 +137,10 @@ int cmd_drift(const Common &c) {
 					folder_rows.push_back(i);
 				else {
 					code_drift.push_back(i);
-					code_source = src;
+					// the snapshot's name over "migrations" (rows of objects it does not declare,
+					// compared with what the migrations built)
+					if (code_source.empty() || code_source == "migrations")
+						code_source = src;
 				}
 			}
 		}

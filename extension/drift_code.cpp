@@ -281,7 +281,12 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		if (c == a)
 			continue;
 		if (b != a) {  // the live schema is not what its migrations built: drift
-			add_row(rows, k, c, a, snap->file);
+			// an object the snapshot does not declare (a --custom migration's function)
+			// is compared with what the migrations built, not called new
+			if (!c && b)
+				add_row(rows, k, b, a, "migrations");
+			else
+				add_row(rows, k, c, a, snap->file);
 			continue;
 		}
 		// The database is what its migrations built; the snapshot says otherwise.

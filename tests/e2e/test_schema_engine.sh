@@ -386,6 +386,15 @@ C=$WORK/custom
 cp -r "$DBKIT_SRC/tests/fixtures/from-snapshot-custom" "$C"
 run migrate --dir "$C"
 assert_eq 0 "$RC" "custom: the folder migrates"
+# drift --dir: a function a hand-written migration made, changed by hand, is "changed"
+# against what the migrations built; it said "exists but no migration created it"
+q 'CREATE OR REPLACE FUNCTION "touch"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$'
+run drift --dir "$C"
+assert_eq 4 "$RC" "custom: the function changed by hand is drift ($OUT)"
+assert_match "$OUT" "changed +function +public.touch\\(\\) +definition differs" "custom: changed, against the code"
+assert_not_contains "$OUT" "no migration created it" "custom: not called new"
+assert_contains "$OUT" "the code (migrations, built by PostgreSQL)" "custom: compared with what the migrations built"
+run accept-drift --reason "e2e: the function's new body stays"
 run generate next --dir "$C" --from-snapshot --check
 assert_eq 0 "$RC" "custom: --check finds nothing to do ($OUT $ERR)"
 assert_contains "$OUT" "nothing to generate" "custom: nothing to generate"
