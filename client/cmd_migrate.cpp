@@ -75,7 +75,21 @@ void print_row(const Common &c, const MigrateOptions &m, const std::string &acti
 		fmt::print(out_stream(), "  ok       {}\n", tag);
 }
 
-int fail(const Common &c, const ServerError &err, Totals &t, const char *what) {
+int fail(const Common &c, const ServerError &failed, Totals &t, const char *what) {
+	ServerError err = failed;
+	// The server speaks for the call that failed. Migrations an earlier call of this run
+	// committed (before a non-transactional one, or it) stay applied: say so.
+	const std::string nothing = "Nothing from this run was applied or recorded.";
+	if (size_t at = err.hint.find(nothing); at != std::string::npos && t.applied > 0) {
+		std::string last;
+		for (const auto &r : t.rows)
+			if (r.value("action", "") == "applied")
+				last = r.value("tag", "");
+		err.hint.replace(at, nothing.size(),
+		                 fmt::format("The failed transaction was rolled back; the {} migration{} this run applied before "
+		                             "it (through {}) stay{} applied and recorded.",
+		                             t.applied, t.applied == 1 ? "" : "s", last, t.applied == 1 ? "s" : ""));
+	}
 	if (!c.json)
 		print_notices(t.notices);
 	print_server_error(what, err);
