@@ -114,10 +114,18 @@ COMMENT ON FUNCTION @extschema@.dbkit_grant_deployer(regrole, name, name) IS
 -- add overloads of dbkit's functions there: a person's own unqualified call
 -- (SELECT * FROM dbkit_status('...')) may then run their function, and an
 -- overload with a defaulted extra argument makes every call ambiguous (42725).
+-- Code that runs here, at the script's top level, runs as the installing superuser
+-- with search_path set to the schema dbkit goes into, where other roles may be able
+-- to create: an overload there that matches the argument types more closely than
+-- pg_catalog's (public.quote_ident(name)) would run with those rights. So each
+-- DO block pins the path to pg_catalog while it runs, and other top-level calls
+-- are qualified.
 DO $$
 DECLARE
     who text;
+    saved text := pg_catalog.current_setting('search_path');
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     SELECT string_agg(x, ', ' ORDER BY x) INTO who FROM (
         SELECT quote_ident(r.rolname) AS x FROM pg_roles r
          WHERE NOT r.rolsuper AND r.rolname <> current_user AND r.rolname !~ '^pg_'
@@ -130,6 +138,7 @@ BEGIN
             USING DETAIL = 'They can add functions named like dbkit''s (dbkit_apply, dbkit_status, ...) that calls typed by hand resolve to, running their code with your rights, or that make dbkit''s calls ambiguous.',
                   HINT = format('Install dbkit into a schema only its owner can create in: DROP EXTENSION dbkit; CREATE SCHEMA dbkit_api; CREATE EXTENSION dbkit SCHEMA dbkit_api; or REVOKE CREATE ON SCHEMA %s FROM %s.', '@extschema@', who);
     END IF;
+    PERFORM pg_catalog.set_config('search_path', saved, true);
 END
 $$;
 
@@ -547,7 +556,9 @@ $$;
 DO $make$
 DECLARE
     body text;
+    saved text := pg_catalog.current_setting('search_path');
 BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- see the first DO block
     SELECT p.prosrc INTO STRICT body FROM pg_catalog.pg_proc p
      WHERE p.oid = 'dbkit.snapshot_entries(text, text, oid[])'::pg_catalog.regprocedure;
     body := pg_catalog.replace(body, 'every boolean := objects IS NULL;', 'every boolean := false;');
@@ -567,6 +578,7 @@ SET TimeZone = 'UTC'
 SET extra_float_digits = 1
 SET plan_cache_mode = force_generic_plan
 AS %L$f$, body);
+    PERFORM pg_catalog.set_config('search_path', saved, true);
 END
 $make$;
 
@@ -1725,10 +1737,10 @@ WITH ref AS (
     INSERT INTO dbkit.events (action, tag, reason, detail)
     SELECT 'upgrade-snapshot', ok.tag, 'dbkit 0.2.0: the schema reference now also covers owners, privileges, rules, '
            'view options, aggregates, operators, casts, publications and replica identity',
-           jsonb_build_object('from_snapshot', ok.id, 'format', 2)
+           pg_catalog.jsonb_build_object('from_snapshot', ok.id, 'format', 2)
       FROM ok
     RETURNING id, tag
 )
 INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot)
-SELECT ev.id, ev.tag, md5(s::text), dbkit.catalog_fingerprint(), s
+SELECT ev.id, ev.tag, pg_catalog.md5(s::text), dbkit.catalog_fingerprint(), s
   FROM ev, dbkit.snapshot() s;
