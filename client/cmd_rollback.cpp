@@ -54,7 +54,8 @@ nlohmann::json row_json(const Rolled &r) {
 
 // Rolls back `tag`, whose down file runs outside a transaction, statement by statement.
 std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payload, const nlohmann::json &opts,
-                                             const std::string &tag, bool resume, bool verbose, ServerError &err) {
+                                             const std::string &tag, bool resume, bool verbose,
+                                             const std::string &resume_cmd, ServerError &err) {
 	auto plan = s.conn->query(fmt::format("SELECT statement, line, sql, lock_timeout_ms, statement_timeout_ms, "
 	                                      "lock_retries, retry_delay_ms FROM {}($1::pg_catalog.jsonb, $2, "
 	                                      "$3::pg_catalog.jsonb)",
@@ -65,8 +66,7 @@ std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payl
 	if (verbose)
 		fmt::print(out_stream(), "  {:<12} {:<40} down file outside a transaction, statement by statement\n",
 		           "rolling back", tag);
-	TopLevelRun run{tag, "rollback of", "dbkit rollback --resume (with the same --steps/--to and --reason)", resume,
-	                verbose};
+	TopLevelRun run{tag, "rollback of", resume_cmd, resume, verbose};
 	if (auto failed = run_at_top_level(s, *plan, run)) {
 		err = *failed;
 		return std::nullopt;
@@ -111,7 +111,28 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 
 	std::vector<Notice> notices;
 	nlohmann::json rows = nlohmann::json::array();
-	auto failed = [&](const ServerError &err) {
+	// What finishes the run from where it stops. --to names a migration that stays; --steps
+	// counts from the newest, so once some are rolled back the same --steps would reach
+	// further back than asked (and drop what the first run was told to keep).
+	size_t planned = 0, next = 0;
+	auto again = [&]() {
+		return ro.to.empty() ? fmt::format("--steps {}", planned - next) : "--to " + ro.to;
+	};
+	auto failed = [&](const ServerError &failure) {
+		ServerError err = failure;
+		if (!rows.empty() && planned > next) {
+			const std::string nothing = "Nothing was rolled back.", rerun = "run dbkit rollback again";
+			if (size_t at = err.hint.find(nothing); at != std::string::npos)
+				err.hint.replace(at, nothing.size(),
+				                 fmt::format("This migration's rollback was undone; the {} rolled back before it stay{} "
+				                             "rolled back.",
+				                             rows.size() == 1 ? "one" : std::to_string(rows.size()),
+				                             rows.size() == 1 ? "s" : ""));
+			if (size_t at = err.hint.find(rerun); at != std::string::npos)
+				err.hint.replace(at, rerun.size(),
+				                 fmt::format("run dbkit rollback {} --reason ... to finish{}", again(),
+				                             ro.to.empty() ? " (not the same --steps: the history is shorter now)" : ""));
+		}
 		for (auto &n : s.conn->take_notices())
 			notices.push_back(n);
 		if (!c.json)
@@ -168,11 +189,16 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 	};
 	// Stretches of transactional down files run in one call each (--transaction
 	// all) or one per migration (each); a non-transactional one on its own.
-	size_t next = 0;
+	planned = plan->size();
 	while (next < plan->size()) {
 		const Rolled &p = (*plan)[next];
 		if (outside(p)) {
-			auto r = roll_back_at_top_level(s, payload, opts, p.tag, m.resume && next == 0, !c.json, err);
+			auto r = roll_back_at_top_level(s, payload, opts, p.tag, m.resume && next == 0, !c.json,
+			                                fmt::format("dbkit rollback --resume {} --reason ...{}", again(),
+			                                            ro.to.empty() ? " (this --steps: the history is shorter "
+			                                                            "than when the run began)"
+			                                                          : ""),
+			                                err);
 			if (!r)
 				return failed(err);
 			record(*r, true);

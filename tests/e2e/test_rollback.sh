@@ -233,6 +233,11 @@ assert_eq 1 "$RC" "--transaction each stops at the failing one"
 assert_eq "0000_f1" "$(history)" "the newest one's rollback committed on its own"
 assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'f2'")" "its table is gone"
 assert_eq "$(file_hashes "$m" 0000_f1)" "$(drizzle_hashes)" "drizzle's table follows"
+# the hint finishes what was asked: the same --steps 2 would now reach one further back
+# (an attack found a re-run, as the old hint said, dropping a table nobody asked to roll back)
+assert_not_contains "$ERR" "Nothing was rolled back" "--transaction each: not 'nothing was rolled back' once one was"
+assert_contains "$ERR" "the one rolled back before it stays rolled back" "it says what stays rolled back"
+assert_contains "$ERR" "run dbkit rollback --steps 1 --reason ... to finish" "and the --steps left"
 
 # --- a backend terminated mid-rollback leaves all or nothing
 case_begin "a backend terminated mid-rollback"
@@ -342,7 +347,7 @@ printf 'DROP INDEX CONCURRENTLY "n_w";\n--> statement-breakpoint\nDROP INDEX CON
 run rollback --dir "$m" --steps 1 --reason "typo"
 assert_eq 1 "$RC" "a failing statement stops the rollback"
 assert_contains "$ERR" "rollback of 0003_idx2, statement 2 (line 3)" "naming the migration, statement and line"
-assert_contains "$ERR" "dbkit rollback --resume" "and how to continue"
+assert_contains "$ERR" "dbkit rollback --resume --steps 1 --reason ..." "and how to continue, with the --steps left"
 assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'n_w'")" "the statement before it stays done (outside a transaction)"
 assert_eq "0000_n 0001_idx 0002_w 0003_idx2" "$(history)" "the migration is still recorded as applied"
 assert_eq "down failed 2" "$(q "SELECT direction || ' ' || status || ' ' || next_statement FROM dbkit.progress")" "the stopping point is recorded"
