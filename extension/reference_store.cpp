@@ -466,7 +466,9 @@ Stored store_reference(int64_t run_id, const std::string &tag, const Options *op
 		    "SELECT $1, $2, pg_catalog.md5(m::text), NULL, m FROM ("
 		    " SELECT coalesce(pg_catalog.jsonb_object_agg(k, v) FILTER (WHERE v IS NOT NULL), '{}'::pg_catalog.jsonb) m"
 		    " FROM (SELECT coalesce(a.key, c.key) AS k, CASE WHEN c.value IS NOT NULL"
-		    "   AND a.value IS NOT DISTINCT FROM NULLIF(c.value OPERATOR(pg_catalog.->) 'live', 'null'::pg_catalog.jsonb)"
+		    // a column's position moves when the run drops an earlier column: not a change of it
+		    "   AND a.value OPERATOR(pg_catalog.-) 'position' IS NOT DISTINCT FROM"
+		    "       NULLIF(c.value OPERATOR(pg_catalog.->) 'live', 'null'::pg_catalog.jsonb) OPERATOR(pg_catalog.-) 'position'"
 		    "   THEN NULLIF(c.value OPERATOR(pg_catalog.->) 'ref', 'null'::pg_catalog.jsonb)"
 		    "   ELSE a.value END AS v"
 		    "  FROM pg_catalog.jsonb_each((SELECT s.s FROM s)) a"

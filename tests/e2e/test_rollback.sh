@@ -239,6 +239,26 @@ assert_not_contains "$ERR" "Nothing was rolled back" "--transaction each: not 'n
 assert_contains "$ERR" "the one rolled back before it stays rolled back" "it says what stays rolled back"
 assert_contains "$ERR" "run dbkit rollback --steps 1 --reason ... to finish" "and the --steps left"
 
+# --- drift pending on the table a down file changes stays drift (an attack found it
+# absorbed: dropping an earlier column moved the hand-made column's position, which was
+# taken for a change the run made)
+case_begin "a rollback keeps drift pending on the table it changes"
+fresh_db e2e_rb_drift
+m=$WORK/rbdrift
+mkdir -p "$m"
+printf 'CREATE TABLE "a" ("id" serial PRIMARY KEY);' >"$m/0000_a.sql"
+printf 'ALTER TABLE "a" ADD COLUMN "c" text;' >"$m/0001_c.sql"
+printf 'ALTER TABLE "a" DROP COLUMN "c";' >"$m/0001_c.down.sql"
+write_journal "$m" 0000_a 0001_c
+run migrate --dir "$m"
+q 'ALTER TABLE a ADD COLUMN "handcol" int' >/dev/null
+run rollback --dir "$m" --steps 1 --reason "undo c"
+assert_eq 0 "$RC" "the rollback runs${ERR:+: $ERR}"
+assert_contains "$ERR$OUT" "keeps reporting those changes" "warning that the drift is carried"
+run drift
+assert_eq 4 "$RC" "the hand-made column is still drift"
+assert_match "$OUT" "added +column +public.a.handcol" "named"
+
 # --- a backend terminated mid-rollback leaves all or nothing
 case_begin "a backend terminated mid-rollback"
 fresh_db e2e_rb_kill
