@@ -61,6 +61,10 @@ DBKIT_FUNCTION(dbkit_drift) {
 		            "dbkit records one after every migrate that changes the history. To take the current schema as "
 		            "the reference: SELECT dbkit_accept_drift('initial reference');");
 	std::string since = *spi::get_text(0, 1);
+	if (reference_lost())
+		throw Error(DBKIT_NO_SNAPSHOT, std::string(kReferenceLostWhy) + ": drift cannot be told",
+		            "Compare the schema with the code (dbkit drift --dir), then record it: dbkit accept-drift --reason "
+		            "\"after restore\". The next dbkit migrate records it as well.");
 	spi::execute(
 	    "SELECT e.id FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
 	    "AND e.id > coalesce((SELECT run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1), 0)");

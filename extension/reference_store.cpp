@@ -515,7 +515,24 @@ void note_ddl_during_run(int64_t run_id, Stored how, bool stopped_half_way, cons
 		      "Review SELECT * FROM dbkit.ddl_audit ORDER BY id DESC for who changed what."});
 }
 
+bool reference_lost() {
+	AsExtensionOwner owner;
+	spi::execute(
+	    "SELECT 1 FROM (SELECT id, snapshot FROM dbkit.snapshots ORDER BY id DESC LIMIT 1) s "
+	    "WHERE s.snapshot IS NULL AND s.id IS DISTINCT FROM (SELECT snapshot_id FROM dbkit.reference_state)");
+	return spi::rows() > 0;
+}
+
 std::optional<std::string> drift_before_run() {
+	// No reference to compare with (a restored database): nothing can be carried; the
+	// run records the schema as it is, and says so
+	if (reference_lost()) {
+		warn({core::Severity::Warning, "reference.lost", "",
+		      std::string(kReferenceLostWhy) + ": the reference this run records is the schema as it is now, so changes "
+		      "made outside the migrations before it cannot be told",
+		      "Compare the schema with the code first if that matters: dbkit drift --dir."});
+		return std::nullopt;
+	}
 	// No DDL outside dbkit since the reference (the event triggers' flag), roles and
 	// event triggers unchanged: nothing to carry, and no catalog to read.
 	DriftBasis basis = drift_basis(/*need_set=*/false);

@@ -24,6 +24,14 @@ inline constexpr const char *kHintDriftCarried =
 // after the run with, so a deploy right after the upgrade carries the drift too.
 std::optional<std::string> drift_before_run();
 
+// The newest reference is kept per object (dbkit.reference_objects), and those rows are
+// not where its snapshot row says: pg_dump/pg_restore copies dbkit.snapshots, not the
+// per-object copy (its object ids would not hold in another database either).
+bool reference_lost();
+inline constexpr const char *kReferenceLostWhy =
+    "the schema reference the newest snapshot row points to is not in this database (pg_dump and pg_restore copy "
+    "dbkit's history and snapshots, not its per-object reference)";
+
 // Stores the reference for run `run_id` (the run's last migration `tag`) and keeps
 // the newest ten. The reference is the live schema, except that drift found before
 // the run (`carried`) is carried forward: an object the run's migrations left as the

@@ -291,6 +291,36 @@ assert_eq "$before" "$(dbkit_state "$MDB")" "monitor: history, snapshots, events
 assert_eq "" "$(q "SELECT relname FROM pg_class WHERE relname = 'evil'")" "monitor: nothing was created"
 "${PSQL[@]}" -d postgres -c 'DROP ROLE dbkit_monitor'
 
+# --- a restore of a database whose newest reference is kept per object (any deploy after
+# the first): the dump has the snapshot row, not the per-object copy. drift said every
+# object was added (exit 4) and the next migrate carried all of it forward for good.
+case_begin "restore: a per-object reference is not in the dump"
+fresh_db drift_restore_inc
+R=$WORK/restore-inc
+mkdir -p "$R"
+printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY);' >"$R/0000_a.sql"
+write_journal "$R" 0000_a
+run migrate --dir "$R"
+printf 'CREATE TABLE "b" ("id" integer PRIMARY KEY);' >"$R/0001_b.sql"
+write_journal "$R" 0000_a 0001_b
+run migrate --dir "$R"
+assert_eq "t" "$(q 'SELECT snapshot IS NULL FROM dbkit.snapshots ORDER BY id DESC LIMIT 1')" "restore: the newest reference is per object"
+dump_restore drift_restore_inc drift_restore_inc2
+assert_eq 0 "$RESTORE_RC" "restore: pg_restore exits 0"
+PGDATABASE=drift_restore_inc2 run drift
+assert_eq 1 "$RC" "restore: drift cannot be told, and says so (not exit 4)"
+assert_contains "$ERR" "is not in this database (pg_dump and pg_restore copy" "restore: why"
+assert_contains "$ERR" "dbkit accept-drift" "restore: what to do"
+assert_not_contains "$OUT$ERR" "exists but no migration created it" "restore: no object called new"
+printf 'CREATE TABLE "c" ("id" integer PRIMARY KEY);' >"$R/0002_c.sql"
+write_journal "$R" 0000_a 0001_b 0002_c
+PGDATABASE=drift_restore_inc2 run migrate --dir "$R"
+assert_eq 0 "$RC" "restore: the next deploy runs${ERR:+: $ERR}"
+assert_contains "$OUT$ERR" "the reference this run records is the schema as it is now" "restore: and says what it records"
+PGDATABASE=drift_restore_inc2 run drift
+assert_eq 0 "$RC" "restore: then drift is clean: $OUT $ERR"
+"${PSQL[@]}" -d postgres -c 'DROP DATABASE IF EXISTS drift_restore_inc2' >/dev/null
+
 # --- one command by hand is one audit line, though it fires two events (ddl_command_end
 # and sql_drop): the statement was listed twice under a dropped constraint
 case_begin "audit: one line per command"
