@@ -31,8 +31,27 @@ namespace {
 // bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
 constexpr const char *kEngineVersion = "dbkit-shadow-4";  // 3: "reprinted" members; 4: live objects hidden from lookups by name
 
+// What the shadow takes from the live database besides the sources (shadow.cpp): drizzle's
+// schema and table when they exist, the schemas extensions live in, the comments of those
+// it makes again. A side cached before drizzle's migrator or dbkit made drizzle's schema
+// was reused after, and reported that schema as added for good (found on FWU-DE/telli-api).
+std::string environment() {
+	spi::execute(
+	    "SELECT pg_catalog.concat_ws('|', f.s, f.t, "
+	    "  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "    WHERE n.nspname = f.s AND c.relname = f.t AND c.relkind = 'r'), "
+	    "  (SELECT pg_catalog.string_agg(n.nspname || ':' || coalesce(d.description, ''), ',' ORDER BY n.nspname) "
+	    "     FROM pg_catalog.pg_namespace n LEFT JOIN pg_catalog.pg_description d ON d.objoid = n.oid "
+	    "      AND d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objsubid = 0 "
+	    "    WHERE n.nspname = 'public' OR n.nspname = f.s "
+	    "       OR n.oid IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e))) "
+	    "FROM (SELECT coalesce(x.f ->> 'drizzle_schema', 'drizzle') AS s, coalesce(x.f ->> 'drizzle_table', "
+	    "      '__drizzle_migrations') AS t FROM (SELECT dbkit._reference_format() AS f) x) f");
+	return spi::get_text(0, 1).value_or("");
+}
+
 std::string cache_key(const std::vector<const core::Migration *> &sources) {
-	std::string basis = fmt::format("{}\n{}\n", kEngineVersion, PG_VERSION_NUM);
+	std::string basis = fmt::format("{}\n{}\n{}\n", kEngineVersion, PG_VERSION_NUM, environment());
 	for (const core::Migration *m : sources)
 		basis += m->file + "\n" + sha256_hex(m->sql) + "\n";
 	return sha256_hex(basis);

@@ -228,6 +228,18 @@ assert_contains "$ERR" "cannot read the schema file" "named"
 assert_eq "0000_init.sql 0001_add_mood.sql 0002_add_mood_2.sql" "$(cd "$F" && ls *.sql | tr '\n' ' ' | sed 's/ $//')" "nothing was written by the failures"
 
 ###############################################################################
+# the code's side cached before the first deploy (no drizzle schema yet) was reused after
+# it, and drizzle's schema showed as added for good (FWU-DE/telli-api, sweep of Dec 2)
+case_begin drift/before-the-first-deploy
+fresh_db eng_drift_first
+run drift --dir "$F"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "setup: $ERR"
+run drift --dir "$F"
+assert_eq 0 "$RC" "drift --dir run before the first deploy leaves no false drift after it: $OUT"
+assert_not_contains "$OUT" "schema drizzle" "drizzle's schema is not drift"
+
+###############################################################################
 case_begin drift/one-change-one-difference
 fresh_db eng_drift
 run migrate --dir "$F"
