@@ -47,9 +47,18 @@ std::optional<std::pair<std::string, std::string>> snapshot_ddl_of(const LoadedF
 		            fmt::format("{}: invalid JSON at line {}, column {}: {}", snap->first, err.line, err.column,
 		                        err.message),
 		            "Restore the snapshot from version control, or run drizzle-kit generate again.");
+	// where the snapshot is ambiguous, what the database has (core/snapshot_ddl.hpp)
+	core::SnapshotDdlHints hints;
+	spi::execute(
+	    "SELECT n.nspname::text, c.relname::text, co.conname::text FROM pg_catalog.pg_constraint co "
+	    "JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+	    "WHERE co.contype = 'p' AND co.conname::text OPERATOR(pg_catalog.<>) pg_catalog.concat(c.relname, '_pkey')");
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		hints.folded_primary_keys.insert(
+		    core::folded_key(*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3)));
 	core::SnapshotDdl ddl;
 	std::string why;
-	if (!core::snapshot_to_ddl(v, ddl, why)) {
+	if (!core::snapshot_to_ddl(v, ddl, why, hints)) {
 		unsupported = fmt::format("{}: {}", snap->first, why);
 		return std::nullopt;
 	}
@@ -109,6 +118,7 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 	EngineOptions o = read_engine_options(jsonb_arg(fcinfo, 1));
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	std::string unsupported;
+	spi::connect();  // the snapshot's DDL follows the database where the snapshot is ambiguous
 	auto ddl = snapshot_ddl_of(lf, unsupported);
 	if (!ddl)
 		throw Error(DBKIT_NO_SNAPSHOT,
@@ -131,7 +141,6 @@ DBKIT_FUNCTION(dbkit_schema_from_snapshot) {
 	}
 	core::Migration m = schema_file(ddl->second, ddl->first);
 	RunScope run;
-	spi::connect();
 	std::string snap = shadow_snapshot({&m}, o.shadow);
 	snap = marked_without_comments(snap);  // drizzle snapshots declare no comments
 	spi::finish();

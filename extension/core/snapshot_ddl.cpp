@@ -179,6 +179,16 @@ struct Plan {
 	std::vector<std::string> enums, sequences, tables, indexes, fks, views, policies;
 	std::set<std::string> policy_roles;  // non-built-in roles policies name
 	std::vector<std::string> warnings;
+	const std::set<std::string> *folded = nullptr;  // SnapshotDdlHints::folded_primary_keys
+
+	// A unique constraint on exactly the primary key's columns: inside CREATE TABLE
+	// PostgreSQL folds the two into one primary key named like the unique constraint;
+	// added later, both stay. The snapshot cannot tell which the migrations did: by
+	// default both stay (codu-code/codu), folded where the database has it folded
+	// (homarr-labs/homarr, useautumn/autumn: drizzle-kit writes both inside CREATE TABLE).
+	bool folded_in_database(const std::string &schema, const std::string &table, const std::string &unique) const {
+		return folded && folded->count(folded_key(schema.empty() ? "public" : schema, table, unique));
+	}
 
 	void use_schema(const std::string &s) {
 		if (s.empty() || s == "public" || !schema_set.insert(s).second)
@@ -382,7 +392,7 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 			if (uname.empty())
 				uname = name + "_" + cname + "_unique";
 			std::string u = "CONSTRAINT " + ddl_ident(uname) + " UNIQUE" + (flag(c.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "");
-			if (pk_cols == std::vector<std::string>{cname})
+			if (pk_cols == std::vector<std::string>{cname} && !plan.folded_in_database(schema, name, uname))
 				after.push_back("ALTER TABLE " + q + " ADD " + u + " (" + ddl_ident(cname) + ");");
 			else
 				line += " " + u;
@@ -411,7 +421,7 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 			std::vector<std::string> ucols = str_list(u, "columns", up, true);
 			std::string c = "CONSTRAINT " + ddl_ident(req_str(u, "name", up)) + " UNIQUE" +
 			                (flag(u.find("nullsNotDistinct")) ? " NULLS NOT DISTINCT" : "") + "(" + ident_list(ucols) + ")";
-			if (!pk_cols.empty() && ucols == pk_cols)
+			if (!pk_cols.empty() && ucols == pk_cols && !plan.folded_in_database(schema, name, req_str(u, "name", up)))
 				after.push_back("ALTER TABLE " + q + " ADD " + c + ";");
 			else
 				lines.push_back(c);
@@ -618,7 +628,10 @@ void table_v8(Plan &plan, const TableV8 &t) {
 		unique_cols.push_back(str_list(*t.uniques[i], "columns", t.unique_paths[i], true));
 	std::vector<bool> unique_inline(t.uniques.size(), false);
 	// one on exactly the primary key's columns: after CREATE TABLE (see table_v7)
-	auto same_as_pk = [&](size_t u) { return pk && unique_cols[u] == pk_cols; };
+	auto same_as_pk = [&](size_t u) {
+		return pk && unique_cols[u] == pk_cols &&
+		       !plan.folded_in_database(t.schema, t.name, req_str(*t.uniques[u], "name", t.unique_paths[u]));
+	};
 
 	for (size_t i = 0; i < t.columns.size(); ++i) {
 		const JsonValue &c = *t.columns[i];
@@ -840,7 +853,11 @@ std::string join_ddl(const std::vector<std::string> &statements) {
 	return out;
 }
 
-bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error) {
+std::string folded_key(const std::string &schema, const std::string &table, const std::string &constraint) {
+	return schema + '\n' + table + '\n' + constraint;
+}
+
+bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error, const SnapshotDdlHints &hints) {
 	out = SnapshotDdl{};
 	error.clear();
 	if (snap.kind != Kind::Object) {
@@ -848,6 +865,7 @@ bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error
 		return false;
 	}
 	Plan plan;
+	plan.folded = &hints.folded_primary_keys;
 	try {
 		std::string version = scalar(snap.find("version"), "version");
 		std::string dialect = scalar(snap.find("dialect"), "dialect");

@@ -16,6 +16,7 @@
 // `public` exists, and every role a policy names exists (roles are cluster-wide:
 // they are never created here, see the warnings).
 #pragma once
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,10 +30,19 @@ struct SnapshotDdl {
 	std::vector<std::string> warnings;    // what was declared but not built, and why
 };
 
+// Where a snapshot is ambiguous, what the database has. folded_primary_keys: primary keys
+// (folded_key(schema, table, constraint)) named like a unique constraint the snapshot
+// declares on the same columns: PostgreSQL folded the two when both were in CREATE TABLE.
+struct SnapshotDdlHints {
+	std::set<std::string> folded_primary_keys;
+};
+std::string folded_key(const std::string &schema, const std::string &table, const std::string &constraint);
+
 // Fills `out` and returns true; or returns false with `error` naming the JSON path
 // of the first field that cannot be turned into DDL ("tables.public.users.columns.id.type",
 // "ddl[12].columns"). `out` is cleared first.
-bool snapshot_to_ddl(const JsonValue &snapshot, SnapshotDdl &out, std::string &error);
+bool snapshot_to_ddl(const JsonValue &snapshot, SnapshotDdl &out, std::string &error,
+                     const SnapshotDdlHints &hints = {});
 
 // The statements joined the way drizzle-kit writes a migration file: separated by
 // "\n--> statement-breakpoint\n".

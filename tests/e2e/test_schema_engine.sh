@@ -430,4 +430,21 @@ assert_contains "$ERR" "meta/0000_snapshot.json is older than 0001_custom: it do
 assert_contains "$ERR" "Nothing was written" "stale snapshot: nothing written"
 assert_eq 2 "$(ls "$C"/*.sql | wc -l)" "stale snapshot: no migration file written"
 
+# a unique constraint on the primary key's column, folded by PostgreSQL into the primary key
+# (homarr-labs/homarr, useautumn/autumn): the snapshot's DDL follows the database, so nothing
+# is planned; it planned dropping the primary key and the foreign key on it
+case_begin generate/pk-and-unique-folded
+fresh_db gen_folded
+P=$WORK/folded
+cp -r "$DBKIT_SRC/tests/fixtures/pk-and-unique-folded" "$P"
+run migrate --dir "$P"
+assert_eq 0 "$RC" "folded: the folder migrates"
+assert_eq "settings_key_unique p" "$(q "SELECT conname || ' ' || contype::text FROM pg_constraint WHERE conrelid = 'settings'::regclass")" \
+	"folded: PostgreSQL has one primary key named like the unique constraint"
+run generate next --dir "$P" --from-snapshot --check
+assert_eq 0 "$RC" "folded: nothing to generate ($OUT $ERR)"
+assert_not_contains "$OUT" "DROP CONSTRAINT" "folded: no key dropped"
+run drift --dir "$P"
+assert_eq 0 "$RC" "folded: drift --dir finds nothing: $OUT"
+
 finish

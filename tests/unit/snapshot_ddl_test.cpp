@@ -122,6 +122,38 @@ TEST(SnapshotDdl, AUniqueOnThePrimaryKeysColumnsComesAfterTheTable) {
 	EXPECT_EQ(std::string::npos, all(e).find("\"id\" integer PRIMARY KEY NOT NULL UNIQUE")) << all(e);
 }
 
+// homarr-labs/homarr, useautumn/autumn: drizzle-kit wrote the primary key and the unique
+// constraint inside CREATE TABLE, so the database has one primary key named like the unique
+// constraint. Where the database has it folded, the snapshot's DDL folds it too (built apart,
+// generate --from-snapshot planned dropping that primary key and every foreign key on it).
+TEST(SnapshotDdl, AUniqueOnThePrimaryKeyFoldedWhereTheDatabaseHasItFolded) {
+	SnapshotDdlHints hints;
+	hints.folded_primary_keys.insert(folded_key("public", "settings", "settings_key_unique"));
+	const std::string t7 = v7(R"J("public.settings": {"name": "settings", "schema": "", "columns": {
+	    "key": {"name": "key", "type": "text", "primaryKey": true, "notNull": true}},
+	  "indexes": {}, "foreignKeys": {}, "compositePrimaryKeys": {},
+	  "uniqueConstraints": {"u": {"name": "settings_key_unique", "columns": ["key"], "nullsNotDistinct": false}},
+	  "checkConstraints": {}, "policies": {}, "isRLSEnabled": false})J");
+	SnapshotDdl d;
+	std::string error;
+	ASSERT_TRUE(snapshot_to_ddl(parse(t7), d, error, hints)) << error;
+	ASSERT_EQ(1u, d.statements.size()) << all(d);
+	EXPECT_NE(std::string::npos, d.statements[0].find("CONSTRAINT \"settings_key_unique\" UNIQUE(\"key\")")) << all(d);
+	// without the hint (the database has both, or no database): after the table, as before
+	EXPECT_EQ(2u, ddl_of(t7).statements.size());
+	// drizzle-kit 1.0 snapshots follow the same hint
+	const std::string t8 = v8(R"J(
+	  {"entityType": "tables", "schema": "public", "name": "b", "isRlsEnabled": false},
+	  {"entityType": "columns", "schema": "public", "table": "b", "name": "id", "type": "integer", "typeSchema": null, "notNull": true, "dimensions": 0, "default": null, "generated": null, "identity": null},
+	  {"entityType": "pks", "schema": "public", "table": "b", "name": "b_pkey", "columns": ["id"], "nameExplicit": false},
+	  {"entityType": "uniques", "schema": "public", "table": "b", "name": "b_id_unique", "columns": ["id"], "nameExplicit": true, "nullsNotDistinct": false})J");
+	SnapshotDdlHints h8;
+	h8.folded_primary_keys.insert(folded_key("public", "b", "b_id_unique"));
+	SnapshotDdl e;
+	ASSERT_TRUE(snapshot_to_ddl(parse(t8), e, error, h8)) << error;
+	EXPECT_EQ(std::string::npos, all(e).find("ALTER TABLE")) << all(e);
+}
+
 TEST(SnapshotDdl, V7IdentityGeneratedSequencesSchemas) {
 	auto d = ddl_of(v7(R"J("app.t": {"name": "t", "schema": "app", "columns": {
 	    "id": {"name": "id", "type": "integer", "primaryKey": true, "notNull": true,
