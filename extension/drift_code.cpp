@@ -15,6 +15,7 @@
 #include "core/code_drift.hpp"
 #include "core/drift_describe.hpp"
 #include "core/drizzle_snapshots.hpp"
+#include "db_plan.hpp"
 #include "errcodes.hpp"
 #include "history.hpp"
 #include "code_side.hpp"
@@ -252,6 +253,19 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	std::set<std::string> recorded;
 	for (const auto &h : read_history())
 		recorded.insert(h.tag);
+	// and what drizzle's migrator applied (the next dbkit migrate adopts it without running
+	// it) or dbkit applied under another tag: built by an applied migration all the same
+	{
+		Subxact sx;
+		try {
+			for (const auto &it : plan_against_database(lf, Options{}).items)
+				if (it.pos && (it.state == core::State::Adopt || it.state == core::State::Renamed))
+					recorded.insert(lf.folder.migrations[*it.pos].tag);
+			sx.commit();
+		} catch (const PgError &) {
+			sx.rollback();  // drizzle's table unreadable or untrusted: dbkit's history alone
+		}
+	}
 	std::vector<const core::Migration *> applied, all = migrations_through(lf, "");
 	std::string pending;
 	for (const core::Migration *m : all) {

@@ -149,6 +149,11 @@ drizzle "$NPM_0X" "$J"
 assert_eq 0 "$RC" "0.x a: drizzle migrate exits 0 ($ERR)"
 assert_eq 9 "$(drizzle_count)" "0.x a: drizzle recorded 9 rows"
 assert_eq "id,hash,created_at" "$(drizzle_columns)" "0.x a: drizzle's table has the 0.x shape"
+# before dbkit adopts them, what drizzle applied is applied for drift --dir too (kanbn/kan:
+# every object a migration made was reported as drift)
+run drift --dir "$J" --json
+assert_eq "0" "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["code"]))' <<<"$OUT")" \
+	"0.x a: before adoption drift --dir finds no difference against the code ($OUT)"
 before=$(schema_dump)
 run migrate --dir "$J" --json
 assert_eq 0 "$RC" "0.x a: dbkit migrate exits 0 ($ERR)"
