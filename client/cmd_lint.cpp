@@ -39,7 +39,10 @@ int cmd_lint(const Common &c, bool show_info) {
 		                {"message", r->get(i, 6)}, {"hint", r->get(i, 7)}});
 		if (c.json || (sev == "info" && !show_info))
 			continue;
-		fmt::print(out_stream(), "{:<8} {:<26} {}: {}\n", sev, r->get(i, 3), r->get(i, 1), r->get(i, 6));
+		// messages about the whole file (a syntax error, its transaction control) name it already
+		const std::string file = r->get(i, 1), message = r->get(i, 6);
+		bool named = message.rfind(file + ":", 0) == 0 || message.rfind(file + ",", 0) == 0;
+		fmt::print(out_stream(), "{:<8} {:<26} {}{}\n", sev, r->get(i, 3), named ? "" : file + ": ", message);
 		fmt::print(out_stream(), "{:<8} {:<26} hint: {}\n", "", "", r->get(i, 7));
 	}
 	if (c.json)

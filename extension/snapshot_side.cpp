@@ -7,6 +7,7 @@
 #include "code_side.hpp"
 #include "core/drizzle_snapshots.hpp"
 #include "core/snapshot_ddl.hpp"
+#include "core/text.hpp"
 #include "errcodes.hpp"
 #include "run_state.hpp"
 #include "spi.hpp"
@@ -30,6 +31,27 @@ std::string migrations_after(const core::Folder &f, const std::string &snapshot_
 	for (size_t i = at + 1; i < f.migrations.size(); ++i)
 		out += (out.empty() ? "" : ", ") + f.migrations[i].tag;
 	return out;
+}
+
+// The shadow names the statement it failed on as "migration FILE, statement N (line L)":
+// lines of the DDL dbkit wrote for the snapshot, which no one sees. Said instead by the
+// statement's first line, which names the table, type or index of the snapshot.
+std::string in_snapshot_terms(std::string what, const std::string &file, const std::string &ddl) {
+	const std::string head = "migration " + file + ", statement ";
+	size_t at = what.find(head);
+	if (at == std::string::npos)
+		return what;
+	size_t num = at + head.size(), close = what.find("): ", num);
+	if (close == std::string::npos)
+		return what;
+	int n = std::atoi(what.c_str() + num);
+	std::vector<core::Chunk> chunks = core::split_breakpoints(ddl);
+	if (n < 1 || static_cast<size_t>(n) > chunks.size())
+		return what;
+	std::string first(chunks[n - 1].text.substr(core::skip_space_and_comments(chunks[n - 1].text, 0)));
+	first = first.substr(0, first.find('\n'));
+	what.replace(at, close + 3 - at, "");
+	return what + fmt::format(", in the statement dbkit writes for it that begins {}", first);
 }
 
 }  // namespace
@@ -97,7 +119,7 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 		    code == ERRCODE_INSUFFICIENT_PRIVILEGE)
 			throw;
 		std::string msg = fmt::format("{}: PostgreSQL cannot build it ({}); the code's side is what the migrations build",
-		                              ddl->first, e.what());
+		                              ddl->first, in_snapshot_terms(e.what(), ddl->first, ddl->second));
 		PgCall([&]() noexcept { ereport(WARNING, (errmsg("%s", msg.c_str()))); });
 		if (warned)
 			*warned = true;

@@ -354,6 +354,9 @@ run drift --dir "$U"
 assert_eq 0 "$RC" "unbuildable snapshot: no drift against what the migrations build"
 assert_contains "$ERR" "warning: meta/0000_snapshot.json: PostgreSQL cannot build it" "unbuildable snapshot: the warning is shown"
 assert_contains "$ERR" "the code's side is what the migrations build" "unbuildable snapshot: and what was compared instead"
+# named by the statement's first line, not by a line of DDL no one sees (sweep of Dec 2)
+assert_not_contains "$ERR" "(line " "unbuildable snapshot: no line number of dbkit's own DDL"
+assert_contains "$ERR" "in the statement dbkit writes for it that begins" "unbuildable snapshot: the statement is named"
 assert_not_contains "$ERR" "will be truncated" "unbuildable snapshot: the shadow's notices are not repeated"
 run drift --dir "$U" --json
 assert_contains "$OUT" '"warnings": [' "unbuildable snapshot: --json carries the warning"
