@@ -1719,6 +1719,48 @@ AS 'MODULE_PATHNAME', 'dbkit_drizzle_snapshot_from_sql' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(text, jsonb) IS
     'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId; json: views in dependency order), read from the catalogs of the shadow where PostgreSQL built it';
 
+-- What this script created belongs to whoever ran it. A superuser other than the
+-- extension's owner running ALTER EXTENSION dbkit UPDATE left the new tables and
+-- functions to itself, while 0.1.0's SECURITY DEFINER audit functions run as the owner:
+-- once the owner was no longer a superuser, the audit and every deploy failed on
+-- "permission denied for table dirty_objects". They go to the extension's owner, as a
+-- fresh install by that owner has them (event triggers stay: only a superuser may own one).
+DO $own$
+DECLARE
+    saved text := pg_catalog.current_setting('search_path');
+    ext oid;
+    owner oid;
+    r record;
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);  -- see the first DO block
+    SELECT e.oid, e.extowner INTO ext, owner FROM pg_extension e WHERE e.extname = 'dbkit';
+    FOR r IN
+        SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END AS kind,
+               c.oid::regclass::text AS obj
+          FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
+         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass
+           AND d.refobjid = ext AND d.deptype = 'e' AND c.relowner <> owner AND c.relkind IN ('r', 'p', 'v', 'S')
+           -- a sequence a column owns follows its table
+           AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+                              AND x.deptype IN ('a', 'i'))
+        UNION ALL
+        SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure::text
+          FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+         WHERE d.classid = 'pg_proc'::regclass AND d.refclassid = 'pg_extension'::regclass
+           AND d.refobjid = ext AND d.deptype = 'e' AND p.proowner <> owner
+        UNION ALL
+        SELECT 'TYPE', t.oid::regtype::text
+          FROM pg_depend d JOIN pg_type t ON t.oid = d.objid
+         WHERE d.classid = 'pg_type'::regclass AND d.refclassid = 'pg_extension'::regclass
+           AND d.refobjid = ext AND d.deptype = 'e' AND t.typowner <> owner AND t.typtype IN ('c', 'e', 'd')
+           AND (t.typrelid = 0 OR (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO %I', r.kind, r.obj, pg_get_userbyid(owner));
+    END LOOP;
+    PERFORM pg_catalog.set_config('search_path', saved, true);
+END
+$own$;
+
 -- An upgraded database whose 0.1.0 reference still matches the live schema (no
 -- pending drift, as 0.1.0 saw it) gets a format-2 reference at once, recorded as
 -- an event: from now on owners, privileges, rules, ... are watched. One with

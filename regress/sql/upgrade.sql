@@ -192,3 +192,27 @@ DROP FUNCTION public.eq_oid_regprocedure(oid, regprocedure), public.jsonb_build_
   public.quote_ident(name), public.escalate();
 REVOKE CREATE ON SCHEMA public FROM dbkit_upgrade_planter;
 DROP ROLE dbkit_upgrade_planter;
+
+-- Updated by a superuser other than the extension's owner: what the update creates goes to
+-- the owner, as a fresh install by the owner has it (the audit and every deploy failed once
+-- the owner was no longer a superuser: permission denied for table dirty_objects).
+DROP EXTENSION dbkit;
+CREATE ROLE dbkit_upgrade_owner SUPERUSER;
+SET ROLE dbkit_upgrade_owner;
+CREATE EXTENSION dbkit VERSION '0.1.0';
+RESET ROLE;
+ALTER EXTENSION dbkit UPDATE TO '0.2.0';
+SELECT count(*) AS members_not_owned_by_the_owner
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'dbkit'
+  LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
+  LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
+ WHERE d.deptype = 'e' AND coalesce(c.relowner, p.proowner) <> e.extowner;
+CREATE SCHEMA upgrade_owner_s AUTHORIZATION dbkit_upgrade_owner;
+ALTER ROLE dbkit_upgrade_owner NOSUPERUSER;
+SET ROLE dbkit_upgrade_owner;
+CREATE TABLE upgrade_owner_s.t (id int);
+RESET ROLE;
+SELECT count(*) > 0 AS audited FROM dbkit.ddl_audit WHERE object_identity = 'upgrade_owner_s.t';
+DROP SCHEMA upgrade_owner_s CASCADE;
+DROP EXTENSION dbkit;
+DROP ROLE dbkit_upgrade_owner;
