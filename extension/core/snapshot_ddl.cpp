@@ -180,6 +180,14 @@ struct Plan {
 	std::set<std::string> policy_roles;  // non-built-in roles policies name
 	std::vector<std::string> warnings;
 	const std::set<std::string> *folded = nullptr;  // SnapshotDdlHints::folded_primary_keys
+	const std::map<std::string, std::string> *pk_names = nullptr;  // SnapshotDdlHints::primary_key_names
+
+	std::string live_primary_key(const std::string &schema, const std::string &table) const {
+		if (!pk_names)
+			return "";
+		auto it = pk_names->find(folded_key(schema.empty() ? "public" : schema, table, ""));
+		return it == pk_names->end() ? "" : it->second;
+	}
 
 	// A unique constraint on exactly the primary key's columns: inside CREATE TABLE
 	// PostgreSQL folds the two into one primary key named like the unique constraint;
@@ -373,12 +381,34 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 	if (const JsonValue *pks = opt_obj(t, "compositePrimaryKeys", path); pks && !pks->members.empty() && pk_cols.empty())
 		pk_cols = str_list(pks->members[0].second, "columns", path + ".compositePrimaryKeys." + pks->members[0].first, true);
 	std::vector<std::string> after;  // ALTER TABLE ... ADD CONSTRAINT ... UNIQUE, for those
+	// A primary key declared on its column has no name here: PostgreSQL calls it
+	// <table>_pkey, but a table renamed since keeps its old one (Mail-0/Zero). The
+	// database's name, when it has another, unless that is a unique constraint's the
+	// snapshot declares (folded, above).
+	std::string pk_as = pk_cols.size() == 1 ? plan.live_primary_key(schema, name) : "";
+	if (!pk_as.empty()) {
+		bool column_level = false;
+		for (const auto &[ckey, c] : cols->members)
+			column_level |= c.kind == JsonValue::Kind::Object && flag(c.find("primaryKey"));
+		std::set<std::string> unique_names;
+		for (const auto &[ckey, c] : cols->members)
+			if (c.kind == JsonValue::Kind::Object && flag(c.find("isUnique"))) {
+				std::string un = opt_str(c, "uniqueName", path + ".columns." + ckey);
+				unique_names.insert(un.empty() ? name + "_" + req_str(c, "name", path + ".columns." + ckey) + "_unique" : un);
+			}
+		if (const JsonValue *us = opt_obj(t, "uniqueConstraints", path))
+			for (const auto &[ukey, u] : us->members)
+				if (u.kind == JsonValue::Kind::Object)
+					unique_names.insert(opt_str(u, "name", path + ".uniqueConstraints." + ukey));
+		if (!column_level || unique_names.count(pk_as))
+			pk_as.clear();
+	}
 	for (const auto &[ckey, c] : cols->members) {
 		std::string cp = path + ".columns." + ckey;
 		req_obj(c, cp);
 		std::string cname = req_str(c, "name", cp);
 		std::string line = ddl_ident(cname) + " " + type_v7(req_str(c, "type", cp), opt_str(c, "typeSchema", cp));
-		if (flag(c.find("primaryKey")))
+		if (flag(c.find("primaryKey")) && pk_as.empty())
 			line += " PRIMARY KEY";
 		if (const JsonValue *d = c.find("default"); present(d))
 			line += " DEFAULT " + scalar(d, cp + ".default");
@@ -401,6 +431,8 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 			line += identity_sql(*id, schema, name, cname, cp + ".identity");
 		lines.push_back(line);
 	}
+	if (!pk_as.empty())
+		lines.push_back("CONSTRAINT " + ddl_ident(pk_as) + " PRIMARY KEY(" + ident_list(pk_cols) + ")");
 	if (const JsonValue *pks = opt_obj(t, "compositePrimaryKeys", path)) {
 		for (size_t i = 0; i < pks->members.size(); ++i) {
 			const auto &[pkey, p] = pks->members[i];
@@ -620,6 +652,15 @@ void table_v8(Plan &plan, const TableV8 &t) {
 	if (pk) {
 		pk_cols = str_list(*pk, "columns", t.pk_paths.front(), true);
 		pk_name = req_str(*pk, "name", t.pk_paths.front());
+		// not named in the schema: PostgreSQL's default, or the database's (see table_v7)
+		std::string live = plan.live_primary_key(t.schema, t.name);
+		if (!flag(pk->find("nameExplicit")) && !live.empty() && pk_cols.size() == 1) {
+			bool a_unique = false;
+			for (size_t i = 0; i < t.uniques.size(); ++i)
+				a_unique |= opt_str(*t.uniques[i], "name", t.unique_paths[i]) == live;
+			if (!a_unique)
+				pk_name = live;
+		}
 	}
 	for (size_t i = 1; i < t.pks.size(); ++i)
 		plan.warnings.push_back(t.pk_paths[i] + ": a second primary key is not built (a table has one)");
@@ -866,6 +907,7 @@ bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error
 	}
 	Plan plan;
 	plan.folded = &hints.folded_primary_keys;
+	plan.pk_names = &hints.primary_key_names;
 	try {
 		std::string version = scalar(snap.find("version"), "version");
 		std::string dialect = scalar(snap.find("dialect"), "dialect");

@@ -16,6 +16,7 @@
 // `public` exists, and every role a policy names exists (roles are cluster-wide:
 // they are never created here, see the warnings).
 #pragma once
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -33,8 +34,12 @@ struct SnapshotDdl {
 // Where a snapshot is ambiguous, what the database has. folded_primary_keys: primary keys
 // (folded_key(schema, table, constraint)) named like a unique constraint the snapshot
 // declares on the same columns: PostgreSQL folded the two when both were in CREATE TABLE.
+// primary_key_names: a table's primary key named otherwise than <table>_pkey (key
+// folded_key(schema, table, "")): a primary key declared on its column has no name in a
+// snapshot, and a table renamed since keeps the old one.
 struct SnapshotDdlHints {
 	std::set<std::string> folded_primary_keys;
+	std::map<std::string, std::string> primary_key_names;
 };
 std::string folded_key(const std::string &schema, const std::string &table, const std::string &constraint);
 
