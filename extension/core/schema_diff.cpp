@@ -3160,7 +3160,12 @@ JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
 		JsonValue &t = out.members[it->second].second;
 		if (f.kind != JsonValue::Kind::Object || t.kind != JsonValue::Kind::Object)
 			continue;
-		for (const char *attr : kUndeclared) {
+		// a table's storage parameters (ALTER TABLE ... SET (fillfactor = 70), useautumn/autumn's
+		// 0061): a drizzle snapshot has no field for them; a view's options it does declare
+		std::vector<const char *> attrs(std::begin(kUndeclared), std::end(kUndeclared));
+		if (key.rfind("table:", 0) == 0)
+			attrs.push_back("options");
+		for (const char *attr : attrs) {
 			auto &m = t.members;
 			m.erase(std::remove_if(m.begin(), m.end(), [&](const auto &kv) { return kv.first == attr; }), m.end());
 			if (const JsonValue *v = f.find(attr))
