@@ -48,6 +48,8 @@ Connection::Connection(const std::optional<std::string> &url) {
 		    std::string last = nl == std::string::npos ? context : context.substr(nl + 1);
 		    if (last.rfind("migration ", 0) == 0 && last.find(", statement ") != std::string::npos)
 			    n.where = last;
+		    else if (!self->notice_where_.empty())
+			    n.where = self->notice_where_;
 		    // Each server call that reads the folder warns about its findings again (a run
 		    // of non-transactional migrations makes two per migration): once is enough. Only
 		    // those: a migration's own RAISE WARNING is shown each time it is raised.

@@ -55,6 +55,9 @@ public:
 	// for a child program (pg_dump) to reach the same database without a password in its argv.
 	std::vector<std::pair<std::string, std::string>> libpq_env() const;
 	std::vector<Notice> take_notices();
+	// What a notice that names no migration statement is said to come from (a statement
+	// the client runs itself, outside the server's functions); empty: nothing.
+	void set_notice_where(std::string where) { notice_where_ = std::move(where); }
 
 private:
 	void explain_ambiguous(ServerError &err);
@@ -63,6 +66,7 @@ private:
 	bool diagnosing_ = false;
 	std::vector<Notice> notices_;
 	std::set<std::string> seen_notices_;  // dbkit's folder findings this connection received: a repeat is dropped
+	std::string notice_where_;
 };
 
 // An identifier for SQL the client sends: always double-quoted (the client has no

@@ -70,7 +70,10 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			// ran at top level and committed: whatever fails after it, it is not run again here
 			bool completed = false;
 			if (ok) {
+				// its notices name it, as a transactional migration's do (the server's context)
+				s.conn->set_notice_where(fmt::format("{} {}, statement {} (line {})", r.what, tag, n, line));
 				ok = s.conn->query(sql, {}, stmt_err).has_value();
+				s.conn->set_notice_where("");
 				completed = ok && !in_tx && action == "run";
 			}
 			if (ok && action != "begin" && action != "commit") {
@@ -122,8 +125,9 @@ std::optional<ServerError> run_at_top_level(Session &s, const Result &planned, c
 			}
 			// A failure inside a block: nothing of the block stays, so the run stops at its BEGIN.
 			std::string from = block_failed ? plan->get(block_row, 0) : n;
-			std::string msg = fmt::format("{} {}, statement {} (line {}): {} (SQLSTATE {})", r.what, tag, n, line,
-			                              stmt_err.message, stmt_err.sqlstate);
+			// no SQLSTATE when the connection itself was lost (the server never answered)
+			std::string msg = fmt::format("{} {}, statement {} (line {}): {}{}", r.what, tag, n, line, stmt_err.message,
+			                              stmt_err.sqlstate.empty() ? "" : " (SQLSTATE " + stmt_err.sqlstate + ")");
 			ServerError rec_err;
 			auto rec = s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.int4, false, $3)", s.fn("dbkit_nontx_step")),
 			                         {tag, from, msg}, rec_err);

@@ -202,6 +202,19 @@ assert_eq 0 "$RC" "two more applied: $ERR"
 assert_eq 2 "$(grep -c 'backfill by hand' <<<"$ERR" || true)" "each migration's own warning is shown: $ERR"
 assert_contains "$ERR" "where    migration 0004_w1.sql, statement 1 (line 1)" "each names the migration and statement that raised it"
 assert_contains "$ERR" "where    migration 0005_w2.sql, statement 1 (line 1)" "the second one too"
+# a non-transactional migration's statements run from the client: their notices name them too
+# (useautumn/autumn's 0055 raised one with no source)
+printf 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "t_a" ON "t" ("a");' >"$G/0006_again.sql"
+python3 - "$G" <<'PY'
+import json, sys
+p = sys.argv[1] + "/meta/_journal.json"; j = json.load(open(p))
+j["entries"] += [{"idx": 6, "version": "7", "when": 1795644700006, "tag": "0006_again", "breakpoints": True}]
+json.dump(j, open(p, "w"))
+PY
+run migrate --dir "$G"
+assert_eq 0 "$RC" "the non-transactional one applied: $ERR"
+assert_contains "$ERR" 'relation "t_a" already exists, skipping' "its notice is shown"
+assert_contains "$ERR" "where    migration 0006_again, statement 1 (line 1)" "and names the migration and statement"
 # status: the name column is as wide as the longest name (drizzle-kit 1.0 names run long), so the
 # state column stays aligned
 L=$WORK/longnames
