@@ -168,6 +168,7 @@ void fold_enums(std::vector<Step> &steps) {
 		std::vector<std::string> labels;
 		std::vector<core::EnumAdd> adds;
 		std::vector<size_t> add_steps;
+		bool in_do = false;  // created in drizzle-kit's DO block (core::enum_in_do_block)
 	};
 	std::map<std::pair<std::string, std::string>, Open> open;
 	std::vector<Open> done;
@@ -188,6 +189,27 @@ void fold_enums(std::vector<Step> &steps) {
 			close(key);
 			Open o{i, c->typeName, {}, {}, {}};
 			ListCell *lc;
+			foreach (lc, c->vals)
+				o.labels.push_back(strVal(lfirst(lc)));
+			open.emplace(key, std::move(o));
+		} else if (IsA(n, DoStmt)) {
+			// drizzle-kit's DO block around CREATE TYPE ... AS ENUM: the same, except that
+			// a repeat of it does nothing (duplicate_object is swallowed)
+			std::optional<std::string> inner;
+			ListCell *lc;
+			foreach (lc, castNode(DoStmt, n)->args) {
+				DefElem *d = lfirst_node(DefElem, lc);
+				if (strcmp(d->defname, "as") == 0 && d->arg && IsA(d->arg, String))
+					inner = core::enum_in_do_block(strVal(d->arg));
+			}
+			Node *t = inner ? tree_of(*inner) : nullptr;
+			if (!t || !IsA(t, CreateEnumStmt))
+				continue;
+			auto *c = castNode(CreateEnumStmt, t);
+			auto key = type_key(c->typeName);
+			if (open.count(key))
+				continue;
+			Open o{i, c->typeName, {}, {}, {}, true};
 			foreach (lc, c->vals)
 				o.labels.push_back(strVal(lfirst(lc)));
 			open.emplace(key, std::move(o));
@@ -236,7 +258,8 @@ void fold_enums(std::vector<Step> &steps) {
 			const std::string &l = (*labels)[k];
 			sql += (k ? ", " : "") + std::string(PgCall([&]() noexcept { return quote_literal_cstr(l.c_str()); }));
 		}
-		steps[o.create].text = sql + ")";
+		steps[o.create].text = o.in_do ? "DO $dbkit$ BEGIN " + sql + "); EXCEPTION WHEN duplicate_object THEN null; END $dbkit$"
+		                               : sql + ")";
 		for (size_t k : o.add_steps)
 			steps[k].skip = true;
 	}

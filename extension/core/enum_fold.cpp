@@ -1,6 +1,7 @@
 #include "enum_fold.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace dbkit::core {
 
@@ -22,6 +23,60 @@ std::optional<std::vector<std::string>> fold_enum_labels(std::vector<std::string
 		labels.insert(a.before ? at : at + 1, a.value);
 	}
 	return labels;
+}
+
+namespace {
+// upper case, runs of white space as one space, none around ';'
+std::string normalized(const std::string &s) {
+	std::string out;
+	bool space = false;
+	for (char c : s) {
+		if (std::isspace(static_cast<unsigned char>(c))) {
+			space = true;
+			continue;
+		}
+		if (space && !out.empty() && out.back() != ';' && c != ';')
+			out += ' ';
+		space = false;
+		out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+	}
+	return out;
+}
+}  // namespace
+
+std::optional<std::string> enum_in_do_block(const std::string &body) {
+	std::string upper = normalized(body);
+	if (upper.rfind("BEGIN CREATE TYPE ", 0) != 0)
+		return std::nullopt;
+	// the CREATE TYPE statement: up to the first ';' outside quotes
+	size_t start = 0;
+	while (start < body.size() && std::isspace(static_cast<unsigned char>(body[start])))
+		++start;
+	start += 5;  // BEGIN
+	while (start < body.size() && std::isspace(static_cast<unsigned char>(body[start])))
+		++start;
+	size_t end = start;
+	char quote = 0;
+	for (; end < body.size(); ++end) {
+		char c = body[end];
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '\'' || c == '"') {
+			quote = c;
+		} else if (c == ';') {
+			break;
+		}
+	}
+	if (end >= body.size())
+		return std::nullopt;
+	std::string create = body.substr(start, end - start);
+	if (normalized(create).find(" AS ENUM") == std::string::npos)
+		return std::nullopt;
+	std::string rest = normalized(body.substr(end + 1));
+	if (rest != "EXCEPTION WHEN DUPLICATE_OBJECT THEN NULL;END" && rest != "EXCEPTION WHEN DUPLICATE_OBJECT THEN NULL;END;")
+		return std::nullopt;
+	return create;
 }
 
 }  // namespace dbkit::core

@@ -24,4 +24,10 @@ struct EnumAdd {
 std::optional<std::vector<std::string>> fold_enum_labels(std::vector<std::string> labels,
                                                          const std::vector<EnumAdd> &adds);
 
+// drizzle-kit before 0.30 wrote every enum as
+//   DO $$ BEGIN CREATE TYPE "s"."e" AS ENUM(...); EXCEPTION WHEN duplicate_object THEN null; END $$;
+// The CREATE TYPE statement when a DO block's body is exactly that (any spacing and
+// case), so its values can be folded the same way; nullopt for any other body.
+std::optional<std::string> enum_in_do_block(const std::string &body);
+
 }  // namespace dbkit::core
