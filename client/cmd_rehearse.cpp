@@ -1,10 +1,16 @@
 // dbkit migrate --rehearse: every pending migration run up, down, up inside a
 // transaction that is rolled back (dbkit_rehearse); the schema must be the same
-// after the down as before the up. Exit 1 when a down file is wrong or fails.
+// after the down as before the up. Exit 1 when a down file is wrong or fails; a
+// migration that could not be rehearsed (irreversible, no down file, or after one of
+// those) is counted apart: exit 0, but the summary says "passed for K of N".
 // dbkit down TAG --write: the down file computed by the engine (dbkit_reverse).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -35,22 +41,68 @@ int cmd_rehearse(const Common &c, const MigrateOptions &m) {
 			emit_json({{"ok", false}, {"error", server_error_json(err)}});
 		return kFailed;
 	}
+	// Each row's result: ok (rehearsed: up, down, up), wrong or failed (the rehearsal fails), or
+	// irreversible, no down file, not rehearsed (what comes after either): not covered, which is no
+	// failure of the migrations but no proof either, so the summary counts what was proven.
 	bool bad = false;
+	int passed = 0;
+	std::vector<std::pair<std::string, int>> counts;  // by result, in the order below, then any other
+	for (const char *known : {"ok", "wrong", "failed", "irreversible", "no down file", "not rehearsed"})
+		counts.emplace_back(known, 0);
 	nlohmann::json rows = nlohmann::json::array();
 	for (int i = 0; i < r->rows(); ++i) {
 		std::string result = r->get(i, 1);
 		bad |= result == "wrong" || result == "failed";
+		passed += result == "ok";
+		auto it = std::find_if(counts.begin(), counts.end(), [&](const auto &p) { return p.first == result; });
+		if (it == counts.end())
+			counts.emplace_back(result, 1);
+		else
+			++it->second;
 		rows.push_back({{"tag", r->get(i, 0)}, {"result", result}, {"detail", r->null(i, 2) ? "" : r->get(i, 2)}});
 		if (!c.json)
 			fmt::print("  {:<14} {:<40} {}\n", result, r->get(i, 0), r->null(i, 2) ? "" : r->get(i, 2));
 	}
-	if (c.json)
-		emit_json({{"ok", !bad}, {"rehearsed", rows}});
-	else if (r->rows() == 0)
-		fmt::print("dbkit: nothing pending to rehearse\n");
+	int pending = r->rows();
+	bool complete = passed == pending;
+	std::string pending_text = fmt::format("{} pending migration{}", pending, pending == 1 ? "" : "s");
+	std::string breakdown;  // "1 irreversible, 2 not rehearsed (see their notes)"
+	bool with_notes = false;
+	for (const auto &[result, n] : counts) {
+		if (!n || (result == "ok" && !bad))
+			continue;
+		breakdown += fmt::format("{}{} {}", breakdown.empty() ? "" : ", ", n, result == "ok" ? "passed" : result);
+		with_notes |= result != "ok";
+	}
+	if (with_notes)
+		breakdown += " (see their notes)";
+	std::string summary;
+	if (pending == 0)
+		summary = "nothing pending to rehearse";
+	else if (bad)
+		summary = fmt::format("rehearsal FAILED for {}: {}; all rolled back", pending_text, breakdown);
+	else if (complete)
+		summary = fmt::format("rehearsal passed: up, down, up for {}, all rolled back", pending_text);
+	else if (passed == 0)
+		summary = fmt::format("nothing rehearsed of {}: {}; all rolled back", pending_text, breakdown);
 	else
-		fmt::print("dbkit: rehearsal {}: up, down, up for {} pending migration{}, all rolled back\n",
-		           bad ? "FAILED" : "passed", r->rows(), r->rows() == 1 ? "" : "s");
+		summary = fmt::format("rehearsal passed for {} of {}: {}; all rolled back", passed, pending_text, breakdown);
+	if (c.json) {
+		nlohmann::json by_result = nlohmann::json::object();
+		for (const auto &[result, n] : counts)
+			by_result[result] = n;
+		emit_json({{"ok", !bad},
+		           {"complete", complete},
+		           {"pending", pending},
+		           {"passed", passed},
+		           {"results", by_result},
+		           {"summary", summary},
+		           {"rehearsed", rows}});
+	} else {
+		fmt::print("dbkit: {}\n", summary);
+	}
+	// Exit 0 when nothing was found wrong, even if not every migration could be rehearsed: an
+	// irreversible down file is a decision a human made, not a failure; the summary says what was left.
 	return bad ? kFailed : kOk;
 }
 

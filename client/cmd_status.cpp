@@ -200,13 +200,16 @@ int cmd_status(const Common &c, bool all) {
 	// the server's history in its key): the stored answer, no file read or sent.
 	// The connection is made meanwhile, on another thread, quietly: when it
 	// fails, open_session below tries again and reports why, after any problem
-	// with the folder, as without the cache.
+	// with the folder, as without the cache (after a timeout it reports that one).
 	std::optional<std::string> digest;
 	Session s;
 	if (status_cache_enabled(c)) {
 		std::thread ahead([&] {
 			try {
 				s.conn = std::make_unique<Connection>(c.url);
+			} catch (const ConnectError &e) {
+				if (is_connect_timeout(e.what()))  // a server that does not answer: once is enough
+					s.timed_out_ahead = e.what();
 			} catch (...) {
 			}
 		});

@@ -13,6 +13,14 @@ std::string field(const PGresult *r, int code) {
 }
 }  // namespace
 
+void set_connect_timeout(int seconds, bool replace) {
+	const char *now = std::getenv("PGCONNECT_TIMEOUT");
+	if (replace || !now || !*now)
+		::setenv("PGCONNECT_TIMEOUT", std::to_string(seconds).c_str(), 1);
+}
+
+bool is_connect_timeout(const std::string &message) { return message.find("timeout expired") != std::string::npos; }
+
 Connection::Connection(const std::optional<std::string> &url) {
 	std::string conninfo;
 	if (url)

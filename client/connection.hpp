@@ -69,6 +69,18 @@ private:
 	std::string notice_where_;
 };
 
+// libpq waits forever for a server that accepts the TCP connection and never answers (a
+// black-holed proxy, a half-dead pooler). Every connection of dbkit gives up after
+// kDefaultConnectTimeoutSeconds unless the connection string (or its service) sets
+// connect_timeout or PGCONNECT_TIMEOUT is set: the default travels as PGCONNECT_TIMEOUT,
+// which libpq reads only for a connection that sets none itself.
+constexpr int kDefaultConnectTimeoutSeconds = 10;
+// Sets PGCONNECT_TIMEOUT to `seconds` (0: wait forever), replacing a value already set only
+// when `replace`. Call it before any thread starts.
+void set_connect_timeout(int seconds, bool replace);
+// True when a connection error is libpq's connect_timeout expiring.
+bool is_connect_timeout(const std::string &message);
+
 // An identifier for SQL the client sends: always double-quoted (the client has no
 // keyword list; quoting every name is always correct).
 std::string always_quoted_ident(const std::string &s);

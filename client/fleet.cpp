@@ -42,10 +42,15 @@ void add_fleet_options(CLI::App *sub, FleetOptions &o) {
 	sub->add_flag("--fail-fast", o.fail_fast, "With --targets: start no other target once one has failed");
 	sub->add_option("--log-dir", o.log_dir,
 	                "With --targets: write each target's own output (stderr and its JSON document) to DIR/NNN-NAME.log");
+	sub->add_option("--connect-timeout", o.connect_timeout,
+	                fmt::format("With --targets: give up on a target that has not answered after SECONDS (default "
+	                            "{}, or PGCONNECT_TIMEOUT; 0: wait forever); a target's own connect_timeout wins",
+	                            kDefaultConnectTimeoutSeconds))
+	    ->check(CLI::NonNegativeNumber);
 }
 
 bool fleet_options_given(CLI::App *sub) {
-	for (const char *name : {"--parallel", "--canary", "--fail-fast", "--log-dir"})
+	for (const char *name : {"--parallel", "--canary", "--fail-fast", "--log-dir", "--connect-timeout"})
 		if (sub->count(name) > 0)
 			return true;
 	return false;
@@ -298,6 +303,9 @@ int run_fleet(const std::string &command, const Common &c, const FleetOptions &o
 			return usage(c, fmt::format("--log-dir {} cannot be created: {}", o.log_dir,
 			                            ec ? ec.message() : "not a directory"));
 	}
+	// before any worker starts: a target whose connection string sets no connect_timeout gets this one
+	if (o.connect_timeout >= 0)
+		set_connect_timeout(o.connect_timeout, /*replace=*/true);
 	share_folder_reads(true);
 	struct Unshare {
 		~Unshare() { share_folder_reads(false); }

@@ -22,9 +22,10 @@ struct FleetOptions {
 	int canary = 0;
 	bool fail_fast = false;
 	std::string log_dir;
+	int connect_timeout = -1;  // --connect-timeout SECONDS for targets that set no connect_timeout; -1: not given
 };
 
-// Adds --targets, --parallel, --canary, --fail-fast and --log-dir to `sub`.
+// Adds --targets, --parallel, --canary, --fail-fast, --log-dir and --connect-timeout to `sub`.
 void add_fleet_options(CLI::App *sub, FleetOptions &o);
 
 // True when a fleet option was given on `sub` (then --targets must be too).

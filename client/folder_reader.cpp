@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <exception>
@@ -29,14 +30,23 @@ namespace dbkit::client {
 
 namespace {
 
+constexpr int kNotRegular = -1;  // slurp(): what was opened is not a regular file
+
 // A whole file with plain POSIX calls: 10,000 small files through ifstream
-// cost twice as much (a FILE and its buffer per file). Returns errno, 0 if read.
+// cost twice as much (a FILE and its buffer per file). Returns errno, 0 if read,
+// kNotRegular for a FIFO, device or socket (list_folder refuses those before any
+// read; O_NONBLOCK keeps a FIFO swapped in since from blocking the open).
 int slurp(const std::string &p, std::string &out) {
-	int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+	int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno;
 	struct stat st {};
-	if (::fstat(fd, &st) == 0 && st.st_size > 0)
+	if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = S_ISREG(st.st_mode) ? errno : kNotRegular;
+		::close(fd);
+		return e;
+	}
+	if (st.st_size > 0)
 		out.reserve(static_cast<size_t>(st.st_size));
 	char buf[65536];
 	for (;;) {
@@ -64,7 +74,11 @@ std::vector<std::string> slurp_all(const std::vector<std::string> &paths) {
 	parallel_for(paths.size(), [&](size_t i) { errs[i] = slurp(paths[i], out[i]); });
 	for (size_t i = 0; i < paths.size(); ++i)
 		if (errs[i])
-			throw FolderError(fmt::format("cannot read {}: {}", paths[i], std::strerror(errs[i])), true);
+			throw FolderError(errs[i] == kNotRegular
+			                      ? fmt::format("cannot read {}: not a regular file; nothing was read or applied",
+			                                    paths[i])
+			                      : fmt::format("cannot read {}: {}", paths[i], std::strerror(errs[i])),
+			                  true);
 	return out;
 }
 
@@ -168,14 +182,18 @@ nlohmann::json read_folder(const std::string &dir, const ReadOptions &opts) {
 
 namespace {
 
-// The entries of a directory as (name, is a regular file, is a directory), with
-// readdir's d_type (a stat only when the filesystem gives none, or for a
-// symbolic link, which is followed as std::filesystem's status() does). Plain
-// strings: std::filesystem::path splits every path it builds into components,
-// and 10,000 of them were a quarter of a cached `status --dir`.
+// The entries of a directory as (name, is a regular file, is a directory, is a
+// symbolic link, is something else), with readdir's d_type (a stat only when the
+// filesystem gives none, or for a symbolic link, which is followed as
+// std::filesystem's status() does). Plain strings: std::filesystem::path splits
+// every path it builds into components, and 10,000 of them were a quarter of a
+// cached `status --dir`.
 struct DirEntry {
 	std::string name;
 	bool file = false, dir = false;
+	bool link = false;   // a symbolic link (file and dir say what it points to)
+	bool other = false;  // exists, but neither a regular file nor a directory (FIFO, device, socket)
+	mode_t mode = 0;     // of what it is (or points to), when it exists
 };
 std::vector<DirEntry> entries_of(const std::string &dir) {
 	DIR *d = ::opendir(dir.c_str());
@@ -201,11 +219,17 @@ std::vector<DirEntry> entries_of(const std::string &dir) {
 		if (e->d_type == DT_REG || e->d_type == DT_DIR) {
 			x.file = e->d_type == DT_REG;
 			x.dir = e->d_type == DT_DIR;
+			x.mode = e->d_type == DT_REG ? S_IFREG : S_IFDIR;
 		} else {
 			struct stat st {};
+			x.link = e->d_type == DT_LNK;
+			if (e->d_type == DT_UNKNOWN && ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				x.link = S_ISLNK(st.st_mode);
 			if (::fstatat(::dirfd(d), e->d_name, &st, 0) == 0) {
 				x.file = S_ISREG(st.st_mode);
 				x.dir = S_ISDIR(st.st_mode);
+				x.other = !x.file && !x.dir;
+				x.mode = st.st_mode;
 			} else if (errno != ENOENT && errno != ENOTDIR) {
 				// as std::filesystem::status(): a dangling link is no file, a loop (ELOOP)
 				// or a permission error is an error naming it
@@ -218,9 +242,41 @@ std::vector<DirEntry> entries_of(const std::string &dir) {
 	return out;
 }
 
-bool is_regular(const std::string &path) {
+// One path as entries_of() describes an entry (name left empty); absent (or a
+// dangling link) when nothing is there.
+DirEntry probe(const std::string &path) {
+	DirEntry x;
 	struct stat st {};
-	return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+	bool seen = ::lstat(path.c_str(), &st) == 0;
+	x.link = seen && S_ISLNK(st.st_mode);
+	if (seen && x.link)
+		seen = ::stat(path.c_str(), &st) == 0;
+	if (!seen) {
+		if (errno == ENOENT || errno == ENOTDIR)  // nothing there, or a dangling link: absent
+			return x;
+		throw fs::filesystem_error("cannot stat", fs::path(path), std::error_code(errno, std::generic_category()));
+	}
+	x.file = S_ISREG(st.st_mode);
+	x.dir = S_ISDIR(st.st_mode);
+	x.other = !x.file && !x.dir;
+	x.mode = st.st_mode;
+	return x;
+}
+
+// "is a FIFO, not a regular file"
+std::string not_regular(mode_t m) {
+	const char *kind = S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+	                                          : S_ISSOCK(m) ? "a socket" : nullptr;
+	return kind ? fmt::format("is {}, not a regular file", kind) : "is not a regular file";
+}
+
+std::string real_path(const std::string &p) {
+	char *r = ::realpath(p.c_str(), nullptr);
+	if (!r)
+		throw fs::filesystem_error("cannot resolve", fs::path(p), std::error_code(errno, std::generic_category()));
+	std::string out(r);
+	std::free(r);
+	return out;
 }
 
 }  // namespace
@@ -231,39 +287,64 @@ std::vector<FolderFile> list_folder(const std::string &dir, bool snapshots) {
 		throw FolderError(fmt::format("migrations folder {} does not exist or is not a directory", dir));
 	// what to ship: (path on disk, name in the payload)
 	std::vector<FolderFile> out;
-	auto want = [&](std::string p, std::string name) {
+	std::string root = dir;
+	if (root.size() > 1 && root.back() == '/')
+		root.pop_back();
+	std::string prefix = root == "/" ? root : root + "/";
+	// Nothing is read before every file to ship has passed these checks: a file reached through a
+	// symbolic link (its own, or its directory's) must resolve inside the folder, so that a link
+	// committed to the repository never ships a file of the deploy host (~/.pgpass) to the server,
+	// its log and the error output; and it must be a regular file (reading a FIFO blocks, a
+	// device never ends). A link that stays inside the folder is followed.
+	std::string real_root;  // resolved when the first link is seen
+	auto want = [&](std::string p, std::string name, const DirEntry &x, bool through_link) {
+		if (x.link || through_link) {
+			if (real_root.empty())
+				real_root = real_path(root);
+			std::string target = real_path(p);
+			std::string inside = real_root == "/" ? real_root : real_root + "/";
+			if (target.compare(0, inside.size(), inside) != 0)
+				throw FolderError(fmt::format("{} is a symbolic link to {}, outside the migrations folder {}: refused, "
+				                              "nothing was read or applied; replace the link by the file itself (or "
+				                              "copy the file into the folder)",
+				                              p, target, real_root),
+				                  true);
+		}
+		if (x.other)
+			throw FolderError(fmt::format("{} {}: refused, nothing was read or applied; migrations, down files, the "
+			                              "journal and snapshots must be regular files",
+			                              p, not_regular(x.mode)),
+			                  true);
 		size_t bad = 0;
 		if (!core::valid_utf8(name, &bad))  // JSON carries UTF-8 names only, as the server expects
 			throw FolderError(fmt::format("{}: the file name is not valid UTF-8 (byte {}); rename the file", p, bad), true);
 		out.push_back({std::move(p), std::move(name)});
 	};
-	std::string root = dir;
-	if (root.size() > 1 && root.back() == '/')
-		root.pop_back();
-	std::string prefix = root == "/" ? root : root + "/";
+	DirEntry meta = probe(prefix + "meta");
 	std::string journal = prefix + "meta/_journal.json";
-	if (fs::is_regular_file(journal))  // throws on a permission error instead of calling it absent
-		want(journal, "meta/_journal.json");
+	// a permission error throws instead of calling the journal absent; a directory is no journal
+	if (DirEntry j = probe(journal); j.file || j.other)
+		want(journal, "meta/_journal.json", j, meta.link);
 	std::vector<DirEntry> entries = entries_of(root);
 	out.reserve(entries.size() + 1);
 	for (DirEntry &e : entries) {
-		if (e.file && ends_with(e.name, ".sql")) {
+		if ((e.file || e.other) && ends_with(e.name, ".sql")) {
 			std::string path = prefix + e.name;
-			want(std::move(path), std::move(e.name));
+			want(std::move(path), e.name, e, false);
 		} else if (e.dir && e.name != "meta") {
 			std::string sub = prefix + e.name + "/";
-			if (is_regular(sub + "migration.sql"))
-				want(sub + "migration.sql", e.name + "/migration.sql");
-			if (is_regular(sub + "down.sql"))  // drizzle-kit 1.0 layout: the migration's down file
-				want(sub + "down.sql", e.name + "/down.sql");
-			if (snapshots && is_regular(sub + "snapshot.json"))
-				want(sub + "snapshot.json", e.name + "/snapshot.json");
+			for (const char *file : {"migration.sql", "down.sql", "snapshot.json"}) {  // drizzle-kit 1.0 layout
+				if (!snapshots && std::strcmp(file, "snapshot.json") == 0)
+					continue;
+				if (DirEntry x = probe(sub + file); x.file || x.other)
+					want(sub + file, e.name + "/" + file, x, e.link);
+			}
 		}
 	}
-	if (snapshots && fs::is_directory(prefix + "meta", ec)) {
+	if (snapshots && meta.dir) {
 		for (DirEntry &e : entries_of(prefix + "meta"))
-			if (e.file && ends_with(e.name, "_snapshot.json"))
-				want(prefix + "meta/" + e.name, "meta/" + e.name);
+			if ((e.file || e.other) && ends_with(e.name, "_snapshot.json"))
+				want(prefix + "meta/" + e.name, "meta/" + e.name, e, meta.link);
 	}
 	return out;
 }

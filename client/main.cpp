@@ -74,6 +74,8 @@ namespace {
 
 int run(int argc, char **argv) {
 	bool json = json_requested(argc, argv);
+	// a server that accepts the connection and never answers must not hang a deploy (see connection.hpp)
+	set_connect_timeout(kDefaultConnectTimeoutSeconds, /*replace=*/false);
 	CLI::App app{"dbkit: apply and check drizzle-kit migrations from inside PostgreSQL.\n"
 	             "Connection: --url, else DATABASE_URL, else the libpq variables (PGHOST, PGPORT, PGUSER, ...).\n"
 	             "Exit codes: 0 ok, 1 migration failed or refused, 2 usage, 3 connection or extension missing,\n"
@@ -276,7 +278,7 @@ int run(int argc, char **argv) {
 
 	// set last: subcommands copy the footer of their parent when they are made
 	app.footer("Many databases: dbkit migrate|status|drift|check --targets FILE [--parallel N] [--canary K] "
-	           "[--fail-fast] [--log-dir DIR] (one connection string or service name a line).");
+	           "[--fail-fast] [--log-dir DIR] [--connect-timeout SECONDS] (one connection string or service name a line).");
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -316,8 +318,10 @@ int run(int argc, char **argv) {
 		if (!sub->parsed())
 			continue;
 		if (fo.targets.empty() && fleet::fleet_options_given(sub)) {
-			fmt::print(stderr, "dbkit: --parallel, --canary, --fail-fast and --log-dir go with --targets FILE\n");
-			return usage_error(json, "--parallel, --canary, --fail-fast and --log-dir go with --targets FILE");
+			fmt::print(stderr, "dbkit: --parallel, --canary, --fail-fast, --log-dir and --connect-timeout go with "
+			                   "--targets FILE\n");
+			return usage_error(json, "--parallel, --canary, --fail-fast, --log-dir and --connect-timeout go with "
+			                         "--targets FILE");
 		}
 		if (!fo.targets.empty() && sub == check && offline) {
 			fmt::print(stderr, "dbkit: check --offline reads no database: --targets does not go with it\n");

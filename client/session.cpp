@@ -62,14 +62,26 @@ static int check_version(const Common &c, const Session &s, const std::string &i
 
 int open_session(const Common &c, Session &s, bool need_extension) {
 	try {
+		if (!s.conn && !s.timed_out_ahead.empty())
+			throw ConnectError(s.timed_out_ahead);
 		if (!s.conn)  // else connected ahead by the caller (cmd_status, while it stats the folder)
 			s.conn = std::make_unique<Connection>(c.url);
 	} catch (const ConnectError &e) {
 		fmt::print(err_stream(), "dbkit: cannot connect: {}\n", e.what());
-		fmt::print(err_stream(), "  {:<8} {}\n", "hint",
-		           "Pass --url postgres://user@host/db, set DATABASE_URL, or set PGHOST/PGPORT/PGUSER/PGDATABASE.");
-		if (c.json)
-			emit_json({{"ok", false}, {"error", {{"message", e.what()}, {"kind", "connection"}}}});
+		std::string hint =
+		    is_connect_timeout(e.what())
+		        ? fmt::format("The server did not answer within connect_timeout (dbkit's default is {} s unless the "
+		                      "connection string or PGCONNECT_TIMEOUT sets one): check the host and port, or set "
+		                      "connect_timeout=SECONDS in the connection string.",
+		                      kDefaultConnectTimeoutSeconds)
+		        : "Pass --url postgres://user@host/db, set DATABASE_URL, or set PGHOST/PGPORT/PGUSER/PGDATABASE.";
+		fmt::print(err_stream(), "  {:<8} {}\n", "hint", hint);
+		if (c.json) {
+			nlohmann::json error{{"message", e.what()}, {"kind", "connection"}};
+			if (is_connect_timeout(e.what()))  // the fleet's report shows it under the target
+				error["hint"] = hint;
+			emit_json({{"ok", false}, {"error", error}});
+		}
 		return kConnection;
 	}
 	if (!need_extension)

@@ -21,6 +21,7 @@ struct Common {
 struct Session {
 	std::unique_ptr<Connection> conn;
 	std::string schema;  // where the dbkit_* functions live (quoted)
+	std::string timed_out_ahead;  // a connection made ahead (cmd_status) that timed out: reported, not waited for again
 	std::string fn(const char *name) const { return schema + "." + name; }
 };
 

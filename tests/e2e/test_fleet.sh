@@ -236,6 +236,67 @@ assert_eq 0 "$RC" "--backup with --targets: exit 0"
 assert_eq 1 "$(ls "$WORK/dumps/001-fleet_b1" | grep -c '\.dump$')" "a dump in the first target's own directory"
 assert_eq 1 "$(ls "$WORK/dumps/002-fleet_b2" | grep -c '\.dump$')" "a dump in the second target's own directory"
 
+case_begin fleet/silent-server
+# A target that accepts the TCP connection and never answers (a black-holed proxy, a half-dead
+# pooler): libpq alone waits forever, so the run never ended and printed nothing. A connection
+# string without connect_timeout gets the fleet's (--connect-timeout, default 10 s): the target is
+# unreachable and the run ends with its table, exit code and JSON.
+python3 - "$WORK/silent.port" <<'PY' >/dev/null 2>&1 &
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(50)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+keep = []
+while True:
+    keep.append(s.accept()[0])  # accept, never answer
+PY
+E2E_CLEANUP+=("kill $! 2>/dev/null")
+for _ in $(seq 1 200); do [[ -s $WORK/silent.port ]] && break; sleep 0.05; done
+SILENT="host=127.0.0.1 port=$(cat "$WORK/silent.port") dbname=app user=deployer"
+fresh_db fleet_h1
+fresh_db fleet_h2
+printf '%s\n' dbname=fleet_h1 "$SILENT" dbname=fleet_h2 >"$WORK/th"
+# run_bounded ARGS...: run, but killed after 90 s (exit 124) instead of hanging the test
+run_bounded() {
+	set +e
+	env -u PGCONNECT_TIMEOUT timeout 90 "$DBKIT" "$@" >"$WORK/out" 2>"$WORK/err"
+	_run_result $?
+}
+started=$SECONDS
+run_bounded migrate --dir "$F" --targets "$WORK/th" --parallel 4 --connect-timeout 2 --json
+assert_eq 3 "$RC" "a silent target: the run ends, exit 3 (unreachable), not killed by the 90 s bound (124): $ERR"
+assert_eq "applied unreachable applied" "$(json '" ".join(t["outcome"] for t in d["targets"])' 2>&1)" "--json: the silent target is unreachable, the others applied"
+assert_contains "$(json 'd["targets"][1]["error"]["message"]' 2>&1)" "timeout expired" "its message: libpq's timeout"
+assert_contains "$(json 'd["targets"][1]["error"]["hint"]' 2>&1)" "connect_timeout" "its hint names connect_timeout"
+assert_eq "3 3" "$(migrations fleet_h1) $(migrations fleet_h2)" "the other targets migrated"
+((SECONDS - started < 60)) && pass "--connect-timeout 2: done in $((SECONDS - started)) s" || fail "--connect-timeout 2 took $((SECONDS - started)) s"
+# text, the timeout from the target's own connection string (it wins over --connect-timeout)
+printf '%s\n' dbname=fleet_h1 "$SILENT connect_timeout=2" >"$WORK/th2"
+started=$SECONDS
+run_bounded status --dir "$F" --targets "$WORK/th2" --connect-timeout 0
+assert_eq 3 "$RC" "the target's own connect_timeout=2 wins over --connect-timeout 0 (forever): exit 3"
+assert_match "$OUT" "port=[0-9]+ dbname=app user=deployer connect_timeout=2 +unreachable" "the table shows it unreachable"
+assert_contains "$OUT" "1 up to date, 1 unreachable" "and the totals"
+((SECONDS - started < 60)) && pass "connect_timeout=2 in the target: done in $((SECONDS - started)) s" || fail "took $((SECONDS - started)) s"
+# one database, no option: the default (10 s) unless PGCONNECT_TIMEOUT says otherwise
+started=$SECONDS
+run_bounded status --dir "$F" --url "$SILENT"
+assert_eq 3 "$RC" "one silent database, no timeout given: exit 3 after dbkit's default"
+assert_contains "$ERR" "timeout expired" "saying the timeout expired"
+assert_contains "$ERR" "connect_timeout" "and how to change it"
+((SECONDS - started >= 8 && SECONDS - started < 19)) && pass "the default is about 10 s, waited once ($((SECONDS - started)) s)" ||
+	fail "the default took $((SECONDS - started)) s, expected about 10"
+started=$SECONDS
+set +e
+PGCONNECT_TIMEOUT=2 timeout 90 "$DBKIT" status --dir "$F" --url "$SILENT" >"$WORK/out" 2>"$WORK/err"
+_run_result $?
+assert_eq 3 "$RC" "PGCONNECT_TIMEOUT=2: exit 3"
+((SECONDS - started < 8)) && pass "PGCONNECT_TIMEOUT is kept ($((SECONDS - started)) s)" || fail "PGCONNECT_TIMEOUT=2 took $((SECONDS - started)) s"
+run migrate --dir "$F" --connect-timeout 2
+assert_eq 2 "$RC" "--connect-timeout without --targets: exit 2"
+
 case_begin fleet/usage
 run migrate --dir "$F" --parallel 2
 assert_eq 2 "$RC" "--parallel without --targets: exit 2"

@@ -134,6 +134,58 @@ assert_eq 2 "$RC" "--offline cannot rehearse"
 assert_contains "$ERR" "check --rehearse needs a database" "saying so"
 
 ###############################################################################
+# What could not be rehearsed (a down file marked irreversible or missing, and every migration
+# after it) is not counted as rehearsed: the summary said "rehearsal passed: up, down, up for 4
+# pending migrations" when only one was. Nothing is wrong, so the exit code stays 0.
+case_begin rehearse/counts-what-it-rehearsed
+P=$WORK/partial
+mkdir -p "$P"
+printf '%s\n' 'CREATE TABLE "t" ("id" integer PRIMARY KEY NOT NULL, "a" text);' >"$P/0000_t.sql"
+printf '%s\n' 'DROP TABLE "t";' >"$P/0000_t.down.sql"
+printf '%s\n' 'ALTER TABLE "t" ADD COLUMN "b" text;--> statement-breakpoint' 'UPDATE "t" SET "b" = "a";' >"$P/0001_b.sql"
+printf '%s\n' '-- dbkit:irreversible: the UPDATE cannot be undone' 'ALTER TABLE "t" DROP COLUMN "b";' >"$P/0001_b.down.sql"
+for x in 2_c 3_d; do
+	printf 'ALTER TABLE "t" ADD COLUMN "%s" text;\n' "${x#*_}" >"$P/000$x.sql"
+	printf 'ALTER TABLE "t" DROP COLUMN "%s";\n' "${x#*_}" >"$P/000$x.down.sql"
+done
+write_journal "$P" 0000_t 0001_b 0002_c 0003_d
+fresh_db rev_partial
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$WORK/out"; }
+for cmd in migrate check; do
+	run $cmd --rehearse --dir "$P"
+	assert_eq 0 "$RC" "$cmd --rehearse: nothing wrong found, exit 0: $ERR"
+	assert_match "$OUT" "irreversible +0001_b" "$cmd --rehearse: the irreversible row"
+	assert_match "$OUT" "not rehearsed +0003_d" "$cmd --rehearse: what follows it is not rehearsed"
+	assert_contains "$OUT" "dbkit: rehearsal passed for 1 of 4 pending migrations: 1 irreversible, 2 not rehearsed (see their notes); all rolled back" \
+		"$cmd --rehearse: the summary counts what was rehearsed and says what was not"
+	assert_not_contains "$OUT" "up, down, up for 4 pending migrations" "$cmd --rehearse: never a full pass"
+done
+run migrate --rehearse --dir "$P" --json
+assert_eq 0 "$RC" "--json: exit 0"
+assert_eq "True False 4 1" "$(json 'd["ok"], d["complete"], d["pending"], d["passed"]')" "--json: ok, not complete, 4 pending, 1 passed"
+assert_eq "1 1 2 0 0 0" "$(json '" ".join(str(d["results"][k]) for k in ["ok", "irreversible", "not rehearsed", "no down file", "wrong", "failed"])')" \
+	"--json: the count of each result"
+assert_eq "rehearsal passed for 1 of 4 pending migrations: 1 irreversible, 2 not rehearsed (see their notes); all rolled back" \
+	"$(json 'd["summary"]')" "--json: the summary"
+rm "$P/0000_t.down.sql"
+run migrate --rehearse --dir "$P"
+assert_eq 0 "$RC" "no down file: exit 0"
+assert_contains "$OUT" "dbkit: nothing rehearsed of 4 pending migrations: 1 no down file, 3 not rehearsed (see their notes)" \
+	"no down file for the first: nothing rehearsed"
+printf 'SELECT 1;\n' >"$P/0000_t.down.sql"
+run migrate --rehearse --dir "$P"
+assert_eq 1 "$RC" "a wrong down file: exit 1"
+assert_contains "$OUT" "dbkit: rehearsal FAILED for 4 pending migrations: 1 wrong, 3 not rehearsed (see their notes)" \
+	"a failure counts what was not rehearsed too"
+printf '%s\n' 'DROP TABLE "t";' >"$P/0000_t.down.sql"
+rm "$P/0001_b.down.sql"
+printf 'ALTER TABLE "t" DROP COLUMN "b";\n' >"$P/0001_b.down.sql"
+run migrate --rehearse --dir "$P" --json
+assert_eq "True True 4 4" "$(json 'd["ok"], d["complete"], d["pending"], d["passed"]')" "every down file right: complete"
+run migrate --rehearse --dir "$P"
+assert_contains "$OUT" "dbkit: rehearsal passed: up, down, up for 4 pending migrations, all rolled back" "the full pass, as before"
+
+###############################################################################
 case_begin down/irreversible-listed-and-refused
 I=$WORK/irr
 mkdir -p "$I"
