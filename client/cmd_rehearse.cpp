@@ -61,7 +61,7 @@ int cmd_rehearse(const Common &c, const MigrateOptions &m) {
 			++it->second;
 		rows.push_back({{"tag", r->get(i, 0)}, {"result", result}, {"detail", r->null(i, 2) ? "" : r->get(i, 2)}});
 		if (!c.json)
-			fmt::print("  {:<14} {:<40} {}\n", result, r->get(i, 0), r->null(i, 2) ? "" : r->get(i, 2));
+			fmt::print(out_stream(), "  {:<14} {:<40} {}\n", result, r->get(i, 0), r->null(i, 2) ? "" : r->get(i, 2));
 	}
 	int pending = r->rows();
 	bool complete = passed == pending;
@@ -99,7 +99,7 @@ int cmd_rehearse(const Common &c, const MigrateOptions &m) {
 		           {"summary", summary},
 		           {"rehearsed", rows}});
 	} else {
-		fmt::print("dbkit: {}\n", summary);
+		fmt::print(out_stream(), "dbkit: {}\n", summary);
 	}
 	// Exit 0 when nothing was found wrong, even if not every migration could be rehearsed: an
 	// irreversible down file is a decision a human made, not a failure; the summary says what was left.

@@ -108,6 +108,13 @@ TargetResult classify(const std::string &command, int exit_code, const nlohmann:
 		return r;
 	}
 	if (command == "migrate") {
+		if (doc.is_object() && doc.contains("rehearsed")) {  // --rehearse: up, down, up, rolled back
+			r.applied = 0;
+			r.pending = int_member(doc, "pending");
+			r.outcome = *r.pending > 0 ? Outcome::Pending : Outcome::UpToDate;
+			r.note = string_member(doc, "summary");
+			return r;
+		}
 		if (member(doc, "dry_run").is_boolean() && member(doc, "dry_run").get<bool>()) {
 			std::set<std::string> tags;
 			for (const auto &s : member(doc, "statements"))

@@ -148,6 +148,8 @@ std::vector<Target> parse_targets(std::istream &in, const std::string &source) {
 	std::map<std::string, int> seen;  // the full rendering (password included) -> its line
 	std::string text;
 	for (int line = 1; std::getline(in, text); ++line) {
+		if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0)
+			text.erase(0, 3);  // a byte order mark, as some editors save the file
 		text = trimmed(text);
 		if (text.empty() || text[0] == '#')
 			continue;

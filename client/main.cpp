@@ -328,14 +328,24 @@ int run(int argc, char **argv) {
 			return usage_error(json, "check --offline reads no database: --targets does not go with it");
 		}
 	}
+	if (check->parsed() && check_rehearse && (offline || json)) {
+		std::string why = offline ? "check --rehearse needs a database (not --offline)"
+		                          : "check --rehearse prints text; for JSON run check --json and migrate "
+		                            "--rehearse --json";
+		if (!json)
+			fmt::print(stderr, "dbkit: {}\n", why);
+		return usage_error(json, why);
+	}
 	if (!fo.targets.empty()) {
 		using fleet::Target;
+		// --rehearse and --dry-run change nothing on any target, as on one (a fleet run
+		// called migrate for --rehearse and applied everything)
 		if (migrate->parsed())
 			return fleet::run_fleet("migrate", c, fo, [&](const Common &tc, const Target &t, size_t) {
 				MigrateOptions m = mo;
 				if (!m.backup_dir.empty())  // a directory per target: two databases may share a name
 					m.backup_dir = (std::filesystem::path(mo.backup_dir) / t.stem).string();
-				return cmd_migrate(tc, m);
+				return m.rehearse ? cmd_rehearse(tc, m) : cmd_migrate(tc, m);
 			});
 		if (status->parsed())
 			return fleet::run_fleet("status", c, fo,
@@ -343,8 +353,13 @@ int run(int argc, char **argv) {
 		if (drift->parsed())
 			return fleet::run_fleet("drift", c, fo, [&](const Common &tc, const Target &, size_t) { return cmd_drift(tc); });
 		if (check->parsed())
-			return fleet::run_fleet("check", c, fo,
-			                        [&](const Common &tc, const Target &, size_t) { return cmd_check(tc, false); });
+			return fleet::run_fleet("check", c, fo, [&](const Common &tc, const Target &, size_t) {
+				int rc = cmd_check(tc, false);
+				if (!check_rehearse)
+					return rc;
+				int rehearsed = cmd_rehearse(tc, mo);
+				return rc != kOk ? rc : rehearsed;
+			});
 	}
 	{
 		if (migrate->parsed())
@@ -373,14 +388,6 @@ int run(int argc, char **argv) {
 		if (accept_drift->parsed())
 			return cmd_accept_drift(c, drift_reason);
 		if (check->parsed()) {
-			if (check_rehearse && (offline || json)) {
-				std::string why = offline ? "check --rehearse needs a database (not --offline)"
-				                          : "check --rehearse prints text; for JSON run check --json and migrate "
-				                            "--rehearse --json";
-				if (!json)
-					fmt::print(stderr, "dbkit: {}\n", why);
-				return usage_error(json, why);
-			}
 			int rc = cmd_check(c, offline);
 			if (!check_rehearse)
 				return rc;

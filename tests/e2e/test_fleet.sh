@@ -49,6 +49,23 @@ run migrate --dir "$F" --targets "$WORK/t1"
 assert_eq 0 "$RC" "again: exit 0"
 assert_contains "$OUT" "5 up to date; 0 migrations applied" "again: every target up to date"
 
+# --rehearse, --dry-run and check --rehearse change nothing on any target, as on one
+# (a fleet run called migrate for --rehearse and applied everything); a targets file
+# saved with a byte order mark is read (it made the first line an invalid option)
+case_begin fleet/rehearse-and-dry-run-change-nothing
+for k in 6 7; do fresh_db fleet_$k; done
+printf '\xef\xbb\xbfdbname=fleet_6\ndbname=fleet_7\n' >"$WORK/t_nochange"
+run migrate --dir "$F" --targets "$WORK/t_nochange" --rehearse
+assert_eq 0 "$RC" "--rehearse on two targets: exit 0 ($OUT $ERR)"
+assert_contains "$OUT" "rehearsed of 3 pending migrations" "each target rehearsed (nothing to rehearse without down files), pending as before"
+for k in 6 7; do assert_eq 0 "$(migrations fleet_$k)" "--rehearse: fleet_$k has nothing applied"; done
+run migrate --dir "$F" --targets "$WORK/t_nochange" --dry-run
+assert_eq 0 "$RC" "--dry-run on two targets: exit 0"
+for k in 6 7; do assert_eq 0 "$(migrations fleet_$k)" "--dry-run: fleet_$k has nothing applied"; done
+run check --dir "$F" --targets "$WORK/t_nochange" --rehearse
+for k in 6 7; do assert_eq 0 "$(migrations fleet_$k)" "check --rehearse: fleet_$k has nothing applied"; done
+assert_not_contains "$OUT$ERR" "invalid connection option" "the byte order mark is not read as part of the first target"
+
 case_begin fleet/failing-and-unreachable
 fresh_db fleet_6
 fresh_db fleet_7

@@ -26,15 +26,15 @@ TEST(EnumFold, WhatWouldFailIsNotFolded) {
 
 // drizzle-kit before 0.30 wrote each enum inside a DO block that swallows duplicate_object.
 TEST(EnumFold, TheEnumOfADoBlockAsDrizzleKitWroteIt) {
-	auto c = enum_in_do_block(" BEGIN\n CREATE TYPE \"public\".\"status\" AS ENUM('a', 'b;c');\nEXCEPTION\n WHEN "
+	auto c = dbkit::core::enum_in_do_block(" BEGIN\n CREATE TYPE \"public\".\"status\" AS ENUM('a', 'b;c');\nEXCEPTION\n WHEN "
 	                          "duplicate_object THEN null;\nEND ");
 	ASSERT_TRUE(c.has_value());
 	EXPECT_EQ("CREATE TYPE \"public\".\"status\" AS ENUM('a', 'b;c')", *c);
-	EXPECT_TRUE(enum_in_do_block("begin create type s as enum ('x'); exception when duplicate_object then null; end;"));
+	EXPECT_TRUE(dbkit::core::enum_in_do_block("begin create type s as enum ('x'); exception when duplicate_object then null; end;"));
 	// anything else in the block: not this pattern, run as written
-	EXPECT_FALSE(enum_in_do_block("BEGIN CREATE TYPE s AS ENUM ('x'); ALTER TYPE s ADD VALUE 'y'; EXCEPTION WHEN "
+	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN CREATE TYPE s AS ENUM ('x'); ALTER TYPE s ADD VALUE 'y'; EXCEPTION WHEN "
 	                              "duplicate_object THEN null; END"));
-	EXPECT_FALSE(enum_in_do_block("BEGIN CREATE TYPE s AS (a int); EXCEPTION WHEN duplicate_object THEN null; END"));
-	EXPECT_FALSE(enum_in_do_block("BEGIN CREATE TYPE s AS ENUM ('x'); EXCEPTION WHEN others THEN null; END"));
-	EXPECT_FALSE(enum_in_do_block("BEGIN PERFORM 1; END"));
+	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN CREATE TYPE s AS (a int); EXCEPTION WHEN duplicate_object THEN null; END"));
+	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN CREATE TYPE s AS ENUM ('x'); EXCEPTION WHEN others THEN null; END"));
+	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN PERFORM 1; END"));
 }
