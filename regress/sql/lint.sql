@@ -188,30 +188,27 @@ SELECT count(*) FROM pg_class WHERE relname IN ('scratch', 'log', 'parent', 'chi
 ------------------------------------------------------------------------------
 CREATE TYPE mood2 AS ENUM ('ok');
 CREATE TABLE feel (m mood2);
-\set j0 '{"idx": 0, "version": "7", "when": 1, "tag": "0000_add", "breakpoints": true}'
-\set j1 '{"idx": 1, "version": "7", "when": 2, "tag": "0001_other", "breakpoints": true}'
-\set j2 '{"idx": 2, "version": "7", "when": 3, "tag": "0002_use", "breakpoints": true}'
-SELECT tag, severity, rule, statement, line FROM dbkit_lint_folder(jsonb_build_object(
-  'journal', '{"version": "7", "dialect": "postgresql", "entries": [' || :'j0' || ',' || :'j1' || ',' || :'j2' || ']}',
-  'files', jsonb_build_object(
-     '0000_add.sql', $$ALTER TYPE mood2 ADD VALUE 'sad';$$,
-     '0001_other.sql', 'CREATE TABLE other (id int PRIMARY KEY);',
-     '0002_use.sql', E'CREATE TABLE x (id int PRIMARY KEY);\n--> statement-breakpoint\nUPDATE feel SET m = \'sad\' WHERE m = \'ok\';')))
+-- the folder: 0000 adds the value, 0001 is `other`, 0002 is `use`
+CREATE FUNCTION enum_run(other text, use text) RETURNS jsonb LANGUAGE sql AS $f$
+SELECT jsonb_build_object(
+  'journal', '{"version": "7", "dialect": "postgresql", "entries": [
+     {"idx": 0, "version": "7", "when": 1, "tag": "0000_add", "breakpoints": true},
+     {"idx": 1, "version": "7", "when": 2, "tag": "0001_other", "breakpoints": true},
+     {"idx": 2, "version": "7", "when": 3, "tag": "0002_use", "breakpoints": true}]}',
+  'files', jsonb_build_object('0000_add.sql', $$ALTER TYPE mood2 ADD VALUE 'sad';$$,
+                              '0001_other.sql', other, '0002_use.sql', use))
+$f$;
+SELECT tag, severity, rule, statement, line FROM dbkit_lint_folder(enum_run(
+  'CREATE TABLE other (id int PRIMARY KEY);',
+  E'CREATE TABLE x (id int PRIMARY KEY);\n--> statement-breakpoint\nUPDATE feel SET m = \'sad\' WHERE m = \'ok\';'))
  WHERE rule = 'tx.enum-value-used';
-SELECT code, subject, message, hint FROM dbkit_validate(jsonb_build_object(
-  'journal', '{"version": "7", "dialect": "postgresql", "entries": [' || :'j0' || ',' || :'j1' || ',' || :'j2' || ']}',
-  'files', jsonb_build_object(
-     '0000_add.sql', $$ALTER TYPE mood2 ADD VALUE 'sad';$$,
-     '0001_other.sql', 'CREATE TABLE other (id int PRIMARY KEY);',
-     '0002_use.sql', E'CREATE TABLE x (id int PRIMARY KEY);\n--> statement-breakpoint\nUPDATE feel SET m = \'sad\' WHERE m = \'ok\';')))
+SELECT code, subject, message, hint FROM dbkit_validate(enum_run(
+  'CREATE TABLE other (id int PRIMARY KEY);',
+  E'CREATE TABLE x (id int PRIMARY KEY);\n--> statement-breakpoint\nUPDATE feel SET m = \'sad\' WHERE m = \'ok\';'))
  WHERE code = 'lint.tx.enum-value-used';
 -- CONCURRENTLY in 0001: it runs on its own, after 0000 commits
-SELECT count(*) AS findings FROM dbkit_lint_folder(jsonb_build_object(
-  'journal', '{"version": "7", "dialect": "postgresql", "entries": [' || :'j0' || ',' || :'j1' || ',' || :'j2' || ']}',
-  'files', jsonb_build_object(
-     '0000_add.sql', $$ALTER TYPE mood2 ADD VALUE 'sad';$$,
-     '0001_other.sql', 'CREATE INDEX CONCURRENTLY feel_m ON feel (m);',
-     '0002_use.sql', $$UPDATE feel SET m = 'sad' WHERE m = 'ok';$$)))
+SELECT count(*) AS findings FROM dbkit_lint_folder(enum_run(
+  'CREATE INDEX CONCURRENTLY feel_m ON feel (m);', $$UPDATE feel SET m = 'sad' WHERE m = 'ok';$$))
  WHERE rule = 'tx.enum-value-used';
 
 \c postgres
