@@ -232,4 +232,21 @@ assert_eq 1 "$(wc -l <<<"$cols")" "long names: status --dir keeps the state colu
 run status
 cols=$(awk '/0000_a |annotation-queues / { print index($0, " applied") }' <<<"$OUT" | sort -u)
 assert_eq 1 "$(wc -l <<<"$cols")" "long names: status (the history) too: $OUT"
+# A failure after a non-transactional migration committed earlier ones: the hint says they
+# stay applied (it said nothing from the run was applied; a sweep of public folders found it)
+P=$WORK/partial
+mkdir -p "$P"
+echo 'CREATE TABLE "items" ("id" integer PRIMARY KEY, "name" text);' >"$P/0000_items.sql"
+echo 'CREATE INDEX CONCURRENTLY "items_name_idx" ON "items" ("name");' >"$P/0001_idx.sql"
+echo 'ALTER TABLE "itemz" ADD COLUMN "qty" integer;' >"$P/0002_broken.sql"
+write_journal "$P" 0000_items 0001_idx 0002_broken
+fresh_db client_partial
+run migrate --dir "$P"
+assert_eq 1 "$RC" "partial: the third migration fails"
+assert_not_contains "$ERR" "Nothing from this run was applied" "partial: not 'nothing was applied'"
+assert_contains "$ERR" "the 2 migrations this run applied before it (through 0001_idx) stay applied and recorded" \
+	"partial: says what stays applied"
+assert_eq 2 "$(q 'SELECT count(*) FROM dbkit.migrations')" "partial: and they are"
+run migrate --dir "$P" --json
+assert_contains "$OUT" "Nothing from this run was applied" "partial: a run that applied nothing before failing still says so"
 finish
