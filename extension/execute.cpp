@@ -8,6 +8,7 @@
 #include "core/markers.hpp"
 #include "core/text.hpp"
 #include "errcodes.hpp"
+#include "core/enum_fold.hpp"
 #include "parse.hpp"
 #include "session_watch.hpp"
 
@@ -285,6 +286,23 @@ std::vector<core::Finding> statement_findings(const core::Migration &m) {
 		for (const Statement &st : stmts) {
 			PlannedStatement ps = planned(++number, chunk, st);
 			all.push_back(ps);
+			// drizzle-kit's DO blocks (before 0.30: every foreign key and enum, guarded by
+			// duplicate_object): the statement inside is a string to the parser, so a name
+			// it cuts at 63 bytes went unwarned; the clash that cut makes is then swallowed
+			// at run time (wundergraph/cosmo's 0091: a foreign key never created)
+			std::string text(ps.text.substr(core::skip_space_and_comments(ps.text, 0)));
+			if (auto body = core::do_block_body(text))
+				if (auto inner = core::statement_in_do_block(*body)) {
+					ParserNotices inner_notices;
+					try {
+						parse_statements(*inner, /*in_subxact=*/true);
+					} catch (const PgError &) {
+						// its syntax is PL/pgSQL's business when the block runs
+					}
+					for (const ParserNotice &n : inner_notices.take())
+						if (noticed.insert(n.message).second)
+							out.push_back(parser_notice_finding(m, chunk, n));
+				}
 			auto r = refusal_of(st);
 			if (r && !r->top_level())
 				out.push_back({core::Severity::Error, r->code, m.tag,

@@ -45,10 +45,38 @@ std::string normalized(const std::string &s) {
 }  // namespace
 
 std::optional<std::string> enum_in_do_block(const std::string &body) {
-	std::string upper = normalized(body);
-	if (upper.rfind("BEGIN CREATE TYPE ", 0) != 0)
+	auto create = statement_in_do_block(body);
+	if (!create || normalized(*create).rfind("CREATE TYPE ", 0) != 0 ||
+	    normalized(*create).find(" AS ENUM") == std::string::npos)
 		return std::nullopt;
-	// the CREATE TYPE statement: up to the first ';' outside quotes
+	return create;
+}
+
+std::optional<std::string> do_block_body(const std::string &statement) {
+	std::string upper = normalized(statement);
+	if (upper.rfind("DO ", 0) != 0 && upper.rfind("DO$", 0) != 0)
+		return std::nullopt;
+	size_t open = statement.find('$');
+	if (open == std::string::npos)
+		return std::nullopt;
+	size_t close = statement.find('$', open + 1);
+	if (close == std::string::npos)
+		return std::nullopt;
+	std::string tag = statement.substr(open, close - open + 1);
+	for (size_t k = 1; k + 1 < tag.size(); ++k)
+		if (!std::isalnum(static_cast<unsigned char>(tag[k])) && tag[k] != '_')
+			return std::nullopt;
+	size_t end = statement.find(tag, close + 1);
+	if (end == std::string::npos)
+		return std::nullopt;
+	return statement.substr(close + 1, end - close - 1);
+}
+
+std::optional<std::string> statement_in_do_block(const std::string &body) {
+	std::string upper = normalized(body);
+	if (upper.rfind("BEGIN ", 0) != 0)
+		return std::nullopt;
+	// the statement: up to the first ";" outside quotes
 	size_t start = 0;
 	while (start < body.size() && std::isspace(static_cast<unsigned char>(body[start])))
 		++start;
@@ -71,7 +99,7 @@ std::optional<std::string> enum_in_do_block(const std::string &body) {
 	if (end >= body.size())
 		return std::nullopt;
 	std::string create = body.substr(start, end - start);
-	if (normalized(create).find(" AS ENUM") == std::string::npos)
+	if (normalized(create).empty())
 		return std::nullopt;
 	std::string rest = normalized(body.substr(end + 1));
 	if (rest != "EXCEPTION WHEN DUPLICATE_OBJECT THEN NULL;END" && rest != "EXCEPTION WHEN DUPLICATE_OBJECT THEN NULL;END;")

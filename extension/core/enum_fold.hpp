@@ -30,4 +30,11 @@ std::optional<std::vector<std::string>> fold_enum_labels(std::vector<std::string
 // case), so its values can be folded the same way; nullopt for any other body.
 std::optional<std::string> enum_in_do_block(const std::string &body);
 
+// The same pattern around any one statement (drizzle-kit before 0.30 guarded every
+// foreign key so too): the statement, or nullopt.
+std::optional<std::string> statement_in_do_block(const std::string &body);
+
+// The body of `DO [LANGUAGE x] $tag$ ... $tag$` (the statement's text), or nullopt.
+std::optional<std::string> do_block_body(const std::string &statement);
+
 }  // namespace dbkit::core

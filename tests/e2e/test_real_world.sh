@@ -46,6 +46,26 @@ assert_eq 0 "$sk" "no server NOTICE is left over as a skipped line"
 run migrate --dir "$m"
 assert_eq 0 "$RC" "the migration applies as PostgreSQL truncates the name"
 
+# --- the same name inside drizzle-kit's DO block (before 0.30 every foreign key was written so):
+# the parser never sees the statement inside, so the cut went unwarned (vercel/ai-chatbot, kanbn/kan)
+fresh_db e2e_longname_do
+m=$WORK/long_do
+mkdir -p "$m"
+fk=members_user_id_users_id_fk_with_a_name_well_over_sixty_three_bytes_long
+printf 'CREATE TABLE "users" ("id" integer PRIMARY KEY);--> statement-breakpoint
+CREATE TABLE "members" ("user_id" integer);--> statement-breakpoint
+DO $$ BEGIN
+ ALTER TABLE "members" ADD CONSTRAINT "%s" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;
+EXCEPTION
+ WHEN duplicate_object THEN null;
+END $$;
+' "$fk" >"$m/0000_do.sql"
+write_journal "$m" 0000_do
+run check --dir "$m" --json
+assert_eq 0 "$RC" "DO block: a truncated name is a warning"
+assert_contains "$OUT" "identifier.truncated" "DO block: the name cut inside the block is reported"
+assert_contains "$OUT" "0000_do.sql (line 4)" "DO block: with the line of the statement inside"
+
 # --- check severities: a snapshot whose parent was deleted long ago is a warning (drizzle-kit accepts it)
 m=$WORK/dangling
 cp -r "$DBKIT_SRC/tests/fixtures/drizzle-saas/migrations" "$m"

@@ -38,3 +38,17 @@ TEST(EnumFold, TheEnumOfADoBlockAsDrizzleKitWroteIt) {
 	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN CREATE TYPE s AS ENUM ('x'); EXCEPTION WHEN others THEN null; END"));
 	EXPECT_FALSE(dbkit::core::enum_in_do_block("BEGIN PERFORM 1; END"));
 }
+
+TEST(EnumFold, TheStatementOfADoBlock) {
+	auto body = dbkit::core::do_block_body("DO $$ BEGIN\n ALTER TABLE \"m\" ADD CONSTRAINT \"fk\" FOREIGN KEY (\"a\") "
+	                                       "REFERENCES \"u\"(\"id\");\nEXCEPTION\n WHEN duplicate_object THEN null;\nEND $$;");
+	ASSERT_TRUE(body.has_value());
+	auto st = dbkit::core::statement_in_do_block(*body);
+	ASSERT_TRUE(st.has_value());
+	EXPECT_EQ("ALTER TABLE \"m\" ADD CONSTRAINT \"fk\" FOREIGN KEY (\"a\") REFERENCES \"u\"(\"id\")", *st);
+	EXPECT_TRUE(dbkit::core::do_block_body("do language plpgsql $x$ begin perform 1; end $x$"));
+	EXPECT_FALSE(dbkit::core::do_block_body("CREATE TABLE t (id int)"));
+	EXPECT_FALSE(dbkit::core::statement_in_do_block("BEGIN PERFORM 1; END"));
+	// an enum's block is a statement's block too; a foreign key's is not an enum's
+	EXPECT_FALSE(dbkit::core::enum_in_do_block(*body));
+}
