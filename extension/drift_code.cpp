@@ -254,8 +254,13 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	for (const auto &h : read_history())
 		recorded.insert(h.tag);
 	// and what drizzle's migrator applied (the next dbkit migrate adopts it without running
-	// it) or dbkit applied under another tag: built by an applied migration all the same
-	{
+	// it) or dbkit applied under another tag: built by an applied migration all the same.
+	// Asked only when some migration of the folder is not in dbkit's history (a poll of
+	// an up-to-date database reads no more than before).
+	bool unrecorded = false;
+	for (const core::Migration &m : lf.folder.migrations)
+		unrecorded |= !recorded.count(m.tag);
+	if (unrecorded) {
 		Subxact sx;
 		try {
 			for (const auto &it : plan_against_database(lf, Options{}).items)

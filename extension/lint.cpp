@@ -49,24 +49,9 @@ DBKIT_FUNCTION(dbkit_lint_folder) {
 	LoadedFolder lf = load_folder_arg(jsonb_arg(fcinfo, 0), /*writes=*/false);
 	spi::connect();
 	core::Plan plan = plan_against_database(lf, opts);
-	std::vector<const core::Migration *> pending;
-	std::vector<LintInput> inputs;
-	for (const auto &it : plan.items)
-		if (it.pos && (it.state == core::State::Pending || it.state == core::State::OutOfOrder)) {
-			pending.push_back(&lf.folder.migrations[*it.pos]);
-			inputs.push_back(lint_input(*pending.back()));
-		}
-	std::vector<std::vector<core::LintFinding>> found(pending.size());
-	for (size_t i = 0; i < pending.size(); ++i) {
-		found[i] = inputs[i].parse_errors;
-		for (auto &f : core::lint_migration(inputs[i].statements, std::string(pending[i]->sql), catalog_lookup()))
-			found[i].push_back(std::move(f));
-	}
-	for (auto &rf : core::lint_run(run_of(pending, inputs)))
-		found[rf.migration].push_back(std::move(rf.finding));
-	for (size_t i = 0; i < pending.size(); ++i)
-		for (const auto &f : found[i])
-			out.add({pending[i]->tag, pending[i]->file, f.severity, f.rule, int32_t(f.statement), int32_t(f.line),
+	for (const PendingLint &p : lint_pending(plan, lf.folder, /*with_parse_errors=*/true))
+		for (const auto &f : p.findings)
+			out.add({p.migration->tag, p.migration->file, f.severity, f.rule, int32_t(f.statement), int32_t(f.line),
 			         f.message, f.hint});
 	spi::finish();
 	return out.done();

@@ -398,12 +398,26 @@ LintInput lint_input(const core::Migration &m) {
 	return in;
 }
 
-std::vector<core::RunMigration> run_of(const std::vector<const core::Migration *> &migrations,
-                                       const std::vector<LintInput> &inputs) {
+std::vector<PendingLint> lint_pending(const core::Plan &plan, const core::Folder &folder, bool with_parse_errors) {
+	std::vector<PendingLint> out;
+	std::vector<LintInput> inputs;
+	for (const auto &it : plan.items)
+		if (it.pos && (it.state == core::State::Pending || it.state == core::State::OutOfOrder)) {
+			out.push_back({&folder.migrations[*it.pos], {}});
+			inputs.push_back(lint_input(*out.back().migration));
+		}
 	std::vector<core::RunMigration> run;
-	for (size_t i = 0; i < migrations.size(); ++i)
-		run.push_back({migrations[i]->file, &inputs[i].statements, migrations[i]->sql, inputs[i].non_transactional});
-	return run;
+	for (size_t i = 0; i < out.size(); ++i) {
+		const core::Migration &m = *out[i].migration;
+		if (with_parse_errors)
+			out[i].findings = inputs[i].parse_errors;
+		for (auto &f : core::lint_migration(inputs[i].statements, std::string(m.sql), catalog_lookup()))
+			out[i].findings.push_back(std::move(f));
+		run.push_back({m.file, &inputs[i].statements, m.sql, inputs[i].non_transactional});
+	}
+	for (auto &rf : core::lint_run(run))
+		out[rf.migration].findings.push_back(std::move(rf.finding));
+	return out;
 }
 
 core::TableLookup catalog_lookup() {

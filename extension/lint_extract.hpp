@@ -6,6 +6,7 @@
 
 #include "core/folder.hpp"
 #include "core/lint_rules.hpp"
+#include "core/plan.hpp"
 
 namespace dbkit {
 
@@ -18,9 +19,14 @@ struct LintInput {
 // Splits on the breakpoint marker and parses each chunk (in a subtransaction).
 LintInput lint_input(const core::Migration &m);
 
-// The pending migrations, in the order a deploy applies them, for core::lint_run.
-std::vector<core::RunMigration> run_of(const std::vector<const core::Migration *> &migrations,
-                                       const std::vector<LintInput> &inputs);
+// The pending migrations of `plan`, in the order a deploy applies them, each with its
+// lint findings, sized against this database: its own (parse errors too when asked;
+// check reports those itself) and the run's across migrations (core::lint_run).
+struct PendingLint {
+	const core::Migration *migration;
+	std::vector<core::LintFinding> findings;
+};
+std::vector<PendingLint> lint_pending(const core::Plan &plan, const core::Folder &folder, bool with_parse_errors);
 
 // Table facts from the catalogs, for severities that follow the table's size.
 core::TableLookup catalog_lookup();

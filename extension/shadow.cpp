@@ -179,19 +179,21 @@ void fold_enums(std::vector<Step> &steps) {
 			open.erase(it);
 		}
 	};
+	auto open_enum = [&](size_t at, CreateEnumStmt *c, bool in_do) {
+		Open o{at, c->typeName, {}, {}, {}, in_do};
+		ListCell *lc;
+		foreach (lc, c->vals)
+			o.labels.push_back(strVal(lfirst(lc)));
+		open.emplace(type_key(c->typeName), std::move(o));
+	};
 	for (size_t i = 0; i < steps.size(); ++i) {
 		Node *n = steps[i].tree;
 		if (!n || steps[i].skip)
 			continue;
 		if (IsA(n, CreateEnumStmt)) {
 			auto *c = castNode(CreateEnumStmt, n);
-			auto key = type_key(c->typeName);
-			close(key);
-			Open o{i, c->typeName, {}, {}, {}};
-			ListCell *lc;
-			foreach (lc, c->vals)
-				o.labels.push_back(strVal(lfirst(lc)));
-			open.emplace(key, std::move(o));
+			close(type_key(c->typeName));
+			open_enum(i, c, false);
 		} else if (IsA(n, DoStmt)) {
 			// drizzle-kit's DO block around CREATE TYPE ... AS ENUM: the same, except that
 			// a repeat of it does nothing (duplicate_object is swallowed)
@@ -203,16 +205,8 @@ void fold_enums(std::vector<Step> &steps) {
 					inner = core::enum_in_do_block(strVal(d->arg));
 			}
 			Node *t = inner ? tree_of(*inner) : nullptr;
-			if (!t || !IsA(t, CreateEnumStmt))
-				continue;
-			auto *c = castNode(CreateEnumStmt, t);
-			auto key = type_key(c->typeName);
-			if (open.count(key))
-				continue;
-			Open o{i, c->typeName, {}, {}, {}, true};
-			foreach (lc, c->vals)
-				o.labels.push_back(strVal(lfirst(lc)));
-			open.emplace(key, std::move(o));
+			if (t && IsA(t, CreateEnumStmt) && !open.count(type_key(castNode(CreateEnumStmt, t)->typeName)))
+				open_enum(i, castNode(CreateEnumStmt, t), true);
 		} else if (IsA(n, AlterEnumStmt)) {
 			auto *a = castNode(AlterEnumStmt, n);
 			auto key = type_key(a->typeName);

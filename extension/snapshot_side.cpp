@@ -75,11 +75,8 @@ std::optional<std::pair<std::string, std::string>> snapshot_ddl_of(const LoadedF
 	    "SELECT n.nspname::text, c.relname::text, co.conname::text FROM pg_catalog.pg_constraint co "
 	    "JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "WHERE co.contype = 'p' AND co.conname::text OPERATOR(pg_catalog.<>) pg_catalog.concat(c.relname, '_pkey')");
-	for (uint64_t i = 0; i < spi::rows(); ++i) {
-		hints.folded_primary_keys.insert(
-		    core::folded_key(*spi::get_text(i, 1), *spi::get_text(i, 2), *spi::get_text(i, 3)));
-		hints.primary_key_names[core::folded_key(*spi::get_text(i, 1), *spi::get_text(i, 2), "")] = *spi::get_text(i, 3);
-	}
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		hints.primary_key_names[core::table_key(*spi::get_text(i, 1), *spi::get_text(i, 2))] = *spi::get_text(i, 3);
 	core::SnapshotDdl ddl;
 	std::string why;
 	if (!core::snapshot_to_ddl(v, ddl, why, hints)) {

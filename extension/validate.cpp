@@ -53,23 +53,11 @@ DBKIT_FUNCTION(dbkit_validate) {
 		spi::connect();
 		core::Plan plan = plan_against_database(lf, opts);
 		// the pending migrations through the linter, sized against this database
-		std::vector<const core::Migration *> pending;
-		std::vector<LintInput> inputs;
-		for (const auto &it : plan.items)
-			if (it.pos && (it.state == core::State::Pending || it.state == core::State::OutOfOrder)) {
-				pending.push_back(&folder.migrations[*it.pos]);
-				inputs.push_back(lint_input(*pending.back()));
-			}
-		auto add_lint = [&](const core::Migration &m, const core::LintFinding &f) {
-			if (f.severity != "info")
-				findings.push_back({f.severity == "error" ? core::Severity::Error : core::Severity::Warning,
-				                    "lint." + f.rule, m.tag, m.file + ": " + f.message, f.hint});
-		};
-		for (size_t i = 0; i < pending.size(); ++i)
-			for (const auto &f : core::lint_migration(inputs[i].statements, std::string(pending[i]->sql), catalog_lookup()))
-				add_lint(*pending[i], f);
-		for (const auto &rf : core::lint_run(run_of(pending, inputs)))
-			add_lint(*pending[rf.migration], rf.finding);
+		for (const PendingLint &p : lint_pending(plan, folder, /*with_parse_errors=*/false))
+			for (const auto &f : p.findings)
+				if (f.severity != "info")
+					findings.push_back({f.severity == "error" ? core::Severity::Error : core::Severity::Warning,
+					                    "lint." + f.rule, p.migration->tag, p.migration->file + ": " + f.message, f.hint});
 		for (auto &f : plan.refusals)
 			findings.push_back(std::move(f));
 		// a down file edited (or deleted) since its migration was recorded

@@ -179,13 +179,12 @@ struct Plan {
 	std::vector<std::string> enums, sequences, tables, indexes, fks, views, policies;
 	std::set<std::string> policy_roles;  // non-built-in roles policies name
 	std::vector<std::string> warnings;
-	const std::set<std::string> *folded = nullptr;  // SnapshotDdlHints::folded_primary_keys
 	const std::map<std::string, std::string> *pk_names = nullptr;  // SnapshotDdlHints::primary_key_names
 
 	std::string live_primary_key(const std::string &schema, const std::string &table) const {
 		if (!pk_names)
 			return "";
-		auto it = pk_names->find(folded_key(schema.empty() ? "public" : schema, table, ""));
+		auto it = pk_names->find(table_key(schema.empty() ? "public" : schema, table));
 		return it == pk_names->end() ? "" : it->second;
 	}
 
@@ -195,7 +194,7 @@ struct Plan {
 	// default both stay (codu-code/codu), folded where the database has it folded
 	// (homarr-labs/homarr, useautumn/autumn: drizzle-kit writes both inside CREATE TABLE).
 	bool folded_in_database(const std::string &schema, const std::string &table, const std::string &unique) const {
-		return folded && folded->count(folded_key(schema.empty() ? "public" : schema, table, unique));
+		return !unique.empty() && live_primary_key(schema, table) == unique;
 	}
 
 	void use_schema(const std::string &s) {
@@ -894,9 +893,7 @@ std::string join_ddl(const std::vector<std::string> &statements) {
 	return out;
 }
 
-std::string folded_key(const std::string &schema, const std::string &table, const std::string &constraint) {
-	return schema + '\n' + table + '\n' + constraint;
-}
+std::string table_key(const std::string &schema, const std::string &table) { return schema + '\n' + table; }
 
 bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error, const SnapshotDdlHints &hints) {
 	out = SnapshotDdl{};
@@ -906,7 +903,6 @@ bool snapshot_to_ddl(const JsonValue &snap, SnapshotDdl &out, std::string &error
 		return false;
 	}
 	Plan plan;
-	plan.folded = &hints.folded_primary_keys;
 	plan.pk_names = &hints.primary_key_names;
 	try {
 		std::string version = scalar(snap.find("version"), "version");

@@ -17,7 +17,6 @@
 // they are never created here, see the warnings).
 #pragma once
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,17 +30,15 @@ struct SnapshotDdl {
 	std::vector<std::string> warnings;    // what was declared but not built, and why
 };
 
-// Where a snapshot is ambiguous, what the database has. folded_primary_keys: primary keys
-// (folded_key(schema, table, constraint)) named like a unique constraint the snapshot
-// declares on the same columns: PostgreSQL folded the two when both were in CREATE TABLE.
-// primary_key_names: a table's primary key named otherwise than <table>_pkey (key
-// folded_key(schema, table, "")): a primary key declared on its column has no name in a
-// snapshot, and a table renamed since keeps the old one.
+// Where a snapshot is ambiguous, what the database has: each table's primary key named
+// otherwise than <table>_pkey (keyed by table_key(schema, table)). Named like a unique
+// constraint the snapshot declares on the same columns, PostgreSQL folded the two (both
+// were in CREATE TABLE); else a primary key declared on its column, which a snapshot
+// does not name, kept the name of a table renamed since.
 struct SnapshotDdlHints {
-	std::set<std::string> folded_primary_keys;
 	std::map<std::string, std::string> primary_key_names;
 };
-std::string folded_key(const std::string &schema, const std::string &table, const std::string &constraint);
+std::string table_key(const std::string &schema, const std::string &table);
 
 // Fills `out` and returns true; or returns false with `error` naming the JSON path
 // of the first field that cannot be turned into DDL ("tables.public.users.columns.id.type",

@@ -128,8 +128,7 @@ TEST(SnapshotDdl, AUniqueOnThePrimaryKeysColumnsComesAfterTheTable) {
 // generate --from-snapshot planned dropping that primary key and every foreign key on it).
 TEST(SnapshotDdl, AUniqueOnThePrimaryKeyFoldedWhereTheDatabaseHasItFolded) {
 	SnapshotDdlHints hints;
-	hints.folded_primary_keys.insert(folded_key("public", "settings", "settings_key_unique"));
-	hints.primary_key_names[folded_key("public", "settings", "")] = "settings_key_unique";  // as the server fills it
+	hints.primary_key_names[table_key("public", "settings")] = "settings_key_unique";
 	const std::string t7 = v7(R"J("public.settings": {"name": "settings", "schema": "", "columns": {
 	    "key": {"name": "key", "type": "text", "primaryKey": true, "notNull": true}},
 	  "indexes": {}, "foreignKeys": {}, "compositePrimaryKeys": {},
@@ -149,7 +148,7 @@ TEST(SnapshotDdl, AUniqueOnThePrimaryKeyFoldedWhereTheDatabaseHasItFolded) {
 	  {"entityType": "pks", "schema": "public", "table": "b", "name": "b_pkey", "columns": ["id"], "nameExplicit": false},
 	  {"entityType": "uniques", "schema": "public", "table": "b", "name": "b_id_unique", "columns": ["id"], "nameExplicit": true, "nullsNotDistinct": false})J");
 	SnapshotDdlHints h8;
-	h8.folded_primary_keys.insert(folded_key("public", "b", "b_id_unique"));
+	h8.primary_key_names[table_key("public", "b")] = "b_id_unique";
 	SnapshotDdl e;
 	ASSERT_TRUE(snapshot_to_ddl(parse(t8), e, error, h8)) << error;
 	EXPECT_EQ(std::string::npos, all(e).find("ALTER TABLE")) << all(e);
@@ -160,7 +159,7 @@ TEST(SnapshotDdl, AUniqueOnThePrimaryKeyFoldedWhereTheDatabaseHasItFolded) {
 // generate --from-snapshot planned a second primary key, which failed with 42P16).
 TEST(SnapshotDdl, AnUnnamedPrimaryKeyTakesTheDatabasesName) {
 	SnapshotDdlHints hints;
-	hints.primary_key_names[folded_key("public", "connection", "")] = "google_connection_pkey";
+	hints.primary_key_names[table_key("public", "connection")] = "google_connection_pkey";
 	const std::string t7 = v7(R"J("public.connection": {"name": "connection", "schema": "", "columns": {
 	    "id": {"name": "id", "type": "text", "primaryKey": true, "notNull": true},
 	    "email": {"name": "email", "type": "text", "notNull": true}},
