@@ -190,6 +190,8 @@ int cmd_rollback(const Common &c, const RollbackOptions &ro, const MigrateOption
 	// Stretches of transactional down files run in one call each (--transaction
 	// all) or one per migration (each); a non-transactional one on its own.
 	planned = plan->size();
+	if (!plan->empty())  // recorded if a down file stops half-way: --resume never reaches further back
+		opts["through"] = plan->back().tag;
 	while (next < plan->size()) {
 		const Rolled &p = (*plan)[next];
 		if (outside(p)) {

@@ -176,10 +176,10 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 			o.drizzle_table = want_name(k, v);
 		else if (rollback && k == "steps")
 			rollback->steps = want_int(k, v, INT32_MAX);
-		else if (rollback && (k == "to" || k == "reason")) {
+		else if (rollback && (k == "to" || k == "reason" || k == "through")) {
 			if (v.type != jbvString)
 				throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"{}\" must be a string, found {}", k, type_name(v)));
-			(k == "to" ? rollback->to : rollback->reason) = std::string(as_view(v));
+			(k == "to" ? rollback->to : k == "reason" ? rollback->reason : rollback->through) = std::string(as_view(v));
 		} else if (rollback && k == "dry_run")
 			rollback->dry_run = want_bool(k, v);
 		else if (k == "backup_file") {  // the client's dump before this run, recorded in the run's event
@@ -194,7 +194,7 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
 			            "resume, chain_non_transactional, lock_wait, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
-			            "dbkit_rollback also steps, to, reason, dry_run.");
+			            "dbkit_rollback also steps, to, reason, dry_run, through.");
 	});
 	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||
 	    o.drizzle_schema.rfind("pg_", 0) == 0)

@@ -40,6 +40,7 @@ struct RollbackOptions {
 	std::string to;      // or everything applied after this tag (it stays applied)
 	std::string reason;  // required, recorded in dbkit.events
 	bool dry_run = false;  // list what would run, change nothing
+	std::string through;   // the oldest migration of the whole run (the client's plan), kept for --resume
 };
 // `also`: further keys the caller reads itself (the schema engine's), skipped here.
 Options read_options(Jsonb *options, RollbackOptions *rollback = nullptr,

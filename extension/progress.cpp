@@ -60,6 +60,18 @@ std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStateme
 	return {0, ""};
 }
 
+std::optional<RollbackLeft> stopped_rollback_left() {
+	// to_jsonb: the columns are 0.2.0's; the module may meet a 0.1.0 table
+	spi::execute(
+	    "SELECT t.tag, (SELECT pg_catalog.count(*) FROM dbkit.migrations m WHERE m.id >= t.id), "
+	    "(SELECT m.tag FROM dbkit.migrations m WHERE m.id < t.id ORDER BY m.id DESC LIMIT 1) "
+	    "FROM dbkit.progress p JOIN dbkit.migrations t ON t.tag = pg_catalog.to_jsonb(p) ->> 'rollback_through' "
+	    "WHERE pg_catalog.to_jsonb(p) ->> 'direction' = 'down'");
+	if (spi::rows() == 0)
+		return std::nullopt;
+	return RollbackLeft{spi::get_int64(0, 2).value_or(0), *spi::get_text(0, 1), spi::get_text(0, 3).value_or("")};
+}
+
 std::optional<RunningProgress> running_progress(const std::string &tag, const char *direction) {
 	spi::execute(
 	    "SELECT statements, next_statement, "
@@ -110,15 +122,22 @@ void refuse_if_interrupted(bool resume, const char *direction) {
 	                          (down ? " (DROP INDEX CONCURRENTLY drops them). "
 	                                : " (--resume drops and builds again those the migration builds; DROP INDEX "
 	                                  "CONCURRENTLY any other). ");
-	if (down)
+	if (down) {
+		// the stopped run's own bound, when it recorded one: its first --steps would
+		// count from a history its earlier part already shortened
+		std::optional<RollbackLeft> left = stopped_rollback_left();
+		std::string again = left ? fmt::format("dbkit rollback --resume --steps {} --reason TEXT`{}", left->steps,
+		                                       left->stays.empty() ? "" : " (or --to " + left->stays + ")")
+		                         : std::string("dbkit rollback --resume --steps N --reason TEXT`");
 		throw Error(DBKIT_INTERRUPTED,
 		            fmt::format("the rollback of migration {} (non-transactional down file) stopped at statement {} "
 		                        "of {}: {}",
 		                        tag, next, total, why),
-		            fmt::format("{}The migration is still recorded as applied. Fix the cause, then `dbkit rollback "
-		                        "--resume --steps N --reason TEXT` runs the down file again from statement {}; nothing "
-		                        "else (migrate included) runs until then. If you finished it by hand: dbkit forget {} --reason TEXT.",
-		                        invalid_note, next, tag));
+		            fmt::format("{}The migration is still recorded as applied. Fix the cause, then `{} runs the down "
+		                        "file again from statement {}; nothing else (migrate included) runs until then. If you "
+		                        "finished it by hand: dbkit forget {} --reason TEXT.",
+		                        invalid_note, again, next, tag));
+	}
 	throw Error(DBKIT_INTERRUPTED,
 	            fmt::format("migration {} (non-transactional) stopped at statement {} of {}: {}", tag, next, total, why),
 	            fmt::format("{}Fix the cause, then `dbkit migrate --resume` runs it again from statement {}; if you "

@@ -16,6 +16,17 @@ namespace dbkit {
 // else may run until it is resumed or resolved.
 void refuse_if_interrupted(bool resume, const char *direction = "up");
 
+// What a stopped rollback (a non-transactional down file that failed or was
+// interrupted) was still asked to roll back, newest first: `steps` migrations,
+// the oldest `through`; `stays` is the migration newest after it (empty: none).
+// nullopt when no rollback stopped, or it recorded no such bound (a caller of
+// dbkit_rollback_nontx_start from SQL that gave no option "through").
+struct RollbackLeft {
+	int64_t steps = 0;
+	std::string through, stays;
+};
+std::optional<RollbackLeft> stopped_rollback_left();
+
 // The running non-transactional run of `tag` going `direction` ("up": a migration,
 // "down": a rollback's down file), as dbkit.progress records it; nullopt if none.
 struct RunningProgress {

@@ -83,6 +83,18 @@ DBKIT_FUNCTION(dbkit_rollback) {
 			            "--to TAG rolls back every migration applied after TAG.");
 	}
 
+	// --resume finishes the run that stopped, never more: typed again, that run's
+	// --steps would count from a history its first part already shortened
+	if (opts.resume)
+		if (std::optional<RollbackLeft> left = stopped_rollback_left(); left && count > static_cast<size_t>(left->steps))
+			throw Error(DBKIT_ROLLBACK_REFUSED,
+			            fmt::format("--resume would roll back {} migrations, through {}: the rollback it continues has {} "
+			                        "left to roll back, through {}",
+			                        count, history[count - 1].tag, left->steps, left->through),
+			            fmt::format("Finish that run first: dbkit rollback --resume --steps {} --reason TEXT{}; then roll "
+			                        "back further with another dbkit rollback if you mean to. Nothing was rolled back.",
+			                        left->steps, left->stays.empty() ? "" : " (or --to " + left->stays + ")"));
+
 	// every refusal, for every migration, before anything runs
 	std::vector<RollbackTarget> targets(count);
 	std::vector<std::string> refusals;

@@ -7,6 +7,8 @@
 //   dbkit_rollback_nontx_finish(folder, tag, options)  remove the history rows,
 //                                                      record the rollback
 // dbkit_rollback hands such a migration over with the action `non_transactional`.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/json.hpp"
@@ -81,6 +83,11 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 			refuse_if_interrupted(false);
 		refuse_if_interrupted(true, "down");  // an interrupted migrate is not resumed by a rollback
 	}
+	// the whole run's oldest migration (the client's plan): what --resume may reach
+	if (!ro.through.empty() && std::none_of(history.begin(), history.end(),
+	                                        [&](const HistoryRow &h) { return h.tag == ro.through; }))
+		throw Error(DBKIT_OPTION_INVALID, fmt::format("option \"through\": migration {} is not in the history", ro.through),
+		            "\"through\" names the oldest migration the whole rollback rolls back; dbkit status lists them.");
 	std::optional<std::string> carried;
 	bool absorbed = false;
 	if (resuming) {
@@ -93,16 +100,18 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 	}
 	spi::execute(
 	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status, absorbed_drift, "
-	    "carried_drift, audit_mark, direction, reason) "
+	    "carried_drift, audit_mark, direction, reason, rollback_through) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::pg_catalog.bool, $8::pg_catalog.jsonb, "
-	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit), 'down', $9) "
+	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit), 'down', $9, $10) "
 	    "ON CONFLICT (tag) DO UPDATE SET statements = excluded.statements, status = 'running', "
 	    "next_statement = excluded.next_statement, error = NULL, started_at = pg_catalog.clock_timestamp(), "
 	    "updated_at = pg_catalog.clock_timestamp(), reason = excluded.reason, "
-	    "absorbed_drift = dbkit.progress.absorbed_drift OR excluded.absorbed_drift",
+	    "absorbed_drift = dbkit.progress.absorbed_drift OR excluded.absorbed_drift, "
+	    "rollback_through = coalesce(dbkit.progress.rollback_through, excluded.rollback_through)",  // the first run's
 	    {spi::text(tag), spi::text(t.row.hash), spi::int4(static_cast<int32_t>(t.m->idx)), spi::int8(t.m->when),
 	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start)),
-	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried), spi::text(ro.reason)});
+	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried), spi::text(ro.reason),
+	     spi::text_or_null(ro.through.empty() ? std::nullopt : std::optional<std::string>(ro.through))});
 	spi::finish();
 
 	core::Markers mk = core::read_markers(t.down.sql);

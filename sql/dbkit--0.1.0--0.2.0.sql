@@ -843,7 +843,11 @@ COMMENT ON FUNCTION @extschema@.dbkit_drift_schema(text, jsonb) IS
 ------------------------------------------------------------------------------
 ALTER TABLE dbkit.progress
     ADD COLUMN direction text NOT NULL DEFAULT 'up' CHECK (direction IN ('up', 'down')),
-    ADD COLUMN reason text;  -- a rollback's --reason, for the event its finish records
+    ADD COLUMN reason text,  -- a rollback's --reason, for the event its finish records
+    -- the oldest migration the stopped rollback was asked to roll back: --resume
+    -- never reaches further back than the run it continues (its --steps would
+    -- count from a history that earlier parts of that run already shortened)
+    ADD COLUMN rollback_through text;
 
 CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
 RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,

@@ -383,6 +383,35 @@ assert_eq "${NB[0003_idx2]}" "$(schema_dump)" "the schema is the one before 0003
 assert_eq "0000_n 0001_idx 0002_w" "$(history)" "and the history follows"
 assert_eq 0 "$(q "SELECT count(*) FROM dbkit.progress")" "no progress row is left"
 
+case_begin "--resume never reaches further back than the run it continues"
+# --steps 2: 0004_z rolls back and commits, then 0003_idx2's down file stops. Typed
+# again with --resume, --steps 2 would count from 0003_idx2 and also drop column w.
+printf 'CREATE TABLE "z" ("id" integer);' >"$m/0004_z.sql"
+printf 'DROP TABLE "z";' >"$m/0004_z.down.sql"
+write_journal "$m" 0000_n 0001_idx 0002_w 0003_idx2 0004_z
+run migrate --dir "$m"
+assert_eq 0 "$RC" "applies 0003_idx2 and 0004_z${ERR:+: $ERR}"
+printf 'DROP INDEX CONCURRENTLY "n_w";\n--> statement-breakpoint\nDROP INDEX CONCURRENTLY "n_vv";' >"$m/0003_idx2.down.sql"
+run rollback --dir "$m" --steps 2 --reason "two"
+assert_eq 1 "$RC" "the second migration's down file stops"
+assert_eq "0000_n 0001_idx 0002_w 0003_idx2" "$(history)" "0004_z stays rolled back"
+assert_eq 0003_idx2 "$(q "SELECT rollback_through FROM dbkit.progress")" "the run's oldest migration is recorded"
+run migrate --dir "$m"
+assert_eq 1 "$RC" "migrate is refused meanwhile"
+assert_contains "$ERR" "dbkit rollback --resume --steps 1 --reason TEXT\` (or --to 0002_w)" "its hint gives the run's own bound"
+cp "$WORK/idx2.down.sql" "$m/0003_idx2.down.sql"
+run rollback --dir "$m" --steps 2 --reason "two, resumed" --resume
+assert_eq 1 "$RC" "the first run's --steps 2 with --resume is refused"
+assert_contains "$ERR" "--resume would roll back 2 migrations, through 0002_w: the rollback it continues has 1 left to roll back, through 0003_idx2" "saying why"
+assert_contains "$ERR" "dbkit rollback --resume --steps 1 --reason TEXT (or --to 0002_w)" "and what finishes it"
+assert_eq 1 "$(q "SELECT count(*) FROM pg_attribute WHERE attrelid = 'n'::regclass AND attname = 'w'")" "column w is untouched"
+assert_eq "0000_n 0001_idx 0002_w 0003_idx2" "$(history)" "nothing was rolled back"
+run rollback --dir "$m" --to 0002_w --reason "two, resumed" --resume
+assert_eq 0 "$RC" "--to the migration that stays finishes it${ERR:+: $ERR}"
+assert_eq "0000_n 0001_idx 0002_w" "$(history)" "and only it"
+write_journal "$m" 0000_n 0001_idx 0002_w 0003_idx2
+rm "$m/0004_z.sql" "$m/0004_z.down.sql"
+
 # --- migrate --backup
 case_begin "migrate --backup"
 fresh_db e2e_backup
