@@ -92,8 +92,11 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 	core::Plan plan = plan_against_database(lf, o.base);
 	if (!plan.refusals.empty())
 		refuse_plan(plan.refusals);
-	std::string stopped;  // once a migration could not be rehearsed, the rest depend on it
-	Subxact sx;           // everything is rolled back
+	// A migration that cannot be rehearsed (no down file, irreversible, a wrong down file)
+	// still has its up run, so that the migrations after it are rehearsed on the schema
+	// they will meet; only an up that fails stops the rehearsal (what follows depends on it).
+	std::string stopped;
+	Subxact sx;  // everything is rolled back
 	std::exception_ptr failed;
 	try {
 		set_local_timeouts(o.shadow.lock_timeout_ms, o.shadow.statement_timeout_ms);
@@ -108,19 +111,7 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 				row("not rehearsed", stopped);
 				continue;
 			}
-			if (!m.down_sql) {
-				row("no down file", fmt::format("write {} (dbkit down {} --write computes one)",
-				                                m.down_file.empty() ? m.tag + ".down.sql" : m.down_file, m.tag));
-				stopped = fmt::format("it comes after {}, which has no down file", m.tag);
-				continue;
-			}
-			if (core::read_markers(*m.down_sql).irreversible) {
-				row("irreversible", m.down_file + " is marked -- dbkit:irreversible");
-				stopped = fmt::format("it comes after {}, which is irreversible", m.tag);
-				continue;
-			}
-			core::Migration down = down_of(m);
-			std::vector<PlannedStatement> up_stmts = plan_statements(m), down_stmts = plan_statements(down);
+			std::vector<PlannedStatement> up_stmts = plan_statements(m);
 			// A non-transactional file is rehearsed by its schema effect, as the shadow builds
 			// it: CONCURRENTLY removed, VACUUM and the like left out, inside the rolled-back
 			// transaction. What CONCURRENTLY itself does (no lock, an invalid index on
@@ -131,23 +122,64 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 				up_stmts = in_transaction_equivalent(up_stmts, texts);
 				adapted = m.file;
 			}
+			// Its up alone, kept for what follows; the error when it fails.
+			auto up_only = [&]() -> std::optional<std::string> {
+				Subxact own;
+				try {
+					run_statements(m, up_stmts);
+					own.commit();
+					return std::nullopt;
+				} catch (const PgError &e) {
+					std::string msg = e.edata()->message ? e.edata()->message : "error";
+					own.rollback();
+					return msg;
+				}
+			};
+			auto not_proven = [&](const char *result, const std::string &detail) {
+				if (std::optional<std::string> err = up_only()) {
+					row("failed", fmt::format("{} (running its up; its down file is not rehearsed: {})", *err, detail));
+					stopped = fmt::format("it comes after {}, which failed", m.tag);
+				} else {
+					row(result, detail);
+				}
+			};
+			if (!m.down_sql) {
+				not_proven("no down file", fmt::format("write {} (dbkit down {} --write computes one)",
+				                                       m.down_file.empty() ? m.tag + ".down.sql" : m.down_file, m.tag));
+				continue;
+			}
+			if (core::read_markers(*m.down_sql).irreversible) {
+				not_proven("irreversible", m.down_file + " is marked -- dbkit:irreversible");
+				continue;
+			}
+			core::Migration down = down_of(m);
+			std::vector<PlannedStatement> down_stmts = plan_statements(down);
 			if (is_non_transactional(down, down_stmts)) {
 				down_stmts = in_transaction_equivalent(down_stmts, texts);
 				adapted += (adapted.empty() ? "" : " and ") + down.file;
 			}
+			// wrong: its up, alone, goes on for the migrations after it
+			auto go_on = [&]() {
+				if (up_only())
+					stopped = fmt::format("it comes after {}, which failed", m.tag);
+			};
 			Subxact own;
+			const char *phase = nullptr;  // where an error came from, once the up has run
+			bool after_failure = false;   // the up ran, then something failed: go on after the catch
 			try {
 				auto before = comparable(live_snapshot());
 				run_statements(m, up_stmts);
+				phase = "running the down file";
 				auto after_up = comparable(live_snapshot());
 				run_statements(down, down_stmts);
+				phase = "running the up again after the down file";
 				auto after_down = comparable(live_snapshot());
 				std::string wrong = differences(before, after_down);
 				if (!wrong.empty()) {
 					row("wrong", fmt::format("after {} the schema is not what it was before {}: {}", m.down_file,
 					                         m.file, wrong));
 					own.rollback();
-					stopped = fmt::format("it comes after {}, whose down file is wrong", m.tag);
+					go_on();
 					continue;
 				}
 				run_statements(m, up_stmts);
@@ -156,7 +188,7 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 					row("wrong", fmt::format("{} after {} does not build what it built the first time: {}", m.file,
 					                         m.down_file, again));
 					own.rollback();
-					stopped = fmt::format("it comes after {}, whose down file is wrong", m.tag);
+					go_on();
 					continue;
 				}
 				own.commit();  // its up stays for the migrations after it
@@ -168,9 +200,13 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 			} catch (const PgError &e) {
 				std::string msg = e.edata()->message ? e.edata()->message : "error";
 				own.rollback();
-				row("failed", msg);
-				stopped = fmt::format("it comes after {}, which failed", m.tag);
+				row("failed", phase ? fmt::format("{} ({})", msg, phase) : msg);
+				after_failure = phase != nullptr;
+				if (!after_failure)
+					stopped = fmt::format("it comes after {}, which failed", m.tag);
 			}
+			if (after_failure)
+				go_on();  // the up itself ran: what follows can still be rehearsed (not from inside the catch)
 		}
 	} catch (...) {
 		failed = std::current_exception();

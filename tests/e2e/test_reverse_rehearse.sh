@@ -90,7 +90,7 @@ run migrate --rehearse --dir "$F"
 assert_eq 1 "$RC" "a down file that leaves the column: rehearsal fails"
 assert_match "$OUT" "wrong +0002_column +after 0002_column.down.sql the schema is not what it was before 0002_column.sql: column public.users.nickname is left behind" \
 	"naming the migration and what is left behind"
-assert_match "$OUT" "not rehearsed +0003_index" "what follows is not rehearsed"
+assert_match "$OUT" "ok +0003_index" "what follows is still rehearsed, on the schema the up built"
 
 ###############################################################################
 # Non-transactional files are rehearsed by their schema effect (CONCURRENTLY removed)
@@ -134,9 +134,10 @@ assert_eq 2 "$RC" "--offline cannot rehearse"
 assert_contains "$ERR" "check --rehearse needs a database" "saying so"
 
 ###############################################################################
-# What could not be rehearsed (a down file marked irreversible or missing, and every migration
-# after it) is not counted as rehearsed: the summary said "rehearsal passed: up, down, up for 4
-# pending migrations" when only one was. Nothing is wrong, so the exit code stays 0.
+# What could not be rehearsed (a down file marked irreversible or missing) is not counted as
+# rehearsed: the summary said "rehearsal passed: up, down, up for 4 pending migrations" when
+# only one was. Nothing is wrong, so the exit code stays 0. Its up still runs, so the
+# migrations after it are rehearsed (they stopped there before).
 case_begin rehearse/counts-what-it-rehearsed
 P=$WORK/partial
 mkdir -p "$P"
@@ -155,28 +156,37 @@ for cmd in migrate check; do
 	run $cmd --rehearse --dir "$P"
 	assert_eq 0 "$RC" "$cmd --rehearse: nothing wrong found, exit 0: $ERR"
 	assert_match "$OUT" "irreversible +0001_b" "$cmd --rehearse: the irreversible row"
-	assert_match "$OUT" "not rehearsed +0003_d" "$cmd --rehearse: what follows it is not rehearsed"
-	assert_contains "$OUT" "dbkit: rehearsal passed for 1 of 4 pending migrations: 1 irreversible, 2 not rehearsed (see their notes); all rolled back" \
+	assert_match "$OUT" "ok +0003_d" "$cmd --rehearse: what follows it is rehearsed"
+	assert_contains "$OUT" "dbkit: rehearsal passed for 3 of 4 pending migrations: 1 irreversible (see their notes); all rolled back" \
 		"$cmd --rehearse: the summary counts what was rehearsed and says what was not"
 	assert_not_contains "$OUT" "up, down, up for 4 pending migrations" "$cmd --rehearse: never a full pass"
 done
 run migrate --rehearse --dir "$P" --json
 assert_eq 0 "$RC" "--json: exit 0"
-assert_eq "True False 4 1" "$(json 'd["ok"], d["complete"], d["pending"], d["passed"]')" "--json: ok, not complete, 4 pending, 1 passed"
-assert_eq "1 1 2 0 0 0" "$(json '" ".join(str(d["results"][k]) for k in ["ok", "irreversible", "not rehearsed", "no down file", "wrong", "failed"])')" \
+assert_eq "True False 4 3" "$(json 'd["ok"], d["complete"], d["pending"], d["passed"]')" "--json: ok, not complete, 4 pending, 3 passed"
+assert_eq "3 1 0 0 0 0" "$(json '" ".join(str(d["results"][k]) for k in ["ok", "irreversible", "not rehearsed", "no down file", "wrong", "failed"])')" \
 	"--json: the count of each result"
-assert_eq "rehearsal passed for 1 of 4 pending migrations: 1 irreversible, 2 not rehearsed (see their notes); all rolled back" \
+assert_eq "rehearsal passed for 3 of 4 pending migrations: 1 irreversible (see their notes); all rolled back" \
 	"$(json 'd["summary"]')" "--json: the summary"
 rm "$P/0000_t.down.sql"
 run migrate --rehearse --dir "$P"
 assert_eq 0 "$RC" "no down file: exit 0"
-assert_contains "$OUT" "dbkit: nothing rehearsed of 4 pending migrations: 1 no down file, 3 not rehearsed (see their notes)" \
-	"no down file for the first: nothing rehearsed"
+assert_contains "$OUT" "dbkit: rehearsal passed for 2 of 4 pending migrations: 1 irreversible, 1 no down file (see their notes)" \
+	"no down file for the first: the rest is rehearsed after its up"
 printf 'SELECT 1;\n' >"$P/0000_t.down.sql"
 run migrate --rehearse --dir "$P"
 assert_eq 1 "$RC" "a wrong down file: exit 1"
-assert_contains "$OUT" "dbkit: rehearsal FAILED for 4 pending migrations: 1 wrong, 3 not rehearsed (see their notes)" \
-	"a failure counts what was not rehearsed too"
+assert_contains "$OUT" "dbkit: rehearsal FAILED for 4 pending migrations: 2 passed, 1 wrong, 1 irreversible (see their notes)" \
+	"a failure counts what passed and what was not rehearsed too"
+# an up that fails stops the rehearsal: what follows depends on it
+printf 'DROP TABLE "t";\n' >"$P/0000_t.down.sql"
+printf 'ALTER TABLE "nope" ADD COLUMN "b" text;\n' >"$P/0001_b.sql"
+run migrate --rehearse --dir "$P"
+assert_eq 1 "$RC" "an irreversible migration whose up fails: exit 1"
+assert_match "$OUT" "failed +0001_b +migration 0001_b.sql, statement 1 \(line 1\): relation \"nope\" does not exist \(SQLSTATE 42P01\) \(running its up; its down file is not rehearsed: 0001_b.down.sql is marked -- dbkit:irreversible\)" \
+	"its up is run, and its failure reported"
+assert_match "$OUT" "not rehearsed +0003_d +it comes after 0001_b, which failed" "what follows is not rehearsed"
+printf '%s\n' 'ALTER TABLE "t" ADD COLUMN "b" text;--> statement-breakpoint' 'UPDATE "t" SET "b" = "a";' >"$P/0001_b.sql"
 printf '%s\n' 'DROP TABLE "t";' >"$P/0000_t.down.sql"
 rm "$P/0001_b.down.sql"
 printf 'ALTER TABLE "t" DROP COLUMN "b";\n' >"$P/0001_b.down.sql"
