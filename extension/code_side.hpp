@@ -18,6 +18,10 @@ std::string code_side(const std::vector<const core::Migration *> &sources, const
 // (for a side that cannot declare comments: a drizzle snapshot's).
 std::map<std::string, std::string> comparable(const std::string &snapshot, const std::string *comments_from = nullptr);
 std::string live_snapshot();
+// `live` without the objects in the environment's schemas `code` stood in for
+// (core/environment.hpp) that `code` does not have: the platform's, not drift.
+void leave_out_environment(std::map<std::string, std::string> &live, const std::string &code_text,
+                           const std::map<std::string, std::string> &code);
 
 // What the folder's newest drizzle snapshot declares, built by PostgreSQL.
 struct CodeSnapshot {

@@ -15,6 +15,7 @@
 #include "core/code_drift.hpp"
 #include "core/drift_describe.hpp"
 #include "core/drizzle_snapshots.hpp"
+#include "core/environment.hpp"
 #include "db_plan.hpp"
 #include "errcodes.hpp"
 #include "history.hpp"
@@ -123,6 +124,20 @@ bool same_when_reprinted(const std::string &live, const std::string &code, const
 	    "WHERE pg_catalog.jsonb_typeof(e OPERATOR(pg_catalog.->) 'reprinted') = 'object'",
 	    {spi::text(code_snapshot), spi::text(code), spi::text(key)});
 	return spi::rows() == 1 && spi::get_text(0, 1) == std::optional<std::string>(live);
+}
+
+void leave_out_environment(std::map<std::string, std::string> &live, const std::string &code_text,
+                           const std::map<std::string, std::string> &code) {
+	if (code_text.find("\"environment_schemas\"") == std::string::npos)
+		return;
+	spi::execute("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb OPERATOR(pg_catalog.->) 'dbkit:format' "
+	             "OPERATOR(pg_catalog.->) 'environment_schemas')",
+	             {spi::text(code_text)});
+	std::vector<std::string> schemas;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		schemas.push_back(spi::get_text(i, 1).value_or(""));
+	for (auto it = live.begin(); it != live.end();)
+		it = core::key_in_schemas(it->first, schemas) && !code.count(it->first) ? live.erase(it) : std::next(it);
 }
 
 std::string live_snapshot() {
@@ -297,6 +312,7 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	auto live = comparable(live_snapshot());
 	std::string built_text = code_side(applied, "applied migrations", o.shadow);
 	auto built = comparable(built_text);
+	leave_out_environment(live, built_text, built);
 	// drizzle snapshots carry no comments: the snapshot's side has the applied migrations'
 	bool warned = false;  // an answer that came with a warning is not cached: a cached one would lose it
 	std::optional<CodeSnapshot> snap = snapshot_side(lf, o.shadow, built_text, &warned);
@@ -363,6 +379,7 @@ DBKIT_FUNCTION(dbkit_drift_schema) {
 	std::string code_text = code_side({&m}, o.name, o.shadow);
 	// a schema file with no COMMENT statement (drizzle-kit export) says nothing about comments
 	auto code = declares_comments(sql) ? comparable(code_text) : comparable(code_text, &live_text);
+	leave_out_environment(live, code_text, code);
 	std::set<std::string> keys;
 	for (const auto *x : {&live, &code})
 		for (const auto &[k, v] : *x)

@@ -411,11 +411,18 @@ private:
 			for (const auto &[cut, full] : long_names_[role])
 				out += (out.size() > 1 ? ", " : "") + core::json_quote(std::string("n:") + role + ":" + cut) + ": " +
 				       core::json_quote(full);
+		out += std::string(out.size() > 1 ? ", " : "") + "\"environment\": " + environment;  // the stand-ins' schemas
 		return out + "}";
 	}
 
 	std::string drizzle_schema_;
 	std::map<std::string, std::pair<std::string, std::string>> spellings_;  // key -> (text, print)
+
+public:
+	void restart() override {
+		long_names_.clear();
+		spellings_.clear();
+	}
 };
 
 std::string shadow_drizzle_snapshot(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {

@@ -417,6 +417,55 @@ std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<Planne
 
 namespace {
 
+// A schema of the environment (one the sources use but never create, that exists
+// live: Supabase's auth) stands in the shadow as a copy of its live one, renamed
+// aside as `shadow`: its enums, its tables (LIKE ... INCLUDING ALL: columns,
+// defaults, checks, keys, indexes; no triggers, policies or foreign keys), its
+// views (over the live ones) and its functions (as pg_get_functiondef prints
+// them). Enough for what the sources do with it: a foreign key to auth.users,
+// auth.uid() in a policy, a trigger on auth.users. What cannot be copied is left
+// out; a source statement that needs it then fails with its own error.
+void make_stand_in(const std::string &name, const std::string &shadow) {
+	spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
+	spi::execute(
+	    "SELECT x.ddl FROM ("
+	    " SELECT 1 AS o, t.oid AS k, pg_catalog.format('CREATE TYPE %I.%I AS ENUM (%s)', $1, t.typname, "
+	    "   (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+	    "      FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)) AS ddl "
+	    " FROM pg_catalog.pg_type t WHERE t.typnamespace = $2::pg_catalog.oid AND t.typtype = 'e' "
+	    " UNION ALL "
+	    " SELECT 2, c.oid, pg_catalog.format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', $1, c.relname, $3, c.relname) "
+	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('r', 'p') "
+	    " UNION ALL "
+	    " SELECT 3, c.oid, pg_catalog.format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I', $1, c.relname, $3, c.relname) "
+	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('v', 'm') "
+	    " UNION ALL "
+	    " SELECT 4, p.oid, pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(p.oid), "
+	    "   '^CREATE OR REPLACE (FUNCTION|PROCEDURE) ' || $3 || '\\.', "
+	    "   'CREATE OR REPLACE \\1 ' || pg_catalog.replace(pg_catalog.quote_ident($1), '\\', '\\\\') || '.') "
+	    " FROM pg_catalog.pg_proc p WHERE p.pronamespace = $2::pg_catalog.oid AND p.prokind IN ('f', 'p') "
+	    ") x ORDER BY x.o, x.k",
+	    {spi::text(name), spi::text(shadow.substr(strlen(kShadowSchemaPrefix))), spi::text(shadow)});
+	std::vector<std::string> ddl;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		if (auto d = spi::get_text(i, 1))
+			ddl.push_back(*d);
+	// function bodies may name what is copied after them
+	spi::execute("SELECT pg_catalog.current_setting('check_function_bodies'), "
+	             "pg_catalog.set_config('check_function_bodies', 'off', true)");
+	std::string checks = spi::get_text(0, 1).value_or("on");
+	for (const std::string &d : ddl) {
+		Subxact one;
+		try {
+			spi::execute(d.c_str());
+			one.commit();
+		} catch (const PgError &) {
+			one.rollback();  // left out: a statement that needs it fails on its own
+		}
+	}
+	spi::execute("SELECT pg_catalog.set_config('check_function_bodies', $1, true)", {spi::text(checks)});
+}
+
 // dbkit.snapshot() of what was built, without the renamed live schemas' objects: those
 // whose name starts with one, and the live default privileges of one (ALTER DEFAULT
 // PRIVILEGES IN SCHEMA public: "default_privileges:<role> in dbkit_shadow_2200 on
@@ -424,10 +473,18 @@ namespace {
 class CatalogSnapshot : public ShadowReader {
 public:
 	std::string read() override {
+		// and without what the stand-ins of the environment's schemas copied; their names
+		// go with the snapshot, so that the live side leaves out what only they hold
 		spi::execute(
-		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
+		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, CASE WHEN key = 'dbkit:format' "
+		    "  AND pg_catalog.jsonb_array_length($1::pg_catalog.jsonb) > 0 "
+		    "  THEN value || pg_catalog.jsonb_build_object('environment_schemas', (SELECT pg_catalog.jsonb_agg("
+		    "    pg_catalog.quote_ident(x)) FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb) x)) ELSE value END), "
+		    "  '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
 		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%' "
-		    "AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$'");
+		    "AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$' "
+		    "AND NOT $2::pg_catalog.jsonb ? key",
+		    {spi::text(environment), spi::text(environment_keys)});
 		return with_reprints(spi::get_text(0, 1).value_or("{}"));
 	}
 };
@@ -439,8 +496,14 @@ std::string shadow_snapshot(const std::vector<const core::Migration *> &sources,
 	return shadow_read(sources, opts, reader);
 }
 
-std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
-                        ShadowReader &reader) {
+namespace {
+
+// One build of the shadow with stand-ins for `environment`. `needs` is set, and
+// nothing returned, when a source statement named a live schema that is neither
+// built nor stood in for: the caller builds again with a stand-in for it.
+std::string shadow_attempt(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
+                           ShadowReader &reader, const std::set<std::string> &environment,
+                           std::optional<std::string> &needs) {
 	std::string snapshot;
 	const DrizzleTable dz = drizzle_table();
 	const std::string &drizzle = dz.schema;
@@ -511,6 +574,23 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 				move.rollback();
 			}
 		}
+		// Schemas of the environment the sources use but never create: a copy of the live
+		// one each, whose objects are then not the code's
+		std::string env_json = "[";
+		for (const RenamedSchema &r : renamed)
+			if (environment.count(r.name) && !premade.count(r.name)) {
+				make_stand_in(r.name, r.shadow_name());
+				env_json += (env_json.size() > 1 ? ", " : "") + core::json_quote(r.name);
+			}
+		env_json += "]";
+		reader.environment = env_json;
+		reader.environment_keys = "[]";
+		if (env_json != "[]") {
+			spi::execute("SELECT coalesce(pg_catalog.jsonb_agg(key), '[]')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
+			             "WHERE dbkit._key_in_schemas(key, $1::pg_catalog.jsonb)",
+			             {spi::text(env_json)});
+			reader.environment_keys = spi::get_text(0, 1).value_or("[]");
+		}
 		// ... while a lookup by name in the catalogs finds only what the sources build
 		std::vector<std::string> renamed_oids;
 		for (const RenamedSchema &r : renamed)
@@ -544,14 +624,38 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 		stand_ins_active = false;
 		snapshot = reader.read();  // the renamed live schemas are not part of what was built
 	} catch (const PgError &e) {
-		failed = std::make_exception_ptr(in_shadow(e, in_sources, renamed, stand_ins_active));
+		ErrorData *d = e.edata();
+		if (in_sources && d->sqlerrcode == ERRCODE_UNDEFINED_SCHEMA && d->message)
+			for (const RenamedSchema &r : renamed)
+				if (!environment.count(r.name) &&
+				    std::string_view(d->message).find("\"" + r.name + "\"") != std::string_view::npos)
+					needs = r.name;
+		if (!needs)
+			failed = std::make_exception_ptr(in_shadow(e, in_sources, renamed, stand_ins_active));
 	} catch (...) {
 		failed = std::current_exception();
 	}
 	sx.rollback();
 	if (failed)
 		std::rethrow_exception(failed);
+	if (needs)
+		return {};
 	return map_names_back(std::move(snapshot), renamed);
+}
+
+}  // namespace
+
+std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
+                        ShadowReader &reader) {
+	std::set<std::string> environment;
+	for (;;) {  // ends: each round stands in for one more live schema, or returns
+		std::optional<std::string> needs;
+		std::string snapshot = shadow_attempt(sources, opts, reader, environment, needs);
+		if (!needs)
+			return snapshot;
+		environment.insert(*needs);
+		reader.restart();
+	}
 }
 
 }  // namespace dbkit

@@ -34,6 +34,12 @@ public:
 	virtual ~ShadowReader() = default;
 	virtual void after_statement(Node *tree, std::string_view text) {}
 	virtual std::string read() = 0;  // text; shadow schema names are mapped back
+	virtual void restart() {}        // the build starts again (with another stand-in): forget what was noted
+
+	// Schemas of the environment the sources use but never create (a platform's, as
+	// Supabase's auth), as a JSON array of names, and the keys of what the shadow copied
+	// into their stand-ins (also a JSON array): not the code's, left out of what was built.
+	std::string environment = "[]", environment_keys = "[]";
 };
 // The shadow of shadow_snapshot with another reader.
 std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,

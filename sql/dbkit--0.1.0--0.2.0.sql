@@ -1456,6 +1456,8 @@ BEGIN
      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'dbkit', drizzle_schema)
        AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
        AND n.nspname NOT LIKE 'dbkit\_shadow\_%'
+       -- the shadow's stand-ins for the environment's schemas (Supabase's auth): not the code's
+       AND NOT coalesce(spellings -> 'environment', '[]') ? n.nspname
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
                           AND d.objid = n.oid AND d.deptype = 'e');
 
@@ -1722,6 +1724,22 @@ RETURNS json
 AS 'MODULE_PATHNAME', 'dbkit_drizzle_snapshot_from_sql' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_drizzle_snapshot_from_sql(text, jsonb) IS
     'The schema a SQL file builds, as drizzle-kit''s snapshot JSON (version 7, without id and prevId; json: views in dependency order), read from the catalogs of the shadow where PostgreSQL built it';
+
+-- Whether a snapshot key names an object in one of `schemas` (a JSON array of
+-- names): "schema:auth", "table:auth.users", "trigger:auth.users.t", and default
+-- privileges "... in auth on tables". The schemas of the environment (a
+-- platform's, as Supabase's auth) that the shadow stands in for.
+CREATE FUNCTION dbkit._key_in_schemas(key text, schemas jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog
+AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements_text(schemas) s(name)
+                   WHERE key = 'schema:' || pg_catalog.quote_ident(s.name)
+                      OR pg_catalog.left(pg_catalog.substr(key, pg_catalog.strpos(key, ':') + 1),
+                                         pg_catalog.length(pg_catalog.quote_ident(s.name)) + 1)
+                         = pg_catalog.quote_ident(s.name) || '.'
+                      OR (key LIKE 'default\_privileges:%'
+                          AND pg_catalog.strpos(key, ' in ' || pg_catalog.quote_ident(s.name) || ' on ') > 0))
+$$;
 
 -- What this script created belongs to whoever ran it. A superuser other than the
 -- extension's owner running ALTER EXTENSION dbkit UPDATE left the new tables and

@@ -1,5 +1,7 @@
 #include "schema_diff.hpp"
 
+#include "environment.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -3175,8 +3177,12 @@ JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
 	return out;
 }
 
-DiffResult diff_schemas(const JsonValue &from, const JsonValue &to, const DiffOptions &opts) {
+DiffResult diff_schemas(const JsonValue &from_all, const JsonValue &to, const DiffOptions &opts) {
 	Planner p(opts);
+	// what only the environment's schemas hold (Supabase's auth) is never the plan's to drop
+	const bool environment = !environment_schemas(to).empty();
+	JsonValue trimmed = environment ? without_environment(from_all, to) : JsonValue();
+	const JsonValue &from = environment ? trimmed : from_all;
 	if (opts.keep_undeclared)
 		p.run(from, with_undeclared(from, to));
 	else

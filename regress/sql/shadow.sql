@@ -168,11 +168,25 @@ DROP OWNED BY dbkit_shadow_alice;
 DROP ROLE dbkit_shadow_alice;
 
 -- A schema the sources use but never create, which exists live (a platform's, as
--- Supabase's auth): the shadow cannot build them, and says where the schema comes from.
+-- Supabase's auth): the shadow stands in for it with a copy of the live one (its
+-- enums, tables, views, functions). What the copy holds is left out of what was
+-- built; what the sources add there (a trigger on auth.users) is in it, and the
+-- side names the schema, so that comparisons leave out what only the live one holds.
 CREATE SCHEMA auth;
-CREATE TABLE auth.users (id uuid PRIMARY KEY);
-SELECT dbkit_schema_from_sql('CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id));');
-DROP SCHEMA auth CASCADE;
+CREATE TYPE auth.level AS ENUM ('a', 'b');
+CREATE TABLE auth.users (id uuid PRIMARY KEY, level auth.level);
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT NULL::uuid $$;
+CREATE SCHEMA storage;  -- not used by the sources: compared as before
+SELECT key, CASE WHEN key = 'dbkit:format' THEN value -> 'environment_schemas' END AS environment
+  FROM jsonb_each(dbkit_schema_from_sql($$
+CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id), level auth.level);
+CREATE POLICY own ON profiles USING (id = auth.uid());
+CREATE FUNCTION on_signup() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN new; END';
+CREATE TRIGGER signup AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION on_signup();
+$$)) WHERE key NOT LIKE 'event_trigger:%' AND key NOT LIKE 'extension:%' ORDER BY key;
+-- the shadow was rolled back: the live auth is untouched
+SELECT count(*) AS triggers_on_live_auth_users FROM pg_trigger WHERE tgrelid = 'auth.users'::regclass AND NOT tgisinternal;
+DROP SCHEMA auth, storage CASCADE;
 
 -- Without TEMPORARY on the database, the catalog's names cannot be stood in for: the
 -- shadow says so (the live type is found, so the statement builds nothing).

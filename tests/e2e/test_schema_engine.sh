@@ -475,4 +475,43 @@ assert_not_contains "$OUT" "PRIMARY KEY" "renamed: no primary key planned"
 run drift --dir "$N"
 assert_eq 0 "$RC" "renamed: drift --dir finds nothing: $OUT"
 
+# A platform's schema (Supabase's auth) that the migrations use but never create: the
+# shadow stands in for it with a copy of the live one. drift --dir, generate and push
+# could not build such folders at all; now what the code puts there (a trigger on
+# auth.users) is compared, and what only the platform holds is never drift nor dropped.
+case_begin shadow/environment-schema-stood-in
+fresh_db eng_platform
+"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS dk_authenticated" -c "CREATE ROLE dk_authenticated" >/dev/null
+drop_platform() { "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS eng_platform WITH (FORCE)" -c "DROP ROLE IF EXISTS dk_authenticated" >/dev/null 2>&1 || true; }
+E2E_CLEANUP+=(drop_platform)
+q "CREATE SCHEMA auth; CREATE TYPE auth.aal_level AS ENUM ('aal1', 'aal2');
+   CREATE TABLE auth.users (id uuid PRIMARY KEY, email text, aal auth.aal_level);
+   CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS 'SELECT nullif(current_setting(''request.jwt.claim.sub'', true), '''')::uuid'" >/dev/null
+PF=$WORK/platform
+mkdir -p "$PF"
+printf '%s\n' 'CREATE TABLE "profiles" ("id" uuid PRIMARY KEY NOT NULL, "name" text);' '--> statement-breakpoint' \
+	'ALTER TABLE "profiles" ENABLE ROW LEVEL SECURITY;--> statement-breakpoint' \
+	'ALTER TABLE "profiles" ADD CONSTRAINT "profiles_id_users_id_fk" FOREIGN KEY ("id") REFERENCES "auth"."users"("id") ON DELETE cascade;--> statement-breakpoint' \
+	'CREATE POLICY "own profile" ON "profiles" AS PERMISSIVE FOR SELECT TO "dk_authenticated" USING ((select auth.uid()) = id);' >"$PF/0000_init.sql"
+printf '%s\n' 'CREATE FUNCTION public.handle_new_user() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '"''"' AS $$' \
+	'BEGIN INSERT INTO public.profiles (id) VALUES (new.id); RETURN new; END $$;' '--> statement-breakpoint' \
+	'CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();' >"$PF/0001_trigger.sql"
+write_journal "$PF"
+run migrate --dir "$PF"
+assert_eq 0 "$RC" "platform: the folder migrates: $ERR"
+run drift --dir "$PF"
+assert_eq 0 "$RC" "platform: drift --dir builds the folder and finds nothing ($OUT $ERR)"
+q "ALTER TABLE auth.users ADD COLUMN phone text" >/dev/null
+q "DROP TRIGGER on_auth_user_created ON auth.users" >/dev/null
+run drift --dir "$PF"
+assert_eq 4 "$RC" "platform: the trigger the migrations put on auth.users, dropped by hand, is drift"
+CODE_SIDE=$(sed -n '/and the code/,$p' <<<"$OUT")
+assert_match "$CODE_SIDE" "removed +trigger +auth.users.on_auth_user_created" "platform: named against the code"
+assert_not_contains "$CODE_SIDE" "auth.users.phone" "platform: the platform's own column is not the code's drift"
+sed 's/--> statement-breakpoint//' "$PF/0000_init.sql" "$PF/0001_trigger.sql" >"$WORK/platform.sql"
+run push --schema "$WORK/platform.sql" --dry-run
+assert_eq 0 "$RC" "platform: push plans: $ERR"
+assert_contains "$OUT" "CREATE TRIGGER on_auth_user_created" "platform: push puts the trigger back"
+assert_not_contains "$OUT" "DROP" "platform: and drops nothing of the platform's"
+
 finish

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/json.hpp"
+#include "core/environment.hpp"
 #include "core/schema_diff.hpp"
 
 using namespace dbkit::core;
@@ -1402,4 +1403,33 @@ TEST(SchemaDiff, KeepUndeclaredKeepsATablesStorageParameters) {
 	EXPECT_TRUE(kept.statements.empty()) << dump(kept);
 	auto plain = diff_schemas(from, to);
 	EXPECT_GE(at(plain, "RESET (fillfactor)"), 0) << dump(plain);
+}
+
+// A schema of the environment (Supabase's auth): the shadow stood in for it, and its
+// side says so. What only the live side holds there is the platform's: never dropped;
+// what the code put there (a trigger on auth.users) is planned as anywhere else.
+TEST(SchemaDiff, TheEnvironmentsSchemasAreNeverTheirsToDrop) {
+	const std::string auth = R"J(,
+	  "schema:auth": {"owner": "supabase_admin"},
+	  "table:auth.users": {"kind": "table"},
+	  "column:auth.users.id": {"position": 1, "type": "uuid", "not_null": true},
+	  "default_privileges:postgres in auth on tables": {"acl": []})J";
+	const std::string trigger = R"J(,
+	  "trigger:auth.users.on_signup": {"definition": "CREATE TRIGGER on_signup AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.f()", "enabled": "O"})J";
+	JsonValue desired = J(R"J({"dbkit:format": {"version": 2, "environment_schemas": ["auth"]}, "schema:public": {"owner": "postgres", "acl": []}, )J" +
+	                      kUsers + trigger + "}");
+	auto r = diff_schemas(S(kUsers + auth), desired);
+	EXPECT_EQ(std::vector<std::string>{"CREATE TRIGGER on_signup AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.f()"},
+	          sqls(r)) << dump(r);
+	// without the mark, the same live side is dropped (what push did before)
+	JsonValue unmarked = S(kUsers + trigger);
+	EXPECT_GE(at(diff_schemas(S(kUsers + auth), unmarked), "DROP TABLE auth.users"), 0);
+	// the trigger the code put there is dropped when the code drops it
+	JsonValue without = J(R"J({"dbkit:format": {"version": 2, "environment_schemas": ["auth"]}, "schema:public": {"owner": "postgres", "acl": []}, )J" +
+	                      kUsers + "}");
+	EXPECT_EQ(std::vector<std::string>{}, sqls(diff_schemas(S(kUsers + auth), without)));
+	EXPECT_TRUE(key_in_schemas("default_privileges:postgres in auth on tables", {"auth"}));
+	EXPECT_TRUE(key_in_schemas("schema:auth", {"auth"}));
+	EXPECT_FALSE(key_in_schemas("table:authx.users", {"auth"}));
+	EXPECT_FALSE(key_in_schemas("table:public.auth", {"auth"}));
 }
