@@ -475,6 +475,30 @@ assert_not_contains "$OUT" "PRIMARY KEY" "renamed: no primary key planned"
 run drift --dir "$N"
 assert_eq 0 "$RC" "renamed: drift --dir finds nothing: $OUT"
 
+# A table renamed by a migration keeps its serial sequence <old>_id_seq; the snapshot
+# declares <new>_id_seq. generate --from-snapshot created a second sequence starting at 1
+# and the next insert collided (dennis-adrian/glitter-nextjs); now it renames the sequence.
+case_begin generate/from-snapshot-renamed-serial
+fresh_db gen_serial
+SR=$WORK/serial-rename
+mkdir -p "$SR/meta"
+printf 'CREATE TABLE "profile_tasks" (\n\t"id" serial PRIMARY KEY NOT NULL,\n\t"note" text\n);\n' >"$SR/0000_a.sql"
+printf 'ALTER TABLE "profile_tasks" RENAME TO "scheduled_tasks";' >"$SR/0001_b.sql"
+write_journal "$SR"
+snap() { printf '%s' '{"id":"'"$1"'","prevId":"'"$2"'","version":"7","dialect":"postgresql","tables":{"public.'"$3"'":{"name":"'"$3"'","schema":"","columns":{"id":{"name":"id","type":"serial","primaryKey":true,"notNull":true},"note":{"name":"note","type":"text","primaryKey":false,"notNull":false}},"indexes":{},"foreignKeys":{},"compositePrimaryKeys":{},"uniqueConstraints":{},"policies":{},"checkConstraints":{},"isRLSEnabled":false}},"enums":{},"schemas":{},"sequences":{},"roles":{},"policies":{},"views":{},"_meta":{"columns":{},"schemas":{},"tables":{}}}'; }
+snap 11111111-1111-4111-8111-111111111111 00000000-0000-0000-0000-000000000000 profile_tasks >"$SR/meta/0000_snapshot.json"
+snap 22222222-2222-4222-8222-222222222222 11111111-1111-4111-8111-111111111111 scheduled_tasks >"$SR/meta/0001_snapshot.json"
+run migrate --dir "$SR"
+assert_eq 0 "$RC" "serial: the folder migrates: $ERR"
+q "INSERT INTO scheduled_tasks (note) VALUES ('a'), ('b'), ('c')" >/dev/null
+run generate probe --dir "$SR" --from-snapshot
+assert_eq 0 "$RC" "serial: generate writes the migration: $ERR"
+assert_contains "$(cat "$SR/0002_probe.sql")" "ALTER SEQUENCE public.profile_tasks_id_seq RENAME TO scheduled_tasks_id_seq" "serial: the sequence is renamed"
+assert_not_contains "$(cat "$SR/0002_probe.sql")" "CREATE SEQUENCE" "serial: not made again"
+run migrate --dir "$SR"
+assert_eq 0 "$RC" "serial: it applies: $ERR"
+assert_eq 4 "$(q "INSERT INTO scheduled_tasks (note) VALUES ('d') RETURNING id" | head -1)" "serial: the counter keeps counting"
+
 # A platform's schema (Supabase's auth) that the migrations use but never create: the
 # shadow stands in for it with a copy of the live one. drift --dir, generate and push
 # could not build such folders at all; now what the code puts there (a trigger on

@@ -850,6 +850,28 @@ TEST(SchemaDiff, SerialSequenceFollowsATableRename) {
 	EXPECT_EQ(at(r, "SET DEFAULT"), -1) << dump(r);
 }
 
+// The same, against a drizzle snapshot (keep_undeclared: what it does not name stays): the
+// table was renamed by a migration, so the database has <old>_id_seq where the snapshot
+// declares <new>_id_seq. Kept as undeclared, the old one made the plan create the new one
+// starting at 1, and the next insert collided (dennis-adrian/glitter-nextjs).
+TEST(SchemaDiff, SerialSequenceOfARenamedTableIsRenamedAgainstASnapshot) {
+	std::string seq = R"J({"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false, "owned_by": "public.articles.id"})J";
+	std::string table = R"J("table:public.articles": {"kind": "table"},
+	  "column:public.articles.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.)J";
+	auto from = S(table + R"J(posts_id_seq'::regclass)"}, "sequence:public.posts_id_seq": )J" + seq);
+	auto to = S(table + R"J(articles_id_seq'::regclass)"}, "sequence:public.articles_id_seq": )J" + seq);
+	DiffOptions keep;
+	keep.keep_undeclared = true;
+	auto r = diff_schemas(from, to, keep);
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_NE(at(r, "ALTER SEQUENCE public.posts_id_seq RENAME TO articles_id_seq"), -1) << dump(r);
+	EXPECT_EQ(at(r, "CREATE SEQUENCE"), -1) << dump(r);
+	// a sequence the snapshot does not name and no declared sequence replaces stays
+	auto other = S(table + R"J(posts_id_seq'::regclass)"}, "sequence:public.posts_id_seq": )J" + seq +
+	               R"J(, "sequence:public.by_hand": {"type": "bigint"})J");
+	EXPECT_EQ(at(diff_schemas(other, from, keep), "DROP SEQUENCE"), -1);
+}
+
 // An IMMUTABLE function replaced in place: indexes computing it are rebuilt, and
 // what PostgreSQL stored with the old body (generated values, rows a check let in)
 // is named as a hazard.
