@@ -8,6 +8,8 @@
 #include "core/markers.hpp"
 #include "core/text.hpp"
 #include "lint_extract.hpp"
+
+#include "core/enum_fold.hpp"
 #include "locks.hpp"
 #include "parse.hpp"
 #include "spi.hpp"
@@ -299,6 +301,13 @@ void describe(Node *n, core::LintStatement &s) {
 		}
 		break;
 	}
+	case T_CreateEnumStmt:
+		s.kind = core::LintStatement::Kind::CreateEnum;
+		break;
+	case T_DoStmt:  // drizzle-kit before 0.30: DO $$ BEGIN CREATE TYPE ... AS ENUM(...); EXCEPTION ... END $$
+		if (auto body = core::do_block_body(std::string(s.text)); body && core::enum_in_do_block(*body))
+			s.kind = core::LintStatement::Kind::CreateEnum;
+		break;
 	case T_AlterEnumStmt: {
 		AlterEnumStmt *e = reinterpret_cast<AlterEnumStmt *>(n);
 		if (!e->oldVal && e->newVal) {

@@ -238,8 +238,11 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 		// Another ADD VALUE is never a use: the same label added to another enum (Dokploy's
 		// 0033: 'gitlab' to two enums), or a value placed BEFORE/AFTER the new one, which
 		// PostgreSQL reads from pg_enum without the check that raises 55P04.
+		// Nor is a new enum's label list (glitter-nextjs: 'failed' added to one enum, then
+		// CREATE TYPE ... AS ENUM (..., 'failed') of another): its labels are not values in use.
 		for (const auto &[value, where] : added_enum_values)
-			if (s.kind != LintStatement::Kind::AddEnumValue && s.text.find("'" + value + "'") != std::string::npos)
+			if (s.kind != LintStatement::Kind::AddEnumValue && s.kind != LintStatement::Kind::CreateEnum &&
+			    s.text.find("'" + value + "'") != std::string::npos)
 				c.add("error", "tx.enum-value-used", s,
 				      fmt::format("statement {} (line {}) uses enum value '{}' added by {} in the same transaction", s.number,
 				                  s.line, value, where),
@@ -499,7 +502,8 @@ std::vector<RunFinding> lint_run(const std::vector<RunMigration> &run) {
 		std::set<std::string> waived = waived_rules(std::string(m.file_text));
 		std::set<std::string> said;  // one finding per value and migration
 		for (const auto &s : *m.statements) {
-			if (s.kind == LintStatement::Kind::AddEnumValue || waived.count("tx.enum-value-used"))
+			if (s.kind == LintStatement::Kind::AddEnumValue || s.kind == LintStatement::Kind::CreateEnum ||
+			    waived.count("tx.enum-value-used"))
 				continue;
 			for (const auto &a : added)
 				if (!said.count(a.value) && s.text.find("'" + a.value + "'") != std::string::npos) {

@@ -32,7 +32,7 @@ struct AlterCmd {
 
 struct LintStatement {
 	enum class Kind { Other, CreateTable, AlterTable, DropTable, DropColumnLike, DropSchema, DropType, DropOther,
-	                  Truncate, DeleteAll, UpdateAll, CreateIndex, AddEnumValue, NoTransaction, Commit };
+	                  Truncate, DeleteAll, UpdateAll, CreateIndex, AddEnumValue, CreateEnum, NoTransaction, Commit };
 	Kind kind = Kind::Other;
 	int number = 0;                        // 1-based in the file
 	int line = 0;                          // of the statement's first token

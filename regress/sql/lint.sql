@@ -101,6 +101,10 @@ SELECT severity, rule, statement, line FROM dbkit_lint($$ALTER TYPE mood ADD VAL
 -- the same label added to a second enum is no use of the first's (Dokploy's 0033_white_hawkeye)
 SELECT severity, rule, statement, line FROM dbkit_lint($$ALTER TYPE mood ADD VALUE 'sad';
 ALTER TYPE other_mood ADD VALUE 'sad';$$);
+-- nor is a new enum listing the same label, plain or in drizzle-kit's DO block (glitter-nextjs)
+SELECT severity, rule, statement, line FROM dbkit_lint($$ALTER TYPE mood ADD VALUE 'sad';
+CREATE TYPE feeling AS ENUM ('ok', 'sad');
+DO $x$ BEGIN CREATE TYPE "public"."feeling2" AS ENUM('sad'); EXCEPTION WHEN duplicate_object THEN null; END $x$;$$);
 
 -- tx.non-transactional: mixed with transactional statements; alone: nothing
 SELECT severity, rule, statement, line, message FROM dbkit_lint($$ALTER TABLE public.big ADD COLUMN c int;

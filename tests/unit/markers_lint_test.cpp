@@ -102,6 +102,13 @@ TEST(Lint, RenameAndEnumAndFk) {
 	EXPECT_FALSE(has(lint_migration({add_value, add_other}, "", {}), "tx.enum-value-used"));
 	use.number = 3;
 	EXPECT_TRUE(has(lint_migration({add_value, add_other, use}, "", {}), "tx.enum-value-used", "error"));
+	// nor is a new enum listing the same label (glitter-nextjs: 'failed' added, then another
+	// enum created with 'failed'), in the same file or a later migration of the run
+	auto new_enum = stmt(LintStatement::Kind::CreateEnum, {}, 2);
+	new_enum.text = "CREATE TYPE \"public\".\"doc_state\" AS ENUM('draft', 'archived')";
+	EXPECT_FALSE(has(lint_migration({add_value, new_enum}, "", {}), "tx.enum-value-used"));
+	std::vector<LintStatement> adds{add_value}, creates{new_enum};
+	EXPECT_TRUE(lint_run({{"0001_a.sql", &adds, "", false}, {"0002_b.sql", &creates, "", false}}).empty());
 	auto create = stmt(LintStatement::Kind::CreateTable, {"posts"});
 	create.has_primary_key = true;
 	create.foreign_keys = {{"user_id"}};
