@@ -113,8 +113,11 @@ std::optional<CodeSnapshot> snapshot_side(const LoadedFolder &lf, const ShadowOp
 		// migrations stay the code's side, and the client is told why. The shadow
 		// rolled its subtransaction back; a cancel, a lock timeout or missing rights
 		// are not the snapshot's and still fail.
+		// A value the snapshot holds that PostgreSQL does not take (class 22: a default
+		// drizzle-kit wrote in a form dbkit does not translate) is the snapshot's too.
 		int code = e.edata()->sqlerrcode;
-		if (ERRCODE_TO_CATEGORY(code) != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION ||
+		const int category = ERRCODE_TO_CATEGORY(code);
+		if ((category != ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION && category != ERRCODE_DATA_EXCEPTION) ||
 		    code == ERRCODE_INSUFFICIENT_PRIVILEGE)
 			throw;
 		std::string msg = fmt::format("{}: PostgreSQL cannot build it ({}); the code's side is what the migrations build",

@@ -1375,6 +1375,10 @@ BEGIN
         RETURN d::jsonb;
     ELSIF dtype LIKE 'numeric%' THEN
         RETURN to_jsonb(CASE WHEN d LIKE '%''%' THEN d ELSE '''' || d || '''' END);
+    ELSIF dtype IN ('json', 'jsonb') AND lit IS NOT NULL
+          AND jsonb_typeof(replace(substr(lit, 2, length(lit) - 2), '''''', '''')::jsonb) = 'string' THEN
+        -- a JSON string: drizzle-kit writes jsonb('c').default('none') as 'none' (lmnr-ai/lmnr)
+        RETURN to_jsonb('''' || (replace(substr(lit, 2, length(lit) - 2), '''''', '''')::jsonb #>> '{}') || '''');
     ELSIF dtype IN ('json', 'jsonb') AND lit IS NOT NULL THEN
         RETURN to_jsonb('''' || dbkit._drizzle_json_compact(substr(lit, 2, length(lit) - 2)) || '''::' || dtype);
     ELSIF dtype LIKE '%[]' AND lit IS NOT NULL AND substr(lit, 2, 1) = '{' AND strpos(substr(lit, 3), '{') = 0

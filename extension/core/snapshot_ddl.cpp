@@ -133,6 +133,34 @@ std::string lower(std::string s) {
 		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 	return s;
 }
+
+// A json or jsonb column's default as drizzle-kit's snapshot holds a string value:
+// jsonb("c").default("none") is "'none'" in the snapshot but '"none"'::jsonb in the
+// migration (lmnr-ai/lmnr). A plain literal whose text is not JSON is that string as
+// JSON; anything else (valid JSON, an expression, a cast) is left as it is.
+std::string json_column_default(const std::string &type, const std::string &def) {
+	std::string t = lower(type);
+	if ((t != "json" && t != "jsonb") || def.size() < 2 || def.front() != '\'' || def.back() != '\'')
+		return def;
+	std::string text;
+	for (size_t i = 1; i + 1 < def.size(); ++i) {
+		if (def[i] == '\'') {
+			if (def[i + 1] != '\'' || i + 2 >= def.size())
+				return def;  // not one literal ('a' || 'b')
+			++i;
+		}
+		text += def[i];
+	}
+	JsonValue v;
+	JsonError err;
+	if (parse_json(text, v, err))
+		return def;
+	std::string quoted;
+	for (char ch : json_quote(text))
+		quoted += ch == '\'' ? std::string("''") : std::string(1, ch);
+	return "'" + quoted + "'::" + t;
+}
+
 bool starts_with(const std::string &s, const std::string &p) { return s.rfind(p, 0) == 0; }
 
 std::string qname(const std::string &schema, const std::string &name) {
@@ -410,7 +438,7 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 		if (flag(c.find("primaryKey")) && pk_as.empty())
 			line += " PRIMARY KEY";
 		if (const JsonValue *d = c.find("default"); present(d))
-			line += " DEFAULT " + scalar(d, cp + ".default");
+			line += " DEFAULT " + json_column_default(req_str(c, "type", cp), scalar(d, cp + ".default"));
 		if (const JsonValue *g = c.find("generated"); present(g))
 			line += generated_sql(*g, cp + ".generated");
 		const JsonValue *id = c.find("identity");

@@ -499,6 +499,25 @@ run migrate --dir "$SR"
 assert_eq 0 "$RC" "serial: it applies: $ERR"
 assert_eq 4 "$(q "INSERT INTO scheduled_tasks (note) VALUES ('d') RETURNING id" | head -1)" "serial: the counter keeps counting"
 
+# jsonb("c").default("none"): the snapshot holds 'none', the migration '"none"'::jsonb
+# (lmnr-ai/lmnr). The snapshot's DDL was refused (22P02) and drift --dir failed for good.
+case_begin drift/jsonb-string-default-in-a-snapshot
+fresh_db eng_jsonb
+JS=$WORK/jsonb-default
+mkdir -p "$JS/meta"
+printf '%s\n' 'CREATE TABLE "playgrounds" (' '	"id" integer PRIMARY KEY NOT NULL,' "	\"tool_choice\" jsonb DEFAULT '\"none\"'::jsonb" ');' >"$JS/0000_init.sql"
+write_journal "$JS"
+printf '%s' '{"id":"11111111-1111-4111-8111-111111111111","prevId":"00000000-0000-0000-0000-000000000000","version":"7","dialect":"postgresql","tables":{"public.playgrounds":{"name":"playgrounds","schema":"","columns":{"id":{"name":"id","type":"integer","primaryKey":true,"notNull":true},"tool_choice":{"name":"tool_choice","type":"jsonb","primaryKey":false,"notNull":false,"default":"'"'none'"'"}},"indexes":{},"foreignKeys":{},"compositePrimaryKeys":{},"uniqueConstraints":{},"policies":{},"checkConstraints":{},"isRLSEnabled":false}},"enums":{},"schemas":{},"sequences":{},"roles":{},"policies":{},"views":{},"_meta":{"columns":{},"schemas":{},"tables":{}}}' >"$JS/meta/0000_snapshot.json"
+run migrate --dir "$JS"
+assert_eq 0 "$RC" "jsonb: migrates: $ERR"
+run drift --dir "$JS"
+assert_eq 0 "$RC" "jsonb: drift --dir compares with the snapshot and finds nothing ($OUT $ERR)"
+assert_not_contains "$ERR" "WARNING" "jsonb: the snapshot builds"
+run generate next --dir "$JS" --from-snapshot --check
+assert_eq 0 "$RC" "jsonb: nothing to generate ($OUT $ERR)"
+assert_eq "'none'" "$(q "SELECT dbkit._drizzle_snapshot('drizzle') -> 'tables' -> 'public.playgrounds' -> 'columns' -> 'tool_choice' ->> 'default'")" \
+	"jsonb: dbkit's snapshot writes the default as drizzle-kit does"
+
 # A platform's schema (Supabase's auth) that the migrations use but never create: the
 # shadow stands in for it with a copy of the live one. drift --dir, generate and push
 # could not build such folders at all; now what the code puts there (a trigger on

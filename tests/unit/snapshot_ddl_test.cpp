@@ -407,3 +407,23 @@ TEST(SnapshotDdl, EveryRepositorySnapshotConverts) {
 	EXPECT_LE(unreadable, 1);
 	std::cout << converted << " snapshots converted, " << unreadable << " not JSON\n";
 }
+
+// jsonb("c").default("none"): drizzle-kit's snapshot holds "'none'", its migration
+// '"none"'::jsonb (lmnr-ai/lmnr). Written as the snapshot has it, PostgreSQL refused the
+// DDL (22P02) and drift --dir failed for good. A literal that is JSON stays as it is.
+TEST(SnapshotDdl, AJsonColumnsStringDefaultIsAJsonString) {
+	auto d = ddl_of(v7(R"J("public.p": {"name": "p", "schema": "", "columns": {
+	    "a": {"name": "a", "type": "jsonb", "default": "'none'"},
+	    "b": {"name": "b", "type": "json", "default": "'it''s'"},
+	    "c": {"name": "c", "type": "jsonb", "default": "'{}'::jsonb"},
+	    "d": {"name": "d", "type": "jsonb", "default": "'[]'"},
+	    "e": {"name": "e", "type": "text", "default": "'none'"}},
+	  "indexes": {}, "foreignKeys": {}, "compositePrimaryKeys": {}, "uniqueConstraints": {}, "checkConstraints": {},
+	  "policies": {}, "isRLSEnabled": false})J"));
+	ASSERT_EQ(1u, d.statements.size()) << all(d);
+	EXPECT_NE(d.statements[0].find("\"a\" jsonb DEFAULT '\"none\"'::jsonb,"), std::string::npos) << d.statements[0];
+	EXPECT_NE(d.statements[0].find("\"b\" json DEFAULT '\"it''s\"'::json,"), std::string::npos) << d.statements[0];
+	EXPECT_NE(d.statements[0].find("\"c\" jsonb DEFAULT '{}'::jsonb,"), std::string::npos) << d.statements[0];
+	EXPECT_NE(d.statements[0].find("\"d\" jsonb DEFAULT '[]',"), std::string::npos) << d.statements[0];
+	EXPECT_NE(d.statements[0].find("\"e\" text DEFAULT 'none'"), std::string::npos) << d.statements[0];
+}
