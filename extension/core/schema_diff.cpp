@@ -3175,6 +3175,24 @@ JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
 		JsonValue &t = out.members[it->second].second;
 		if (f.kind != JsonValue::Kind::Object || t.kind != JsonValue::Kind::Object)
 			continue;
+		// An enum's labels in another order only: drizzle-kit before 0.2x appended every
+		// ADD VALUE at the end while its snapshot kept the declared order
+		// (dennis-adrian/glitter-nextjs). drizzle-kit never plans an order change; recreating
+		// the type (and rewriting every table using it) for one is not the snapshot's to ask.
+		if (key.rfind("enum:", 0) == 0)
+			if (const JsonValue *fl = f.find("labels"); fl && fl->kind == JsonValue::Kind::Array)
+				for (auto &m : t.members)
+					if (m.first == "labels" && m.second.kind == JsonValue::Kind::Array &&
+					    m.second.items.size() == fl->items.size()) {
+						auto text = [](const JsonValue &a) {
+							std::multiset<std::string> out;
+							for (const JsonValue &x : a.items)
+								out.insert(x.string);
+							return out;
+						};
+						if (text(m.second) == text(*fl))
+							m.second = *fl;
+					}
 		// a table's storage parameters (ALTER TABLE ... SET (fillfactor = 70), useautumn/autumn's
 		// 0061): a drizzle snapshot has no field for them; a view's options it does declare
 		std::vector<const char *> attrs(std::begin(kUndeclared), std::end(kUndeclared));

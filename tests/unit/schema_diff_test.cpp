@@ -872,6 +872,20 @@ TEST(SchemaDiff, SerialSequenceOfARenamedTableIsRenamedAgainstASnapshot) {
 	EXPECT_EQ(at(diff_schemas(other, from, keep), "DROP SEQUENCE"), -1);
 }
 
+// Against a snapshot, an enum whose labels differ in order only (older drizzle-kit appended
+// every ADD VALUE; glitter-nextjs) is left alone: drizzle-kit never plans an order change,
+// and recreating the type rewrites every table using it. A schema file still orders them.
+TEST(SchemaDiff, EnumLabelOrderAloneIsNotPlannedAgainstASnapshot) {
+	auto from = S(R"J("enum:public.st": {"labels": ["a", "c", "b"]})J");
+	auto to = S(R"J("enum:public.st": {"labels": ["a", "b", "c"]})J");
+	DiffOptions keep;
+	keep.keep_undeclared = true;
+	EXPECT_TRUE(diff_schemas(from, to, keep).statements.empty()) << dump(diff_schemas(from, to, keep));
+	EXPECT_FALSE(diff_schemas(from, to).statements.empty());
+	auto more = S(R"J("enum:public.st": {"labels": ["a", "b", "c", "d"]})J");
+	EXPECT_FALSE(diff_schemas(from, more, keep).statements.empty());
+}
+
 // An IMMUTABLE function replaced in place: indexes computing it are rebuilt, and
 // what PostgreSQL stored with the old body (generated values, rows a check let in)
 // is named as a hazard.
