@@ -5,6 +5,7 @@
 #include "audit.hpp"
 #include "guard.hpp"
 #include "run_state.hpp"
+#include "shadow.hpp"
 #include "settle_worker.hpp"
 
 extern "C" {
@@ -59,6 +60,7 @@ extern "C" void _PG_init(void) {
 	                         PGC_SUSET, 0, NULL, NULL, NULL);
 	dbkit::define_audit_settings();
 	dbkit::define_settle_settings();
+	dbkit::define_shadow_settings();
 	dbkit::compat::reserve_guc_prefix("dbkit");
 	RegisterXactCallback(at_xact_end, NULL);
 }

@@ -39,7 +39,7 @@ constexpr const char *kEngineVersion = "dbkit-shadow-4";  // 3: "reprinted" memb
 // was reused after, and reported that schema as added for good (found on FWU-DE/telli-api).
 std::string environment() {
 	spi::execute(
-	    "SELECT pg_catalog.concat_ws('|', f.s, f.t, "
+	    "SELECT pg_catalog.concat_ws('|', f.s, f.t, pg_catalog.current_setting('dbkit.environment_schemas', true), "
 	    "  (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 	    "    WHERE n.nspname = f.s AND c.relname = f.t AND c.relkind = 'r'), "
 	    "  (SELECT pg_catalog.string_agg(n.nspname || ':' || coalesce(d.description, ''), ',' ORDER BY n.nspname) "
@@ -296,8 +296,9 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	}
 	// Nothing changed since the last poll (the catalog fingerprint, the folder's
 	// files, the history): its answer, without reading the schema.
-	spi::execute("SELECT dbkit.catalog_fingerprint()");
-	std::string key_basis = "drift-code-1\n" + spi::get_text(0, 1).value_or("") + "\n";
+	spi::execute("SELECT dbkit.catalog_fingerprint(), pg_catalog.current_setting('dbkit.environment_schemas', true)");
+	std::string key_basis = "drift-code-1\n" + spi::get_text(0, 1).value_or("") + "\n" +
+	                        "environment " + spi::get_text(0, 2).value_or("") + "\n";
 	if (lf.input.journal)
 		key_basis += "journal " + sha256_hex(*lf.input.journal) + "\n";
 	for (const auto &[path, content] : lf.input.files)

@@ -645,9 +645,28 @@ std::string shadow_attempt(const std::vector<const core::Migration *> &sources, 
 
 }  // namespace
 
+namespace {
+char *g_environment_schemas = nullptr;
+}
+
+void define_shadow_settings() {
+	DefineCustomStringVariable(
+	    "dbkit.environment_schemas",
+	    "Schemas of the environment (a platform's: storage, realtime, ...) that the shadow stands in for.",
+	    "Comma-separated names. A schema the sources use but never create is found by itself; one they never "
+	    "mention is listed here so that drift against the code and push leave out what only it holds.",
+	    &g_environment_schemas, "", PGC_USERSET, 0, NULL, NULL, NULL);
+}
+
 std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
                         ShadowReader &reader) {
+	// listed by the database's setting (ALTER DATABASE ... SET dbkit.environment_schemas), and
+	// found by PostgreSQL: a source statement naming a live schema the sources never create
 	std::set<std::string> environment;
+	spi::execute("SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array("
+	             "pg_catalog.current_setting('dbkit.environment_schemas', true), ',')) x WHERE pg_catalog.btrim(x) <> ''");
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		environment.insert(spi::get_text(i, 1).value_or(""));
 	for (;;) {  // ends: each round stands in for one more live schema, or returns
 		std::optional<std::string> needs;
 		std::string snapshot = shadow_attempt(sources, opts, reader, environment, needs);

@@ -52,6 +52,9 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 std::vector<PlannedStatement> in_transaction_equivalent(const std::vector<PlannedStatement> &stmts,
                                                         std::deque<std::string> &texts);
 
+// dbkit.environment_schemas, from _PG_init.
+void define_shadow_settings();
+
 // The schema names the shadow gives the live schemas while it runs.
 constexpr const char *kShadowSchemaPrefix = "dbkit_shadow_";
 

@@ -556,5 +556,17 @@ run push --schema "$WORK/platform.sql" --dry-run
 assert_eq 0 "$RC" "platform: push plans: $ERR"
 assert_contains "$OUT" "CREATE TRIGGER on_auth_user_created" "platform: push puts the trigger back"
 assert_not_contains "$OUT" "DROP" "platform: and drops nothing of the platform's"
+# a platform schema the migrations never mention (Supabase's storage) is named by the setting
+q "CREATE TRIGGER on_auth_user_created AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();
+   CREATE SCHEMA storage; CREATE TABLE storage.objects (id uuid PRIMARY KEY, bucket_id text)" >/dev/null
+run drift --dir "$PF"
+assert_eq 4 "$RC" "platform: an unmentioned schema is the code's drift without the setting"
+assert_contains "$OUT" "schema storage exists but no migration created it" "platform: named"
+q "ALTER DATABASE eng_platform SET dbkit.environment_schemas = 'storage, realtime'" >/dev/null
+run drift --dir "$PF"
+assert_contains "$OUT" "the live schema matches the code in" "platform: with dbkit.environment_schemas it is the environment's ($OUT $ERR)"
+assert_contains "$OUT" "schema storage exists but no migration created it" "platform: against the reference, made since the last migrate, it still is drift"
+run push --schema "$WORK/platform.sql" --dry-run
+assert_not_contains "$OUT" "DROP" "platform: push leaves it too ($OUT)"
 
 finish
