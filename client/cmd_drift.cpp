@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <set>
+#include <cctype>
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -45,17 +47,29 @@ void print_rows(const Result &r, bool with_audit, const std::vector<int> &which)
 		nlohmann::json audit = parse_or_null(r, i, 6);
 		if (!audit.is_array())
 			continue;
+		std::set<std::string> printed;  // one line per command, never the same line twice
 		for (const auto &a : audit) {
 			auto s = [&](const char *k) { return a.contains(k) && a[k].is_string() ? a[k].get<std::string>() : ""; };
 			std::string stmt = s("statement");
+			// a query string of several commands (psql -c 'CREATE ...; ALTER ...'): which one
+			std::string command = s("command"), object = s("object"), head;
+			size_t lead = stmt.find_first_not_of(" \t\r\n");
+			bool starts = lead != std::string::npos && stmt.size() - lead >= command.size() &&
+			              std::equal(command.begin(), command.end(), stmt.begin() + lead, [](char x, char y) {
+				              return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+			              });
+			if (!command.empty() && (!starts || stmt.find(';', lead) < stmt.find_last_not_of(" \t\r\n;")))
+				head = command + (object.empty() ? "" : " " + object) + ", in: ";
 			if (stmt.size() > 100)
 				stmt = stmt.substr(0, 100) + "...";
 			for (auto &c : stmt)
 				if (c == '\n')
 					c = ' ';
-			fmt::print(out_stream(), "  {:<9} by {} ({}{}) at {}: {}\n", "", s("session_user"),
-			           s("application_name").empty() ? "no application_name" : s("application_name"),
-			           s("client_addr").empty() ? "" : ", " + s("client_addr"), s("at"), stmt);
+			std::string line = fmt::format("  {:<9} by {} ({}{}) at {}: {}{}\n", "", s("session_user"),
+			                               s("application_name").empty() ? "no application_name" : s("application_name"),
+			                               s("client_addr").empty() ? "" : ", " + s("client_addr"), s("at"), head, stmt);
+			if (printed.insert(line).second)
+				std::fputs(line.c_str(), out_stream());
 		}
 	}
 }

@@ -331,5 +331,10 @@ q 'ALTER TABLE t DROP CONSTRAINT t_a_check'
 assert_eq "1" "$(q "SELECT count(*) FROM dbkit_drift()")" "audit: the dropped check is one difference"
 assert_eq "1" "$(q "SELECT jsonb_array_length(audit) FROM dbkit_drift() WHERE object LIKE '%t_a_check'")" \
 	"audit: the DROP CONSTRAINT is listed once"
+# one query string of several commands: each line says which command of it
+q 'CREATE TABLE t2 (id int PRIMARY KEY); ALTER TABLE t2 ADD COLUMN x int'
+run drift
+assert_contains "$OUT" ": ALTER TABLE public.t2, in: CREATE TABLE t2 (id int PRIMARY KEY); ALTER TABLE t2 ADD COLUMN x int" \
+	"audit: the command of a query string of several"
 
 finish
