@@ -421,10 +421,12 @@ namespace {
 // live: Supabase's auth) stands in the shadow as a copy of its live one, renamed
 // aside as `shadow`: its enums, its tables (LIKE ... INCLUDING ALL: columns,
 // defaults, checks, keys, indexes; no triggers, policies or foreign keys), its
-// views (over the live ones) and its functions (as pg_get_functiondef prints
-// them). Enough for what the sources do with it: a foreign key to auth.users,
-// auth.uid() in a policy, a trigger on auth.users. What cannot be copied is left
-// out; a source statement that needs it then fails with its own error.
+// views (over the live ones) and its functions' and procedures' signatures, with
+// empty bodies: the platform's code never runs in a build (a superuser's drift
+// --dir would run it with its rights). Enough for what the sources do with it: a
+// foreign key to auth.users, auth.uid() in a policy, a trigger on auth.users.
+// What cannot be copied is left out; a source statement that needs it then fails
+// with its own error.
 void make_stand_in(const std::string &name, const std::string &shadow) {
 	spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
 	spi::execute(
@@ -440,9 +442,14 @@ void make_stand_in(const std::string &name, const std::string &shadow) {
 	    " SELECT 3, c.oid, pg_catalog.format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I', $1, c.relname, $3, c.relname) "
 	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('v', 'm') "
 	    " UNION ALL "
-	    " SELECT 4, p.oid, pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(p.oid), "
-	    "   '^CREATE OR REPLACE (FUNCTION|PROCEDURE) ' || $3 || '\\.', "
-	    "   'CREATE OR REPLACE \\1 ' || pg_catalog.replace(pg_catalog.quote_ident($1), '\\', '\\\\') || '.') "
+	    " SELECT 4, p.oid, CASE WHEN p.prokind = 'p' "
+	    "   THEN pg_catalog.format('CREATE PROCEDURE %I.%I(%s) LANGUAGE plpgsql AS ''BEGIN END''', $1, p.proname, "
+	    "          pg_catalog.pg_get_function_arguments(p.oid)) "
+	    "   ELSE pg_catalog.format('CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql %s AS %L', $1, p.proname, "
+	    "          pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_result(p.oid), "
+	    "          CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END, "
+	    "          CASE WHEN p.proretset OR p.proallargtypes IS NOT NULL THEN 'BEGIN RETURN; END' "
+	    "               ELSE 'BEGIN RETURN NULL; END' END) END "
 	    " FROM pg_catalog.pg_proc p WHERE p.pronamespace = $2::pg_catalog.oid AND p.prokind IN ('f', 'p') "
 	    ") x ORDER BY x.o, x.k",
 	    {spi::text(name), spi::text(shadow.substr(strlen(kShadowSchemaPrefix))), spi::text(shadow)});
