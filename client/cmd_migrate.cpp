@@ -35,6 +35,8 @@ nlohmann::json server_options(const MigrateOptions &m) {
 		o["lock_timeout"] = m.lock_timeout_ms;
 	if (m.statement_timeout_ms >= 0)
 		o["statement_timeout"] = m.statement_timeout_ms;
+	else if (long role = inherited_statement_timeout_ms(); role > 0)
+		o["statement_timeout"] = role;  // the role's or database's, per statement (connection.cpp)
 	if (m.wait_ms >= 0)
 		o["lock_wait"] = m.wait_ms;
 	return o;

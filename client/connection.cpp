@@ -19,6 +19,12 @@ void set_connect_timeout(int seconds, bool replace) {
 		::setenv("PGCONNECT_TIMEOUT", std::to_string(seconds).c_str(), 1);
 }
 
+namespace {
+thread_local long g_inherited_statement_timeout_ms = 0;  // the last connection's, in this thread (fleet: one per target)
+}
+
+long inherited_statement_timeout_ms() { return g_inherited_statement_timeout_ms; }
+
 bool is_connect_timeout(const std::string &message) { return message.find("timeout expired") != std::string::npos; }
 
 Connection::Connection(const std::optional<std::string> &url) {
@@ -42,8 +48,26 @@ Connection::Connection(const std::optional<std::string> &url) {
 		throw ConnectError(msg);
 	}
 	// If this client dies mid-run, the server stops the run (and rolls it back)
-	// instead of committing it with nobody watching.
-	PQclear(PQexec(conn_, "SELECT pg_catalog.set_config('client_connection_check_interval', '1000', false)"));
+	// instead of committing it with nobody watching. And settings a role or database
+	// gives its sessions that would change what a deploy means, in the same round trip:
+	// - statement_timeout: one dbkit_apply call runs every migration of a deploy, so a
+	//   role's 30 s bounded the whole deploy (and --wait); it bounds each statement
+	//   instead, as --statement-timeout does (inherited_statement_timeout_ms);
+	// - idle_session_timeout: the session holds the deploy lock while pg_dump runs (--backup);
+	// - default_transaction_isolation: dbkit's calls need READ COMMITTED to see a
+	//   concurrent deploy's history (they refuse anything else);
+	// - DateStyle: timestamps in --json are ISO 8601 whatever the database's style.
+	PGresult *set = PQexec(conn_,
+	                       "SELECT (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'), "
+	                       "pg_catalog.set_config('client_connection_check_interval', '1000', false), "
+	                       "pg_catalog.set_config('statement_timeout', '0', false), "
+	                       "pg_catalog.set_config('idle_session_timeout', '0', false), "
+	                       "pg_catalog.set_config('default_transaction_isolation', 'read committed', false), "
+	                       "pg_catalog.set_config('DateStyle', 'ISO, MDY', false)");
+	g_inherited_statement_timeout_ms = 0;
+	if (set && PQresultStatus(set) == PGRES_TUPLES_OK && PQntuples(set) == 1 && !PQgetisnull(set, 0, 0))
+		g_inherited_statement_timeout_ms = std::strtol(PQgetvalue(set, 0, 0), nullptr, 10);
+	PQclear(set);
 	PQsetNoticeReceiver(
 	    conn_,
 	    [](void *arg, const PGresult *r) {

@@ -80,6 +80,9 @@ constexpr int kDefaultConnectTimeoutSeconds = 10;
 void set_connect_timeout(int seconds, bool replace);
 // True when a connection error is libpq's connect_timeout expiring.
 bool is_connect_timeout(const std::string &message);
+// The statement_timeout (ms) the role or database gave the session dbkit last opened in
+// this thread, before dbkit set it to 0 for the session: 0 when none.
+long inherited_statement_timeout_ms();
 
 // An identifier for SQL the client sends: always double-quoted (the client has no
 // keyword list; quoting every name is always correct).

@@ -136,7 +136,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	// The usual case, a free lock: one round trip. Only when it is held is the
 	// holder looked up and announced before waiting.
 	if (s.conn->query(fmt::format("CALL {}(0::pg_catalog.int8)", s.fn("dbkit_deploy_lock")), {}, err))
-		return kOk;
+		return s.locked = true, kOk;
 	if (err.sqlstate != "55P03" && err.sqlstate != "42883") {
 		print_server_error(what, err);
 		if (c.json)
@@ -166,7 +166,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	std::vector<std::string> params{std::to_string(wait_ms >= 0 ? wait_ms : kDeployLockDefaultWaitMs)};
 	std::string sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
 	if (s.conn->query(sql, params, err))
-		return kOk;
+		return s.locked = true, kOk;
 	print_server_error(what, err);
 	if (c.json)
 		emit_json({{"ok", false}, {"error", server_error_json(err)}});

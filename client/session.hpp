@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "connection.hpp"
@@ -22,7 +24,16 @@ struct Session {
 	std::unique_ptr<Connection> conn;
 	std::string schema;  // where the dbkit_* functions live (quoted)
 	std::string timed_out_ahead;  // a connection made ahead (cmd_status) that timed out: reported, not waited for again
+	bool locked = false;          // took the deploy lock: released before the connection closes
 	std::string fn(const char *name) const { return schema + "." + name; }
+	// The lock goes with the session anyway; released by hand too, so that a server session
+	// a pooler keeps (and hands to the next client) does not keep it.
+	~Session() {
+		if (!locked || !conn)
+			return;
+		ServerError err;
+		conn->query(fmt::format("SELECT {}()", fn("dbkit_deploy_unlock")), {}, err);
+	}
 };
 
 // Connects (unless s.conn is already connected) and finds the extension. On

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "errcodes.hpp"
 #include "spi.hpp"
 #include "sql_version.hpp"
 #include "subxact.hpp"
@@ -136,6 +137,19 @@ DBKIT_FUNCTION(dbkit_deploy_lock) {
 			SPI_commit();
 			SPI_finish();
 		});
+	// Held already by this server session: by a client before this one, when a pooler in
+	// transaction mode hands server sessions from client to client (pgbouncer's
+	// pool_mode = transaction). Taken again, it would let two deploys run at once.
+	LOCKTAG tag = deploy_lock_tag();
+	if (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }))
+		throw Error(DBKIT_LOCK_SHARED_SESSION,
+		            "this server session already holds dbkit's deploy lock: the connection goes through a pooler "
+		            "that gives one server session to several clients (pgbouncer's pool_mode = transaction or "
+		            "statement), or this session took it before",
+		            "Deploy over a direct connection, or through session pooling (pool_mode = session; Supabase's "
+		            "session pooler): a deploy holds its lock, and runs a non-transactional migration statement by "
+		            "statement, in one server session. From SQL, SELECT dbkit_deploy_unlock() releases the lock "
+		            "this session holds.");
 	spi::connect();
 	acquire_deploy_lock(true, wait_ms);
 	spi::finish();

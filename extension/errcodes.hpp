@@ -14,4 +14,5 @@
 #define DBKIT_INTERRUPTED MAKE_SQLSTATE('D', 'K', '0', '0', '9')        /* a non-transactional migration stopped half-way */
 #define DBKIT_DRIZZLE_ELSEWHERE MAKE_SQLSTATE('D', 'K', '0', '1', '7')  /* drizzle's table is absent, one like it elsewhere */
 #define DBKIT_INVALID_INDEX MAKE_SQLSTATE('D', 'K', '0', '2', '0')      /* an index a migration builds is invalid */
+#define DBKIT_LOCK_SHARED_SESSION MAKE_SQLSTATE('D', 'K', '0', '2', '2') /* the deploy lock is already this server session's */
 #define DBKIT_ROLLBACK_REFUSED MAKE_SQLSTATE('D', 'K', '0', '2', '1')   /* a rollback cannot run: no down file, irreversible, baselined, ... */

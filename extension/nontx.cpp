@@ -339,9 +339,13 @@ DBKIT_FUNCTION(dbkit_nontx_statement) {
 		throw Error(DBKIT_OPTION_INVALID, "phase must be 'before', 'resume', 'after' or 'done'");
 	if (!is_session_statement(sql))
 		throw Error(DBKIT_REPAIR_REFUSED,
-		            fmt::format("statement {} of {} is not a statement dbkit_nontx_start handed out in this session",
+		            fmt::format("statement {} of {} is not a statement dbkit_nontx_start handed out in this server "
+		                        "session",
 		                        n, tag),
-		            "Run dbkit migrate: it runs non-transactional migrations statement by statement.");
+		            "Run dbkit migrate: it runs non-transactional migrations statement by statement, in the server "
+		            "session that started the run. Through a pooler in transaction mode (pgbouncer's pool_mode = "
+		            "transaction) the statements land in other server sessions: deploy over a direct connection or "
+		            "session pooling.");
 	const bool done = phase == "done";
 	if (done)
 		phase = "after";

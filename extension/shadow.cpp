@@ -25,6 +25,7 @@
 
 #include "core/enum_fold.hpp"
 #include "core/json.hpp"
+#include "core/schema_mentions.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
 #include "locks.hpp"
@@ -327,6 +328,25 @@ void create_drizzle_table(const DrizzleTable &dz, const std::vector<RenamedSchem
 	}
 }
 
+// A statement that makes drizzle's table, its id sequence or their key and default
+// (a pg_dump -s of a database drizzle or dbkit migrated holds them): the shadow has
+// made the table as drizzle's migrator does, and every snapshot leaves it out.
+bool about_drizzle_table(Node *n, const DrizzleTable &dz) {
+	auto ours = [&](const RangeVar *rv) {
+		return rv && rv->schemaname && dz.schema == rv->schemaname && rv->relname &&
+		       (dz.table == rv->relname || dz.table + "_id_seq" == rv->relname);
+	};
+	if (!n)
+		return false;
+	switch (nodeTag(n)) {
+	case T_CreateStmt: return ours(castNode(CreateStmt, n)->relation);
+	case T_CreateSeqStmt: return ours(castNode(CreateSeqStmt, n)->sequence);
+	case T_AlterSeqStmt: return ours(castNode(AlterSeqStmt, n)->sequence);
+	case T_AlterTableStmt: return ours(castNode(AlterTableStmt, n)->relation);
+	default: return false;
+	}
+}
+
 // `text` with every shadow name of a renamed schema put back (JSON text: the
 // quoted form of a name needing quotes is escaped).
 std::string map_names_back(std::string text, const std::vector<RenamedSchema> &renamed) {
@@ -427,22 +447,22 @@ namespace {
 // foreign key to auth.users, auth.uid() in a policy, a trigger on auth.users.
 // What cannot be copied is left out; a source statement that needs it then fails
 // with its own error.
-void make_stand_in(const std::string &name, const std::string &shadow) {
+void make_stand_in(const std::string &name, const std::string &shadow, const std::set<std::string> &made_by_sources) {
 	spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
 	spi::execute(
-	    "SELECT x.ddl FROM ("
-	    " SELECT 1 AS o, t.oid AS k, pg_catalog.format('CREATE TYPE %I.%I AS ENUM (%s)', $1, t.typname, "
+	    "SELECT x.ddl, x.name FROM ("
+	    " SELECT 1 AS o, t.oid AS k, t.typname::text AS name, pg_catalog.format('CREATE TYPE %I.%I AS ENUM (%s)', $1, t.typname, "
 	    "   (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
 	    "      FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)) AS ddl "
 	    " FROM pg_catalog.pg_type t WHERE t.typnamespace = $2::pg_catalog.oid AND t.typtype = 'e' "
 	    " UNION ALL "
-	    " SELECT 2, c.oid, pg_catalog.format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', $1, c.relname, $3, c.relname) "
+	    " SELECT 2, c.oid, c.relname::text, pg_catalog.format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', $1, c.relname, $3, c.relname) "
 	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('r', 'p') "
 	    " UNION ALL "
-	    " SELECT 3, c.oid, pg_catalog.format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I', $1, c.relname, $3, c.relname) "
+	    " SELECT 3, c.oid, c.relname::text, pg_catalog.format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I', $1, c.relname, $3, c.relname) "
 	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('v', 'm') "
 	    " UNION ALL "
-	    " SELECT 4, p.oid, CASE WHEN p.prokind = 'p' "
+	    " SELECT 4, p.oid, p.proname::text, CASE WHEN p.prokind = 'p' "
 	    "   THEN pg_catalog.format('CREATE PROCEDURE %I.%I(%s) LANGUAGE plpgsql AS ''BEGIN END''', $1, p.proname, "
 	    "          pg_catalog.pg_get_function_arguments(p.oid)) "
 	    "   ELSE pg_catalog.format('CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql %s AS %L', $1, p.proname, "
@@ -454,8 +474,8 @@ void make_stand_in(const std::string &name, const std::string &shadow) {
 	    ") x ORDER BY x.o, x.k",
 	    {spi::text(name), spi::text(shadow.substr(strlen(kShadowSchemaPrefix))), spi::text(shadow)});
 	std::vector<std::string> ddl;
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		if (auto d = spi::get_text(i, 1))
+	for (uint64_t i = 0; i < spi::rows(); ++i)  // what the sources make there themselves is theirs
+		if (auto d = spi::get_text(i, 1); d && !made_by_sources.count(spi::get_text(i, 2).value_or("")))
 			ddl.push_back(*d);
 	// function bodies may name what is copied after them
 	spi::execute("SELECT pg_catalog.current_setting('check_function_bodies'), "
@@ -486,7 +506,8 @@ public:
 		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, CASE WHEN key = 'dbkit:format' "
 		    "  AND pg_catalog.jsonb_array_length($1::pg_catalog.jsonb) > 0 "
 		    "  THEN value || pg_catalog.jsonb_build_object('environment_schemas', (SELECT pg_catalog.jsonb_agg("
-		    "    pg_catalog.quote_ident(x)) FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb) x)) ELSE value END), "
+		    "    pg_catalog.quote_ident(x)) FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb) x), "
+		    "    'environment_keys', $2::pg_catalog.jsonb) ELSE value END), "
 		    "  '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
 		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%' "
 		    "AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$' "
@@ -510,7 +531,7 @@ namespace {
 // built nor stood in for: the caller builds again with a stand-in for it.
 std::string shadow_attempt(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
                            ShadowReader &reader, const std::set<std::string> &environment,
-                           std::optional<std::string> &needs) {
+                           const core::SchemaMentions &mentions, std::optional<std::string> &needs) {
 	std::string snapshot;
 	const DrizzleTable dz = drizzle_table();
 	const std::string &drizzle = dz.schema;
@@ -586,7 +607,8 @@ std::string shadow_attempt(const std::vector<const core::Migration *> &sources, 
 		std::string env_json = "[";
 		for (const RenamedSchema &r : renamed)
 			if (environment.count(r.name) && !premade.count(r.name)) {
-				make_stand_in(r.name, r.shadow_name());
+				auto made = mentions.objects.find(r.name);
+				make_stand_in(r.name, r.shadow_name(), made == mentions.objects.end() ? std::set<std::string>() : made->second);
 				env_json += (env_json.size() > 1 ? ", " : "") + core::json_quote(r.name);
 			}
 		env_json += "]";
@@ -606,6 +628,8 @@ std::string shadow_attempt(const std::vector<const core::Migration *> &sources, 
 
 		in_sources = true;
 		std::vector<Step> steps = plan_steps(sources, premade);
+		for (Step &st : steps)
+			st.skip = st.skip || about_drizzle_table(st.tree, dz);
 		const core::Migration *current = nullptr;
 		std::optional<SessionWatch> watch;
 		for (Step &st : steps) {
@@ -674,9 +698,19 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	             "pg_catalog.current_setting('dbkit.environment_schemas', true), ',')) x WHERE pg_catalog.btrim(x) <> ''");
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		environment.insert(spi::get_text(i, 1).value_or(""));
+	// ... and named by the sources (x.y) but never created by them (CREATE SCHEMA x), or by
+	// the caller's wider sources (drift --dir: the pending migrations too). Only a schema
+	// that exists live is stood in for; the round after a 3F000 catches what this misses.
+	core::SchemaMentions mentions;
+	for (const core::Migration *m : sources)
+		core::add_schema_mentions(m->sql, mentions);
+	for (const std::string &name : mentions.named)
+		if (!mentions.created.count(name))
+			environment.insert(name);
+	environment.insert(opts.environment.begin(), opts.environment.end());
 	for (;;) {  // ends: each round stands in for one more live schema, or returns
 		std::optional<std::string> needs;
-		std::string snapshot = shadow_attempt(sources, opts, reader, environment, needs);
+		std::string snapshot = shadow_attempt(sources, opts, reader, environment, mentions, needs);
 		if (!needs)
 			return snapshot;
 		environment.insert(*needs);

@@ -5,6 +5,7 @@
 // "The shadow", says why a subtransaction and not a scratch database.
 #include <cstdint>
 #include <deque>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ namespace dbkit {
 struct ShadowOptions {
 	int64_t lock_timeout_ms = 5000;  // for renaming the live schemas out of the way
 	int64_t statement_timeout_ms = 0;
+	// Schemas of the environment the caller knows of beyond what the sources name (drift
+	// --dir: those the folder's pending migrations name and never create).
+	std::set<std::string> environment;
 };
 
 // Runs the statements of `sources` in order (migrations of a folder, or one

@@ -3,10 +3,10 @@
 # Run as root (make demo / make test call it); does nothing when all are present.
 set -euo pipefail
 # The second line: tools the tests use (tests/e2e, tests/faults): node and npm (the real
-# drizzle migrator), jq, bc, GNU time (/usr/bin/time), python3.
+# drizzle migrator), jq, bc, GNU time (/usr/bin/time), python3, pgbouncer (deploys through a pooler).
 pkgs=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15 postgresql-client-15 libpq-dev libssl-dev
       libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev googletest
-      jq bc time python3 python3-yaml
+      jq bc time python3 python3-yaml pgbouncer
       libcpp-httplib-dev chromium)  # dbkit studio: its HTTP server; its browser tests
 # node and npm may come from elsewhere (nodesource's nodejs bundles npm, and conflicts
 # with Debian's npm package): only when a command is missing is Debian's package added.

@@ -46,4 +46,21 @@ JsonValue without_environment(const JsonValue &from, const JsonValue &to) {
 	return out;
 }
 
+JsonValue without_copies(const JsonValue &to, const JsonValue &from) {
+	const JsonValue *f = from.find("dbkit:format");
+	const JsonValue *keys = f ? f->find("environment_keys") : nullptr;
+	if (!keys || keys->kind != JsonValue::Kind::Array || keys->items.empty() || to.kind != JsonValue::Kind::Object)
+		return to;
+	std::set<std::string_view> copied;
+	for (const JsonValue &k : keys->items)
+		if (k.kind == JsonValue::Kind::String)
+			copied.insert(k.string);
+	JsonValue out;
+	out.kind = JsonValue::Kind::Object;
+	for (const auto &[key, v] : to.members)
+		if (!copied.count(key))
+			out.members.emplace_back(key, v);
+	return out;
+}
+
 }  // namespace dbkit::core

@@ -21,5 +21,9 @@ std::vector<std::string> environment_schemas(const JsonValue &snapshot);
 bool key_in_schemas(std::string_view key, const std::vector<std::string> &schemas);
 // `from` without its objects in the schemas `to` stood in for that `to` does not have.
 JsonValue without_environment(const JsonValue &from, const JsonValue &to);
+// `to` without what `from`'s stand-ins copied ("environment_keys"): a schema file that
+// declares the platform's schema itself (a pg_dump -s with auth) against a folder built
+// with a stand-in for it asks for nothing there that the platform already has.
+JsonValue without_copies(const JsonValue &to, const JsonValue &from);
 
 }  // namespace dbkit::core

@@ -3208,9 +3208,11 @@ JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
 	return out;
 }
 
-DiffResult diff_schemas(const JsonValue &from_all, const JsonValue &to, const DiffOptions &opts) {
+DiffResult diff_schemas(const JsonValue &from_all, const JsonValue &to_all, const DiffOptions &opts) {
 	Planner p(opts);
-	// what only the environment's schemas hold (Supabase's auth) is never the plan's to drop
+	// what only the environment's schemas hold (Supabase's auth) is never the plan's to drop,
+	// nor to create when a schema file declares the platform's schema itself
+	const JsonValue to = without_copies(to_all, from_all);
 	const bool environment = !environment_schemas(to).empty();
 	JsonValue trimmed = environment ? without_environment(from_all, to) : JsonValue();
 	const JsonValue &from = environment ? trimmed : from_all;

@@ -558,8 +558,9 @@ void table_v7(Plan &plan, const std::string &tkey, const JsonValue &t) {
 		for (const auto &[fkey, f] : fks->members) {
 			std::string fp = path + ".foreignKeys." + fkey;
 			req_obj(f, fp);
+			// the referenced table's schema is not created here: one the snapshot declares
+			// nothing in is the environment's (Supabase's auth.users), for the shadow to find
 			std::string schema_to = opt_str(f, "schemaTo", fp);
-			plan.use_schema(schema_to);
 			plan.fks.push_back(fk_sql(q, req_str(f, "name", fp), str_list(f, "columnsFrom", fp, true),
 			                          qname(schema_to, req_str(f, "tableTo", fp)), str_list(f, "columnsTo", fp, true),
 			                          opt_str(f, "onDelete", fp), opt_str(f, "onUpdate", fp)));
@@ -850,8 +851,7 @@ void from_v8(Plan &plan, const JsonValue &snap) {
 			plan.indexes.push_back(index_v8(e, qname(t.schema, t.name), p));
 		} else if (type == "fks") {
 			TableV8 &t = table_of(e, p);
-			std::string schema_to = opt_str(e, "schemaTo", p);
-			plan.use_schema(schema_to);
+			std::string schema_to = opt_str(e, "schemaTo", p);  // not created: see table_v7's foreign keys
 			auto action = [&](const char *key) {
 				std::string a = opt_str(e, key, p);
 				return upper(a) == "NO ACTION" ? std::string() : a;

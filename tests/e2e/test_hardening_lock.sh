@@ -230,4 +230,54 @@ wait "$SLEEPER" || true
 assert_eq 0 "$RC" "a planted dbkit_deploy_lock(): migrate waits for the lock and applies: $ERR"
 assert_not_contains "$ERR" "is not unique" "a planted dbkit_deploy_lock(): no ambiguous call"
 q "DROP PROCEDURE public.dbkit_deploy_lock()"
+
+# Through pgbouncer in transaction mode one server session serves several clients, and an
+# advisory lock is re-entrant within it: a second deploy "took" the lock the first held,
+# told the user the first's running chain was interrupted, and its --resume ran a statement
+# twice; the lock itself stayed with the pooled session after the deploy (found by an
+# attack). Now the client releases the lock before it disconnects, and a deploy that finds
+# its server session holding the lock already is refused, naming the pooler.
+case_begin "pooler: pgbouncer in transaction mode"
+PGB=$WORK/pgbouncer
+mkdir -p "$PGB"
+cat >"$PGB/pgb.ini" <<INI
+[databases]
+* = host=$PGHOST port=$PGPORT
+[pgbouncer]
+listen_addr =
+listen_port = 6439
+unix_socket_dir = $PGB
+auth_type = trust
+auth_file = $PGB/users.txt
+pool_mode = transaction
+default_pool_size = 1
+logfile = $PGB/pgb.log
+pidfile = $PGB/pgb.pid
+INI
+printf '"%s" ""\n' "$PGUSER" >"$PGB/users.txt"
+chmod 755 "$WORK"
+[[ $(id -u) -eq 0 ]] && chown -R postgres "$PGB"
+as_pgb() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pgb pgbouncer -d "$PGB/pgb.ini"
+E2E_CLEANUP+=('kill $(cat "$PGB/pgb.pid") 2>/dev/null')
+for _ in $(seq 50); do [[ -S $PGB/.s.PGSQL.6439 ]] && break; sleep 0.1; done
+POOLED="host=$PGB port=6439 dbname=$PGDATABASE user=$PGUSER"
+printf 'CREATE TABLE "pooled" ("id" integer);\n' >"$F/0004_pooled.sql"
+write_journal "$F"
+run migrate --dir "$F" --url "$POOLED"
+assert_eq 0 "$RC" "pooler: a deploy through it applies: $ERR"
+assert_eq "" "$(q "SELECT dbkit_deploy_lock_holder()")" "pooler: and leaves the lock free (the pooled server session keeps nothing)"
+# another client of the same pooled server session takes the lock and leaves it held
+psql -X -q -d "$POOLED" -c "CALL dbkit_deploy_lock(0)"
+assert_contains "$(q "SELECT dbkit_deploy_lock_holder()")" "idle" "pooler: the lock stays with the pooled server session"
+printf 'CREATE TABLE "pooled2" ("id" integer);\n' >"$F/0005_pooled2.sql"
+write_journal "$F"
+run migrate --dir "$F" --url "$POOLED"
+assert_eq 1 "$RC" "pooler: a deploy given that server session is refused, not let in"
+assert_contains "$ERR" "this server session already holds dbkit's deploy lock: the connection goes through a pooler" "pooler: naming the pooler"
+assert_contains "$ERR" "DK022" "pooler: with SQLSTATE DK022"
+assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'pooled2'")" "pooler: nothing applied"
+psql -X -q -d "$POOLED" -c "SELECT dbkit_deploy_unlock()" >/dev/null
+run migrate --dir "$F" --url "$POOLED"
+assert_eq 0 "$RC" "pooler: once released, the deploy applies: $ERR"
 finish
