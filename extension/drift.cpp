@@ -65,6 +65,20 @@ DBKIT_FUNCTION(dbkit_drift) {
 		throw Error(DBKIT_NO_SNAPSHOT, std::string(kReferenceLostWhy) + ": drift cannot be told",
 		            "Compare the schema with the code (dbkit drift --dir), then record it: dbkit accept-drift --reason "
 		            "\"after restore\". The next dbkit migrate records it as well.");
+	// The audit cannot see DDL (dbkit's event triggers disabled, or this session a
+	// replica): the comparison below is a full one (the reference's guard says so); the
+	// reader is told why, and that who made a change may be unknown.
+	spi::execute_cached(
+	    "SELECT pg_catalog.string_agg(e.evtname::pg_catalog.text, ', ' ORDER BY e.evtname) FROM pg_catalog.pg_event_trigger e "
+	    "WHERE e.evtname OPERATOR(pg_catalog.=) ANY ('{dbkit_audit_ddl,dbkit_audit_drop}'::pg_catalog.name[]) "
+	    "AND e.evtenabled OPERATOR(pg_catalog.=) 'D'");
+	if (auto off = spi::get_text(0, 1))
+		warn({core::Severity::Warning, "audit.disabled", "",
+		      fmt::format("dbkit's event triggers are disabled ({}): DDL is not audited, so dbkit drift compares the "
+		                  "whole schema and cannot say who made a change",
+		                  *off),
+		      "ALTER EVENT TRIGGER dbkit_audit_ddl ENABLE; ALTER EVENT TRIGGER dbkit_audit_drop ENABLE; (as a "
+		      "superuser)."});
 	spi::execute(
 	    "SELECT e.id FROM dbkit.events e WHERE (e.detail ->> 'snapshot_skipped')::bool "
 	    "AND e.id > coalesce((SELECT run_id FROM dbkit.snapshots ORDER BY id DESC LIMIT 1), 0)");

@@ -3,6 +3,7 @@
 #include "session_watch.hpp"
 
 #include "core/text.hpp"
+#include "touched.hpp"
 #include "errcodes.hpp"
 #include "execute.hpp"
 
@@ -16,12 +17,19 @@ std::string role_name(Oid id) {
 }  // namespace
 
 SessionWatch::State SessionWatch::now() {
-	return State{GetUserId(), GetSessionUserId(), XactReadOnly, DefaultXactReadOnly};
+	return State{GetUserId(), GetSessionUserId(), XactReadOnly, DefaultXactReadOnly, pg_get_client_encoding()};
 }
 
-SessionWatch::SessionWatch() : before_(now()), last_(before_) {}
+SessionWatch::SessionWatch() : before_(now()), last_(before_) {
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		touched_blind();
+}
 
 void SessionWatch::after(const PlannedStatement &s) {
+	// SET session_replication_role = replica (a backfill idiom): the event triggers did
+	// not see this statement, so the run's reference is read in full
+	if (SessionReplicationRole != SESSION_REPLICATION_ROLE_ORIGIN)
+		touched_blind();
 	State n = now();
 	if (n == last_)
 		return;
@@ -43,6 +51,13 @@ void SessionWatch::check(const core::Migration &m) const {
 		what = fmt::format("the current user from {} to {}", role_name(before_.user), role_name(n.user));
 		fix = "End the migration with RESET ROLE (SET ROLE x; ... ; RESET ROLE), or give the objects to the role with "
 		      "ALTER ... OWNER TO instead of creating them as it.";
+	} else if (n.client_encoding != before_.client_encoding) {
+		// the next call's folder (and so its hashes) would be decoded in that encoding
+		what = fmt::format("client_encoding from {} to {}", pg_encoding_to_char(before_.client_encoding),
+		                   pg_encoding_to_char(n.client_encoding));
+		fix = fmt::format("Remove the statement, or end the migration with SET client_encoding = '{}': dbkit sends "
+		                  "every migration's text, and reads its hashes, as {}; the files are read as they are.",
+		                  pg_encoding_to_char(before_.client_encoding), pg_encoding_to_char(before_.client_encoding));
 	} else if (n.xact_read_only != before_.xact_read_only) {
 		what = "the transaction to read-only (transaction_read_only)";
 		fix = "Remove the statement: a read-only transaction cannot be made read-write again, and dbkit writes its "

@@ -26,9 +26,10 @@ private:
 	struct State {
 		Oid user, session_user;
 		bool xact_read_only, default_read_only;
+		int client_encoding;
 		bool operator==(const State &o) const {
 			return user == o.user && session_user == o.session_user && xact_read_only == o.xact_read_only &&
-			       default_read_only == o.default_read_only;
+			       default_read_only == o.default_read_only && client_encoding == o.client_encoding;
 		}
 	};
 	static State now();

@@ -17,6 +17,9 @@ struct Entry {
 };
 
 List *g_entries = NIL;  // of Entry *, in TopTransactionContext
+// A statement of a run ran while event triggers do not fire (session_replication_role =
+// replica): what it changed is in no entry, so only a full read is safe this transaction.
+bool g_blind = false;
 
 // classid/objid of what the command created or altered; NULL objid: GRANT,
 // ALTER DEFAULT PRIVILEGES, ... (no object identity reported). The command
@@ -272,12 +275,18 @@ void dbkit_touched_subxact(bool abort, int level) {
 		static_cast<Entry *>(list_nth(g_entries, i))->level = level - 1;
 }
 
-void dbkit_touched_reset() { g_entries = NIL; }
+void dbkit_touched_reset() {
+	g_entries = NIL;
+	g_blind = false;
+}
 
 namespace dbkit {
 
+void touched_blind() { g_blind = true; }
+
 Touched touched_by_runs() {
 	Touched t;
+	t.unknown = g_blind;
 	std::string oids = "{", classids = "{";
 	ListCell *lc;
 	foreach (lc, g_entries) {

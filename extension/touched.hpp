@@ -19,6 +19,8 @@ struct Touched {
 
 // What this transaction's dbkit runs touched so far.
 Touched touched_by_runs();
+// A statement of a run ran where event triggers do not fire: touched_by_runs() says unknown.
+void touched_blind();
 // DDL outside dbkit's runs in this transaction, not yet written.
 bool touched_outside_pending();
 // A reference now holds what the runs touched: their entries are not drift.

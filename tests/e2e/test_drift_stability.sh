@@ -331,6 +331,39 @@ q 'ALTER TABLE t DROP CONSTRAINT t_a_check'
 assert_eq "1" "$(q "SELECT count(*) FROM dbkit_drift()")" "audit: the dropped check is one difference"
 assert_eq "1" "$(q "SELECT jsonb_array_length(audit) FROM dbkit_drift() WHERE object LIKE '%t_a_check'")" \
 	"audit: the DROP CONSTRAINT is listed once"
+# Event triggers do not fire under session_replication_role = replica (a backfill idiom in
+# a migration) nor while disabled: the run's objects were left out of the reference, and
+# drift later called the migration's own column a hand change (found by an attack).
+case_begin "audit blind: replica role in a migration, event triggers disabled"
+fresh_db drift_blind
+B=$WORK/blind
+mkdir -p "$B"
+printf 'CREATE TABLE "users" ("id" integer PRIMARY KEY);\n' >"$B/0000_users.sql"
+printf '%s\n' 'SET session_replication_role = replica;' '--> statement-breakpoint' 'ALTER TABLE "users" ADD COLUMN "legacy_id" integer;' \
+	'--> statement-breakpoint' 'SET session_replication_role = DEFAULT;' >"$B/0001_backfill.sql"
+write_journal "$B"
+run migrate --dir "$B"
+assert_eq 0 "$RC" "blind: migrates: $ERR"
+assert_eq t "$(q "SELECT dbkit.reference() ? 'column:public.users.legacy_id'")" "blind: the column made under replica mode is in the reference"
+q "CREATE ROLE drift_blind_unrelated; DROP ROLE drift_blind_unrelated"
+run drift
+assert_eq 0 "$RC" "blind: a later full read finds no drift: $OUT"
+q "ALTER EVENT TRIGGER dbkit_audit_ddl DISABLE; ALTER EVENT TRIGGER dbkit_audit_drop DISABLE"
+E2E_CLEANUP+=("${PSQL[*]} -d drift_blind -c 'ALTER EVENT TRIGGER dbkit_audit_ddl ENABLE; ALTER EVENT TRIGGER dbkit_audit_drop ENABLE' >/dev/null 2>&1")
+q "SELECT count(*) FROM dbkit_accept_drift('maintenance')" >/dev/null
+printf 'ALTER TABLE "users" ADD COLUMN "nick" text;\n' >"$B/0002_nick.sql"
+write_journal "$B"
+run migrate --dir "$B"
+assert_eq 0 "$RC" "blind: a deploy while the triggers are disabled: $ERR"
+assert_eq t "$(q "SELECT dbkit.reference() ? 'column:public.users.nick'")" "blind: its column is in the reference"
+q 'ALTER TABLE users ADD COLUMN "hand" text'
+run drift
+assert_eq 4 "$RC" "blind: a change by hand is found while the triggers are disabled"
+assert_contains "$OUT" "public.users.hand" "blind: named"
+assert_not_contains "$OUT" "public.users.nick" "blind: the deploy's own column is not drift"
+assert_contains "$ERR" "dbkit's event triggers are disabled" "blind: and the reader is told the audit is off"
+q "ALTER EVENT TRIGGER dbkit_audit_ddl ENABLE; ALTER EVENT TRIGGER dbkit_audit_drop ENABLE"
+
 # one query string of several commands: each line says which command of it
 q 'CREATE TABLE t2 (id int PRIMARY KEY); ALTER TABLE t2 ADD COLUMN x int'
 run drift

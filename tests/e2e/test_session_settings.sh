@@ -38,6 +38,9 @@ refused "SET LOCAL ROLE" 'SET LOCAL ROLE s7_reader;' "changed the current user f
 refused "SET SESSION AUTHORIZATION" 'SET SESSION AUTHORIZATION s7_reader;' "changed the session user from $ME to s7_reader" "RESET SESSION AUTHORIZATION"
 refused "SET default_transaction_read_only" 'SET default_transaction_read_only = on;' "changed default_transaction_read_only to on" "SET default_transaction_read_only = off"
 refused "SET transaction_read_only" 'SET transaction_read_only = on;' "changed the transaction to read-only" "Remove the statement"
+# the next call's folder would be decoded as LATIN1: wrong hashes recorded, then "modified" (found by an attack)
+refused "SET client_encoding" "SET client_encoding = 'LATIN1';" "changed client_encoding from UTF8 to LATIN1" "SET client_encoding = 'UTF8'"
+
 
 # changed and reset within the migration: applies
 d=$WORK/reset
@@ -48,4 +51,30 @@ run migrate --dir "$d"
 assert_eq 0 "$RC" "SET ROLE ... RESET ROLE: applies ($ERR)"
 assert_eq "1" "$(q "SELECT count(*) FROM dbkit.migrations WHERE tag = '0000_reset'")" "SET ROLE ... RESET ROLE: recorded"
 q "DROP OWNED BY s7_reader; DROP ROLE s7_reader"
+
+# Settings a role or database gives its sessions (found by an attack): a role's
+# statement_timeout bounded the whole deploy (one call) and --wait; serializable by default
+# refused every deploy with a hint to run it on its own, which the client does.
+case_begin "role and database defaults"
+fresh_db session_defaults
+q "DROP ROLE IF EXISTS s7_deployer; CREATE ROLE s7_deployer LOGIN SUPERUSER"
+d=$WORK/defaults
+mkdir -p "$d"
+for i in 0 1 2 3; do
+	printf 'SELECT pg_catalog.pg_sleep(0.06);\n--> statement-breakpoint\nCREATE TABLE "slow%s" ("id" integer);\n' "$i" >"$d/000${i}_s$i.sql"
+done
+write_journal "$d"
+q "ALTER ROLE s7_deployer SET statement_timeout = '150ms'"
+q "ALTER DATABASE session_defaults SET default_transaction_isolation = 'serializable'"
+PGUSER=s7_deployer run migrate --dir "$d"
+assert_eq 0 "$RC" "a role's statement_timeout bounds each statement, not the deploy; serializable by default does not refuse it: $ERR"
+printf 'SELECT pg_catalog.pg_sleep(0.4);\n' >"$d/0004_too_slow.sql"
+write_journal "$d"
+PGUSER=s7_deployer run migrate --dir "$d"
+assert_eq 1 "$RC" "a statement longer than the role's statement_timeout still stops"
+assert_contains "$ERR" "canceling statement due to statement timeout" "by that timeout"
+PGUSER=s7_deployer run migrate --dir "$d" --statement-timeout 2s
+assert_eq 0 "$RC" "--statement-timeout wins over the role's: $ERR"
+q "ALTER DATABASE session_defaults RESET default_transaction_isolation"
+q "DROP OWNED BY s7_deployer; DROP ROLE s7_deployer"
 finish
