@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "core/lock_holder.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
 #include "report.hpp"
@@ -52,14 +53,32 @@ bool read_stopped(Session &s, nlohmann::json &stopped, ServerError &err) {
 	                       {}, err);
 	if (!r)
 		return err.sqlstate == "42501";
-	for (int i = 0; i < r->rows(); ++i)
+	// a run whose session holds the deploy lock is running now, not stopped
+	std::string holders;
+	if (r->rows() > 0) {
+		ServerError ignored;
+		auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, ignored);
+		holders = h && h->rows() == 1 && !h->null(0, 0) ? h->get(0, 0) : "";
+		if (!holders.empty() && core::only_settle_worker(holders))
+			holders.clear();
+	}
+	for (int i = 0; i < r->rows(); ++i) {
+		bool live = r->get(i, 1) == "running" && !holders.empty();
 		stopped.push_back({{"tag", r->get(i, 0)}, {"status", r->get(i, 1)}, {"next_statement", std::stoi(r->get(i, 2))},
-		                   {"statements", std::stoi(r->get(i, 3))}, {"error", r->get(i, 4)}});
+		                   {"statements", std::stoi(r->get(i, 3))}, {"error", r->get(i, 4)}, {"live", live},
+		                   {"holder", live ? holders.substr(0, holders.find('\n')) : ""}});
+	}
 	return true;
 }
 
 void print_stopped(const nlohmann::json &stopped) {
 	for (const auto &p : stopped) {
+		if (p.value("live", false)) {
+			fmt::print(out_stream(), "running: non-transactional migration {} at statement {} of {}, by {}\n",
+			           p["tag"].get<std::string>(), p["next_statement"].get<int>(), p["statements"].get<int>(),
+			           p["holder"].get<std::string>());
+			continue;
+		}
 		std::string error = p["error"].get<std::string>();
 		fmt::print(out_stream(), "stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
 		           "dbkit mark-applied)\n",

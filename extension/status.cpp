@@ -1,10 +1,14 @@
 // dbkit._folder_status(folder, options): every migration of the folder with its
 // state. The SQL wrapper dbkit_status(folder) joins in the history's details.
 #include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "db_plan.hpp"
+#include "deploy_lock.hpp"
 #include "execute.hpp"
 #include "folder_arg.hpp"
 #include "spi.hpp"
@@ -21,17 +25,29 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	LoadedFolder lf = load_folder_arg(folder, /*writes=*/false, /*show_anyway=*/true);
 	spi::connect();
 	core::Plan plan = plan_against_database(lf, opts);
-	// a non-transactional migration that stopped half-way says where
-	spi::execute(
-	    "SELECT tag, pg_catalog.format('%s at statement %s of %s: %s', status, next_statement, statements, "
-	    "coalesce(error, 'interrupted')) FROM dbkit.progress");
+	// a non-transactional migration that stopped half-way says where; one whose run still
+	// holds the deploy lock is running now, not stopped (no advice to resume a live run)
+	spi::execute("SELECT tag, status, next_statement, statements, error FROM dbkit.progress");
 	std::map<std::string, std::string> stopped;
+	std::vector<std::tuple<std::string, std::string, std::string, std::string, std::optional<std::string>>> rows;
 	for (uint64_t i = 0; i < spi::rows(); ++i)
-		stopped[*spi::get_text(i, 1)] = spi::get_text(i, 2).value_or("");
+		rows.emplace_back(*spi::get_text(i, 1), *spi::get_text(i, 2), spi::get_text(i, 3).value_or("?"),
+		                  spi::get_text(i, 4).value_or("?"), spi::get_text(i, 5));
+	std::string holders = rows.empty() ? std::string() : deploy_lock_holders();
+	if (!holders.empty() && core::only_settle_worker(holders))
+		holders.clear();
+	for (const auto &[tag, status, next, total, error] : rows) {
+		if (status == "running" && !holders.empty())
+			stopped[tag] = fmt::format("non-transactional run running now at statement {} of {}, by {}", next, total,
+			                           holders.substr(0, holders.find('\n')));
+		else
+			stopped[tag] = fmt::format("non-transactional run {} at statement {} of {}: {} (dbkit migrate --resume)",
+			                           status, next, total, error.value_or("interrupted"));
+	}
 	spi::finish();
 	for (auto &it : plan.items)
 		if (auto s = stopped.find(it.tag); s != stopped.end())
-			it.note = "non-transactional run " + s->second + " (dbkit migrate --resume)";
+			it.note = s->second;
 	// how a pending file's own BEGIN/COMMIT will be run (core/transaction_shape.hpp)
 	for (auto &it : plan.items) {
 		if (!it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "core/folder_digest.hpp"
+#include "deploy_lock.hpp"
 #include "history.hpp"
 #include "payload.hpp"
 #include "sha256.hpp"
@@ -98,6 +99,10 @@ DBKIT_FUNCTION(dbkit_status_fingerprint) {
 	spi::execute("SELECT pg_catalog.count(*), pg_catalog.md5(pg_catalog.string_agg(p::text, E'\\n')) FROM dbkit.progress p",
 	             {}, true);
 	basis += "progress " + value(1) + " " + value(2) + "\n";
+	// a run's progress row reads "running now" while its session holds the deploy lock,
+	// "interrupted" once it is gone (killed): which one is part of the answer
+	if (value(1) != "0")
+		basis += "live " + std::string(deploy_lock_holders().empty() ? "no" : "yes") + "\n";
 	if (o.drizzle_sync) {
 		DrizzleTable dz(o);  // refuses a table it may not trust, as the plan's read does
 		basis += "drizzle " + spi::sql_ident(o.drizzle_schema) + "." + spi::sql_ident(o.drizzle_table);

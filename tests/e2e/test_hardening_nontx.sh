@@ -403,4 +403,26 @@ assert_contains "$(cat "$WORK/own.err")" "cannot tell those changes apart" "own 
 assert_eq t "$(q "SELECT (detail->>'absorbed_drift')::bool AND (detail->>'ddl_during_run')::bool FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
 	"own table: the event records it (absorbed_drift, ddl_during_run)"
 
+# While a non-transactional migration runs, status called it interrupted and advised
+# --resume or mark-applied, which would record a half-run migration (found by an attack).
+case_begin "status: a run in progress is running, not stopped"
+fresh_db hardening_live
+L=$WORK/live
+mkdir -p "$L"
+printf 'CREATE TABLE "a" ("id" integer);\n' >"$L/0000_a.sql"
+printf '%s\n' '-- dbkit:no-transaction' 'INSERT INTO a VALUES (1);' '--> statement-breakpoint' 'SELECT pg_sleep(3);' \
+	'--> statement-breakpoint' 'INSERT INTO a VALUES (2);' >"$L/0001_chain.sql"
+write_journal "$L"
+"$DBKIT" migrate --dir "$L" >"$WORK/live.out" 2>&1 &
+LIVE=$!
+for _ in $(seq 100); do [[ $(q "SELECT count(*) FROM dbkit.progress WHERE next_statement = 2" 2>/dev/null) == 1 ]] && break; sleep 0.05; done
+run status --dir "$L"
+assert_contains "$OUT" "running now at statement 2 of 3, by pid" "status --dir: running now, with who runs it"
+assert_not_contains "$OUT" "--resume" "status --dir: no advice to resume a live run"
+run status
+assert_contains "$OUT" "running: non-transactional migration 0001_chain at statement 2 of 3" "status: the same"
+assert_not_contains "$OUT" "mark-applied" "status: no advice to mark it applied"
+wait "$LIVE"
+assert_eq 2 "$(q "SELECT count(*) FROM a")" "status: the run finished on its own"
+
 finish
