@@ -16,6 +16,7 @@
 #include "core/drift_describe.hpp"
 #include "core/drizzle_snapshots.hpp"
 #include "core/environment.hpp"
+#include "core/schema_mentions.hpp"
 #include "db_plan.hpp"
 #include "errcodes.hpp"
 #include "history.hpp"
@@ -31,7 +32,7 @@ namespace dbkit {
 namespace {
 
 // bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
-constexpr const char *kEngineVersion = "dbkit-shadow-4";  // 3: "reprinted" members; 4: live objects hidden from lookups by name
+constexpr const char *kEngineVersion = "dbkit-shadow-5";  // 3: "reprinted" members; 4: live objects hidden from lookups by name; 5: stand-ins for the environment's schemas
 
 // What the shadow takes from the live database besides the sources (shadow.cpp): drizzle's
 // schema and table when they exist, the schemas extensions live in, the comments of those
@@ -52,8 +53,10 @@ std::string environment() {
 	return spi::get_text(0, 1).value_or("");
 }
 
-std::string cache_key(const std::vector<const core::Migration *> &sources) {
+std::string cache_key(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts) {
 	std::string basis = fmt::format("{}\n{}\n{}\n", kEngineVersion, PG_VERSION_NUM, environment());
+	for (const std::string &name : opts.environment)  // the caller's environment schemas
+		basis += "environment " + name + "\n";
 	for (const core::Migration *m : sources)
 		basis += m->file + "\n" + sha256_hex(m->sql) + "\n";
 	return sha256_hex(basis);
@@ -63,7 +66,7 @@ std::string cache_key(const std::vector<const core::Migration *> &sources) {
 
 std::string code_side(const std::vector<const core::Migration *> &sources, const std::string &label,
                       const ShadowOptions &opts) {
-	std::string key = cache_key(sources);
+	std::string key = cache_key(sources, opts);
 	spi::execute("SELECT snapshot::text FROM dbkit.code_schemas WHERE key = $1", {spi::text(key)});
 	if (spi::rows())
 		return *spi::get_text(0, 1);
@@ -150,6 +153,19 @@ std::string live_snapshot() {
 using namespace dbkit;
 
 namespace {
+
+// Whether a drizzle snapshot (version 7) has a place for an object of this key's kind:
+// tables and what is on them, enums, sequences, schemas, views, policies. Functions,
+// triggers, extensions, grants, domains, rules, ... it never declares.
+bool drizzle_snapshot_declares(const std::string &key) {
+	static const char *const kinds[] = {"table", "column", "constraint", "index", "enum", "sequence", "schema", "view",
+	                                    "policy"};
+	std::string kind = key.substr(0, key.find(':'));
+	for (const char *k : kinds)
+		if (kind == k)
+			return true;
+	return false;
+}
 
 std::optional<std::string> at(const std::map<std::string, std::string> &m, const std::string &k) {
 	auto it = m.find(k);
@@ -297,7 +313,7 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 	// Nothing changed since the last poll (the catalog fingerprint, the folder's
 	// files, the history): its answer, without reading the schema.
 	spi::execute("SELECT dbkit.catalog_fingerprint(), pg_catalog.current_setting('dbkit.environment_schemas', true)");
-	std::string key_basis = "drift-code-1\n" + spi::get_text(0, 1).value_or("") + "\n" +
+	std::string key_basis = "drift-code-2\n" + spi::get_text(0, 1).value_or("") + "\n" +
 	                        "environment " + spi::get_text(0, 2).value_or("") + "\n";
 	if (lf.input.journal)
 		key_basis += "journal " + sha256_hex(*lf.input.journal) + "\n";
@@ -310,6 +326,20 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 		spi::finish();
 		return out.done();
 	}
+	// a schema the folder names but never creates (Supabase's auth) is the environment's
+	// even while only a pending migration names it
+	core::SchemaMentions mentions;
+	for (const core::Migration *m : all)
+		core::add_schema_mentions(m->sql, mentions);
+	std::string named = "{";
+	for (const std::string &name : mentions.named)
+		if (!mentions.created.count(name))
+			named += (named.size() > 1 ? "," : "") + core::json_quote(name);
+	spi::execute("SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_namespace n "
+	             "WHERE n.nspname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.text[])",
+	             {spi::text(named + "}")});
+	for (uint64_t i = 0; i < spi::rows(); ++i)  // only live schemas: the cache key stays the same
+		o.shadow.environment.insert(spi::get_text(i, 1).value_or(""));
 	auto live = comparable(live_snapshot());
 	std::string built_text = code_side(applied, "applied migrations", o.shadow);
 	auto built = comparable(built_text);
@@ -344,7 +374,11 @@ DBKIT_FUNCTION(dbkit_drift_code) {
 				add_row(rows, k, c, a, snap->file);
 			continue;
 		}
-		// The database is what its migrations built; the snapshot says otherwise.
+		// The database is what its migrations built; the snapshot says otherwise. Not for
+		// what no drizzle snapshot can declare (a hand-written migration's function or
+		// trigger: Supabase's auth hooks): the snapshot is silent on it, not wrong.
+		if (!c && !drizzle_snapshot_declares(k))
+			continue;
 		if (!pending.empty() && !built_all)
 			built_all = comparable(code_side(all, "migrations", o.shadow));
 		if (!pending.empty() && at(*built_all, k) == c)

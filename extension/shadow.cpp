@@ -705,9 +705,10 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	for (const core::Migration *m : sources)
 		core::add_schema_mentions(m->sql, mentions);
 	for (const std::string &name : mentions.named)
-		if (!mentions.created.count(name))
-			environment.insert(name);
+		environment.insert(name);
 	environment.insert(opts.environment.begin(), opts.environment.end());
+	for (const std::string &name : mentions.created)  // what the sources create is theirs, listed or not
+		environment.erase(name);
 	for (;;) {  // ends: each round stands in for one more live schema, or returns
 		std::optional<std::string> needs;
 		std::string snapshot = shadow_attempt(sources, opts, reader, environment, mentions, needs);

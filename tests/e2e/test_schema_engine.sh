@@ -568,5 +568,48 @@ assert_contains "$OUT" "the live schema matches the code in" "platform: with dbk
 assert_contains "$OUT" "schema storage exists but no migration created it" "platform: against the reference, made since the last migrate, it still is drift"
 run push --schema "$WORK/platform.sql" --dry-run
 assert_not_contains "$OUT" "DROP" "platform: push leaves it too ($OUT)"
+# a pg_dump -s of the migrated database as the desired schema: it holds the platform's auth
+# and drizzle's own table (which the shadow makes itself): nothing to do, and nothing to
+# generate (generate planned CREATE SCHEMA auth; push failed on drizzle's table; sweep 6)
+pg_dump -s -d eng_platform >"$WORK/platform_dump.sql"
+run push --schema "$WORK/platform_dump.sql" --dry-run
+assert_eq 0 "$RC" "platform: push with a pg_dump of the database: $ERR"
+assert_contains "$OUT" "already matches" "platform: nothing to do"
+run generate probe --dir "$PF" --schema "$WORK/platform_dump.sql" --check
+assert_eq 0 "$RC" "platform: generate --check with that dump: nothing to generate ($OUT $ERR)"
+run drift --schema "$WORK/platform_dump.sql"
+assert_contains "$OUT" "the live schema is what" "platform: drift --schema with that dump builds it ($OUT $ERR)"
+
+# A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
+# an empty auth, so the stand-in never came; and a schema only a pending migration names
+# was reported as added (sweep 6)
+case_begin shadow/environment-schema-in-snapshots-and-pending-migrations
+fresh_db eng_platform_snap
+q "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)" >/dev/null
+PS=$WORK/platform-snap
+mkdir -p "$PS/meta"
+printf '%s\n' 'CREATE TABLE "profiles" (' '	"id" uuid PRIMARY KEY NOT NULL,' '	"name" text' ');' '--> statement-breakpoint' \
+	'ALTER TABLE "profiles" ADD CONSTRAINT "profiles_id_users_id_fk" FOREIGN KEY ("id") REFERENCES "auth"."users"("id") ON DELETE cascade ON UPDATE no action;' >"$PS/0000_init.sql"
+printf '%s' '{"id":"8d2c4a3e-6f1b-4c1e-9a55-0f8a3b2c1d00","prevId":"00000000-0000-0000-0000-000000000000","version":"7","dialect":"postgresql","tables":{"public.profiles":{"name":"profiles","schema":"","columns":{"id":{"name":"id","type":"uuid","primaryKey":true,"notNull":true},"name":{"name":"name","type":"text","primaryKey":false,"notNull":false}},"indexes":{},"foreignKeys":{"profiles_id_users_id_fk":{"name":"profiles_id_users_id_fk","tableFrom":"profiles","tableTo":"users","schemaTo":"auth","columnsFrom":["id"],"columnsTo":["id"],"onDelete":"cascade","onUpdate":"no action"}},"compositePrimaryKeys":{},"uniqueConstraints":{},"policies":{},"checkConstraints":{},"isRLSEnabled":false}},"enums":{},"schemas":{},"sequences":{},"roles":{},"policies":{},"views":{},"_meta":{"columns":{},"schemas":{},"tables":{}}}' >"$PS/meta/0000_snapshot.json"
+write_journal "$PS"
+PP=$WORK/platform-pending
+mkdir -p "$PP"
+cp "$PS/0000_init.sql" "$PP/0001_fk.sql"
+printf 'CREATE TABLE "first" ("id" integer PRIMARY KEY);\n' >"$PP/0000_first.sql"
+write_journal "$PP" 0000_first
+run migrate --dir "$PP"
+write_journal "$PP" 0000_first 0001_fk
+run drift --dir "$PP"
+assert_eq 0 "$RC" "pending: auth, named only by a pending migration, is not the code's drift ($OUT $ERR)"
+assert_not_contains "$OUT" "schema auth" "pending: not called added"
+fresh_db eng_platform_snap
+q "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)" >/dev/null
+run migrate --dir "$PS"
+assert_eq 0 "$RC" "snapshot: migrates: $ERR"
+run drift --dir "$PS"
+assert_eq 0 "$RC" "snapshot: drift --dir compares with the snapshot ($OUT $ERR)"
+assert_not_contains "$ERR" "cannot build" "snapshot: which builds"
+run generate probe --dir "$PS" --from-snapshot --check
+assert_eq 0 "$RC" "snapshot: nothing to generate from it ($OUT $ERR)"
 
 finish

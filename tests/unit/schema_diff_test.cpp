@@ -1469,3 +1469,17 @@ TEST(SchemaDiff, TheEnvironmentsSchemasAreNeverTheirsToDrop) {
 	EXPECT_FALSE(key_in_schemas("table:authx.users", {"auth"}));
 	EXPECT_FALSE(key_in_schemas("table:public.auth", {"auth"}));
 }
+
+// A schema file that declares the platform's schema itself (a pg_dump -s with auth)
+// against a folder built with a stand-in for it: what the stand-in copied is not asked for.
+TEST(SchemaDiff, WhatAStandInCopiedIsNotPlannedFromASchemaFile) {
+	JsonValue folder = J(R"J({"dbkit:format": {"version": 2, "environment_schemas": ["auth"],
+	  "environment_keys": ["schema:auth", "table:auth.users", "column:auth.users.id"]},
+	  "schema:public": {"owner": "postgres", "acl": []})J" + std::string(", ") + kUsers + "}");
+	JsonValue file = S(kUsers + R"J(, "schema:auth": {"owner": "postgres"}, "table:auth.users": {"kind": "table"},
+	  "column:auth.users.id": {"position": 1, "type": "uuid", "not_null": true},
+	  "trigger:auth.users.t": {"definition": "CREATE TRIGGER t AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.f()", "enabled": "O"})J");
+	auto r = diff_schemas(folder, file);
+	EXPECT_EQ(std::vector<std::string>{"CREATE TRIGGER t AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.f()"},
+	          sqls(r)) << dump(r);
+}

@@ -1,0 +1,32 @@
+// core::add_schema_mentions: the schemas SQL names (x.y) and what it creates, the
+// shadow's first guess at the environment's schemas (Supabase's auth).
+#include <gtest/gtest.h>
+
+#include "core/schema_mentions.hpp"
+
+using namespace dbkit::core;
+
+TEST(SchemaMentions, NamedCreatedAndMadeThere) {
+	SchemaMentions m;
+	add_schema_mentions(R"SQL(
+CREATE TABLE "profiles" ("id" uuid REFERENCES "auth"."users"("id"));
+CREATE POLICY p ON profiles USING ((select auth.uid()) = id);
+-- a comment naming nope.x is not a use
+SELECT 'in a literal: also.not';
+DO $$ BEGIN ALTER TABLE "posts" ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES "Storage"."objects"(id); END $$;
+CREATE SCHEMA IF NOT EXISTS app;
+CREATE TABLE app.events (id int);
+CREATE OR REPLACE FUNCTION auth.hook() RETURNS trigger AS $f$ BEGIN RETURN new; END $f$ LANGUAGE plpgsql;
+CREATE UNIQUE INDEX IF NOT EXISTS i ON auth.users (email);
+SELECT 1.5;
+)SQL",
+	                    m);
+	EXPECT_TRUE(m.named.count("auth"));
+	EXPECT_TRUE(m.named.count("Storage"));  // quoted: as written
+	EXPECT_TRUE(m.named.count("app"));
+	EXPECT_FALSE(m.named.count("nope"));
+	EXPECT_FALSE(m.named.count("also"));
+	EXPECT_EQ(std::set<std::string>{"app"}, m.created);
+	EXPECT_EQ(std::set<std::string>{"events"}, m.objects["app"]);
+	EXPECT_EQ(std::set<std::string>{"hook"}, m.objects["auth"]);  // the index is named, not qualified
+}
