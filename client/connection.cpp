@@ -58,7 +58,7 @@ Connection::Connection(const std::optional<std::string> &url) {
 	//   concurrent deploy's history (they refuse anything else);
 	// - DateStyle: timestamps in --json are ISO 8601 whatever the database's style.
 	PGresult *set = PQexec(conn_,
-	                       "SELECT (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name = 'statement_timeout'), "
+	                       "SELECT (SELECT s.setting FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'statement_timeout'::pg_catalog.text), "
 	                       "pg_catalog.set_config('client_connection_check_interval', '1000', false), "
 	                       "pg_catalog.set_config('statement_timeout', '0', false), "
 	                       "pg_catalog.set_config('idle_session_timeout', '0', false), "

@@ -87,8 +87,10 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	if (!need_extension)
 		return kOk;
 	ServerError err;
+	// with, in the same round trip, whether this server can take a deploy's writes at all
 	auto r = s.conn->query(
-	    "SELECT pg_catalog.quote_ident(n.nspname), e.extversion FROM pg_catalog.pg_extension e "
+	    "SELECT pg_catalog.quote_ident(n.nspname), e.extversion, pg_catalog.pg_is_in_recovery(), "
+	    "pg_catalog.current_setting('default_transaction_read_only') FROM pg_catalog.pg_extension e "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
 	    "WHERE e.extname OPERATOR(pg_catalog.=) 'dbkit'::pg_catalog.name",
 	    {}, err);
@@ -98,6 +100,11 @@ int open_session(const Common &c, Session &s, bool need_extension) {
 	}
 	if (r->rows() == 1) {
 		s.schema = r->get(0, 0);
+		if (r->get(0, 2) == "t")
+			s.read_only = "the server is a hot standby (in recovery): it takes no writes";
+		else if (r->get(0, 3) == "on")
+			s.read_only = "transactions are read-only by default here (default_transaction_read_only = on, set for "
+			              "this database or role, or in PGOPTIONS)";
 		if (r->get(0, 1) == kVersion)
 			return kOk;
 		// Only on a mismatch: which version the server could update to (reading
@@ -133,6 +140,20 @@ constexpr long kDeployLockDefaultWaitMs = 600000;
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
 	ServerError err;
+	// Every command that takes the lock writes (the history, its events): on a standby, or
+	// where transactions are read-only by default, it would fail on dbkit's own bookkeeping
+	// (a dry run blamed the migration file)
+	if (!s.read_only.empty()) {
+		err.sqlstate = "25006";
+		err.message = s.read_only;
+		err.hint = "Run it against the primary, or where transactions may write (ALTER DATABASE ... SET "
+		           "default_transaction_read_only = off, if the database was made read-only on purpose only once "
+		           "that purpose is over). Nothing was applied or recorded.";
+		print_server_error(what, err);
+		if (c.json)
+			emit_json({{"ok", false}, {"error", server_error_json(err)}});
+		return kFailed;
+	}
 	// The usual case, a free lock: one round trip. Only when it is held is the
 	// holder looked up and announced before waiting.
 	if (s.conn->query(fmt::format("CALL {}(0::pg_catalog.int8)", s.fn("dbkit_deploy_lock")), {}, err))

@@ -25,6 +25,7 @@ struct Session {
 	std::string schema;  // where the dbkit_* functions live (quoted)
 	std::string timed_out_ahead;  // a connection made ahead (cmd_status) that timed out: reported, not waited for again
 	bool locked = false;          // took the deploy lock: released before the connection closes
+	std::string read_only;        // why this server takes no writes (a standby, read-only by default); empty: it does
 	std::string fn(const char *name) const { return schema + "." + name; }
 	// The lock goes with the session anyway; released by hand too, so that a server session
 	// a pooler keeps (and hands to the next client) does not keep it.

@@ -406,6 +406,11 @@ PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSc
 		    "from an empty database, so it cannot build these sources; nothing was changed. dbkit drift (against "
 		    "the reference recorded at each migrate) still watches this database.",
 		    spi::sql_ident(environment));
+	else if (d->sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION)
+		hint = "The shadow builds in a transaction that is always rolled back, but a hot standby (or a read-only "
+		       "transaction) cannot even do that. Run dbkit drift --dir once against the primary: the code's side it "
+		       "builds is kept in dbkit.code_schemas, which a standby replicates and reads from then on. Nothing was "
+		       "changed.";
 	else if (d->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE && !in_sources)
 		hint = "The shadow renames the live schemas inside a transaction that is rolled back, and needs the rights to "
 		       "do so: run it as the role that owns the schemas (the deployer) or the database owner. Nothing was "

@@ -76,5 +76,20 @@ assert_contains "$ERR" "canceling statement due to statement timeout" "by that t
 PGUSER=s7_deployer run migrate --dir "$d" --statement-timeout 2s
 assert_eq 0 "$RC" "--statement-timeout wins over the role's: $ERR"
 q "ALTER DATABASE session_defaults RESET default_transaction_isolation"
+# a database made read-only by default (or a hot standby): said so before anything runs;
+# the dry run blamed the migration file, and migrate failed inside dbkit.events
+q "ALTER DATABASE session_defaults SET default_transaction_read_only = on"
+printf 'CREATE TABLE "ro" ("id" integer);\n' >"$d/0005_ro.sql"
+write_journal "$d"
+for args in "" "--dry-run"; do
+	run migrate --dir "$d" $args --statement-timeout 2s
+	assert_eq 1 "$RC" "read-only by default ($args): exit 1"
+	assert_contains "$ERR" "transactions are read-only by default here (default_transaction_read_only = on" "read-only by default ($args): says why"
+	assert_not_contains "$ERR" "0005_ro.sql" "read-only by default ($args): the migration is not blamed"
+done
+run status --dir "$d"
+assert_eq 0 "$RC" "read-only by default: status still reads: $ERR"
+assert_contains "$OUT" "0005_ro" "read-only by default: status lists the pending migration"
+PGOPTIONS="-c default_transaction_read_only=off" q "ALTER DATABASE session_defaults RESET default_transaction_read_only"
 q "DROP OWNED BY s7_deployer; DROP ROLE s7_deployer"
 finish
