@@ -1,4 +1,5 @@
 #include "connection.hpp"
+#include "untranslatable.hpp"
 
 #include <cstdlib>
 
@@ -145,6 +146,8 @@ std::optional<Result> Connection::query(const std::string &sql, const std::vecto
 			explain_ambiguous(err);
 		else if (err.sqlstate == "42501" && err.hint.empty())
 			explain_not_granted(err);
+		else if (err.sqlstate == "22P05")
+			explain_untranslatable(err, params);
 		diagnosing_ = false;
 	}
 	return std::nullopt;

@@ -92,4 +92,40 @@ assert_eq 0 "$RC" "read-only by default: status still reads: $ERR"
 assert_contains "$OUT" "0005_ro" "read-only by default: status lists the pending migration"
 PGOPTIONS="-c default_transaction_read_only=off" q "ALTER DATABASE session_defaults RESET default_transaction_read_only"
 q "DROP OWNED BY s7_deployer; DROP ROLE s7_deployer"
+# A database not in UTF8 (found by an attack): one character its encoding cannot hold,
+# anywhere in the folder (an emoji in a comment, a BOM), failed every command with
+# PostgreSQL's "byte sequence ... unnamed portal parameter $1", naming no file.
+case_begin "a LATIN1 database"
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS session_latin1" \
+	-c "CREATE DATABASE session_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+"${PSQL[@]}" -d session_latin1 -c "CREATE EXTENSION dbkit"
+export PGDATABASE=session_latin1
+d=$WORK/latin1
+mkdir -p "$d"
+printf 'CREATE TABLE "caf\xc3\xa9" ("id" integer PRIMARY KEY);\n' >"$d/0000_ok.sql"
+write_journal "$d"
+run migrate --dir "$d"
+assert_eq 0 "$RC" "LATIN1: what it can hold applies: $ERR"
+assert_eq "$(sha256sum "$d/0000_ok.sql" | cut -c1-64)" "$(q "SELECT hash FROM dbkit.migrations WHERE tag = '0000_ok'")" \
+	"LATIN1: the hash is the file's bytes'"
+printf 'SELECT 1;\n-- d\xc3\xa9ploy \xf0\x9f\x9a\x80\nCREATE TABLE "t2" ("id" integer);\n' >"$d/0001_emoji.sql"
+write_journal "$d"
+for cmd in migrate status check lint; do
+	run $cmd --dir "$d"
+	assert_eq 1 "$RC" "LATIN1, an emoji in a comment: $cmd fails"
+	assert_contains "$ERR" "0001_emoji.sql, line 2, column 11: the character" "LATIN1: $cmd names the file, line and column"
+	assert_contains "$ERR" "has no equivalent in this database's encoding, LATIN1" "LATIN1: $cmd says why"
+	assert_contains "$ERR" "in a comment as well" "LATIN1: $cmd says what to do"
+	assert_not_contains "$ERR" "unnamed portal parameter" "LATIN1: $cmd: not the bare conversion error"
+done
+assert_eq 0 "$(q "SELECT count(*) FROM pg_tables WHERE tablename = 't2'")" "LATIN1: nothing applied"
+assert_eq 1 "$(q "SELECT count(*) FROM dbkit.migrations")" "LATIN1: nothing recorded"
+printf '\xef\xbb\xbfCREATE TABLE "t2" ("id" integer);\n' >"$d/0001_emoji.sql"
+run migrate --dir "$d"
+assert_eq 1 "$RC" "LATIN1, a BOM: refused"
+assert_contains "$ERR" "0001_emoji.sql starts with a UTF-8 byte-order mark" "LATIN1, a BOM: names the file and the mark"
+assert_contains "$ERR" "without a byte-order mark" "LATIN1, a BOM: says what to do"
+printf 'CREATE TABLE "t2" ("id" integer);\n' >"$d/0001_emoji.sql"
+run migrate --dir "$d"
+assert_eq 0 "$RC" "LATIN1: fixed, it applies: $ERR"
 finish
