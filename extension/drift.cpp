@@ -10,6 +10,7 @@
 #include "core/drift_describe.hpp"
 #include "core/json.hpp"
 #include "audit.hpp"
+#include "deploy_lock.hpp"
 #include "errcodes.hpp"
 #include "folder_arg.hpp"
 #include "history.hpp"
@@ -116,11 +117,36 @@ DBKIT_FUNCTION(dbkit_drift) {
 		AsExtensionOwner owner;  // other sessions' builds show only to a role allowed to see their progress
 		spi::execute((invalid_sql + "ORDER BY 1").c_str());
 	}
+	std::vector<std::pair<std::string, std::string>> invalid;
 	for (uint64_t i = 0; i < spi::rows(); ++i)
-		out.add({std::string("index"), *spi::get_text(i, 1), std::string("invalid"),
-		         std::string("indisvalid = false: a failed or interrupted concurrent build left it; queries do not use "
-		                     "it and a unique one enforces nothing. DROP INDEX CONCURRENTLY it and build it again"),
-		         Cell(), JsonText{*spi::get_text(i, 2)}, JsonText{"[]"}});
+		invalid.emplace_back(*spi::get_text(i, 1), *spi::get_text(i, 2));
+	if (!invalid.empty()) {
+		// a stopped non-transactional run likely left them: its --resume rebuilds what the
+		// migration builds, the same advice dbkit status gives (dropping by hand made
+		// --resume build it again anyway, but the two disagreed)
+		// to_jsonb: `direction` is 0.2.0's column; a monitoring role may not read dbkit.progress
+		{
+			AsExtensionOwner owner;
+			spi::execute(
+			    "SELECT tag, status, coalesce(pg_catalog.to_jsonb(p) ->> 'direction', 'up') FROM dbkit.progress p");
+		}
+		std::string fix = "DROP INDEX CONCURRENTLY it and build it again";
+		if (spi::rows() > 0) {
+			std::string tag = *spi::get_text(0, 1), status = *spi::get_text(0, 2), dir = *spi::get_text(0, 3);
+			std::string holders = deploy_lock_holders();
+			bool live = status == "running" && !holders.empty() && !core::only_settle_worker(holders);
+			if (!live)
+				fix = fmt::format("The run of {} stopped (dbkit status): dbkit {} --resume drops and builds again "
+				                  "the indexes that migration builds; DROP INDEX CONCURRENTLY any other",
+				                  tag, dir == "down" ? "rollback" : "migrate");
+		}
+		for (const auto &[name, detail] : invalid)
+			out.add({std::string("index"), name, std::string("invalid"),
+			         "indisvalid = false: a failed or interrupted concurrent build left it; queries do not use it and "
+			         "a unique one enforces nothing. " +
+			             fix,
+			         Cell(), JsonText{detail}, JsonText{"[]"}});
+	}
 
 	// Fast path for monitoring polls: no DDL outside dbkit since the reference (the
 	// event triggers' flag) and the guard unchanged; the caller has read

@@ -120,6 +120,11 @@ assert_eq $'a_idx|t\nt_b_uniq|f' "$(q "SELECT indexrelid::regclass, indisvalid F
 	"half-way: statement 1's index is valid, statement 2's is invalid"
 run status --dir "$F"
 assert_contains "$(grep 0001_indexes <<<"$OUT")" "statement 2" "dbkit status shows 0001_indexes stopped at statement 2"
+# drift gives status's advice for the index the stopped run left (it said to drop it by hand)
+run drift
+assert_eq 4 "$RC" "half-way: drift reports the invalid index"
+assert_contains "$OUT$ERR" "The run of 0001_indexes stopped (dbkit status): dbkit migrate --resume drops and builds again" \
+	"half-way: drift's advice is status's: --resume"
 
 run migrate --dir "$F"
 assert_eq 1 "$RC" "after half-way, migrate without --resume: exit 1"
