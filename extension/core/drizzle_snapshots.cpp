@@ -129,11 +129,18 @@ std::vector<Finding> check_drizzle_snapshots(const FolderInput &in, const Folder
 			by_prev[p].push_back(&s);
 	}
 	for (const auto &[id, list] : by_id)
-		if (list.size() > 1)
+		if (list.size() > 1) {
+			// every copy is named: a folder where several were copied needs each regenerated
+			std::string names = list[0]->path;
+			for (size_t i = 1; i < list.size(); ++i)
+				names += (i + 1 == list.size() ? " and " : ", ") + list[i]->path;
 			out.push_back({Severity::Error, "snapshot.duplicate_id", list[1]->path,
-			               fmt::format("{} and {} have the same id {}", list[0]->path, list[1]->path, id),
-			               "A snapshot was copied instead of generated: regenerate the later migration with "
-			               "drizzle-kit generate."});
+			               fmt::format("{} have the same id {}", names, id),
+			               list.size() > 2 ? "Snapshots were copied instead of generated: regenerate the later "
+			                                 "migrations with drizzle-kit generate."
+			                               : "A snapshot was copied instead of generated: regenerate the later "
+			                                 "migration with drizzle-kit generate."});
+		}
 	for (const auto &s : snaps)
 		for (const auto &prev : s.prevs)
 			if (prev != kZeroSnapshotId && !by_id.count(prev))

@@ -57,6 +57,20 @@ TEST(Snapshots, CopiedSnapshotsAreADuplicateNotACollision) {
 	EXPECT_EQ(find(fs, "snapshot.collision"), nullptr);
 }
 
+// Three copies of one snapshot (OpenVitals): every copy is named, not the first pair only.
+TEST(Snapshots, EveryCopyOfOneIdIsNamed) {
+	std::string s0 = snap("a", kZeroSnapshotId);
+	FolderInput in = three(s0, s0, s0);
+	auto fs = check_drizzle_snapshots(in, load_folder(in));
+	const Finding *d = find(fs, "snapshot.duplicate_id");
+	ASSERT_NE(d, nullptr);
+	EXPECT_NE(d->message.find("meta/0000_snapshot.json, meta/0001_snapshot.json and meta/0002_snapshot.json have the "
+	                          "same id a"),
+	          std::string::npos)
+	    << d->message;
+	EXPECT_NE(d->hint.find("the later migrations"), std::string::npos);
+}
+
 TEST(Snapshots, BrokenChain) {
 	std::string s0 = snap("a", kZeroSnapshotId), s1 = snap("a", "a"), s2 = snap("c", "zzz");
 	FolderInput in = three(s0, s1, s2);
