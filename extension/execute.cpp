@@ -59,6 +59,13 @@ void strip_where_context(ErrorData *e, const std::string &where) {
 
 std::string next_step(const char *orig_hint, const core::Migration &m) {
 	std::string h = orig_hint ? std::string(orig_hint) + "\n" : "";
+	// the lock table is full (53200): the file is not wrong, the transaction is too big for the server
+	if (h.find("max_locks_per_transaction") != std::string::npos)
+		return h + fmt::format("Nothing from this run was applied or recorded. A transaction holds a lock on every "
+		                       "table it touches until it ends: run each migration in its own transaction "
+		                       "(--transaction each), split {} into smaller migrations, or raise "
+		                       "max_locks_per_transaction (a server restart); then run dbkit migrate again.",
+		                       m.file);
 	return h + fmt::format("Nothing from this run was applied or recorded. Fix {} and run dbkit migrate again.",
 	                       m.file);
 }
