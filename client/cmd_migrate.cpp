@@ -139,12 +139,22 @@ int run_non_transactional(const Common &c, const MigrateOptions &m, Session &s, 
 		}
 		int n = std::stoi(done->get(i, 3));
 		double ms = std::stod(done->get(i, 4));
+		std::string note = done->get(i, 5);
+		// a resumed run ran only the statements from where it stopped: those are counted
+		// (the summary said 2000 statements for a resume that ran the last 3)
+		int ran = n;
+		if (plan->rows() < n) {
+			ran = plan->rows();
+			std::string from = ran > 0 ? plan->get(0, 0) : std::to_string(n + 1);
+			note = fmt::format("resumed at statement {} of {}: {} ran in this run{}{}", from, n, ran,
+			                   note.empty() ? "" : "; ", note);
+		}
 		++t.applied;
-		t.statements += n;
+		t.statements += ran;
 		t.server_ms += ms;
-		t.rows.push_back({{"idx", std::stoi(done->get(i, 0))}, {"tag", tag}, {"action", "applied"}, {"statements", n},
-		                  {"duration_ms", ms}, {"note", done->get(i, 5)}});
-		print_row(c, m, "applied", tag, n, ms, done->get(i, 5));
+		t.rows.push_back({{"idx", std::stoi(done->get(i, 0))}, {"tag", tag}, {"action", "applied"}, {"statements", ran},
+		                  {"statements_in_file", n}, {"duration_ms", ms}, {"note", note}});
+		print_row(c, m, "applied", tag, ran, ms, note);
 	}
 	// the run's warnings (drift carried, ...), shown with it as dbkit_apply's are
 	for (auto &n : s.conn->take_notices())

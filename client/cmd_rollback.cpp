@@ -83,7 +83,11 @@ std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payl
 		return std::nullopt;
 	}
 	auto g = [&](int k) { return done->null(0, k) ? std::string() : done->get(0, k); };
-	return Rolled{g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)};
+	Rolled r{g(0), g(1), g(2), g(3), g(4), g(5), g(6), g(7)};
+	// a resumed rollback ran only the statements from where it stopped
+	if (!r.statements.empty() && plan->rows() < std::stoi(r.statements))
+		r.statements = std::to_string(plan->rows());
+	return r;
 }
 
 }  // namespace

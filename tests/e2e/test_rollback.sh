@@ -379,6 +379,7 @@ assert_eq 1 "$RC" "a rollback without --resume is refused too"
 cp "$WORK/idx2.down.sql" "$m/0003_idx2.down.sql"
 run rollback --dir "$m" --steps 1 --reason "resumed" --resume
 assert_eq 0 "$RC" "--resume continues from statement 2${ERR:+: $ERR}"
+assert_contains "$OUT" "(1 statement, outside a transaction)" "--resume counts the statement it ran, not the file's 2"
 assert_eq "${NB[0003_idx2]}" "$(schema_dump)" "the schema is the one before 0003_idx2"
 assert_eq "0000_n 0001_idx 0002_w" "$(history)" "and the history follows"
 assert_eq 0 "$(q "SELECT count(*) FROM dbkit.progress")" "no progress row is left"

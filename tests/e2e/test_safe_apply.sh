@@ -140,6 +140,8 @@ run migrate --dir "$F" --resume
 assert_eq 0 "$RC" "--resume after the fix: exit 0"
 assert_contains "$OUT" "applied  0001_indexes" "--resume applies the migration"
 assert_contains "$OUT" "applied  0002_after" "--resume then applies the rest"
+assert_contains "$OUT" "resumed at statement 2 of 2: 1 ran in this run" "--resume: the row says where it resumed"
+assert_contains "$OUT" "dbkit: applied 2 migrations (2 statements," "--resume: the summary counts what ran (1 + 1), not the file's 2 + 1"
 assert_eq $'0000_t|2\n0001_indexes|2\n0002_after|1' "$(q 'SELECT tag, statements FROM dbkit.migrations ORDER BY id')" "--resume: history has it"
 assert_eq 0 "$(q 'SELECT count(*) FROM dbkit.progress')" "--resume: dbkit.progress is empty"
 assert_eq $'a_idx|t\nt_b_uniq|t' "$(q "SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 't'::regclass AND indexrelid::regclass::text <> 't_pkey' ORDER BY 1")" \
