@@ -240,7 +240,8 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 		// a dump only when something will run: the folder's state as dbkit_status sees it
 		ServerError err;
 		auto st = s.conn->query(
-		    fmt::format("SELECT pg_catalog.count(*) FILTER (WHERE state IN ('pending', 'out_of_order')), "
+		    fmt::format("SELECT pg_catalog.count(*) FILTER (WHERE state OPERATOR(pg_catalog.=) ANY "
+		                "('{{pending,out_of_order}}'::pg_catalog.text[])), "
 		                "(SELECT tag FROM dbkit.migrations ORDER BY id DESC LIMIT 1) "
 		                "FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
 		                s.fn("dbkit_status")),

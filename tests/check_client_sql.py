@@ -52,13 +52,26 @@ def unqualified(sql):
               for m in re.finditer(r'(?<![<>!=~|:])(=|<>|!=|<=|>=|<|>|\|\||~~?\*?|!~|@>|<@|\?)(?![=>~|])', t)]
     found += [f'function {m.group(1)}' for m in re.finditer(r'(?<![\w.])([A-Za-z_]\w*)\s*\(', t)
               if m.group(1).upper() not in SYNTAX]
+    # syntax that looks its operator up on the search_path: x IN (...) is =, LIKE is ~~, ...
+    found += [f'implicit operator ({m.group(0).strip()})' for m in re.finditer(
+        r'\bIN\s*\(|\b(I?LIKE|BETWEEN|SIMILAR TO)\b|\bIS\s+(NOT\s+)?DISTINCT\s+FROM\b|\bNULLIF\s*\(|\bCASE\s+(?!WHEN\b)\S',
+        t, re.I)]
     return sorted(set(found))
+
+
+# A query assembled from pieces (the studio's keyset paging): an operator between
+# placeholders, as in "{} > {}".
+PIECE = re.compile(r'\{[^}]*\}\s+(=|<>|!=|<=|>=|<|>)\s+\{')
 
 
 def main(root):
     bad = 0
     for path in sorted(glob.glob(f'{root}/client/**/*.cpp', recursive=True)):
         for line, text in strings(open(path, encoding='utf-8').read()):
+            if PIECE.search(text):
+                bad += 1
+                print(f'{path[len(root) + 1:]}:{line}: a bare operator in a piece of a query: {text[:160]}')
+                continue
             if not QUERY.search(text) or not re.search(r'\bFROM\b|\bCALL\b|pg_catalog|\$1', text):
                 continue  # a message, not a query
             if what := unqualified(text):

@@ -78,12 +78,19 @@ Table lookup(Pool::Lease &c, const std::string &schema, const std::string &name)
 	t.row_security = r->get(0, 6) == "t";
 	t.triggers = r->get(0, 7) == "t";
 	std::string oid = r->get(0, 0);
-	auto cols = c->query("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+	// a type outside pg_catalog by its schema-qualified name: the parameters' casts then never
+	// resolve through the caller's search_path to a type someone else created
+	auto cols = c->query("SELECT a.attname, CASE WHEN t.typnamespace OPERATOR(pg_catalog.=) "
+	                     "'pg_catalog'::pg_catalog.regnamespace THEN pg_catalog.format_type(a.atttypid, a.atttypmod) "
+	                     "ELSE pg_catalog.quote_ident(tn.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) "
+	                     "pg_catalog.quote_ident(t.typname) END, a.attnotnull, "
 	                     "COALESCE((SELECT k.ord FROM pg_catalog.pg_index i, "
 	                     "pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, ord) "
 	                     "WHERE i.indrelid OPERATOR(pg_catalog.=) a.attrelid AND i.indisprimary "
 	                     "AND k.attnum OPERATOR(pg_catalog.=) a.attnum), 0) "
-	                     "FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
+	                     "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid "
+	                     "JOIN pg_catalog.pg_namespace tn ON tn.oid OPERATOR(pg_catalog.=) t.typnamespace "
+	                     "WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.oid "
 	                     "AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped ORDER BY a.attnum",
 	                     {oid}, err);
 	if (!cols) {
@@ -233,7 +240,7 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 			                            "OPERATOR(pg_catalog.>) 0",
 			                            q, p.add(v, "pg_catalog.text")));
 		else if (op == "=" || op == "<>" || op == "<" || op == "<=" || op == ">" || op == ">=")
-			where.push_back(fmt::format("{} {} {}", q, op, p.add(v, cd->type)));
+			where.push_back(fmt::format("{} OPERATOR(pg_catalog.{}) {}", q, op, p.add(v, cd->type)));
 		else
 			throw HttpError(400, fmt::format("unknown filter operator {}", op),
 			                "Use one of =, <>, <, <=, >, >=, contains, is null, is not null.");
@@ -277,13 +284,13 @@ void rows(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 			std::string vrow = "ROW(" + fmt::format("{}", fmt::join(kp, ", ")) + ")";
 			std::string cond;
 			if (!sc) {
-				cond = fmt::format("{} > {}", krow, vrow);
+				cond = fmt::format("{} OPERATOR(pg_catalog.>) {}", krow, vrow);
 			} else {
 				std::string s = always_quoted_ident(sc->name);
-				const char *cmp = desc ? "<" : ">";
+				const char *cmp = desc ? "OPERATOR(pg_catalog.<)" : "OPERATOR(pg_catalog.>)";
 				if (after.contains("s") && !after["s"].is_null()) {
 					std::string v = p.add(as_text(after["s"]), sc->type);
-					cond = fmt::format("{s} {c} {v} OR ({s} = {v} AND {k} {c} {r})", fmt::arg("s", s), fmt::arg("c", cmp),
+					cond = fmt::format("{s} {c} {v} OR ({s} OPERATOR(pg_catalog.=) {v} AND {k} {c} {r})", fmt::arg("s", s), fmt::arg("c", cmp),
 					                   fmt::arg("v", v), fmt::arg("k", krow), fmt::arg("r", vrow));
 					if (!desc)
 						cond += fmt::format(" OR {} IS NULL", s);
@@ -396,7 +403,7 @@ void update(Context &ctx, const httplib::Request &req, httplib::Response &res) {
 		const Column &cd = t.columns[i];
 		if (!key.contains(cd.name) || key[cd.name].is_null())
 			return send_error(res, 400, fmt::format("the key lacks the primary key column {}", always_quoted_ident(cd.name)));
-		conds.push_back(always_quoted_ident(cd.name) + " = " + p.add(as_text(key[cd.name]), cd.type));
+		conds.push_back(always_quoted_ident(cd.name) + " OPERATOR(pg_catalog.=) " + p.add(as_text(key[cd.name]), cd.type));
 	}
 	if (key.size() != t.pk.size())
 		return send_error(res, 400, "the key must name the primary key's columns only");

@@ -127,7 +127,7 @@ try {
   await rw.fill('#edit-value', 'Browser edit');
   await rw.click('#edit-save');
   await rw.waitForSelector('#edit-result .ok-box');
-  ok((await rw.textContent('#edit-result .edit-statement')).startsWith('UPDATE "public"."users" SET "name" = $1::text WHERE "id" = $2::uuid'), 'data: with --allow-edit the edit commits and shows its statement');
+  ok((await rw.textContent('#edit-result .edit-statement')).startsWith('UPDATE "public"."users" SET "name" = $1::text WHERE "id" OPERATOR(pg_catalog.=) $2::uuid'), 'data: with --allow-edit the edit commits and shows its statement');
   await rw.waitForFunction(() => document.querySelector('#rows tbody').textContent.includes('Browser edit'));
   ok(true, 'data: the grid shows the new value');
 

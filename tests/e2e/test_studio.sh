@@ -185,6 +185,31 @@ assert_eq x "$(get "/api/rows?schema=st&table=plain" | js 'd["rows"][0][1]')" "a
 TOKEN=$RO_TOKEN BASE=$RO_BASE URL=$RO_URL0
 q "DROP SCHEMA st CASCADE"  # the drift counted below is the example's
 
+# --- the data browser's comparisons are pg_catalog's. Found by an attack: paging and filters
+# wrote a bare = and >, and pg_catalog has none for varchar, so a role with CREATE on public
+# defined them and its function ran as the superuser browsing a table with a varchar key.
+q "DROP ROLE IF EXISTS e2e_st_mallory; CREATE ROLE e2e_st_mallory; GRANT CREATE ON SCHEMA public TO e2e_st_mallory"
+q "CREATE TABLE vk (id varchar(10) PRIMARY KEY, email varchar(50)); INSERT INTO vk SELECT 'k' || lpad(g::text, 3, '0'), 'e' || g FROM generate_series(1, 60) g"
+q "CREATE TABLE st_hj_log (op text, by_user text); GRANT INSERT ON st_hj_log TO PUBLIC"
+q "SET ROLE e2e_st_mallory;
+   CREATE FUNCTION public.st_hj(a varchar, b varchar, op text) RETURNS boolean LANGUAGE plpgsql AS \$\$
+   BEGIN INSERT INTO public.st_hj_log VALUES (op, current_user);
+     RETURN CASE op WHEN '=' THEN a::text OPERATOR(pg_catalog.=) b::text ELSE a::text OPERATOR(pg_catalog.>) b::text END; END \$\$;
+   CREATE FUNCTION public.st_hj_eq(varchar, varchar) RETURNS boolean LANGUAGE sql AS 'SELECT public.st_hj(\$1, \$2, ''='')';
+   CREATE FUNCTION public.st_hj_gt(varchar, varchar) RETURNS boolean LANGUAGE sql AS 'SELECT public.st_hj(\$1, \$2, ''>'')';
+   CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.st_hj_eq);
+   CREATE OPERATOR public.> (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = public.st_hj_gt)"
+r=$(get "/api/rows?schema=public&table=vk&limit=20")
+A=$(js 'urllib.parse.quote(json.dumps(d["next"]))' <<<"$r")
+assert_eq "k021 20" "$(get "/api/rows?schema=public&table=vk&limit=20&after=$A" | js 'd["rows"][0][0], len(d["rows"])' | tr -d "(),'")" \
+	"a varchar key pages with someone's =(varchar,varchar) and >(varchar,varchar) in public"
+V=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps([{"col":"email","op":"=","value":"e7"}])))')
+assert_eq "k007" "$(get "/api/rows?schema=public&table=vk&filters=$V" | js 'd["rows"][0][0]')" "and filters with them"
+V=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps([{"col":"email","op":"=","value":"e7"}])))')
+A=$(python3 -c 'import urllib.parse,json; print(urllib.parse.quote(json.dumps({"k":["k010"],"s":"e10"})))')
+get "/api/rows?schema=public&table=vk&limit=5&sort=email&after=$A" >/dev/null
+assert_eq "" "$(q "SELECT string_agg(DISTINCT op || ' as ' || by_user, ', ') FROM st_hj_log")" \
+	"paging, sorted paging and filters never call the operators someone put in public"
 # --- the console: capped, paged, timed out, read-only, one statement
 t0=$(date +%s%N)
 # (the set-returning function in a subquery streams: in FROM it would be materialized first)
@@ -268,7 +293,7 @@ start_studio rw --dir "$F" --allow-edit --statement-timeout 2s
 RW_URL=$URL
 r=$(post /api/rows/update "$body")
 assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit with --allow-edit commits"
-assert_contains "$r" 'UPDATE \"public\".\"users\" SET \"name\" = $1::text WHERE \"id\" = $2::uuid' "the edit returns the statement it ran"
+assert_contains "$r" 'UPDATE \"public\".\"users\" SET \"name\" = $1::text WHERE \"id\" OPERATOR(pg_catalog.=) $2::uuid' "the edit returns the statement it ran"
 assert_eq "Renamed" "$(q "SELECT name FROM users WHERE id = '$uid'")" "the row is changed"
 r=$(post /api/rows/update '{"schema":"public","table":"nopk","key":{},"set":{"b":"x"}}')
 assert_contains "$r" "has no primary key: edits are refused" "a table without primary key: edit refused"
@@ -277,6 +302,11 @@ assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit on a quoted table and column
 assert_eq "it's" "$(q "SELECT \"val\"\"ue\" FROM \"we\"\"ird; DROP\" WHERE id = 3")" "the quoted column is changed"
 r=$(post /api/rows/update "{\"schema\":\"public\",\"table\":\"users\",\"key\":{\"id\":\"00000000-0000-0000-0000-000000000000\"},\"set\":{\"name\":\"x\"}}")
 assert_contains "$r" "no row of" "an edit of a row that is gone: refused"
+r=$(post /api/rows/update '{"schema":"public","table":"vk","key":{"id":"k005"},"set":{"email":"new"}}')
+assert_eq "True" "$(js 'd["ok"]' <<<"$r")" "an edit keyed by varchar"
+assert_eq "" "$(q "SELECT string_agg(DISTINCT op || ' as ' || by_user, ', ') FROM st_hj_log")" \
+	"the edit never calls the operators someone put in public"
+q "DROP TABLE vk, st_hj_log; DROP OWNED BY e2e_st_mallory; DROP ROLE e2e_st_mallory"
 
 # --- the page in a real browser
 export STUDIO_RO_URL=$RO_URL STUDIO_RW_URL=$RW_URL STUDIO_BIG_URL=$BIG_URL STUDIO_SHOTS=$BUILD/studio-screenshots
