@@ -32,7 +32,7 @@ namespace dbkit {
 namespace {
 
 // bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
-constexpr const char *kEngineVersion = "dbkit-shadow-5";  // 3: "reprinted" members; 4: live objects hidden from lookups by name; 5: stand-ins for the environment's schemas
+constexpr const char *kEngineVersion = "dbkit-shadow-6";  // 3: "reprinted" members; 4: live objects hidden from lookups by name; 5: stand-ins for the environment's schemas; 6: stand-ins of what the sources use, running no live code
 
 // What the shadow takes from the live database besides the sources (shadow.cpp): drizzle's
 // schema and table when they exist, the schemas extensions live in, the comments of those

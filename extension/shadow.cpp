@@ -444,40 +444,95 @@ namespace {
 
 // A schema of the environment (one the sources use but never create, that exists
 // live: Supabase's auth) stands in the shadow as a copy of its live one, renamed
-// aside as `shadow`: its enums, its tables (LIKE ... INCLUDING ALL: columns,
-// defaults, checks, keys, indexes; no triggers, policies or foreign keys), its
-// views (over the live ones) and its functions' and procedures' signatures, with
-// empty bodies: the platform's code never runs in a build (a superuser's drift
-// --dir would run it with its rights). Enough for what the sources do with it: a
-// foreign key to auth.users, auth.uid() in a policy, a trigger on auth.users.
-// What cannot be copied is left out; a source statement that needs it then fails
-// with its own error.
-void make_stand_in(const std::string &name, const std::string &shadow, const std::set<std::string> &made_by_sources) {
+// aside as `shadow`: of the objects the sources use there (`only`; every object when
+// PostgreSQL found the schema missing in a statement the sources' text hides, as
+// dynamic SQL), its enums, its tables (columns, NOT NULL, identity, primary and
+// unique keys), its views (typed and empty) and its functions' and procedures'
+// signatures, with empty bodies. Nothing of the copy runs the platform's code: a
+// build runs as whoever builds it (a superuser's drift --dir, generate in CI), and
+// a default, a CHECK, a generated column, an index expression, a view or a domain's
+// CHECK would call the platform owner's functions with those rights. So a default
+// is kept only when it calls nothing but a few of pg_catalog's functions, a domain
+// column takes its base type, and CHECKs, expression indexes, triggers, policies and
+// foreign keys are left out. Enough for what the sources do with it: a foreign key
+// to auth.users, auth.uid() in a policy, a trigger on auth.users. What cannot be
+// copied is left out; a source statement that needs it then fails with its own error.
+void make_stand_in(const std::string &name, const std::string &shadow, const std::set<std::string> &made_by_sources,
+                   const std::optional<std::set<std::string>> &only) {
 	spi::execute(fmt::format("CREATE SCHEMA {}", spi::sql_ident(name)).c_str());
-	spi::execute(
+	if (only && only->empty())
+		return;
+	// a column's type without a domain's CHECK; a default that runs no one's code
+	static const char *kColumnType =
+	    "CASE WHEN ty.typtype = 'd' THEN pg_catalog.format_type(ty.typbasetype, ty.typtypmod) "
+	    "ELSE pg_catalog.format_type(a.atttypid, a.atttypmod) END";
+	static const char *kSafeDefault =
+	    "(NOT EXISTS (SELECT 1 FROM pg_catalog.regexp_matches(pg_catalog.pg_get_expr(d.adbin, d.adrelid), "
+	    "   '([A-Za-z_][A-Za-z_0-9$]*)\\s*\\(', 'g') f WHERE pg_catalog.lower(f[1]) <> ALL (ARRAY['now', "
+	    "   'gen_random_uuid', 'timezone', 'clock_timestamp', 'statement_timestamp', 'transaction_timestamp', "
+	    "   'random', 'jsonb_build_object', 'jsonb_build_array', 'json_build_object', 'json_build_array', 'array', "
+	    "   'lower', 'upper', 'date_trunc', 'make_interval', 'text', 'int2', 'int4', 'int8', 'numeric', 'bool', "
+	    "   'float4', 'float8', 'varchar', 'bpchar', 'timestamptz', 'timestamp', 'date', 'interval', 'uuid', "
+	    "   'jsonb', 'json', 'bytea']::text[])) "
+	    " AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend dep WHERE dep.classid = "
+	    "   'pg_catalog.pg_attrdef'::pg_catalog.regclass AND dep.objid = d.oid AND NOT ("
+	    "   (dep.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND dep.refobjid = c.oid) "
+	    "   OR dep.refclassid = 'pg_catalog.pg_collation'::pg_catalog.regclass "
+	    "   OR (dep.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT EXISTS (SELECT 1 FROM "
+	    "       pg_catalog.pg_type dt WHERE dt.oid = dep.refobjid AND dt.typtype = 'd')))))";
+	std::string sql = fmt::format(
 	    "SELECT x.ddl, x.name FROM ("
-	    " SELECT 1 AS o, t.oid AS k, t.typname::text AS name, pg_catalog.format('CREATE TYPE %I.%I AS ENUM (%s)', $1, t.typname, "
+	    " SELECT 1 AS o, t.oid AS k, 0 AS s, t.typname::text AS name, pg_catalog.format('CREATE TYPE %I.%I AS ENUM (%s)', $1, t.typname, "
 	    "   (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
 	    "      FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid)) AS ddl "
 	    " FROM pg_catalog.pg_type t WHERE t.typnamespace = $2::pg_catalog.oid AND t.typtype = 'e' "
 	    " UNION ALL "
-	    " SELECT 2, c.oid, c.relname::text, pg_catalog.format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)', $1, c.relname, $3, c.relname) "
+	    " SELECT 2, c.oid, 0, c.relname::text, pg_catalog.format('CREATE TABLE %I.%I (%s)', $1, c.relname, "
+	    "   (SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname, {type}) "
+	    "      OPERATOR(pg_catalog.||) CASE a.attidentity WHEN 'a' THEN ' GENERATED ALWAYS AS IDENTITY' "
+	    "        WHEN 'd' THEN ' GENERATED BY DEFAULT AS IDENTITY' ELSE '' END "
+	    "      OPERATOR(pg_catalog.||) CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END "
+	    "      OPERATOR(pg_catalog.||) coalesce((SELECT ' DEFAULT ' OPERATOR(pg_catalog.||) pg_catalog.pg_get_expr(d.adbin, d.adrelid) "
+	    "        FROM pg_catalog.pg_attrdef d WHERE d.adrelid = c.oid AND d.adnum = a.attnum AND a.attgenerated = '' "
+	    "        AND a.attidentity = '' AND {safe}), ''), ', ' ORDER BY a.attnum) "
+	    "    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+	    "    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) "
 	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('r', 'p') "
 	    " UNION ALL "
-	    " SELECT 3, c.oid, c.relname::text, pg_catalog.format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I', $1, c.relname, $3, c.relname) "
+	    " SELECT 2, c.oid, 1, c.relname::text, pg_catalog.format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', $1, c.relname, "
+	    "   con.conname, pg_catalog.pg_get_constraintdef(con.oid)) "
+	    " FROM pg_catalog.pg_class c JOIN pg_catalog.pg_constraint con ON con.conrelid = c.oid AND con.contype IN ('p', 'u') "
+	    " WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('r', 'p') "
+	    " UNION ALL "
+	    " SELECT 3, c.oid, 0, c.relname::text, pg_catalog.format('CREATE VIEW %I.%I AS SELECT %s WHERE false', $1, c.relname, "
+	    "   (SELECT pg_catalog.string_agg(pg_catalog.format('NULL::%s AS %I', {type}, a.attname), ', ' ORDER BY a.attnum) "
+	    "    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid "
+	    "    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)) "
 	    " FROM pg_catalog.pg_class c WHERE c.relnamespace = $2::pg_catalog.oid AND c.relkind IN ('v', 'm') "
 	    " UNION ALL "
-	    " SELECT 4, p.oid, p.proname::text, CASE WHEN p.prokind = 'p' "
+	    " SELECT 4, p.oid, 0, p.proname::text, CASE WHEN p.prokind = 'p' "
 	    "   THEN pg_catalog.format('CREATE PROCEDURE %I.%I(%s) LANGUAGE plpgsql AS ''BEGIN END''', $1, p.proname, "
 	    "          pg_catalog.pg_get_function_arguments(p.oid)) "
 	    "   ELSE pg_catalog.format('CREATE FUNCTION %I.%I(%s) RETURNS %s LANGUAGE plpgsql %s AS %L', $1, p.proname, "
-	    "          pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_result(p.oid), "
+	    "          pg_catalog.pg_get_function_arguments(p.oid), "
+	    "          CASE WHEN rt.typtype = 'd' AND NOT p.proretset THEN pg_catalog.format_type(rt.typbasetype, rt.typtypmod) "
+	    "               ELSE pg_catalog.pg_get_function_result(p.oid) END, "
 	    "          CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' ELSE 'VOLATILE' END, "
 	    "          CASE WHEN p.proretset OR p.proallargtypes IS NOT NULL THEN 'BEGIN RETURN; END' "
 	    "               ELSE 'BEGIN RETURN NULL; END' END) END "
-	    " FROM pg_catalog.pg_proc p WHERE p.pronamespace = $2::pg_catalog.oid AND p.prokind IN ('f', 'p') "
-	    ") x ORDER BY x.o, x.k",
-	    {spi::text(name), spi::text(shadow.substr(strlen(kShadowSchemaPrefix))), spi::text(shadow)});
+	    " FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_type rt ON rt.oid = p.prorettype "
+	    " WHERE p.pronamespace = $2::pg_catalog.oid AND p.prokind IN ('f', 'p') "
+	    ") x WHERE $4::pg_catalog.text[] IS NULL OR x.name = ANY ($4::pg_catalog.text[]) ORDER BY x.o, x.k, x.s",
+	    fmt::arg("type", kColumnType), fmt::arg("safe", kSafeDefault));
+	std::optional<std::string> only_array;
+	if (only) {
+		std::string a = "{";
+		for (const std::string &n : *only)
+			a += (a.size() > 1 ? "," : "") + core::json_quote(n);  // a quoted array element
+		only_array = a + "}";
+	}
+	spi::execute(sql.c_str(), {spi::text(name), spi::text(shadow.substr(strlen(kShadowSchemaPrefix))),
+	                           spi::text(shadow), spi::text_or_null(only_array)});
 	std::vector<std::string> ddl;
 	for (uint64_t i = 0; i < spi::rows(); ++i)  // what the sources make there themselves is theirs
 		if (auto d = spi::get_text(i, 1); d && !made_by_sources.count(spi::get_text(i, 2).value_or("")))
@@ -507,17 +562,23 @@ public:
 	std::string read() override {
 		// and without what the stand-ins of the environment's schemas copied; their names
 		// go with the snapshot, so that the live side leaves out what only they hold
+		// ("environment_keys": what the platform holds live there and the sources did not build)
 		spi::execute(
+		    "WITH s AS MATERIALIZED (SELECT key, value FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
+		    "  WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%' "
+		    "  AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$' "
+		    "  AND NOT $2::pg_catalog.jsonb ? key), "
+		    "platform AS (SELECT coalesce(pg_catalog.jsonb_agg(u.k ORDER BY u.k), '[]') AS keys FROM ("
+		    "  SELECT pg_catalog.jsonb_array_elements_text($2::pg_catalog.jsonb) AS k UNION "
+		    "  SELECT p FROM pg_catalog.jsonb_array_elements_text($3::pg_catalog.jsonb) p "
+		    "  WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.key = p)) u) "
 		    "SELECT coalesce(pg_catalog.jsonb_object_agg(key, CASE WHEN key = 'dbkit:format' "
 		    "  AND pg_catalog.jsonb_array_length($1::pg_catalog.jsonb) > 0 "
 		    "  THEN value || pg_catalog.jsonb_build_object('environment_schemas', (SELECT pg_catalog.jsonb_agg("
 		    "    pg_catalog.quote_ident(x)) FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb) x), "
-		    "    'environment_keys', $2::pg_catalog.jsonb) ELSE value END), "
-		    "  '{}')::text FROM pg_catalog.jsonb_each(dbkit.snapshot()) "
-		    "WHERE substr(key, strpos(key, ':') + 1) NOT LIKE 'dbkit\\_shadow\\_%' "
-		    "AND key !~ '^default_privileges:.* in dbkit_shadow_[0-9]+ on [a-z]+$' "
-		    "AND NOT $2::pg_catalog.jsonb ? key",
-		    {spi::text(environment), spi::text(environment_keys)});
+		    "    'environment_keys', (SELECT keys FROM platform)) ELSE value END), "
+		    "  '{}')::text FROM s",
+		    {spi::text(environment), spi::text(environment_keys), spi::text(platform_keys)});
 		return with_reprints(spi::get_text(0, 1).value_or("{}"));
 	}
 };
@@ -536,7 +597,8 @@ namespace {
 // built nor stood in for: the caller builds again with a stand-in for it.
 std::string shadow_attempt(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,
                            ShadowReader &reader, const std::set<std::string> &environment,
-                           const core::SchemaMentions &mentions, std::optional<std::string> &needs) {
+                           const std::set<std::string> &found_missing, const core::SchemaMentions &mentions,
+                           std::optional<std::string> &needs) {
 	std::string snapshot;
 	const DrizzleTable dz = drizzle_table();
 	const std::string &drizzle = dz.schema;
@@ -554,6 +616,28 @@ std::string shadow_attempt(const std::vector<const core::Migration *> &sources, 
 		              "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace");
 		for (uint64_t i = 0; i < spi::rows(); ++i)
 			premade.insert(*spi::get_text(i, 1));
+		// what the environment's schemas hold live, under their names, before they are renamed
+		reader.platform_keys = "[]";
+		{
+			std::string env_names = "{";
+			for (const RenamedSchema &r : renamed)
+				if (environment.count(r.name) && !premade.count(r.name))
+					env_names += (env_names.size() > 1 ? "," : "") + core::json_quote(r.name);
+			env_names += "}";
+			if (env_names != "{}") {
+				spi::execute(
+				    "SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT e.key), '[]')::text FROM dbkit._snapshot_entries_of($1, $2, "
+				    "ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = ANY ($3::pg_catalog.text[]) "
+				    "UNION ALL SELECT c.oid FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+				    "  WHERE n.nspname = ANY ($3::pg_catalog.text[]) "
+				    "UNION ALL SELECT t.oid FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+				    "  WHERE n.nspname = ANY ($3::pg_catalog.text[]) "
+				    "UNION ALL SELECT p.oid FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+				    "  WHERE n.nspname = ANY ($3::pg_catalog.text[]))) e",
+				    {spi::text(dz.schema), spi::text(dz.table), spi::text(env_names)});
+				reader.platform_keys = spi::get_text(0, 1).value_or("[]");
+			}
+		}
 		for (const RenamedSchema &r : renamed)
 			spi::execute(fmt::format("ALTER SCHEMA {} RENAME TO {}", spi::sql_ident(r.name), r.shadow_name()).c_str());
 		for (auto it = premade.begin(); it != premade.end();) {  // only those that exist live (public always)
@@ -613,7 +697,14 @@ std::string shadow_attempt(const std::vector<const core::Migration *> &sources, 
 		for (const RenamedSchema &r : renamed)
 			if (environment.count(r.name) && !premade.count(r.name)) {
 				auto made = mentions.objects.find(r.name);
-				make_stand_in(r.name, r.shadow_name(), made == mentions.objects.end() ? std::set<std::string>() : made->second);
+				// what the sources use there; all of it when only PostgreSQL found the schema used
+				// (a name the sources' text hides); nothing when they never name it (listed by the
+				// setting, or named by a pending migration only)
+				std::optional<std::set<std::string>> only;
+				if (!found_missing.count(r.name))
+					only = core::used_not_made(mentions, r.name);
+				make_stand_in(r.name, r.shadow_name(), made == mentions.objects.end() ? std::set<std::string>() : made->second,
+				              only);
 				env_json += (env_json.size() > 1 ? ", " : "") + core::json_quote(r.name);
 			}
 		env_json += "]";
@@ -698,11 +789,31 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
                         ShadowReader &reader) {
 	// listed by the database's setting (ALTER DATABASE ... SET dbkit.environment_schemas), and
 	// found by PostgreSQL: a source statement naming a live schema the sources never create
+	// Names as PostgreSQL reads an identifier (search_path's rules): unquoted folded to lower
+	// case, "Quoted" kept; one that names no schema here is said (it protects nothing).
 	std::set<std::string> environment;
-	spi::execute("SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array("
-	             "pg_catalog.current_setting('dbkit.environment_schemas', true), ',')) x WHERE pg_catalog.btrim(x) <> ''");
-	for (uint64_t i = 0; i < spi::rows(); ++i)
-		environment.insert(spi::get_text(i, 1).value_or(""));
+	spi::execute("SELECT n.name, EXISTS (SELECT 1 FROM pg_catalog.pg_namespace s WHERE s.nspname = n.name) "
+	             "FROM (SELECT (pg_catalog.parse_ident(pg_catalog.btrim(x), false))[1] AS name "
+	             "  FROM pg_catalog.unnest(pg_catalog.string_to_array("
+	             "  pg_catalog.current_setting('dbkit.environment_schemas', true), ',')) x "
+	             "  WHERE pg_catalog.btrim(x) <> '') n");
+	std::vector<std::string> unknown;
+	for (uint64_t i = 0; i < spi::rows(); ++i) {
+		std::string name = spi::get_text(i, 1).value_or("");
+		environment.insert(name);
+		if (spi::get_text(i, 2) != std::optional<std::string>("t"))
+			unknown.push_back(name);
+	}
+	for (const std::string &name : unknown) {
+		std::string msg = fmt::format("dbkit.environment_schemas names {}, and no schema here is called that",
+		                              spi::sql_ident(name));
+		PgCall([&]() noexcept {
+			ereport(WARNING, (errmsg("%s", msg.c_str()),
+			                  errhint("Spell it as an identifier in SQL: unquoted names are folded to lower case, "
+			                          "\"Quoted\" ones are kept as written (ALTER DATABASE ... SET "
+			                          "dbkit.environment_schemas = 'storage, \"Realtime\"').")));
+		});
+	}
 	// ... and named by the sources (x.y) but never created by them (CREATE SCHEMA x), or by
 	// the caller's wider sources (drift --dir: the pending migrations too). Only a schema
 	// that exists live is stood in for; the round after a 3F000 catches what this misses.
@@ -712,14 +823,20 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	for (const std::string &name : mentions.named)
 		environment.insert(name);
 	environment.insert(opts.environment.begin(), opts.environment.end());
-	for (const std::string &name : mentions.created)  // what the sources create is theirs, listed or not
-		environment.erase(name);
+	// What the sources create is theirs, listed or not; but CREATE SCHEMA IF NOT EXISTS auth
+	// before using auth.users, which they never create, guards a platform's schema (a no-op
+	// where it exists): that one is still the environment's
+	for (const std::string &name : mentions.created)
+		if (!mentions.created_if_absent.count(name) || core::used_not_made(mentions, name).empty())
+			environment.erase(name);
+	std::set<std::string> found_missing;  // schemas PostgreSQL found a statement needs
 	for (;;) {  // ends: each round stands in for one more live schema, or returns
 		std::optional<std::string> needs;
-		std::string snapshot = shadow_attempt(sources, opts, reader, environment, mentions, needs);
+		std::string snapshot = shadow_attempt(sources, opts, reader, environment, found_missing, mentions, needs);
 		if (!needs)
 			return snapshot;
 		environment.insert(*needs);
+		found_missing.insert(*needs);
 		reader.restart();
 	}
 }

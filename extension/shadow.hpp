@@ -44,6 +44,10 @@ public:
 	// Supabase's auth), as a JSON array of names, and the keys of what the shadow copied
 	// into their stand-ins (also a JSON array): not the code's, left out of what was built.
 	std::string environment = "[]", environment_keys = "[]";
+	// The keys those schemas hold live (read before the build renames them): what the
+	// platform has, of which a stand-in copies only what the sources use. A desired schema
+	// that declares them (a pg_dump -s with auth) asks for nothing the platform has.
+	std::string platform_keys = "[]";
 };
 // The shadow of shadow_snapshot with another reader.
 std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,

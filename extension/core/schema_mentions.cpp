@@ -85,8 +85,10 @@ bool kw(const Token &t, const char *word) { return t.ident && !t.quoted && t.tex
 void add_schema_mentions(std::string_view sql, SchemaMentions &into) {
 	std::vector<Token> t = tokens(sql);
 	for (size_t k = 0; k + 2 < t.size(); ++k)
-		if (t[k].ident && t[k + 1].text == "." && !t[k + 1].ident && t[k + 2].ident)
+		if (t[k].ident && t[k + 1].text == "." && !t[k + 1].ident && t[k + 2].ident) {
 			into.named.insert(t[k].text);
+			into.referenced[t[k].text].insert(t[k + 2].text);
+		}
 	for (size_t k = 0; k + 1 < t.size(); ++k) {
 		if (!kw(t[k], "create"))
 			continue;
@@ -103,17 +105,37 @@ void add_schema_mentions(std::string_view sql, SchemaMentions &into) {
 		    !kw(t[j], "type") && !kw(t[j], "sequence") && !kw(t[j], "domain") && !kw(t[j], "index"))
 			continue;
 		++j;
-		if (j + 2 < t.size() && kw(t[j], "if") && kw(t[j + 1], "not") && kw(t[j + 2], "exists"))
+		bool if_absent = false;
+		if (j + 2 < t.size() && kw(t[j], "if") && kw(t[j + 1], "not") && kw(t[j + 2], "exists")) {
 			j += 3;
+			if_absent = true;
+		}
 		if (schema && j + 1 < t.size() && kw(t[j], "authorization"))
 			++j;  // CREATE SCHEMA AUTHORIZATION role: named for the role
 		if (j >= t.size() || !t[j].ident)
 			continue;
-		if (schema)
+		if (schema) {
+			if (!if_absent)
+				into.created_if_absent.erase(t[j].text);
+			else if (!into.created.count(t[j].text))
+				into.created_if_absent.insert(t[j].text);
 			into.created.insert(t[j].text);
+		}
 		else if (j + 2 < t.size() && t[j + 1].text == "." && t[j + 2].ident)
 			into.objects[t[j].text].insert(t[j + 2].text);
 	}
+}
+
+std::set<std::string> used_not_made(const SchemaMentions &m, const std::string &x) {
+	std::set<std::string> out;
+	auto used = m.referenced.find(x);
+	if (used == m.referenced.end())
+		return out;
+	auto made = m.objects.find(x);
+	for (const std::string &y : used->second)
+		if (made == m.objects.end() || !made->second.count(y))
+			out.insert(y);
+	return out;
 }
 
 }  // namespace dbkit::core

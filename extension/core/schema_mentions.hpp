@@ -14,8 +14,16 @@ namespace dbkit::core {
 struct SchemaMentions {
 	std::set<std::string> named;    // "x" of every x.y (unquoted names folded to lower case)
 	std::set<std::string> created;  // CREATE SCHEMA x
-	std::map<std::string, std::set<std::string>> objects;  // CREATE TABLE/VIEW/FUNCTION/TYPE/... x.y: x -> {y}
+	// CREATE SCHEMA IF NOT EXISTS x, and never without IF NOT EXISTS: a guard a folder may put
+	// before using a platform's schema (a no-op where it exists), or its own schema
+	std::set<std::string> created_if_absent;
+	std::map<std::string, std::set<std::string>> objects;     // CREATE TABLE/VIEW/FUNCTION/TYPE/... x.y: x -> {y}
+	std::map<std::string, std::set<std::string>> referenced;  // every x.y named: x -> {y}
 };
+
+// The objects of schema `x` the sources name but never create (auth.users behind a
+// foreign key, auth.uid() in a policy): what a stand-in for x must hold.
+std::set<std::string> used_not_made(const SchemaMentions &m, const std::string &x);
 
 // Adds what `sql` names and creates to `into`.
 void add_schema_mentions(std::string_view sql, SchemaMentions &into);

@@ -580,6 +580,50 @@ assert_eq 0 "$RC" "platform: generate --check with that dump: nothing to generat
 run drift --schema "$WORK/platform_dump.sql"
 assert_contains "$OUT" "the live schema is what" "platform: drift --schema with that dump builds it ($OUT $ERR)"
 
+# The stand-in runs none of the platform's code (an attack: auth.users copied with LIKE
+# ... INCLUDING ALL kept a default and a CHECK calling the platform owner's functions, and
+# a build that inserts into it ran them as whoever builds: a superuser's generate in CI);
+# it holds only what the sources use (2,000 tables of auth copied for one foreign key ran
+# the lock table out); CREATE SCHEMA IF NOT EXISTS auth before using auth.users keeps the
+# stand-in; and dbkit.environment_schemas reads names as identifiers, saying which match
+# no schema.
+case_begin shadow/environment-stand-in-runs-no-platform-code
+fresh_db eng_platform_code
+"${PSQL[@]}" -d postgres -c "DROP ROLE IF EXISTS dk_platform_adm" -c "CREATE ROLE dk_platform_adm" >/dev/null
+q "CREATE SCHEMA auth AUTHORIZATION dk_platform_adm;
+   SET ROLE dk_platform_adm;
+   CREATE FUNCTION auth.stamp() RETURNS timestamptz LANGUAGE plpgsql AS 'BEGIN RAISE WARNING ''PLATFORM CODE RAN: stamp() as %'', current_user; RETURN now(); END';
+   CREATE FUNCTION auth.ok(text) RETURNS boolean LANGUAGE plpgsql AS 'BEGIN RAISE WARNING ''PLATFORM CODE RAN: ok() as %'', current_user; RETURN true; END';
+   CREATE DOMAIN auth.checked_text AS text CHECK (auth.ok(VALUE));
+   CREATE TABLE auth.users (id uuid PRIMARY KEY, email text CHECK (auth.ok(email)), seen timestamptz DEFAULT auth.stamp(),
+     made timestamptz NOT NULL DEFAULT now(), note auth.checked_text, upper_email text GENERATED ALWAYS AS (upper(email)) STORED);
+   CREATE VIEW auth.user_view AS SELECT id, auth.ok(email) AS fine FROM auth.users;
+   CREATE TABLE auth.unused (id int);
+   RESET ROLE" >/dev/null
+PC=$WORK/platform-code
+mkdir -p "$PC"
+printf '%s\n' 'CREATE SCHEMA IF NOT EXISTS "auth";' '--> statement-breakpoint' \
+	'CREATE TABLE "profiles" ("id" uuid PRIMARY KEY NOT NULL REFERENCES "auth"."users"("id"));' '--> statement-breakpoint' \
+	'CREATE VIEW "fine_users" AS SELECT * FROM "auth"."user_view";' '--> statement-breakpoint' \
+	"INSERT INTO auth.users (id, email, note) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', 'n');" '--> statement-breakpoint' \
+	"DELETE FROM auth.users WHERE id = '00000000-0000-0000-0000-000000000001';" >"$PC/0000_init.sql"
+write_journal "$PC"
+run migrate --dir "$PC"
+assert_eq 0 "$RC" "platform code: the folder migrates (its insert runs the platform's code, live, as psql would): $ERR"
+run drift --dir "$PC"
+assert_eq 0 "$RC" "platform code: drift --dir builds it with CREATE SCHEMA IF NOT EXISTS auth before auth.users ($OUT $ERR)"
+assert_not_contains "$OUT$ERR" "PLATFORM CODE RAN" "platform code: drift --dir ran no default, CHECK, domain or view of the platform"
+run generate probe --dir "$PC" --schema "$PC/0000_init.sql" --check
+assert_eq 0 "$RC" "platform code: generate --check builds it too ($OUT $ERR)"
+assert_not_contains "$OUT$ERR" "PLATFORM CODE RAN" "platform code: nor did generate"
+q "ALTER DATABASE eng_platform_code SET dbkit.environment_schemas = 'storage, \"Realtime\", Auth'" >/dev/null
+q "CREATE SCHEMA \"Realtime\"" >/dev/null
+run drift --dir "$PC"
+assert_not_contains "$(sed -n '/and the code/,$p' <<<"$OUT")" "Realtime" "platform code: \"Realtime\" in the setting is the schema Realtime ($OUT)"
+assert_contains "$ERR" "dbkit.environment_schemas names storage, and no schema here is called that" \
+	"platform code: a name in the setting that matches no schema is said"
+assert_not_contains "$ERR" "names auth," "platform code: Auth in the setting is auth, as in SQL"
+
 # A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
 # an empty auth, so the stand-in never came; and a schema only a pending migration names
 # was reported as added (sweep 6)

@@ -30,3 +30,28 @@ SELECT 1.5;
 	EXPECT_EQ(std::set<std::string>{"events"}, m.objects["app"]);
 	EXPECT_EQ(std::set<std::string>{"hook"}, m.objects["auth"]);  // the index is named, not qualified
 }
+
+// What a stand-in must hold: only what the sources use there and do not make (an attack:
+// 2,000 tables of auth copied for one foreign key ran the lock table out).
+TEST(SchemaMentions, UsedNotMade) {
+	SchemaMentions m;
+	add_schema_mentions(R"SQL(
+CREATE TABLE "profiles" ("id" uuid REFERENCES "auth"."users"("id"));
+CREATE POLICY p ON profiles USING ((select auth.uid()) = id);
+CREATE OR REPLACE FUNCTION auth.hook() RETURNS trigger AS $f$ BEGIN RETURN new; END $f$ LANGUAGE plpgsql;
+CREATE TRIGGER t AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.hook();
+)SQL",
+	                    m);
+	EXPECT_EQ((std::set<std::string>{"uid", "users"}), used_not_made(m, "auth"));
+	EXPECT_TRUE(used_not_made(m, "storage").empty());
+}
+
+// CREATE SCHEMA IF NOT EXISTS guards a platform's schema as often as it makes the folder's
+// own: told apart from a plain CREATE SCHEMA, in any order of the files.
+TEST(SchemaMentions, CreatedIfAbsent) {
+	SchemaMentions m;
+	add_schema_mentions("CREATE SCHEMA IF NOT EXISTS \"auth\"; CREATE SCHEMA IF NOT EXISTS app;", m);
+	add_schema_mentions("CREATE SCHEMA app; CREATE SCHEMA own; CREATE SCHEMA IF NOT EXISTS own;", m);
+	EXPECT_EQ((std::set<std::string>{"auth"}), m.created_if_absent);
+	EXPECT_EQ((std::set<std::string>{"app", "auth", "own"}), m.created);
+}
