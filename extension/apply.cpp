@@ -89,6 +89,34 @@ bool run_writes(const core::Plan &plan, const LoadedFolder &lf, const Statements
 	return false;
 }
 
+// A stopped non-transactional run resumes statement by statement, after what ran. A file
+// edited so that it no longer runs that way (its CONCURRENTLY or dbkit:no-transaction taken
+// out) would run whole, in a transaction: its first statements again.
+void refuse_resume_in_transaction(const core::Plan &plan, const LoadedFolder &lf, const Statements &stmts) {
+	spi::execute("SELECT tag, next_statement FROM dbkit.progress p "
+	             "WHERE coalesce(pg_catalog.to_jsonb(p) ->> 'direction', 'up') = 'up'");
+	if (spi::rows() == 0)
+		return;
+	std::string tag = *spi::get_text(0, 1);
+	int64_t next = spi::get_int64(0, 2).value_or(1);
+	for (const auto &it : plan.items) {
+		if (it.tag != tag || !it.pos || (it.state != core::State::Pending && it.state != core::State::OutOfOrder))
+			continue;
+		const core::Migration &m = lf.folder.migrations[*it.pos];
+		if (next <= 1 || is_non_transactional(m, stmts[*it.pos]))
+			return;
+		throw Error(DBKIT_INTERRUPTED,
+		            fmt::format("cannot resume {}: its run stopped at statement {} after running the ones before it "
+		                        "outside a transaction, and {} no longer runs that way (no CONCURRENTLY or "
+		                        "dbkit:no-transaction now): it would run whole, those statements again",
+		                        tag, next, m.file),
+		            fmt::format("Restore {} as it ran and change only statement {} onward, then run dbkit migrate "
+		                        "--resume. If the schema already is what the file leaves, record it instead: dbkit "
+		                        "mark-applied {} --reason TEXT. Nothing was run or recorded.",
+		                        m.file, next, tag));
+	}
+}
+
 struct DriftBeforeRun {
 	std::optional<std::string> carried;  // drift the run carries forward (reference_store.hpp)
 	bool absorbed = false;               // DDL by others while a run was stopped half-way (note_ddl_during_run)
@@ -340,6 +368,8 @@ DBKIT_FUNCTION(dbkit_apply) {
 	for (const auto &n : plan.notices)
 		warn(n);
 	Statements stmts = parse_pending(plan, lf.folder.migrations);
+	if (opts.resume)
+		refuse_resume_in_transaction(plan, lf, stmts);
 
 	std::unordered_set<std::string> drizzle_hashes;
 	for (const auto &r : drizzle_rows)

@@ -135,6 +135,8 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 	} else {
 		carried = drift_before_run();
 	}
+	if (resuming)
+		check_resumed_statements(tag, t.m->file, t.stmts, start, "dbkit migrate --resume");
 	if (resuming) {
 		// An index an earlier statement built that is invalid now is built again.
 		for (const auto &s : t.stmts) {
@@ -155,16 +157,17 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 	const std::string &hash = lf.hashes[*t.item->pos];
 	spi::execute(
 	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status, absorbed_drift, "
-	    "carried_drift, audit_mark) "
+	    "carried_drift, audit_mark, statement_hashes) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::pg_catalog.bool, $8::pg_catalog.jsonb, "
-	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit)) "
+	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit), $9::pg_catalog.text[]) "
 	    "ON CONFLICT (tag) DO UPDATE SET hash = excluded.hash, statements = excluded.statements, status = 'running', "
+	    "statement_hashes = excluded.statement_hashes, "
 	    "next_statement = excluded.next_statement, error = NULL, started_at = pg_catalog.clock_timestamp(), "
 	    "updated_at = pg_catalog.clock_timestamp(), "
 	    "absorbed_drift = dbkit.progress.absorbed_drift OR excluded.absorbed_drift",
 	    {spi::text(tag), spi::text(hash), spi::int4(static_cast<int32_t>(t.m->idx)), spi::int8(t.m->when),
 	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start)),
-	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried)});
+	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried), spi::text(statement_hashes(t.stmts))});
 	spi::finish();
 
 	core::Markers mk = core::read_markers(t.m->sql);

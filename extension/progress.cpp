@@ -6,6 +6,7 @@
 #include "execute.hpp"
 #include "history.hpp"
 #include "locks.hpp"
+#include "sha256.hpp"
 #include "spi.hpp"
 
 namespace dbkit {
@@ -58,6 +59,44 @@ std::pair<int, std::string> invalid_built_index(const std::vector<PlannedStateme
 			return {s.number, st.qualified};
 	}
 	return {0, ""};
+}
+
+std::string statement_hashes(const std::vector<PlannedStatement> &stmts) {
+	std::string a = "{";
+	for (const auto &s : stmts)
+		a += (a.size() > 1 ? "," : "") + sha256_hex(s.text);
+	return a + "}";
+}
+
+void check_resumed_statements(const std::string &tag, const std::string &file,
+                              const std::vector<PlannedStatement> &stmts, int64_t start, const std::string &again) {
+	spi::execute("SELECT u.h FROM dbkit.progress p, pg_catalog.unnest(p.statement_hashes) WITH ORDINALITY u(h, n) "
+	             "WHERE p.tag = $1 ORDER BY u.n",
+	             {spi::text(tag)});
+	std::vector<std::string> ran;  // empty: a run 0.1.0 started, which kept no hashes
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		ran.push_back(spi::get_text(i, 1).value_or(""));
+	const int64_t done = start - 1;  // statements 1..done ran
+	std::optional<int64_t> changed;
+	if (done > static_cast<int64_t>(stmts.size()))
+		changed = static_cast<int64_t>(stmts.size()) + 1;
+	else if (!ran.empty())
+		for (int64_t i = 1; i <= done && !changed; ++i)
+			if (i > static_cast<int64_t>(ran.size()) || ran[i - 1] != sha256_hex(stmts[i - 1].text))
+				changed = i;
+	if (!changed)
+		return;
+	std::string what =
+	    *changed > static_cast<int64_t>(stmts.size())
+	        ? fmt::format("{} now has {} statement{}, and its run stopped after statement {}", file, stmts.size(),
+	                      stmts.size() == 1 ? "" : "s", done)
+	        : fmt::format("statement {} of {} is not the one that ran before the run stopped at statement {}", *changed,
+	                      file, start);
+	throw Error(DBKIT_INTERRUPTED, fmt::format("cannot resume {}: {}", tag, what),
+	            fmt::format("--resume runs what comes after the statements that already ran (1 to {}), so they must "
+	                        "stay as they ran: restore them and change only statement {} onward, then run {}. Nothing "
+	                        "was run or recorded.",
+	                        done, start, again));
 }
 
 std::optional<RollbackLeft> stopped_rollback_left() {

@@ -38,6 +38,16 @@ struct RunningProgress {
 };
 std::optional<RunningProgress> running_progress(const std::string &tag, const char *direction);
 
+// The hash of each statement of a non-transactional run, as a text[] literal for
+// dbkit.progress.statement_hashes; and, on --resume, the refusal (DK009) when the
+// statements before `start` are not those that ran: the run continues after them, so
+// an edited or removed one would be recorded as done without ever running. `file`
+// names the migration (or down file) in the message; `again` is the resume command.
+struct PlannedStatement;
+std::string statement_hashes(const std::vector<PlannedStatement> &stmts);
+void check_resumed_statements(const std::string &tag, const std::string &file,
+                              const std::vector<PlannedStatement> &stmts, int64_t start, const std::string &again);
+
 // Session-level hold on dbkit's deploy lock across the statements' transactions.
 void hold_session_lock(int64_t wait_ms = 600000);
 void release_session_lock();

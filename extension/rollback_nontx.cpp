@@ -82,6 +82,7 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 		if (stopped != tag || !opts.resume)
 			refuse_if_interrupted(false);
 		refuse_if_interrupted(true, "down");  // an interrupted migrate is not resumed by a rollback
+		check_resumed_statements(tag, t.down.file, t.stmts, start, "dbkit rollback --resume");
 	}
 	// the whole run's oldest migration (the client's plan): what --resume may reach
 	if (!ro.through.empty() && std::none_of(history.begin(), history.end(),
@@ -100,10 +101,11 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 	}
 	spi::execute(
 	    "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status, absorbed_drift, "
-	    "carried_drift, audit_mark, direction, reason, rollback_through) "
+	    "carried_drift, audit_mark, direction, reason, rollback_through, statement_hashes) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, 'running', $7::pg_catalog.bool, $8::pg_catalog.jsonb, "
-	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit), 'down', $9, $10) "
+	    "(SELECT coalesce(max(id), 0) FROM dbkit.ddl_audit), 'down', $9, $10, $11::pg_catalog.text[]) "
 	    "ON CONFLICT (tag) DO UPDATE SET statements = excluded.statements, status = 'running', "
+	    "statement_hashes = excluded.statement_hashes, "
 	    "next_statement = excluded.next_statement, error = NULL, started_at = pg_catalog.clock_timestamp(), "
 	    "updated_at = pg_catalog.clock_timestamp(), reason = excluded.reason, "
 	    "absorbed_drift = dbkit.progress.absorbed_drift OR excluded.absorbed_drift, "
@@ -111,7 +113,8 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 	    {spi::text(tag), spi::text(t.row.hash), spi::int4(static_cast<int32_t>(t.m->idx)), spi::int8(t.m->when),
 	     spi::int4(static_cast<int32_t>(t.stmts.size())), spi::int4(static_cast<int32_t>(start)),
 	     spi::text(absorbed ? "true" : "false"), spi::text_or_null(carried), spi::text(ro.reason),
-	     spi::text_or_null(ro.through.empty() ? std::nullopt : std::optional<std::string>(ro.through))});
+	     spi::text_or_null(ro.through.empty() ? std::nullopt : std::optional<std::string>(ro.through)),
+	     spi::text(statement_hashes(t.stmts))});
 	spi::finish();
 
 	core::Markers mk = core::read_markers(t.down.sql);

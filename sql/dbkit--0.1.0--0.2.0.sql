@@ -847,7 +847,11 @@ ALTER TABLE dbkit.progress
     -- the oldest migration the stopped rollback was asked to roll back: --resume
     -- never reaches further back than the run it continues (its --steps would
     -- count from a history that earlier parts of that run already shortened)
-    ADD COLUMN rollback_through text;
+    ADD COLUMN rollback_through text,
+    -- the sha256 of each statement of the run as it was handed out: --resume runs what
+    -- comes after the statements that ran, so those must be the ones in the file now
+    -- (an edited or removed one would be recorded as done without ever running)
+    ADD COLUMN statement_hashes text[];
 
 CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
 RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,

@@ -376,6 +376,13 @@ assert_eq 1 "$RC" "migrate refuses while the rollback is half-done"
 assert_contains "$ERR" "the rollback of migration 0003_idx2 (non-transactional down file) stopped at statement 2 of 2" "saying so"
 run rollback --dir "$m" --steps 1 --reason "again"
 assert_eq 1 "$RC" "a rollback without --resume is refused too"
+# the statement that ran, taken out of the down file: --resume would record the rollback
+# with the rest never run (an attack); refused, naming it
+printf 'DROP INDEX CONCURRENTLY "n_vv";' >"$m/0003_idx2.down.sql"
+run rollback --dir "$m" --steps 1 --reason "edited" --resume
+assert_eq 1 "$RC" "--resume refuses a down file whose statements that ran changed"
+assert_contains "$ERR" "statement 1 of 0003_idx2.down.sql is not the one that ran" "naming the statement"
+assert_contains "$ERR" "dbkit rollback --resume" "and how to go on"
 cp "$WORK/idx2.down.sql" "$m/0003_idx2.down.sql"
 run rollback --dir "$m" --steps 1 --reason "resumed" --resume
 assert_eq 0 "$RC" "--resume continues from statement 2${ERR:+: $ERR}"

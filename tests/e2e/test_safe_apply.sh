@@ -167,6 +167,37 @@ assert_eq 0 "$RC" "migrate after mark-applied (no --resume): exit 0"
 assert_eq $'0000_t|applied\n0001_indexes|marked\n0002_after|applied' "$(q 'SELECT tag, how FROM dbkit.migrations ORDER BY id')" \
 	"after mark-applied, the rest is applied"
 
+# --resume continues after the statements that ran, so they must be the ones in the file
+# (an attack: the typo fixed and an earlier statement taken out, --resume recorded the
+# migration with its fixed statement never run: "resumed at statement 3 of 2: 0 ran")
+case_begin safe/resume-checks-what-ran
+F=$WORK/resume-edit
+mkdir -p "$F"
+printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text);\n--> statement-breakpoint\nCREATE TABLE "b" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "a_email" ON "a" ("emial");\n' >"$F/0000_a.sql"
+write_journal "$F"
+fresh_db safe_resume_edit
+run migrate --dir "$F"
+assert_eq 1 "$RC" "resume edit: statement 3 fails"
+printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "a_email" ON "a" ("email");\n' >"$F/0000_a.sql"
+run migrate --dir "$F" --resume
+assert_eq 1 "$RC" "resume edit: a statement that ran, taken out: refused"
+assert_contains "$ERR" "cannot resume 0000_a: statement 2 of 0000_a.sql is not the one that ran before the run stopped at statement 3" "resume edit: says which statement"
+assert_contains "$ERR" "restore them and change only statement 3 onward" "resume edit: says what to do"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.migrations")" "resume edit: nothing recorded"
+printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text);\n' >"$F/0000_a.sql"
+run migrate --dir "$F" --resume
+assert_eq 1 "$RC" "resume edit: a file shorter than what ran: refused"
+assert_contains "$ERR" "cannot resume 0000_a: its run stopped at statement 3 after running the ones before it outside a transaction, and 0000_a.sql no longer runs that way" "resume edit: a file that no longer runs outside a transaction: says so"
+assert_contains "$ERR" "dbkit mark-applied 0000_a" "resume edit: and what else to do"
+printf 'VACUUM "a";\n' >"$F/0000_a.sql"
+run migrate --dir "$F" --resume
+assert_eq 1 "$RC" "resume edit: a file shorter than what ran: refused"
+assert_contains "$ERR" "0000_a.sql now has 1 statement, and its run stopped after statement 2" "resume edit: says so ($ERR)"
+printf 'CREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text);\n--> statement-breakpoint\nCREATE TABLE "b" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "a_email" ON "a" ("email");\n' >"$F/0000_a.sql"
+run migrate --dir "$F" --resume
+assert_eq 0 "$RC" "resume edit: only the failed statement fixed: resumes ($ERR)"
+assert_eq "a_email" "$(q "SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'a'::regclass AND NOT indisprimary")" "resume edit: the fixed statement ran"
+
 ###############################################################################
 # 3. Locks held by another session
 ###############################################################################
