@@ -89,6 +89,14 @@ void add_schema_mentions(std::string_view sql, SchemaMentions &into) {
 			into.named.insert(t[k].text);
 			into.referenced[t[k].text].insert(t[k + 2].text);
 		}
+	// ALTER SCHEMA x RENAME TO y: y is the sources' own too (eikona-io/api renames one of
+	// its schemas; taken for a platform's, it was copied and the rename collided)
+	for (size_t k = 0; k + 5 < t.size(); ++k)
+		if (kw(t[k], "alter") && kw(t[k + 1], "schema") && t[k + 2].ident && kw(t[k + 3], "rename") &&
+		    kw(t[k + 4], "to") && t[k + 5].ident) {
+			into.created.insert(t[k + 5].text);
+			into.created_if_absent.erase(t[k + 5].text);
+		}
 	for (size_t k = 0; k + 1 < t.size(); ++k) {
 		if (!kw(t[k], "create"))
 			continue;

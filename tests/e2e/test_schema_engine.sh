@@ -624,6 +624,25 @@ assert_contains "$ERR" "dbkit.environment_schemas names storage, and no schema h
 	"platform code: a name in the setting that matches no schema is said"
 assert_not_contains "$ERR" "names auth," "platform code: Auth in the setting is auth, as in SQL"
 
+# A folder that renames its own schema (eikona-io/api's 0008, sweep 7): once migrated, the
+# new name was taken for a platform's schema, copied, and the rename collided (42P06).
+case_begin shadow/schema-renamed-by-the-folder
+fresh_db eng_schema_rename
+PR=$WORK/schema-rename
+mkdir -p "$PR"
+printf '%s\n' 'CREATE SCHEMA "comfy_deploy";' '--> statement-breakpoint' \
+	'CREATE TABLE "comfy_deploy"."machines" ("id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL, "name" text NOT NULL);' >"$PR/0000_init.sql"
+printf '%s\n' 'ALTER SCHEMA "comfy_deploy" RENAME TO "comfyui_deploy";' >"$PR/0001_rename.sql"
+printf '%s\n' 'ALTER TABLE "comfyui_deploy"."machines" ADD COLUMN "status" text;' >"$PR/0002_more.sql"
+write_journal "$PR"
+run migrate --dir "$PR"
+assert_eq 0 "$RC" "schema rename: migrates: $ERR"
+run drift --dir "$PR"
+assert_eq 0 "$RC" "schema rename: drift --dir builds the folder and finds nothing ($OUT $ERR)"
+sed 's/--> statement-breakpoint//' "$PR"/000*.sql >"$WORK/schema-rename.sql"
+run generate probe --dir "$PR" --schema "$WORK/schema-rename.sql" --check
+assert_eq 0 "$RC" "schema rename: generate --check builds it too ($OUT $ERR)"
+
 # A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
 # an empty auth, so the stand-in never came; and a schema only a pending migration names
 # was reported as added (sweep 6)

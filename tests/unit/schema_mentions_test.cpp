@@ -55,3 +55,14 @@ TEST(SchemaMentions, CreatedIfAbsent) {
 	EXPECT_EQ((std::set<std::string>{"auth"}), m.created_if_absent);
 	EXPECT_EQ((std::set<std::string>{"app", "auth", "own"}), m.created);
 }
+
+// A schema the sources rename is theirs under its new name (eikona-io/api's 0008).
+TEST(SchemaMentions, RenamedSchemaIsCreated) {
+	SchemaMentions m;
+	add_schema_mentions("CREATE SCHEMA \"comfy_deploy\";\nCREATE TABLE \"comfy_deploy\".\"apps\" (id int);", m);
+	add_schema_mentions("ALTER SCHEMA \"comfy_deploy\" RENAME TO \"comfyui_deploy\";\n"
+	                    "ALTER TABLE \"comfyui_deploy\".\"apps\" ADD COLUMN \"x\" text;",
+	                    m);
+	EXPECT_TRUE(m.created.count("comfyui_deploy"));
+	EXPECT_TRUE(m.created.count("comfy_deploy"));
+}
