@@ -17,6 +17,7 @@
 #include "guard.hpp"
 #include "run_state.hpp"
 #include "touched.hpp"
+#include "core/secrets.hpp"
 
 #include "commands/extension.h"
 #include "miscadmin.h"
@@ -69,7 +70,9 @@ List *g_pending = NIL;        // of PendingRow *, in TopTransactionContext
 // 10,000 DDL statements sent as one string is kept once, not 10,000 times.
 const char *g_stmt_src = nullptr;  // debug_query_string it was copied from
 size_t g_stmt_len = 0;
-char *g_stmt_copy = nullptr;       // in TopTransactionContext
+char *g_stmt_copy = nullptr;         // in TopTransactionContext
+const char *g_stmt_kept = nullptr;   // what the rows keep of it: the copy, or a note in its place
+bool g_stmt_withheld = false;
 Oid g_writer = InvalidOid;    // the audit functions' owner: writes dbkit.ddl_audit at commit
 bool g_callbacks = false;
 
@@ -88,6 +91,27 @@ const char *kPurge =
 
 char *keep(const char *s) { return s ? MemoryContextStrdup(TopTransactionContext, s) : nullptr; }
 
+// The text of a statement that may hold a password is not kept (PostgreSQL hides a user
+// mapping's options and a subscription's connection string from pg_monitor, who reads
+// the audit): a note in its place, in every row of the query string, earlier ones too.
+void withhold_statement(const char *why) {
+	if (g_stmt_withheld || !g_stmt_kept)
+		return;
+	const char *note =
+	    MemoryContextStrdup(TopTransactionContext,
+	                        psprintf("-- [dbkit: the statement's text is not kept: %s (dbkit.ddl_audit is readable by "
+	                                 "pg_monitor and deployers)]",
+	                                 why));
+	ListCell *lc;
+	foreach (lc, g_pending) {
+		PendingRow *row = static_cast<PendingRow *>(lfirst(lc));
+		if (row->text[kInsertArgs - 2] == g_stmt_kept)
+			row->text[kInsertArgs - 2] = note;
+	}
+	g_stmt_kept = note;
+	g_stmt_withheld = true;
+}
+
 const char *statement_copy() {
 	const char *src = debug_query_string;  // what current_query() returns
 	if (!src)
@@ -97,8 +121,12 @@ const char *statement_copy() {
 		g_stmt_copy = MemoryContextStrdup(TopTransactionContext, src);
 		g_stmt_src = src;
 		g_stmt_len = len;
+		g_stmt_kept = g_stmt_copy;
+		g_stmt_withheld = false;
+		if (dbkit::core::may_hold_password(std::string_view(src, len)))
+			withhold_statement("it may hold a password");
 	}
-	return g_stmt_copy;
+	return g_stmt_kept;
 }
 
 void pend(TimestampTz at, const char *event, const char *cmd, const char *type, const char *identity,
@@ -156,6 +184,10 @@ void capture(const char *select, const char *event, const char *tag, const char 
 		TupleDesc desc = SPI_tuptable->tupdesc;
 		char *cmd = SPI_getvalue(tup, desc, 1);
 		char *identity = SPI_getvalue(tup, desc, 3);
+		if (stmt && dbkit::core::secret_bearing_command(cmd ? cmd : tag)) {
+			withhold_statement(psprintf("%s options may hold a password", cmd ? cmd : tag));
+			stmt = g_stmt_kept;
+		}
 		if (!identity && select == kSelectDdl && pend_grant(tup, desc, now, event, cmd ? cmd : tag, user, app, stmt))
 			continue;
 		pend(now, event, cmd ? cmd : tag, SPI_getvalue(tup, desc, 2), identity, SPI_getvalue(tup, desc, 4), user, app,
@@ -346,6 +378,8 @@ void at_xact(XactEvent event, void *) {
 		dbkit_touched_reset();
 		g_stmt_copy = nullptr;
 		g_stmt_src = nullptr;
+		g_stmt_kept = nullptr;
+		g_stmt_withheld = false;
 		break;
 	default:
 		break;

@@ -105,6 +105,23 @@ RESET SESSION AUTHORIZATION;
 SELECT count(*) AS rows, count(DISTINCT statement) AS texts FROM dbkit.ddl_audit WHERE statement LIKE 'DO $do$ BEGIN EXECUTE%';
 ALTER DEFAULT PRIVILEGES FOR ROLE dbkit_hyg_user REVOKE SELECT ON TABLES FROM PUBLIC;
 
+-- A statement that may hold a password is not kept (an attack: the audit, readable by
+-- pg_monitor and deployers, held user mappings' and subscriptions' passwords, which
+-- PostgreSQL hides from them); in a query string, none of its commands' rows keeps it.
+TRUNCATE dbkit.ddl_audit;
+CREATE FOREIGN DATA WRAPPER hyg_fdw;
+CREATE SERVER hyg_server FOREIGN DATA WRAPPER hyg_fdw OPTIONS (host 'billing.internal');
+CREATE USER MAPPING FOR CURRENT_USER SERVER hyg_server OPTIONS (user 'ro', password 'S3cr3t-Pa55');
+ALTER USER MAPPING FOR CURRENT_USER SERVER hyg_server OPTIONS (SET password 'N3w-S3cr3t');
+CREATE TABLE hyg_pw (id int) \; CREATE ROLE hyg_pw_role PASSWORD 'R0le-S3cr3t' \; DROP ROLE hyg_pw_role;
+CREATE TABLE hyg_plain ("password" text);
+SELECT command_tag, statement LIKE '-- [dbkit: the statement''s text is not kept: %' AS withheld,
+       statement ~* 's3cr3t' AS leaks
+  FROM dbkit.ddl_audit ORDER BY id;
+DROP USER MAPPING FOR CURRENT_USER SERVER hyg_server;
+DROP SERVER hyg_server;
+DROP FOREIGN DATA WRAPPER hyg_fdw;
+
 \c postgres
 DROP DATABASE dbkit_audit_hyg;
 DROP ROLE dbkit_hyg_user;
