@@ -853,6 +853,16 @@ ALTER TABLE dbkit.progress
     -- (an edited or removed one would be recorded as done without ever running)
     ADD COLUMN statement_hashes text[];
 
+-- 0.1.0's audit kept the text of statements carrying passwords (a user mapping's or a
+-- subscription's options, PASSWORD '...'), readable by pg_monitor and deployers, where
+-- PostgreSQL hides them: scrubbed, as 0.2.0 no longer keeps them (core/secrets.hpp).
+UPDATE dbkit.ddl_audit
+   SET statement = '-- [dbkit: the statement''s text is not kept: it may hold a password (dbkit.ddl_audit is '
+                   'readable by pg_monitor and deployers)]'
+ WHERE command_tag IN ('CREATE USER MAPPING', 'ALTER USER MAPPING', 'CREATE SUBSCRIPTION', 'ALTER SUBSCRIPTION',
+                       'CREATE SERVER', 'ALTER SERVER')
+    OR statement ~* 'password\s*(=|''|E''|\$)';
+
 CREATE FUNCTION @extschema@.dbkit_rollback_nontx_start(folder jsonb, tag text, options jsonb DEFAULT '{}')
 RETURNS TABLE (statement integer, line integer, sql text, lock_timeout_ms bigint, statement_timeout_ms bigint,
                lock_retries integer, retry_delay_ms bigint)

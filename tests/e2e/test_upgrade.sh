@@ -27,6 +27,12 @@ assert_contains "$err" "the dbkit library is version 0.2.0, but the extension's 
 	"a dbkit function called from SQL names both versions"
 assert_contains "$err" "ALTER EXTENSION dbkit UPDATE" "and the command that fixes it"
 q "CREATE TABLE kept_through_update (id int)"
+# 0.1.0's library kept a user mapping's password in the audit (an attack); rows as it
+# wrote them: the update scrubs them
+q "INSERT INTO dbkit.ddl_audit (event, command_tag, object_type, object_identity, statement)
+   VALUES ('ddl_command_end', 'CREATE USER MAPPING', 'user mapping', 'postgres on server up_server',
+           'CREATE USER MAPPING FOR CURRENT_USER SERVER up_server OPTIONS (user ''ro'', password ''S3cr3t-Pa55'')'),
+          ('ddl_command_end', 'CREATE TABLE', 'table', 'public.t', 'CREATE TABLE t (id int); ALTER ROLE app PASSWORD ''S3cr3t-2''')"
 # a reference stored by 0.1.0 (its dbkit.snapshot(), which had no identity options)
 # that matches the live schema, an identity with options in it: the update stores a
 # format-2 reference at once, and the identity is not drift
@@ -38,6 +44,7 @@ run init
 assert_eq 0 "$RC" "dbkit init updates the extension"
 assert_contains "$OUT" "updated from 0.1.0 to 0.2.0" "init says what it did"
 assert_eq 0.2.0 "$(q "SELECT extversion FROM pg_extension WHERE extname = 'dbkit'")" "the extension is at 0.2.0"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.ddl_audit WHERE statement LIKE '%S3cr3t%'")" "the update scrubbed the password 0.1.0's audit kept"
 
 run status
 assert_eq 0 "$RC" "status works after the update"
