@@ -231,6 +231,7 @@ int cmd_migrate(const Common &c, const MigrateOptions &m) {
 	// hold the lock for the whole run: dbkit_apply and dbkit_nontx_* find it held.
 	if (int rc = take_deploy_lock(c, s, m.wait_ms, m.dry_run ? "dry run failed" : "migrate failed"))
 		return rc;
+	options = s.with_lock(nlohmann::json::parse(options)).dump();
 	if (m.dry_run)
 		return dry_run(c, s, payload, options);  // --transaction each: rehearsed migration by migration
 

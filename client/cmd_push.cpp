@@ -31,7 +31,7 @@ int cmd_push(const Common &c, SchemaOptions o) {
 		return s.conn->query(fmt::format("SELECT step, statement, hazards::pg_catalog.text, rows_at_risk, applied, "
 		                                 "plan_sha256 FROM {}($1, $2::pg_catalog.jsonb)",
 		                                 s.fn("dbkit_push")),
-		                     {*sql, opts.dump()}, err);
+		                     {*sql, s.with_lock(opts).dump()}, err);
 	};
 	auto fail = [&](const ServerError &err) {
 		print_server_error(what, err);

@@ -34,7 +34,7 @@ int cmd_rehearse(const Common &c, const MigrateOptions &m) {
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT tag, result, detail FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_rehearse")),
-	                       {payload_text(payload), server_options(m).dump()}, err);
+	                       {payload_text(payload), s.with_lock(server_options(m)).dump()}, err);
 	if (!r) {
 		print_server_error("rehearsal failed", err);
 		if (c.json)
@@ -117,7 +117,7 @@ int cmd_down(const Common &c, const std::string &tag, const SchemaOptions &o, bo
 	auto r = s.conn->query(fmt::format("SELECT kind, step, statement, note FROM {}($1::pg_catalog.jsonb, $2, "
 	                                   "$3::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_reverse")),
-	                       {payload_text(payload), tag, engine_options(o).dump()}, err);
+	                       {payload_text(payload), tag, s.with_lock(engine_options(o)).dump()}, err);
 	if (!r) {
 		print_server_error("down failed", err);
 		if (c.json)

@@ -30,7 +30,7 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 	if (action == "forget") {
 		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2, $3::pg_catalog.jsonb)",
 		                              s.fn("dbkit_forget")),
-		                  {tag, reason, opts.dump()}, err);
+		                  {tag, reason, s.with_lock(opts).dump()}, err);
 	} else {
 		const char *fn = action == "mark-applied" ? "dbkit_mark_applied"
 		                 : action == "baseline"   ? "dbkit_baseline"
@@ -39,12 +39,12 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, NULL, "
 			                              "$3::pg_catalog.jsonb)",
 			                              s.fn(fn)),
-			                  {payload_text(payload), tag, opts.dump()}, err);
+			                  {payload_text(payload), tag, s.with_lock(opts).dump()}, err);
 		else
 			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3, "
 			                              "$4::pg_catalog.jsonb)",
 			                              s.fn(fn)),
-			                  {payload_text(payload), tag, reason, opts.dump()}, err);
+			                  {payload_text(payload), tag, reason, s.with_lock(opts).dump()}, err);
 	}
 	auto notices = s.conn->take_notices();
 	if (!c.json)

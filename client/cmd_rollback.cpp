@@ -32,7 +32,7 @@ std::optional<std::vector<Rolled>> call(Session &s, const std::string &payload, 
 	auto r = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, hash, down_file, down_hash "
 	                                   "FROM {}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_rollback")),
-	                       {payload, opts.dump()}, err);
+	                       {payload, s.with_lock(opts).dump()}, err);
 	if (!r)
 		return std::nullopt;
 	std::vector<Rolled> out;
@@ -60,7 +60,7 @@ std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payl
 	                                      "lock_retries, retry_delay_ms FROM {}($1::pg_catalog.jsonb, $2, "
 	                                      "$3::pg_catalog.jsonb)",
 	                                      s.fn("dbkit_rollback_nontx_start")),
-	                          {payload, tag, opts.dump()}, err);
+	                          {payload, tag, s.with_lock(opts).dump()}, err);
 	if (!plan)
 		return std::nullopt;
 	if (verbose)
@@ -74,7 +74,7 @@ std::optional<Rolled> roll_back_at_top_level(Session &s, const std::string &payl
 	auto done = s.conn->query(fmt::format("SELECT idx, tag, action, statements, duration_ms, hash, down_file, down_hash "
 	                                      "FROM {}($1::pg_catalog.jsonb, $2, $3::pg_catalog.jsonb)",
 	                                      s.fn("dbkit_rollback_nontx_finish")),
-	                          {payload, tag, opts.dump()}, err);
+	                          {payload, tag, s.with_lock(opts).dump()}, err);
 	if (!done)
 		return std::nullopt;
 	if (done->rows() != 1) {

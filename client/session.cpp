@@ -138,6 +138,38 @@ constexpr long kSettleWorkerWaitMs = 30000;
 constexpr long kDeployLockDefaultWaitMs = 600000;
 }  // namespace
 
+// Which server session holds the lock just taken: asked in the next statement, which a
+// pooler in transaction mode may give to another server session. Then the holder is
+// another one (this client's, as no other can hold it now): refused (DK022), and the lock
+// released when the session closes (~Session).
+static int note_lock_session(const Common &c, Session &s, const std::string &what) {
+	ServerError err;
+	auto r = s.conn->query(fmt::format("SELECT pg_catalog.pg_backend_pid(), {}()", s.fn("dbkit_deploy_lock_holder")),
+	                       {}, err);
+	if (!r || r->rows() != 1)
+		return kOk;  // an older extension: the calls take the lock themselves
+	if (r->null(0, 1)) {
+		s.lock_pid = std::atoi(r->get(0, 0).c_str());
+		return kOk;
+	}
+	std::string holder = r->get(0, 1);
+	size_t at = holder.find("pid ");
+	s.lock_pid = at == std::string::npos ? 0 : std::atoi(holder.c_str() + at + 4);
+	err = ServerError{};
+	err.sqlstate = "DK022";
+	err.message = fmt::format("the deploy lock was taken in server session pid {}, and the next statement reached "
+	                          "server session pid {}: the connection goes through a pooler that gives each transaction "
+	                          "to another server session (pgbouncer's pool_mode = transaction or statement)",
+	                          s.lock_pid, r->get(0, 0));
+	err.hint = "Deploy over a direct connection, or through session pooling (pool_mode = session; Supabase's session "
+	           "pooler): a deploy holds its lock, and runs a non-transactional migration statement by statement, in "
+	           "one server session. The lock is released as this client exits. Nothing was applied or recorded.";
+	print_server_error(what, err);
+	if (c.json)
+		emit_json({{"ok", false}, {"error", server_error_json(err)}});
+	return kFailed;
+}
+
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
 	ServerError err;
 	// Every command that takes the lock writes (the history, its events): on a standby, or
@@ -157,7 +189,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	// The usual case, a free lock: one round trip. Only when it is held is the
 	// holder looked up and announced before waiting.
 	if (s.conn->query(fmt::format("CALL {}(0::pg_catalog.int8)", s.fn("dbkit_deploy_lock")), {}, err))
-		return s.locked = true, kOk;
+		return s.locked = true, note_lock_session(c, s, what);
 	if (err.sqlstate != "55P03" && err.sqlstate != "42883") {
 		print_server_error(what, err);
 		if (c.json)
@@ -187,7 +219,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	std::vector<std::string> params{std::to_string(wait_ms >= 0 ? wait_ms : kDeployLockDefaultWaitMs)};
 	std::string sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
 	if (s.conn->query(sql, params, err))
-		return s.locked = true, kOk;
+		return s.locked = true, note_lock_session(c, s, what);
 	print_server_error(what, err);
 	if (c.json)
 		emit_json({{"ok", false}, {"error", server_error_json(err)}});

@@ -167,6 +167,37 @@ DBKIT_FUNCTION(dbkit_deploy_unlock) {
 	PG_RETURN_BOOL(released);
 }
 
+// The deploy lock a client took in server session `pid` and cannot release from the
+// session it is in now: a pooler in transaction mode handed its statements to other
+// server sessions, and the lock stays with that one (every later deploy would wait on
+// it). Ends that session, as the caller (PostgreSQL's rules on who may), only while it
+// holds the lock at session level and is idle: the pooler opens another. True if ended.
+DBKIT_FUNCTION(dbkit_deploy_unlock_stranded) {
+	check_deploy_privilege();
+	int32_t pid = PG_GETARG_INT32(0);
+	if (pid == MyProcPid) {
+		LOCKTAG tag = deploy_lock_tag();
+		bool released = false;
+		while (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }) &&
+		       PgCall([&]() noexcept { return LockRelease(&tag, ExclusiveLock, true); }))
+			released = true;
+		PG_RETURN_BOOL(released);
+	}
+	spi::connect();
+	spi::execute(
+	    "SELECT pg_catalog.pg_terminate_backend(a.pid) FROM pg_catalog.pg_stat_activity a "
+	    "JOIN pg_catalog.pg_locks l ON l.pid = a.pid "
+	    "WHERE a.pid = $5::pg_catalog.int4 AND a.state = 'idle' AND l.locktype = 'advisory' AND l.granted "
+	    "AND l.database = $1::pg_catalog.oid AND l.classid = $2::pg_catalog.oid AND l.objid = $3::pg_catalog.oid "
+	    "AND l.objsubid = $4::pg_catalog.int2",
+	    {spi::text(std::to_string(MyDatabaseId)), spi::text(std::to_string(uint32(kDeployLockKey >> 32))),
+	     spi::text(std::to_string(uint32(kDeployLockKey))), spi::text(std::to_string(kDeployLockField4)),
+	     spi::text(std::to_string(pid))});
+	bool ended = spi::rows() > 0 && spi::get_text(0, 1) == std::optional<std::string>("t");
+	spi::finish();
+	PG_RETURN_BOOL(ended);
+}
+
 // Who holds the lock now (one line per session), or NULL when it is free.
 DBKIT_FUNCTION(dbkit_deploy_lock_holder) {
 	spi::connect();

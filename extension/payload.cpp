@@ -125,6 +125,7 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 	Options o;
 	if (!options)
 		return o;
+	int64_t lock_pid = 0;  // the server session the client's deploy lock was taken in
 	if (!JB_ROOT_IS_OBJECT(options) || JB_ROOT_IS_SCALAR(options))
 		throw Error(DBKIT_OPTION_INVALID, "options must be a JSON object", "For example '{\"out_of_order\": true}'.");
 	auto want_bool = [](std::string_view k, const JsonbValue &v) {
@@ -168,6 +169,8 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 			o.chain_non_transactional = want_bool(k, v);
 		else if (k == "lock_wait")
 			o.lock_wait_ms = want_int(k, v, INT32_MAX);
+		else if (k == "lock_pid")
+			lock_pid = want_int(k, v, INT32_MAX);
 		else if (k == "drizzle_sync")
 			o.drizzle_sync = want_bool(k, v);
 		else if (k == "drizzle_schema")
@@ -193,7 +196,7 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 		else
 			throw Error(DBKIT_OPTION_INVALID, fmt::format("unknown option \"{}\"", k),
 			            "Known options: out_of_order, limit, lock_timeout, statement_timeout, lock_retries, retry_delay, "
-			            "resume, chain_non_transactional, lock_wait, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
+			            "resume, chain_non_transactional, lock_wait, lock_pid, drizzle_sync, drizzle_schema, drizzle_table, backup_file, backup_bytes; for "
 			            "dbkit_rollback also steps, to, reason, dry_run, through.");
 	});
 	if (o.drizzle_schema == "dbkit" || o.drizzle_schema == "pg_catalog" || o.drizzle_schema == "information_schema" ||
@@ -202,6 +205,17 @@ Options read_options(Jsonb *options, RollbackOptions *rollback, const std::vecto
 		            fmt::format("options \"drizzle_schema\"/\"drizzle_table\": {}.{} is not where drizzle keeps its table",
 		                        o.drizzle_schema, o.drizzle_table),
 		            "drizzle's default is \"drizzle\"; use the schema of your drizzle config's migrations.schema.");
+	// A call that reaches another server session than the one holding the client's deploy
+	// lock: a pooler in transaction mode (it would wait for its own lock, or run unguarded)
+	if (lock_pid != 0 && lock_pid != MyProcPid)
+		throw Error(DBKIT_LOCK_SHARED_SESSION,
+		            fmt::format("this call reached server session pid {}, but the deploy lock was taken in server "
+		                        "session pid {}: the connection goes through a pooler that gives each transaction to "
+		                        "another server session (pgbouncer's pool_mode = transaction or statement)",
+		                        MyProcPid, lock_pid),
+		            "Deploy over a direct connection, or through session pooling (pool_mode = session; Supabase's "
+		            "session pooler): a deploy holds its lock, and runs a non-transactional migration statement by "
+		            "statement, in one server session.");
 	return o;
 }
 

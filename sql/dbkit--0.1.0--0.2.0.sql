@@ -710,6 +710,12 @@ CREATE FUNCTION @extschema@.dbkit_deploy_unlock() RETURNS boolean
 AS 'MODULE_PATHNAME', 'dbkit_deploy_unlock' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_deploy_unlock() IS
     'Release the deploy lock this session took with CALL dbkit_deploy_lock()';
+-- A client whose statements a pooler in transaction mode handed to other server
+-- sessions cannot release its lock from them: it ends the idle session holding it.
+CREATE FUNCTION @extschema@.dbkit_deploy_unlock_stranded(pid integer) RETURNS boolean
+AS 'MODULE_PATHNAME', 'dbkit_deploy_unlock_stranded' LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION @extschema@.dbkit_deploy_unlock_stranded(integer) IS
+    'End the idle server session pid that holds dbkit''s deploy lock (left by a deploy through a pooler in transaction mode)';
 CREATE FUNCTION @extschema@.dbkit_deploy_lock_holder() RETURNS text
 AS 'MODULE_PATHNAME', 'dbkit_deploy_lock_holder' LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.dbkit_deploy_lock_holder() IS

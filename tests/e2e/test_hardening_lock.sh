@@ -280,4 +280,47 @@ assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'pooled2'")" "po
 psql -X -q -d "$POOLED" -c "SELECT dbkit_deploy_unlock()" >/dev/null
 run migrate --dir "$F" --url "$POOLED"
 assert_eq 0 "$RC" "pooler: once released, the deploy applies: $ERR"
+# A pooler that hands each transaction to another server session (round robin, warm
+# connections): the deploy's next statement after CALL dbkit_deploy_lock() reached another
+# one and waited on its own lock, which then stayed with the idle pooled session and
+# stopped every later deploy, direct ones too (found by an attack). Now the client sees the
+# holder is another session right after taking the lock, refuses (DK022) and ends that
+# idle session as it exits; and a call whose "lock_pid" is not its server session is
+# refused at once instead of waiting.
+case_begin "pooler: each transaction in another server session"
+cat >"$PGB/pgb_rr.ini" <<INI
+[databases]
+* = host=$PGHOST port=$PGPORT
+[pgbouncer]
+listen_addr =
+listen_port = 6440
+unix_socket_dir = $PGB
+auth_type = trust
+auth_file = $PGB/users.txt
+pool_mode = transaction
+default_pool_size = 3
+min_pool_size = 3
+server_round_robin = 1
+logfile = $PGB/pgb_rr.log
+pidfile = $PGB/pgb_rr.pid
+INI
+[[ $(id -u) -eq 0 ]] && chown -R postgres "$PGB"
+as_pgb pgbouncer -d "$PGB/pgb_rr.ini"
+E2E_CLEANUP+=('kill $(cat "$PGB/pgb_rr.pid") 2>/dev/null')
+for _ in $(seq 50); do [[ -S $PGB/.s.PGSQL.6440 ]] && break; sleep 0.1; done
+RR="host=$PGB port=6440 dbname=$PGDATABASE user=$PGUSER"
+for i in 1 2 3; do psql -X -q -d "$RR" -c "SELECT pg_sleep(0.5)" >/dev/null & done
+wait
+printf 'CREATE TABLE "pooled3" ("id" integer);\n' >"$F/0006_pooled3.sql"
+write_journal "$F"
+run migrate --dir "$F" --url "$RR"
+assert_eq 1 "$RC" "round robin: refused"
+assert_contains "$ERR" "the deploy lock was taken in server session pid" "round robin: says the statements reach other server sessions"
+assert_contains "$ERR" "DK022" "round robin: SQLSTATE DK022"
+assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'pooled3'")" "round robin: nothing applied"
+assert_eq "" "$(q "SELECT dbkit_deploy_lock_holder()")" "round robin: the lock does not stay with a pooled session"
+run migrate --dir "$F"
+assert_eq 0 "$RC" "round robin: a direct deploy afterwards applies: $ERR"
+err=$("${PSQL[@]}" -c "SELECT count(*) FROM dbkit_apply('{}', '{\"lock_pid\": 1}')" 2>&1 || true)
+assert_contains "$err" "this call reached server session pid" "a call whose lock_pid is another server session: refused at once"
 finish
