@@ -48,8 +48,9 @@ constexpr int kRecent = 20;
 // still worth showing then. Any other failure is reported.
 bool read_stopped(Session &s, nlohmann::json &stopped, ServerError &err) {
 	stopped = nlohmann::json::array();
-	auto r = s.conn->query("SELECT tag, status, next_statement, statements, COALESCE(error, '') FROM dbkit.progress "
-	                       "ORDER BY started_at",
+	auto r = s.conn->query("SELECT tag, status, next_statement, statements, COALESCE(error, ''), "
+	                       "COALESCE(pg_catalog.to_jsonb(p) OPERATOR(pg_catalog.->>) 'direction', 'up') "
+	                       "FROM dbkit.progress p ORDER BY started_at",
 	                       {}, err);
 	if (!r)
 		return err.sqlstate == "42501";
@@ -66,7 +67,8 @@ bool read_stopped(Session &s, nlohmann::json &stopped, ServerError &err) {
 		bool live = r->get(i, 1) == "running" && !holders.empty();
 		stopped.push_back({{"tag", r->get(i, 0)}, {"status", r->get(i, 1)}, {"next_statement", std::stoi(r->get(i, 2))},
 		                   {"statements", std::stoi(r->get(i, 3))}, {"error", r->get(i, 4)}, {"live", live},
-		                   {"holder", live ? holders.substr(0, holders.find('\n')) : ""}});
+		                   {"holder", live ? holders.substr(0, holders.find('\n')) : ""},
+		                   {"direction", r->get(i, 5)}});
 	}
 	return true;
 }
@@ -80,10 +82,14 @@ void print_stopped(const nlohmann::json &stopped) {
 			continue;
 		}
 		std::string error = p["error"].get<std::string>();
-		fmt::print(out_stream(), "stopped: non-transactional migration {} {} at statement {} of {}{} (dbkit migrate --resume, or "
-		           "dbkit mark-applied)\n",
+		// a rollback's down file goes on with rollback --resume or ends with forget (migrate
+		// and mark-applied are refused while it is half-done)
+		bool down = p.value("direction", "up") == "down";
+		fmt::print(out_stream(), "stopped: {} {} {} at statement {} of {}{} ({})\n",
+		           down ? "the rollback (non-transactional down file) of" : "non-transactional migration",
 		           p["tag"].get<std::string>(), p["status"].get<std::string>(), p["next_statement"].get<int>(),
-		           p["statements"].get<int>(), error.empty() ? "" : ": " + error);
+		           p["statements"].get<int>(), error.empty() ? "" : ": " + error,
+		           down ? "dbkit rollback --resume, or dbkit forget" : "dbkit migrate --resume, or dbkit mark-applied");
 	}
 }
 

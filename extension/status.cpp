@@ -27,22 +27,26 @@ DBKIT_FUNCTION(dbkit_folder_status) {
 	core::Plan plan = plan_against_database(lf, opts);
 	// a non-transactional migration that stopped half-way says where; one whose run still
 	// holds the deploy lock is running now, not stopped (no advice to resume a live run)
-	spi::execute("SELECT tag, status, next_statement, statements, error FROM dbkit.progress");
+	spi::execute("SELECT tag, status, next_statement, statements, error, "
+	             "coalesce(pg_catalog.to_jsonb(p) ->> 'direction', 'up') FROM dbkit.progress p");
 	std::map<std::string, std::string> stopped;
-	std::vector<std::tuple<std::string, std::string, std::string, std::string, std::optional<std::string>>> rows;
+	std::vector<std::tuple<std::string, std::string, std::string, std::string, std::optional<std::string>, bool>> rows;
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		rows.emplace_back(*spi::get_text(i, 1), *spi::get_text(i, 2), spi::get_text(i, 3).value_or("?"),
-		                  spi::get_text(i, 4).value_or("?"), spi::get_text(i, 5));
+		                  spi::get_text(i, 4).value_or("?"), spi::get_text(i, 5),
+		                  spi::get_text(i, 6) == std::optional<std::string>("down"));
 	std::string holders = rows.empty() ? std::string() : deploy_lock_holders();
 	if (!holders.empty() && core::only_settle_worker(holders))
 		holders.clear();
-	for (const auto &[tag, status, next, total, error] : rows) {
+	for (const auto &[tag, status, next, total, error, down] : rows) {
+		const char *what = down ? "rollback (non-transactional down file)" : "non-transactional run";
 		if (status == "running" && !holders.empty())
-			stopped[tag] = fmt::format("non-transactional run running now at statement {} of {}, by {}", next, total,
+			stopped[tag] = fmt::format("{} running now at statement {} of {}, by {}", what, next, total,
 			                           holders.substr(0, holders.find('\n')));
 		else
-			stopped[tag] = fmt::format("non-transactional run {} at statement {} of {}: {} (dbkit migrate --resume)",
-			                           status, next, total, error.value_or("interrupted"));
+			stopped[tag] = fmt::format("{} {} at statement {} of {}: {} ({})", what, status, next, total,
+			                           error.value_or("interrupted"),
+			                           down ? "dbkit rollback --resume, or dbkit forget" : "dbkit migrate --resume");
 	}
 	spi::finish();
 	for (auto &it : plan.items)

@@ -371,6 +371,13 @@ assert_contains "$ERR" "dbkit rollback --resume --steps 1 --reason ..." "and how
 assert_eq 0 "$(q "SELECT count(*) FROM pg_class WHERE relname = 'n_w'")" "the statement before it stays done (outside a transaction)"
 assert_eq "0000_n 0001_idx 0002_w 0003_idx2" "$(history)" "the migration is still recorded as applied"
 assert_eq "down failed 2" "$(q "SELECT direction || ' ' || status || ' ' || next_statement FROM dbkit.progress")" "the stopping point is recorded"
+# status gives the rollback's next step (it said migrate --resume or mark-applied, both refused; an attack)
+run status
+assert_contains "$OUT" "stopped: the rollback (non-transactional down file) of 0003_idx2 failed at statement 2 of 2" "status says the rollback stopped"
+assert_contains "$OUT" "(dbkit rollback --resume, or dbkit forget)" "status: and what goes on with it"
+run status --dir "$m"
+assert_contains "$OUT" "rollback (non-transactional down file) failed at statement 2 of 2" "status --dir says so too"
+assert_contains "$OUT" "dbkit rollback --resume, or dbkit forget" "status --dir: and what goes on with it"
 run migrate --dir "$m"
 assert_eq 1 "$RC" "migrate refuses while the rollback is half-done"
 assert_contains "$ERR" "the rollback of migration 0003_idx2 (non-transactional down file) stopped at statement 2 of 2" "saying so"
