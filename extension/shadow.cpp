@@ -206,8 +206,50 @@ void fold_enums(std::vector<Step> &steps) {
 					inner = core::enum_in_do_block(strVal(d->arg));
 			}
 			Node *t = inner ? tree_of(*inner) : nullptr;
-			if (t && IsA(t, CreateEnumStmt) && !open.count(type_key(castNode(CreateEnumStmt, t)->typeName)))
+			if (t && IsA(t, CreateEnumStmt) && !open.count(type_key(castNode(CreateEnumStmt, t)->typeName))) {
 				open_enum(i, castNode(CreateEnumStmt, t), true);
+				continue;
+			}
+			// Any other DO block may add values itself (flowglad's 0109: IF the type exists
+			// ADD VALUE IF NOT EXISTS 'refunded'): folding a later ADD VALUE ahead of it gave
+			// the labels another order than every real run. Its ADD VALUE IF NOT EXISTS is
+			// folded in its place (the block then finds the value there); an enum it names
+			// otherwise is folded no further.
+			std::string body;
+			foreach (lc, castNode(DoStmt, n)->args) {
+				DefElem *d = lfirst_node(DefElem, lc);
+				if (strcmp(d->defname, "as") == 0 && d->arg && IsA(d->arg, String))
+					body = strVal(d->arg);
+			}
+			std::string lower = body;
+			for (char &ch : lower)
+				ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+			std::set<std::pair<std::string, std::string>> folded_here;
+			for (size_t at = lower.find("alter type"); at != std::string::npos; at = lower.find("alter type", at + 1)) {
+				size_t end = body.find(';', at);
+				Node *a = tree_of(body.substr(at, end == std::string::npos ? std::string::npos : end - at));
+				if (!a || !IsA(a, AlterEnumStmt) || castNode(AlterEnumStmt, a)->oldVal)
+					continue;
+				auto *ae = castNode(AlterEnumStmt, a);
+				auto it = open.find(type_key(ae->typeName));
+				if (it == open.end() || !ae->skipIfNewValExists)
+					continue;
+				core::EnumAdd add{ae->newVal, std::nullopt, !ae->newValIsAfter, true};
+				if (ae->newValNeighbor)
+					add.neighbor = std::string(ae->newValNeighbor);
+				it->second.adds.push_back(add);  // the block itself still runs: not skipped
+				folded_here.insert(it->first);
+			}
+			std::vector<std::pair<std::string, std::string>> named;
+			for (const auto &[key, o] : open) {
+				std::string name = key.second;
+				for (char &ch : name)
+					ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+				if (!folded_here.count(key) && lower.find(name) != std::string::npos)
+					named.push_back(key);
+			}
+			for (const auto &key : named)
+				close(key);
 		} else if (IsA(n, AlterEnumStmt)) {
 			auto *a = castNode(AlterEnumStmt, n);
 			auto key = type_key(a->typeName);

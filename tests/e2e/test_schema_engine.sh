@@ -643,6 +643,30 @@ sed 's/--> statement-breakpoint//' "$PR"/000*.sql >"$WORK/schema-rename.sql"
 run generate probe --dir "$PR" --schema "$WORK/schema-rename.sql" --check
 assert_eq 0 "$RC" "schema rename: generate --check builds it too ($OUT $ERR)"
 
+# An earlier ADD VALUE inside a DO block the fold cannot read as drizzle's pattern
+# (flowglad's 0109, sweep 7): a later ADD VALUE was folded ahead of it, so the code's side
+# had the labels in another order than every real run (false drift, and generate planned
+# recreating the enum, rewriting its tables).
+case_begin shadow/enum-value-added-in-a-do-block
+fresh_db eng_enum_do
+PE=$WORK/enum-do
+mkdir -p "$PE"
+printf '%s\n' 'CREATE TYPE "PaymentStatus" AS ENUM ('"'canceled', 'processing', 'succeeded'"');--> statement-breakpoint' \
+	'CREATE TABLE "payments" ("id" serial PRIMARY KEY, "status" "PaymentStatus" NOT NULL);' >"$PE/0000_init.sql"
+printf '%s\n' 'DO $$ BEGIN' "  IF NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = 'PaymentStatus') THEN" \
+	"    CREATE TYPE \"PaymentStatus\" AS ENUM ('pending', 'completed', 'failed', 'refunded');" '  ELSE' \
+	"    ALTER TYPE \"PaymentStatus\" ADD VALUE IF NOT EXISTS 'refunded';" '  END IF;' 'END $$;' >"$PE/0001_refunded.sql"
+printf '%s\n' "ALTER TYPE \"PaymentStatus\" ADD VALUE IF NOT EXISTS 'failed';" >"$PE/0002_failed.sql"
+printf '%s\n' "ALTER TABLE \"payments\" ALTER COLUMN \"status\" SET DEFAULT 'failed';" >"$PE/0003_use.sql"
+write_journal "$PE"
+run migrate --dir "$PE" --transaction each
+assert_eq 0 "$RC" "enum in a DO block: migrates: $ERR"
+run drift --dir "$PE"
+assert_eq 0 "$RC" "enum in a DO block: drift --dir finds the labels in the order the runs left them ($OUT $ERR)"
+pg_dump -s -d eng_enum_do -n public >"$WORK/enum-do.sql"
+run generate probe --dir "$PE" --schema "$WORK/enum-do.sql" --check
+assert_eq 0 "$RC" "enum in a DO block: generate --check with a dump of the database: nothing to generate ($OUT $ERR)"
+
 # A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
 # an empty auth, so the stand-in never came; and a schema only a pending migration names
 # was reported as added (sweep 6)
