@@ -240,6 +240,12 @@ std::vector<LintFinding> lint_migration(const std::vector<LintStatement> &stmts,
 		// PostgreSQL reads from pg_enum without the check that raises 55P04.
 		// Nor is a new enum's label list (glitter-nextjs: 'failed' added to one enum, then
 		// CREATE TYPE ... AS ENUM (..., 'failed') of another): its labels are not values in use.
+		// From a new enum with the same label on, a quoted 'value' may be that enum's (ctrlplane:
+		// 'resource' added to scope_type, then variable_scope AS ENUM ('resource', ...) used): no
+		// longer told a use of the added one.
+		if (s.kind == LintStatement::Kind::CreateEnum)
+			for (auto it = added_enum_values.begin(); it != added_enum_values.end();)
+				it = s.text.find("'" + it->first + "'") != std::string::npos ? added_enum_values.erase(it) : std::next(it);
 		for (const auto &[value, where] : added_enum_values)
 			if (s.kind != LintStatement::Kind::AddEnumValue && s.kind != LintStatement::Kind::CreateEnum &&
 			    s.text.find("'" + value + "'") != std::string::npos)
@@ -502,6 +508,10 @@ std::vector<RunFinding> lint_run(const std::vector<RunMigration> &run) {
 		std::set<std::string> waived = waived_rules(std::string(m.file_text));
 		std::set<std::string> said;  // one finding per value and migration
 		for (const auto &s : *m.statements) {
+			if (s.kind == LintStatement::Kind::CreateEnum)  // its labels may be what later statements use
+				added.erase(std::remove_if(added.begin(), added.end(),
+				                           [&](const Added &a) { return s.text.find("'" + a.value + "'") != std::string::npos; }),
+				            added.end());
 			if (s.kind == LintStatement::Kind::AddEnumValue || s.kind == LintStatement::Kind::CreateEnum ||
 			    waived.count("tx.enum-value-used"))
 				continue;

@@ -109,6 +109,14 @@ TEST(Lint, RenameAndEnumAndFk) {
 	EXPECT_FALSE(has(lint_migration({add_value, new_enum}, "", {}), "tx.enum-value-used"));
 	std::vector<LintStatement> adds{add_value}, creates{new_enum};
 	EXPECT_TRUE(lint_run({{"0001_a.sql", &adds, "", false}, {"0002_b.sql", &creates, "", false}}).empty());
+	// and after it, a quoted 'archived' may be the new enum's (ctrlplane's variable_scope 'resource'):
+	// no longer told a use of the added value, in the same file or later in the run
+	use.number = 3;
+	EXPECT_FALSE(has(lint_migration({add_value, new_enum, use}, "", {}), "tx.enum-value-used"));
+	std::vector<LintStatement> creates_and_uses{new_enum, use};
+	EXPECT_TRUE(lint_run({{"0001_a.sql", &adds, "", false}, {"0002_b.sql", &creates_and_uses, "", false}}).empty());
+	std::vector<LintStatement> uses_only{use};
+	EXPECT_FALSE(lint_run({{"0001_a.sql", &adds, "", false}, {"0002_b.sql", &uses_only, "", false}}).empty());
 	auto create = stmt(LintStatement::Kind::CreateTable, {"posts"});
 	create.has_primary_key = true;
 	create.foreign_keys = {{"user_id"}};
