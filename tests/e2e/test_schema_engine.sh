@@ -689,6 +689,8 @@ write_journal "$PP" 0000_first 0001_fk
 run drift --dir "$PP"
 assert_eq 0 "$RC" "pending: auth, named only by a pending migration, is not the code's drift ($OUT $ERR)"
 assert_not_contains "$OUT" "schema auth" "pending: not called added"
+assert_contains "$OUT" "(its applied migrations; 1 pending, compared once applied: dbkit status --dir lists it)" \
+	"pending: the match says the pending migration is not compared (it said nothing; sweep 7)"
 fresh_db eng_platform_snap
 q "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)" >/dev/null
 run migrate --dir "$PS"
