@@ -11,6 +11,7 @@
 #include "core/lock_holder.hpp"
 #include "exit_codes.hpp"
 #include "folder_reader.hpp"
+#include "version.hpp"
 #include "report.hpp"
 #include "status_cache.hpp"
 
@@ -317,9 +318,12 @@ int cmd_init(const Common &c) {
 		print_server_error("cannot inspect the database", err);
 		return kConnection;
 	}
-	// An installed extension is brought to the version the server has (a no-op when current).
+	// An installed extension is brought to the version the server has; one at this client's
+	// version is left alone (ALTER EXTENSION writes: it failed on a standby, or a database
+	// read-only by default, with nothing to do)
+	const bool current = before->rows() == 1 && before->get(0, 0) == kVersion;
 	const char *sql = before->rows() == 0 ? "CREATE EXTENSION IF NOT EXISTS dbkit" : "ALTER EXTENSION dbkit UPDATE";
-	if (!s.conn->query(sql, {}, err)) {
+	if (!current && !s.conn->query(sql, {}, err)) {
 		print_server_error(before->rows() == 0 ? "cannot create the extension" : "cannot update the extension", err);
 		return kConnection;
 	}

@@ -90,6 +90,8 @@ done
 run status --dir "$d"
 assert_eq 0 "$RC" "read-only by default: status still reads: $ERR"
 assert_contains "$OUT" "0005_ro" "read-only by default: status lists the pending migration"
+run init
+assert_eq 0 "$RC" "read-only by default: init with the extension current changes nothing and succeeds (an attack: exit 3): $ERR"
 PGOPTIONS="-c default_transaction_read_only=off" q "ALTER DATABASE session_defaults RESET default_transaction_read_only"
 q "DROP OWNED BY s7_deployer; DROP ROLE s7_deployer"
 # A database not in UTF8 (found by an attack): one character its encoding cannot hold,
