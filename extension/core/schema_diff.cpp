@@ -2358,10 +2358,29 @@ struct Planner {
 			std::string table = constraint_table(k);
 			if ((t && canon(*t) == canon(from.at(k)) && !recreate.count(k)) || !table_in(to, table))
 				continue;
-			for (auto &fk : keys(from, "constraint"))
-				if (sget(from.at(fk), "type") == "foreign key" && to.count(fk) &&
-				    mentions(sget(from.at(fk), "definition"), table))
-					recreate.insert(fk);
+			// only those on that key's columns (pluggedin, sweep 7: a one-statement down file
+			// that dropped a unique constraint re-added 20 foreign keys on other columns, each
+			// scanning its table); when a definition cannot be read, all of them, as before
+			std::vector<std::string> kcols;
+			const std::string kdef = sget(from.at(k), "definition");
+			size_t open = kdef.find('('), close = open == std::string::npos ? open : kdef.find(')', open);
+			if (close != std::string::npos)
+				for (auto &c : split_list(kdef.substr(open + 1, close - open - 1)))
+					kcols.push_back(c);
+			std::sort(kcols.begin(), kcols.end());
+			for (auto &fk : keys(from, "constraint")) {
+				if (sget(from.at(fk), "type") != "foreign key" || !to.count(fk) ||
+				    !mentions(sget(from.at(fk), "definition"), table))
+					continue;
+				std::string rt;
+				std::vector<std::string> rcols;
+				if (!kcols.empty() && fk_references(sget(from.at(fk), "definition"), rt, rcols)) {
+					std::sort(rcols.begin(), rcols.end());
+					if (rcols != kcols)
+						continue;
+				}
+				recreate.insert(fk);
+			}
 		}
 		for (auto &k : keys(from, "constraint")) {
 			auto *t = get(to, k);

@@ -384,6 +384,14 @@ TEST(SchemaDiff, ForeignKeysReferencingADroppedKeyAreRecreated) {
 	EXPECT_LT(add_uq, add_fk) << dump(r);
 	// the key unchanged: the foreign key is left alone
 	EXPECT_TRUE(diff_schemas(S(kUsers + posts), S(kUsers + posts)).statements.empty());
+	// a unique constraint on other columns dropped: the foreign key on id stays as it is
+	// (pluggedin, sweep 7: dropping one unique constraint re-added 20 foreign keys)
+	std::string email_unique = R"J(,
+	  "constraint:public.users.users_email_key": {"type": "unique", "definition": "UNIQUE (email)"},
+	  "index:public.users_email_key": {"table": "public.users", "definition": "CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email)"})J";
+	auto r2 = diff_schemas(S(kUsers + email_unique + posts), S(kUsers + posts), o);
+	EXPECT_GE(at(r2, "DROP CONSTRAINT users_email_key"), 0) << dump(r2);
+	EXPECT_EQ(at(r2, "posts_user_id_fkey"), -1) << dump(r2);
 }
 
 TEST(SchemaDiff, EnumValuesAddedInOneTransactionRecreateTheType) {
