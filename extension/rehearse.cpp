@@ -2,7 +2,8 @@
 // each pending migration: up, down, up, inside a subtransaction that is always
 // rolled back; after the down the schema must be what it was before the up, and
 // the second up must build what the first built (compared as the schema engine
-// compares: dbkit.snapshot() without owners, privileges and column positions).
+// compares: dbkit.snapshot() without owners, privileges and column positions; owners and
+// privileges the down file leaves are noted on the result).
 // dbkit_reverse(folder, tag, options): the down file the engine computes for a
 // migration, from the schema after it to the schema before it, with what it
 // cannot restore (data a drop lost, data changes) listed instead of guessed.
@@ -78,6 +79,20 @@ core::Migration down_of(const core::Migration &m) {
 }  // namespace dbkit
 
 using namespace dbkit;
+
+namespace {
+// A snapshot with owners and privileges: everything but column positions (a column a down
+// file drops and its up adds again comes back last) and the reprint notes.
+std::map<std::string, std::string> exact(const std::string &snapshot) {
+	spi::execute("SELECT key, (value - '{position,reprinted}'::text[])::text FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb) "
+	             "WHERE key <> 'dbkit:format'",
+	             {spi::text(snapshot)});
+	std::map<std::string, std::string> out;
+	for (uint64_t i = 0; i < spi::rows(); ++i)
+		out.emplace(*spi::get_text(i, 1), *spi::get_text(i, 2));
+	return out;
+}
+}  // namespace
 
 DBKIT_FUNCTION(dbkit_rehearse) {
 	if (PG_ARGISNULL(0))
@@ -167,14 +182,21 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 			const char *phase = nullptr;  // where an error came from, once the up has run
 			bool after_failure = false;   // the up ran, then something failed: go on after the catch
 			try {
-				auto before = comparable(live_snapshot());
+				std::string before_text = live_snapshot();
+				auto before = comparable(before_text);
 				run_statements(m, up_stmts);
 				phase = "running the down file";
 				auto after_up = comparable(live_snapshot());
 				run_statements(down, down_stmts);
 				phase = "running the up again after the down file";
-				auto after_down = comparable(live_snapshot());
+				std::string after_down_text = live_snapshot();
+				auto after_down = comparable(after_down_text);
 				std::string wrong = differences(before, after_down);
+				// owners and privileges the up changed and the down file leaves: said (an
+				// attack: a down file leaving the up's GRANT and OWNER TO passed silently), not
+				// "wrong", as the schema engine leaves them to the environment (a computed down
+				// file does not REVOKE)
+				std::string left = wrong.empty() ? differences(exact(before_text), exact(after_down_text)) : "";
 				if (!wrong.empty()) {
 					row("wrong", fmt::format("after {} the schema is not what it was before {}: {}", m.down_file,
 					                         m.file, wrong));
@@ -196,7 +218,9 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 				                      up_stmts.size(), down_stmts.size(),
 				                      adapted.empty() ? ""
 				                                      : " (" + adapted + " rehearsed inside the transaction, "
-				                                                         "without CONCURRENTLY)"));
+				                                                         "without CONCURRENTLY)") +
+				                      (left.empty() ? "" : fmt::format("; owners or privileges {} changes are left by {}: {}",
+				                                                        m.file, m.down_file, left)));
 			} catch (const PgError &e) {
 				std::string msg = e.edata()->message ? e.edata()->message : "error";
 				own.rollback();

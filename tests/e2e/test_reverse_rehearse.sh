@@ -92,6 +92,32 @@ assert_match "$OUT" "wrong +0002_column +after 0002_column.down.sql the schema i
 	"naming the migration and what is left behind"
 assert_match "$OUT" "ok +0003_index" "what follows is still rehearsed, on the schema the up built"
 
+# a down file that leaves its up's GRANT and OWNER TO in place (an attack: it passed
+# silently). The schema engine leaves owners and privileges to the environment (a computed
+# down file does not REVOKE), so the rehearsal passes, and says what is left.
+case_begin rehearse/owners-and-privileges-count
+fresh_db rev_grants
+q "DROP ROLE IF EXISTS rev_reader; CREATE ROLE rev_reader"
+G=$WORK/grants
+mkdir -p "$G"
+printf 'CREATE TABLE "g" ("id" integer PRIMARY KEY);\n' >"$G/0000_g.sql"
+printf 'DROP TABLE "g";\n' >"$G/0000_g.down.sql"
+printf 'GRANT SELECT ON "g" TO rev_reader;\n--> statement-breakpoint\nALTER TABLE "g" OWNER TO rev_reader;\n' >"$G/0001_grant.sql"
+printf 'SELECT 1;\n' >"$G/0001_grant.down.sql"
+write_journal "$G"
+write_journal "$G" 0000_g
+run migrate --dir "$G"
+write_journal "$G" 0000_g 0001_grant
+run migrate --rehearse --dir "$G"
+assert_eq 0 "$RC" "a down file that leaves the up's grant and owner: the schema is right, so it passes ($OUT)"
+assert_contains "$OUT" "owners or privileges 0001_grant.sql changes are left by 0001_grant.down.sql" "but says what it leaves"
+assert_contains "$OUT" "rev_reader" "naming the role"
+printf 'ALTER TABLE "g" OWNER TO CURRENT_USER;\n--> statement-breakpoint\nREVOKE SELECT ON "g" FROM rev_reader;\n' >"$G/0001_grant.down.sql"
+run migrate --rehearse --dir "$G"
+assert_eq 0 "$RC" "a down file that gives both back: rehearsal passes ($OUT $ERR)"
+assert_not_contains "$OUT" "owners or privileges" "and nothing is said left"
+q "DROP OWNED BY rev_reader; DROP ROLE rev_reader"
+
 ###############################################################################
 # Non-transactional files are rehearsed by their schema effect (CONCURRENTLY removed)
 case_begin rehearse/non-transactional
