@@ -241,6 +241,7 @@ int cmd_accept_drift(const Common &c, const std::string &reason) {
 	if (int rc = take_deploy_lock(c, s, -1, "accept-drift failed"))
 		return rc;
 	ServerError err;
+	s.conn->label_next_params({"--reason"});
 	auto r = s.conn->query(fmt::format("SELECT objects, fingerprint FROM {}($1)", s.fn("dbkit_accept_drift")), {reason},
 	                       err);
 	if (!r) {
@@ -269,6 +270,7 @@ int cmd_drift_schema(const Common &c, const std::string &schema_file) {
 	if (int rc = open_session(c, s))
 		return rc;
 	ServerError err;
+	s.conn->label_next_params({schema_file});
 	auto r = s.conn->query(fmt::format("SELECT kind, object, change, detail, expected::pg_catalog.text, "
 	                                   "actual::pg_catalog.text, schema FROM {}($1, $2::pg_catalog.jsonb)",
 	                                   s.fn("dbkit_drift_schema")),

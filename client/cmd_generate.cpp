@@ -129,6 +129,7 @@ int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 		std::vector<std::string> params{payload_text(payload), engine_options(o).dump()};
 		if (sql)
 			params.push_back(*sql);
+		s.conn->label_next_params({"", "", o.schema_file});
 		r = s.conn->query(
 		    fmt::format("SELECT step, statement, no_transaction, data_loss, hazards::pg_catalog.text, object, comment "
 		                "FROM {}({}($1::pg_catalog.jsonb, $2::pg_catalog.jsonb), {}, $2::pg_catalog.jsonb)",
@@ -211,6 +212,7 @@ int cmd_generate(const Common &c, const std::string &name, SchemaOptions o) {
 		if (o.from_snapshot) {
 			snapshot_body = nlohmann::ordered_json::parse(*prev_text, nullptr, false);
 		} else {
+			s.conn->label_next_params({o.schema_file});
 			auto sr = s.conn->query(fmt::format("SELECT {}($1, $2::pg_catalog.jsonb)::pg_catalog.text",
 			                                    s.fn("dbkit_drizzle_snapshot_from_sql")),
 			                        {*sql, engine_options(o).dump()}, err);

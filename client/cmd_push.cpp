@@ -28,6 +28,7 @@ int cmd_push(const Common &c, SchemaOptions o) {
 		nlohmann::json opts = engine_options(o);
 		if (dry_run)
 			opts["dry_run"] = true;
+		s.conn->label_next_params({o.schema_file});
 		return s.conn->query(fmt::format("SELECT step, statement, hazards::pg_catalog.text, rows_at_risk, applied, "
 		                                 "plan_sha256 FROM {}($1, $2::pg_catalog.jsonb)",
 		                                 s.fn("dbkit_push")),

@@ -28,6 +28,7 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 	std::vector<std::string> params;
 	nlohmann::json opts = server_options(m);  // where drizzle's table is, as for migrate
 	if (action == "forget") {
+		s.conn->label_next_params({"", "--reason"});
 		r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1, $2, $3::pg_catalog.jsonb)",
 		                              s.fn("dbkit_forget")),
 		                  {tag, reason, s.with_lock(opts).dump()}, err);
@@ -40,11 +41,13 @@ int cmd_repair(const Common &c, const std::string &action, const std::string &ta
 			                              "$3::pg_catalog.jsonb)",
 			                              s.fn(fn)),
 			                  {payload_text(payload), tag, s.with_lock(opts).dump()}, err);
-		else
+		else {
+			s.conn->label_next_params({"", "", "--reason"});
 			r = s.conn->query(fmt::format("SELECT tag, idx, action, hash FROM {}($1::pg_catalog.jsonb, $2, $3, "
 			                              "$4::pg_catalog.jsonb)",
 			                              s.fn(fn)),
 			                  {payload_text(payload), tag, reason, s.with_lock(opts).dump()}, err);
+		}
 	}
 	auto notices = s.conn->take_notices();
 	if (!c.json)

@@ -119,6 +119,8 @@ std::optional<Result> Connection::query(const std::string &sql, const std::vecto
 	PGresult *res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
 	                             nullptr, nullptr, 0);
 	ExecStatusType st = PQresultStatus(res);
+	std::vector<std::string> labels = std::move(param_labels_);
+	param_labels_.clear();
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return Result(res);
 	err = ServerError{};
@@ -147,7 +149,7 @@ std::optional<Result> Connection::query(const std::string &sql, const std::vecto
 		else if (err.sqlstate == "42501" && err.hint.empty())
 			explain_not_granted(err);
 		else if (err.sqlstate == "22P05")
-			explain_untranslatable(err, params);
+			explain_untranslatable(err, params, labels);
 		diagnosing_ = false;
 	}
 	return std::nullopt;

@@ -58,6 +58,9 @@ public:
 	// What a notice that names no migration statement is said to come from (a statement
 	// the client runs itself, outside the server's functions); empty: nothing.
 	void set_notice_where(std::string where) { notice_where_ = std::move(where); }
+	// What the next query's parameters hold, when one is not a folder's payload (--schema
+	// FILE's path, "--reason"): named in an encoding error. Used by that query only.
+	void label_next_params(std::vector<std::string> labels) { param_labels_ = std::move(labels); }
 
 private:
 	void explain_ambiguous(ServerError &err);
@@ -67,6 +70,7 @@ private:
 	std::vector<Notice> notices_;
 	std::set<std::string> seen_notices_;  // dbkit's folder findings this connection received: a repeat is dropped
 	std::string notice_where_;
+	std::vector<std::string> param_labels_;
 };
 
 // libpq waits forever for a server that accepts the TCP connection and never answers (a

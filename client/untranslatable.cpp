@@ -57,8 +57,16 @@ void walk(const nlohmann::json &j, const std::string &name, std::string_view byt
 		if (auto u = locate(name, j.get_ref<const std::string &>(), bytes))
 			found.push_back(*u);
 	} else if (j.is_object()) {
-		for (const auto &[key, value] : j.items())
-			walk(value, key == "journal" ? "meta/_journal.json" : key, bytes, found);
+		for (const auto &[key, value] : j.items()) {
+			if (key.find(bytes) != std::string::npos) {
+				UntranslatableAt u;
+				u.file = key;
+				u.character = std::string(bytes);
+				u.in_name = true;
+				found.push_back(u);
+			}
+			walk(value, key == "journal" ? "meta/_journal.json" : key == "reason" ? "--reason" : key, bytes, found);
+		}
 	} else if (j.is_array()) {
 		for (const auto &value : j)
 			walk(value, name, bytes, found);
@@ -89,18 +97,25 @@ std::string hex_bytes(std::string_view bytes) {
 }
 
 std::string where(const UntranslatableAt &u) {
+	if (u.in_name)
+		return fmt::format("the file name {}", u.file);
 	return u.file.empty() ? fmt::format("line {}, column {}", u.line, u.column)
 	                      : fmt::format("{}, line {}, column {}", u.file, u.line, u.column);
 }
 
 }  // namespace
 
-void explain_untranslatable(ServerError &err, const std::vector<std::string> &params) {
+void explain_untranslatable(ServerError &err, const std::vector<std::string> &params,
+                            const std::vector<std::string> &labels) {
 	std::string bytes = untranslatable_bytes(err.message);
 	std::vector<UntranslatableAt> found;
-	for (const auto &p : params)
-		if (found.empty())
-			found = find_untranslatable(p, bytes);
+	for (size_t i = 0; i < params.size() && found.empty(); ++i) {
+		found = find_untranslatable(params[i], bytes);
+		if (i < labels.size() && !labels[i].empty())
+			for (auto &u : found)
+				if (u.file.empty())
+					u.file = labels[i];
+	}
 	if (found.empty())
 		return;
 	std::string encoding = "this one";
@@ -121,11 +136,23 @@ void explain_untranslatable(ServerError &err, const std::vector<std::string> &pa
 	} else {
 		err.message = fmt::format("{}: the character \"{}\" (UTF-8 bytes {}) has no equivalent in this database's "
 		                          "encoding, {}",
-		                          where(first), first.character, hex_bytes(first.character), encoding);
-		err.hint = fmt::format("dbkit sends each file whole, its comments too, and PostgreSQL converts it to {} "
-		                       "before anything runs: replace or remove the character (in a comment as well), or keep "
-		                       "this schema in a UTF8 database.{}",
-		                       encoding, nothing);
+		                          first.file == "--reason" && !first.in_name ? "the --reason text, column " +
+		                                                                           std::to_string(first.column)
+		                                                                     : where(first),
+		                          first.character, hex_bytes(first.character), encoding);
+		if (first.file == "--reason")
+			err.hint = fmt::format("The history keeps the reason in the database: write it with characters {} holds. "
+			                       "Nothing was applied or recorded.",
+			                       encoding);
+		else if (first.in_name)
+			err.hint = fmt::format("Rename it to characters {} holds (the history keeps migrations' names in the "
+			                       "database), or keep this schema in a UTF8 database.{}",
+			                       encoding, nothing);
+		else
+			err.hint = fmt::format("dbkit sends each file whole, its comments too, and PostgreSQL converts it to {} "
+			                       "before anything runs: replace or remove the character (in a comment as well), or "
+			                       "keep this schema in a UTF8 database.{}",
+			                       encoding, nothing);
 	}
 	if (found.size() > 1) {
 		err.detail = "The same character is also in:";

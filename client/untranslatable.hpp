@@ -17,6 +17,7 @@ struct UntranslatableAt {
 	int line = 0, column = 0;  // 1-based; column counts characters
 	std::string character;     // the character's UTF-8 bytes
 	bool bom = false;          // a UTF-8 byte-order mark at the file's start
+	bool in_name = false;      // in the file's name itself (a drizzle-kit 1.0 folder)
 };
 
 // The bytes of PostgreSQL's "character with byte sequence 0xf0 0x9f 0x9a 0x80 in
@@ -30,6 +31,9 @@ std::vector<UntranslatableAt> find_untranslatable(std::string_view param, std::s
 
 // 22P05 on a query whose parameters hold a payload: rewrites the error to name the
 // file, line and character, with what to do.
-void explain_untranslatable(ServerError &err, const std::vector<std::string> &params);
+// `labels[i]` names what parameter i holds when it is not a payload ("schema.sql" for
+// --schema FILE, "--reason"); empty: unnamed.
+void explain_untranslatable(ServerError &err, const std::vector<std::string> &params,
+                            const std::vector<std::string> &labels = {});
 
 }  // namespace dbkit::client

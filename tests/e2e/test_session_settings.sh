@@ -130,4 +130,10 @@ assert_contains "$ERR" "without a byte-order mark" "LATIN1, a BOM: says what to 
 printf 'CREATE TABLE "t2" ("id" integer);\n' >"$d/0001_emoji.sql"
 run migrate --dir "$d"
 assert_eq 0 "$RC" "LATIN1: fixed, it applies: $ERR"
+printf 'CREATE TABLE "t3" ("id" integer); -- \xf0\x9f\x9a\x80\n' >"$WORK/latin1_schema.sql"
+run drift --schema "$WORK/latin1_schema.sql"
+assert_contains "$ERR" "$WORK/latin1_schema.sql, line 1, column 38: the character" "LATIN1: drift --schema names the schema file"
+run accept-drift --reason $'deploy \xf0\x9f\x9a\x80'
+assert_contains "$ERR" "the --reason text, column 8: the character" "LATIN1: a --reason is named as such"
+assert_contains "$ERR" "write it with characters LATIN1 holds" "LATIN1: and what to do"
 finish
