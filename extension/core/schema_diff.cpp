@@ -3175,6 +3175,11 @@ JsonValue with_undeclared(const JsonValue &from, const JsonValue &to) {
 		if (out.members[i].first.rfind("sequence:", 0) == 0)
 			if (const JsonValue *o = out.members[i].second.find("owned_by"); o && o->kind == JsonValue::Kind::String)
 				owned.insert(o->string);
+		// a column the snapshot makes an identity has its own sequence: the serial's it had is
+		// not carried (PlanB's professors.id, sweep 7: carried, the identity's took <name>_seq1
+		// and the old one stayed)
+		if (out.members[i].first.rfind("column:", 0) == 0 && !sget(out.members[i].second, "identity").empty())
+			owned.insert(out.members[i].first.substr(7));
 	}
 	for (const auto &[key, f] : from.members) {
 		auto it = at.find(key);

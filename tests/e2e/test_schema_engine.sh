@@ -667,6 +667,32 @@ pg_dump -s -d eng_enum_do -n public >"$WORK/enum-do.sql"
 run generate probe --dir "$PE" --schema "$WORK/enum-do.sql" --check
 assert_eq 0 "$RC" "enum in a DO block: generate --check with a dump of the database: nothing to generate ($OUT $ERR)"
 
+# generate --from-snapshot making a serial an identity (PlanB's professors.id, sweep 7): the
+# serial's sequence was kept, the identity's became professors_id_seq1, and drift --dir kept
+# naming it against the snapshot. Now the old one is dropped and the new one takes its name.
+case_begin snapshot/serial-made-identity
+fresh_db eng_serial_identity
+PI=$WORK/serial-identity
+mkdir -p "$PI/meta"
+printf '%s\n' 'CREATE SCHEMA "content";' '--> statement-breakpoint' \
+	'CREATE TABLE IF NOT EXISTS "content"."professors" ("id" serial PRIMARY KEY NOT NULL, "name" text NOT NULL);' >"$PI/0000_init.sql"
+write_journal "$PI"
+printf '%s' '{"id":"11111111-1111-4111-8111-111111111111","prevId":"00000000-0000-0000-0000-000000000000","version":"7","dialect":"postgresql","tables":{"content.professors":{"name":"professors","schema":"content","columns":{"id":{"name":"id","type":"integer","primaryKey":true,"notNull":true,"identity":{"type":"always","name":"professors_id_seq","schema":"content","increment":"1","startWith":"1","minValue":"1","maxValue":"2147483647","cache":"1","cycle":false}},"name":{"name":"name","type":"text","primaryKey":false,"notNull":true}},"indexes":{},"foreignKeys":{},"compositePrimaryKeys":{},"uniqueConstraints":{},"policies":{},"checkConstraints":{},"isRLSEnabled":false}},"enums":{},"schemas":{"content":"content"},"sequences":{},"roles":{},"policies":{},"views":{},"_meta":{"columns":{},"schemas":{},"tables":{}}}' >"$PI/meta/0000_snapshot.json"
+run migrate --dir "$PI"
+q "INSERT INTO content.professors (name) VALUES ('a'), ('b')"
+run generate to_identity --from-snapshot --dir "$PI"
+assert_eq 0 "$RC" "serial made identity: generate writes the migration: $ERR"
+assert_contains "$OUT" "DROP SEQUENCE content.professors_id_seq" "serial made identity: the serial's sequence is dropped"
+run migrate --dir "$PI"
+assert_eq 0 "$RC" "serial made identity: it applies: $ERR"
+assert_eq "professors_id_seq" "$(q "SELECT string_agg(relname, ', ' ORDER BY relname) FROM pg_class WHERE relkind = 'S' AND relnamespace = 'content'::regnamespace")" \
+	"serial made identity: one sequence, under the identity's name"
+q "INSERT INTO content.professors (name) VALUES ('c')"
+assert_eq 3 "$(q "SELECT max(id) FROM content.professors")" "serial made identity: the identity continues where the serial stopped"
+run drift --dir "$PI"
+assert_eq 0 "$RC" "serial made identity: drift --dir is clean ($OUT $ERR)"
+assert_not_contains "$OUT" "professors_id_seq1" "serial made identity: no second sequence named"
+
 # A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
 # an empty auth, so the stand-in never came; and a schema only a pending migration names
 # was reported as added (sweep 6)

@@ -1491,3 +1491,21 @@ TEST(SchemaDiff, WhatAStandInCopiedIsNotPlannedFromASchemaFile) {
 	EXPECT_EQ(std::vector<std::string>{"CREATE TRIGGER t AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION public.f()"},
 	          sqls(r)) << dump(r);
 }
+
+// A drizzle snapshot that makes a serial column an identity (PlanB's professors.id, sweep
+// 7): the serial's sequence, which the snapshot does not declare, is not carried into the
+// desired side, so the plan drops it and the identity's sequence takes its name (carried,
+// the identity's was made as professors_id_seq1 and the old one stayed).
+TEST(SchemaDiff, SerialMadeIdentityBySnapshotDropsTheSerialSequence) {
+	JsonValue from = S(R"J("table:content.professors": {"kind": "table"},
+	  "column:content.professors.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('content.professors_id_seq'::regclass)"},
+	  "sequence:content.professors_id_seq": {"type": "integer", "owned_by": "content.professors.id"})J");
+	JsonValue to = S(R"J("table:content.professors": {"kind": "table"},
+	  "column:content.professors.id": {"position": 1, "type": "integer", "not_null": true, "identity": "always",
+	    "identity_options": {"sequence": "professors_id_seq"}})J");
+	JsonValue merged = with_undeclared(from, to);
+	EXPECT_EQ(merged.find("sequence:content.professors_id_seq"), nullptr);
+	auto r = diff_schemas(from, merged);
+	EXPECT_GE(at(r, "DROP SEQUENCE content.professors_id_seq"), 0) << dump(r);
+	EXPECT_GE(at(r, "RENAME TO professors_id_seq"), 0) << dump(r);
+}
