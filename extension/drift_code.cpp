@@ -32,7 +32,7 @@ namespace dbkit {
 namespace {
 
 // bumped when the snapshot reads more (2: comments, views' depends_on): older cached sides are built again;
-constexpr const char *kEngineVersion = "dbkit-shadow-6";  // 3: "reprinted" members; 4: live objects hidden from lookups by name; 5: stand-ins for the environment's schemas; 6: stand-ins of what the sources use, running no live code
+constexpr const char *kEngineVersion = "dbkit-shadow-7";  // 3: "reprinted" members; 4: live objects hidden from lookups by name; 5: stand-ins for the environment's schemas; 6: stand-ins of what the sources use, running no live code; 7: live prints reprinted
 
 // What the shadow takes from the live database besides the sources (shadow.cpp): drizzle's
 // schema and table when they exist, the schemas extensions live in, the comments of those
@@ -59,6 +59,8 @@ std::string cache_key(const std::vector<const core::Migration *> &sources, const
 		basis += "environment " + name + "\n";
 	for (const core::Migration *m : sources)
 		basis += m->file + "\n" + sha256_hex(m->sql) + "\n";
+	if (!opts.live_snapshot.empty())  // its prints are written back onto the built side (shadow_reprint.hpp)
+		basis += "live " + sha256_hex(opts.live_snapshot) + "\n";
 	return sha256_hex(basis);
 }
 
@@ -411,7 +413,9 @@ DBKIT_FUNCTION(dbkit_drift_schema) {
 	spi::connect();
 	std::string live_text = live_snapshot();
 	auto live = comparable(live_text);
-	std::string code_text = code_side({&m}, o.name, o.shadow);
+	ShadowOptions against_live = o.shadow;  // the live prints written back onto what the file builds
+	against_live.live_snapshot = live_text;
+	std::string code_text = code_side({&m}, o.name, against_live);
 	// a schema file with no COMMENT statement (drizzle-kit export) says nothing about comments
 	auto code = declares_comments(sql) ? comparable(code_text) : comparable(code_text, &live_text);
 	leave_out_environment(live, code_text, code);

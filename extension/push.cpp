@@ -101,7 +101,9 @@ DBKIT_FUNCTION(dbkit_push) {
 	std::string desired;
 	{
 		RunScope run;
-		desired = shadow_snapshot({&m}, o.shadow);
+		ShadowOptions against_live = o.shadow;  // the live prints written back onto what the file builds
+		against_live.live_snapshot = live;
+		desired = shadow_snapshot({&m}, against_live);
 	}
 	if (!declares_comments(sql))
 		desired = marked_without_comments(desired);

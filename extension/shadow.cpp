@@ -621,7 +621,7 @@ public:
 		    "    'environment_keys', (SELECT keys FROM platform)) ELSE value END), "
 		    "  '{}')::text FROM s",
 		    {spi::text(environment), spi::text(environment_keys), spi::text(platform_keys)});
-		return with_reprints(spi::get_text(0, 1).value_or("{}"));
+		return with_reprints(spi::get_text(0, 1).value_or("{}"), other_side);
 	}
 };
 
@@ -871,6 +871,7 @@ std::string shadow_read(const std::vector<const core::Migration *> &sources, con
 	for (const std::string &name : mentions.created)
 		if (!mentions.created_if_absent.count(name) || core::used_not_made(mentions, name).empty())
 			environment.erase(name);
+	reader.other_side = opts.live_snapshot;
 	std::set<std::string> found_missing;  // schemas PostgreSQL found a statement needs
 	for (;;) {  // ends: each round stands in for one more live schema, or returns
 		std::optional<std::string> needs;

@@ -21,6 +21,11 @@ struct ShadowOptions {
 	// Schemas of the environment the caller knows of beyond what the sources name (drift
 	// --dir: those the folder's pending migrations name and never create).
 	std::set<std::string> environment;
+	// The live schema's snapshot, when the built side is compared with it (drift --schema,
+	// push): a live print the built object differs from is written back onto the built
+	// object and, where PostgreSQL then stores what the built one holds, noted as its
+	// "reprinted" (shadow_reprint.hpp).
+	std::string live_snapshot;
 };
 
 // Runs the statements of `sources` in order (migrations of a folder, or one
@@ -48,6 +53,7 @@ public:
 	// platform has, of which a stand-in copies only what the sources use. A desired schema
 	// that declares them (a pg_dump -s with auth) asks for nothing the platform has.
 	std::string platform_keys = "[]";
+	std::string other_side;  // ShadowOptions::live_snapshot
 };
 // The shadow of shadow_snapshot with another reader.
 std::string shadow_read(const std::vector<const core::Migration *> &sources, const ShadowOptions &opts,

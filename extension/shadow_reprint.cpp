@@ -142,11 +142,14 @@ std::vector<Candidate> candidates(const core::JsonValue &snap) {
 
 }  // namespace
 
-std::string with_reprints(const std::string &snapshot) {
+std::string with_reprints(const std::string &snapshot, const std::string &other) {
 	core::JsonValue snap;
 	core::JsonError err;
 	if (!core::parse_json(snapshot, snap, err) || snap.kind != core::JsonValue::Kind::Object)
 		return snapshot;
+	core::JsonValue live;
+	if (!other.empty() && (!core::parse_json(other, live, err) || live.kind != core::JsonValue::Kind::Object))
+		live = core::JsonValue();
 	std::map<std::string, std::map<std::string, std::string>> found;  // key -> member (or domain constraint) -> print
 	std::map<std::string, std::string> by_text;  // member + print -> new print: a child's copy of its parent's check
 	std::vector<const Candidate *> refused;
@@ -181,8 +184,39 @@ std::string with_reprints(const std::string &snapshot) {
 		if (!again)
 			continue;
 		by_text[c.member + "\n" + c.printed] = *again;
-		if (*again != c.printed)
+		if (*again != c.printed) {
 			found[c.key][c.inner.empty() ? c.member : c.inner] = *again;
+			continue;
+		}
+		// the other side's print of it, written back here: the same object when PostgreSQL
+		// stores what this one holds
+		const core::JsonValue *o = c.inner.empty() && live.kind == core::JsonValue::Kind::Object ? live.find(c.key) : nullptr;
+		std::string theirs = o ? member_text(*o, c.member.c_str()) : std::string();
+		if (theirs.empty() || theirs == c.printed || theirs.find("::") == std::string::npos)
+			continue;
+		std::optional<std::string> written;
+		Subxact tx;
+		try {
+			for (std::string stmt : c.redo) {
+				for (size_t at = stmt.find(c.printed); at != std::string::npos; at = stmt.find(c.printed, at + theirs.size()))
+					stmt.replace(at, c.printed.size(), theirs);
+				spi::execute(stmt.c_str());
+			}
+			spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
+			if (spi::rows() == 1)
+				written = spi::get_text(0, 1);
+		} catch (const PgError &e) {
+			int code = e.edata()->sqlerrcode;
+			tx.rollback();
+			if (ERRCODE_TO_CATEGORY(code) == ERRCODE_OPERATOR_INTERVENTION ||
+			    ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES ||
+			    ERRCODE_TO_CATEGORY(code) == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+				throw;
+			continue;  // theirs does not apply here: a real difference
+		}
+		tx.rollback();
+		if (written && *written == c.printed)
+			found[c.key][c.member] = theirs;
 	}
 	for (const Candidate *c : refused)
 		if (auto it = by_text.find(c->member + "\n" + c->printed); it != by_text.end() && it->second != c->printed)

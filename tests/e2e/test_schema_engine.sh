@@ -693,6 +693,28 @@ run drift --dir "$PI"
 assert_eq 0 "$RC" "serial made identity: drift --dir is clean ($OUT $ERR)"
 assert_not_contains "$OUT" "professors_id_seq1" "serial made identity: no second sequence named"
 
+# A CHECK a migration made as varchar_col IN (...), against the same CHECK read from a
+# pg_dump -s of the database (pluggedin, sweep 7): PostgreSQL stores the dump's text another
+# way than the migration's, so push planned rebuilding the constraint and drift --schema
+# reported it. The live print is written back onto what the file builds: the same object.
+case_begin schema/check-printed-two-ways
+fresh_db eng_check_print
+PC2=$WORK/check-print
+mkdir -p "$PC2"
+printf '%s\n' 'CREATE TABLE "device_auth_codes" (' '	"id" serial PRIMARY KEY,' "	\"status\" varchar(20) DEFAULT 'pending' NOT NULL," \
+	"	CONSTRAINT \"device_auth_status_check\" CHECK (\"device_auth_codes\".\"status\" IN ('pending', 'approved', 'expired'))" ');' >"$PC2/0000_init.sql"
+write_journal "$PC2"
+run migrate --dir "$PC2"
+pg_dump -s -d eng_check_print -n public >"$WORK/check-print.sql"
+run push --schema "$WORK/check-print.sql" --dry-run
+assert_contains "$OUT" "already matches" "check printed two ways: push with a dump of the database has nothing to do ($OUT)"
+run drift --schema "$WORK/check-print.sql"
+assert_eq 0 "$RC" "check printed two ways: drift --schema finds nothing ($OUT)"
+q "ALTER TABLE device_auth_codes DROP CONSTRAINT device_auth_status_check, ADD CONSTRAINT device_auth_status_check CHECK (status IN ('pending', 'approved'))"
+run drift --schema "$WORK/check-print.sql"
+assert_eq 4 "$RC" "check printed two ways: a real change is still drift"
+assert_contains "$OUT" "device_auth_status_check" "check printed two ways: named"
+
 # A Supabase folder's snapshot with a foreign key to auth.users: the snapshot's DDL created
 # an empty auth, so the stand-in never came; and a schema only a pending migration names
 # was reported as added (sweep 6)
