@@ -428,6 +428,12 @@ PgError in_shadow(const PgError &e, bool in_sources, const std::vector<RenamedSc
 	if (d->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE)
 		hint = "Another session holds a lock on a schema the shadow renames for a moment (a transaction creating "
 		       "objects there is open). Nothing was changed: try again, or raise --lock-timeout.";
+	else if (d->sqlerrcode == ERRCODE_OUT_OF_MEMORY && d->hint && strstr(d->hint, "max_locks_per_transaction"))
+		hint = "Nothing in the sources needs fixing: the shadow builds them all in one transaction, which holds a lock "
+		       "on every object it makes until it ends, and the server's lock table (max_locks_per_transaction x "
+		       "max_connections) is smaller than that. Raise max_locks_per_transaction (a server restart). Nothing "
+		       "was changed; dbkit drift (against the reference recorded at each migrate) still watches this "
+		       "database.";
 	else if (in_sources && d->sqlerrcode == ERRCODE_UNSAFE_NEW_ENUM_VALUE_USAGE)
 		hint = "Nothing in the sources needs fixing: they apply, each migration committing before the next. The "
 		       "shadow builds them all in one transaction, where PostgreSQL refuses a value ALTER TYPE ... ADD VALUE "
