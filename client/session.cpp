@@ -138,11 +138,21 @@ constexpr long kSettleWorkerWaitMs = 30000;
 constexpr long kDeployLockDefaultWaitMs = 600000;
 }  // namespace
 
+namespace {
+
+// Says why the lock could not be taken (or kept), as `what` failed, in text or --json.
+int refused(const Common &c, const ServerError &err, const std::string &what) {
+	print_server_error(what, err);
+	if (c.json)
+		emit_json({{"ok", false}, {"error", server_error_json(err)}});
+	return kFailed;
+}
+
 // Which server session holds the lock just taken: asked in the next statement, which a
 // pooler in transaction mode may give to another server session. Then the holder is
 // another one (this client's, as no other can hold it now): refused (DK022), and the lock
 // released when the session closes (~Session).
-static int note_lock_session(const Common &c, Session &s, const std::string &what) {
+int note_lock_session(const Common &c, Session &s, const std::string &what) {
 	ServerError err;
 	auto r = s.conn->query(fmt::format("SELECT pg_catalog.pg_backend_pid(), {}()", s.fn("dbkit_deploy_lock_holder")),
 	                       {}, err);
@@ -164,11 +174,10 @@ static int note_lock_session(const Common &c, Session &s, const std::string &wha
 	err.hint = "Deploy over a direct connection, or through session pooling (pool_mode = session; Supabase's session "
 	           "pooler): a deploy holds its lock, and runs a non-transactional migration statement by statement, in "
 	           "one server session. The lock is released as this client exits. Nothing was applied or recorded.";
-	print_server_error(what, err);
-	if (c.json)
-		emit_json({{"ok", false}, {"error", server_error_json(err)}});
-	return kFailed;
+	return refused(c, err, what);
 }
+
+}  // namespace
 
 int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::string &what) {
 	ServerError err;
@@ -181,20 +190,14 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 		err.hint = "Run it against the primary, or where transactions may write (ALTER DATABASE ... SET "
 		           "default_transaction_read_only = off, if the database was made read-only on purpose only once "
 		           "that purpose is over). Nothing was applied or recorded.";
-		print_server_error(what, err);
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}});
-		return kFailed;
+		return refused(c, err, what);
 	}
 	// The usual case, a free lock: one round trip. Only when it is held is the
 	// holder looked up and announced before waiting.
 	if (s.conn->query(fmt::format("CALL {}(0::pg_catalog.int8)", s.fn("dbkit_deploy_lock")), {}, err))
 		return s.locked = true, note_lock_session(c, s, what);
 	if (err.sqlstate != "55P03" && err.sqlstate != "42883") {
-		print_server_error(what, err);
-		if (c.json)
-			emit_json({{"ok", false}, {"error", server_error_json(err)}});
-		return kFailed;
+		return refused(c, err, what);
 	}
 	auto h = s.conn->query(fmt::format("SELECT {}()", s.fn("dbkit_deploy_lock_holder")), {}, err);
 	if (!h && err.sqlstate == "42883")
@@ -220,10 +223,7 @@ int take_deploy_lock(const Common &c, Session &s, long wait_ms, const std::strin
 	std::string sql = fmt::format("CALL {}($1::pg_catalog.int8)", s.fn("dbkit_deploy_lock"));
 	if (s.conn->query(sql, params, err))
 		return s.locked = true, note_lock_session(c, s, what);
-	print_server_error(what, err);
-	if (c.json)
-		emit_json({{"ok", false}, {"error", server_error_json(err)}});
-	return kFailed;
+	return refused(c, err, what);
 }
 
 int load_payload(const Common &c, nlohmann::json &payload, bool snapshots) {

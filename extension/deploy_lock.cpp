@@ -120,6 +120,18 @@ void lock_history(int64_t wait_ms) { acquire_deploy_lock(false, wait_ms); }
 
 using namespace dbkit;
 
+namespace {
+// This session's session-level holds on the lock, all released; true if there was one.
+bool release_own_session_lock() {
+	LOCKTAG tag = deploy_lock_tag();
+	bool released = false;
+	while (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }) &&
+	       PgCall([&]() noexcept { return LockRelease(&tag, ExclusiveLock, true); }))
+		released = true;
+	return released;
+}
+}  // namespace
+
 // CALL dbkit_deploy_lock(wait_ms): the client's first statement. Commits the
 // CALL's transaction, then waits for the lock at session level holding no
 // snapshot; the lock lasts until the session ends (or dbkit_deploy_unlock()).
@@ -158,14 +170,7 @@ DBKIT_FUNCTION(dbkit_deploy_lock) {
 
 // Releases this session's session-level holds on the lock (taken by
 // dbkit_deploy_lock); true if there was one.
-DBKIT_FUNCTION(dbkit_deploy_unlock) {
-	LOCKTAG tag = deploy_lock_tag();
-	bool released = false;
-	while (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }) &&
-	       PgCall([&]() noexcept { return LockRelease(&tag, ExclusiveLock, true); }))
-		released = true;
-	PG_RETURN_BOOL(released);
-}
+DBKIT_FUNCTION(dbkit_deploy_unlock) { PG_RETURN_BOOL(release_own_session_lock()); }
 
 // The deploy lock a client took in server session `pid` and cannot release from the
 // session it is in now: a pooler in transaction mode handed its statements to other
@@ -176,12 +181,7 @@ DBKIT_FUNCTION(dbkit_deploy_unlock_stranded) {
 	check_deploy_privilege();
 	int32_t pid = PG_GETARG_INT32(0);
 	if (pid == MyProcPid) {
-		LOCKTAG tag = deploy_lock_tag();
-		bool released = false;
-		while (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }) &&
-		       PgCall([&]() noexcept { return LockRelease(&tag, ExclusiveLock, true); }))
-			released = true;
-		PG_RETURN_BOOL(released);
+		PG_RETURN_BOOL(release_own_session_lock());
 	}
 	spi::connect();
 	spi::execute(

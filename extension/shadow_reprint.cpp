@@ -140,6 +140,42 @@ std::vector<Candidate> candidates(const core::JsonValue &snap) {
 	return out;
 }
 
+// The object of `c` made again from `text` (its print, or another side's) in a
+// subtransaction that is always rolled back, and printed again; `ok` false when
+// PostgreSQL refuses it. A cancel, a timeout, a shutdown or no memory are not the
+// object's: they stop the shadow.
+std::optional<std::string> written_back(const Candidate &c, const std::string &text, bool &ok) {
+	std::optional<std::string> again;
+	Subxact sx;
+	try {
+		std::string quoted;
+		if (!c.inner.empty())
+			quoted = PgCall([&]() noexcept { return quote_identifier(c.inner.c_str()); });
+		for (std::string stmt : c.redo) {
+			if (size_t at = stmt.find("%CON%"); at != std::string::npos)
+				stmt.replace(at, 5, quoted);
+			if (text != c.printed)
+				for (size_t at = stmt.find(c.printed); at != std::string::npos; at = stmt.find(c.printed, at + text.size()))
+					stmt.replace(at, c.printed.size(), text);
+			spi::execute(stmt.c_str());
+		}
+		spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
+		if (spi::rows() == 1)
+			again = spi::get_text(0, 1);
+	} catch (const PgError &e) {
+		int code = e.edata()->sqlerrcode;
+		sx.rollback();
+		if (ERRCODE_TO_CATEGORY(code) == ERRCODE_OPERATOR_INTERVENTION ||
+		    ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES ||
+		    ERRCODE_TO_CATEGORY(code) == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+			throw;
+		ok = false;
+		return std::nullopt;
+	}
+	sx.rollback();
+	return again;
+}
+
 }  // namespace
 
 std::string with_reprints(const std::string &snapshot, const std::string &other) {
@@ -155,32 +191,12 @@ std::string with_reprints(const std::string &snapshot, const std::string &other)
 	std::vector<const Candidate *> refused;
 	std::vector<Candidate> all = candidates(snap);
 	for (const Candidate &c : all) {
-		std::optional<std::string> again;
-		Subxact sx;  // rolled back whatever happens: the shadow stays as it was built
-		try {
-			std::string quoted;
-			if (!c.inner.empty())
-				quoted = PgCall([&]() noexcept { return quote_identifier(c.inner.c_str()); });
-			for (std::string stmt : c.redo) {
-				if (size_t at = stmt.find("%CON%"); at != std::string::npos)
-					stmt.replace(at, 5, quoted);
-				spi::execute(stmt.c_str());
-			}
-			spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
-			if (spi::rows() == 1)
-				again = spi::get_text(0, 1);
-		} catch (const PgError &e) {
-			int code = e.edata()->sqlerrcode;
-			sx.rollback();
-			// a cancel, a timeout, a shutdown or no memory are not the object's: they stop the shadow
-			if (ERRCODE_TO_CATEGORY(code) == ERRCODE_OPERATOR_INTERVENTION ||
-			    ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES ||
-			    ERRCODE_TO_CATEGORY(code) == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
-				throw;
+		bool ok = true;
+		std::optional<std::string> again = written_back(c, c.printed, ok);
+		if (!ok) {
 			refused.push_back(&c);  // an inherited copy cannot be dropped alone: its parent's answer below
 			continue;
 		}
-		sx.rollback();
 		if (!again)
 			continue;
 		by_text[c.member + "\n" + c.printed] = *again;
@@ -194,28 +210,9 @@ std::string with_reprints(const std::string &snapshot, const std::string &other)
 		std::string theirs = o ? member_text(*o, c.member.c_str()) : std::string();
 		if (theirs.empty() || theirs == c.printed || theirs.find("::") == std::string::npos)
 			continue;
-		std::optional<std::string> written;
-		Subxact tx;
-		try {
-			for (std::string stmt : c.redo) {
-				for (size_t at = stmt.find(c.printed); at != std::string::npos; at = stmt.find(c.printed, at + theirs.size()))
-					stmt.replace(at, c.printed.size(), theirs);
-				spi::execute(stmt.c_str());
-			}
-			spi::execute(c.reread.c_str(), {spi::text(c.rel), spi::text(c.name)});
-			if (spi::rows() == 1)
-				written = spi::get_text(0, 1);
-		} catch (const PgError &e) {
-			int code = e.edata()->sqlerrcode;
-			tx.rollback();
-			if (ERRCODE_TO_CATEGORY(code) == ERRCODE_OPERATOR_INTERVENTION ||
-			    ERRCODE_TO_CATEGORY(code) == ERRCODE_INSUFFICIENT_RESOURCES ||
-			    ERRCODE_TO_CATEGORY(code) == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
-				throw;
-			continue;  // theirs does not apply here: a real difference
-		}
-		tx.rollback();
-		if (written && *written == c.printed)
+		bool applies = true;
+		std::optional<std::string> written = written_back(c, theirs, applies);  // refused: a real difference
+		if (applies && written && *written == c.printed)
 			found[c.key][c.member] = theirs;
 	}
 	for (const Candidate *c : refused)
