@@ -290,9 +290,12 @@ int run(Options opt) {
 		        "pg_catalog.set_config('application_name', 'dbkit studio', false)",
 		        {std::to_string(std::max(timeout, 60000L))}, err);
 	}, 3);
+	// jit off: the console reads a page of a cursor, but JIT is planned for the whole result; loading
+	// LLVM in a new backend took 1 to 3 s here, all of it inside the statement timeout, for 50 rows.
 	ctx->user = std::make_unique<Pool>(opt.url, [timeout](Connection &c) {
 		ServerError err;
 		if (!c.query("SELECT pg_catalog.set_config('default_transaction_read_only', 'on', false), "
+		             "pg_catalog.set_config('jit', 'off', false), "
 		             "pg_catalog.set_config('statement_timeout', $1, false), "
 		             "pg_catalog.set_config('idle_in_transaction_session_timeout', '60000', false), "
 		             "pg_catalog.set_config('application_name', 'dbkit studio', false)",
