@@ -944,7 +944,7 @@ SELECT pg_catalog.pg_extension_config_dump('dbkit.dirty_objects', '');
 
 -- What event triggers cannot see and is cheap to read: roles (shared, renamed from
 -- any database) and event triggers (their own DDL fires none).
--- PL/pgSQL, as _owners_of below: its plan is kept for the session (an SQL function
+-- PL/pgSQL: its plan is kept for the session (an SQL function
 -- that cannot be inlined is planned again at every call; a non-transactional run
 -- calls these a few times per statement)
 CREATE FUNCTION dbkit._guard_fingerprint()
@@ -1006,90 +1006,13 @@ $$;
 -- dependents of them, of a table's row and array types, of everything in a
 -- touched schema); again the tables of all those. Computed from the live
 -- catalogs and from the stored reference (what was dropped is only there).
-CREATE FUNCTION dbkit._owners_of(objects oid[])
-RETURNS oid[]
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
--- objects, with the table (or domain, publication) whose entry each is a part of
-RETURN array(SELECT DISTINCT o FROM (
-    SELECT unnest(objects)
-    UNION ALL SELECT conrelid FROM pg_constraint WHERE oid = ANY (objects) AND conrelid <> 0
-    UNION ALL SELECT contypid FROM pg_constraint WHERE oid = ANY (objects) AND contypid <> 0
-    UNION ALL SELECT tgrelid FROM pg_trigger WHERE oid = ANY (objects)
-    UNION ALL SELECT polrelid FROM pg_policy WHERE oid = ANY (objects)
-    UNION ALL SELECT ev_class FROM pg_rewrite WHERE oid = ANY (objects)
-    UNION ALL SELECT indrelid FROM pg_index WHERE indexrelid = ANY (objects)
-    UNION ALL SELECT adrelid FROM pg_attrdef WHERE oid = ANY (objects)
-    UNION ALL SELECT prpubid FROM pg_publication_rel WHERE oid = ANY (objects)
-    UNION ALL SELECT pnpubid FROM pg_publication_namespace WHERE oid = ANY (objects)
-    UNION ALL SELECT typrelid FROM pg_type WHERE oid = ANY (objects) AND typrelid <> 0
-    -- an identity's sequence (ALTER SEQUENCE on it): its column's table
-    UNION ALL SELECT d.refobjid FROM pg_depend d JOIN pg_class q ON q.oid = d.objid AND q.relkind = 'S'
-     WHERE d.classid = 'pg_class'::regclass AND d.objid = ANY (objects) AND d.refclassid = 'pg_class'::regclass
-       AND d.deptype = 'i'
-    UNION ALL SELECT r.relid FROM dbkit.reference_objects r WHERE r.objid = ANY (objects) AND r.relid IS NOT NULL) x(o)
-  WHERE o IS NOT NULL AND o <> 0);
-END
-$$;
-
--- The system catalogs (what pg_depend.refclassid can name), through pg_class's oid
--- index always: with statistics on pg_class older than the schema (it grew since it
--- was last analyzed) the planner took a sequential scan of pg_class for this, 53 ms
--- of a deploy at 10,000 tables.
-CREATE FUNCTION dbkit._catalog_classes()
-RETURNS oid[]
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET enable_seqscan = off
-AS $$
-BEGIN
-RETURN array(SELECT k.oid FROM pg_class k WHERE k.oid < 16384
-                AND k.relnamespace = 'pg_catalog'::regnamespace AND k.relkind = 'r');
-END
-$$;
-
+-- In C over the catalogs' indexes (extension/expand_touched.cpp): as PL/pgSQL
+-- its dozen statements were planned again in every new backend, ~10 ms of
+-- every deploy.
 CREATE FUNCTION dbkit._expand_touched(touched oid[])
 RETURNS oid[]
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    owners oid[] := dbkit._owners_of(touched);
-    nsps oid[] := array(SELECT oid FROM pg_namespace WHERE oid = ANY (owners));
-    named oid[];
-BEGIN
-    -- a touched schema: everything in it (a rename changes every key there)
-    IF cardinality(nsps) > 0 THEN
-        owners := owners
-            || array(SELECT oid FROM pg_class WHERE relnamespace = ANY (nsps))
-            || array(SELECT oid FROM pg_proc WHERE pronamespace = ANY (nsps))
-            || array(SELECT oid FROM pg_type WHERE typnamespace = ANY (nsps))
-            || array(SELECT oid FROM pg_operator WHERE oprnamespace = ANY (nsps))
-            || array(SELECT oid FROM pg_default_acl WHERE defaclnamespace = ANY (nsps))
-            || array(SELECT oid FROM pg_extension WHERE extnamespace = ANY (nsps))
-            || array(SELECT pnpubid FROM pg_publication_namespace WHERE pnnspid = ANY (nsps));
-    END IF;
-    -- a table's partitions and inheritance children, at every level: ALTER TABLE on a parent
-    -- changes them all, and pg_depend links a child to its direct parent only (read through
-    -- pg_inherits' parent index: the descendants, not the schema)
-    owners := owners || array(
-        WITH RECURSIVE down(oid) AS (
-            SELECT i.inhrelid FROM pg_inherits i WHERE i.inhparent = ANY (owners)
-            UNION SELECT i.inhrelid FROM pg_inherits i JOIN down ON i.inhparent = down.oid)
-        SELECT oid FROM down);
-    -- a table's row type and the array types carry its name too
-    named := owners || array(SELECT reltype FROM pg_class WHERE oid = ANY (owners) AND reltype <> 0);
-    named := named || array(SELECT typarray FROM pg_type WHERE oid = ANY (named) AND typarray <> 0);
-    -- what renders their names: their pg_depend dependents, and the tables those are parts of
-    -- (the catalogs by oid range and pg_depend by its index: neither scan grows with the schema)
-    RETURN dbkit._owners_of(named || array(
-        SELECT d.objid FROM pg_depend d
-         WHERE d.refobjid = ANY (named)
-           AND d.refclassid = ANY (dbkit._catalog_classes())));
-END
-$$;
+AS 'MODULE_PATHNAME', 'dbkit_expand_touched' LANGUAGE C STABLE;
+
 -- Issue 14 item 3: `dbkit status --dir` answered from a cache when nothing
 -- changed (docs/design.md, "status from a cache"). The client sends the
 -- folder's digest (core/folder_digest.hpp: sha256 over every file's sha256)
