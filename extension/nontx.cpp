@@ -136,7 +136,7 @@ DBKIT_FUNCTION(dbkit_nontx_start) {
 		carried = drift_before_run();
 	}
 	if (resuming)
-		check_resumed_statements(tag, t.m->file, t.stmts, start, "dbkit migrate --resume");
+		check_resumed_statements(tag, t.m->file, lf.hashes[*t.item->pos], t.stmts, start, "dbkit migrate --resume");
 	if (resuming) {
 		// An index an earlier statement built that is invalid now is built again.
 		for (const auto &s : t.stmts) {

@@ -68,7 +68,7 @@ std::string statement_hashes(const std::vector<PlannedStatement> &stmts) {
 	return a + "}";
 }
 
-void check_resumed_statements(const std::string &tag, const std::string &file,
+void check_resumed_statements(const std::string &tag, const std::string &file, const std::string &file_hash,
                               const std::vector<PlannedStatement> &stmts, int64_t start, const std::string &again) {
 	spi::execute("SELECT u.h FROM dbkit.progress p, pg_catalog.unnest(p.statement_hashes) WITH ORDINALITY u(h, n) "
 	             "WHERE p.tag = $1 ORDER BY u.n",
@@ -77,6 +77,23 @@ void check_resumed_statements(const std::string &tag, const std::string &file,
 	for (uint64_t i = 0; i < spi::rows(); ++i)
 		ran.push_back(spi::get_text(i, 1).value_or(""));
 	const int64_t done = start - 1;  // statements 1..done ran
+	if (ran.empty() && done > 0 && !file_hash.empty()) {
+		// A run 0.1.0 stopped kept only the whole file's sha256: any edit at all is refused,
+		// since which statements it touched cannot be told.
+		spi::execute("SELECT p.hash FROM dbkit.progress p WHERE p.tag = $1", {spi::text(tag)});
+		std::optional<std::string> recorded = spi::rows() ? spi::get_text(0, 1) : std::nullopt;
+		if (recorded && *recorded != file_hash)
+			throw Error(DBKIT_INTERRUPTED,
+			            fmt::format("cannot resume {}: its run stopped under dbkit 0.1.0, which kept the sha256 of the "
+			                        "file as it ran ({}...), not of each statement, and {} is not that file now "
+			                        "({}...): dbkit cannot tell whether statements 1 to {}, which ran, are still the "
+			                        "ones in it",
+			                        tag, recorded->substr(0, 12), file, file_hash.substr(0, 12), done),
+			            fmt::format("Restore {} as it ran (git history) and run {}, then put further changes in a "
+			                        "new migration; or finish the migration by hand and record it with dbkit "
+			                        "mark-applied. Nothing was run or recorded.",
+			                        file, again));
+	}
 	std::optional<int64_t> changed;
 	if (done > static_cast<int64_t>(stmts.size()))
 		changed = static_cast<int64_t>(stmts.size()) + 1;

@@ -45,7 +45,9 @@ std::optional<RunningProgress> running_progress(const std::string &tag, const ch
 // names the migration (or down file) in the message; `again` is the resume command.
 struct PlannedStatement;
 std::string statement_hashes(const std::vector<PlannedStatement> &stmts);
-void check_resumed_statements(const std::string &tag, const std::string &file,
+// `file_hash` (the file's sha256; empty: not checked) is compared with the row's when the row
+// has no statement hashes (a run 0.1.0 stopped).
+void check_resumed_statements(const std::string &tag, const std::string &file, const std::string &file_hash,
                               const std::vector<PlannedStatement> &stmts, int64_t start, const std::string &again);
 
 // Session-level hold on dbkit's deploy lock across the statements' transactions.

@@ -82,7 +82,7 @@ DBKIT_FUNCTION(dbkit_rollback_nontx_start) {
 		if (stopped != tag || !opts.resume)
 			refuse_if_interrupted(false);
 		refuse_if_interrupted(true, "down");  // an interrupted migrate is not resumed by a rollback
-		check_resumed_statements(tag, t.down.file, t.stmts, start, "dbkit rollback --resume");
+		check_resumed_statements(tag, t.down.file, "", t.stmts, start, "dbkit rollback --resume");  // 0.1.0 had no rollback
 	}
 	// the whole run's oldest migration (the client's plan): what --resume may reach
 	if (!ro.through.empty() && std::none_of(history.begin(), history.end(),

@@ -67,4 +67,41 @@ assert_contains "$OUT" "identity options: increment 3 -> 4" "an identity option 
 run init
 assert_eq 0 "$RC" "init on a current extension is a no-op"
 assert_contains "$OUT" "extension 0.2.0 ready" "init reports the version"
+
+# A non-transactional migration 0.1.0 stopped at statement 3 (attack 7): its progress row
+# holds the file's sha256, no statement hashes. A resume after the update with an earlier,
+# already-run statement edited is refused (it was recorded as applied, exit 0, the edited
+# statement never run); the file as it ran resumes.
+"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS e2e_upgrade_resume" -c "CREATE DATABASE e2e_upgrade_resume"
+export PGDATABASE=e2e_upgrade_resume
+q "CREATE EXTENSION dbkit VERSION '0.1.0'"
+R="$WORK/resume"
+mkdir -p "$R"
+printf -- '-- dbkit:no-transaction\nCREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text);\n--> statement-breakpoint\nCREATE TABLE "audit_log" ("id" integer PRIMARY KEY);\n--> statement-breakpoint\nCREATE INDEX CONCURRENTLY "a_email" ON "a" ("emial");\n' >"$R/0000_a.sql"
+write_journal "$R" 0000_a
+H=$(sha256sum "$R/0000_a.sql" | cut -d' ' -f1)
+# what 0.1.0's non-transactional run left: statements 1 and 2 ran, 3 failed (0.1.0's progress columns)
+q 'CREATE TABLE "a" ("id" integer PRIMARY KEY, "email" text)' >/dev/null
+q 'CREATE TABLE "audit_log" ("id" integer PRIMARY KEY)' >/dev/null
+q "INSERT INTO dbkit.progress (tag, hash, idx, created_at, statements, next_statement, status, error)
+   VALUES ('0000_a', '$H', 0, 1700000000000, 3, 3, 'failed', 'column \"emial\" does not exist')" >/dev/null
+q "ALTER EXTENSION dbkit UPDATE"
+cp "$R/0000_a.sql" "$WORK/0000_a.as_ran"
+sed -i 's/"audit_log" ("id" integer PRIMARY KEY)/"events" ("id" integer PRIMARY KEY)/; s/"emial"/"email"/' "$R/0000_a.sql"
+run migrate --dir "$R" --resume
+assert_eq 1 "$RC" "a 0.1.0 run resumed with a statement that ran edited: refused"
+assert_contains "$ERR" "its run stopped under dbkit 0.1.0" "the refusal says why it cannot check statement by statement"
+assert_contains "$ERR" "Restore 0000_a.sql as it ran" "and what to do"
+assert_contains "$ERR" "DK009" "SQLSTATE DK009"
+assert_eq 0 "$(q "SELECT count(*) FROM dbkit.migrations")" "nothing recorded"
+assert_eq "$H" "$(q "SELECT hash FROM dbkit.progress WHERE tag = '0000_a'")" "the progress row still holds the file as it ran"
+sed 's/"emial"/"email"/' "$WORK/0000_a.as_ran" >"$R/0000_a.sql"
+run migrate --dir "$R" --resume
+assert_eq 1 "$RC" "only statement 3 fixed: still not the file that ran (0.1.0 kept the whole file's hash)"
+# the file as it ran, with the column its statement 3 names made by hand
+cp "$WORK/0000_a.as_ran" "$R/0000_a.sql"
+q "ALTER TABLE a RENAME COLUMN email TO emial" >/dev/null
+run migrate --dir "$R" --resume
+assert_eq 0 "$RC" "the file as it ran resumes at statement 3: ${ERR:0:1500}"
+assert_eq "0000_a" "$(q "SELECT tag FROM dbkit.migrations")" "recorded once it ran"
 finish
