@@ -46,6 +46,17 @@ assert_contains "$ERR" "--accept-data-loss" "the flag is named"
 run push --schema "$S" --accept-data-loss
 assert_eq 0 "$RC" "with --accept-data-loss it applies: $ERR"
 assert_eq "" "$("${PSQL[@]}" -c "SELECT to_regclass('posts')")" "posts is gone"
+# a narrowing type change: the refusal names the data loss, not the statement's first
+# hazard (it said "rewrites table public.m" once per column: attack 7)
+"${PSQL[@]}" -c "CREATE TABLE m (amount numeric(10,2), f double precision)" -c "INSERT INTO m VALUES (1.25, 0.5)" >/dev/null
+printf 'CREATE TABLE users (id int PRIMARY KEY, age bigint);\nCREATE TABLE m (amount numeric(10,0), f real);\n' >"$S"
+run push --schema "$S"
+assert_eq 1 "$RC" "narrowing two columns holding data is refused"
+assert_contains "$ERR" "data loss: numeric(10,2) -> numeric(10,0) can fail or change values of public.m.amount (1 row in public.m)" \
+	"the refusal names the column and what it loses"
+assert_contains "$ERR" "public.m.f (1 row" "and the other column"
+assert_not_contains "$ERR" "rewrites table public.m (" "not the rewrite in place of the loss"
+"${PSQL[@]}" -c "DROP TABLE m" >/dev/null
 # a failing step k rolls back steps 1..k-1: the new table, then NOT NULL on a column holding NULLs
 cat >"$S" <<'SQL'
 CREATE TABLE users (id int PRIMARY KEY, age bigint NOT NULL);
