@@ -117,12 +117,7 @@ DBKIT_FUNCTION(dbkit_push) {
 		if (!s.data_loss)
 			continue;
 		rows[i] = row_count(s.table_for_rowcount);
-		// the data-loss lines, not the statement's first hazard (a rewrite, a lock)
-		std::string what;
-		for (const auto &h : s.hazards)
-			if (h.rfind("data loss: ", 0) == 0)
-				what += (what.empty() ? "" : "; ") + h;
-		losses += fmt::format("{}{} ({})", losses.empty() ? "" : "\n", what.empty() ? s.object : what,
+		losses += fmt::format("{}{} ({})", losses.empty() ? "" : "\n", core::data_loss_text(s),
 		                      rows[i] ? fmt::format("{} row{} in {}", *rows[i], *rows[i] == 1 ? "" : "s",
 		                                            s.table_for_rowcount)
 		                              : std::string("no rows counted"));

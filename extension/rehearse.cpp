@@ -289,7 +289,7 @@ DBKIT_FUNCTION(dbkit_reverse) {
 		if (s.data_loss)
 			out.add({std::string("irreversible"), Cell(), s.sql,
 			         fmt::format("{}: the rows it held cannot be restored by a down file",
-			                     s.hazards.empty() ? s.object : s.hazards[0])});
+			                     core::data_loss_text(s))});
 	for (const auto &s : plan_statements(*m))
 		if (s.command == "INSERT" || s.command == "UPDATE" || s.command == "DELETE" || s.command == "TRUNCATE TABLE" ||
 		    s.command == "MERGE" || s.command == "COPY")

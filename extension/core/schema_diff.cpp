@@ -486,6 +486,14 @@ struct Planner {
 		if (h == Hazard::DataLoss)
 			s.data_loss = true;
 	}
+	static void clear_data_loss(DiffStatement &s) {
+		s.hazards.erase(std::remove_if(s.hazards.begin(), s.hazards.end(),
+		                               [](const std::string &h) { return h.rfind("data loss: ", 0) == 0; }),
+		                s.hazards.end());
+		s.hazard_kinds.erase(std::remove(s.hazard_kinds.begin(), s.hazard_kinds.end(), Hazard::DataLoss),
+		                     s.hazard_kinds.end());
+		s.data_loss = false;
+	}
 	void refuse(const std::string &object, const std::string &message, const std::string &hint) {
 		result.refusals.push_back({object, message, hint});
 	}
@@ -819,7 +827,24 @@ struct Planner {
 					}
 				}
 			}
-			refuse(r.from, "--rename " + r.from + "=" + r.to + ": there is no table, column or enum value " + r.from + " to rename",
+			if (p.size() == 2 && from.count("sequence:" + r.from)) {
+				// a sequence, renamed in its schema: it keeps its value
+				auto tp = split_qualified(r.to);
+				std::string nq = p[0] + "." + tp.back(), ka = "sequence:" + r.from, kb = "sequence:" + nq;
+				if ((tp.size() == 2 && tp[0] != p[0]) || tp.size() > 2 || from.count(kb) || !to.count(kb)) {
+					refuse(ka, "--rename " + r.from + "=" + r.to + ": the desired schema has no new sequence " + nq +
+					               " in schema " + p[0], "");
+					continue;
+				}
+				emit(P_RENAMES, "ALTER SEQUENCE " + r.from + " RENAME TO " + tp.back(), ka).comment =
+				    "renamed, so it keeps its value";
+				JsonValue v = from.at(ka);
+				from.erase(ka);
+				from[kb] = v;
+				continue;
+			}
+			refuse(r.from, "--rename " + r.from + "=" + r.to + ": there is no table, column, sequence or enum value " + r.from +
+			                   " to rename",
 			       "");
 		}
 	}
@@ -910,6 +935,32 @@ struct Planner {
 			from.erase(k);
 			from[it->second] = v;
 			gained_idx.erase(it);
+		}
+	}
+
+	// A standalone sequence (owned by no column) lost and one gained in the same schema: its
+	// counter is data, so a rename is asked for as a table's is (a drop and a create
+	// would start the application's numbers at 1 again).
+	void check_ambiguous_sequences() {
+		if (opts.drop_and_add)
+			return;
+		auto standalone = [](const JsonValue &v) { return sget(v, "owned_by").empty(); };
+		std::map<std::string, std::vector<std::string>> gained;  // schema -> new sequences
+		for (auto &k : keys(to, "sequence"))
+			if (!from.count(k) && standalone(to.at(k)))
+				gained[split_qualified(name_of(k))[0]].push_back(name_of(k));
+		for (auto &k : keys(from, "sequence")) {
+			if (to.count(k) || !standalone(from.at(k)))
+				continue;
+			auto p = split_qualified(name_of(k));
+			auto &g = gained[p[0]];
+			if (g.empty())
+				continue;
+			refuse(k,
+			       "the desired schema loses sequence " + name_of(k) + " and gains " + join(g, ", ") +
+			           ": a rename (it keeps its value), or a drop and a create (numbering starts again)? Say which "
+			           "(--drop-and-add if they are unrelated).",
+			       "--rename " + name_of(k) + "=" + split_qualified(g.front())[1]);
 		}
 	}
 
@@ -1244,9 +1295,14 @@ struct Planner {
 			emit(P_TABLE_ATTRS, "ALTER SEQUENCE " + name_of(k) + " OWNED BY " + (want.empty() ? "NONE" : want), k);
 		}
 		for (auto &k : keys(from, "sequence"))
-			if (!to.count(k))
-				emit(P_DROP_SEQUENCES, "DROP SEQUENCE IF EXISTS " + name_of(k), k)
-				    .comment = "IF EXISTS: a sequence owned by a dropped column or table is already gone";
+			if (!to.count(k)) {
+				DiffStatement &d = emit(P_DROP_SEQUENCES, "DROP SEQUENCE IF EXISTS " + name_of(k), k);
+				d.comment = "IF EXISTS: a sequence owned by a dropped column or table is already gone";
+				// its counter is data, unless the column that owns it goes too (that drop is the loss)
+				std::string owner = sget(from.at(k), "owned_by");
+				if (owner.empty() || to.count("column:" + owner))
+					hazard(d, Hazard::DataLoss, "data loss: drops sequence " + name_of(k) + " and the value it has reached");
+			}
 
 		for (auto &k : keys(to, "domain")) {
 			const JsonValue &t = to.at(k);
@@ -2131,8 +2187,12 @@ struct Planner {
 				emit(P_ALTER_COLUMNS, alter + " ADD GENERATED " + std::string(ti == "always" ? "ALWAYS" : "BY DEFAULT") +
 				                          " AS IDENTITY" + identity_options_clause(c, t, cn, tmp), ck);
 				if (!old_seq.empty()) {
-					if (old_goes)  // owned by the column, pg_get_serial_sequence would be ambiguous
+					if (old_goes) {  // owned by the column, pg_get_serial_sequence would be ambiguous
 						emit(P_ALTER_COLUMNS, "ALTER SEQUENCE " + old_seq + " OWNED BY NONE", ck);
+						for (auto &d : phases[P_DROP_SEQUENCES])  // its value goes on in the identity (setval below)
+							if (d.sql == "DROP SEQUENCE IF EXISTS " + old_seq)
+								clear_data_loss(d);
+					}
 					emit(P_ALTER_COLUMNS, "SELECT pg_catalog.setval(pg_catalog.pg_get_serial_sequence(" + literal(t) + ", " +
 					                          literal(bare_ident(cn)) + "), s.last_value, s.is_called) FROM " + old_seq + " s",
 					     ck)
@@ -3134,6 +3194,7 @@ struct Planner {
 			carry_comments(from, to);
 		check_ambiguous();
 		rename_lookalikes();
+		check_ambiguous_sequences();  // after rename_lookalikes: a counter a default names is renamed there
 		if (!result.refusals.empty())
 			return;
 		detach_function_callers();
@@ -3247,6 +3308,14 @@ DiffResult diff_schemas(const JsonValue &from_all, const JsonValue &to_all, cons
 	if (!p.result.refusals.empty())
 		p.result.statements.clear();
 	return p.result;
+}
+
+std::string data_loss_text(const DiffStatement &s) {
+	std::string out;
+	for (const auto &h : s.hazards)
+		if (h.rfind("data loss: ", 0) == 0)
+			out += (out.empty() ? "" : "; ") + h;
+	return out.empty() ? s.object : out;
 }
 
 std::string render_plan(const DiffResult &r) {

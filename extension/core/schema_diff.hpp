@@ -87,4 +87,8 @@ DiffResult diff_schemas(const JsonValue &from, const JsonValue &to, const DiffOp
 // must run outside a transaction are preceded by "-- dbkit:no-transaction".
 std::string render_plan(const DiffResult &r);
 
+// A statement's data-loss lines ("data loss: ..."), joined by "; ": what a refusal names,
+// not the statement's first hazard (a rewrite or a lock); its object when it has none.
+std::string data_loss_text(const DiffStatement &s);
+
 }  // namespace dbkit::core

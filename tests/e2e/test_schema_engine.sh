@@ -57,6 +57,22 @@ assert_contains "$ERR" "data loss: numeric(10,2) -> numeric(10,0) can fail or ch
 assert_contains "$ERR" "public.m.f (1 row" "and the other column"
 assert_not_contains "$ERR" "rewrites table public.m (" "not the rewrite in place of the loss"
 "${PSQL[@]}" -c "DROP TABLE m" >/dev/null
+# a sequence's counter is data (attack 7): a standalone sequence renamed in the file is a
+# rename question, --rename keeps its value, and leaving it out is refused as data loss
+"${PSQL[@]}" -c "CREATE SEQUENCE ticket_no" -c "SELECT setval('ticket_no', 5000)" >/dev/null
+printf 'CREATE TABLE users (id int PRIMARY KEY, age bigint);\nCREATE SEQUENCE ticket_number;\n' >"$S"
+run push --schema "$S"
+assert_eq 1 "$RC" "a sequence lost and one gained: asked, not dropped and created"
+assert_contains "$ERR" "--rename public.ticket_no=ticket_number" "the refusal gives the --rename that keeps the counter"
+run push --schema "$S" --rename public.ticket_no=ticket_number
+assert_eq 0 "$RC" "--rename of a sequence: $ERR"
+assert_eq 5001 "$(q "SELECT nextval('ticket_number')")" "renamed: it counts on from 5000"
+printf 'CREATE TABLE users (id int PRIMARY KEY, age bigint);\n' >"$S"
+run push --schema "$S"
+assert_eq 1 "$RC" "a sequence left out of the file: refused without --accept-data-loss"
+assert_contains "$ERR" "data loss: drops sequence public.ticket_number" "the refusal names the sequence"
+run push --schema "$S" --accept-data-loss
+assert_eq 0 "$RC" "with the flag it is dropped: $ERR"
 # a failing step k rolls back steps 1..k-1: the new table, then NOT NULL on a column holding NULLs
 cat >"$S" <<'SQL'
 CREATE TABLE users (id int PRIMARY KEY, age bigint NOT NULL);

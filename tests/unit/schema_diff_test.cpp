@@ -1016,6 +1016,50 @@ TEST(SchemaDiff, SerialToIdentityContinuesTheCounter) {
 	EXPECT_LT(add, set) << dump(r);
 	EXPECT_LT(own, set) << dump(r);
 	EXPECT_LT(set, drop) << dump(r);
+	EXPECT_FALSE(r.statements[drop].data_loss) << "the value goes on in the identity: " << dump(r);
+}
+
+// A sequence's counter is data (attack 7): a standalone one dropped is data loss; one lost
+// and one gained is a rename question; --rename renames it; the sequence of a column that
+// goes too is that column's loss, not a second one.
+TEST(SchemaDiff, SequencesKeepTheirCounters) {
+	const std::string seq = R"J({"type": "bigint", "start": 1, "increment": 1, "min": 1, "max": 9223372036854775807, "cache": 1, "cycle": false})J";
+	auto with = [&](const std::string &name) { return S("\"sequence:public." + name + "\": " + seq); };
+	auto dropped = diff_schemas(with("ticket_no"), S(""));
+	const DiffStatement *d = stmt(dropped, "DROP SEQUENCE IF EXISTS public.ticket_no");
+	ASSERT_TRUE(d) << dump(dropped);
+	EXPECT_TRUE(d->data_loss) << dump(dropped);
+	EXPECT_NE(dump(dropped).find("data loss: drops sequence public.ticket_no"), std::string::npos) << dump(dropped);
+
+	auto asked = diff_schemas(with("ticket_no"), with("ticket_number"));
+	ASSERT_EQ(asked.refusals.size(), 1u) << dump(asked);
+	EXPECT_NE(asked.refusals[0].message.find("loses sequence public.ticket_no and gains public.ticket_number"), std::string::npos);
+	EXPECT_EQ(asked.refusals[0].hint, "--rename public.ticket_no=ticket_number");
+
+	DiffOptions o;
+	o.renames.push_back({"public.ticket_no", "ticket_number"});
+	auto renamed = diff_schemas(with("ticket_no"), with("ticket_number"), o);
+	ASSERT_TRUE(renamed.refusals.empty()) << dump(renamed);
+	EXPECT_EQ(sqls(renamed), std::vector<std::string>{"ALTER SEQUENCE public.ticket_no RENAME TO ticket_number"});
+
+	DiffOptions both;
+	both.drop_and_add = true;
+	EXPECT_TRUE(diff_schemas(with("ticket_no"), with("ticket_number"), both).refusals.empty());
+
+	// a serial column declared a plain integer: its sequence goes, the column stays: data loss
+	auto serial = S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true, "default": "nextval('public.t_id_seq'::regclass)"},
+	  "sequence:public.t_id_seq": {"type": "integer", "start": 1, "increment": 1, "min": 1, "max": 2147483647, "cache": 1, "cycle": false, "owned_by": "public.t.id"})J");
+	auto plain = S(R"J("table:public.t": {"kind": "table"},
+	  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true})J");
+	auto r = diff_schemas(serial, plain);
+	ASSERT_TRUE(stmt(r, "DROP SEQUENCE IF EXISTS public.t_id_seq")) << dump(r);
+	EXPECT_TRUE(stmt(r, "DROP SEQUENCE IF EXISTS public.t_id_seq")->data_loss) << dump(r);
+	// the table dropped: its drop is the loss, its sequence's is not counted again
+	auto gone = diff_schemas(serial, S(""));
+	ASSERT_TRUE(stmt(gone, "DROP SEQUENCE IF EXISTS public.t_id_seq")) << dump(gone);
+	EXPECT_FALSE(stmt(gone, "DROP SEQUENCE IF EXISTS public.t_id_seq")->data_loss) << dump(gone);
+	EXPECT_TRUE(stmt(gone, "DROP TABLE")->data_loss) << dump(gone);
 }
 
 // Review findings: a child's --rename listed before its parent's is still covered by
