@@ -255,7 +255,10 @@ int run(int argc, char **argv) {
 	down->add_option("TAG", down_tag, "The migration to reverse")->required();
 	down->add_flag("--write", down_write, "Write <tag>.down.sql (or <folder>/down.sql) instead of printing it");
 	down->add_flag("--force", down_force, "Replace an existing down file");
-	down->add_option("--rename", down_o.renames, "How to undo a rename the migration made: public.users.about=bio");
+	down->add_option("--rename", down_o.renames, "How to undo a rename the migration made: public.users.about=bio "
+	                 "(the migration's own RENAME statements are read without it)");
+	down->add_flag("--drop-and-add", down_o.drop_and_add, "What the migration lost and gained is unrelated: the down file "
+	               "drops what it added and makes again what it dropped");
 	auto *push = app.add_subcommand("push", "Development: make the database match a schema file, in one transaction");
 	add_common(push, false);
 	push->add_option("--schema", so.schema_file, "SQL that builds the desired schema")->required();

@@ -26,6 +26,7 @@
 #include "execute.hpp"
 #include "history.hpp"
 #include "locks.hpp"
+#include "own_renames.hpp"
 #include "run_state.hpp"
 #include "schema_engine.hpp"
 #include "shadow.hpp"
@@ -242,6 +243,21 @@ DBKIT_FUNCTION(dbkit_rehearse) {
 	return out.done();
 }
 
+namespace {
+// Two --rename sources naming the same object: the last part compared without its
+// quotes (an enum value may be written sad or 'sad', a column users or "users").
+bool same_source(const std::string &a, const std::string &b) {
+	auto split = [](const std::string &s) {
+		size_t dot = s.rfind('.', s.size() && (s.back() == '\'' || s.back() == '"') ? s.rfind(s.back(), s.size() - 2) : std::string::npos);
+		std::string last = dot == std::string::npos ? s : s.substr(dot + 1);
+		if (last.size() >= 2 && (last.front() == '\'' || last.front() == '"') && last.back() == last.front())
+			last = last.substr(1, last.size() - 2);
+		return std::make_pair(dot == std::string::npos ? std::string() : s.substr(0, dot), last);
+	};
+	return split(a) == split(b);
+}
+}  // namespace
+
 DBKIT_FUNCTION(dbkit_reverse) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		throw Error(ERRCODE_NULL_VALUE_NOT_ALLOWED, "dbkit_reverse: the folder and the tag are required");
@@ -273,7 +289,33 @@ DBKIT_FUNCTION(dbkit_reverse) {
 	core::JsonError err;
 	core::parse_json(s_before, jb, err);
 	core::parse_json(s_after, ja, err);
+	std::set<std::string> maybe_there_before;  // DROP EXTENSION statements to be read twice
+	{
+		// an extension the migration created is not in the schema before it, even where the
+		// shadow found it installed (unless an earlier migration created it too)
+		std::set<std::string> earlier;
+		for (const auto *b : before)
+			for (auto &e : created_extensions(*b))
+				earlier.insert(e.name);
+		for (auto &e : created_extensions(*m)) {
+			if (earlier.count(e.name))
+				continue;
+			std::string key =
+			    "extension:" + std::string(PgCall([&e]() noexcept { return quote_identifier(e.name.c_str()); }));
+			if (e.if_not_exists)
+				maybe_there_before.insert("DROP EXTENSION " + key.substr(10));
+			jb.members.erase(std::remove_if(jb.members.begin(), jb.members.end(),
+			                                [&](const auto &kv) { return kv.first == key; }),
+			                 jb.members.end());
+		}
+	}
 	core::DiffOptions d = diff_options(o, false);  // a down file runs in the rollback's transaction
+	const std::vector<core::Rename> declared = d.renames;
+	// what the migration renamed itself is renamed back, unless --rename says otherwise
+	OwnRenames own = own_renames(*m, jb);
+	for (auto it = own.back.rbegin(); it != own.back.rend(); ++it)  // the last rename undone first
+		if (std::none_of(declared.begin(), declared.end(), [&](const core::Rename &r) { return same_source(r.from, it->from); }))
+			d.renames.push_back(*it);
 	core::DiffResult back = core::diff_schemas(ja, jb, d);
 	refuse_undecided(back, fmt::format("the reverse of {} cannot be computed on its own", tag),
 	                 "Say what the migration did (a rename is renamed back): ",
@@ -282,7 +324,9 @@ DBKIT_FUNCTION(dbkit_reverse) {
 	core::DiffOptions fwd_opts;
 	fwd_opts.concurrent_indexes = false;
 	fwd_opts.drop_and_add = true;
-	for (const auto &r : d.renames)  // the forward direction of a rename hint
+	for (const auto &r : declared)  // the forward direction of a rename hint
+		fwd_opts.renames.push_back(r);
+	for (const auto &r : own.forward)
 		fwd_opts.renames.push_back(r);
 	core::DiffResult fwd = core::diff_schemas(jb, ja, fwd_opts);
 	for (const auto &s : fwd.statements)
@@ -301,6 +345,10 @@ DBKIT_FUNCTION(dbkit_reverse) {
 		std::string note;
 		for (const auto &h : s.hazards)
 			note += (note.empty() ? "" : "; ") + h;
+		if (maybe_there_before.count(s.sql))
+			note += std::string(note.empty() ? "" : "; ") +
+			        "the migration runs CREATE EXTENSION IF NOT EXISTS: if the extension was installed before it ran "
+			        "(by the platform or by hand), delete this statement";
 		out.add({std::string("statement"), Cell(++step), s.sql, note.empty() ? Cell() : Cell(note)});
 	}
 	spi::finish();

@@ -998,6 +998,34 @@ struct Planner {
 			           ": a rename, or a drop and a create? Say which (--drop-and-add if they are unrelated).",
 			       "--rename " + name_of(k) + "=" + other);
 		}
+		// an enum that loses a value and gains another: RENAME VALUE keeps the rows holding
+		// it; making the type again (the only other way) fails on them
+		for (auto &k : keys(from, "enum")) {
+			if (!to.count(k))
+				continue;
+			auto old = strings(from.at(k), "labels"), now = strings(to.at(k), "labels");
+			std::vector<std::string> lost, gained;
+			for (auto &l : old)
+				if (std::find(now.begin(), now.end(), l) == now.end())
+					lost.push_back(literal(l));
+			for (auto &l : now)
+				if (std::find(old.begin(), old.end(), l) == old.end())
+					gained.push_back(literal(l));
+			if (lost.empty() || gained.empty())
+				continue;
+			auto arg = [](std::string lit) {  // a label as --rename takes it: bare when it can be
+				bool bare = lit.size() > 2 && std::all_of(lit.begin() + 1, lit.end() - 1, [](char c) {
+					return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+				});
+				return bare ? lit.substr(1, lit.size() - 2) : lit;
+			};
+			refuse(k,
+			       "enum " + name_of(k) + " loses value" + (lost.size() > 1 ? "s " : " ") + join(lost, ", ") + " and gains " +
+			           join(gained, ", ") + ": a rename (RENAME VALUE: rows holding it keep it under the new name), or a "
+			           "drop and an add (the type is made again, which fails on rows holding a dropped value)? Say which "
+			           "(--drop-and-add if they are unrelated).",
+			       "--rename " + name_of(k) + "." + arg(lost[0]) + "=" + arg(gained[0]));
+		}
 		for (auto &tk : keys(from, "table")) {
 			std::string t = name_of(tk);
 			if (!to.count(tk))

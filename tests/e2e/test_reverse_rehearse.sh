@@ -14,6 +14,10 @@ CREATE TYPE mood AS ENUM ('ok', 'meh');
 CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, bio text, age int, mood mood DEFAULT 'ok');
 --> statement-breakpoint
 CREATE TABLE posts (id int PRIMARY KEY, user_id int, title varchar(100));
+--> statement-breakpoint
+CREATE SCHEMA archive;
+--> statement-breakpoint
+CREATE SEQUENCE counter;
 SQL
 # one reversible kind per migration
 kinds=(
@@ -29,6 +33,11 @@ kinds=(
 	"default|ALTER TABLE users ALTER COLUMN age SET DEFAULT 18;"
 	"not_null|ALTER TABLE posts ALTER COLUMN title SET NOT NULL;"
 	"type_cast|ALTER TABLE posts ALTER COLUMN title TYPE varchar(200);"
+	"enum_rename|ALTER TYPE mood RENAME VALUE 'meh' TO 'so_so';"
+	"table_rename|ALTER TABLE posts RENAME TO articles;"
+	"move|ALTER TABLE tags SET SCHEMA archive;"
+	"seq_rename|ALTER SEQUENCE counter RENAME TO tally;"
+	"extension|CREATE EXTENSION IF NOT EXISTS hstore;"
 )
 tags=(0000_base)
 i=1
@@ -44,17 +53,23 @@ write_journal "$F" "${tags[@]}"
 case_begin down/computed-for-each-kind
 fresh_db rev_db
 for tag in "${tags[@]:1}"; do
-	flags=()
-	[[ $tag == *_rename ]] && flags=(--rename public.users.about=bio)
-	run down "$tag" --dir "$F" --write "${flags[@]}"
+	# no --rename: the migration's own RENAME statements say what to rename back (sweep 8)
+	run down "$tag" --dir "$F" --write
 	assert_eq 0 "$RC" "dbkit down $tag --write: $ERR"
 	assert_not_contains "$(cat "$F/$tag.down.sql")" "dbkit:irreversible" "$tag: nothing irreversible"
 done
 assert_contains "$(cat "$F/0009_rename.down.sql")" "RENAME COLUMN about TO bio" "the rename is renamed back"
 assert_contains "$(cat "$F/0002_column.down.sql")" "DROP COLUMN nickname" "an added column is dropped"
-run down 0009_rename --dir "$F"
-assert_eq 1 "$RC" "without the hint a rename is refused, not guessed"
-assert_contains "$ERR" "--rename public.users.about=bio" "naming the flag"
+assert_contains "$(cat "$F/0013_enum_rename.down.sql")" "RENAME VALUE 'so_so' TO 'meh'" "an enum value renamed back, not the type made again"
+assert_contains "$(cat "$F/0014_table_rename.down.sql")" "ALTER TABLE public.articles RENAME TO posts" "a table renamed back"
+assert_contains "$(cat "$F/0015_move.down.sql")" "SET SCHEMA public" "a table moved back"
+assert_contains "$(cat "$F/0016_seq_rename.down.sql")" "ALTER SEQUENCE public.tally RENAME TO counter" "a sequence renamed back (its counter kept)"
+assert_contains "$(cat "$F/0017_extension.down.sql")" "DROP EXTENSION hstore" "an extension the migration created is dropped"
+assert_contains "$(cat "$F/0017_extension.down.sql")" "if the extension was installed before it ran" "and the IF NOT EXISTS is pointed out"
+run down 0009_rename --dir "$F" --rename public.users.about=bio
+assert_eq 0 "$RC" "a --rename that says the same is taken: $ERR"
+assert_contains "$OUT" "RENAME COLUMN about TO bio" "once"
+assert_not_contains "$ERR" "there is no" "and not applied twice"
 
 ###############################################################################
 case_begin rehearse/up-down-up

@@ -457,15 +457,26 @@ TEST(SchemaDiff, EnumValueRemovedRecreatesTheType) {
 TEST(SchemaDiff, EnumValueRenamedOnlyWithAHint) {
 	auto from = S(R"J("enum:public.mood": {"labels": ["happy", "sad"]})J");
 	auto to = S(R"J("enum:public.mood": {"labels": ["happy", "unhappy"]})J");
+	// without a hint: asked, as a column's rename is (sweep 8: it made the type again, which
+	// fails on every row holding 'sad')
 	auto plain = diff_schemas(from, to);
-	EXPECT_NE(at(plain, "RENAME TO mood__dbkit_old"), -1) << "without a hint: sad is removed";
+	ASSERT_EQ(plain.refusals.size(), 1u) << dump(plain);
+	EXPECT_NE(plain.refusals[0].message.find("enum public.mood loses value 'sad' and gains 'unhappy'"), std::string::npos)
+	    << plain.refusals[0].message;
+	EXPECT_EQ(plain.refusals[0].hint, "--rename public.mood.sad=unhappy");
+	DiffOptions unrelated;
+	unrelated.drop_and_add = true;
+	EXPECT_NE(at(diff_schemas(from, to, unrelated), "RENAME TO mood__dbkit_old"), -1) << "--drop-and-add: sad is removed";
+	auto spaced = diff_schemas(from, S(R"J("enum:public.mood": {"labels": ["happy", "very sad"]})J"));
+	ASSERT_EQ(spaced.refusals.size(), 1u);
+	EXPECT_EQ(spaced.refusals[0].hint, "--rename public.mood.sad='very sad'");
 	DiffOptions o;
 	o.renames.push_back({"public.mood.'sad'", "'unhappy'"});
 	EXPECT_EQ(sqls(diff_schemas(from, to, o)), std::vector<std::string>{"ALTER TYPE public.mood RENAME VALUE 'sad' TO 'unhappy'"});
 	o.renames = {{"public.mood.sad", "unhappy"}};
 	EXPECT_EQ(sqls(diff_schemas(from, to, o)), std::vector<std::string>{"ALTER TYPE public.mood RENAME VALUE 'sad' TO 'unhappy'"});
 	o.renames = {{"public.nothing.x", "y"}};
-	EXPECT_EQ(diff_schemas(from, to, o).refusals.size(), 1u);
+	EXPECT_EQ(diff_schemas(from, to, o).refusals.size(), 2u) << "the --rename of nothing, and the question still open";
 }
 
 TEST(SchemaDiff, PartitionsAreCreatedAsPartitionOfAndInheritTheirParentsObjects) {
