@@ -155,12 +155,14 @@ bool take_in(int64_t run_id, const std::string &tag, const std::string &drizzle_
 	    "                 ($5::pg_catalog.jsonb OPERATOR(pg_catalog.->) k)), "
 	    "     s AS (INSERT INTO dbkit.snapshots (run_id, tag, fingerprint, catalog_fingerprint, snapshot, changes, carries_drift) "
 	    "           SELECT $1, $2, NULL, NULL, NULL, c.changes, $6::pg_catalog.bool FROM c RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), owner_samples = o.samples, "
+	    "  guard = dbkit._guard_fingerprint(o.samples), "
 	    // still invalid: the ones that were, the set's, and any index newer than the last store
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid "
 	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
 	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
-	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
+	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c) "
+	    "FROM (SELECT dbkit._owner_samples() AS samples) o",
 	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after),
 	     spi::text(carries_drift ? "true" : "false")});
 	return true;
@@ -207,9 +209,11 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 	    "  SELECT $1, $2, pg_catalog.md5(m::text), dbkit.catalog_fingerprint(), m "
 	    "  FROM (SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}'::pg_catalog.jsonb) m "
 	    "        FROM dbkit.reference_objects) x RETURNING id) "
-	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), guard = dbkit._guard_fingerprint(), "
+	    "UPDATE dbkit.reference_state SET snapshot_id = (SELECT id FROM s), owner_samples = o.samples, "
+	    "  guard = dbkit._guard_fingerprint(o.samples), "
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid), "
-	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c)",
+	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c) "
+	    "FROM (SELECT dbkit._owner_samples() AS samples) o",
 	    {args[0], args[1]});
 }
 }  // namespace

@@ -210,9 +210,10 @@ void dbkit_touched_capture(EventTriggerData *trig, bool drop, bool in_run) {
 	if (default_acls)
 		add_default_acls(in_run);
 	SPI_finish();
-	// A command that reports no object (ALTER PUBLICATION ... DROP TABLE, REASSIGN
-	// OWNED, a CREATE ... IF NOT EXISTS that did nothing): nothing tells what it
-	// changed, so only a full read is safe. DROP reports through sql_drop.
+	// A command that reports no object (ALTER PUBLICATION ... DROP TABLE, a CREATE ...
+	// IF NOT EXISTS that did nothing): nothing tells what it changed, so only a full read
+	// is safe. DROP reports through sql_drop. (REASSIGN OWNED fires no event trigger at
+	// all: the guard's owner samples see it.)
 	const char *tag = GetCommandTagName(trig->tag);
 	if (!drop && n == 0 && strncmp(tag, "DROP ", 5) != 0)
 		add(in_run, InvalidOid, InvalidOid);

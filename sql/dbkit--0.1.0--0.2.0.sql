@@ -913,7 +913,11 @@ CREATE TABLE dbkit.reference_state (
     -- CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY fires no ddl_command_end):
     -- the ones invalid then, and pg_class's highest oid then (a new index has a higher one)
     invalid_indexes oid[],
-    max_class_oid   oid
+    max_class_oid   oid,
+    -- one object ("classid:objid") owned by each role that owns any here: REASSIGN OWNED
+    -- fires no event trigger, but moves every object of its role, so the owner of one
+    -- of them tells (dbkit._owner_samples, read by the guard)
+    owner_samples   text[]
 );
 INSERT INTO dbkit.reference_state DEFAULT VALUES;
 -- Objects DDL outside dbkit's runs touched (written by the event triggers at
@@ -947,12 +951,62 @@ SELECT pg_catalog.pg_extension_config_dump('dbkit.dirty_objects', '');
 -- PL/pgSQL: its plan is kept for the session (an SQL function
 -- that cannot be inlined is planned again at every call; a non-transactional run
 -- calls these a few times per statement)
-CREATE FUNCTION dbkit._guard_fingerprint()
+-- One object (not temporary) of each role that owns objects in this database, by
+-- pg_shdepend's index on the role: a probe per role, whatever the schema's size.
+-- "classid:objid:owner". (Objects of the bootstrap superuser have no rows there, and
+-- REASSIGN OWNED refuses to move them.)
+CREATE FUNCTION dbkit._owner_samples()
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+RETURN array(
+    SELECT x FROM (
+        SELECT (SELECT d.classid::text || ':' || d.objid::text || ':' || r.oid::text FROM pg_shdepend d
+                 WHERE d.refclassid = 'pg_authid'::regclass AND d.refobjid = r.oid AND d.deptype = 'o'
+                   AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND d.objsubid = 0
+                   AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE d.classid = 'pg_class'::regclass
+                                      AND c.oid = d.objid AND c.relpersistence = 't')
+                 LIMIT 1) AS x
+          FROM pg_roles r) s
+     WHERE x IS NOT NULL ORDER BY x);
+END
+$$;
+
+-- The samples whose owner is not the one they were taken with (an object dropped
+-- since is left out: its drop is DDL the event triggers saw). Empty when none.
+CREATE FUNCTION dbkit._owners_now(samples text[])
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+RETURN coalesce((
+    SELECT string_agg(s, ',' ORDER BY s)
+      FROM unnest(samples) s,
+           LATERAL (SELECT split_part(s, ':', 1)::oid AS classid, split_part(s, ':', 2)::oid AS objid,
+                           split_part(s, ':', 3)::oid AS owner) p
+     WHERE pg_describe_object(p.classid, p.objid, 0) IS NOT NULL
+       AND coalesce((SELECT d.refobjid FROM pg_shdepend d
+                      WHERE d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                        AND d.classid = p.classid AND d.objid = p.objid AND d.objsubid = 0 AND d.deptype = 'o'),
+                    0) <> p.owner), '');
+END
+$$;
+
+-- `samples`: what the reference was stored with (dbkit.reference_state.owner_samples),
+-- or a fresh dbkit._owner_samples() when it is being stored.
+CREATE FUNCTION dbkit._guard_fingerprint(samples text[] DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+IF samples IS NULL THEN
+    samples := coalesce((SELECT st.owner_samples FROM dbkit.reference_state st), '{}');
+END IF;
 -- No guard at all (NULL matches nothing: every read is a full one) while the event
 -- triggers cannot see DDL: one of dbkit's is disabled (left so after maintenance), or
 -- this session runs as a replica (session_replication_role, set by a role's or
@@ -964,7 +1018,7 @@ IF current_setting('session_replication_role') <> 'origin'
 END IF;
 RETURN md5(coalesce((SELECT string_agg(oid::text || ':' || rolname, ',' ORDER BY oid) FROM pg_roles), '') || '|' ||
            coalesce((SELECT string_agg(oid::text || ':' || xmin::text || ':' || evtenabled::text, ',' ORDER BY oid)
-                       FROM pg_event_trigger), ''));
+                       FROM pg_event_trigger), '') || '|' || dbkit._owners_now(samples));
 END
 $$;
 

@@ -2146,6 +2146,18 @@ struct Planner {
 				if (rewrites)
 					hazard(s, Hazard::TableRewrite, "rewrites table " + t);
 				hazard(s, Hazard::AccessExclusive, "lock: ACCESS EXCLUSIVE on " + t);
+				if (fcol != tcol)  // the indexes on the column are built again under the new collation
+					for (auto &ik : keys(from, "index")) {
+						const JsonValue &iv = from.at(ik);
+						std::string idef = sget(iv, "definition");
+						if (sget(iv, "table") != t || !names_ident(idef.substr(std::min(idef.find(" ON "), idef.size())), cn))
+							continue;
+						hazard(s, Hazard::IndexBuild, "rebuilds index " + name_of(ik) + " on " + t + " (blocks writes meanwhile)");
+						if (idef.compare(0, 20, "CREATE UNIQUE INDEX ") == 0)
+							hazard(s, Hazard::FailsOnData,
+							       "fails if two rows of " + t + " hold values of " + cn + " equal under collation " +
+							           (tcol.empty() ? std::string("default") : tcol) + " (unique index " + name_of(ik) + ")");
+					}
 				if (!safe) {
 					hazard(s, Hazard::DataLoss, "data loss: " + ft + " -> " + tt + " can fail or change values of " + t + "." + cn);
 					s.table_for_rowcount = t;
@@ -2602,12 +2614,18 @@ struct Planner {
 					auto &s = emit(P_INDEXES, c, k);
 					s.no_transaction = true;
 					hazard(s, Hazard::IndexBuild, "builds index " + name_of(k) + " on " + table + " (concurrently)");
+					if (def.compare(0, 20, "CREATE UNIQUE INDEX ") == 0)
+						hazard(s, Hazard::FailsOnData,
+						       "fails if " + table + " holds duplicates (an INVALID index is left: drop it)");
 					continue;
 				}
 			}
 			auto &s = emit(P_INDEXES, def, k);
-			if (existing)
+			if (existing) {
 				hazard(s, Hazard::IndexBuild, "builds index " + name_of(k) + " on " + table + " (blocks writes meanwhile)");
+				if (def.compare(0, 20, "CREATE UNIQUE INDEX ") == 0)
+					hazard(s, Hazard::FailsOnData, "fails if " + table + " holds duplicates");
+			}
 		}
 	}
 

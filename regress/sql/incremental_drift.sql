@@ -225,7 +225,25 @@ SELECT kind, object, change, detail FROM dbkit_drift();
 ALTER SEQUENCE core.counted_id_seq OWNED BY core.counted.id;
 SELECT equal FROM same_live();
 SELECT count(*) AS drift FROM dbkit_drift();
+-- REASSIGN OWNED fires no event trigger (PostgreSQL runs it as a command on a global
+-- object): the guard's owner samples see it, and the poll compares (attack 7: "no drift")
+CREATE ROLE dbkit_incdrift_a;
+CREATE ROLE dbkit_incdrift_b;
+CREATE TABLE core.owned (id int);
+CREATE FUNCTION core.owned_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
+ALTER TABLE core.owned OWNER TO dbkit_incdrift_a;
+ALTER FUNCTION core.owned_fn() OWNER TO dbkit_incdrift_a;
+SELECT count(*) > 0 AS stored FROM dbkit_accept_drift('before REASSIGN OWNED');
+SELECT count(*) AS drift FROM dbkit_drift();
+REASSIGN OWNED BY dbkit_incdrift_a TO dbkit_incdrift_b;
+SELECT kind, object, change FROM dbkit_drift() ORDER BY 1, 2;
+SELECT count(*) > 0 AS stored FROM dbkit_accept_drift('after REASSIGN OWNED');
+SELECT count(*) AS drift FROM dbkit_drift();
+DROP TABLE core.owned;
+DROP FUNCTION core.owned_fn();
 \c regression
 DROP DATABASE dbkit_incdrift;
+DROP ROLE dbkit_incdrift_a;
+DROP ROLE dbkit_incdrift_b;
 DROP ROLE dbkit_incdrift_owner;
 DROP ROLE dbkit_incdrift_monitor;

@@ -1564,3 +1564,34 @@ TEST(SchemaDiff, SerialMadeIdentityBySnapshotDropsTheSerialSequence) {
 	EXPECT_GE(at(r, "DROP SEQUENCE content.professors_id_seq"), 0) << dump(r);
 	EXPECT_GE(at(r, "RENAME TO professors_id_seq"), 0) << dump(r);
 }
+
+// A collation change rebuilds the indexes on the column, and a unique one fails on values
+// equal under the new collation; a unique index built on an existing table fails on
+// duplicates (sweep 8: only the lock was named, and push met 23505).
+TEST(SchemaDiff, CollationChangeAndUniqueIndexesNameTheirFailures) {
+	auto side = [](const std::string &collation, bool unique_idx) {
+		return S(std::string(R"J("table:public.t": {"kind": "table"},
+		  "column:public.t.id": {"position": 1, "type": "integer", "not_null": true},
+		  "column:public.t.name": {"position": 2, "type": "text", "not_null": false)J") +
+		         (collation.empty() ? "" : ", \"collation\": \"" + collation + "\"") + "}" +
+		         (unique_idx ? R"J(, "index:public.t_name_key": {"table": "public.t", "definition": "CREATE UNIQUE INDEX t_name_key ON public.t USING btree (name)"})J"
+		                     : ""));
+	};
+	auto r = diff_schemas(side("", true), side("ci", true));
+	const DiffStatement *s = stmt(r, "ALTER COLUMN name TYPE text COLLATE ci");
+	ASSERT_TRUE(s) << dump(r);
+	std::string h;
+	for (auto &x : s->hazards)
+		h += x + "\n";
+	EXPECT_NE(h.find("rebuilds index public.t_name_key"), std::string::npos) << h;
+	EXPECT_NE(h.find("fails if two rows of public.t hold values of name equal under collation ci (unique index public.t_name_key)"),
+	          std::string::npos)
+	    << h;
+	auto u = diff_schemas(side("", false), side("", true));
+	const DiffStatement *i = stmt(u, "t_name_key");
+	ASSERT_TRUE(i) << dump(u);
+	EXPECT_NE(std::find_if(i->hazards.begin(), i->hazards.end(),
+	                       [](const std::string &x) { return x.find("holds duplicates") != std::string::npos; }),
+	          i->hazards.end())
+	    << dump(u);
+}
