@@ -51,6 +51,7 @@ bool statement_can_touch(const AuditEntry &a, const std::string &short_name) {
 DBKIT_FUNCTION(dbkit_drift) {
 	ResultRows out(fcinfo);
 	spi::connect();
+	require_reader("dbkit_drift");
 	// Audit entries since the last reference that carried no drift forward: a change made
 	// before earlier deploys is still explained by who made it.
 	spi::execute(

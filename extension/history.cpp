@@ -43,6 +43,29 @@ void require_deployer(const char *fn) {
 	            fmt::format("A superuser grants what a deployer needs: SELECT {}.dbkit_grant_deployer({});", schema, role));
 }
 
+void require_reader(const char *fn) {
+	// by oid, as above: a name lookup would itself fail on the schema's USAGE check, with
+	// dbkit's own query in the message (attack 7)
+	spi::execute_cached(
+	    "WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = 'dbkit') "
+	    "SELECT pg_catalog.string_agg(lacks, ', ' ORDER BY n) FROM ("
+	    "SELECT 0 AS n, 'USAGE on schema dbkit' AS lacks FROM s WHERE NOT pg_catalog.has_schema_privilege(s.oid, 'USAGE') "
+	    "UNION ALL SELECT 1, pg_catalog.format('SELECT on dbkit.%I', c.relname) FROM pg_catalog.pg_class c, s "
+	    "WHERE c.relnamespace OPERATOR(pg_catalog.=) s.oid "
+	    "  AND c.relname OPERATOR(pg_catalog.=) ANY ('{snapshots,ddl_audit}'::pg_catalog.name[]) "
+	    "  AND NOT pg_catalog.has_table_privilege(c.oid, 'SELECT')) x");
+	auto lacks = spi::get_text(0, 1);
+	if (!lacks)
+		return;
+	spi::execute("SELECT pg_catalog.quote_ident(CURRENT_USER::pg_catalog.text)");
+	std::string role = spi::get_text(0, 1).value_or("CURRENT_USER");
+	throw Error(ERRCODE_INSUFFICIENT_PRIVILEGE,
+	            fmt::format("permission denied: role {} cannot run {}: it lacks {}", role, fn, *lacks),
+	            fmt::format("A monitoring role reads drift through pg_monitor: GRANT pg_monitor TO {}; a deployer "
+	                        "(dbkit_grant_deployer) reads it too.",
+	                        role));
+}
+
 std::vector<core::HistoryRow> read_history() {
 	spi::execute("SELECT tag, hash, idx, created_at FROM dbkit.migrations ORDER BY id");
 	std::vector<core::HistoryRow> out;

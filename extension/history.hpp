@@ -18,6 +18,8 @@ std::vector<core::HistoryRow> read_history();
 // dbkit's tables and sequences, and the dbkit_grant_deployer() call that grants
 // them. For every function that writes dbkit's state; after spi::connect().
 void require_deployer(const char *fn);
+// The rights dbkit_drift reads with (pg_monitor's, or a deployer's); 42501 naming what is missing.
+void require_reader(const char *fn);
 
 class DrizzleTable {
 public:

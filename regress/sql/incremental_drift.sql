@@ -225,6 +225,12 @@ SELECT kind, object, change, detail FROM dbkit_drift();
 ALTER SEQUENCE core.counted_id_seq OWNED BY core.counted.id;
 SELECT equal FROM same_live();
 SELECT count(*) AS drift FROM dbkit_drift();
+-- a role with no reading rights: the refusal names what it lacks, not dbkit's query (attack 7)
+CREATE ROLE dbkit_incdrift_nobody;
+SET ROLE dbkit_incdrift_nobody;
+SELECT count(*) FROM dbkit_drift();
+RESET ROLE;
+DROP ROLE dbkit_incdrift_nobody;
 -- REASSIGN OWNED fires no event trigger (PostgreSQL runs it as a command on a global
 -- object): the guard's owner samples see it, and the poll compares (attack 7: "no drift")
 CREATE ROLE dbkit_incdrift_a;
