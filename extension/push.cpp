@@ -117,10 +117,11 @@ DBKIT_FUNCTION(dbkit_push) {
 		if (!s.data_loss)
 			continue;
 		rows[i] = row_count(s.table_for_rowcount);
-		losses += fmt::format("{}{} ({})", losses.empty() ? "" : "\n", core::data_loss_text(s),
-		                      rows[i] ? fmt::format("{} row{} in {}", *rows[i], *rows[i] == 1 ? "" : "s",
+		losses += fmt::format("{}{}{}", losses.empty() ? "" : "\n", core::data_loss_text(s),
+		                      rows[i] ? fmt::format(" ({} row{} in {})", *rows[i], *rows[i] == 1 ? "" : "s",
 		                                            s.table_for_rowcount)
-		                              : std::string("no rows counted"));
+		                      : s.object.rfind("sequence:", 0) == 0 ? std::string()  // a counter, no rows
+		                                                            : std::string(" (no rows counted)"));
 	}
 	if (!losses.empty() && !o.accept_data_loss && !o.dry_run)
 		throw Error(DBKIT_STATEMENT_REFUSED, "dbkit push refuses to lose data without --accept-data-loss",

@@ -2993,8 +2993,15 @@ struct Planner {
 		std::string table = constraint_table(k);
 		if (auto g = policy_calls_going.find(k); g != policy_calls_going.end())
 			return "created again below: it calls " + g->second + ", which is dropped (policies block that)";
+		// PostgreSQL blocks a type change only under a policy that reads that column (its
+		// pg_depend rows name columns): the table's other policies stay (sweep 8)
 		if (retyped_tables.count(table))
-			return "created again below: a column of " + table + " changes type, which policies block";
+			for (auto &rc : retyped_columns) {
+				auto parts = split_qualified(rc);
+				if (parts.size() == 3 && qname_of(parts, 2) == table &&
+				    (names_ident(sget(p, "using"), parts[2]) || names_ident(sget(p, "with_check"), parts[2])))
+					return "created again below: it reads " + rc + ", which changes type (policies block that)";
+			}
 		for (auto &rt : retyped_tables)
 			if (mentions(sget(p, "using"), rt) || mentions(sget(p, "with_check"), rt))
 				return "created again below: it reads " + rt + ", a column of which changes type, which policies block";

@@ -1595,3 +1595,23 @@ TEST(SchemaDiff, CollationChangeAndUniqueIndexesNameTheirFailures) {
 	          i->hazards.end())
 	    << dump(u);
 }
+
+// A column's type change drops and creates again only the policies that read that column
+// (PostgreSQL blocks the change under those alone); the table's other policies stay (sweep 8).
+TEST(SchemaDiff, RetypeRecreatesOnlyThePoliciesReadingTheColumn) {
+	auto side = [](const std::string &ntype) {
+		return S(R"J("table:public.c": {"kind": "table", "row_security": true},
+		  "column:public.c.n": {"position": 1, "type": ")J" + ntype + R"J(", "not_null": false},
+		  "column:public.c.email": {"position": 2, "type": "text", "not_null": false},
+		  "policy:public.c.own": {"command": "SELECT", "permissive": true, "roles": ["public"], "using": "(email = CURRENT_USER)"},
+		  "policy:public.c.positive": {"command": "SELECT", "permissive": true, "roles": ["public"], "using": "(n > 0)"})J");
+	};
+	auto r = diff_schemas(side("integer"), side("bigint"));
+	ASSERT_TRUE(r.refusals.empty()) << dump(r);
+	EXPECT_EQ(at(r, "DROP POLICY own"), -1) << dump(r);
+	EXPECT_EQ(at(r, "CREATE POLICY own"), -1) << dump(r);
+	int drop = at(r, "DROP POLICY positive"), alter = at(r, "ALTER COLUMN n TYPE bigint"), create = at(r, "CREATE POLICY positive");
+	ASSERT_TRUE(drop >= 0 && alter >= 0 && create >= 0) << dump(r);
+	EXPECT_LT(drop, alter);
+	EXPECT_LT(alter, create);
+}
