@@ -20,10 +20,12 @@ struct OwnRenames {
 	std::vector<core::Rename> back;     // in the terms of the schema after it (what a down file does)
 };
 
-// `before`: the snapshot before the migration (schemas of unqualified names: the one
-// schema that has such a table, public otherwise). Statements that do not parse are
-// skipped (the migration has run: they parse).
-OwnRenames own_renames(const core::Migration &m, const core::JsonValue &before);
+// `before`, `after`: the snapshots before and after the migration (schemas of unqualified
+// names: the one schema that has such a table, public otherwise). A rename is kept only
+// when the two show it: the old name before and not after, the new one after and not
+// before (a column added and renamed within the migration renames nothing that was
+// there). Statements that do not parse are skipped (the migration has run: they parse).
+OwnRenames own_renames(const core::Migration &m, const core::JsonValue &before, const core::JsonValue &after);
 
 // The extensions the migration's CREATE EXTENSION statements name. A shadow keeps an
 // extension the database already has (it cannot be created twice in a database), so

@@ -312,7 +312,7 @@ DBKIT_FUNCTION(dbkit_reverse) {
 	core::DiffOptions d = diff_options(o, false);  // a down file runs in the rollback's transaction
 	const std::vector<core::Rename> declared = d.renames;
 	// what the migration renamed itself is renamed back, unless --rename says otherwise
-	OwnRenames own = own_renames(*m, jb);
+	OwnRenames own = own_renames(*m, jb, ja);
 	for (auto it = own.back.rbegin(); it != own.back.rend(); ++it)  // the last rename undone first
 		if (std::none_of(declared.begin(), declared.end(), [&](const core::Rename &r) { return same_source(r.from, it->from); }))
 			d.renames.push_back(*it);

@@ -66,6 +66,20 @@ assert_contains "$(cat "$F/0015_move.down.sql")" "SET SCHEMA public" "a table mo
 assert_contains "$(cat "$F/0016_seq_rename.down.sql")" "ALTER SEQUENCE public.tally RENAME TO counter" "a sequence renamed back (its counter kept)"
 assert_contains "$(cat "$F/0017_extension.down.sql")" "DROP EXTENSION hstore" "an extension the migration created is dropped"
 assert_contains "$(cat "$F/0017_extension.down.sql")" "if the extension was installed before it ran" "and the IF NOT EXISTS is pointed out"
+# a column added, the old one dropped and the new one renamed to the old name in one
+# migration (gh-next's 0073): the RENAME renames nothing that was there before
+G=$WORK/swap
+mkdir -p "$G"
+printf 'CREATE TABLE acct (id int PRIMARY KEY, name varchar(255));\n' >"$G/0000_t.sql"
+printf 'ALTER TABLE "acct" ADD COLUMN "name_c" varchar(255) COLLATE "C";\n--> statement-breakpoint\nALTER TABLE "acct" DROP COLUMN "name";\n--> statement-breakpoint\nALTER TABLE "acct" RENAME COLUMN "name_c" TO "name";\n' >"$G/0001_swap.sql"
+write_journal "$G" 0000_t 0001_swap
+fresh_db rev_swap
+run migrate --dir "$G"
+run down 0001_swap --dir "$G"
+assert_eq 0 "$RC" "a swapped column's down file is computed, not refused over a rename of nothing: $ERR"
+assert_contains "$OUT" "ALTER COLUMN name TYPE character varying(255)" "the column gets its collation back"
+assert_not_contains "$OUT" "RENAME COLUMN" "and nothing is renamed"
+fresh_db rev_db
 run down 0009_rename --dir "$F" --rename public.users.about=bio
 assert_eq 0 "$RC" "a --rename that says the same is taken: $ERR"
 assert_contains "$OUT" "RENAME COLUMN about TO bio" "once"
