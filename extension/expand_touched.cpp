@@ -98,6 +98,16 @@ void take_identity_table(HeapTuple tup, TupleDesc desc, OidSet *out, Oid objid) 
 		add(out, d->refobjid);
 }
 
+// The oid `field` reads from the syscache `cache`'s row for `o`, if there is one.
+template <typename Form, typename Field>
+void from_cache(int cache, Oid o, OidSet *out, Field field) {
+	HeapTuple t = SearchSysCache1(cache, ObjectIdGetDatum(o));
+	if (!HeapTupleIsValid(t))
+		return;
+	add(out, field(reinterpret_cast<Form>(GETSTRUCT(t))));
+	ReleaseSysCache(t);
+}
+
 // The tables (domains, publications) the objects are parts of, from the live catalogs.
 void add_live_owners(Oid o, OidSet *out) {
 	HeapTuple t;
@@ -107,22 +117,11 @@ void add_live_owners(Oid o, OidSet *out) {
 		add(out, c->contypid);
 		ReleaseSysCache(t);
 	}
-	if (HeapTupleIsValid(t = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(o)))) {
-		add(out, reinterpret_cast<Form_pg_index>(GETSTRUCT(t))->indrelid);
-		ReleaseSysCache(t);
-	}
-	if (HeapTupleIsValid(t = SearchSysCache1(PUBLICATIONREL, ObjectIdGetDatum(o)))) {
-		add(out, reinterpret_cast<Form_pg_publication_rel>(GETSTRUCT(t))->prpubid);
-		ReleaseSysCache(t);
-	}
-	if (HeapTupleIsValid(t = SearchSysCache1(PUBLICATIONNAMESPACE, ObjectIdGetDatum(o)))) {
-		add(out, reinterpret_cast<Form_pg_publication_namespace>(GETSTRUCT(t))->pnpubid);
-		ReleaseSysCache(t);
-	}
-	if (HeapTupleIsValid(t = SearchSysCache1(TYPEOID, ObjectIdGetDatum(o)))) {
-		add(out, reinterpret_cast<Form_pg_type>(GETSTRUCT(t))->typrelid);
-		ReleaseSysCache(t);
-	}
+	from_cache<Form_pg_index>(INDEXRELID, o, out, [](Form_pg_index i) { return i->indrelid; });
+	from_cache<Form_pg_publication_rel>(PUBLICATIONREL, o, out, [](Form_pg_publication_rel r) { return r->prpubid; });
+	from_cache<Form_pg_publication_namespace>(PUBLICATIONNAMESPACE, o, out,
+	                                          [](Form_pg_publication_namespace n) { return n->pnpubid; });
+	from_cache<Form_pg_type>(TYPEOID, o, out, [](Form_pg_type ty) { return ty->typrelid; });
 	scan(TriggerRelationId, TriggerOidIndexId, Anum_pg_trigger_oid, o, take_tgrelid, out);
 	scan(PolicyRelationId, PolicyOidIndexId, Anum_pg_policy_oid, o, take_polrelid, out);
 	scan(RewriteRelationId, RewriteOidIndexId, Anum_pg_rewrite_oid, o, take_ev_class, out);
