@@ -79,6 +79,18 @@ run down 0001_swap --dir "$G"
 assert_eq 0 "$RC" "a swapped column's down file is computed, not refused over a rename of nothing: $ERR"
 assert_contains "$OUT" "ALTER COLUMN name TYPE character varying(255)" "the column gets its collation back"
 assert_not_contains "$OUT" "RENAME COLUMN" "and nothing is renamed"
+# a column dropped and an unrelated one added, of the same type: down asks which, and
+# takes --drop-and-add (its refusal named the flag, which down rejected: sweep 8)
+printf 'ALTER TABLE "acct" DROP COLUMN "name";\n--> statement-breakpoint\nALTER TABLE "acct" ADD COLUMN "nick" varchar(255) COLLATE "C";\n' >"$G/0002_other.sql"
+write_journal "$G" 0000_t 0001_swap 0002_other
+run migrate --dir "$G"
+run down 0002_other --dir "$G"
+assert_eq 1 "$RC" "a lost and a gained column the SQL does not relate: asked"
+assert_contains "$ERR" "--drop-and-add" "the refusal names --drop-and-add"
+run down 0002_other --dir "$G" --drop-and-add
+assert_eq 0 "$RC" "down takes --drop-and-add: $ERR"
+assert_contains "$OUT" "DROP COLUMN nick" "the added column is dropped"
+assert_contains "$OUT" "ADD COLUMN name" "the dropped one made again"
 fresh_db rev_db
 run down 0009_rename --dir "$F" --rename public.users.about=bio
 assert_eq 0 "$RC" "a --rename that says the same is taken: $ERR"
