@@ -162,7 +162,7 @@ bool take_in(int64_t run_id, const std::string &tag, const std::string &drizzle_
 	    "    AND (i.indexrelid = ANY (invalid_indexes) OR i.indexrelid = ANY ($3::pg_catalog.oid[]) "
 	    "         OR i.indexrelid > coalesce(max_class_oid, 0))), "
 	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c) "
-	    "FROM (SELECT dbkit._owner_samples() AS samples) o",
+	    "FROM (SELECT dbkit._owner_samples() AS samples OFFSET 0) o",  // OFFSET 0: called once, not at each use
 	    {spi::int8(run_id), spi::text(tag), spi::text(objects), spi::jsonb_text(before), spi::jsonb_text(after),
 	     spi::text(carries_drift ? "true" : "false")});
 	return true;
@@ -213,7 +213,7 @@ void store_full(const std::vector<spi::Arg> &args, bool with_opts) {
 	    "  guard = dbkit._guard_fingerprint(o.samples), "
 	    "  invalid_indexes = ARRAY(SELECT i.indexrelid FROM pg_catalog.pg_index i WHERE NOT i.indisvalid), "
 	    "  max_class_oid = (SELECT pg_catalog.max(c.oid) FROM pg_catalog.pg_class c) "
-	    "FROM (SELECT dbkit._owner_samples() AS samples) o",
+	    "FROM (SELECT dbkit._owner_samples() AS samples OFFSET 0) o",  // OFFSET 0: called once, not at each use
 	    {args[0], args[1]});
 }
 }  // namespace

@@ -970,7 +970,8 @@ RETURN array(
                    AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE d.classid = 'pg_class'::regclass
                                       AND c.oid = d.objid AND c.relpersistence = 't')
                  LIMIT 1) AS x
-          FROM pg_roles r) s
+          FROM pg_roles r
+         WHERE r.oid >= 16384) s  -- the bootstrap superuser and pg_* roles own nothing here that can move
      WHERE x IS NOT NULL ORDER BY x);
 END
 $$;
