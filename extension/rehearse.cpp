@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "code_side.hpp"
+#include "core/code_drift.hpp"
 #include "core/drift_describe.hpp"
 #include "core/markers.hpp"
 #include "core/schema_diff.hpp"
@@ -247,14 +248,14 @@ namespace {
 // Two --rename sources naming the same object: the last part compared without its
 // quotes (an enum value may be written sad or 'sad', a column users or "users").
 bool same_source(const std::string &a, const std::string &b) {
-	auto split = [](const std::string &s) {
-		size_t dot = s.rfind('.', s.size() && (s.back() == '\'' || s.back() == '"') ? s.rfind(s.back(), s.size() - 2) : std::string::npos);
-		std::string last = dot == std::string::npos ? s : s.substr(dot + 1);
+	auto parts = [](const std::string &s) {
+		std::vector<std::string> p = core::split_qualified(s);
+		std::string &last = p.back();
 		if (last.size() >= 2 && (last.front() == '\'' || last.front() == '"') && last.back() == last.front())
 			last = last.substr(1, last.size() - 2);
-		return std::make_pair(dot == std::string::npos ? std::string() : s.substr(0, dot), last);
+		return p;
 	};
-	return split(a) == split(b);
+	return parts(a) == parts(b);
 }
 }  // namespace
 
