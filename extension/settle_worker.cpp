@@ -11,7 +11,7 @@
 #include "spi.hpp"
 
 namespace {
-bool g_defer = false;  // opt-in: see docs/design.md, "The re-read after the commit", the GRANT case
+bool g_defer = true;  // docs/design.md, "The re-read after the commit"; off: the old path
 // How long the worker waits for the deploy lock, as long as a deploy does by default:
 // the client holds it until it exits, through a whole chain of non-transactional
 // migrations (whose finishes take the rows in meanwhile).
@@ -25,10 +25,10 @@ bool defer_reference_enabled() { return g_defer; }
 void define_settle_settings() {
 	DefineCustomBoolVariable("dbkit.defer_reference",
 	                         "Re-read a deploy's objects for the drift reference after its commit, in a background worker.",
-	                         "Off (the default): every deploy re-reads them itself before it commits, holding its locks "
-	                         "meanwhile. On: shorter deploys; a GRANT outside the migrations right after one makes "
-	                         "drift report the deploy's own changes until accept-drift.",
-	                         &g_defer, false, PGC_USERSET, 0, NULL, NULL, NULL);
+	                         "On (the default): shorter deploys, which leave the re-read to a worker or to the first "
+	                         "DDL by hand after them. Off: every deploy re-reads them itself before it commits, holding "
+	                         "its locks meanwhile.",
+	                         &g_defer, true, PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 bool start_settle_worker(Oid role) {

@@ -8,7 +8,7 @@
 
 namespace dbkit {
 
-// Setting dbkit.defer_reference (off by default): on makes a deploy leave its objects
+// Setting dbkit.defer_reference (on by default): on makes a deploy leave its objects
 // to the worker; off, every deploy re-reads them itself before its commit.
 bool defer_reference_enabled();
 void define_settle_settings();  // from _PG_init

@@ -1752,6 +1752,14 @@ AS $$
                           AND pg_catalog.strpos(key, ' in ' || pg_catalog.quote_ident(s.name) || ' on ') > 0))
 $$;
 
+-- A deploy's objects taken into the reference before the first DDL by hand after it
+-- (docs/design.md, "Settled before a change by hand"): when the worker has not yet
+-- re-read them, the hand session does, first, so drift reports its change alone.
+-- It never fails the statement (a warning at worst) and waits only for the worker.
+CREATE FUNCTION dbkit._settle_before_ddl() RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'dbkit_settle_before_ddl' LANGUAGE C SET search_path = pg_catalog, pg_temp;
+CREATE EVENT TRIGGER dbkit_settle_ddl ON ddl_command_start EXECUTE FUNCTION dbkit._settle_before_ddl();
+
 -- What this script created belongs to whoever ran it. A superuser other than the
 -- extension's owner running ALTER EXTENSION dbkit UPDATE left the new tables and
 -- functions to itself, while 0.1.0's SECURITY DEFINER audit functions run as the owner:

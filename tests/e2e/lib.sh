@@ -129,6 +129,22 @@ wait_until() {
 	done
 	return 1
 }
+# Waits (30 s at most) until no deploy's objects wait for the background re-read
+# (docs/design.md, "The re-read after the commit"), in the database PSQL points at or
+# -d DB: checks that compare dbkit's tables before and after a step call it first, so a
+# worker finishing the step before never counts as the step's doing.
+wait_settled() {
+	local db=()
+	[[ ${1:-} == -d ]] && db=(-d "$2")
+	local deadline=$((SECONDS + 30))
+	while ((SECONDS <= deadline)); do
+		[[ $("${PSQL[@]}" "${db[@]}" -c "SELECT EXISTS (SELECT 1 FROM dbkit.dirty_objects WHERE deferred)
+		      OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'
+		                    AND datname = current_database())" 2>/dev/null) == t ]] || return 0
+		sleep 0.05
+	done
+	return 1
+}
 # Runs the client; sets RC, OUT, ERR.
 run() {
 	set +e

@@ -34,7 +34,7 @@ STATE_SQL="SELECT (SELECT count(*) FROM dbkit.migrations) || ' migrations / ' ||
              JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'dbkit')), '') || ' / ' ||
   (SELECT string_agg(nspname, ',' ORDER BY 1) FROM pg_namespace)"
-state() { "${PSQL[@]}" -d "$DB" -c "$STATE_SQL"; }
+state() { wait_settled -d "$DB"; "${PSQL[@]}" -d "$DB" -c "$STATE_SQL"; }
 
 BASE_SQL='CREATE TABLE "base_t" ("id" integer PRIMARY KEY);'
 BASE_ENTRY='{"idx": 0, "version": "7", "when": 1700000000000, "tag": "0000_base", "breakpoints": true}'

@@ -5,7 +5,7 @@
 # read; back-to-back deploys never fail on the worker's lock; drift reads in between
 # report no drift for the deploy's own objects and still report changes by hand.
 source "$(dirname "$0")/lib.sh"
-# opt-in (off by default): every session of this test, the client's and psql's, turns it on
+# on by default; said here too, so that the test holds whatever a cluster's default is
 export PGOPTIONS="-c dbkit.defer_reference=on"
 
 F=$WORK/folder
@@ -189,6 +189,49 @@ assert_eq 0 "$RC" "accept-drift"
 assert_eq 0 "$(deferred_rows)" "accept-drift took the rows in"
 q "REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC"
 
+case_begin "the first DDL by hand after a deferred deploy takes the deploy's objects in first"
+# The common case: \`dbkit migrate\` exits, a deploy script grants at once. Made
+# deterministic by stopping the worker while the deploy's session holds the lock: the
+# GRANT's transaction then finds the rows, takes the lock and re-reads them before its
+# own change, so drift reports the GRANT alone (the worker's path reported the deploy's
+# column with it until accept-drift: the cases above).
+run accept-drift --reason "the language's grant revoked again"  # no drift pending: the deploy defers
+add_migration 0008_c8f 'ALTER TABLE users ADD COLUMN c8f int;'
+hold_deploy
+wait_until 30 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null ||
+	fail "no worker waits for the lock"
+q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null
+release_deploy
+assert_match "$(deferred_rows)" '^[1-9]' "no worker took the deploy's rows in"
+q "BEGIN; GRANT SELECT ON users TO PUBLIC; ALTER TABLE users ADD COLUMN by_hand2 int; COMMIT" >/dev/null
+assert_eq 0 "$(deferred_rows)" "the GRANT's transaction took them in before its first statement"
+run drift
+assert_eq 4 "$RC" "drift: exit 4"
+assert_contains "$OUT" "users.by_hand2" "the column added by hand is reported"
+assert_contains "$OUT" "privileges granted to PUBLIC: SELECT" "and the GRANT"
+assert_not_contains "$OUT" "c8f" "the deploy's own column is not drift"
+run accept-drift --reason "after review"
+assert_eq 0 "$RC" "accept-drift"
+assert_eq t "$(same_as_full)" "the reference equals the full read"
+q "REVOKE SELECT ON users FROM PUBLIC; ALTER TABLE users DROP COLUMN by_hand2" >/dev/null
+run accept-drift --reason "undone"
+
+case_begin "the first DDL by hand while a deploy's session holds the lock: not waited for"
+# A running deploy may take minutes: a hand DDL never waits for it (it may hold a lock
+# that deploy needs), and the worker's path applies.
+add_migration 0008_c8g 'ALTER TABLE users ADD COLUMN c8g int;'
+hold_deploy
+SECONDS_BEFORE=$SECONDS
+q "CREATE TABLE hand_waits_not (id int)" >/dev/null
+assert_eq 1 "$((SECONDS - SECONDS_BEFORE < 4))" "the hand DDL did not wait for the deploy's session"
+release_deploy
+settled && pass "the worker took the rows in" || fail "deferred rows left: $(q 'TABLE dbkit.dirty_objects')"
+run drift
+assert_contains "$OUT" "hand_waits_not" "the hand table is drift"
+assert_not_contains "$OUT" "c8g" "the deploy's column is not"
+q "DROP TABLE hand_waits_not" >/dev/null
+run accept-drift --reason "undone"
+
 case_begin "a deploy deferred, then CREATE INDEX CONCURRENTLY in the same run"
 # The worker waits for the client's deploy lock through the rest of the run; waiting, it
 # holds no snapshot, so the concurrent build never waits for it (a deadlock otherwise).
@@ -219,9 +262,9 @@ assert_eq t "$(same_as_full)" "the reference equals the full read"
 run drift
 assert_eq 0 "$RC" "no drift"
 
-case_begin "dbkit.defer_reference = off (the default): the deploy re-reads its objects itself"
+case_begin "dbkit.defer_reference = off: the deploy re-reads its objects itself"
 add_migration 0023_c23 'ALTER TABLE users ADD COLUMN c23 int;'
-PGOPTIONS="-c dbkit.defer_reference=off" run migrate --dir "$F"  # the default
+PGOPTIONS="-c dbkit.defer_reference=off" run migrate --dir "$F"
 assert_eq 0 "$RC" "migrate exits 0"
 assert_eq "" "$(q "SELECT detail ->> 'reference' FROM dbkit.events WHERE action = 'apply' ORDER BY id DESC LIMIT 1")" \
 	"not deferred"

@@ -304,6 +304,7 @@ run migrate --dir "$R"
 printf 'CREATE TABLE "b" ("id" integer PRIMARY KEY);' >"$R/0001_b.sql"
 write_journal "$R" 0000_a 0001_b
 run migrate --dir "$R"
+wait_settled
 assert_eq "t" "$(q 'SELECT snapshot IS NULL FROM dbkit.snapshots ORDER BY id DESC LIMIT 1')" "restore: the newest reference is per object"
 dump_restore drift_restore_inc drift_restore_inc2
 assert_eq 0 "$RESTORE_RC" "restore: pg_restore exits 0"

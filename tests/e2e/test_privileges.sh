@@ -85,7 +85,7 @@ assert_eq 0 "$RC" "setup: the superuser applies 0000_a and 0001_b"
 	-c "CREATE ROLE dk_monitor LOGIN IN ROLE pg_monitor" -c "GRANT CONNECT ON DATABASE priv TO dk_monitor" \
 	-c "CREATE ROLE dk_owner LOGIN" -c "ALTER DATABASE priv OWNER TO dk_owner"
 q 'GRANT USAGE, CREATE ON SCHEMA public TO dk_plain'
-history() { q "SELECT (SELECT count(*) FROM dbkit.migrations) || '/' || (SELECT count(*) FROM dbkit.events) || '/' ||
+history() { wait_settled; q "SELECT (SELECT count(*) FROM dbkit.migrations) || '/' || (SELECT count(*) FROM dbkit.events) || '/' ||
   (SELECT count(*) FROM dbkit.snapshots) || '/' || (SELECT md5(string_agg(m::text, '|' ORDER BY id)) FROM dbkit.migrations m) || '/' ||
   (SELECT md5(string_agg(e::text, '|' ORDER BY id)) FROM dbkit.events e) || '/' || coalesce(to_regclass('public.t3')::text, 'no t3') || '/' ||
   (SELECT count(*) FROM drizzle.__drizzle_migrations)"; }

@@ -1,0 +1,139 @@
+// A change by hand right after a deferred deploy (docs/design.md, "Settled before a
+// change by hand"): the ddl_command_start trigger takes the deploy's objects into the
+// reference before the first DDL of a transaction runs, so the re-read never sees
+// that change and drift reports it alone, not the deploy's own changes with it.
+//
+// It never fails the user's statement: anything that stops it (the deploy lock held
+// by a running deploy, an isolation level that reads an older snapshot, an error)
+// leaves the rows to the worker as before, and drift stays correct (it reports the
+// deploy's objects with the hand change, never the hand change hidden).
+#include "as_owner.hpp"
+#include "deploy_lock.hpp"
+#include "reference_store.hpp"
+#include "run_state.hpp"
+#include "spi.hpp"
+#include "subxact.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/event_trigger.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/sinvaladt.h"
+}
+
+namespace {
+
+// How long a hand DDL waits for the worker to finish its re-read (it holds the lock for
+// tens of milliseconds). A deploy holding the lock is not waited for.
+constexpr int kWorkerWaitMs = 5000;
+constexpr int kPollMs = 10;
+
+LocalTransactionId g_checked = InvalidLocalTransactionId;  // once per transaction
+
+enum class Holder { none, worker, session };
+
+// Who holds the deploy lock, besides this backend: only dbkit's worker runs as a
+// background worker and takes that tag.
+Holder deploy_lock_holder() noexcept {
+	LOCKTAG tag = dbkit::deploy_lock_tag();
+	int n = 0;
+	VirtualTransactionId *vxids = GetLockConflicts(&tag, ExclusiveLock, &n);
+	Holder h = Holder::none;
+	for (int i = 0; i < n; ++i) {
+		PGPROC *proc = BackendIdGetProc(vxids[i].backendId);
+		if (!proc || !proc->isBackgroundWorker)
+			return Holder::session;
+		h = Holder::worker;
+	}
+	return h;
+}
+
+// The deploy lock until the transaction ends, waiting only while the worker holds it.
+// Polls rather than queueing: this transaction may hold locks a deploy waits for, and a
+// queued wait would be a deadlock the detector resolves by failing one of the two.
+bool lock_unless_deploying() {
+	LOCKTAG tag = dbkit::deploy_lock_tag();
+	for (int waited = 0;; waited += kPollMs) {
+		if (dbkit::PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, false, true); }) !=
+		    LOCKACQUIRE_NOT_AVAIL)
+			return true;
+		Holder h = dbkit::PgCall([]() noexcept { return deploy_lock_holder(); });
+		if (h == Holder::session || waited >= kWorkerWaitMs)
+			return false;
+		dbkit::PgCall([]() noexcept {
+			pg_usleep(kPollMs * 1000L);
+			CHECK_FOR_INTERRUPTS();
+		});
+	}
+}
+
+void release_deploy_lock() {
+	LOCKTAG tag = dbkit::deploy_lock_tag();
+	dbkit::PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, false); });
+}
+
+bool deferred_rows() {
+	dbkit::AsExtensionOwner owner;
+	dbkit::spi::execute_cached("SELECT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred)");
+	return dbkit::spi::get_text(0, 1) == std::optional<std::string>("t");
+}
+
+void settle_first() {
+	dbkit::spi::connect();
+	dbkit::Subxact sx;
+	try {
+		if (deferred_rows() && lock_unless_deploying()) {
+			// the worker may have taken them in while we waited
+			if (!deferred_rows() || !dbkit::settle_deferred())
+				release_deploy_lock();  // nothing written; held otherwise, as a deploy holds it
+		}
+		sx.commit();
+	} catch (const std::exception &e) {  // PgError, or dbkit's own Error
+		auto *pg = dynamic_cast<const dbkit::PgError *>(&e);
+		int code = pg ? pg->edata()->sqlerrcode : 0;
+		sx.rollback();
+		if (code == ERRCODE_QUERY_CANCELED || code == ERRCODE_ADMIN_SHUTDOWN)
+			throw;
+		std::string msg = e.what();
+		dbkit::PgCall([&]() noexcept {
+			ereport(WARNING, (errmsg("dbkit: the last deploy's objects could not be taken into the drift reference "
+			                         "before this statement: %s",
+			                         msg.c_str()),
+			                  errhint("Nothing is lost: the background worker takes them in later, and dbkit drift "
+			                          "may then report the deploy's own changes with this one until accept-drift.")));
+		});
+	}
+	dbkit::spi::finish();
+}
+
+}  // namespace
+
+extern "C" {
+PG_FUNCTION_INFO_V1(dbkit_settle_before_ddl);
+}
+
+// C-style checks first: most DDL (and every statement of a dbkit run) returns here
+// without a query.
+extern "C" Datum dbkit_settle_before_ddl(PG_FUNCTION_ARGS) {
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("dbkit_settle_before_ddl runs only as an event trigger")));
+	if (creating_extension || dbkit::in_run() || RecoveryInProgress() || IsolationUsesXactSnapshot() ||
+	    MyProc->lxid == g_checked)
+		PG_RETURN_NULL();
+	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
+	if (trig->parsetree && IsA(trig->parsetree, CreateStmt) &&
+	    castNode(CreateStmt, trig->parsetree)->relation->relpersistence == RELPERSISTENCE_TEMP)
+		PG_RETURN_NULL();  // a temporary table is never drift: no query for it
+	// only the transaction's first DDL: after it, a re-read would see this session's change
+	g_checked = MyProc->lxid;
+	return dbkit::Guard("dbkit_settle_before_ddl", []() -> Datum {
+		settle_first();
+		return 0;
+	});
+}
