@@ -19,6 +19,19 @@ LOCKTAG deploy_lock_tag() {
 	return tag;
 }
 
+bool only_worker_holds_deploy_lock() {
+	return PgCall([]() noexcept {
+		LOCKTAG tag = deploy_lock_tag();
+		int n = 0;
+		VirtualTransactionId *vxids = GetLockConflicts(&tag, ExclusiveLock, &n);  // other backends only
+		for (int i = 0; i < n; ++i) {
+			PGPROC *proc = BackendIdGetProc(vxids[i].backendId);
+			if (!proc || !proc->isBackgroundWorker)
+				return false;  // only dbkit's worker takes this tag as a background worker
+		}
+		return n > 0;
+	});
+}
 
 void check_deploy_privilege() {
 	Oid user = GetUserId();
@@ -42,6 +55,11 @@ void check_deploy_privilege() {
 }
 
 std::string deploy_lock_holders() {
+	// held here, so by no other (every taker asks for ExclusiveLock): no query, whose
+	// planning costs a fresh backend a few milliseconds (a deploy asks right after taking it)
+	LOCKTAG tag = deploy_lock_tag();
+	if (PgCall([&]() noexcept { return LockHeldByMe(&tag, ExclusiveLock); }))
+		return {};
 	spi::execute(
 	    "SELECT a.pid, coalesce(a.usename::text, '?'), coalesce(nullif(a.application_name, ''), 'no application_name'), "
 	    "coalesce(pg_catalog.host(a.client_addr), 'local'), "

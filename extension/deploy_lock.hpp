@@ -44,6 +44,12 @@ bool take_deploy_lock_quietly(bool session, int64_t wait_ms);
 // waiting at most wait_ms for another deploy; immediate when this session already holds it.
 void lock_history(int64_t wait_ms = kDefaultLockWaitMs);
 
+// Whether dbkit's settle worker, and no other backend, holds the lock (the lock manager's
+// answer, no query). Only the holders inside a transaction are listed there, so a session
+// holding it at session level while idle (a client between its statements) is not: false
+// then, as for any session, when this backend could not take the lock.
+bool only_worker_holds_deploy_lock();
+
 // The sessions holding the lock, one line each; empty when free. SPI must be connected.
 std::string deploy_lock_holders();
 

@@ -48,6 +48,7 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
+#include "storage/sinvaladt.h"
 #include "tcop/deparse_utility.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"

@@ -342,26 +342,18 @@ bool defer_reference(int64_t run_id, const Options &opts) {
 	// the worker re-reads as the extension's owner, which must be able to log in; rows
 	// older than a minute with no worker alive to take them (none started, or its re-read
 	// failed), or too many rows, are taken in by this run itself
+	SettleWorkers workers = settle_workers();
 	spi::execute_cached(
 	    "SELECT r.oid::pg_catalog.int8, r.rolcanlogin "
-	    "       AND NOT (EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred "
-	    "                          AND d.at < pg_catalog.now() - interval '1 minute') "
-	    "                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a "
-	    "                                WHERE a.backend_type = $2 AND a.datid = $3::pg_catalog.oid)) "
+	    "       AND NOT ($2::pg_catalog.int4 = 0 AND EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred "
+	    "                          AND d.at < pg_catalog.now() - interval '1 minute')) "
 	    "       AND (SELECT pg_catalog.count(*) FROM dbkit.dirty_objects d WHERE d.by_dbkit) < $1 "
 	    "FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_roles r ON r.oid = e.extowner WHERE e.extname = 'dbkit'",
-	    {spi::int8(kMaxDeferredRows), spi::text(kSettleWorkerType), spi::text(std::to_string(MyDatabaseId))});
+	    {spi::int8(kMaxDeferredRows), spi::int4(workers.alive ? 1 : 0)});
 	if (spi::rows() == 0 || spi::get_text(0, 2) != std::optional<std::string>("t"))
 		return false;
 	Oid role = static_cast<Oid>(*spi::get_int64(0, 1));
-	// pg_stat_activity as it is now, not as this transaction first read it (a run that
-	// retried after a lock timeout read it minutes ago)
-	PgCall([]() noexcept { pgstat_clear_snapshot(); });
-	spi::execute_cached(
-	    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.backend_type = $1 "
-	    "               AND a.datid = $2::pg_catalog.oid AND a.query = $3)",
-	    {spi::text(kSettleWorkerType), spi::text(std::to_string(MyDatabaseId)), spi::text(kSettleWorkerWaiting)});
-	bool one_waits = spi::get_text(0, 1) == std::optional<std::string>("t");
+	bool one_waits = workers.waiting;
 	if (!one_waits && !start_settle_worker(role))
 		return false;
 	spi::execute(

@@ -14,18 +14,6 @@
 #include "spi.hpp"
 #include "subxact.hpp"
 
-extern "C" {
-#include "access/xact.h"
-#include "access/xlog.h"
-#include "commands/event_trigger.h"
-#include "commands/extension.h"
-#include "miscadmin.h"
-#include "nodes/parsenodes.h"
-#include "storage/lock.h"
-#include "storage/proc.h"
-#include "storage/sinvaladt.h"
-}
-
 namespace {
 
 // How long a hand DDL waits for the worker to finish its re-read (it holds the lock for
@@ -34,24 +22,6 @@ constexpr int kWorkerWaitMs = 5000;
 constexpr int kPollMs = 10;
 
 LocalTransactionId g_checked = InvalidLocalTransactionId;  // once per transaction
-
-enum class Holder { none, worker, session };
-
-// Who holds the deploy lock, besides this backend: only dbkit's worker runs as a
-// background worker and takes that tag.
-Holder deploy_lock_holder() noexcept {
-	LOCKTAG tag = dbkit::deploy_lock_tag();
-	int n = 0;
-	VirtualTransactionId *vxids = GetLockConflicts(&tag, ExclusiveLock, &n);
-	Holder h = Holder::none;
-	for (int i = 0; i < n; ++i) {
-		PGPROC *proc = BackendIdGetProc(vxids[i].backendId);
-		if (!proc || !proc->isBackgroundWorker)
-			return Holder::session;
-		h = Holder::worker;
-	}
-	return h;
-}
 
 // The deploy lock until the transaction ends, waiting only while the worker holds it.
 // Polls rather than queueing: this transaction may hold locks a deploy waits for, and a
@@ -62,8 +32,7 @@ bool lock_unless_deploying() {
 		if (dbkit::PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, false, true); }) !=
 		    LOCKACQUIRE_NOT_AVAIL)
 			return true;
-		Holder h = dbkit::PgCall([]() noexcept { return deploy_lock_holder(); });
-		if (h == Holder::session || waited >= kWorkerWaitMs)
+		if (!dbkit::only_worker_holds_deploy_lock() || waited >= kWorkerWaitMs)
 			return false;
 		dbkit::PgCall([]() noexcept {
 			pg_usleep(kPollMs * 1000L);

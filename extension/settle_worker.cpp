@@ -31,6 +31,30 @@ void define_settle_settings() {
 	                         &g_defer, true, PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
+SettleWorkers settle_workers() {
+	int found = PgCall([]() noexcept {  // bit 1: alive, bit 2: waiting
+		int bits = 0;
+		pgstat_clear_snapshot();  // as they are now, not as this transaction first read them
+		int n = pgstat_fetch_stat_numbackends();
+		for (int i = 1; i <= n; ++i) {
+			LocalPgBackendStatus *l = pgstat_fetch_stat_local_beentry(i);
+			if (!l || l->backendStatus.st_databaseid != MyDatabaseId || l->backendStatus.st_backendType != B_BG_WORKER)
+				continue;
+			const char *type = GetBackgroundWorkerTypeByPid(l->backendStatus.st_procpid);
+			if (!type || strcmp(type, kSettleWorkerType) != 0)
+				continue;
+			bits |= 1;
+			if (l->backendStatus.st_activity_raw && strcmp(l->backendStatus.st_activity_raw, kSettleWorkerWaiting) == 0)
+				bits |= 2;
+		}
+		return bits;
+	});
+	SettleWorkers w;
+	w.alive = (found & 1) != 0;
+	w.waiting = (found & 2) != 0;
+	return w;
+}
+
 bool start_settle_worker(Oid role) {
 	BackgroundWorker w;
 	std::memset(&w, 0, sizeof(w));

@@ -19,6 +19,13 @@ void define_settle_settings();  // from _PG_init
 // finish each, would otherwise fill max_worker_processes).
 inline constexpr const char *kSettleWorkerWaiting = "waiting for dbkit's deploy lock, to re-read the last deploys' objects";
 
+// This database's workers, from the backends' status (pg_stat_activity's source, without
+// planning a query on that view): any alive; one waiting for the lock (kSettleWorkerWaiting).
+struct SettleWorkers {
+	bool alive = false, waiting = false;
+};
+SettleWorkers settle_workers();
+
 // Starts the worker for this database, to run as `role` (the extension's owner,
 // which must be able to log in). false: it could not be started (no free slot in
 // max_worker_processes); the caller re-reads the objects itself.
