@@ -56,7 +56,7 @@ void settle_first() {
 	dbkit::spi::connect();
 	dbkit::Subxact sx;
 	try {
-		if (deferred_rows() && lock_unless_deploying()) {
+		if (lock_unless_deploying()) {
 			// the worker may have taken them in while we waited
 			if (!deferred_rows() || !dbkit::settle_deferred())
 				release_deploy_lock();  // nothing written; held otherwise, as a deploy holds it
@@ -86,6 +86,26 @@ extern "C" {
 PG_FUNCTION_INFO_V1(dbkit_settle_before_ddl);
 }
 
+// Whether dbkit.dirty_objects holds a deferred row now, through its partial index of
+// them (dirty_objects_deferred): every transaction that runs DDL asks, and the table may
+// hold many rows of drift not yet read. No SPI, no plan. C-style: PostgreSQL's errors
+// longjmp through it.
+static bool deferred_rows_now(void) {
+	Oid nsp = get_namespace_oid("dbkit", true);
+	Oid relid = OidIsValid(nsp) ? get_relname_relid("dirty_objects", nsp) : InvalidOid;
+	Oid index = OidIsValid(nsp) ? get_relname_relid("dirty_objects_deferred", nsp) : InvalidOid;
+	if (!OidIsValid(relid) || !OidIsValid(index))
+		return false;
+	Relation rel = table_open(relid, AccessShareLock);
+	Snapshot snap = RegisterSnapshot(GetLatestSnapshot());
+	SysScanDesc sd = systable_beginscan(rel, index, true, snap, 0, NULL);
+	bool found = HeapTupleIsValid(systable_getnext(sd));
+	systable_endscan(sd);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 // C-style checks first: most DDL (and every statement of a dbkit run) returns here
 // without a query.
 extern "C" Datum dbkit_settle_before_ddl(PG_FUNCTION_ARGS) {
@@ -99,8 +119,14 @@ extern "C" Datum dbkit_settle_before_ddl(PG_FUNCTION_ARGS) {
 	if (trig->parsetree && IsA(trig->parsetree, CreateStmt) &&
 	    castNode(CreateStmt, trig->parsetree)->relation->relpersistence == RELPERSISTENCE_TEMP)
 		PG_RETURN_NULL();  // a temporary table is never drift: no query for it
+	// pg_restore replays a dump (the audit ignores it too, believed only from a superuser)
+	const char *app = GetConfigOption("application_name", true, false);
+	if (app && strcmp(app, "pg_restore") == 0 && superuser_arg(GetSessionUserId()))
+		PG_RETURN_NULL();
 	// only the transaction's first DDL: after it, a re-read would see this session's change
 	g_checked = MyProc->lxid;
+	if (!deferred_rows_now())
+		PG_RETURN_NULL();
 	return dbkit::Guard("dbkit_settle_before_ddl", []() -> Datum {
 		settle_first();
 		return 0;

@@ -1752,6 +1752,10 @@ AS $$
                           AND pg_catalog.strpos(key, ' in ' || pg_catalog.quote_ident(s.name) || ' on ') > 0))
 $$;
 
+-- Which rows wait for the re-read after a deploy: every transaction that runs DDL asks
+-- (dbkit_settle_ddl below), and the table may hold many rows of drift not yet read.
+CREATE INDEX dirty_objects_deferred ON dbkit.dirty_objects (id) WHERE deferred;
+
 -- A deploy's objects taken into the reference before the first DDL by hand after it
 -- (docs/design.md, "Settled before a change by hand"): when the worker has not yet
 -- re-read them, the hand session does, first, so drift reports its change alone.
