@@ -178,6 +178,10 @@ SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
 SET TimeZone = 'UTC'
 SET extra_float_digits = 1
+-- what pg_get_expr and quote_ident print must not depend on the reading session (a DDL by
+-- any role may run the re-read: dbkit_settle_ddl)
+SET standard_conforming_strings = on
+SET quote_all_identifiers = off
 -- planned for the arguments of each call: with a list of objects every catalog is
 -- reached through its oid index, not scanned (a generic plan cannot drop the
 -- "objects IS NULL OR" branch)
@@ -576,6 +580,10 @@ SET DateStyle = 'ISO, YMD'
 SET IntervalStyle = 'postgres'
 SET TimeZone = 'UTC'
 SET extra_float_digits = 1
+-- what pg_get_expr and quote_ident print must not depend on the reading session (a DDL by
+-- any role may run the re-read: dbkit_settle_ddl)
+SET standard_conforming_strings = on
+SET quote_all_identifiers = off
 SET plan_cache_mode = force_generic_plan
 AS %L$f$, body);
     PERFORM pg_catalog.set_config('search_path', saved, true);

@@ -196,15 +196,20 @@ case_begin "the first DDL by hand after a deferred deploy takes the deploy's obj
 # own change, so drift reports the GRANT alone (the worker's path reported the deploy's
 # column with it until accept-drift: the cases above).
 run accept-drift --reason "the language's grant revoked again"  # no drift pending: the deploy defers
-add_migration 0008_c8f 'ALTER TABLE users ADD COLUMN c8f int;'
+add_migration 0008_c8f "ALTER TABLE users ADD COLUMN c8f text DEFAULT 'a\\b';"
 hold_deploy
 wait_until 30 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null ||
 	fail "no worker waits for the lock"
 q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null
 release_deploy
 assert_match "$(deferred_rows)" '^[1-9]' "no worker took the deploy's rows in"
-q "BEGIN; GRANT SELECT ON users TO PUBLIC; ALTER TABLE users ADD COLUMN by_hand2 int; COMMIT" >/dev/null
+# settings of the hand session that change how names and literals print must not reach the reference
+q "BEGIN; SET LOCAL quote_all_identifiers = on; SET LOCAL standard_conforming_strings = off;
+   GRANT SELECT ON users TO PUBLIC; ALTER TABLE users ADD COLUMN by_hand2 int; COMMIT" >/dev/null
 assert_eq 0 "$(deferred_rows)" "the GRANT's transaction took them in before its first statement"
+assert_eq "t|t" "$(q "SELECT dbkit.reference() ? 'column:public.users.c8f',
+                      dbkit.reference() -> 'column:public.users.c8f' = dbkit.snapshot() -> 'column:public.users.c8f'")" \
+	"the deploy's column entry is the one a plain session reads (its key, its default 'a\\b')"
 run drift
 assert_eq 4 "$RC" "drift: exit 4"
 assert_contains "$OUT" "users.by_hand2" "the column added by hand is reported"
