@@ -33,8 +33,7 @@ bool only_worker_holds_deploy_lock() {
 	});
 }
 
-void check_deploy_privilege() {
-	Oid user = GetUserId();
+bool may_take_deploy_lock(Oid user) {
 	AclMode mask = PgCall([&]() noexcept -> AclMode {
 		Oid nsp = get_namespace_oid("dbkit", true);
 		Oid rel = OidIsValid(nsp) ? get_relname_relid("migrations", nsp) : InvalidOid;
@@ -42,7 +41,12 @@ void check_deploy_privilege() {
 			return 0;
 		return pg_class_aclmask(rel, user, ACL_INSERT | ACL_UPDATE | ACL_DELETE, ACLMASK_ANY);
 	});
-	if (mask != 0)
+	return mask != 0;
+}
+
+void check_deploy_privilege() {
+	Oid user = GetUserId();
+	if (may_take_deploy_lock(user))
 		return;
 	const char *name = PgCall([&]() noexcept { return GetUserNameFromId(user, true); });
 	std::string role = name ? name : std::to_string(user);

@@ -26,7 +26,9 @@ using core::kSettleWorkerType;
 
 LOCKTAG deploy_lock_tag();
 
-// Raises 42501 unless the current role may write dbkit.migrations (INSERT, UPDATE or DELETE).
+// Whether `user` may write dbkit.migrations (INSERT, UPDATE or DELETE): a deployer.
+bool may_take_deploy_lock(Oid user);
+// Raises 42501 unless the current role may.
 void check_deploy_privilege();
 
 // Takes the lock (session level: until released or the session ends; else until

@@ -365,6 +365,12 @@ bool defer_reference(int64_t run_id, const Options &opts) {
 	spi::execute("UPDATE dbkit.dirty_objects SET deferred = true WHERE by_dbkit AND NOT deferred");
 	spi::execute("UPDATE dbkit.events SET detail = coalesce(detail, '{}') || '{\"reference\": \"deferred\"}' WHERE id = $1",
 	             {spi::int8(run_id)});
+	// the guard as this deploy leaves roles and owners, as a store would record it: a
+	// REASSIGN OWNED (no event trigger fires) of a role the deploy made an owner, before
+	// the re-read, then stops that re-read (settle_deferred) instead of being read in unseen
+	spi::execute(
+	    "UPDATE dbkit.reference_state SET owner_samples = o.samples, guard = dbkit._guard_fingerprint(o.samples) "
+	    "FROM (SELECT dbkit._owner_samples() AS samples OFFSET 0) o");  // OFFSET 0: called once
 	touched_taken_in();
 	return true;
 }

@@ -14,26 +14,38 @@
 #include "spi.hpp"
 #include "subxact.hpp"
 
+#include <algorithm>
+
 namespace {
 
 // How long a hand DDL waits for the worker to finish its re-read (it holds the lock for
 // tens of milliseconds). A deploy holding the lock is not waited for.
 constexpr int kWorkerWaitMs = 5000;
 constexpr int kPollMs = 10;
+// Below this statement_timeout (ms) nothing is tried: the re-read would risk ending the statement.
+constexpr int kMinStatementTimeoutMs = 10000;
 
 LocalTransactionId g_checked = InvalidLocalTransactionId;  // once per transaction
 
 // The deploy lock until the transaction ends, waiting only while the worker holds it.
 // Polls rather than queueing: this transaction may hold locks a deploy waits for, and a
 // queued wait would be a deadlock the detector resolves by failing one of the two.
-bool lock_unless_deploying() {
+enum class Got { no, for_xact, already };
+Got lock_unless_deploying(int wait_ms) {
 	LOCKTAG tag = dbkit::deploy_lock_tag();
 	for (int waited = 0;; waited += kPollMs) {
-		if (dbkit::PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, false, true); }) !=
-		    LOCKACQUIRE_NOT_AVAIL)
-			return true;
-		if (!dbkit::only_worker_holds_deploy_lock() || waited >= kWorkerWaitMs)
-			return false;
+		LockAcquireResult r =
+		    dbkit::PgCall([&]() noexcept { return LockAcquire(&tag, ExclusiveLock, false, true); });
+		if (r == LOCKACQUIRE_ALREADY_HELD || r == LOCKACQUIRE_ALREADY_CLEAR) {
+			// this session holds it at session level (CALL dbkit_deploy_lock()): a second,
+			// transaction-level hold would make PREPARE TRANSACTION fail
+			dbkit::PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, false); });
+			return Got::already;
+		}
+		if (r != LOCKACQUIRE_NOT_AVAIL)
+			return Got::for_xact;
+		if (!dbkit::only_worker_holds_deploy_lock() || waited >= wait_ms)
+			return Got::no;
 		dbkit::PgCall([]() noexcept {
 			pg_usleep(kPollMs * 1000L);
 			CHECK_FOR_INTERRUPTS();
@@ -53,12 +65,20 @@ bool deferred_rows() {
 }
 
 void settle_first() {
+	// only a deployer: the deploy lock it holds until its commit would otherwise let a
+	// role that can merely connect hold up every deploy (deploy_lock.hpp)
+	if (!dbkit::may_take_deploy_lock(GetUserId()))
+		return;
+	// a statement_timeout leaves the wait at most a tenth of it
+	int wait_ms = StatementTimeout > 0 ? std::min(kWorkerWaitMs, StatementTimeout / 10) : kWorkerWaitMs;
 	dbkit::spi::connect();
 	dbkit::Subxact sx;
 	try {
-		if (lock_unless_deploying()) {
+		Got got = lock_unless_deploying(wait_ms);
+		if (got != Got::no) {
 			// the worker may have taken them in while we waited
-			if (!deferred_rows() || !dbkit::settle_deferred())
+			bool settled = deferred_rows() && dbkit::settle_deferred();
+			if (!settled && got == Got::for_xact)
 				release_deploy_lock();  // nothing written; held otherwise, as a deploy holds it
 		}
 		sx.commit();
@@ -112,8 +132,20 @@ extern "C" Datum dbkit_settle_before_ddl(PG_FUNCTION_ARGS) {
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_EVENT_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("dbkit_settle_before_ddl runs only as an event trigger")));
+	// Not in: dbkit's own statements; a standby; REPEATABLE READ and SERIALIZABLE (the
+	// snapshot may predate the deploy); clusters with prepared transactions (a prepared one
+	// would keep the deploy lock with no session to end); a transaction already checked.
 	if (creating_extension || dbkit::in_run() || RecoveryInProgress() || IsolationUsesXactSnapshot() ||
-	    MyProc->lxid == g_checked)
+	    max_prepared_xacts > 0 || MyProc->lxid == g_checked)
+		PG_RETURN_NULL();
+	// only the transaction's first DDL: after it, a re-read would see this session's change
+	g_checked = MyProc->lxid;
+	// nor after anything this transaction wrote: REASSIGN OWNED, for one, fires no event
+	// trigger, and the re-read would take its uncommitted change in unseen
+	if (TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		PG_RETURN_NULL();
+	// a short statement_timeout would end the statement during the re-read (~50 ms)
+	if (StatementTimeout > 0 && StatementTimeout < kMinStatementTimeoutMs)
 		PG_RETURN_NULL();
 	EventTriggerData *trig = reinterpret_cast<EventTriggerData *>(fcinfo->context);
 	if (trig->parsetree && IsA(trig->parsetree, CreateStmt) &&
@@ -123,8 +155,6 @@ extern "C" Datum dbkit_settle_before_ddl(PG_FUNCTION_ARGS) {
 	const char *app = GetConfigOption("application_name", true, false);
 	if (app && strcmp(app, "pg_restore") == 0 && superuser_arg(GetSessionUserId()))
 		PG_RETURN_NULL();
-	// only the transaction's first DDL: after it, a re-read would see this session's change
-	g_checked = MyProc->lxid;
 	if (!deferred_rows_now())
 		PG_RETURN_NULL();
 	return dbkit::Guard("dbkit_settle_before_ddl", []() -> Datum {

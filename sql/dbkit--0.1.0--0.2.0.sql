@@ -182,6 +182,7 @@ SET extra_float_digits = 1
 -- any role may run the re-read: dbkit_settle_ddl)
 SET standard_conforming_strings = on
 SET quote_all_identifiers = off
+SET bytea_output = hex
 -- planned for the arguments of each call: with a list of objects every catalog is
 -- reached through its oid index, not scanned (a generic plan cannot drop the
 -- "objects IS NULL OR" branch)
@@ -584,6 +585,7 @@ SET extra_float_digits = 1
 -- any role may run the re-read: dbkit_settle_ddl)
 SET standard_conforming_strings = on
 SET quote_all_identifiers = off
+SET bytea_output = hex
 SET plan_cache_mode = force_generic_plan
 AS %L$f$, body);
     PERFORM pg_catalog.set_config('search_path', saved, true);

@@ -53,6 +53,18 @@ SQL
 	E2E_CLEANUP+=("kill $holder 2>/dev/null")
 }
 
+# deferred_without_worker TAG SQL: a deploy whose objects wait, with its worker stopped
+# (as if it had not started yet): only a later session's DDL or deploy can take them in.
+deferred_without_worker() {
+	add_migration "$1" "$2"
+	hold_deploy
+	wait_until 30 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null ||
+		fail "no worker waits for the lock"
+	q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null
+	release_deploy
+	assert_match "$(deferred_rows)" '^[1-9]' "$1: its rows wait, no worker"
+}
+
 case_begin "a deploy's objects are re-read after its commit"
 fresh_db e2e_deferred
 # e2e_release: a flag for the background session below (its rows are data, not drift)
@@ -196,30 +208,73 @@ case_begin "the first DDL by hand after a deferred deploy takes the deploy's obj
 # own change, so drift reports the GRANT alone (the worker's path reported the deploy's
 # column with it until accept-drift: the cases above).
 run accept-drift --reason "the language's grant revoked again"  # no drift pending: the deploy defers
-add_migration 0008_c8f "ALTER TABLE users ADD COLUMN c8f text DEFAULT 'a\\b';"
-hold_deploy
-wait_until 30 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null ||
-	fail "no worker waits for the lock"
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null
-release_deploy
-assert_match "$(deferred_rows)" '^[1-9]' "no worker took the deploy's rows in"
+deferred_without_worker 0008_c8f "ALTER TABLE users ADD COLUMN c8f text DEFAULT 'a\\b', ADD COLUMN c8f_b bytea DEFAULT '\\x0102';"
 # settings of the hand session that change how names and literals print must not reach the reference
 q "BEGIN; SET LOCAL quote_all_identifiers = on; SET LOCAL standard_conforming_strings = off;
+   SET LOCAL bytea_output = escape;
    GRANT SELECT ON users TO PUBLIC; ALTER TABLE users ADD COLUMN by_hand2 int; COMMIT" >/dev/null
 assert_eq 0 "$(deferred_rows)" "the GRANT's transaction took them in before its first statement"
-assert_eq "t|t" "$(q "SELECT dbkit.reference() ? 'column:public.users.c8f',
-                      dbkit.reference() -> 'column:public.users.c8f' = dbkit.snapshot() -> 'column:public.users.c8f'")" \
-	"the deploy's column entry is the one a plain session reads (its key, its default 'a\\b')"
+assert_eq "t|t|t" "$(q "SELECT dbkit.reference() ? 'column:public.users.c8f',
+                      dbkit.reference() -> 'column:public.users.c8f' = dbkit.snapshot() -> 'column:public.users.c8f',
+                      dbkit.reference() -> 'column:public.users.c8f_b' = dbkit.snapshot() -> 'column:public.users.c8f_b'")" \
+	"the deploy's column entries are the ones a plain session reads (keys, defaults 'a\\b' and bytea)"
 run drift
 assert_eq 4 "$RC" "drift: exit 4"
 assert_contains "$OUT" "users.by_hand2" "the column added by hand is reported"
 assert_contains "$OUT" "privileges granted to PUBLIC: SELECT" "and the GRANT"
-assert_not_contains "$OUT" "c8f" "the deploy's own column is not drift"
+assert_not_contains "$OUT" "c8f" "the deploy's own columns are not drift"
 run accept-drift --reason "after review"
 assert_eq 0 "$RC" "accept-drift"
 assert_eq t "$(same_as_full)" "the reference equals the full read"
 q "REVOKE SELECT ON users FROM PUBLIC; ALTER TABLE users DROP COLUMN by_hand2" >/dev/null
 run accept-drift --reason "undone"
+
+case_begin "the first DDL by hand after a write that fires no event trigger: not taken in"
+# REASSIGN OWNED fires no event trigger: read in by the GRANT after it, the deploy's table
+# with its new owner would have entered the reference unseen. The rows stay, and drift
+# compares the deploy's objects in full (the owner change reported with them).
+q "DROP ROLE IF EXISTS e2e_deferred_owner; CREATE ROLE e2e_deferred_owner" >/dev/null
+E2E_CLEANUP+=("\"\${PSQL[@]}\" -d postgres -c 'DROP ROLE IF EXISTS e2e_deferred_owner'")
+run accept-drift --reason "a new role (roles are in the guard: a deploy after it reads in full)"
+deferred_without_worker 0008_c8f2 'CREATE TABLE owned_t (id int);
+--> statement-breakpoint
+ALTER TABLE owned_t OWNER TO e2e_deferred_owner;'
+q "BEGIN; REASSIGN OWNED BY e2e_deferred_owner TO CURRENT_USER; GRANT SELECT ON e2e_release TO PUBLIC; COMMIT" >/dev/null
+assert_match "$(deferred_rows)" '^[1-9]' "the rows stay (the transaction had written before its first DDL)"
+run drift
+assert_eq 4 "$RC" "drift: exit 4"
+assert_contains "$OUT" "owned_t" "the deploy's table is compared in full: the owner change is not hidden"
+# the same REASSIGN committed on its own before the first DDL: the guard the deferral recorded
+# (owners as the deploy left them) differs, so that DDL leaves the rows too
+run accept-drift --reason "owner reassigned on purpose"
+assert_eq 0 "$RC" "accept-drift"
+q "ALTER TABLE owned_t OWNER TO e2e_deferred_owner; REVOKE SELECT ON e2e_release FROM PUBLIC" >/dev/null
+run accept-drift --reason "as the migration left it"
+deferred_without_worker 0008_c8f3 'ALTER TABLE owned_t ADD COLUMN c int;'
+q "REASSIGN OWNED BY e2e_deferred_owner TO CURRENT_USER" >/dev/null
+q "GRANT SELECT ON e2e_release TO PUBLIC" >/dev/null
+assert_match "$(deferred_rows)" '^[1-9]' "a REASSIGN committed first: the rows stay"
+run drift
+assert_contains "$OUT" "owned_t" "the owner change is reported"
+q "REVOKE SELECT ON e2e_release FROM PUBLIC" >/dev/null
+run accept-drift --reason "after review"
+assert_eq 0 "$RC" "accept-drift"
+
+case_begin "the first DDL by hand from a role that may not deploy, or under a short statement_timeout: not taken in"
+# the deploy lock, held until its commit, would let a role that can merely connect hold up
+# every deploy; a short statement_timeout could end the statement during the re-read
+q "DROP ROLE IF EXISTS e2e_deferred_plain; CREATE ROLE e2e_deferred_plain LOGIN; GRANT CREATE ON SCHEMA public TO e2e_deferred_plain" >/dev/null
+E2E_CLEANUP+=("\"\${PSQL[@]}\" -d postgres -c 'DROP ROLE IF EXISTS e2e_deferred_plain'")
+run accept-drift --reason "a new role and its grant"
+deferred_without_worker 0008_c8f4 'ALTER TABLE users ADD COLUMN c8f4 int;'
+"${PSQL[@]}" -U e2e_deferred_plain -c "CREATE TABLE plain_t (id int)" >/dev/null
+assert_match "$(deferred_rows)" '^[1-9]' "a role that may not deploy: the rows stay"
+"${PSQL[@]}" -c "SET statement_timeout = '2s'" -c "CREATE TABLE timed_t (id int)" >/dev/null
+assert_match "$(deferred_rows)" '^[1-9]' "under statement_timeout = 2s: the rows stay"
+q "DROP TABLE plain_t, timed_t; REVOKE CREATE ON SCHEMA public FROM e2e_deferred_plain" >/dev/null
+run accept-drift --reason "undone"
+assert_eq 0 "$RC" "accept-drift"
+assert_eq 0 "$(deferred_rows)" "accept-drift took the rows in"
 
 case_begin "the first DDL by hand cannot take them in: a warning, and the statement runs"
 # Made to fail by renaming a column its re-read reads (dbkit's own table, by a superuser,
