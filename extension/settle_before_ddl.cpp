@@ -7,7 +7,6 @@
 // by a running deploy, an isolation level that reads an older snapshot, an error)
 // leaves the rows to the worker as before, and drift stays correct (it reports the
 // deploy's objects with the hand change, never the hand change hidden).
-#include "as_owner.hpp"
 #include "deploy_lock.hpp"
 #include "reference_store.hpp"
 #include "run_state.hpp"
@@ -27,6 +26,11 @@ constexpr int kMinStatementTimeoutMs = 10000;
 
 LocalTransactionId g_checked = InvalidLocalTransactionId;  // once per transaction
 
+void release_deploy_lock() {
+	LOCKTAG tag = dbkit::deploy_lock_tag();
+	dbkit::PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, false); });
+}
+
 // The deploy lock until the transaction ends, waiting only while the worker holds it.
 // Polls rather than queueing: this transaction may hold locks a deploy waits for, and a
 // queued wait would be a deadlock the detector resolves by failing one of the two.
@@ -39,7 +43,7 @@ Got lock_unless_deploying(int wait_ms) {
 		if (r == LOCKACQUIRE_ALREADY_HELD || r == LOCKACQUIRE_ALREADY_CLEAR) {
 			// this session holds it at session level (CALL dbkit_deploy_lock()): a second,
 			// transaction-level hold would make PREPARE TRANSACTION fail
-			dbkit::PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, false); });
+			release_deploy_lock();
 			return Got::already;
 		}
 		if (r != LOCKACQUIRE_NOT_AVAIL)
@@ -53,17 +57,6 @@ Got lock_unless_deploying(int wait_ms) {
 	}
 }
 
-void release_deploy_lock() {
-	LOCKTAG tag = dbkit::deploy_lock_tag();
-	dbkit::PgCall([&]() noexcept { (void)LockRelease(&tag, ExclusiveLock, false); });
-}
-
-bool deferred_rows() {
-	dbkit::AsExtensionOwner owner;
-	dbkit::spi::execute_cached("SELECT EXISTS (SELECT 1 FROM dbkit.dirty_objects d WHERE d.deferred)");
-	return dbkit::spi::get_text(0, 1) == std::optional<std::string>("t");
-}
-
 void settle_first() {
 	// only a deployer: the deploy lock it holds until its commit would otherwise let a
 	// role that can merely connect hold up every deploy (deploy_lock.hpp)
@@ -73,30 +66,31 @@ void settle_first() {
 	int wait_ms = StatementTimeout > 0 ? std::min(kWorkerWaitMs, StatementTimeout / 10) : kWorkerWaitMs;
 	dbkit::spi::connect();
 	dbkit::Subxact sx;
+	std::string failed;
 	try {
 		Got got = lock_unless_deploying(wait_ms);
-		if (got != Got::no) {
-			// the worker may have taken them in while we waited
-			bool settled = deferred_rows() && dbkit::settle_deferred();
-			if (!settled && got == Got::for_xact)
-				release_deploy_lock();  // nothing written; held otherwise, as a deploy holds it
-		}
+		// settle_deferred finds nothing to do when the worker took them in while we waited
+		if (got != Got::no && !dbkit::settle_deferred() && got == Got::for_xact)
+			release_deploy_lock();  // nothing written; held otherwise, as a deploy holds it
 		sx.commit();
-	} catch (const std::exception &e) {  // PgError, or dbkit's own Error
-		auto *pg = dynamic_cast<const dbkit::PgError *>(&e);
-		int code = pg ? pg->edata()->sqlerrcode : 0;
+	} catch (const dbkit::PgError &e) {
+		int code = e.edata()->sqlerrcode;
 		sx.rollback();
 		if (code == ERRCODE_QUERY_CANCELED || code == ERRCODE_ADMIN_SHUTDOWN)
 			throw;
-		std::string msg = e.what();
+		failed = e.what();
+	} catch (const dbkit::Error &e) {
+		sx.rollback();
+		failed = e.what();
+	}
+	if (!failed.empty())  // said outside the handlers
 		dbkit::PgCall([&]() noexcept {
 			ereport(WARNING, (errmsg("dbkit: the last deploy's objects could not be taken into the drift reference "
 			                         "before this statement: %s",
-			                         msg.c_str()),
+			                         failed.c_str()),
 			                  errhint("Nothing is lost: the background worker takes them in later, and dbkit drift "
 			                          "may then report the deploy's own changes with this one until accept-drift.")));
 		});
-	}
 	dbkit::spi::finish();
 }
 

@@ -15,7 +15,7 @@ add_migration() { # tag sql
 	write_journal "$F"
 }
 deferred_rows() { q "SELECT count(*) FROM dbkit.dirty_objects WHERE deferred"; }
-settled() { wait_until 30 "SELECT NOT EXISTS (SELECT 1 FROM dbkit.dirty_objects WHERE deferred)" >/dev/null; }
+settled() { wait_settled; }  # tests/e2e/lib.sh
 same_as_full() { q "SELECT dbkit.reference() = dbkit.snapshot()"; }
 # The folder as the client ships it (journal text, files by name).
 payload_of() {
@@ -284,12 +284,7 @@ rename_guard() { # from to
 	q "ALTER EVENT TRIGGER dbkit_settle_ddl DISABLE; ALTER TABLE dbkit.reference_state RENAME COLUMN $1 TO $2;
 	   ALTER EVENT TRIGGER dbkit_settle_ddl ENABLE" >/dev/null
 }
-add_migration 0008_c8g 'ALTER TABLE users ADD COLUMN c8g int;'
-hold_deploy
-wait_until 30 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null ||
-	fail "no worker waits for the lock"
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'dbkit reference re-read'" >/dev/null
-release_deploy
+deferred_without_worker 0008_c8g 'ALTER TABLE users ADD COLUMN c8g int;'
 rename_guard guard guard_renamed
 set +e
 warn=$("${PSQL[@]}" -c "CREATE TABLE made_anyway (id int)" 2>&1)
